@@ -1,0 +1,27 @@
+"""hotspots: place-based violence analysis for a Violence Reduction Unit.
+
+Load police.uk (or local force) crime, IoD2019 deprivation, LSOA boundaries and
+night-time-economy venues; find where serious violence concentrates; rank places for
+intervention; site bleed-control kits and youth outreach; write offline maps and a
+Board report. See the README for the pipeline and every output column.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from hotspots._errors import ConfigError, HotspotsError, HotspotsWarning, InputError  # noqa: E402
+from hotspots.config import Config, load_config  # noqa: E402
+from hotspots.study import Study, load_study  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "Config",
+    "ConfigError",
+    "HotspotsError",
+    "HotspotsWarning",
+    "InputError",
+    "Study",
+    "load_config",
+    "load_study",
+]

@@ -1,0 +1,181 @@
+"""The ``hotspots`` command line.
+
+Every command reads the config (``--config``, default the bundled Nottinghamshire
+one), and turns any :class:`~hotspots.HotspotsError` into one clear message on stderr
+and exit code 2: bad input never gives a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from hotspots import __version__
+from hotspots._errors import HotspotsError
+
+log = logging.getLogger("hotspots")
+
+EXIT_INPUT = 2
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("hotspots")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    warnings.showwarning = show  # type: ignore[assignment]
+    warnings.simplefilter("default")
+    if quiet:
+        warnings.simplefilter("ignore")
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn HotspotsError into a one-line message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except HotspotsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+
+    return wrapper
+
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config file (default: the bundled Nottinghamshire config, data/nottinghamshire.toml).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="hotspots")
+@click.option("-v", "--verbose", count=True, help="More detail: -v for each step and automatic choice, -vv for debug.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Place-based violence analysis for a Violence Reduction Unit.
+
+    Finds where serious violence concentrates, ranks places for intervention with
+    deprivation and night-time-economy venues, sites bleed-control kits and youth
+    outreach, and writes interactive offline maps and a Board report.
+
+    \b
+    Typical use:
+      hotspots check                 # validate the inputs, show row accounting
+      hotspots run --out outputs/x   # run everything, write the run folder
+      hotspots evaluate              # backtest the hotspot methods
+    """
+    _setup_logging(verbose, quiet)
+    ctx.obj = {"quiet": quiet, "verbose": verbose}
+
+
+def _load_config(path: Path | None) -> Any:
+    from hotspots.config import load_config
+
+    return load_config(path)
+
+
+@main.command()
+@config_option
+@handle_errors
+def check(config_path: Path | None) -> None:
+    """Validate every input and print the row accounting and data caveats.
+
+    Reads the config and every file it names, cleans the crime and venue rows, and
+    prints, per file, rows read, used and dropped with the reason. Exit 0 when the
+    inputs are usable, 2 when not (with a message saying what to fix).
+    """
+    from hotspots.study import load_study
+
+    cfg = _load_config(config_path)
+    t = time.perf_counter()
+    study = load_study(cfg)
+    click.echo(f"config: {cfg.path}")
+    click.echo(f"study: {cfg.study.name}; period {study.period}; {len(study.lsoa)} LSOAs")
+    click.echo("")
+    click.echo(format_accounting(study.accounting.table()))
+    click.echo("")
+    if study.coverage is not None and len(study.coverage):
+        click.echo("incidents used per source:")
+        click.echo(study.coverage.to_string(index=False))
+        click.echo("")
+    click.echo("caveats:")
+    for c in study.caveats:
+        click.echo(f"  - {c}")
+    click.echo("")
+    click.echo(f"inputs usable ({time.perf_counter() - t:.1f} s): {len(study.incidents):,} incidents in scope.")
+
+
+def format_accounting(table: Any) -> str:
+    """Row accounting table as text (read = used + dropped, per file)."""
+    if len(table) == 0:
+        return "no files read"
+    t = table.copy()
+    for col in t.columns:
+        if col not in ("file", "source"):
+            t[col] = t[col].astype(int)
+    total = {c: (t[c].sum() if c not in ("file", "source") else "") for c in t.columns}
+    total["file"] = "TOTAL"
+    t.loc[len(t)] = total
+    return "row accounting (read = used + dropped):\n" + t.to_string(index=False)
+
+
+@main.command()
+@config_option
+@click.option("--out", "-o", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run folder to write (default: outputs/run-YYYYmmdd-HHMMSS).")
+@click.option("--stage", "stages", multiple=True,
+              help="Run only these stages after loading (repeatable): detect, rank, sites, maps, report.")
+@click.pass_context
+@handle_errors
+def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: tuple[str, ...]) -> None:
+    """Run every stage and write the run folder.
+
+    Writes OUT/manifest.json (version, resolved config, inputs with sha256 and row
+    accounting, automatic choices, timings), OUT/dropped_rows.csv, the hotspot layers,
+    ranked places, kit and outreach sites, maps and the Board report.
+    """
+    from hotspots import pipeline
+
+    cfg = _load_config(config_path)
+    out = out or pipeline.default_out_dir()
+    known = [n for n, _ in pipeline.STAGES]
+    for s in stages:
+        if s not in known:
+            raise click.BadParameter(f"unknown stage {s!r}; choose from {', '.join(known)}", param_hint="--stage")
+    quiet = ctx.obj.get("quiet", False)
+
+    def progress(name: str) -> None:
+        if not quiet:
+            click.echo(f"[{name}]", err=True)
+
+    rc = pipeline.run(cfg, out, stages=list(stages) or None, progress=progress)
+    if not quiet:
+        click.echo(f"run folder: {out}")
+        for rel, desc in rc.outputs.items():
+            click.echo(f"  {rel}: {desc}")
+        click.echo(f"done in {rc.timings['total']:.1f} s")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

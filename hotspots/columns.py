@@ -1,0 +1,91 @@
+"""Column names of every frame hotspots produces, in one place.
+
+The README documents each column; the code uses these constants so that the two
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+CRS = "EPSG:27700"
+"""British National Grid: every frame inside the pipeline is in this CRS (metres)."""
+
+# --- the canonical incident frame (output of ``clean``) ---------------------------
+INCIDENT_ID = "incident_id"  # source's Crime ID, or "<source>:<row>" where it has none
+SOURCE = "source"  # name of the source in the config
+SOURCE_FILE = "source_file"  # file the row came from (relative to the config)
+SOURCE_ROW = "source_row"  # 1-based data row in that file (header not counted)
+MONTH = "month"  # "YYYY-MM" (police.uk gives month only)
+DATE = "date"  # full date where the source has one, else NaT
+CRIME_TYPE = "crime_type"  # the source's own category (police.uk "Crime type")
+OFFENCE_CODE = "offence_code"  # Home Office offence code where the source has one
+SCOPE = "scope"  # VRU scope category (see hotspots.scope)
+HARM = "harm"  # harm weight of the incident (relative units, see hotspots.scope)
+LSOA_CODE = "lsoa_code"  # LSOA 2011 code in the study area
+LSOA_ASSIGNED = "lsoa_assigned"  # "code", "point_in_polygon" or "nearest"
+LOCATION = "location"  # street-level location text ("On or near ...")
+GEOMETRY = "geometry"
+
+INCIDENT_COLUMNS = [
+    INCIDENT_ID,
+    SOURCE,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    MONTH,
+    DATE,
+    CRIME_TYPE,
+    OFFENCE_CODE,
+    SCOPE,
+    HARM,
+    LSOA_CODE,
+    LSOA_ASSIGNED,
+    LOCATION,
+    GEOMETRY,
+]
+
+ASSIGNED_BY_CODE = "code"
+ASSIGNED_POINT_IN_POLYGON = "point_in_polygon"
+ASSIGNED_NEAREST = "nearest"
+
+# --- drop reasons (row accounting) ----------------------------------------------------
+DROP_UNPARSEABLE = "unparseable"
+DROP_NO_COORDINATES = "no_coordinates"
+DROP_AT_ORIGIN = "at_origin_0_0"
+DROP_DUPLICATE_ID = "duplicate_crime_id"
+DROP_OUT_OF_SCOPE = "out_of_scope"
+DROP_OUTSIDE_WINDOW = "outside_date_window"
+DROP_OUTSIDE_AREA = "outside_study_area"
+
+DROP_REASONS = [
+    DROP_UNPARSEABLE,
+    DROP_NO_COORDINATES,
+    DROP_AT_ORIGIN,
+    DROP_DUPLICATE_ID,
+    DROP_OUT_OF_SCOPE,
+    DROP_OUTSIDE_WINDOW,
+    DROP_OUTSIDE_AREA,
+]
+
+# --- the LSOA frame (boundaries joined with IoD2019) -------------------------------
+LSOA_NAME = "lsoa_name"
+DISTRICT_CODE = "district_code"
+DISTRICT = "district"
+POPULATION = "population"  # IoD2019 File 6 total population, mid-2015 excl. prisoners
+CHILDREN_0_15 = "children_0_15"  # IoD2019 File 6 dependent children aged 0-15
+IMD_RANK = "imd_rank"  # 1 = most deprived of 32,844
+IMD_DECILE = "imd_decile"  # 1 = most deprived 10 %
+DOMAINS = ["income", "employment", "education", "health", "crime", "barriers", "living_env"]
+"""IoD2019 domains; each gives ``<domain>_rank`` and ``<domain>_decile`` columns."""
+CYP_RANK = "cyp_rank"  # Children and Young People education sub-domain rank
+CYP_DECILE = "cyp_decile"
+IDACI_NUMERATOR = "idaci_numerator"  # children in income-deprived families (NaN = suppressed)
+
+# --- venues -------------------------------------------------------------------------
+VENUE_ID = "venue_id"
+VENUE_NAME = "name"
+VENUE_ADDRESS = "address"
+VENUE_POSTCODE = "postcode"
+
+# --- boundaries ---------------------------------------------------------------------
+DISTRICT_NAME_COL = "district"
+WARD_CODE = "ward_code"
+WARD_NAME = "ward_name"
