@@ -279,10 +279,22 @@ def read_police_uk(path: Path, *, source: str = "police_uk", encoding: str | Non
 
 
 def _standardise(df: pd.DataFrame) -> pd.DataFrame:
+    """Keep :data:`RAW_COLUMNS`, every one a text column (missing values NaN).
+
+    A column the file lacks (or a mapping key left out, which arrives as a float NaN
+    column) becomes an all-missing text column, so that every frame has the same
+    dtypes and text operations (``fillna("")``, ``.str``) work on all of them.
+    """
+    out = pd.DataFrame(index=df.index)
     for col in RAW_COLUMNS:
         if col not in df.columns:
-            df[col] = pd.Series(np.nan, index=df.index, dtype=object)
-    return df[RAW_COLUMNS].reset_index(drop=True)
+            out[col] = pd.Series(np.nan, index=df.index, dtype="str")
+        elif df[col].dtype != "str":
+            values = df[col]
+            out[col] = values.astype("str").where(values.notna())
+        else:
+            out[col] = df[col]
+    return out.reset_index(drop=True)
 
 
 def read_points(
