@@ -16,10 +16,13 @@ For each file, rows read = rows used + rows dropped, always (:class:`Accounting`
 
 Area assignment: a row whose ``LSOA code`` is one of the study area's 2011 LSOAs keeps
 it (``lsoa_assigned = "code"``; police.uk assigns codes before snapping, and the
-generalised boundaries misplace ~15 % of points). Rows with no code, or a code that is
-not a 2011 code (newer police.uk files carry 2021 codes, which IoD2019 lacks), are
-assigned spatially: point in polygon (``"point_in_polygon"``), else the nearest polygon
-within the tolerance (``"nearest"``).
+generalised boundaries misplace ~15 % of points), provided the point lies within
+:data:`CODE_AGREEMENT_M` of that LSOA's polygon (a code that disagrees with its point by
+more is distrusted, with a warning, and the row is assigned by location). Rows with no
+code, or a code that is not a 2011 code (newer police.uk files carry 2021 codes, which
+IoD2019 lacks), are assigned spatially: point in polygon (``"point_in_polygon"``), else
+the nearest polygon within the tolerance (``"nearest"``). A row whose code is a known
+2011 LSOA outside the study area is dropped as ``outside_study_area``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from hotspots import columns as C
 from hotspots import scope as scope_mod
@@ -41,6 +45,12 @@ from hotspots._errors import HotspotsWarning, InputError
 from hotspots.load import RawFile
 
 log = logging.getLogger(__name__)
+
+CODE_AGREEMENT_M = 1000.0
+"""Metres a point may lie from the polygon of its own LSOA code and the code still be trusted.
+
+On the real 2019-09 Nottinghamshire file the furthest is 164 m (generalised boundaries);
+a point further away than this has wrong coordinates or a wrong code."""
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})")
 
@@ -174,8 +184,9 @@ def check_coordinate_ranges(x: np.ndarray, y: np.ndarray, crs: str, where: str, 
             )
         if _GB_LAT[0] <= mx <= _GB_LAT[1] and _GB_LON[0] <= my <= _GB_LON[1]:
             raise InputError(
-                f"{where}: longitude and latitude look swapped: column {xcol!r} (longitude) has median "
-                f"{mx:.3f}, which is a latitude in Great Britain, and {ycol!r} (latitude) has median {my:.3f}. "
+                f"{where}: longitude and latitude look swapped: the longitude column {xcol!r} has median "
+                f"{mx:.3f}, which is a latitude in Great Britain, and the latitude column {ycol!r} has median "
+                f"{my:.3f}. "
                 "Swap the two columns (or the x/y mapping in the config)."
             )
     else:
@@ -218,6 +229,7 @@ def assign_areas(
     *,
     known_codes: set[str] | None = None,
     tolerance: float = 250.0,
+    code_agreement: float = CODE_AGREEMENT_M,
 ) -> tuple[pd.Series, pd.Series]:
     """Assign each point to a study-area LSOA: by code, point in polygon, or nearest within ``tolerance``.
 
@@ -235,6 +247,9 @@ def assign_areas(
         code, a typo) is assigned spatially.
     tolerance
         Metres a point outside every polygon may be from the nearest and still be assigned.
+    code_agreement
+        Metres a point may be from the polygon of its own study-area code for the code to be
+        used; further away, the row is assigned spatially (see :func:`code_disagrees`).
 
     Returns
     -------
@@ -246,6 +261,10 @@ def assign_areas(
     codes = codes.astype(object).where(codes.notna(), None)
     clean_codes = codes.astype("string").str.strip()
     in_study = clean_codes.isin(study_codes).fillna(False).to_numpy(dtype=bool)
+    if in_study.any():
+        bad = code_disagrees(points, clean_codes, lsoa, distance=code_agreement)
+        clean_codes = clean_codes.where(~bad)
+        in_study = in_study & ~bad
     known = set(study_codes) | (known_codes or set())
     known_outside = (clean_codes.isin(known).fillna(False).to_numpy(dtype=bool)) & ~in_study
     out_code = np.where(in_study, clean_codes.to_numpy(dtype=object), None).astype(object)
@@ -270,6 +289,24 @@ def assign_areas(
         pd.Series(out_code, index=points.index, dtype=object),
         pd.Series(assigned, index=points.index, dtype=object),
     )
+
+
+def code_disagrees(
+    points: gpd.GeoSeries, codes: pd.Series, lsoa: gpd.GeoDataFrame, *, distance: float = CODE_AGREEMENT_M
+) -> np.ndarray:
+    """Flag rows whose study-area LSOA code names a polygon further than ``distance`` metres from the point.
+
+    Rows without a code, or with a code outside the study area, are never flagged.
+    """
+    codes = pd.Series(codes).reset_index(drop=True).astype("string").str.strip()
+    polys = pd.Series(lsoa.geometry.values, index=pd.Index(lsoa[C.LSOA_CODE]))
+    has = codes.isin(polys.index).fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(codes), dtype=bool)
+    if has.any():
+        idx = np.flatnonzero(has)
+        geoms = polys.reindex(codes.to_numpy(dtype=object)[idx]).to_numpy()
+        out[idx] = ~shapely.dwithin(np.asarray(points.values)[idx], geoms, distance)
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -332,23 +369,26 @@ def clean_incidents(
         n = len(df)
         x, x_missing, x_bad = _numeric(df["x"])
         y, y_missing, y_bad = _numeric(df["y"])
-        if n and (x_bad | y_bad).all():
-            i = 0
-            col, val = ("x", df["x"].iloc[i]) if x_bad[i] else ("y", df["y"].iloc[i])
+        xcol, ycol = _colname(rf, "x"), _colname(rf, "y")
+        present = ~(x_missing & y_missing)
+        if n and present.any() and ((x_bad | y_bad) | ~present).all():
+            i = int(np.flatnonzero(x_bad | y_bad)[0])
+            col, val = (xcol, df["x"].iloc[i]) if x_bad[i] else (ycol, df["y"].iloc[i])
             raise InputError(
-                f"{rf.path}: no coordinate is a number (row 1, {_coord_label(col, rf.crs)} = {val!r}). "
-                "Check that the coordinate columns are mapped correctly."
+                f"{rf.path}: no coordinate in columns {xcol!r}/{ycol!r} is a number (first: {rf.row_label(i)}, "
+                f"{col} = {val!r}). Check that the coordinate columns are mapped correctly and hold plain "
+                "decimal numbers."
             )
         if (x_bad | y_bad).any():
             i = int(np.flatnonzero(x_bad | y_bad)[0])
-            col, val = ("x", df["x"].iloc[i]) if x_bad[i] else ("y", df["y"].iloc[i])
+            col, val = (xcol, df["x"].iloc[i]) if x_bad[i] else (ycol, df["y"].iloc[i])
             warnings.warn(
                 f"{rf.path}: {int((x_bad | y_bad).sum())} row(s) have a coordinate that is not a number "
-                f"(first: row {i + 1}, {_coord_label(col, rf.crs)} = {val!r}); dropped as unparseable.",
+                f"(first: {rf.row_label(i)}, {col} = {val!r}); dropped as unparseable.",
                 HotspotsWarning,
                 stacklevel=2,
             )
-        check_coordinate_ranges(x, y, rf.crs, str(rf.path), _coord_label("x", rf.crs), _coord_label("y", rf.crs))
+        check_coordinate_ranges(x, y, rf.crs, str(rf.path), xcol, ycol)
 
         month, month_bad = parse_months(df["month"].where(df["month"].notna(), df["date"]))
         date = (
@@ -362,10 +402,14 @@ def clean_incidents(
         ids = df["id"]
         has_id = ids.notna().to_numpy()
         dup = np.zeros(n, dtype=bool)
-        if has_id.any():
-            idv = ids.to_numpy(dtype=object)
-            dup_within = ids.duplicated(keep="first").to_numpy() & has_id
-            dup_prev = has_id & ids.isin(seen_ids).to_numpy() if seen_ids else np.zeros(n, bool)
+        # only rows that survive the earlier checks take part in de-duplication, so a good
+        # row is never dropped as the duplicate of an unusable one
+        unusable = month_bad.to_numpy() | x_bad | y_bad | no_month | x_missing | y_missing | at_origin
+        eligible = has_id & ~unusable
+        if eligible.any():
+            dup_within = np.zeros(n, dtype=bool)
+            dup_within[eligible] = ids[eligible].duplicated(keep="first").to_numpy()
+            dup_prev = eligible & ids.isin(seen_ids).to_numpy() if seen_ids else np.zeros(n, bool)
             dup = dup_within | dup_prev
 
         sc, hw = scope_mod.assign_scope(
@@ -395,27 +439,38 @@ def clean_incidents(
             ],
             n,
         )
-        if has_id.any():
-            # an ID counts as seen once its row is not dropped for a reason before dedupe
-            keep_id = has_id & ~np.isin(reason, [C.DROP_UNPARSEABLE, C.DROP_NO_COORDINATES, C.DROP_AT_ORIGIN])
-            seen_ids.update(ids.to_numpy(dtype=object)[keep_id & ~dup].tolist())
+        if eligible.any():
+            # an ID counts as seen once a usable row carries it (later files' copies are duplicates)
+            seen_ids.update(ids.to_numpy(dtype=object)[eligible & ~dup].tolist())
 
         cand = reason == ""
         idx = np.flatnonzero(cand)
         bx, by = to_bng(x[idx], y[idx], rf.crs)
         pts = gpd.GeoSeries(gpd.points_from_xy(bx, by), crs=C.CRS)
-        lsoa_code, assigned = assign_areas(
-            pts, df["lsoa_code"].iloc[idx].reset_index(drop=True), lsoa, known_codes=known_codes, tolerance=tolerance
-        )
+        row_codes = df["lsoa_code"].iloc[idx].reset_index(drop=True)
+        disagree = code_disagrees(pts, row_codes, lsoa) if row_codes.notna().any() else np.zeros(len(idx), bool)
+        if disagree.any():
+            i = int(idx[np.flatnonzero(disagree)[0]])
+            warnings.warn(
+                f"{rf.path}: {int(disagree.sum())} row(s) have an LSOA code whose polygon is more than "
+                f"{CODE_AGREEMENT_M:.0f} m from the row's point (first: {rf.row_label(i)}, "
+                f"{_colname(rf, 'lsoa_code')} = {df['lsoa_code'].iloc[i]!r}, {xcol} = {df['x'].iloc[i]!r}, "
+                f"{ycol} = {df['y'].iloc[i]!r}); the code was ignored and the row assigned by its location.",
+                HotspotsWarning,
+                stacklevel=2,
+            )
+            row_codes = row_codes.where(~disagree)
+        lsoa_code, assigned = assign_areas(pts, row_codes, lsoa, known_codes=known_codes, tolerance=tolerance)
         outside = (assigned == "").to_numpy()
         reason[idx[outside]] = C.DROP_OUTSIDE_AREA
         located = int(len(idx))
         if located and outside.all():
             b = lsoa.to_crs("EPSG:4326").total_bounds
+            i = int(idx[0])
             raise InputError(
                 f"{rf.path}: none of the {located} located in-scope rows falls inside the study area "
-                f"(LSOA boundaries cover lon {b[0]:.3f}..{b[2]:.3f}, lat {b[1]:.3f}..{b[3]:.3f}; first row at "
-                f"{_coord_label('x', rf.crs)} {x[idx[0]]!r}, {_coord_label('y', rf.crs)} {y[idx[0]]!r}). "
+                f"(the LSOA boundaries cover longitude {b[0]:.3f}..{b[2]:.3f}, latitude {b[1]:.3f}..{b[3]:.3f}; "
+                f"first: {rf.row_label(i)}, {xcol} = {df['x'].iloc[i]!r}, {ycol} = {df['y'].iloc[i]!r}). "
                 "Check the coordinate columns and crs, or the [boundaries] file."
             )
         keep = ~outside
@@ -503,6 +558,16 @@ def _details(df: pd.DataFrame, reason: np.ndarray, idx: np.ndarray) -> np.ndarra
     return out
 
 
+def _colname(rf: RawFile, axis: str) -> str:
+    """The file's own header for standardised column ``axis`` (a generic label when unknown)."""
+    name = rf.columns.get(axis)
+    if name:
+        return name
+    if axis in ("x", "y"):
+        return _coord_label(axis, rf.crs)
+    return axis
+
+
 def _coord_label(axis: str, crs: str) -> str:
     geographic = pyproj.CRS.from_user_input(crs).is_geographic
     if geographic:
@@ -548,7 +613,7 @@ def clean_venues(
     fname = _rel(raw.path, base)
     x, xm, xb = _numeric(df["x"])
     y, ym, yb = _numeric(df["y"])
-    check_coordinate_ranges(x, y, raw.crs, str(raw.path), _coord_label("x", raw.crs), _coord_label("y", raw.crs))
+    check_coordinate_ranges(x, y, raw.crs, str(raw.path), _colname(raw, "x"), _colname(raw, "y"))
     ids = df["id"]
     dup = ids.notna().to_numpy() & ids.duplicated(keep="first").to_numpy()
     reason = first_reason(

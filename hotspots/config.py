@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import os
 import tomllib
 import types
 import typing
@@ -42,6 +43,7 @@ SECTIONS: dict[str, str] = {
     "sites": "hotspots.sites:SitesConfig",
     "outreach": "hotspots.sites:OutreachConfig",
     "maps": "hotspots.maps:MapsConfig",
+    "report": "hotspots.report:ReportConfig",
 }
 """Top-level sections of the config file and the dataclass that validates each."""
 
@@ -162,7 +164,8 @@ def _month(value: str | None, where: str) -> str | None:
 
 def _require_file(path: Path | None, where: str) -> None:
     if path is not None and not path.exists():
-        raise ConfigError(f"{where}: file not found: {path}. Paths are relative to the config file.")
+        shown = os.path.normpath(path)
+        raise ConfigError(f"{where}: file not found: {shown}. Paths are relative to the config file.")
 
 
 # --------------------------------------------------------------------------------------
@@ -432,14 +435,20 @@ class Config:
             if name not in out:
                 try:
                     out[name] = conv(self.stage(name))
-                except (ImportError, AttributeError):
+                except ConfigError:
                     continue
         return out
 
 
 def _section_class(name: str) -> type:
     module, _, attr = SECTIONS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"[{name}] cannot be checked: its stage ({module}.{attr}) is not available in this version of "
+            f"hotspots ({exc}). Remove the [{name}] section or upgrade hotspots."
+        ) from exc
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -459,13 +468,22 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path) if path is not None else DEFAULT_CONFIG
     if not path.exists():
         raise ConfigError(f"config file not found: {path}. Pass --config FILE with a TOML config.")
+    if path.is_dir():
+        raise ConfigError(f"config {path} is a folder; pass the TOML file itself with --config FILE.")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text: {exc}") from exc
-    return config_from_dict(raw, path=path.resolve())
+        raise ConfigError(f"{path} is not UTF-8 text: {exc}. Save the config as UTF-8.") from exc
+    resolved = path.resolve()
+    try:
+        return config_from_dict(raw, path=resolved)
+    except ConfigError as exc:
+        msg = str(exc)
+        if str(resolved) in msg:
+            raise
+        raise ConfigError(f"config {path}: {msg}") from exc.__cause__
 
 
 def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config:

@@ -93,6 +93,18 @@ class RawFile:
     sha256: str
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    """The file's own name for each standardised column (e.g. ``{"x": "Longitude"}``), for messages."""
+    table: bool = True
+    """True for a text table (rows are lines after the header), False for a vector file (features)."""
+
+    def column(self, name: str) -> str:
+        """The file's own header for standardised column ``name`` (``name`` itself when unknown)."""
+        return self.columns.get(name, name)
+
+    def row_label(self, i: int) -> str:
+        """Human label of 0-based data row ``i``: ``"row 4 (line 5)"`` for a table, ``"feature 4"`` otherwise."""
+        return f"row {i + 1} (line {i + 2})" if self.table else f"feature {i + 1}"
 
 
 def sha256(path: Path) -> str:
@@ -198,12 +210,22 @@ def read_header(path: Path, *, encoding: str | None = None) -> list[str]:
     return []
 
 
-def require_columns(path: Path, found: list[str], required: list[str], *, hint: str = "") -> None:
-    """Raise :class:`InputError` naming the first required column missing from ``found``."""
+def require_columns(
+    path: Path, found: list[str], required: list[str], *, hint: str = "", expected: list[str] | None = None
+) -> None:
+    """Raise :class:`InputError` naming the first required column missing from ``found``.
+
+    When a header looks like a renamed copy of the missing column (same name in another
+    case, or a close spelling), the message says which header to rename. Headers that are
+    themselves ``required`` or ``expected`` are never suggested (``Longitude`` is not a
+    misspelt ``Latitude``).
+    """
+    taken = set(required) | set(expected or [])
     for col in required:
         if col not in found:
-            close = difflib.get_close_matches(col, found, n=1, cutoff=0.6)
-            lower = {c.lower(): c for c in found}
+            pool = [c for c in found if c not in taken]
+            close = difflib.get_close_matches(col, pool, n=1, cutoff=0.6)
+            lower = {c.lower(): c for c in pool}
             if col.lower() in lower:
                 close = [lower[col.lower()]]
             did = f" Found {close[0]!r}: rename that header to {col!r}." if close else ""
@@ -267,6 +289,7 @@ def read_police_uk(path: Path, *, source: str = "police_uk", encoding: str | Non
         path,
         header,
         POLICE_UK_REQUIRED,
+        expected=POLICE_UK_COLUMNS,
         hint=" A data.police.uk street-level file has the columns "
         + ", ".join(POLICE_UK_COLUMNS)
         + '. For other layouts use format = "points" with a [crime.columns] mapping.',
@@ -275,7 +298,10 @@ def read_police_uk(path: Path, *, source: str = "police_uk", encoding: str | Non
     df, enc = read_table(path, encoding=encoding, usecols=use)
     df = df.rename(columns=POLICE_UK_MAP)
     frame = _standardise(df)
-    return RawFile(path=path, source=source, frame=frame, crs="EPSG:4326", sha256=sha256(path), encoding=enc)
+    names = {v: k for k, v in POLICE_UK_MAP.items()}
+    return RawFile(
+        path=path, source=source, frame=frame, crs="EPSG:4326", sha256=sha256(path), encoding=enc, columns=names
+    )
 
 
 def _standardise(df: pd.DataFrame) -> pd.DataFrame:
@@ -352,6 +378,9 @@ def read_points(
         df["x"] = pd.Series(x).map(lambda v: repr(v) if np.isfinite(v) else np.nan)
         df["y"] = pd.Series(y).map(lambda v: repr(v) if np.isfinite(v) else np.nan)
         file_crs = gdf.crs.to_string()
+        table = False
+        names = {k: v for k, v in mapping.items() if v}
+        names.update({"x": f"{gdf.geometry.name} x", "y": f"{gdf.geometry.name} y"})
     elif suffix in TABLE_SUFFIXES:
         header = read_header(path, encoding=encoding)
         need = [c for c in [*mapping.values(), columns.x, columns.y, columns.time] if c]
@@ -368,6 +397,9 @@ def read_points(
         if columns.time and columns.date:
             df["date"] = raw[columns.date].str.strip() + " " + raw[columns.time].fillna("").str.strip()
         file_crs = crs
+        table = True
+        names = {k: v for k, v in mapping.items() if v}
+        names.update({"x": columns.x, "y": columns.y})
     else:
         raise InputError(
             f"{path}: unknown file type {suffix!r}. Use CSV (.csv, .csv.gz), GeoPackage or GeoJSON."
@@ -375,7 +407,16 @@ def read_points(
     if crime_type is not None and columns.crime_type is None:
         df["crime_type"] = crime_type
     frame = _standardise(df)
-    return RawFile(path=path, source=source, frame=frame, crs=file_crs, sha256=sha256(path), encoding=enc)
+    return RawFile(
+        path=path,
+        source=source,
+        frame=frame,
+        crs=file_crs,
+        sha256=sha256(path),
+        encoding=enc,
+        columns=names,
+        table=table,
+    )
 
 
 def read_crime_source(source: CrimeSource) -> list[RawFile]:
@@ -434,7 +475,8 @@ def read_vector(path: Path, *, what: str, columns: list[str] | None = None) -> g
     if invalid.any():
         idx = np.flatnonzero(invalid.to_numpy())
         reasons = shapely.is_valid_reason(gdf.geometry.values[idx[:3]])
-        labels = [str(gdf.iloc[i][columns[0]]) if columns else f"feature {i + 1}" for i in idx[:3]]
+        labels = [f"feature {i + 1}" + (f" ({columns[0]} {gdf.iloc[i][columns[0]]!r})" if columns else "")
+                  for i in idx[:3]]
         warnings.warn(
             f"{what} file {path}: {len(idx)} invalid polygon(s) repaired with make_valid "
             f"(first: {', '.join(f'{lab}: {r}' for lab, r in zip(labels, reasons))}).",
@@ -662,7 +704,8 @@ def read_venues(cfg: VenuesConfig) -> RawFile:
                 "y": df["latitude"],
             }
         )
-        return RawFile(cfg.path, "venues", frame, "EPSG:4326", sha256(cfg.path), enc)
+        return RawFile(cfg.path, "venues", frame, "EPSG:4326", sha256(cfg.path), enc,
+                       columns={"id": "fas_id", "x": "longitude", "y": "latitude"})
     cols = cfg.columns
     suffix = _suffix(cfg.path)
     if suffix in VECTOR_SUFFIXES:
@@ -672,7 +715,8 @@ def read_venues(cfg: VenuesConfig) -> RawFile:
                               "postcode": get(cols.postcode)})
         frame["x"] = [repr(v) for v in shapely.get_x(gdf.geometry.values)]
         frame["y"] = [repr(v) for v in shapely.get_y(gdf.geometry.values)]
-        return RawFile(cfg.path, "venues", frame, gdf.crs.to_string(), sha256(cfg.path), "utf-8")
+        return RawFile(cfg.path, "venues", frame, gdf.crs.to_string(), sha256(cfg.path), "utf-8",
+                       columns={"x": f"{gdf.geometry.name} x", "y": f"{gdf.geometry.name} y"}, table=False)
     if not (cols.x and cols.y and cols.name):
         raise InputError(f"{cfg.path}: a CSV venue file needs columns.x, columns.y and columns.name in [venues].")
     header = read_header(cfg.path, encoding=cfg.encoding)
@@ -682,7 +726,8 @@ def read_venues(cfg: VenuesConfig) -> RawFile:
     get2 = lambda c: df[c] if c else np.nan  # noqa: E731
     frame = pd.DataFrame({"id": get2(cols.id), "name": df[cols.name], "address": get2(cols.address),
                           "postcode": get2(cols.postcode), "x": df[cols.x], "y": df[cols.y]})
-    return RawFile(cfg.path, "venues", frame, cfg.crs, sha256(cfg.path), enc)
+    return RawFile(cfg.path, "venues", frame, cfg.crs, sha256(cfg.path), enc,
+                   columns={"id": cols.id or "id", "x": cols.x, "y": cols.y})
 
 
 def read_vector_points(path: Path, *, what: str) -> gpd.GeoDataFrame:
