@@ -1,0 +1,1066 @@
+"""Concentration of violence and honest evaluation of hotspot predictions.
+
+Two families of measures:
+
+* **Concentration** (how unequal violence is across places): :func:`gini`,
+  :func:`generalised_gini` (Bernasco & Steenbeek 2017, for sparse counts where places
+  outnumber crimes), :func:`lorenz` (curve data) and :func:`share_holding` (the smallest
+  share of places holding half of the violence).
+* **Hit-rate metrics** of a prediction (a score per cell) against what happened next:
+  :func:`hit_rate`, :func:`pai`, :func:`pei_star`, :func:`rri`, at a given share of the
+  area, and :func:`backtest`, a rolling-origin backtest of several methods on monthly
+  data (train on months up to *k*, test on the next month or quarter).
+
+Every function is pure (arrays or frames in, numbers or frames out). ``hotspots evaluate``
+(:mod:`hotspots.cli`) wraps :func:`evaluate_study` and writes ``OUT/evaluation.json``.
+
+Selecting "the top x % of the area" from scores with ties (most cells have no crime) is
+done deterministically by *expected value*: cells scoring above the cut-off are selected
+whole, and the cells tied at the cut-off share the remaining selection equally (the
+average of every random tie-break). A constant score therefore selects every cell with
+weight x and scores exactly the uniform-random expectation: hit rate = x, PAI = 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots import columns as C
+from hotspots._errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------
+# output columns
+# --------------------------------------------------------------------------------------
+
+SHARE_PLACES = "share_places"
+"""Cumulative share of places (0-1), places sorted from most to least violence."""
+SHARE_CRIME = "share_crime"
+"""Cumulative share of violence (0-1) held by those places."""
+LORENZ_COLUMNS = [SHARE_PLACES, SHARE_CRIME]
+
+HORIZON = "horizon"  # test window length in months (1 = next month, 3 = next quarter)
+FOLD = "fold"  # 1-based fold number within the horizon
+TRAIN_START = "train_start"  # first training month, YYYY-MM
+TRAIN_END = "train_end"  # last training month, YYYY-MM
+TEST_START = "test_start"  # first test month, YYYY-MM
+TEST_END = "test_end"  # last test month, YYYY-MM
+METHOD = "method"  # prediction method (see METHODS)
+COVERAGE = "coverage"  # share of the grid's cells selected as hotspots (0-1)
+CELLS = "cells"  # number of cells that share amounts to (may be fractional)
+TRAIN_TOTAL = "train_total"  # incidents (or harm) in the training months
+TEST_TOTAL = "test_total"  # incidents (or harm) in the test months
+HITS = "hits"  # test incidents in the selected cells
+MAX_HITS = "max_hits"  # most test incidents any selection of the same size could hold
+HIT_RATE = "hit_rate"  # hits / test_total (0-1)
+PAI = "pai"  # hit_rate / coverage
+PEI_STAR = "pei_star"  # hits / max_hits (0-1)
+RRI = "rri"  # (test share in selection) / (train share in selection)
+
+BACKTEST_COLUMNS = [
+    HORIZON, FOLD, TRAIN_START, TRAIN_END, TEST_START, TEST_END, METHOD, COVERAGE, CELLS,
+    TRAIN_TOTAL, TEST_TOTAL, HITS, MAX_HITS, HIT_RATE, PAI, PEI_STAR, RRI,
+]
+"""Columns of :func:`backtest`: one row per horizon x fold x method x coverage."""
+
+FOLDS = "folds"  # number of folds averaged
+SUMMARY_COLUMNS = [HORIZON, METHOD, COVERAGE, FOLDS, HIT_RATE, PAI, PEI_STAR, RRI]
+"""Columns of :func:`summarise_backtest`: fold means per horizon x method x coverage."""
+
+METHODS = ("counts", "last_period", "kde", "gistar", "composite", "random")
+"""Prediction methods known to :func:`backtest`.
+
+* ``counts``: incidents per cell over all training months (the long-run average).
+* ``last_period``: incidents per cell in the last training period as long as the test
+  window (last month for a one-month horizon, last quarter for a quarter).
+* ``kde``: :func:`hotspots.kde.hotspot_kde` of the training incidents.
+* ``gistar``: Gi* z-score (:func:`hotspots.gistar.gistar`) of training counts per cell,
+  queen neighbours plus the cell itself.
+* ``composite``: weighted mean of the percentile ranks of ``counts``, ``kde`` and
+  ``gistar`` (weights ``composite_weights``), i.e. the composite-index recipe of the
+  place ranking applied to the grid with the grid's own components.
+* ``random``: the uniform-random baseline, scored by its expected value (every cell
+  selected with probability equal to the coverage).
+"""
+
+COVERAGES = (0.01, 0.05, 0.10)
+"""Default shares of the area: 1 %, 5 % and 10 %."""
+
+DEFAULT_COMPOSITE_WEIGHTS = {"counts": 0.5, "kde": 0.25, "gistar": 0.25}
+
+DEFINITIONS: dict[str, str] = {
+    "coverage": "share of the grid's cells selected as predicted hotspots (the cells with the highest "
+    "scores; cells tied at the cut-off share the remaining selection equally, i.e. the expected "
+    "value of a random tie-break)",
+    "hit_rate": "test incidents in the selected cells / all test incidents in the area",
+    "pai": "Predictive Accuracy Index (Chainey, Tompson & Uhlig 2008): hit rate / area share, "
+    "with area share = selected cells / all cells (= coverage); 1 = no better than random",
+    "pei_star": "PEI* (predictive efficiency): hits / the most test incidents any selection of the "
+    "same number of cells could have held (the top cells of the test period itself); 1 = perfect "
+    "(Hunt 2016 PEI; cf. White, Hunt & Green 2023 and Joshi et al. 2021)",
+    "rri": "Recapture Rate Index (Levine 2008): (test incidents in selection / test total) / "
+    "(training incidents in selection / training total); about 1 = the selected cells keep "
+    "their share of violence, < 1 = their share falls in the test period, NaN when the "
+    "selection held no training incidents",
+    "folds": "rolling origin: train on every month up to k (expanding window), test on the next "
+    "`horizon` months; k runs from min_train_months to the last month that leaves a full test window",
+}
+"""Plain-language definitions printed by ``hotspots evaluate`` and written to evaluation.json."""
+
+
+# --------------------------------------------------------------------------------------
+# configuration
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """``[evaluate]``: the rolling-origin backtest of ``hotspots evaluate``.
+
+    Attributes
+    ----------
+    source
+        Crime source (``[[crime]] name``) to backtest; default the source with the most
+        months (ties: the most incidents).
+    cell_size
+        Grid cell side in metres; default ``[detect] cell_size`` when set, else 100 m.
+    methods
+        Methods to compare (see :data:`METHODS`).
+    coverages
+        Shares of the area at which the metrics are computed (each in (0, 1]).
+    horizons
+        Test window lengths in months (1 = next month, 3 = next quarter).
+    min_train_months
+        Months in the first training window.
+    weights
+        ``"count"`` (each incident counts 1) or ``"harm"`` (harm-weighted).
+    area
+        ``"source_districts"``: the districts holding at least ``min_district_share`` of
+        the source's incidents (the City for City-only data); ``"study"``: the whole study area.
+    min_district_share
+        See ``area``.
+    kde_bandwidth
+        KDE bandwidth in metres; default chosen automatically by :mod:`hotspots.kde`.
+    kde_kernel
+        KDE kernel (as :func:`hotspots.kde.hotspot_kde`).
+    composite_weights
+        Weights of ``counts``, ``kde`` and ``gistar`` in the composite (non-negative,
+        not all zero).
+    """
+
+    source: str | None = None
+    cell_size: float | None = None
+    methods: list[str] = field(default_factory=lambda: list(METHODS))
+    coverages: list[float] = field(default_factory=lambda: list(COVERAGES))
+    horizons: list[int] = field(default_factory=lambda: [1, 3])
+    min_train_months: int = 3
+    weights: str = "count"
+    area: str = "source_districts"
+    min_district_share: float = 0.01
+    kde_bandwidth: float | None = None
+    kde_kernel: str = "quartic"
+    composite_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_COMPOSITE_WEIGHTS))
+
+    def __post_init__(self) -> None:
+        try:
+            _check_options(
+                methods=self.methods,
+                coverages=self.coverages,
+                horizons=self.horizons,
+                min_train_months=self.min_train_months,
+                weights=self.weights,
+                composite_weights=self.composite_weights,
+                where="[evaluate] key ",
+            )
+        except InputError as exc:
+            raise ConfigError(str(exc)) from exc
+        if self.cell_size is not None and not self.cell_size > 0:
+            raise ConfigError(f"[evaluate] key 'cell_size' must be a positive number of metres, got {self.cell_size!r}.")
+        if self.area not in ("source_districts", "study"):
+            raise ConfigError(f"[evaluate] key 'area' must be 'source_districts' or 'study', got {self.area!r}.")
+        if not 0 <= self.min_district_share < 1:
+            raise ConfigError(
+                f"[evaluate] key 'min_district_share' must be in [0, 1), got {self.min_district_share!r}."
+            )
+        if self.kde_bandwidth is not None and not self.kde_bandwidth > 0:
+            raise ConfigError(
+                f"[evaluate] key 'kde_bandwidth' must be a positive number of metres, got {self.kde_bandwidth!r}."
+            )
+
+
+def _check_options(
+    *,
+    methods: Sequence[str],
+    coverages: Sequence[float],
+    horizons: Sequence[int],
+    min_train_months: int,
+    weights: str | None,
+    composite_weights: dict[str, float] | None,
+    where: str = "",
+) -> None:
+    """Shared checks of the backtest options (raise :class:`InputError`)."""
+    if not methods:
+        raise InputError(f"{where}'methods' is empty; choose from {', '.join(METHODS)}.")
+    for m in methods:
+        if m not in METHODS:
+            raise InputError(f"{where}'methods' has unknown method {m!r}; choose from {', '.join(METHODS)}.")
+    if not coverages:
+        raise InputError(f"{where}'coverages' is empty; give shares of the area such as [0.01, 0.05, 0.1].")
+    for c in coverages:
+        if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c <= 1:
+            raise InputError(f"{where}'coverages' must be shares of the area in (0, 1], got {c!r} (write 5 % as 0.05).")
+    if not horizons:
+        raise InputError(f"{where}'horizons' is empty; give test window lengths in months such as [1, 3].")
+    for h in horizons:
+        if isinstance(h, bool) or not isinstance(h, int) or h < 1:
+            raise InputError(f"{where}'horizons' must be whole numbers of months >= 1, got {h!r}.")
+    if isinstance(min_train_months, bool) or not isinstance(min_train_months, int) or min_train_months < 1:
+        raise InputError(f"{where}'min_train_months' must be a whole number >= 1, got {min_train_months!r}.")
+    if weights not in (None, "count", "harm"):
+        raise InputError(f"{where}'weights' must be 'count' or 'harm', got {weights!r}.")
+    if composite_weights is not None:
+        for k, v in composite_weights.items():
+            if k not in DEFAULT_COMPOSITE_WEIGHTS:
+                raise InputError(
+                    f"{where}'composite_weights' has unknown component {k!r}; "
+                    f"choose from {', '.join(DEFAULT_COMPOSITE_WEIGHTS)}."
+                )
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise InputError(f"{where}'composite_weights' weight of {k!r} must be a number >= 0, got {v!r}.")
+        if not any(v > 0 for v in composite_weights.values()):
+            raise InputError(f"{where}'composite_weights' are all zero; give at least one component a positive weight.")
+
+
+# --------------------------------------------------------------------------------------
+# concentration
+# --------------------------------------------------------------------------------------
+
+
+def _counts_array(counts: Any, what: str = "counts") -> np.ndarray:
+    try:
+        x = np.asarray(counts, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} must be numbers (one per place), got {type(counts).__name__}: {exc}") from exc
+    if len(x) == 0:
+        raise InputError(f"{what} is empty; pass one count per place (zeros included).")
+    bad = np.flatnonzero(~np.isfinite(x) | (x < 0))
+    if len(bad):
+        i = int(bad[0])
+        raise InputError(
+            f"{what} must be non-negative finite numbers; position {i} holds {x[i]!r}. "
+            f"Count places without crime as 0 and drop missing values."
+        )
+    return x
+
+
+def gini(counts: Any, *, unbiased: bool = False) -> float:
+    """Gini coefficient of the counts per place.
+
+    Parameters
+    ----------
+    counts
+        One non-negative count per place, places without crime included as 0.
+    unbiased
+        Multiply by n / (n - 1), so that all crime in one place gives exactly 1.
+
+    Returns
+    -------
+    float
+        0 (every place has the same count) to (n - 1) / n (all in one place), or 1 with
+        ``unbiased``; NaN when there is no crime at all.
+
+    Notes
+    -----
+    G = sum_i sum_j |x_i - x_j| / (2 n^2 mean(x)), computed from the sorted counts as
+    sum_i (2 i - n - 1) x_(i) / (n sum x). This is the *plain* (biased) Gini of
+    DescTools ``Gini(unbiased = FALSE)`` and of Bernasco & Steenbeek (2017): the counts
+    (3, 1, 1, 0, 0, 0, 0, 0, 0, 0) give G = 0.78 (the n / (n - 1) form gives 0.867).
+
+    Examples
+    --------
+    >>> round(gini([3, 1, 1, 0, 0, 0, 0, 0, 0, 0]), 2)
+    0.78
+    """
+    x = np.sort(_counts_array(counts))
+    n, total = len(x), x.sum()
+    if total == 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    g = float(np.sum((2 * i - n - 1) * x) / (n * total))
+    if unbiased:
+        g = g * n / (n - 1) if n > 1 else float("nan")
+    return min(max(g, 0.0), 1.0)
+
+
+def generalised_gini(counts: Any) -> float:
+    """Generalised Gini for sparse crime counts (Bernasco & Steenbeek 2017).
+
+    When crimes (N) are fewer than places (n), even the most even spread leaves n - N
+    places empty, so the plain Gini cannot fall below 1 - N / n. The generalised Gini
+    measures concentration against that *maximal equality given the data*:
+    G' = max(1, n / N) (G - 1) + 1. It equals :func:`gini` when N >= n.
+
+    Parameters
+    ----------
+    counts
+        One non-negative whole-number count per place, zeros included.
+
+    Returns
+    -------
+    float
+        In [0, (n-1)/n]; NaN when there is no crime.
+
+    Raises
+    ------
+    InputError
+        Negative, missing or non-whole counts (the correction assumes counts of events).
+
+    Notes
+    -----
+    Bernasco, W. & Steenbeek, W. (2017) More places than crimes: implications for
+    evaluating the law of crime concentration at place. *Journal of Quantitative
+    Criminology* 33, 451-467. Formula as in their R package ``lorenzgini`` (``gini(x,
+    generalized = TRUE, unbiased = FALSE)``): its examples (5, 2, 1, 0, ..., 0) over ten
+    places give G = 0.80 and G' = 0.75. For (3, 1, 1, 0, ..., 0) it gives G' = 0.56
+    (not 0.58 as sometimes quoted).
+
+    Examples
+    --------
+    >>> round(generalised_gini([5, 2, 1, 0, 0, 0, 0, 0, 0, 0]), 2)
+    0.75
+    """
+    x = _counts_array(counts)
+    frac = np.flatnonzero(x != np.round(x))
+    if len(frac):
+        i = int(frac[0])
+        raise InputError(
+            f"generalised_gini needs whole-number counts of events; position {i} holds {x[i]!r}. "
+            f"Use gini() for weighted (e.g. harm) totals."
+        )
+    n, total = len(x), x.sum()
+    if total == 0:
+        return float("nan")
+    g = gini(x)
+    return min(max(max(1.0, n / total) * (g - 1.0) + 1.0, 0.0), 1.0)
+
+
+def lorenz(counts: Any) -> pd.DataFrame:
+    """Concentration (Lorenz) curve: share of violence held by the most violent places.
+
+    Parameters
+    ----------
+    counts
+        One non-negative count per place, zeros included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``share_places`` (cumulative share of places, from the most to the least
+        violent) and ``share_crime`` (cumulative share of violence they hold), both
+        from 0 to 1, n + 1 rows starting at (0, 0). The plain Gini is twice the area
+        between this curve and the diagonal.
+
+    Examples
+    --------
+    >>> lorenz([3, 1, 0, 0]).round(2).values.tolist()
+    [[0.0, 0.0], [0.25, 0.75], [0.5, 1.0], [0.75, 1.0], [1.0, 1.0]]
+    """
+    x = np.sort(_counts_array(counts))[::-1]
+    total = x.sum()
+    n = len(x)
+    share_crime = np.concatenate([[0.0], np.cumsum(x) / total]) if total > 0 else np.full(n + 1, np.nan)
+    return pd.DataFrame({SHARE_PLACES: np.arange(n + 1) / n, SHARE_CRIME: share_crime})
+
+
+def share_holding(counts: Any, share: float = 0.5) -> float:
+    """The smallest share of places that together hold ``share`` of the violence.
+
+    Parameters
+    ----------
+    counts
+        One non-negative count per place, zeros included.
+    share
+        Share of violence, in (0, 1] (0.5 = half).
+
+    Returns
+    -------
+    float
+        k / n, where k is the fewest places (taken from the most violent) whose counts
+        sum to at least ``share`` of the total; NaN when there is no crime.
+
+    Examples
+    --------
+    >>> share_holding([3, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    0.1
+    """
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+        raise InputError(f"share must be in (0, 1] (e.g. 0.5 for half of the violence), got {share!r}.")
+    x = np.sort(_counts_array(counts))[::-1]
+    total = x.sum()
+    if total == 0:
+        return float("nan")
+    cum = np.cumsum(x)
+    k = int(np.searchsorted(cum, share * total * (1 - 1e-12), side="left")) + 1
+    return min(k, len(x)) / len(x)
+
+
+def concentration(counts: Any) -> dict[str, float]:
+    """Gini, generalised Gini (whole counts only) and the share of places holding 50 %.
+
+    Returns
+    -------
+    dict
+        ``places, incidents, gini, generalised_gini, share_places_50pct``.
+    """
+    x = _counts_array(counts)
+    whole = bool(np.all(x == np.round(x)))
+    return {
+        "places": int(len(x)),
+        "incidents": float(x.sum()),
+        "gini": gini(x),
+        "generalised_gini": generalised_gini(x) if whole else float("nan"),
+        "share_places_50pct": share_holding(x, 0.5),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# hit-rate metrics
+# --------------------------------------------------------------------------------------
+
+
+def _scores_array(scores: Any, n: int | None = None, what: str = "scores") -> np.ndarray:
+    s = np.asarray(scores, dtype=float).ravel()
+    if n is not None and len(s) != n:
+        raise InputError(f"{what} has {len(s)} values but the test counts have {n}; pass one value per cell.")
+    if len(s) == 0:
+        raise InputError(f"{what} is empty; pass one value per cell.")
+    # NaN (e.g. Gi* of a constant surface) ranks below every number
+    return np.where(np.isnan(s), -np.inf, s)
+
+
+def _check_coverage(coverage: float) -> float:
+    if isinstance(coverage, bool) or not isinstance(coverage, (int, float, np.floating)) or not 0 < coverage <= 1:
+        raise InputError(f"coverage must be a share of the area in (0, 1], got {coverage!r} (write 5 % as 0.05).")
+    return float(coverage)
+
+
+def selection(scores: Any, coverage: float) -> np.ndarray:
+    """How much of each cell a top-``coverage`` selection takes (0-1 per cell).
+
+    The ``coverage * n`` cells with the highest scores are selected; the cells tied at
+    the cut-off share what is left equally (the expected value of a random tie-break),
+    so the weights always sum to exactly ``coverage * n`` and the result does not
+    depend on the order of the cells. NaN scores rank last.
+
+    Examples
+    --------
+    >>> selection([5, 2, 2, 0], 0.5).tolist()
+    [1.0, 0.5, 0.5, 0.0]
+    """
+    s = _scores_array(scores)
+    cov = _check_coverage(coverage)
+    n = len(s)
+    k = cov * n
+    w = np.zeros(n)
+    kk = max(1, math.ceil(k - 1e-9))
+    order = np.argsort(-s, kind="stable")
+    t = s[order[kk - 1]]
+    above = s > t
+    tied = s == t
+    rest = k - above.sum()
+    w[above] = 1.0
+    w[tied] = rest / tied.sum()
+    return w
+
+
+def _top_sum(values: np.ndarray, k: float) -> float:
+    """Sum of the ``k`` largest values, ``k`` possibly fractional (linear in the last)."""
+    v = np.sort(values)[::-1]
+    whole = int(math.floor(k + 1e-9))
+    s = float(v[:whole].sum())
+    frac = k - whole
+    if frac > 1e-9 and whole < len(v):
+        s += frac * float(v[whole])
+    return s
+
+
+def _metrics(w: np.ndarray, test: np.ndarray, train: np.ndarray | None, coverage: float) -> dict[str, float]:
+    k = coverage * len(test)
+    test_total = float(test.sum())
+    hits = float(w @ test)
+    max_hits = _top_sum(test, k)
+    hr = hits / test_total if test_total > 0 else float("nan")
+    out = {
+        CELLS: k,
+        TEST_TOTAL: test_total,
+        HITS: hits,
+        MAX_HITS: max_hits,
+        HIT_RATE: hr,
+        PAI: hr / coverage,
+        PEI_STAR: hits / max_hits if max_hits > 0 else float("nan"),
+        TRAIN_TOTAL: float("nan"),
+        RRI: float("nan"),
+    }
+    if train is not None:
+        train_total = float(train.sum())
+        train_share = float(w @ train) / train_total if train_total > 0 else float("nan")
+        out[TRAIN_TOTAL] = train_total
+        out[RRI] = hr / train_share if train_share > 0 else float("nan")
+    return out
+
+
+def _test_array(test: Any, what: str = "test") -> np.ndarray:
+    return _counts_array(test, what)
+
+
+def hit_rate(scores: Any, test: Any, *, coverage: float) -> float:
+    """Share of the test incidents that fall in the top ``coverage`` of cells by score.
+
+    Parameters
+    ----------
+    scores
+        Prediction per cell (higher = more likely hotspot).
+    test
+        Incidents per cell in the test period, aligned with ``scores``.
+    coverage
+        Share of the cells selected, in (0, 1].
+
+    Returns
+    -------
+    float
+        0-1; NaN when the test period has no incidents.
+
+    Examples
+    --------
+    >>> hit_rate([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
+    0.8
+    """
+    t = _test_array(test)
+    w = selection(_scores_array(scores, len(t)), coverage)
+    return _metrics(w, t, None, coverage)[HIT_RATE]
+
+
+def pai(scores: Any, test: Any, *, coverage: float) -> float:
+    """Predictive Accuracy Index: hit rate / share of the area selected.
+
+    Area share is the share of cells (``coverage``), so a perfect prediction of a test
+    period whose incidents all fit in the selection scores 1 / coverage, and random
+    selection scores 1 (in expectation; exactly 1 for a constant score).
+
+    Notes
+    -----
+    Chainey, S., Tompson, L. & Uhlig, S. (2008) The utility of hotspot mapping for
+    predicting spatial patterns of crime. *Security Journal* 21, 4-28.
+
+    Examples
+    --------
+    >>> pai([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
+    3.2
+    """
+    t = _test_array(test)
+    w = selection(_scores_array(scores, len(t)), coverage)
+    return _metrics(w, t, None, _check_coverage(coverage))[PAI]
+
+
+def pei_star(scores: Any, test: Any, *, coverage: float) -> float:
+    """PEI*: test incidents caught / the most any selection of the same size could catch.
+
+    The denominator is the sum of the test counts of the ``coverage * n`` cells with the
+    most test incidents (a perfect forecast), so PEI* is 1 for a perfect prediction and
+    compares methods independently of how concentrated the test period happens to be.
+
+    Notes
+    -----
+    Hunt, J. (2016) Do crime hot spots move? Exploring the effects of the modifiable
+    areal unit problem and modifiable temporal unit problem on crime hot spot stability.
+    PhD thesis, American University (PEI = PAI / maximum PAI at the same area, which is
+    this ratio). White, Hunt & Green (2023, *Security Journal*) and Joshi et al. (2021,
+    *ISPRS IJGI* 10, 597) discuss the variant PEI*; here PEI* is, as defined for this
+    project, the hit rate relative to the maximum possible with the same number of cells.
+
+    Examples
+    --------
+    >>> pei_star([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
+    1.0
+    """
+    t = _test_array(test)
+    w = selection(_scores_array(scores, len(t)), coverage)
+    return _metrics(w, t, None, _check_coverage(coverage))[PEI_STAR]
+
+
+pei = pei_star
+"""Alias of :func:`pei_star` (Hunt's PEI at a fixed number of cells is the same ratio)."""
+
+
+def rri(scores: Any, test: Any, train: Any, *, coverage: float) -> float:
+    """Recapture Rate Index: how well the selected cells keep their share of violence.
+
+    RRI = (test incidents in selection / test total) / (training incidents in selection /
+    training total) (Levine 2008: (n2 / n1) / (N2 / N1)). About 1: the hotspots hold the
+    same share of violence in the test period as in training; below 1: their share falls.
+
+    Notes
+    -----
+    Levine, N. (2008) The "hottest" part of a hotspot: comments on "The utility of
+    hotspot mapping for predicting spatial patterns of crime". *Security Journal* 21, 295-302.
+
+    Examples
+    --------
+    >>> rri([3, 2, 1, 0], [4, 0, 0, 1], [6, 2, 1, 1], coverage=0.25)
+    1.3333333333333333
+    """
+    t = _test_array(test)
+    tr = _test_array(train, "train")
+    if len(tr) != len(t):
+        raise InputError(f"train has {len(tr)} values but test has {len(t)}; pass one value per cell for both.")
+    w = selection(_scores_array(scores, len(t)), coverage)
+    return _metrics(w, t, tr, _check_coverage(coverage))[RRI]
+
+
+# --------------------------------------------------------------------------------------
+# backtest
+# --------------------------------------------------------------------------------------
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    return [str(p) for p in pd.period_range(first, last, freq="M")]
+
+
+def month_matrix(
+    incidents: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, *, months: Sequence[str], weights: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Incidents per grid cell and month.
+
+    Returns
+    -------
+    (matrix, cell)
+        ``matrix`` (cells x months) of counts (or harm sums with ``weights="harm"``),
+        and each incident's row position in ``grid`` (-1 outside the grid or outside
+        ``months``).
+    """
+    from hotspots.units import assign_cells
+
+    pos = assign_cells(incidents, grid)
+    col = pd.Index(list(months)).get_indexer(incidents[C.MONTH].astype(object))
+    w = np.ones(len(incidents)) if weights in (None, "count") else incidents[C.HARM].to_numpy(dtype=float)
+    ok = (pos >= 0) & (col >= 0)
+    m = np.zeros((len(grid), len(months)))
+    np.add.at(m, (pos[ok], col[ok]), w[ok])
+    pos = np.where(ok, pos, -1)
+    return m, pos
+
+
+def _pct_rank(x: np.ndarray) -> np.ndarray:
+    """Percentile rank in (0, 1], ties share their average rank."""
+    return pd.Series(x).rank(method="average", pct=True).to_numpy()
+
+
+def _folds(n_months: int, horizon: int, min_train: int) -> list[int]:
+    """Training lengths k of the rolling-origin folds (train months[:k], test months[k:k+h])."""
+    return list(range(min_train, n_months - horizon + 1))
+
+
+def backtest(
+    incidents: gpd.GeoDataFrame,
+    grid: gpd.GeoDataFrame,
+    *,
+    months: Sequence[str] | None = None,
+    methods: Sequence[str] = METHODS,
+    coverages: Sequence[float] = COVERAGES,
+    horizons: Sequence[int] = (1, 3),
+    min_train_months: int = 3,
+    weights: str | None = "count",
+    bandwidth: float | None = None,
+    kernel: str = "quartic",
+    composite_weights: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Rolling-origin backtest of hotspot prediction methods on monthly data.
+
+    For each horizon h and each k from ``min_train_months`` to ``len(months) - h``, every
+    method scores the grid's cells from the incidents of months[:k] (expanding window)
+    and is judged on the incidents of months[k:k+h] at each coverage.
+
+    Parameters
+    ----------
+    incidents
+        Canonical incident frame (``month`` YYYY-MM, point geometry) in the grid's CRS.
+    grid
+        Grid from :func:`hotspots.units.make_grid` (the evaluation area).
+    months
+        The months, in order (default every month from the first to the last incident,
+        months without incidents included). Incidents in other months are ignored.
+    methods
+        Methods to compare (see :data:`METHODS`).
+    coverages
+        Shares of the cells selected as hotspots.
+    horizons
+        Test window lengths in months.
+    min_train_months
+        Months in the first training window.
+    weights
+        ``"count"`` or ``"harm"`` (harm-weighted counts for training, testing and KDE).
+    bandwidth, kernel
+        Passed to :func:`hotspots.kde.hotspot_kde` (``bandwidth=None``: chosen there,
+        from each fold's training incidents only).
+    composite_weights
+        Weights of ``counts``, ``kde``, ``gistar`` in the ``composite`` method.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`BACKTEST_COLUMNS`, one row per horizon x fold x method x coverage;
+        ``attrs["bandwidths"]`` lists the KDE bandwidth of each fold when reported.
+
+    Raises
+    ------
+    InputError
+        Unknown method, bad coverage/horizon, incidents without a ``month`` column, or
+        too few months for a single fold.
+    """
+    composite_weights = dict(DEFAULT_COMPOSITE_WEIGHTS if composite_weights is None else composite_weights)
+    _check_options(
+        methods=methods,
+        coverages=coverages,
+        horizons=horizons,
+        min_train_months=min_train_months,
+        weights=weights,
+        composite_weights=composite_weights,
+    )
+    if not isinstance(incidents, gpd.GeoDataFrame):
+        raise InputError(f"incidents must be a GeoDataFrame, got {type(incidents).__name__}.")
+    if C.MONTH not in incidents.columns:
+        raise InputError("incidents have no 'month' column (YYYY-MM); the backtest needs monthly data.")
+    if weights == "harm" and C.HARM not in incidents.columns:
+        raise InputError("weights='harm' but incidents have no 'harm' column; use weights='count'.")
+    if months is None:
+        present = sorted(incidents[C.MONTH].dropna().astype(str).unique())
+        if not present:
+            raise InputError("incidents have no months; the backtest needs monthly data.")
+        months = _month_range(present[0], present[-1])
+    months = list(months)
+    need = min_train_months + min(horizons)
+    if len(months) < need:
+        raise InputError(
+            f"too few months for a backtest: {len(months)} month(s) ({months[0] if months else '-'} to "
+            f"{months[-1] if months else '-'}), but min_train_months={min_train_months} plus a test window of "
+            f"{min(horizons)} needs at least {need}. Use a source with more months or lower min_train_months."
+        )
+
+    mat, pos = month_matrix(incidents, grid, months=months, weights=weights)
+    cum = np.cumsum(mat, axis=1)  # cum[:, k-1] = counts over months[:k]
+    ok = pos >= 0
+    inc_in = incidents.iloc[np.flatnonzero(ok)]
+    inc_month = pd.Index(months).get_indexer(inc_in[C.MONTH].astype(object))
+
+    need_gi = any(m in ("gistar", "composite") for m in methods)
+    need_kde = any(m in ("kde", "composite") for m in methods)
+    W = None
+    if need_gi:
+        from hotspots.gistar import grid_weights
+
+        W = grid_weights(grid)
+
+    rows: list[dict[str, Any]] = []
+    bandwidths: dict[int, Any] = {}
+    cache: dict[int, dict[str, np.ndarray]] = {}
+
+    def fold_scores(k: int, h: int) -> dict[str, np.ndarray]:
+        base = cache.get(k)
+        if base is None:
+            base = {"counts": cum[:, k - 1]}
+            if need_kde:
+                from hotspots.kde import hotspot_kde
+
+                train_inc = inc_in.iloc[np.flatnonzero(inc_month < k)]
+                dens = hotspot_kde(
+                    train_inc, grid, bandwidth=bandwidth, kernel=kernel,
+                    weights="count" if weights in (None, "count") else C.HARM,
+                )
+                base["kde"] = np.asarray(dens, dtype=float)
+                bw = getattr(dens, "attrs", {}).get("bandwidth")
+                if bw is not None:
+                    bandwidths[k] = bw
+            if need_gi:
+                from hotspots.gistar import gistar
+
+                z, _ = gistar(base["counts"], W)
+                base["gistar"] = np.asarray(z, dtype=float)
+            if "composite" in methods:
+                tot = sum(composite_weights.values())
+                comp = np.zeros(len(grid))
+                for comp_name, wt in composite_weights.items():
+                    if wt > 0:
+                        comp += wt / tot * _pct_rank(np.nan_to_num(base[comp_name], nan=-np.inf))
+                base["composite"] = comp
+            cache[k] = base
+        out = dict(base)
+        out["last_period"] = cum[:, k - 1] - (cum[:, k - 1 - h] if k - h >= 1 else 0.0)
+        out["random"] = np.zeros(len(grid))
+        return out
+
+    for h in horizons:
+        ks = _folds(len(months), h, min_train_months)
+        for fold, k in enumerate(ks, start=1):
+            train = cum[:, k - 1]
+            test = cum[:, k + h - 1] - cum[:, k - 1]
+            scores = fold_scores(k, h)
+            for method in methods:
+                s = _scores_array(scores[method])
+                for cov in coverages:
+                    w = selection(s, cov)
+                    rows.append({
+                        HORIZON: h, FOLD: fold,
+                        TRAIN_START: months[0], TRAIN_END: months[k - 1],
+                        TEST_START: months[k], TEST_END: months[k + h - 1],
+                        METHOD: method, COVERAGE: float(cov),
+                        **_metrics(w, test, train, float(cov)),
+                    })
+    out = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
+    out.attrs["bandwidths"] = {months[k - 1]: v for k, v in bandwidths.items()}
+    return out
+
+
+def summarise_backtest(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean of each metric over the folds, per horizon x method x coverage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SUMMARY_COLUMNS`, methods in the order they were run.
+    """
+    missing = [c for c in BACKTEST_COLUMNS if c not in results.columns]
+    if missing:
+        raise InputError(f"results lack columns {missing}; pass the frame returned by backtest().")
+    order = {m: i for i, m in enumerate(dict.fromkeys(results[METHOD]))}
+    g = results.groupby([HORIZON, METHOD, COVERAGE], sort=False)
+    s = g[[HIT_RATE, PAI, PEI_STAR, RRI]].mean()
+    s[FOLDS] = g[FOLD].nunique()
+    s = s.reset_index()
+    s["_o"] = s[METHOD].map(order)
+    s = s.sort_values([HORIZON, "_o", COVERAGE], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return s[SUMMARY_COLUMNS]
+
+
+def format_table(summary: pd.DataFrame) -> str:
+    """The summary as a text table: one block per horizon, methods x coverages."""
+    lines = []
+    covs = sorted(summary[COVERAGE].unique())
+    for h, block in summary.groupby(HORIZON, sort=True):
+        folds = int(block[FOLDS].max())
+        label = "next month" if h == 1 else ("next quarter" if h == 3 else f"next {h} months")
+        lines.append(f"test window: {label} (horizon {h}), mean over {folds} folds")
+        head = f"{'method':<12}" + "".join(
+            f" | {f'{c:.0%} of area':^31}" for c in covs
+        )
+        sub = f"{'':<12}" + "".join(f" | {'hit%':>6} {'PAI':>6} {'PEI*':>6} {'RRI':>6}" + " " * 3 for _ in covs)
+        lines += [head, sub, "-" * len(sub)]
+        for method, mb in block.groupby(METHOD, sort=False):
+            cells = []
+            for c in covs:
+                r = mb[mb[COVERAGE] == c]
+                if len(r) == 0:
+                    cells.append(" " * 31)
+                    continue
+                r = r.iloc[0]
+                cells.append(
+                    f" | {r[HIT_RATE] * 100:6.1f} {r[PAI]:6.2f} {r[PEI_STAR]:6.3f} {_fmt(r[RRI]):>6}   "
+                )
+            lines.append(f"{method:<12}" + "".join(cells))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _fmt(v: float) -> str:
+    return "n/a" if not np.isfinite(v) else f"{v:.2f}"
+
+
+# --------------------------------------------------------------------------------------
+# the study-level evaluation (what `hotspots evaluate` runs)
+# --------------------------------------------------------------------------------------
+
+
+def choose_source(incidents: pd.DataFrame, source: str | None = None) -> str:
+    """The source to evaluate: ``source`` if given, else the one with the most months
+    (ties: most incidents, then name)."""
+    if C.SOURCE not in incidents.columns or C.MONTH not in incidents.columns:
+        raise InputError("incidents need 'source' and 'month' columns; load them with hotspots.study.load_study.")
+    known = sorted(incidents[C.SOURCE].dropna().astype(str).unique())
+    if source is not None:
+        if source not in known:
+            raise InputError(f"no crime source named {source!r} among the incidents; choose from {', '.join(known)}.")
+        return source
+    if not known:
+        raise InputError("there are no incidents to evaluate; check the [[crime]] sources with `hotspots check`.")
+    stats = incidents.groupby(C.SOURCE)[C.MONTH].agg(["nunique", "size"])
+    stats = stats.reset_index().sort_values(["nunique", "size", C.SOURCE], ascending=[False, False, True])
+    return str(stats[C.SOURCE].iloc[0])
+
+
+def evaluation_area(
+    incidents: pd.DataFrame, lsoa: gpd.GeoDataFrame, *, area: str = "source_districts", min_district_share: float = 0.01
+) -> tuple[Any, list[str]]:
+    """The area a source is judged on: its districts (or the whole study area).
+
+    With ``area="source_districts"`` the area is the union of the LSOAs of every district
+    holding at least ``min_district_share`` of the incidents (so City-only data are
+    judged on the City, not on a county of empty cells that would inflate every PAI).
+
+    Returns
+    -------
+    (geometry, districts)
+        The area (shapely, EPSG:27700) and the names of the districts in it.
+    """
+    if area == "study" or C.DISTRICT not in lsoa.columns:
+        return shapely.union_all(lsoa.geometry.values), sorted(lsoa.get(C.DISTRICT, pd.Series(dtype=str)).dropna().unique())
+    district = incidents[C.LSOA_CODE].map(lsoa.set_index(C.LSOA_CODE)[C.DISTRICT])
+    share = district.value_counts(normalize=True)
+    keep = sorted(share[share >= min_district_share].index.astype(str))
+    if not keep:
+        raise InputError(
+            f"no district holds {min_district_share:.0%} of the incidents; lower [evaluate] min_district_share "
+            f"or set area = 'study'."
+        )
+    geom = shapely.union_all(lsoa.geometry[lsoa[C.DISTRICT].isin(keep)].values)
+    return geom, keep
+
+
+def evaluate_study(study: Any, cfg: EvaluateConfig | None = None, *, source: str | None = None,
+                   cell_size: float | None = None) -> dict[str, Any]:
+    """Backtest the hotspot methods on one source of a loaded study.
+
+    Parameters
+    ----------
+    study
+        A :class:`hotspots.study.Study`.
+    cfg
+        The ``[evaluate]`` settings (defaults when None).
+    source
+        Overrides ``cfg.source``.
+    cell_size
+        Grid cell size in metres when ``cfg.cell_size`` is not set (default 100).
+
+    Returns
+    -------
+    dict
+        ``summary`` and ``results`` (DataFrames) and ``report``, a JSON-ready dict with
+        the source, area, grid, folds, per-fold and mean metrics and the definitions.
+    """
+    from hotspots.units import make_grid
+
+    cfg = cfg or EvaluateConfig()
+    src = choose_source(study.incidents, source or cfg.source)
+    inc = study.incidents[study.incidents[C.SOURCE] == src]
+    geom, districts = evaluation_area(inc, study.lsoa, area=cfg.area, min_district_share=cfg.min_district_share)
+    size = float(cfg.cell_size or cell_size or 100.0)
+    grid = make_grid(geom, cell_size=size, shape="square")
+    present = sorted(inc[C.MONTH].dropna().astype(str).unique())
+    months = _month_range(present[0], present[-1])
+    results = backtest(
+        inc, grid, months=months, methods=cfg.methods, coverages=cfg.coverages, horizons=cfg.horizons,
+        min_train_months=cfg.min_train_months, weights=cfg.weights, bandwidth=cfg.kde_bandwidth,
+        kernel=cfg.kde_kernel, composite_weights=cfg.composite_weights,
+    )
+    summary = summarise_backtest(results)
+    mat, pos = month_matrix(inc, grid, months=months, weights="count")
+    outside = int((pos < 0).sum())
+    cell_counts = mat.sum(axis=1)
+    lsoa_counts = inc[C.LSOA_CODE].value_counts().reindex(
+        study.lsoa[C.LSOA_CODE][study.lsoa[C.DISTRICT].isin(districts)], fill_value=0
+    ) if C.DISTRICT in study.lsoa.columns else inc[C.LSOA_CODE].value_counts()
+
+    folds = (
+        results[[HORIZON, FOLD, TRAIN_START, TRAIN_END, TEST_START, TEST_END, TRAIN_TOTAL, TEST_TOTAL]]
+        .drop_duplicates([HORIZON, FOLD]).reset_index(drop=True)
+    )
+    report = {
+        "source": src,
+        "area": {"rule": cfg.area, "districts": districts, "area_km2": round(geom.area / 1e6, 2)},
+        "grid": {"shape": "square", "cell_size_m": size, "cells": int(len(grid))},
+        "incidents": {"used": int((pos >= 0).sum()), "outside_area": outside, "months": months},
+        "weights": cfg.weights,
+        "kde_bandwidth_m": results.attrs.get("bandwidths") or cfg.kde_bandwidth,
+        "config": _jsonable(cfg),
+        "definitions": DEFINITIONS,
+        "concentration": {
+            "grid_cells": concentration(cell_counts),
+            "lsoas": concentration(lsoa_counts.to_numpy()),
+        },
+        "folds": _records(folds),
+        "metrics": _records(results),
+        "mean": _records(summary),
+        "versus_baseline": versus_baseline(summary),
+    }
+    return {"summary": summary, "results": results, "report": report, "grid": grid}
+
+
+def versus_baseline(summary: pd.DataFrame, baselines: Iterable[str] = ("random", "counts")) -> list[dict[str, Any]]:
+    """Does any method beat each baseline? Per horizon x coverage, compared on mean PEI*.
+
+    Returns
+    -------
+    list of dict
+        ``horizon, coverage, baseline, baseline_pei_star, best_method`` (best of the other
+        methods), ``best_pei_star, beats_baseline``.
+    """
+    out = []
+    for (h, cov), block in summary.groupby([HORIZON, COVERAGE], sort=True):
+        for b in baselines:
+            base = block[block[METHOD] == b]
+            others = block[block[METHOD] != b]
+            if len(base) == 0 or len(others) == 0:
+                continue
+            bv = float(base[PEI_STAR].iloc[0])
+            top = others.sort_values(PEI_STAR, ascending=False, kind="stable").iloc[0]
+            out.append({
+                HORIZON: int(h), COVERAGE: float(cov), "baseline": b, "baseline_pei_star": bv,
+                "best_method": str(top[METHOD]), "best_pei_star": float(top[PEI_STAR]),
+                "beats_baseline": bool(top[PEI_STAR] > bv + 1e-9),
+            })
+    return out
+
+
+def format_verdict(rows: list[dict[str, Any]]) -> str:
+    """One line per horizon x coverage x baseline: the best other method and whether it wins."""
+    lines = ["versus the baselines (mean PEI*):"]
+    for r in rows:
+        label = "next month" if r[HORIZON] == 1 else ("next quarter" if r[HORIZON] == 3 else f"next {r[HORIZON]} months")
+        verdict = "beats" if r["beats_baseline"] else "does NOT beat"
+        lines.append(
+            f"  {label}, {r[COVERAGE]:.0%} of area: best other method {r['best_method']} "
+            f"({r['best_pei_star']:.3f}) {verdict} {r['baseline']} ({r['baseline_pei_star']:.3f})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
+
+
+def _jsonable(v: Any) -> Any:
+    import dataclasses
+    from pathlib import Path
+
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: _jsonable(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, Path):
+        return str(v)
+    return v
+
