@@ -1,0 +1,971 @@
+"""The Board report: one self-contained HTML page and PNG figures for board packs.
+
+:func:`build_report` turns the run's frames into a :class:`Report` (the HTML text and
+the PNG bytes of each figure) without touching the disk; :func:`run_stage` writes
+``OUT/report.html`` and ``OUT/figures/*.png``. The figure functions
+(:func:`top_places_figure`, :func:`districts_figure`, :func:`concentration_figure`,
+:func:`monthly_trend_figure`, :func:`coverage_figure`) are pure: frames in, a matplotlib
+:class:`~matplotlib.figure.Figure` out, drawn on the non-interactive Agg canvas (no
+pyplot, no global backend switch).
+
+The page needs nothing but a browser: no script at all, plain CSS, figures inlined as
+``data:image/png;base64`` URIs, and a Content-Security-Policy that forbids every
+network request, so it opens by double-click on a locked-down laptop and is safe to
+e-mail. The template is rendered by Jinja2 with autoescape on: a place or venue name
+such as ``<script>`` is shown as text. Place-level counts under ``small_count`` (5)
+are shown as ``"<5"`` (Board disclosure control).
+
+A section whose input is absent (no monthly data, the sites stage not run, ...) says
+so in words; it never shows a placeholder number.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from hotspots import __version__
+from hotspots import columns as C
+from hotspots import evaluate
+from hotspots._errors import ConfigError, InputError
+from hotspots.scope import SCOPE_CATEGORIES
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "report.html.j2"
+
+REPORT_FILE = "report.html"
+FIGURES_DIR = "figures"
+FIGURE_FILES: dict[str, str] = {
+    "top_places": "top_places.png",
+    "districts": "districts.png",
+    "concentration": "concentration.png",
+    "monthly_trend": "monthly_trend.png",
+    "coverage_curve": "coverage_curve.png",
+}
+"""Figure name -> file name under ``OUT/figures/``."""
+
+TOP_SHARE = 0.05
+"""The headline concentration figure: share of incidents in the top 5 % of places."""
+
+CITY_DISTRICT = "Nottingham"
+"""The unitary (City) district, listed first in the district comparison when present."""
+
+# Columns read from other stages' frames (documented in their modules).
+PLACE_RANK = "rank"
+PLACE_SCORE = "score"
+PLACE_RANK_LOW = "rank_low"
+PLACE_RANK_HIGH = "rank_high"
+PLACE_P_TOP_N = "p_top_n"
+PLACE_TIER = "tier"
+PLACE_REASON = "reason"
+CURVE_KITS = "kits"
+CURVE_COVERED = "covered_harm"
+CURVE_PCT = "coverage_pct"
+KIT_ORDER = "order"
+KIT_NAME = "name"
+KIT_SOURCE = "source"
+KIT_MARGINAL = "marginal_harm"
+KIT_CUMULATIVE = "cumulative_coverage_pct"
+EMERGING_CLASS = "emerging_class"
+
+# Columns of the frames this module builds.
+MONTHLY_COLUMNS = [C.SOURCE, C.SCOPE, C.MONTH, "n", C.HARM]
+""":func:`monthly_counts`: source, scope category, month ``YYYY-MM``, incidents, harm."""
+LSOA_COUNT_COLUMNS = [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, C.POPULATION, "n", C.HARM]
+""":func:`lsoa_counts`: every study LSOA with its incidents and harm (zero-filled)."""
+DISTRICT_COLUMNS = [
+    C.DISTRICT,
+    "lsoas",
+    C.POPULATION,
+    "n",
+    C.HARM,
+    "rate_per_1000",
+    "harm_per_1000",
+    "top_n_places",
+    "share_lsoas_50",
+    "gini",
+]
+""":func:`district_summary` columns (see its docstring)."""
+
+ATTRIBUTION = [
+    "Crime: Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).",
+    "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0. Contains OS data © Crown "
+    "copyright and database right 2011/2022.",
+    "Deprivation: English Indices of Deprivation 2019, Ministry of Housing, Communities & Local Government (MHCLG), "
+    "licensed under the Open Government Licence v3.0.",
+    "Venues: Open Pubs (GetTheData, from Food Standards Agency food hygiene ratings and the ONS Postcode Directory), "
+    "licensed under the Open Government Licence v3.0; contains OS data © Crown copyright and database right, Royal "
+    "Mail data © Royal Mail copyright and database right, and National Statistics data © Crown copyright and "
+    "database right.",
+]
+"""Attribution lines printed in the report and on every figure's source line (shortened)."""
+
+SOURCE_LINE = "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); " \
+    "IoD2019 (MHCLG, OGL v3)"
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """``[report]``: the Board report.
+
+    Attributes
+    ----------
+    title
+        Page title; default ``"<study name>: serious violence hot spots"``.
+    top
+        How many top places the report lists (default 20).
+    small_count
+        Place-level counts below this are shown as ``"<small_count"`` (default 5).
+    dpi
+        Resolution of the PNG figures (default 150; at least 100).
+    """
+
+    title: str | None = None
+    top: int = 20
+    small_count: int = 5
+    dpi: int = 150
+
+    def __post_init__(self) -> None:
+        if self.top < 1:
+            raise ConfigError(f"[report] key 'top' must be at least 1, got {self.top!r}.")
+        if self.small_count < 0:
+            raise ConfigError(f"[report] key 'small_count' must be >= 0, got {self.small_count!r}.")
+        if not 100 <= self.dpi <= 600:
+            raise ConfigError(f"[report] key 'dpi' must be between 100 and 600, got {self.dpi!r}.")
+
+
+@dataclass
+class Report:
+    """A rendered report: the HTML text, each figure's PNG bytes, and the key numbers."""
+
+    html: str
+    figures: dict[str, bytes] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------
+
+
+def fmt_count(n: Any, *, small: int = 5) -> str:
+    """A count for the Board: thousands separators, and ``"<small"`` below ``small``.
+
+    Examples
+    --------
+    >>> fmt_count(1234), fmt_count(3), fmt_count(0), fmt_count(5)
+    ('1,234', '<5', '<5', '5')
+    """
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return "n/a"
+    v = int(round(float(n)))
+    if v < small:
+        return f"<{small}"
+    return f"{v:,}"
+
+
+def _fmt_num(x: Any, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
+        return "n/a"
+    return f"{float(x):,.{digits}f}"
+
+
+def _fmt_pct(x: Any, digits: int = 1) -> str:
+    """A share in [0, 1] as a percentage."""
+    if x is None or pd.isna(x):
+        return "n/a"
+    return f"{100 * float(x):.{digits}f} %"
+
+
+def _tier_label(t: Any) -> str:
+    if t is None or (not isinstance(t, str) and pd.isna(t)):
+        return "n/a"
+    if isinstance(t, (int, np.integer)) or (isinstance(t, float) and float(t).is_integer()):
+        return f"Tier {int(t)}"
+    return str(t)
+
+
+def is_tier1(t: Any) -> bool:
+    """True for a tier value meaning Tier 1 (``1``, ``"1"``, ``"Tier 1"``, case-insensitive)."""
+    return _tier_label(t).strip().lower() == "tier 1"
+
+
+# --------------------------------------------------------------------------------------
+# Tables (pure)
+# --------------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{what} lacks column(s) {', '.join(map(repr, missing))} needed by the report; "
+            f"it has {', '.join(map(str, frame.columns))}. Run the stage that makes it, or add the column."
+        )
+
+
+def monthly_counts(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Incidents and harm per source, scope category and month.
+
+    Parameters
+    ----------
+    incidents
+        The canonical incident frame (``source``, ``scope``, ``month``, ``harm``).
+
+    Returns
+    -------
+    DataFrame
+        :data:`MONTHLY_COLUMNS`: ``source``, ``scope``, ``month`` (``YYYY-MM``), ``n``
+        (incidents), ``harm`` (sum of harm weights), sorted; rows without a month are left out.
+    """
+    _require(incidents, [C.SOURCE, C.SCOPE, C.MONTH, C.HARM], "the incident frame")
+    inc = incidents[incidents[C.MONTH].notna()]
+    if len(inc) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("n", C.HARM) else object) for c in MONTHLY_COLUMNS})
+    g = inc.groupby([C.SOURCE, C.SCOPE, C.MONTH], sort=True)
+    out = pd.DataFrame({"n": g.size(), C.HARM: g[C.HARM].sum()}).reset_index()
+    return out[MONTHLY_COLUMNS]
+
+
+def lsoa_counts(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> pd.DataFrame:
+    """Incidents and harm in every study LSOA, zero where there are none.
+
+    Returns
+    -------
+    DataFrame
+        :data:`LSOA_COUNT_COLUMNS`: ``lsoa_code``, ``lsoa_name``, ``district``,
+        ``population`` (IoD2019 mid-2015; NaN if unknown), ``n`` (incidents), ``harm``.
+    """
+    _require(lsoa, [C.LSOA_CODE], "the LSOA frame")
+    _require(incidents, [C.LSOA_CODE, C.HARM], "the incident frame")
+    g = incidents.groupby(C.LSOA_CODE)
+    n = g.size()
+    h = g[C.HARM].sum()
+    out = pd.DataFrame({C.LSOA_CODE: lsoa[C.LSOA_CODE].to_numpy()})
+    for col in (C.LSOA_NAME, C.DISTRICT, C.POPULATION):
+        out[col] = lsoa[col].to_numpy() if col in lsoa.columns else np.nan
+    out["n"] = out[C.LSOA_CODE].map(n).fillna(0).astype("int64")
+    out[C.HARM] = out[C.LSOA_CODE].map(h).fillna(0.0).astype("float64")
+    return out[LSOA_COUNT_COLUMNS]
+
+
+def top_share(counts: Any, share: float = TOP_SHARE) -> tuple[float, int]:
+    """Share of incidents in the busiest ``share`` of places, and how many places that is.
+
+    The number of places is ``ceil(share * N)``, so at least one.
+
+    Examples
+    --------
+    >>> top_share([10, 0, 0, 0, 0, 0, 0, 0, 0, 10], 0.1)
+    (0.5, 1)
+    """
+    c = np.sort(np.asarray(counts, dtype=float))[::-1]
+    if len(c) == 0 or c.sum() <= 0:
+        return float("nan"), 0
+    k = max(1, math.ceil(share * len(c) - 1e-9))
+    return float(c[:k].sum() / c.sum()), int(k)
+
+
+def district_summary(
+    counts: pd.DataFrame,
+    *,
+    places: pd.DataFrame | None = None,
+    top_n: int = 20,
+) -> pd.DataFrame:
+    """Compare the districts: counts, rates, top places and concentration.
+
+    Parameters
+    ----------
+    counts
+        :func:`lsoa_counts` output.
+    places
+        Ranked places (``lsoa_code``, ``rank``); when given, ``top_n_places`` counts the
+        district's LSOAs ranked ``<= top_n``.
+    top_n
+        The top-N cut for ``top_n_places``.
+
+    Returns
+    -------
+    DataFrame
+        :data:`DISTRICT_COLUMNS`, one row per district, the City (:data:`CITY_DISTRICT`)
+        first then the others alphabetically: ``lsoas``, ``population`` (IoD2019
+        mid-2015), ``n`` incidents, ``harm``, ``rate_per_1000`` and ``harm_per_1000``
+        (per 1,000 residents), ``top_n_places`` (NaN without ``places``),
+        ``share_lsoas_50`` (smallest share of the district's LSOAs holding half its
+        incidents) and ``gini`` (Gini coefficient of incidents over its LSOAs), both from
+        :mod:`hotspots.evaluate`.
+    """
+    _require(counts, LSOA_COUNT_COLUMNS, "the LSOA counts")
+    d = counts[counts[C.DISTRICT].notna()]
+    top_codes: set[str] | None = None
+    if places is not None and len(places):
+        _require(places, [C.LSOA_CODE, PLACE_RANK], "the places frame")
+        top_codes = set(places.loc[places[PLACE_RANK] <= top_n, C.LSOA_CODE])
+    rows = []
+    for name, g in d.groupby(C.DISTRICT, sort=True):
+        pop = float(g[C.POPULATION].sum(min_count=1))
+        n = int(g["n"].sum())
+        harm = float(g[C.HARM].sum())
+        c = g["n"].to_numpy(dtype=float)
+        rows.append(
+            {
+                C.DISTRICT: str(name),
+                "lsoas": len(g),
+                C.POPULATION: pop,
+                "n": n,
+                C.HARM: harm,
+                "rate_per_1000": 1000 * n / pop if pop > 0 else np.nan,
+                "harm_per_1000": 1000 * harm / pop if pop > 0 else np.nan,
+                "top_n_places": (int(g[C.LSOA_CODE].isin(top_codes).sum()) if top_codes is not None else np.nan),
+                "share_lsoas_50": evaluate.share_holding(c, 0.5) if n > 0 else np.nan,
+                "gini": evaluate.gini(c) if n > 0 else np.nan,
+            }
+        )
+    out = pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
+    key = out[C.DISTRICT].map(lambda s: (s != CITY_DISTRICT, s))
+    return out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# Figures (pure: frames in, Figure out)
+# --------------------------------------------------------------------------------------
+
+_ACCENT = "#8c1c13"
+_GREY = "#7a7a7a"
+_TIER_COLOURS = {"tier 1": "#8c1c13", "tier 2": "#d9822b", "tier 3": "#7a7a7a"}
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _source_line(fig: Figure, extra: str = "") -> None:
+    text = SOURCE_LINE + (f". {extra}" if extra else "") + f". hotspots {__version__}."
+    fig.get_layout_engine().set(h_pad=0.06)
+    fig.supxlabel(text, fontsize=7, color=_GREY, x=0.01, ha="left")
+
+
+def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
+    """Dot-and-interval chart of the top places' ranks (rank_low to rank_high).
+
+    Parameters
+    ----------
+    places
+        Ranked places: ``lsoa_name`` (or ``lsoa_code``), ``rank``, ``rank_low``,
+        ``rank_high``, optionally ``tier``.
+    top
+        How many places to draw.
+    """
+    _require(places, [PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH], "the places frame")
+    p = places.sort_values(PLACE_RANK).head(top)
+    k = len(p)
+    fig = _figure(8.5, max(3.0, 0.32 * k + 1.6))
+    ax = fig.add_subplot()
+    name_col = C.LSOA_NAME if C.LSOA_NAME in p.columns else C.LSOA_CODE
+    labels = [f"{int(r)}. {n}" for r, n in zip(p[PLACE_RANK], p[name_col].astype(str))]
+    y = np.arange(k)
+    tiers = p[PLACE_TIER] if PLACE_TIER in p.columns else pd.Series([None] * k)
+    colours = [_TIER_COLOURS.get(_tier_label(t).lower(), _ACCENT) for t in tiers]
+    ax.hlines(y, p[PLACE_RANK_LOW], p[PLACE_RANK_HIGH], color=colours, lw=2.2, alpha=0.55)
+    ax.scatter(p[PLACE_RANK], y, color=colours, zorder=3, s=28)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Rank (1 = highest priority); line = 5th-95th percentile over Monte Carlo draws")
+    ax.set_xlim(0.5, max(float(p[PLACE_RANK_HIGH].max()) if k else 1.0, float(top)) + 1)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    seen = {}
+    for t, col in zip(tiers, colours):
+        seen.setdefault(_tier_label(t), col)
+    if any(lab != "n/a" for lab in seen):
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], marker="o", ls="-", color=c, label=lab) for lab, c in seen.items()]
+        ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
+    ax.set_title(f"Top {k} places: priority rank and its uncertainty", loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig, "Places are 2011 LSOAs")
+    return fig
+
+
+def districts_figure(districts: pd.DataFrame) -> Figure:
+    """Bars of incidents per 1,000 residents by district, with the incident count.
+
+    Parameters
+    ----------
+    districts
+        :func:`district_summary` output (``district``, ``rate_per_1000``, ``n``, and
+        ``top_n_places`` when known).
+    """
+    _require(districts, [C.DISTRICT, "rate_per_1000", "n"], "the district table")
+    d = districts.iloc[::-1]
+    fig = _figure(8.5, max(3.0, 0.42 * len(d) + 1.6))
+    ax = fig.add_subplot()
+    colours = [_ACCENT if name == CITY_DISTRICT else "#c98a7e" for name in d[C.DISTRICT]]
+    y = np.arange(len(d))
+    rate = d["rate_per_1000"].to_numpy(dtype=float)
+    ax.barh(y, np.nan_to_num(rate), color=colours)
+    ax.set_yticks(y, [f"{n} (City)" if n == CITY_DISTRICT else str(n) for n in d[C.DISTRICT]], fontsize=9)
+    xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
+    for yi, r, n in zip(y, rate, d["n"]):
+        if np.isfinite(r):
+            ax.text(r + xmax * 0.01, yi, f"{r:.1f}  ({n:,} incidents)", va="center", fontsize=8)
+    ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
+    ax.set_xlabel("Incidents in scope per 1,000 residents (IoD2019 mid-2015 population)")
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.set_title("Violence in scope by district", loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig, "Sources pooled over their periods")
+    return fig
+
+
+def concentration_figure(curve: pd.DataFrame, *, share: float = TOP_SHARE, unit: str = "LSOAs") -> Figure:
+    """The concentration curve: share of incidents held by the busiest share of places.
+
+    Parameters
+    ----------
+    curve
+        :func:`hotspots.evaluate.lorenz` output (``share_places``, ``share_crime``): the
+        share of incidents held by the busiest share of places.
+    share
+        The share of places marked on the curve (default 5 %).
+    unit
+        What a place is, for the axis label.
+    """
+    _require(curve, [evaluate.SHARE_PLACES, evaluate.SHARE_CRIME], "the concentration curve")
+    fig = _figure(6.5, 4.6)
+    ax = fig.add_subplot()
+    x = 100 * curve[evaluate.SHARE_PLACES].to_numpy(dtype=float)
+    y = 100 * curve[evaluate.SHARE_CRIME].to_numpy(dtype=float)
+    ax.plot([0, 100], [0, 100], color=_GREY, lw=1, ls="--", label="Even spread")
+    ax.plot(x, y, color=_ACCENT, lw=2, label="Observed")
+    if len(x):
+        yv = float(np.interp(100 * share, x, y))
+        ax.plot([100 * share, 100 * share, 0], [0, yv, yv], color=_ACCENT, lw=0.8, ls=":")
+        ax.annotate(
+            f"top {100 * share:.0f} % of {unit}\nhold {yv:.0f} % of incidents",
+            (100 * share, yv),
+            xytext=(100 * share + 8, max(yv - 22, 5)),
+            fontsize=8,
+            arrowprops={"arrowstyle": "-", "color": _GREY, "lw": 0.6},
+        )
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(f"Share of {unit}, busiest first (%)")
+    ax.set_ylabel("Share of incidents in scope (%)")
+    ax.grid(color="#eeeeee", lw=0.6)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_title("How concentrated is violence?", loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig)
+    return fig
+
+
+def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
+    """Incidents per month, one small panel per source (sources cover different periods).
+
+    Parameters
+    ----------
+    monthly
+        :func:`monthly_counts` output. Sources with a single month are drawn as a point.
+    """
+    _require(monthly, [C.SOURCE, C.SCOPE, C.MONTH, "n"], "the monthly counts")
+    sources = list(dict.fromkeys(monthly[C.SOURCE]))
+    if not sources:
+        raise InputError("the monthly counts are empty: there is no monthly trend to draw.")
+    fig = _figure(8.5, 1.35 * len(sources) + 1.4)
+    axes = fig.subplots(len(sources), 1, sharex=True, squeeze=False)[:, 0]
+    allm = pd.to_datetime(monthly[C.MONTH] + "-01")
+    lo, hi = allm.min() - pd.Timedelta(days=20), allm.max() + pd.Timedelta(days=20)
+    for ax, src in zip(axes, sources):
+        m = monthly[monthly[C.SOURCE] == src]
+        for scope_name, g in m.groupby(C.SCOPE, sort=True):
+            t = pd.to_datetime(g[C.MONTH] + "-01")
+            ax.plot(t, g["n"], marker="o", ms=3, lw=1.6, label=str(scope_name))
+        ax.set_ylim(bottom=0, top=max(1.0, float(m.groupby(C.MONTH)["n"].max().max()) * 1.15))
+        ax.set_xlim(lo, hi)
+        ax.set_title(f"{src}", loc="left", fontsize=9)
+        ax.set_ylabel("per month", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(color="#eeeeee", lw=0.6)
+        ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=3)
+    fig.suptitle("Incidents in scope per month, by source", x=0.01, ha="left", fontsize=11, fontweight="bold")
+    _source_line(fig, "Sources cover different periods; y-axes differ")
+    return fig
+
+
+def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None) -> Figure:
+    """Share of harm within reach of a bleed-control kit as kits are added.
+
+    Parameters
+    ----------
+    curve
+        ``kits``, ``coverage_pct`` (per cent of harm covered with that many kits).
+    radius
+        The walking radius in metres, for the title.
+    """
+    _require(curve, [CURVE_KITS, CURVE_PCT], "the coverage curve")
+    c = curve.sort_values(CURVE_KITS)
+    fig = _figure(6.5, 4.2)
+    ax = fig.add_subplot()
+    k = c[CURVE_KITS].to_numpy(dtype=float)
+    pct = c[CURVE_PCT].to_numpy(dtype=float)
+    ax.plot(np.concatenate([[0], k]), np.concatenate([[0], pct]), color=_ACCENT, marker="o", ms=3.5, lw=2)
+    if len(k):
+        ax.annotate(f"{int(k[-1])} kits: {pct[-1]:.1f} %", (k[-1], pct[-1]), xytext=(-10, -18),
+                    textcoords="offset points", ha="right", fontsize=8)
+    ax.set_xlim(0, max(1.0, float(k.max()) if len(k) else 1.0) + 0.5)
+    ax.set_ylim(0, max(10.0, float(np.nanmax(pct)) * 1.15 if len(pct) else 10.0))
+    ax.set_xlabel("Number of kits (in order of value)")
+    ax.set_ylabel("Harm-weighted violence covered (%)")
+    ax.grid(color="#eeeeee", lw=0.6)
+    title = "Bleed-control kits: coverage as kits are added"
+    if radius:
+        title += f" ({radius:.0f} m walk)"
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig)
+    return fig
+
+
+def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
+    """The figure as PNG bytes (white background)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": f"hotspots {__version__}"})
+    return buf.getvalue()
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+# --------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------
+
+
+def _auto_rows(auto: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    rows = []
+    for stage, params in (auto or {}).items():
+        for k, v in (params or {}).items():
+            if isinstance(v, float):
+                text = f"{v:,.4g}"
+            elif isinstance(v, (dict, list, tuple)):
+                text = json.dumps(v, default=str)
+            else:
+                text = str(v)
+            if len(text) > 160:
+                text = text[:157] + "..."
+            rows.append({"stage": stage, "param": str(k), "value": text})
+    return rows
+
+
+def _methods(results: dict[str, Any]) -> list[str]:
+    m = [
+        "Incidents are police.uk street-level crimes in the VRU's scope (violence and sexual offences, robbery, "
+        "possession of weapons), each with a harm weight from the ONS Crime Severity Score (category-level proxies).",
+    ]
+    if "grid" in results:
+        m.append(
+            "Hot spots: a regular grid over the area; kernel density estimation (KDE) of harm-weighted incidents; "
+            "Getis-Ord Gi* with Benjamini-Hochberg false discovery rate control, classed as hot or cold at 99, 95 "
+            "and 90 % confidence (Getis & Ord 1992; Ord & Getis 1995; Chainey 2014)."
+        )
+    if "places" in results:
+        m.append(
+            "Place ranking: each LSOA's composite score combines harm-weighted violence, hotspot strength, "
+            "night-time-economy exposure, deprivation (IMD recomputed without its Crime domain, to avoid "
+            "double-counting) and youth need; Monte Carlo draws resample counts (Poisson) and perturb the weights "
+            "to give each place's rank interval and its chance of being in the top group."
+        )
+    if "emerging" in results:
+        m.append(
+            "Emerging hot spots: Gi* per month on the grid and a Mann-Kendall trend test per cell, classed with the "
+            "ArcGIS Emerging Hot Spot Analysis categories (new, consecutive, intensifying, persistent, ...)."
+        )
+    if "bleed_kits" in results:
+        m.append(
+            "Bleed-control kits: a maximal covering location model (Church & ReVelle 1974) solved exactly, choosing "
+            "sites that maximise the harm-weighted violence within a short walk; kits are listed in order of the "
+            "harm each adds."
+        )
+    return m
+
+
+def build_report(
+    study: Any,
+    results: dict[str, Any],
+    *,
+    auto: dict[str, dict[str, Any]] | None = None,
+    title: str | None = None,
+    top: int = 20,
+    small_count: int = 5,
+    dpi: int = 150,
+    radius: float | None = None,
+    created: str | None = None,
+) -> Report:
+    """Build the Board report from a study and the stages' results, without writing anything.
+
+    Parameters
+    ----------
+    study
+        The :class:`hotspots.study.Study` (``incidents``, ``lsoa``, ``coverage``,
+        ``caveats``, ``period``, ``config``).
+    results
+        The run's results by name (``"places"``, ``"coverage_curve"``, ``"bleed_kits"``,
+        ``"emerging"``, ``"grid"``, ...); any may be absent and its section says so.
+    auto
+        Automatically chosen parameters by stage (listed under Methods).
+    title
+        Page title (default ``"<study name>: serious violence hot spots"``).
+    top
+        Number of top places listed and drawn, and the top-N cut of the district table.
+    small_count
+        Place-level counts below it are shown as ``"<small_count"``.
+    dpi
+        PNG resolution.
+    radius
+        Bleed-kit walking radius (metres), for the coverage figure.
+    created
+        Date stamp shown on the page (default today, UTC).
+
+    Returns
+    -------
+    Report
+        ``html`` (the whole page), ``figures`` (name -> PNG bytes, see
+        :data:`FIGURE_FILES`), ``summary`` (the headline numbers as plain values).
+    """
+    inc = study.incidents
+    name = getattr(getattr(study.config, "study", None), "name", None) or "Study area"
+    title = title or f"{name}: serious violence hot spots"
+    created = created or _dt.datetime.now(_dt.timezone.utc).strftime("%d %B %Y")
+    figures: dict[str, bytes] = {}
+    summary: dict[str, Any] = {"incidents": int(len(inc)), "period": study.period}
+
+    def add_figure(key: str, fig: Figure) -> None:
+        figures[key] = figure_png(fig, dpi=dpi)
+
+    # --- incidents by scope and by source ---
+    scope_rows = []
+    if len(inc):
+        g = inc.groupby(C.SCOPE)
+        for sc, n in g.size().sort_values(ascending=False).items():
+            scope_rows.append(
+                {
+                    "scope": str(sc),
+                    "description": SCOPE_CATEGORIES.get(str(sc), ""),
+                    "n": fmt_count(n, small=small_count),
+                    "harm": _fmt_num(g[C.HARM].sum()[sc], 0),
+                }
+            )
+    summary["by_scope"] = {str(k): int(v) for k, v in inc.groupby(C.SCOPE).size().items()} if len(inc) else {}
+    sources = []
+    cov = study.coverage
+    if cov is not None and len(cov):
+        for r in cov.itertuples(index=False):
+            sources.append(
+                {
+                    "source": r.source,
+                    "first_month": r.first_month,
+                    "last_month": r.last_month,
+                    "months": int(r.months),
+                    "scope": r.scope,
+                    "incidents": fmt_count(r.incidents, small=small_count),
+                    "lsoas": f"{int(r.lsoas):,}",
+                }
+            )
+
+    # --- places ---
+    counts = lsoa_counts(inc, study.lsoa)
+    places = results.get("places")
+    places_rows: list[dict[str, str]] = []
+    n_tier1: int | None = None
+    if places is not None and len(places):
+        _require(
+            places,
+            [C.LSOA_CODE, PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH, PLACE_TIER, PLACE_REASON],
+            "ctx.results['places']",
+        )
+        n_by_code = counts.set_index(C.LSOA_CODE)["n"]
+        p = places.sort_values(PLACE_RANK)
+        n_tier1 = int(p[PLACE_TIER].map(is_tier1).sum())
+        for r in p.head(top).to_dict("records"):
+            code = str(r[C.LSOA_CODE])
+            places_rows.append(
+                {
+                    "rank": f"{int(r[PLACE_RANK])}",
+                    "name": str(r.get(C.LSOA_NAME, code)),
+                    "code": code,
+                    "district": str(r.get(C.DISTRICT, "")),
+                    "tier": _tier_label(r[PLACE_TIER]),
+                    "css": "tier1" if is_tier1(r[PLACE_TIER]) else "",
+                    "interval": f"{int(r[PLACE_RANK_LOW])}–{int(r[PLACE_RANK_HIGH])}",
+                    "p_top": _fmt_pct(r.get(PLACE_P_TOP_N), 0),
+                    "n": fmt_count(n_by_code.get(code, 0), small=small_count),
+                    "reason": str(r[PLACE_REASON]),
+                }
+            )
+        add_figure("top_places", top_places_figure(p, top=top))
+        summary["tier1_places"] = n_tier1
+        summary["top_places"] = p.head(top)[C.LSOA_CODE].astype(str).tolist()
+
+    # --- districts ---
+    district_rows = []
+    dist = district_summary(counts, places=places, top_n=top) if counts[C.DISTRICT].notna().any() else None
+    if dist is not None and len(dist):
+        for r in dist.to_dict("records"):
+            district_rows.append(
+                {
+                    "district": f"{r[C.DISTRICT]} (City)" if r[C.DISTRICT] == CITY_DISTRICT else r[C.DISTRICT],
+                    "lsoas": f"{r['lsoas']:,}",
+                    "population": _fmt_num(r[C.POPULATION], 0),
+                    "n": fmt_count(r["n"], small=small_count),
+                    "rate": _fmt_num(r["rate_per_1000"], 1),
+                    "harm_rate": _fmt_num(r["harm_per_1000"], 1),
+                    "top_n": "n/a" if pd.isna(r["top_n_places"]) else f"{int(r['top_n_places'])}",
+                    "share50": _fmt_pct(r["share_lsoas_50"], 0),
+                    "gini": _fmt_num(r["gini"], 2),
+                }
+            )
+        add_figure("districts", districts_figure(dist))
+        summary["districts"] = dist.to_dict("records")
+
+    # --- concentration ---
+    concentration = None
+    if counts["n"].sum() > 0:
+        sh, k = top_share(counts["n"].to_numpy(), TOP_SHARE)
+        c_all = counts["n"].to_numpy(dtype=float)
+        curve = evaluate.lorenz(c_all)
+        half = evaluate.share_holding(c_all, 0.5)
+        concentration = {
+            "sentence": (
+                f"The busiest {100 * TOP_SHARE:.0f} % of LSOAs ({k} of {len(counts):,}) hold "
+                f"{100 * sh:.1f} % of the incidents in scope; half of all incidents are in "
+                f"{100 * half:.1f} % of LSOAs. The Gini coefficient over LSOAs is {evaluate.gini(c_all):.2f} (generalised Gini for sparse counts, "
+                f"Bernasco & Steenbeek 2017: {evaluate.generalised_gini(c_all):.2f})."
+            )
+        }
+        add_figure("concentration", concentration_figure(curve, share=TOP_SHARE, unit="LSOAs"))
+        summary["top5_share"] = sh
+        summary["top5_places"] = k
+        summary["share_lsoas_50"] = half
+
+    # --- monthly trend ---
+    monthly = monthly_counts(inc)
+    trend_sentence = ""
+    multi = monthly.groupby(C.SOURCE)[C.MONTH].nunique() if len(monthly) else pd.Series(dtype=int)
+    if len(multi) and (multi > 1).any():
+        add_figure("monthly_trend", monthly_trend_figure(monthly))
+        spans = []
+        if cov is not None:
+            for r in cov.itertuples(index=False):
+                spans.append(f"{r.source} {r.first_month} to {r.last_month}")
+        trend_sentence = (
+            "Each panel is one source; the sources cover different periods ("
+            + "; ".join(spans)
+            + "), so their lines are not one continuous series. Month is the finest date police.uk publishes."
+        )
+
+    # --- emerging ---
+    emerging = results.get("emerging")
+    emerging_rows = []
+    emerging_sentence = ""
+    emerging_absent = "the detect stage did not produce one"
+    if emerging is not None and len(emerging) and EMERGING_CLASS in getattr(emerging, "columns", []):
+        vc = emerging[EMERGING_CLASS].astype(str).value_counts()
+        emerging_rows = [{"cls": k, "cells": f"{int(v):,}"} for k, v in vc.items()]
+        hot = int(sum(v for k, v in vc.items() if "hot" in k.lower()))
+        cold = int(sum(v for k, v in vc.items() if "cold" in k.lower()))
+        src = emerging.attrs.get("source") if hasattr(emerging, "attrs") else None
+        emerging_sentence = (
+            f"Monthly Gi* and trend analysis on the grid"
+            + (f" using {src}" if src else "")
+            + f": {hot:,} cells show a hot spot pattern and {cold:,} a cold spot pattern of {len(emerging):,} cells."
+        )
+        summary["emerging"] = {str(k): int(v) for k, v in vc.items()}
+    elif emerging is not None:
+        emerging_absent = "the emerging hot spot analysis returned no cells"
+
+    # --- kits ---
+    kits = results.get("bleed_kits")
+    curve_k = results.get("coverage_curve")
+    kit_rows = []
+    kits_sentence = ""
+    if kits is not None and len(kits):
+        _require(kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "ctx.results['bleed_kits']")
+        ks = kits.sort_values(KIT_ORDER)
+        for r in ks.to_dict("records"):
+            kit_rows.append(
+                {
+                    "order": f"{int(r[KIT_ORDER])}",
+                    "name": "" if pd.isna(r[KIT_NAME]) else str(r[KIT_NAME]),
+                    "source": str(r[KIT_SOURCE]),
+                    "marginal": _fmt_num(r[KIT_MARGINAL], 1),
+                    "cumulative": f"{float(r[KIT_CUMULATIVE]):.1f} %",
+                }
+            )
+        final_pct = float(ks[KIT_CUMULATIVE].iloc[-1])
+        kits_sentence = (
+            f"{len(ks)} kits sited in order of value cover {final_pct:.1f} % of harm-weighted violence"
+            + (f" within {radius:.0f} m" if radius else "")
+            + ". The first kits add the most; the curve shows where extra kits stop adding much."
+        )
+        if curve_k is not None and len(curve_k):
+            add_figure("coverage_curve", coverage_figure(curve_k, radius=radius))
+        summary["kits"] = int(len(ks))
+        summary["kits_coverage_pct"] = final_pct
+
+    # --- headline ---
+    headline = [
+        {"value": fmt_count(len(inc), small=small_count), "label": "incidents in scope"},
+        {"value": study.period, "label": "data period (sources differ, see below)"},
+    ]
+    if n_tier1 is not None:
+        headline.append({"value": f"{n_tier1:,}", "label": "places (LSOAs) in Tier 1"})
+    else:
+        headline.append({"value": "not ranked", "label": "places in Tier 1: the rank stage did not run"})
+    if concentration is not None:
+        headline.append(
+            {
+                "value": f"{100 * summary['top5_share']:.0f} %",
+                "label": f"of incidents are in the top {100 * TOP_SHARE:.0f} % of places ({summary['top5_places']} LSOAs)",
+            }
+        )
+    if "kits" in summary:
+        headline.append(
+            {"value": f"{summary['kits']}", "label": f"bleed-control kits sited, covering {summary['kits_coverage_pct']:.1f} % of harm"}
+        )
+    else:
+        headline.append({"value": "not sited", "label": "bleed-control kits: the sites stage did not run"})
+
+    caveats = list(study.caveats) + [
+        "Places are 2011 Lower Layer Super Output Areas on ONS generalised (BSC) boundaries; newer police.uk files "
+        "use 2021 LSOA codes, which are assigned to 2011 areas by location.",
+        "Deprivation uses the English Indices of Deprivation 2019 (IoD2019), which describe 2015-2017 conditions.",
+    ]
+    if study.venues is not None and study.config.venues is not None and study.config.venues.snapshot:
+        caveats.append(
+            f"The venue list is a {study.config.venues.snapshot} snapshot: venues opened or closed since are not reflected."
+        )
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+    fig_ctx: dict[str, Any] = {}
+    for key, png in figures.items():
+        w, h = _png_size(png)
+        fig_ctx[key] = {
+            "uri": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "width": round(w * 96 / dpi),
+            "height": round(h * 96 / dpi),
+            "caption": _CAPTIONS[key],
+        }
+    html = env.get_template(TEMPLATE).render(
+        title=title,
+        study_name=name,
+        period=study.period,
+        created=created,
+        version=__version__,
+        small_count=small_count,
+        top=top,
+        top_n_label=str(top),
+        headline=headline,
+        scope_rows=scope_rows,
+        sources=sources,
+        places_rows=places_rows,
+        district_rows=district_rows,
+        concentration=concentration,
+        trend_sentence=trend_sentence,
+        emerging_rows=emerging_rows,
+        emerging_sentence=emerging_sentence,
+        emerging_absent=emerging_absent,
+        kit_rows=kit_rows,
+        kits_sentence=kits_sentence,
+        methods=_methods(results),
+        auto_rows=_auto_rows(auto or {}),
+        caveats=caveats,
+        attribution=ATTRIBUTION,
+        figures=_Figs(fig_ctx),
+    )
+    return Report(html=html, figures=figures, summary=summary)
+
+
+class _Figs(dict):
+    """Figure lookup for the template: a missing figure is falsy, not an error."""
+
+    def __getattr__(self, key: str) -> Any:
+        return self.get(key)
+
+
+_CAPTIONS = {
+    "top_places": "Each dot is a place's rank; the line spans the 5th to 95th percentile of its rank over the "
+    "Monte Carlo draws. Colour = tier.",
+    "districts": "Incidents in scope per 1,000 residents; the figure in brackets is the count. Nottingham City is "
+    "the unitary authority; the others are county districts.",
+    "concentration": "Concentration curve over LSOAs: for the busiest x % of places, the share of incidents they "
+    "hold. The dashed line is an even spread.",
+    "monthly_trend": "Incidents per month for each source and scope category. Sources cover different periods.",
+    "coverage_curve": "Share of harm-weighted violence within the walking radius of at least one kit, as kits are "
+    "added in order of value.",
+}
+
+
+def run_stage(ctx: Any) -> None:
+    """Pipeline stage: write ``OUT/report.html`` and ``OUT/figures/*.png``.
+
+    Reads ``ctx.results`` (``places``, ``emerging``, ``bleed_kits``,
+    ``coverage_curve``, ``grid``), ``ctx.study`` and ``ctx.auto``; the ``[report]``
+    config section sets the title, the number of top places, the small-count threshold
+    and the figure resolution.
+    """
+    cfg = ctx.config.stage("report") if "report" in _sections() else ReportConfig()
+    radius = None
+    if "sites" in ctx.results or "bleed_kits" in ctx.results:
+        radius = getattr(ctx.config.stage("sites"), "radius", None)
+    rep = build_report(
+        ctx.study,
+        ctx.results,
+        auto=ctx.auto,
+        title=cfg.title,
+        top=cfg.top,
+        small_count=cfg.small_count,
+        dpi=cfg.dpi,
+        radius=radius,
+    )
+    fig_dir = ctx.out / FIGURES_DIR
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    for key, png in rep.figures.items():
+        path = fig_dir / FIGURE_FILES[key]
+        path.write_bytes(png)
+        ctx.output(path, f"Board figure: {_CAPTIONS[key].split('.')[0].lower()} (PNG, {cfg.dpi} dpi)")
+    path = ctx.out / REPORT_FILE
+    path.write_text(rep.html, encoding="utf-8")
+    ctx.output(path, "Board report (self-contained HTML; opens offline, prints on A4)")
+    ctx.extra["report"] = {
+        "figures": sorted(FIGURE_FILES[k] for k in rep.figures),
+        "summary": {k: v for k, v in rep.summary.items() if k not in ("districts",)},
+    }
+    log.info("report: wrote %s with %d figures", path, len(rep.figures))
+
+
+def _sections() -> dict[str, str]:
+    from hotspots.config import SECTIONS
+
+    return SECTIONS

@@ -1,0 +1,370 @@
+"""The Board report: content of the rendered HTML, figures, escaping, degrading honestly.
+
+Most tests build the report from the real bundled study with stage results made here
+in code (documented columns; numbers known to the test), so they check the report
+alone and run in seconds. ``test_report_stage_on_real_run`` uses the real stages.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as html_lib
+import re
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspots import columns as C
+from hotspots import report as R
+from hotspots._errors import ConfigError, InputError
+
+XSS_PLACE = "<script>alert('place')</script>"
+XSS_VENUE = "<img src=x onerror=alert(1)>"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def make_results(study, *, n_kits: int = 8) -> dict:
+    """Stage results with the documented columns, derived from the real incidents."""
+    counts = R.lsoa_counts(study.incidents, study.lsoa)
+    order = np.lexsort((counts[C.LSOA_CODE].to_numpy(), -counts[C.HARM].to_numpy()))
+    p = counts.iloc[order].reset_index(drop=True)
+    n = len(p)
+    rank = np.arange(1, n + 1)
+    places = pd.DataFrame(
+        {
+            C.LSOA_CODE: p[C.LSOA_CODE],
+            C.LSOA_NAME: p[C.LSOA_NAME],
+            C.DISTRICT: p[C.DISTRICT],
+            "rank": rank,
+            "score": np.linspace(1, 0, n),
+            "rank_low": np.maximum(1, rank - 3),
+            "rank_high": np.minimum(n, rank + 5),
+            "p_top_n": np.clip(1 - rank / 40, 0, 1),
+            "tier": np.where(rank <= 34, "Tier 1", np.where(rank <= 102, "Tier 2", "Tier 3")),
+            "reason": [f"Harm {h:.0f}; {k} incidents" for h, k in zip(p[C.HARM], p["n"])],
+        }
+    )
+    places.loc[1, C.LSOA_NAME] = XSS_PLACE
+    kits = pd.DataFrame(
+        {
+            "site_id": [f"k{i}" for i in range(n_kits)],
+            "order": np.arange(1, n_kits + 1),
+            "source": ["venue"] * n_kits,
+            "name": [XSS_VENUE] + [f"Venue {i}" for i in range(1, n_kits)],
+            "x": 457000.0,
+            "y": 340000.0,
+            "lon": -1.15,
+            "lat": 52.95,
+            "covered_harm": np.linspace(100, 20, n_kits),
+            "marginal_harm": np.linspace(100, 20, n_kits),
+            "cumulative_coverage_pct": np.cumsum(np.linspace(5, 1, n_kits)),
+        }
+    )
+    curve = pd.DataFrame(
+        {"kits": kits["order"], "covered_harm": kits["covered_harm"].cumsum(),
+         "coverage_pct": kits["cumulative_coverage_pct"]}
+    )
+    emerging = pd.DataFrame(
+        {"cell_id": np.arange(10), "emerging_class": ["new hot spot"] * 2 + ["persistent hot spot"] * 3 + ["no pattern"] * 5}
+    )
+    return {"places": places, "bleed_kits": kits, "coverage_curve": curve, "emerging": emerging, "grid": None}
+
+
+@pytest.fixture(scope="module")
+def results(study):
+    return make_results(study)
+
+
+@pytest.fixture(scope="module")
+def full(study, results):
+    return R.build_report(study, results, auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}}, radius=100.0)
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> _Collect:
+    p = _Collect()
+    p.feed(html)
+    return p
+
+
+def table_rows(html: str, table_id: str) -> list[list[str]]:
+    """Cell texts of each body row of the table with ``id=table_id``."""
+    m = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.S)
+    assert m, f"table {table_id} missing"
+    body = m.group(1).split("<tbody>")[1]
+    rows = []
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)
+        rows.append([html_lib.unescape(re.sub(r"<[^>]+>", " ", c)).strip() for c in cells])
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# Formatting and tables
+# --------------------------------------------------------------------------------------
+
+
+def test_fmt_count_masks_small_counts():
+    assert [R.fmt_count(v) for v in (0, 1, 4, 5, 12345)] == ["<5", "<5", "<5", "5", "12,345"]
+    assert R.fmt_count(2, small=3) == "<3"
+    assert R.fmt_count(float("nan")) == "n/a"
+
+
+def test_top_share_and_curve():
+    sh, k = R.top_share([10, 0, 0, 0, 0, 0, 0, 0, 0, 10], 0.1)
+    assert (sh, k) == (0.5, 1)
+    sh, k = R.top_share(np.arange(100), 0.05)  # top 5 of 0..99: 95..99
+    assert k == 5 and sh == pytest.approx(sum(range(95, 100)) / sum(range(100)))
+
+
+def test_monthly_counts_conserve_incidents(study):
+    m = R.monthly_counts(study.incidents)
+    assert list(m.columns) == R.MONTHLY_COLUMNS
+    assert m["n"].sum() == len(study.incidents)
+    assert m[C.HARM].sum() == pytest.approx(study.incidents[C.HARM].sum())
+    v = m[(m[C.SOURCE] == "city_violence_2020")]
+    assert v[C.MONTH].tolist() == [f"2020-{i:02d}" for i in range(1, 13)]
+    assert v["n"].tolist()[:3] == [1262, 1240, 1145]  # PROVENANCE.md monthly counts
+
+
+def test_lsoa_counts_and_district_summary(study, results):
+    counts = R.lsoa_counts(study.incidents, study.lsoa)
+    assert list(counts.columns) == R.LSOA_COUNT_COLUMNS
+    assert len(counts) == len(study.lsoa) == 679
+    assert counts["n"].sum() == study.incidents[C.LSOA_CODE].isin(study.lsoa[C.LSOA_CODE]).sum()
+    d = R.district_summary(counts, places=results["places"], top_n=20)
+    assert list(d.columns) == R.DISTRICT_COLUMNS
+    assert d[C.DISTRICT].iloc[0] == "Nottingham"
+    assert d[C.DISTRICT].iloc[1:].tolist() == sorted(d[C.DISTRICT].iloc[1:])
+    assert len(d) == 8 and d["lsoas"].sum() == 679
+    assert d["n"].sum() == counts["n"].sum()
+    assert d["top_n_places"].sum() == 20
+    city = d.iloc[0]
+    assert city["rate_per_1000"] == pytest.approx(1000 * city["n"] / city[C.POPULATION])
+    # the City holds the 2020 City-only sources, so its rate is far above every county district
+    assert city["rate_per_1000"] > 3 * d["rate_per_1000"].iloc[1:].max()
+    assert ((d["gini"] >= 0) & (d["gini"] <= 1)).all()
+
+
+def test_missing_columns_named(study):
+    with pytest.raises(InputError, match=r"the places frame lacks column\(s\) 'rank_low', 'rank_high'"):
+        R.top_places_figure(pd.DataFrame({"rank": [1]}))
+    bad = make_results(study)
+    bad["places"] = bad["places"].drop(columns=["reason"])
+    with pytest.raises(InputError, match=r"ctx.results\['places'\] lacks column\(s\) 'reason'"):
+        R.build_report(study, bad)
+
+
+def test_report_config_validates():
+    with pytest.raises(ConfigError, match=r"\[report\] key 'top' must be at least 1, got 0"):
+        R.ReportConfig(top=0)
+    with pytest.raises(ConfigError, match=r"\[report\] key 'dpi' must be between 100 and 600, got 72"):
+        R.ReportConfig(dpi=72)
+    with pytest.raises(ConfigError, match=r"\[report\] key 'small_count' must be >= 0"):
+        R.ReportConfig(small_count=-1)
+
+
+# --------------------------------------------------------------------------------------
+# The rendered report
+# --------------------------------------------------------------------------------------
+
+
+def test_sections_present(full):
+    html = full.html
+    for sid in ("headline", "top-places", "districts", "concentration", "trend", "emerging", "bleed-kits",
+                "methods", "caveats", "attribution"):
+        assert f'<section id="{sid}">' in html, sid
+    assert "no monthly data" not in html.lower()
+    assert set(full.figures) == set(R.FIGURE_FILES)
+
+
+def test_headline_numbers_match_frames(study, results, full):
+    html = full.html
+    inc = study.incidents
+    assert f"{len(inc):,}</span><span class=\"label\">incidents in scope" in html
+    assert study.period in html
+    assert '34</span><span class="label">places (LSOAs) in Tier 1' in html
+    counts = R.lsoa_counts(inc, study.lsoa)["n"].to_numpy()
+    c = np.sort(counts)[::-1]
+    k = int(np.ceil(0.05 * len(c)))
+    share = c[:k].sum() / c.sum()
+    assert k == 34 and full.summary["top5_share"] == pytest.approx(share)
+    assert f"{100 * share:.0f} %</span>" in html
+    assert f"({k} LSOAs)" in html
+    last = results["bleed_kits"]["cumulative_coverage_pct"].iloc[-1]
+    assert f"covering {last:.1f} % of harm" in html
+    rows = table_rows(html, "scope-table")
+    by_scope = inc.groupby(C.SCOPE).size()
+    assert {r[0]: r[2] for r in rows} == {k: f"{v:,}" for k, v in by_scope.items()}
+    src = table_rows(html, "sources-table")
+    assert [r[0] for r in src] == study.coverage["source"].tolist()
+    assert src[1][1] == "2020-01 to 2020-12"
+
+
+def test_top_places_table(study, results, full):
+    rows = table_rows(full.html, "places-table")
+    p = results["places"]
+    assert len(rows) == 20
+    assert [int(r[0]) for r in rows] == list(range(1, 21))
+    top = p.sort_values("rank").head(20)
+    for row, rec in zip(rows, top.to_dict("records")):
+        assert row[4] == f"{rec['rank_low']}–{rec['rank_high']}"
+        assert row[3] == rec["tier"]
+        assert row[7] == rec["reason"]
+        assert rec[C.LSOA_CODE] in row[1]
+    counts = R.lsoa_counts(study.incidents, study.lsoa).set_index(C.LSOA_CODE)["n"]
+    shown = [r[6] for r in rows]
+    expect = [R.fmt_count(counts[c]) for c in top[C.LSOA_CODE]]
+    assert shown == expect
+
+
+def test_small_counts_shown_as_less_than_5(study, results):
+    res = dict(results)
+    p = res["places"].copy()
+    counts = R.lsoa_counts(study.incidents, study.lsoa).set_index(C.LSOA_CODE)["n"]
+    small = counts[(counts > 0) & (counts < 5)].index[:3].tolist()
+    assert small, "the real data has LSOAs with 1-4 incidents"
+    # move three small-count places into the top 20
+    p["rank"] = p["rank"] + 3
+    p.loc[p[C.LSOA_CODE].isin(small), "rank"] = [1, 2, 3]
+    p = p.sort_values("rank").reset_index(drop=True)
+    p["rank"] = np.arange(1, len(p) + 1)
+    res["places"] = p
+    rep = R.build_report(study, res)
+    rows = table_rows(rep.html, "places-table")
+    assert [r[6] for r in rows[:3]] == ["<5", "<5", "<5"]
+    assert sorted(r[1].split()[-1] for r in rows[:3]) == sorted(small)
+
+
+def test_district_table_matches_summary(study, results, full):
+    rows = table_rows(full.html, "districts-table")
+    d = R.district_summary(R.lsoa_counts(study.incidents, study.lsoa), places=results["places"], top_n=20)
+    assert [r[0] for r in rows] == ["Nottingham (City)"] + d[C.DISTRICT].iloc[1:].tolist()
+    for row, rec in zip(rows, d.to_dict("records")):
+        assert row[3] == f"{rec['n']:,}"
+        assert row[4] == f"{rec['rate_per_1000']:,.1f}"
+        assert row[6] == str(int(rec["top_n_places"]))
+        assert row[8] == f"{rec['gini']:.2f}"
+
+
+def test_kits_and_emerging_tables(results, full):
+    rows = table_rows(full.html, "kits-table")
+    assert len(rows) == len(results["bleed_kits"])
+    assert rows[-1][4] == f"{results['bleed_kits']['cumulative_coverage_pct'].iloc[-1]:.1f} %"
+    em = table_rows(full.html, "emerging-table")
+    assert {r[0]: r[1] for r in em} == {"no pattern": "5", "persistent hot spot": "3", "new hot spot": "2"}
+    assert "5 cells show a hot spot pattern" in full.html
+
+
+def test_methods_caveats_attribution(study, full):
+    html = full.html
+    for c in study.caveats:
+        assert str(pd.Series([c]).iloc[0]).split(":")[0].replace("&", "&amp;") in html
+    low = html.lower()
+    assert "month only" in low
+    assert "snaps each crime" in low
+    assert "2017-08 snapshot" in low
+    assert "iod2019" in low
+    assert "2011 lower layer super output areas" in low
+    assert "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)" in html
+    assert ("Source: Office for National Statistics licensed under the OGL v3.0. Contains OS data © Crown copyright "
+            "and database right 2011/2022") in html
+    assert "Royal Mail" in html and "MHCLG" in html
+    auto = table_rows(html, "auto-table")
+    assert ["detect", "bandwidth", "312.5"] in auto
+
+
+def test_data_text_is_escaped(full):
+    html = full.html
+    assert XSS_PLACE not in html and XSS_VENUE not in html
+    assert "&lt;script&gt;alert(&#39;place&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    p = parse(html)
+    assert not [t for t, _ in p.tags if t == "script"]
+    assert not [a for t, a in p.tags if t == "img" and "onerror" in a]
+    assert XSS_PLACE in "".join(p.text)  # shown to the reader as text
+
+
+def test_self_contained_no_external_urls(full):
+    p = parse(full.html)
+    for tag, attrs in p.tags:
+        for key in ("src", "href", "srcset", "data", "action"):
+            v = attrs.get(key)
+            assert v is None or v.startswith("data:"), (tag, key, v[:60])
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", full.html, re.I)
+    assert "url(" not in full.html and "@import" not in full.html
+    assert "default-src 'none'" in full.html
+    imgs = [a for t, a in p.tags if t == "img"]
+    assert len(imgs) == len(full.figures)
+    for a in imgs:
+        assert base64.b64decode(a["src"].split(",", 1)[1])[:8] == PNG_MAGIC
+        assert a.get("alt")
+
+
+def test_figures_are_readable_pngs(full):
+    for key, png in full.figures.items():
+        assert png[:8] == PNG_MAGIC
+        w, h = R._png_size(png)
+        assert w >= 900 and h >= 450, (key, w, h)  # 150 dpi: >= 6 x 3 inches
+
+
+def test_degrades_honestly_without_optional_inputs(study):
+    inc = study.incidents
+    one_month = inc[inc[C.SOURCE] == "police_uk"]
+    s = replace(study, incidents=one_month)
+    s.coverage = study.coverage[study.coverage[C.SOURCE] == "police_uk"].reset_index(drop=True)
+    rep = R.build_report(s, {})
+    html = rep.html
+    assert "No monthly data: no source covers more than one month" in html
+    assert "No ranked places: the rank stage did not run" in html
+    assert "No bleed-control kit siting in this run" in html
+    assert "No emerging hot spot analysis in this run" in html
+    assert "not ranked" in html and "not sited" in html
+    assert set(rep.figures) == {"districts", "concentration"}
+    assert 'id="places-table"' not in html and 'id="kits-table"' not in html
+    assert f"{len(one_month):,}</span>" in html
+    # still a district comparison and a concentration curve from the incidents themselves
+    assert len(table_rows(html, "districts-table")) == 8
+
+
+def test_no_incidents(study):
+    s = replace(study, incidents=study.incidents.iloc[:0])
+    s.coverage = study.coverage.iloc[:0]
+    rep = R.build_report(s, {})
+    assert "No concentration curve: there are no incidents in scope" in rep.html
+    assert "No monthly data" in rep.html
+    assert "concentration" not in rep.figures
+
+
+def test_run_stage_writes_files(tmp_path, study, results, config):
+    ctx = SimpleNamespace(config=config, study=study, out=tmp_path, results=results, auto={}, outputs={}, extra={})
+    ctx.output = lambda path, desc: ctx.outputs.__setitem__(str(Path(path).relative_to(tmp_path)), desc) or path
+    R.run_stage(ctx)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "report.html" in ctx.outputs
+    for name in R.FIGURE_FILES.values():
+        f = tmp_path / "figures" / name
+        assert f.exists() and f.read_bytes()[:8] == PNG_MAGIC, name
+        assert f"figures/{name}" in ctx.outputs
+        # the PNG on disk is the one inlined in the page
+        assert base64.b64encode(f.read_bytes()).decode() in html
+    assert ctx.extra["report"]["summary"]["kits"] == len(results["bleed_kits"])
+    assert (tmp_path / "report.html").stat().st_size < 3_000_000
