@@ -1,0 +1,828 @@
+"""Where to put the next bleed-control kits, and where detached youth outreach should work.
+
+Two questions outreach coordinators bring to the map:
+
+* **Bleed-control kits** (:func:`select_sites`): a maximal covering location model
+  (Church & ReVelle 1974) chooses ``p`` sites among candidates (NTE venues, the public
+  locations incidents are recorded at, user-supplied sites) to maximise the harm-weighted
+  violence within a walking radius, solved exactly with HiGHS on a sparse coverage structure.
+  Existing kits and defibrillators are fixed sites: what they already cover is not counted
+  again. :func:`coverage_curve`, :func:`radius_sensitivity` and :func:`kits_for_target`
+  give the order of value, the curve for 1..p kits, the answer at other radii and the
+  fewest kits covering a target share of harm.
+* **Youth outreach** (:func:`outreach_zones`): LSOAs ranked by youth-relevant violence,
+  youth deprivation and hotspot strength; the top places grouped into contiguous zones,
+  each with a focal point (the densest grid cell's centre) and a plain-language reason.
+
+Every verb is a pure function on GeoDataFrames in EPSG:27700; :func:`run_stage` is the
+pipeline adapter that reads the optional point files and writes ``bleed_kits.csv``,
+``outreach.csv`` and ``sites.gpkg``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from hotspots import _mclp
+from hotspots import columns as C
+from hotspots._errors import ConfigError, HotspotsWarning, InputError
+from hotspots.clean import check_coordinate_ranges, to_bng
+from hotspots.load import TABLE_SUFFIXES, VECTOR_SUFFIXES, _suffix, read_header, read_table
+from hotspots.scope import YOUTH_CATEGORIES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hotspots.pipeline import RunContext
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------
+# Output columns
+# --------------------------------------------------------------------------------------
+
+SITE_ID = "site_id"  # "venue:<venue_id>", "location:E<easting>N<northing>", "candidate:<id>", "kit:<id>", ...
+ORDER = "order"  # 1 = the kit that adds the most harm; each next adds the most of what is left
+SITE_SOURCE = "source"  # "venue", "incident_location" or "candidate" (or "existing_kit", "defibrillator")
+SITE_NAME = "name"  # venue name, police.uk location text, or the user's name column
+X = "x"  # easting, metres (EPSG:27700)
+Y = "y"  # northing, metres (EPSG:27700)
+LON = "lon"  # longitude, degrees (EPSG:4326)
+LAT = "lat"  # latitude, degrees (EPSG:4326)
+COVERED_HARM = "covered_harm"  # harm within the radius of this kit (overlaps counted in each)
+MARGINAL_HARM = "marginal_harm"  # harm this kit adds beyond fixed sites and kits of lower order
+CUMULATIVE_COVERAGE_PCT = "cumulative_coverage_pct"  # % of all harm covered by fixed sites + kits 1..order
+
+BLEED_KIT_COLUMNS = [SITE_ID, ORDER, SITE_SOURCE, SITE_NAME, X, Y, LON, LAT, COVERED_HARM, MARGINAL_HARM,
+                     CUMULATIVE_COVERAGE_PCT]
+"""Columns of :func:`select_sites` (plus ``geometry``), ``bleed_kits.csv`` and layer ``bleed_kits``."""
+
+SITE_COLUMNS = [SITE_ID, SITE_SOURCE, SITE_NAME]
+"""Columns of a candidate or fixed-site frame (plus ``geometry``)."""
+
+KITS = "kits"  # number of new kits
+CURVE_COLUMNS = [KITS, COVERED_HARM, "coverage_pct"]
+"""Columns of :func:`coverage_curve`: kits (0..p), harm covered by fixed sites plus the best
+``kits`` new kits, and that harm as a % of all harm."""
+COVERAGE_PCT = "coverage_pct"
+
+SENSITIVITY_COLUMNS = ["radius_m", "kits", "existing_covered_harm", COVERED_HARM, COVERAGE_PCT, "optimal"]
+"""Columns of :func:`radius_sensitivity`."""
+
+DEMAND_COLUMNS = [C.LOCATION, "n", C.HARM]
+"""Columns of :func:`demand_points` (plus ``geometry``)."""
+
+SOURCE_VENUE = "venue"
+SOURCE_LOCATION = "incident_location"
+SOURCE_CANDIDATE = "candidate"
+SOURCE_KIT = "existing_kit"
+SOURCE_DEFIB = "defibrillator"
+CANDIDATE_SOURCES = ("venues", "incident_locations", "candidate_sites")
+
+# outreach
+ZONE_ID = "zone_id"  # "Z01", "Z02", ... in rank order
+RANK = "rank"  # 1 = first priority
+LSOA_CODES = "lsoa_codes"  # LSOA 2011 codes in the zone, ";"-separated, best-scoring first
+YOUTH_HARM = "youth_harm"  # harm of youth-relevant incidents in the zone (relative harm units)
+IDACI = "idaci_rate"  # derived IDACI: children 0-15 in income-deprived families / children 0-15 (0-1)
+FOCAL_X = "focal_x"  # easting of the focal point (centre of the zone's densest grid cell), metres
+FOCAL_Y = "focal_y"  # northing of the focal point, metres
+REASON = "reason"  # plain-language reason for the zone
+
+OUTREACH_COLUMNS = [ZONE_ID, RANK, LSOA_CODES, YOUTH_HARM, IDACI, FOCAL_X, FOCAL_Y, REASON]
+"""Columns of :func:`outreach_zones` (plus ``geometry``), ``outreach.csv`` and layer ``outreach``."""
+
+SCORE = "outreach_score"
+PLACE_COLUMNS = [C.LSOA_CODE, "youth_n", YOUTH_HARM, IDACI, C.CYP_RANK, "gi_z", SCORE]
+"""Columns of :func:`outreach_places` (plus ``geometry``)."""
+
+DEFAULT_SCORE_WEIGHTS = {"youth_harm": 0.4, "hotspot": 0.3, "idaci": 0.15, "cyp": 0.15}
+"""Weights of the outreach score's components (percentile ranks among the study's LSOAs)."""
+
+# --------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointFile:
+    """A point file of sites: CSV (lon/lat or easting/northing) or GeoPackage/GeoJSON.
+
+    Attributes
+    ----------
+    path
+        The file, relative to the config file.
+    crs
+        CRS of ``x``/``y`` in a CSV. Defaults to EPSG:4326 when the CSV has ``lon``/``lat``
+        (or ``longitude``/``latitude``) columns and EPSG:27700 when it has
+        ``easting``/``northing``; required when ``x``/``y`` name other columns, and for a
+        vector file that carries no CRS.
+    id, name, x, y
+        Column names. ``id`` defaults to ``id`` when present, else the row number; ``name``
+        to ``name`` when present.
+    encoding
+        Text encoding of a CSV (default UTF-8, falling back to Windows-1252 with a warning).
+    """
+
+    path: Path
+    crs: str | None = None
+    id: str | None = None
+    name: str | None = None
+    x: str | None = None
+    y: str | None = None
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        if not Path(self.path).exists():
+            raise ConfigError(f"site file not found: {self.path}. Paths are relative to the config file.")
+        if (self.x is None) != (self.y is None):
+            raise ConfigError(f"site file {self.path}: give both x and y column names, or neither.")
+
+
+def _point_file(value: Any, key: str) -> PointFile | None:
+    if value is None or isinstance(value, PointFile):
+        return value
+    if isinstance(value, (str, Path)):
+        return PointFile(path=Path(value))
+    raise ConfigError(f"[sites] key {key!r} must be a file path or a table, got {value!r}.")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class SitesConfig:
+    """``[sites]``: bleed-control kit siting.
+
+    Attributes
+    ----------
+    p
+        Number of new kits to site (default 10).
+    radius_m
+        Walking radius a kit serves, metres (default 100: a 90-second fetch).
+    sensitivity_radii_m
+        Radii of the sensitivity run (default 60, 100, 200 m).
+    target_pct
+        Coverage target of the set-covering mode: fewest kits so that fixed sites plus new
+        kits reach this % of all harm (default 50).
+    candidates
+        Candidate sources: any of ``"venues"``, ``"incident_locations"``,
+        ``"candidate_sites"`` (default all three; the last only when a file is given).
+    candidate_sites, existing_kits, defibrillators
+        Optional point files (a path, or a table with ``path, crs, id, name, x, y``).
+    time_limit_s
+        Seconds allowed to each exact solve (default 120); a solve that hits it reports
+        its gap in the manifest.
+    """
+
+    p: int = 10
+    radius_m: float = 100.0
+    sensitivity_radii_m: tuple[float, ...] = (60.0, 100.0, 200.0)
+    target_pct: float = 50.0
+    candidates: tuple[str, ...] = CANDIDATE_SOURCES
+    candidate_sites: PointFile | Path | None = None
+    existing_kits: PointFile | Path | None = None
+    defibrillators: PointFile | Path | None = None
+    time_limit_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.p < 1:
+            raise ConfigError(f"[sites] key 'p' must be at least 1 kit, got {self.p!r}.")
+        for key in ("radius_m", "time_limit_s"):
+            if not getattr(self, key) > 0:
+                raise ConfigError(f"[sites] key {key!r} must be > 0, got {getattr(self, key)!r}.")
+        for r in self.sensitivity_radii_m:
+            if not r > 0:
+                raise ConfigError(f"[sites] key 'sensitivity_radii_m' values must be > 0 metres, got {r!r}.")
+        if not 0 < self.target_pct <= 100:
+            raise ConfigError(f"[sites] key 'target_pct' must be in (0, 100], got {self.target_pct!r}.")
+        for c in self.candidates:
+            if c not in CANDIDATE_SOURCES:
+                raise ConfigError(
+                    f"[sites] key 'candidates': unknown source {c!r}. Valid: {', '.join(CANDIDATE_SOURCES)}."
+                )
+        for key in ("candidate_sites", "existing_kits", "defibrillators"):
+            object.__setattr__(self, key, _point_file(getattr(self, key), key))
+
+
+@dataclass(frozen=True)
+class OutreachConfig:
+    """``[outreach]``: detached youth outreach zones.
+
+    Attributes
+    ----------
+    categories
+        Scope categories counted as youth-relevant violence (default
+        :data:`hotspots.scope.YOUTH_CATEGORIES`).
+    top
+        Number of top-scoring LSOAs grouped into zones (default 25).
+    weights
+        Weights of the score components ``youth_harm``, ``hotspot``, ``idaci``, ``cyp``
+        (default 0.4, 0.3, 0.15, 0.15).
+    cell_size_m
+        Cell size of the grid used for focal points when the detect stage's grid is not
+        available (default 100 m).
+    """
+
+    categories: tuple[str, ...] = YOUTH_CATEGORIES
+    top: int = 25
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SCORE_WEIGHTS))
+    cell_size_m: float = 100.0
+
+    def __post_init__(self) -> None:
+        from hotspots.scope import SCOPE_CATEGORIES
+
+        for c in self.categories:
+            if c not in SCOPE_CATEGORIES:
+                raise ConfigError(
+                    f"[outreach] key 'categories': unknown scope category {c!r}. "
+                    f"Valid: {', '.join(sorted(SCOPE_CATEGORIES))}."
+                )
+        if self.top < 1:
+            raise ConfigError(f"[outreach] key 'top' must be at least 1 LSOA, got {self.top!r}.")
+        if not self.cell_size_m > 0:
+            raise ConfigError(f"[outreach] key 'cell_size_m' must be > 0 metres, got {self.cell_size_m!r}.")
+        _check_weights(self.weights, ConfigError, "[outreach] key 'weights'")
+
+
+def _check_weights(weights: dict[str, float], exc: type[Exception], where: str) -> None:
+    for k, v in weights.items():
+        if k not in DEFAULT_SCORE_WEIGHTS:
+            raise exc(f"{where}: unknown component {k!r}. Valid: {', '.join(DEFAULT_SCORE_WEIGHTS)}.")
+        if not v >= 0:
+            raise exc(f"{where}: {k!r} must be >= 0, got {v!r}.")
+    if not sum(weights.values()) > 0:
+        raise exc(f"{where}: at least one weight must be > 0.")
+
+
+# --------------------------------------------------------------------------------------
+# Demand and candidates
+# --------------------------------------------------------------------------------------
+
+
+def _xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    geom = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    return np.column_stack([shapely.get_x(geom.values), shapely.get_y(geom.values)]).astype(float)
+
+
+def _check_frame(gdf: Any, what: str) -> None:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"`{what}` must be a GeoDataFrame, got {type(gdf).__name__}.")
+    if gdf.crs is None:
+        raise InputError(f"`{what}` has no CRS. Set it (e.g. gdf.set_crs('EPSG:27700')) before siting.")
+    if len(gdf) and not (gdf.geometry.geom_type == "Point").all():
+        bad = gdf.geometry.geom_type[gdf.geometry.geom_type != "Point"]
+        raise InputError(f"`{what}` row {bad.index[0]!r} is a {bad.iloc[0]}, not a Point.")
+
+
+def _to_bng(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    _check_frame(gdf, what)
+    if not gdf.crs.equals(C.CRS):
+        log.info("%s reprojected from %s to %s", what, gdf.crs.to_string(), C.CRS)
+        return gdf.to_crs(C.CRS)
+    return gdf
+
+
+def demand_points(incidents: gpd.GeoDataFrame, *, weights: str = C.HARM) -> gpd.GeoDataFrame:
+    """Aggregate incidents at the same (snapped) location into demand points.
+
+    police.uk snaps every crime to one of a fixed set of anonymised public locations, so many
+    incidents share a point: each distinct point becomes one demand point carrying the
+    incident count and the summed harm.
+
+    Parameters
+    ----------
+    incidents
+        Canonical incident frame (any projected or geographic CRS; reprojected to EPSG:27700).
+    weights
+        Column summed into ``harm`` (default the harm weight).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`DEMAND_COLUMNS`: ``location`` (most frequent location text at the point, ""
+        when none), ``n`` (incidents), ``harm`` (summed weight), EPSG:27700, ordered by
+        easting then northing.
+
+    Raises
+    ------
+    InputError
+        No incidents with harm > 0 (nothing to cover), or the weight column is missing.
+    """
+    inc = _to_bng(incidents, "incidents")
+    if weights not in inc.columns:
+        raise InputError(f"incidents have no column {weights!r} to weigh demand by.")
+    w = pd.to_numeric(inc[weights], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    if len(inc) == 0 or not (w > 0).any():
+        raise InputError(
+            "no demand inside the study area: no incidents with harm > 0 to cover. Check the [study] "
+            "date window and the [scope] mapping (every in-scope incident has harm > 0)."
+        )
+    xy = _xy(inc)
+    ok = np.isfinite(xy).all(axis=1) & (w > 0)
+    xy, w = xy[ok], w[ok]
+    loc = inc[C.LOCATION].astype(object).to_numpy()[ok] if C.LOCATION in inc.columns else np.full(len(w), None)
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    harm = np.bincount(inverse, weights=w, minlength=len(uniq))
+    n = np.bincount(inverse, minlength=len(uniq))
+    names = pd.DataFrame({"k": inverse, "loc": loc}).dropna()
+    top = names.groupby("k")["loc"].agg(lambda s: s.value_counts().index[0]) if len(names) else pd.Series(dtype=object)
+    location = pd.Series(top.reindex(range(len(uniq))).to_numpy(dtype=object)).fillna("").to_numpy(dtype=object)
+    return gpd.GeoDataFrame(
+        {C.LOCATION: location, "n": n.astype(np.int64), C.HARM: harm},
+        geometry=gpd.points_from_xy(uniq[:, 0], uniq[:, 1]),
+        crs=C.CRS,
+    )
+
+
+def _sites_frame(ids: Any, source: str, names: Any, geometry: Any) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {SITE_ID: pd.Series(ids, dtype=object).to_numpy(), SITE_SOURCE: source,
+         SITE_NAME: pd.Series(names, dtype=object).fillna("").to_numpy()},
+        geometry=gpd.GeoSeries(geometry, crs=C.CRS).values,
+        crs=C.CRS,
+    )
+
+
+def empty_sites() -> gpd.GeoDataFrame:
+    """A site frame with no rows and the :data:`SITE_COLUMNS` schema."""
+    return _sites_frame([], SOURCE_CANDIDATE, [], [])
+
+
+def kit_candidates(
+    incidents: gpd.GeoDataFrame,
+    *,
+    venues: gpd.GeoDataFrame | None = None,
+    extra: gpd.GeoDataFrame | None = None,
+    sources: tuple[str, ...] = CANDIDATE_SOURCES,
+) -> gpd.GeoDataFrame:
+    """Candidate kit sites: NTE venues, incident locations and user sites.
+
+    Parameters
+    ----------
+    incidents
+        Incident frame; its distinct (snapped) points are the public locations incidents
+        are recorded at (``site_id`` ``"location:E<easting>N<northing>"``, name the
+        location text).
+    venues
+        Venue frame (``venue_id, name``); ``site_id`` ``"venue:<venue_id>"``.
+    extra
+        User candidate sites as read by :func:`read_site_file` (``site_id, source, name``).
+    sources
+        Which of ``"venues"``, ``"incident_locations"``, ``"candidate_sites"`` to use.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`SITE_COLUMNS` in EPSG:27700.
+
+    Raises
+    ------
+    InputError
+        Two candidates share a ``site_id``.
+    """
+    parts = []
+    if "venues" in sources and venues is not None and len(venues):
+        v = _to_bng(venues, "venues")
+        parts.append(_sites_frame("venue:" + v[C.VENUE_ID].astype(str), SOURCE_VENUE,
+                                  v[C.VENUE_NAME] if C.VENUE_NAME in v else "", v.geometry.values))
+    if "incident_locations" in sources and len(incidents):
+        d = demand_points(incidents)
+        xy = _xy(d)
+        ids = [f"location:E{x:.0f}N{y:.0f}" for x, y in xy]
+        loc = _sites_frame(ids, SOURCE_LOCATION, d[C.LOCATION], d.geometry.values)
+        parts.append(loc.drop_duplicates(SITE_ID))  # points within a metre share an id: keep one
+    if "candidate_sites" in sources and extra is not None and len(extra):
+        e = _to_bng(extra, "candidate sites")
+        parts.append(_sites_frame(e[SITE_ID], e[SITE_SOURCE] if SITE_SOURCE in e else SOURCE_CANDIDATE,
+                                  e[SITE_NAME] if SITE_NAME in e else "", e.geometry.values))
+    if not parts:
+        return empty_sites()
+    out = pd.concat(parts, ignore_index=True)
+    _check_unique(out, "candidate sites")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=C.CRS)
+
+
+def _check_unique(sites: pd.DataFrame, what: str) -> None:
+    dup = sites[SITE_ID].duplicated(keep=False)
+    if dup.any():
+        ids = sites.loc[dup, SITE_ID].astype(str).unique()[:3]
+        rows = np.flatnonzero(sites[SITE_ID].astype(str).eq(ids[0]).to_numpy()) + 1
+        raise InputError(
+            f"{what}: duplicate site_id {ids[0]!r} (rows {', '.join(map(str, rows[:5]))})"
+            f"{' and others: ' + ', '.join(map(repr, ids[1:])) if len(ids) > 1 else ''}. "
+            "Give every site a unique id."
+        )
+
+
+_LON = ("lon", "longitude", "lng", "long")
+_LAT = ("lat", "latitude")
+_EAST = ("easting", "x", "east", "bng_x")
+_NORTH = ("northing", "y", "north", "bng_y")
+
+
+def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    low = {c.lower(): c for c in columns}
+    return next((low[n] for n in names if n in low), None)
+
+
+def read_site_file(spec: PointFile | str | Path, *, source: str = SOURCE_CANDIDATE) -> gpd.GeoDataFrame:
+    """Read a point file of sites (existing kits, defibrillators or candidate sites).
+
+    A CSV needs coordinate columns: ``lon``/``lat`` (or ``longitude``/``latitude``, read as
+    EPSG:4326), ``easting``/``northing`` (EPSG:27700), or the columns named by ``spec.x``/
+    ``spec.y`` with ``spec.crs``. A GeoPackage/GeoJSON carries its CRS. Points are
+    reprojected to EPSG:27700.
+
+    Parameters
+    ----------
+    spec
+        The file and its column mapping (a bare path uses the defaults of :class:`PointFile`).
+    source
+        Value of the ``source`` column, and prefix of ``site_id`` (``"<source>:<id>"``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`SITE_COLUMNS` in EPSG:27700, one row per file row.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, unknown CRS, a coordinate that is missing or not a number
+        (naming the row and column), whole-file coordinate mistakes (swapped lon/lat,
+        metres labelled as degrees), or a repeated id.
+    """
+    if not isinstance(spec, PointFile):
+        spec = PointFile(path=Path(spec))
+    path = Path(spec.path)
+    suffix = _suffix(path)
+    where = f"{source} file {path}"
+    if suffix in VECTOR_SUFFIXES:
+        try:
+            gdf = pyogrio.read_dataframe(path)
+        except Exception as exc:  # GDAL raises several error types
+            raise InputError(f"{where} could not be read as a vector file: {exc}") from exc
+        if len(gdf) == 0:
+            raise InputError(f"{where} holds no features. Add sites, or remove the key from [sites].")
+        if gdf.crs is None:
+            if spec.crs is None:
+                raise InputError(
+                    f"{where} has no CRS. Save it with a CRS (e.g. EPSG:27700 or EPSG:4326), or set crs in "
+                    "the [sites] table for this file."
+                )
+            gdf = gdf.set_crs(spec.crs)
+        cols = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+        empty = gdf.geometry.isna() | gdf.geometry.is_empty
+        if empty.any():
+            i = int(np.flatnonzero(empty.to_numpy())[0])
+            raise InputError(f"{where}: feature {i + 1} has no geometry. Remove it or fix its location.")
+        geom = gdf.geometry.to_crs(C.CRS)
+        if not (geom.geom_type == "Point").all():
+            geom = geom.representative_point()
+        bx, by = shapely.get_x(geom.values), shapely.get_y(geom.values)
+        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    elif suffix in TABLE_SUFFIXES:
+        cols = read_header(path, encoding=spec.encoding)
+        if spec.x is not None:
+            xcol, ycol, crs = spec.x, spec.y, spec.crs
+            if crs is None:
+                raise InputError(
+                    f"{where}: set crs for the columns {xcol!r}/{ycol!r} in the [sites] table for this file "
+                    '(e.g. crs = "EPSG:4326" for lon/lat, "EPSG:27700" for easting/northing).'
+                )
+        elif _find(cols, _LON) and _find(cols, _LAT):
+            xcol, ycol, crs = _find(cols, _LON), _find(cols, _LAT), spec.crs or "EPSG:4326"
+        elif _find(cols, _EAST) and _find(cols, _NORTH):
+            xcol, ycol, crs = _find(cols, _EAST), _find(cols, _NORTH), spec.crs or C.CRS
+        else:
+            raise InputError(
+                f"{where}: no coordinate columns. Found {cols}; name them lon/lat or easting/northing, "
+                "or set x, y and crs in the [sites] table for this file."
+            )
+        for col in (xcol, ycol):
+            if col not in cols:
+                raise InputError(f"{where}: no column {col!r}. Found {cols}.")
+        table, _ = read_table(path, encoding=spec.encoding, what=where)
+        vals = {}
+        for col in (xcol, ycol):
+            num = pd.to_numeric(table[col], errors="coerce")
+            bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(
+                    f"{where}: row {i + 1}, column {col!r}: {table[col].iloc[i]!r} is not a coordinate. "
+                    "Fix or remove the row."
+                )
+            vals[col] = num.to_numpy(dtype=float)
+        x, y = vals[xcol], vals[ycol]
+        origin = (x == 0) & (y == 0)
+        if origin.any():
+            i = int(np.flatnonzero(origin)[0])
+            raise InputError(f"{where}: row {i + 1} is at (0, 0), a missing location. Fix or remove the row.")
+        check_coordinate_ranges(x, y, crs, where, xcol, ycol)
+        bx, by = to_bng(x, y, crs)
+        geom = gpd.GeoSeries(gpd.points_from_xy(bx, by), crs=C.CRS)
+    else:
+        raise InputError(f"{where}: unknown file type {suffix!r}. Use CSV (lon/lat or easting/northing), "
+                         "GeoPackage or GeoJSON.")
+    idcol = spec.id or _find(cols, ("id", "site_id"))
+    namecol = spec.name or _find(cols, ("name", "site_name"))
+    for key, col in (("id", spec.id), ("name", spec.name)):
+        if col is not None and col not in table.columns:
+            raise InputError(f"{where}: no column {col!r} (the [sites] {key} column). Found {cols}.")
+    raw_ids = table[idcol].astype(str) if idcol else pd.Series(np.arange(1, len(table) + 1)).astype(str)
+    sites = _sites_frame((f"{source}:" + raw_ids).to_numpy(), source,
+                         table[namecol] if namecol else "", gpd.points_from_xy(bx, by))
+    _check_unique(sites, where)
+    return sites
+
+
+# --------------------------------------------------------------------------------------
+# Bleed-control kits
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Model:
+    """Demand, candidates and their coverage at one radius."""
+
+    demand: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    radius: float
+    cover: Any
+    weights: np.ndarray
+    fixed: np.ndarray
+    total: float
+
+    @property
+    def fixed_harm(self) -> float:
+        return float(self.weights[self.fixed].sum())
+
+
+def _model(
+    incidents: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    radius: float,
+    fixed: gpd.GeoDataFrame | None,
+    p: int | None = None,
+) -> _Model:
+    if not isinstance(radius, (int, float)) or not radius > 0:
+        raise InputError(f"radius must be > 0 metres, got {radius!r}. A 90-second fetch is 60-115 m; use 100.")
+    cand = _to_bng(candidates, "candidates")
+    if len(cand) == 0:
+        raise InputError("no candidate sites. Add [sites] candidates (venues, incident_locations, candidate_sites).")
+    if SITE_ID in cand.columns:
+        _check_unique(cand, "candidate sites")
+    if p is not None:
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+            raise InputError(f"p must be a whole number of kits >= 1, got {p!r}.")
+        if p > len(cand):
+            raise InputError(
+                f"p = {p} kits is more than the {len(cand)} candidate sites. Lower p or add candidate sites."
+            )
+    demand = demand_points(incidents)
+    dxy = _xy(demand)
+    cover = _mclp.coverage_matrix(dxy, _xy(cand), radius)
+    w = demand[C.HARM].to_numpy(dtype=float)
+    fixed_mask = np.zeros(len(demand), dtype=bool)
+    if fixed is not None and len(fixed):
+        f = _to_bng(fixed, "fixed sites")
+        if SITE_ID in f.columns:
+            _check_unique(f, "existing kits and defibrillators")
+        fixed_mask = _mclp.covered_mask(_mclp.coverage_matrix(dxy, _xy(f), radius), np.arange(len(f)))
+    return _Model(demand, cand, float(radius), cover, w, fixed_mask, float(w.sum()))
+
+
+def _pct(value: float, total: float) -> float:
+    return 100.0 * value / total if total > 0 else 0.0
+
+
+def select_sites(
+    incidents: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    p: int = 10,
+    radius: float = 100.0,
+    fixed: gpd.GeoDataFrame | None = None,
+    time_limit: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Choose ``p`` bleed-control kit sites maximising the harm within walking reach (exact MCLP).
+
+    Parameters
+    ----------
+    incidents
+        Incident frame with ``harm``; incidents at the same point are one demand point
+        (:func:`demand_points`).
+    candidates
+        Candidate sites (:func:`kit_candidates`): ``site_id, source, name`` + points.
+    p
+        Number of new kits.
+    radius
+        Walking radius a kit serves, metres (straight line).
+    fixed
+        Existing kits and defibrillators: demand within ``radius`` of any is already covered
+        and not counted again.
+    time_limit
+        Seconds allowed to the solver (None: no limit).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`BLEED_KIT_COLUMNS` + geometry, EPSG:27700, one row per chosen kit in order of
+        value: ``order`` 1 adds the most harm, each next kit adds the most of what is still
+        uncovered (``marginal_harm``, non-increasing); ``covered_harm`` is all harm within
+        its radius; ``cumulative_coverage_pct`` is the % of all harm covered by the fixed
+        sites and kits ``1..order``. Fewer than ``p`` rows when fewer candidates reach any
+        uncovered harm (a warning says so). ``attrs["mclp"]`` holds the solve statistics.
+
+    Raises
+    ------
+    InputError
+        ``p`` < 1 or more than the candidates, ``radius`` <= 0, no demand, duplicate site ids,
+        a frame without CRS.
+
+    Notes
+    -----
+    Maximal covering location problem (Church & ReVelle 1974)::
+
+        maximise   sum_i h_i y_i
+        subject to y_i <= sum_{j : d_ij <= r} x_j,   sum_j x_j = p,
+                   x_j in {0, 1},  0 <= y_i <= 1
+
+    over demand points ``i`` not already within ``r`` of a fixed site, with ``h_i`` the
+    summed harm. Only pairs within the radius enter the model (KD-tree radius query), and
+    demand points reached by the same candidates are merged, so the model stays small;
+    HiGHS (:func:`scipy.optimize.milp`) solves it to proven optimality (relative gap 1e-9).
+    The order of value is the greedy order of the optimal set by marginal harm.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> inc = gpd.GeoDataFrame({"harm": [1.0, 1.0, 5.0]},
+    ...     geometry=[Point(0, 0), Point(50, 0), Point(1000, 0)], crs="EPSG:27700")
+    >>> cand = gpd.GeoDataFrame({"site_id": ["a", "b"], "source": "candidate", "name": ""},
+    ...     geometry=[Point(25, 0), Point(990, 0)], crs="EPSG:27700")
+    >>> select_sites(inc, cand, p=1, radius=100)[["site_id", "marginal_harm"]].values.tolist()
+    [['b', 5.0]]
+    """
+    m = _model(incidents, candidates, radius=radius, fixed=fixed, p=p)
+    sol = _mclp.solve_mclp(m.cover, m.weights, p, fixed=m.fixed, time_limit=time_limit)
+    if len(sol.sites) < p:
+        warnings.warn(
+            f"only {len(sol.sites)} of the {len(m.candidates)} candidates reach harm not already covered "
+            f"within {radius:g} m; {len(sol.sites)} kits are returned instead of p = {p}.",
+            HotspotsWarning,
+            stacklevel=2,
+        )
+    order, marginal = _mclp.greedy_order(m.cover, m.weights, sol.sites, fixed=m.fixed)
+    kits = _kit_rows(m, order, marginal)
+    kits.attrs["mclp"] = {
+        "p": int(p), "radius_m": float(radius), "optimal": bool(sol.optimal), "gap": sol.gap,
+        "status": sol.status, "solve_s": round(sol.seconds, 3), "demand_points": len(m.demand),
+        "candidates": len(m.candidates), "model_rows": sol.n_rows, "model_columns": sol.n_cols,
+        "model_pairs": sol.n_pairs, "total_harm": m.total, "existing_covered_harm": m.fixed_harm,
+        "covered_harm": m.fixed_harm + sol.objective,
+        "coverage_pct": _pct(m.fixed_harm + sol.objective, m.total),
+    }
+    return kits
+
+
+def _kit_rows(m: _Model, order: np.ndarray, marginal: np.ndarray) -> gpd.GeoDataFrame:
+    cand = m.candidates.iloc[order]
+    csc = m.cover.tocsc()
+    covered = np.array([m.weights[csc.indices[csc.indptr[j]: csc.indptr[j + 1]]].sum() for j in order], dtype=float)
+    xy = _xy(cand) if len(cand) else np.zeros((0, 2))
+    ll = cand.geometry.to_crs("EPSG:4326") if len(cand) else cand.geometry
+    cum = m.fixed_harm + np.cumsum(marginal)
+    return gpd.GeoDataFrame(
+        {
+            SITE_ID: cand[SITE_ID].astype(str).to_numpy(dtype=object) if SITE_ID in cand else order.astype(str),
+            ORDER: np.arange(1, len(order) + 1, dtype=np.int64),
+            SITE_SOURCE: cand[SITE_SOURCE].to_numpy(dtype=object) if SITE_SOURCE in cand else SOURCE_CANDIDATE,
+            SITE_NAME: cand[SITE_NAME].fillna("").to_numpy(dtype=object) if SITE_NAME in cand else "",
+            X: xy[:, 0], Y: xy[:, 1],
+            LON: shapely.get_x(ll.values).astype(float), LAT: shapely.get_y(ll.values).astype(float),
+            COVERED_HARM: covered,
+            MARGINAL_HARM: np.asarray(marginal, dtype=float),
+            CUMULATIVE_COVERAGE_PCT: np.array([_pct(c, m.total) for c in cum], dtype=float),
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=C.CRS,
+    )
+
+
+def coverage_curve(
+    incidents: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    p: int = 10,
+    radius: float = 100.0,
+    fixed: gpd.GeoDataFrame | None = None,
+    time_limit: float | None = None,
+) -> pd.DataFrame:
+    """Harm covered by the best ``k`` new kits, for ``k = 0..p``, each solved exactly.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`CURVE_COLUMNS`: ``kits`` (0 = fixed sites only), ``covered_harm`` (harm within
+        the radius of the fixed sites or the optimal ``kits`` new sites) and ``coverage_pct``
+        (% of all harm). Optimal for every ``k`` (not the nested greedy order), so it never
+        falls as kits are added; the optimal sets for different ``k`` need not be nested.
+    """
+    m = _model(incidents, candidates, radius=radius, fixed=fixed, p=p)
+    red = _mclp.reduce_model(m.cover, m.weights, m.fixed)
+    rows = [(0, m.fixed_harm)]
+    for k in range(1, p + 1):
+        sol = _mclp.solve_mclp(m.cover, m.weights, k, reduced=red, time_limit=time_limit)
+        rows.append((k, m.fixed_harm + sol.objective))
+    df = pd.DataFrame(rows, columns=[KITS, COVERED_HARM])
+    df[COVERED_HARM] = np.maximum.accumulate(df[COVERED_HARM].to_numpy())  # guards a time-limited solve
+    df[COVERAGE_PCT] = [_pct(v, m.total) for v in df[COVERED_HARM]]
+    return df
+
+
+def radius_sensitivity(
+    incidents: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    p: int = 10,
+    radii: tuple[float, ...] = (60.0, 100.0, 200.0),
+    fixed: gpd.GeoDataFrame | None = None,
+    time_limit: float | None = None,
+) -> pd.DataFrame:
+    """The optimal ``p`` kits' coverage at each walking radius.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SENSITIVITY_COLUMNS`: ``radius_m``, ``kits`` chosen, ``existing_covered_harm``
+        (by fixed sites at that radius), ``covered_harm`` and ``coverage_pct`` (fixed sites
+        plus the optimal kits), ``optimal`` (proven by the solver).
+    """
+    rows = []
+    for r in radii:
+        m = _model(incidents, candidates, radius=r, fixed=fixed, p=p)
+        sol = _mclp.solve_mclp(m.cover, m.weights, p, fixed=m.fixed, time_limit=time_limit)
+        cov = m.fixed_harm + sol.objective
+        rows.append((float(r), len(sol.sites), m.fixed_harm, cov, _pct(cov, m.total), bool(sol.optimal)))
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+
+
+def kits_for_target(
+    incidents: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    target_pct: float,
+    radius: float = 100.0,
+    fixed: gpd.GeoDataFrame | None = None,
+    time_limit: float | None = None,
+) -> dict[str, Any]:
+    """How many kits cover ``target_pct`` % of all harm? (exact set covering with a target).
+
+    Parameters
+    ----------
+    target_pct
+        Share of all harm (fixed sites included) to reach, in per cent (0, 100].
+
+    Returns
+    -------
+    dict
+        ``target_pct``, ``radius_m``, ``kits`` (fewest new kits), ``site_ids`` (one such set),
+        ``covered_harm`` and ``coverage_pct`` reached, ``existing_coverage_pct``, ``optimal``.
+
+    Raises
+    ------
+    InputError
+        The target is outside (0, 100], or unreachable with every candidate (the message
+        gives the most reachable %).
+    """
+    if not isinstance(target_pct, (int, float)) or not 0 < target_pct <= 100:
+        raise InputError(f"target_pct must be a percentage in (0, 100], got {target_pct!r}.")
+    m = _model(incidents, candidates, radius=radius, fixed=fixed)
+    need = target_pct / 100.0 * m.total - m.fixed_harm
+    red = _mclp.reduce_model(m.cover, m.weights, m.fixed)
+    if red.coverable + m.fixed_harm < target_pct / 100.0 * m.total * (1 - 1e-12):
+        best = _pct(red.coverable + m.fixed_harm, m.total)
+        raise InputError(
+            f"a {target_pct:g} % coverage target cannot be reached within {radius:g} m: every candidate "
+            f"together covers {best:.1f} % of harm. Lower target_pct, widen the radius or add candidate sites."
+        )
+    sol = _mclp.solve_target(m.cover, m.weights, need, reduced=red, time_limit=time_limit)
+    cov = m.fixed_harm + sol.objective
+    return {
+        "target_pct": float(target_pct), "radius_m": float(radius), "kits": int(len(sol.sites)),
+        "site_ids": m.candidates[SITE_ID].iloc[sol.sites].astype(str).tolist() if SITE_ID in m.candidates
+        else sol.sites.tolist(),
+        "covered_harm": cov, "coverage_pct": _pct(cov, m.total),
+        "existing_coverage_pct": _pct(m.fixed_harm, m.total), "optimal": bool(sol.optimal),
+        "gap": sol.gap, "solve_s": round(sol.seconds, 3),
+    }
