@@ -225,6 +225,9 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
         )
         click.echo("")
         click.echo(ev.format_table(res["summary"]))
+        click.echo("methods:")
+        for k, v in rep["methods"].items():
+            click.echo(f"  {k}: {v}")
         click.echo("definitions:")
         for k, v in rep["definitions"].items():
             click.echo(f"  {k}: {v}")

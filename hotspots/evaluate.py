@@ -68,8 +68,23 @@ PEI_STAR = "pei_star"  # hits / max_hits (0-1)
 RRI = "rri"  # (test share in selection) / (train share in selection)
 
 BACKTEST_COLUMNS = [
-    HORIZON, FOLD, TRAIN_START, TRAIN_END, TEST_START, TEST_END, METHOD, COVERAGE, CELLS,
-    TRAIN_TOTAL, TEST_TOTAL, HITS, MAX_HITS, HIT_RATE, PAI, PEI_STAR, RRI,
+    HORIZON,
+    FOLD,
+    TRAIN_START,
+    TRAIN_END,
+    TEST_START,
+    TEST_END,
+    METHOD,
+    COVERAGE,
+    CELLS,
+    TRAIN_TOTAL,
+    TEST_TOTAL,
+    HITS,
+    MAX_HITS,
+    HIT_RATE,
+    PAI,
+    PEI_STAR,
+    RRI,
 ]
 """Columns of :func:`backtest`: one row per horizon x fold x method x coverage."""
 
@@ -116,6 +131,21 @@ DEFINITIONS: dict[str, str] = {
     "`horizon` months; k runs from min_train_months to the last month that leaves a full test window",
 }
 """Plain-language definitions printed by ``hotspots evaluate`` and written to evaluation.json."""
+
+METHOD_DEFINITIONS: dict[str, str] = {
+    "counts": "last period's counts, long run: incidents per cell over all training months",
+    "last_period": "incidents per cell in the last training period as long as the test window "
+    "(last month for next-month tests, last quarter for next-quarter tests)",
+    "kde": "kernel density of the training incidents at each cell (hotspots.kde.hotspot_kde; "
+    "bandwidth from the training incidents of each fold unless [evaluate] kde_bandwidth is set)",
+    "gistar": "Gi* z-score of the training counts per cell (queen neighbours plus the cell itself)",
+    "composite": "weighted mean of the percentile ranks of counts, kde and gistar "
+    "([evaluate] composite_weights); the place-ranking composite recipe applied to grid cells, "
+    "since the LSOA composite uses whole-period data and deprivation that cannot be split by fold",
+    "random": "naive baseline: uniform random selection, scored by its expected value "
+    "(hit rate = coverage, PAI = 1 exactly; no seed needed)",
+}
+"""What each method in :data:`METHODS` scores."""
 
 
 # --------------------------------------------------------------------------------------
@@ -185,7 +215,9 @@ class EvaluateConfig:
         except InputError as exc:
             raise ConfigError(str(exc)) from exc
         if self.cell_size is not None and not self.cell_size > 0:
-            raise ConfigError(f"[evaluate] key 'cell_size' must be a positive number of metres, got {self.cell_size!r}.")
+            raise ConfigError(
+                f"[evaluate] key 'cell_size' must be a positive number of metres, got {self.cell_size!r}."
+            )
         if self.area not in ("source_districts", "study"):
             raise ConfigError(f"[evaluate] key 'area' must be 'source_districts' or 'study', got {self.area!r}.")
         if not 0 <= self.min_district_share < 1:
@@ -257,7 +289,7 @@ def _counts_array(counts: Any, what: str = "counts") -> np.ndarray:
     if len(bad):
         i = int(bad[0])
         raise InputError(
-            f"{what} must be non-negative finite numbers; position {i} holds {x[i]!r}. "
+            f"{what} must be non-negative finite numbers; position {i} holds {float(x[i])!r}. "
             f"Count places without crime as 0 and drop missing values."
         )
     return x
@@ -344,7 +376,7 @@ def generalised_gini(counts: Any) -> float:
     if len(frac):
         i = int(frac[0])
         raise InputError(
-            f"generalised_gini needs whole-number counts of events; position {i} holds {x[i]!r}. "
+            f"generalised_gini needs whole-number counts of events; position {i} holds {float(x[i])!r}. "
             f"Use gini() for weighted (e.g. harm) totals."
         )
     n, total = len(x), x.sum()
@@ -783,7 +815,10 @@ def backtest(
 
                 train_inc = inc_in.iloc[np.flatnonzero(inc_month < k)]
                 dens = hotspot_kde(
-                    train_inc, grid, bandwidth=bandwidth, kernel=kernel,
+                    train_inc,
+                    grid,
+                    bandwidth=bandwidth,
+                    kernel=kernel,
                     weights="count" if weights in (None, "count") else C.HARM,
                 )
                 base["kde"] = np.asarray(dens, dtype=float)
@@ -818,13 +853,19 @@ def backtest(
                 s = _scores_array(scores[method])
                 for cov in coverages:
                     w = selection(s, cov)
-                    rows.append({
-                        HORIZON: h, FOLD: fold,
-                        TRAIN_START: months[0], TRAIN_END: months[k - 1],
-                        TEST_START: months[k], TEST_END: months[k + h - 1],
-                        METHOD: method, COVERAGE: float(cov),
-                        **_metrics(w, test, train, float(cov)),
-                    })
+                    rows.append(
+                        {
+                            HORIZON: h,
+                            FOLD: fold,
+                            TRAIN_START: months[0],
+                            TRAIN_END: months[k - 1],
+                            TEST_START: months[k],
+                            TEST_END: months[k + h - 1],
+                            METHOD: method,
+                            COVERAGE: float(cov),
+                            **_metrics(w, test, train, float(cov)),
+                        }
+                    )
     out = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
     out.attrs["bandwidths"] = {months[k - 1]: v for k, v in bandwidths.items()}
     return out
@@ -859,9 +900,7 @@ def format_table(summary: pd.DataFrame) -> str:
         folds = int(block[FOLDS].max())
         label = "next month" if h == 1 else ("next quarter" if h == 3 else f"next {h} months")
         lines.append(f"test window: {label} (horizon {h}), mean over {folds} folds")
-        head = f"{'method':<12}" + "".join(
-            f" | {f'{c:.0%} of area':^31}" for c in covs
-        )
+        head = f"{'method':<12}" + "".join(f" | {f'{c:.0%} of area':^31}" for c in covs)
         sub = f"{'':<12}" + "".join(f" | {'hit%':>6} {'PAI':>6} {'PEI*':>6} {'RRI':>6}" + " " * 3 for _ in covs)
         lines += [head, sub, "-" * len(sub)]
         for method, mb in block.groupby(METHOD, sort=False):
@@ -872,9 +911,7 @@ def format_table(summary: pd.DataFrame) -> str:
                     cells.append(" " * 31)
                     continue
                 r = r.iloc[0]
-                cells.append(
-                    f" | {r[HIT_RATE] * 100:6.1f} {r[PAI]:6.2f} {r[PEI_STAR]:6.3f} {_fmt(r[RRI]):>6}   "
-                )
+                cells.append(f" | {r[HIT_RATE] * 100:6.1f} {r[PAI]:6.2f} {r[PEI_STAR]:6.3f} {_fmt(r[RRI]):>6}   ")
             lines.append(f"{method:<12}" + "".join(cells))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -921,7 +958,9 @@ def evaluation_area(
         The area (shapely, EPSG:27700) and the names of the districts in it.
     """
     if area == "study" or C.DISTRICT not in lsoa.columns:
-        return shapely.union_all(lsoa.geometry.values), sorted(lsoa.get(C.DISTRICT, pd.Series(dtype=str)).dropna().unique())
+        return shapely.union_all(lsoa.geometry.values), sorted(
+            lsoa.get(C.DISTRICT, pd.Series(dtype=str)).dropna().unique()
+        )
     district = incidents[C.LSOA_CODE].map(lsoa.set_index(C.LSOA_CODE)[C.DISTRICT])
     share = district.value_counts(normalize=True)
     keep = sorted(share[share >= min_district_share].index.astype(str))
@@ -934,8 +973,9 @@ def evaluation_area(
     return geom, keep
 
 
-def evaluate_study(study: Any, cfg: EvaluateConfig | None = None, *, source: str | None = None,
-                   cell_size: float | None = None) -> dict[str, Any]:
+def evaluate_study(
+    study: Any, cfg: EvaluateConfig | None = None, *, source: str | None = None, cell_size: float | None = None
+) -> dict[str, Any]:
     """Backtest the hotspot methods on one source of a loaded study.
 
     Parameters
@@ -966,21 +1006,34 @@ def evaluate_study(study: Any, cfg: EvaluateConfig | None = None, *, source: str
     present = sorted(inc[C.MONTH].dropna().astype(str).unique())
     months = _month_range(present[0], present[-1])
     results = backtest(
-        inc, grid, months=months, methods=cfg.methods, coverages=cfg.coverages, horizons=cfg.horizons,
-        min_train_months=cfg.min_train_months, weights=cfg.weights, bandwidth=cfg.kde_bandwidth,
-        kernel=cfg.kde_kernel, composite_weights=cfg.composite_weights,
+        inc,
+        grid,
+        months=months,
+        methods=cfg.methods,
+        coverages=cfg.coverages,
+        horizons=cfg.horizons,
+        min_train_months=cfg.min_train_months,
+        weights=cfg.weights,
+        bandwidth=cfg.kde_bandwidth,
+        kernel=cfg.kde_kernel,
+        composite_weights=cfg.composite_weights,
     )
     summary = summarise_backtest(results)
     mat, pos = month_matrix(inc, grid, months=months, weights="count")
     outside = int((pos < 0).sum())
     cell_counts = mat.sum(axis=1)
-    lsoa_counts = inc[C.LSOA_CODE].value_counts().reindex(
-        study.lsoa[C.LSOA_CODE][study.lsoa[C.DISTRICT].isin(districts)], fill_value=0
-    ) if C.DISTRICT in study.lsoa.columns else inc[C.LSOA_CODE].value_counts()
+    lsoa_counts = (
+        inc[C.LSOA_CODE]
+        .value_counts()
+        .reindex(study.lsoa[C.LSOA_CODE][study.lsoa[C.DISTRICT].isin(districts)], fill_value=0)
+        if C.DISTRICT in study.lsoa.columns
+        else inc[C.LSOA_CODE].value_counts()
+    )
 
     folds = (
         results[[HORIZON, FOLD, TRAIN_START, TRAIN_END, TEST_START, TEST_END, TRAIN_TOTAL, TEST_TOTAL]]
-        .drop_duplicates([HORIZON, FOLD]).reset_index(drop=True)
+        .drop_duplicates([HORIZON, FOLD])
+        .reset_index(drop=True)
     )
     report = {
         "source": src,
@@ -991,6 +1044,7 @@ def evaluate_study(study: Any, cfg: EvaluateConfig | None = None, *, source: str
         "kde_bandwidth_m": results.attrs.get("bandwidths") or cfg.kde_bandwidth,
         "config": _jsonable(cfg),
         "definitions": DEFINITIONS,
+        "methods": {m: METHOD_DEFINITIONS[m] for m in cfg.methods},
         "concentration": {
             "grid_cells": concentration(cell_counts),
             "lsoas": concentration(lsoa_counts.to_numpy()),
@@ -1021,11 +1075,17 @@ def versus_baseline(summary: pd.DataFrame, baselines: Iterable[str] = ("random",
                 continue
             bv = float(base[PEI_STAR].iloc[0])
             top = others.sort_values(PEI_STAR, ascending=False, kind="stable").iloc[0]
-            out.append({
-                HORIZON: int(h), COVERAGE: float(cov), "baseline": b, "baseline_pei_star": bv,
-                "best_method": str(top[METHOD]), "best_pei_star": float(top[PEI_STAR]),
-                "beats_baseline": bool(top[PEI_STAR] > bv + 1e-9),
-            })
+            out.append(
+                {
+                    HORIZON: int(h),
+                    COVERAGE: float(cov),
+                    "baseline": b,
+                    "baseline_pei_star": bv,
+                    "best_method": str(top[METHOD]),
+                    "best_pei_star": float(top[PEI_STAR]),
+                    "beats_baseline": bool(top[PEI_STAR] > bv + 1e-9),
+                }
+            )
     return out
 
 
@@ -1033,7 +1093,9 @@ def format_verdict(rows: list[dict[str, Any]]) -> str:
     """One line per horizon x coverage x baseline: the best other method and whether it wins."""
     lines = ["versus the baselines (mean PEI*):"]
     for r in rows:
-        label = "next month" if r[HORIZON] == 1 else ("next quarter" if r[HORIZON] == 3 else f"next {r[HORIZON]} months")
+        label = (
+            "next month" if r[HORIZON] == 1 else ("next quarter" if r[HORIZON] == 3 else f"next {r[HORIZON]} months")
+        )
         verdict = "beats" if r["beats_baseline"] else "does NOT beat"
         lines.append(
             f"  {label}, {r[COVERAGE]:.0%} of area: best other method {r['best_method']} "
@@ -1063,4 +1125,3 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, Path):
         return str(v)
     return v
-
