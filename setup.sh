@@ -17,4 +17,6 @@ if [ "${1:-}" = "--test" ]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
+# offline map assets: pinned npm packages, integrity-checked, vendored into hotspots/_vendor (idempotent)
+.venv/bin/python -m hotspots.assets install
 echo "hotspots installed in .venv ($(.venv/bin/hotspots --version))"
