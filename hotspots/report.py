@@ -281,6 +281,28 @@ def top_share(counts: Any, share: float = TOP_SHARE) -> tuple[float, int]:
     return float(c[:k].sum() / c.sum()), int(k)
 
 
+def force_wide_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
+    """Sources with incidents in every district of the study area, in incident-frame order.
+
+    Sources that cover only part of the area (e.g. City-only extracts) would make the
+    districts they cover look worse; comparisons between districts and the headline
+    concentration use only the force-wide sources when there are any.
+
+    Returns
+    -------
+    list of str
+        Source names; empty when the LSOAs carry no district or no source covers them all.
+    """
+    _require(incidents, [C.SOURCE, C.LSOA_CODE], "the incident frame")
+    if C.DISTRICT not in lsoa.columns or lsoa[C.DISTRICT].isna().all() or len(incidents) == 0:
+        return []
+    district_of = pd.Series(lsoa[C.DISTRICT].to_numpy(), index=lsoa[C.LSOA_CODE].to_numpy())
+    want = set(district_of.dropna())
+    d = incidents[C.LSOA_CODE].map(district_of)
+    have = pd.DataFrame({"s": incidents[C.SOURCE].to_numpy(), "d": d.to_numpy()}).dropna().groupby("s", sort=False)["d"]
+    return [str(src) for src, ds in have if set(ds) >= want]
+
+
 def district_summary(
     counts: pd.DataFrame,
     *,
@@ -357,9 +379,13 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _source_line(fig: Figure, extra: str = "") -> None:
+    """The source line under a figure, wrapped to the figure's width."""
+    import textwrap
+
     text = SOURCE_LINE + (f". {extra}" if extra else "") + f". hotspots {__version__}."
-    fig.get_layout_engine().set(h_pad=0.06)
-    fig.supxlabel(text, fontsize=7, color=_GREY, x=0.01, ha="left")
+    width = int(fig.get_figwidth() * 17)
+    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=_GREY, x=0.01, ha="left",
+                  parse_math=False)
 
 
 def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
@@ -385,7 +411,7 @@ def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
     colours = [_TIER_COLOURS.get(_tier_label(t).lower(), _ACCENT) for t in tiers]
     ax.hlines(y, p[PLACE_RANK_LOW], p[PLACE_RANK_HIGH], color=colours, lw=2.2, alpha=0.55)
     ax.scatter(p[PLACE_RANK], y, color=colours, zorder=3, s=28)
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8, parse_math=False)
     ax.invert_yaxis()
     ax.set_xlabel("Rank (1 = highest priority); line = 5th-95th percentile over Monte Carlo draws")
     ax.set_xlim(0.5, max(float(p[PLACE_RANK_HIGH].max()) if k else 1.0, float(top)) + 1)
@@ -485,7 +511,8 @@ def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
         :func:`monthly_counts` output. Sources with a single month are drawn as a point.
     """
     _require(monthly, [C.SOURCE, C.SCOPE, C.MONTH, "n"], "the monthly counts")
-    sources = list(dict.fromkeys(monthly[C.SOURCE]))
+    first = monthly.groupby(C.SOURCE)[C.MONTH].min()
+    sources = sorted(first.index, key=lambda src: (first[src], str(src)))
     if not sources:
         raise InputError("the monthly counts are empty: there is no monthly trend to draw.")
     fig = _figure(8.5, 1.35 * len(sources) + 1.4)
@@ -500,7 +527,7 @@ def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
         ax.set_ylim(bottom=0, top=max(1.0, float(m.groupby(C.MONTH)["n"].max().max()) * 1.15))
         ax.set_xlim(lo, hi)
         ax.set_title(f"{src}", loc="left", fontsize=9)
-        ax.set_ylabel("per month", fontsize=8)
+        ax.set_ylabel("incidents / month", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(color="#eeeeee", lw=0.6)
         ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=3)
@@ -723,9 +750,32 @@ def build_report(
         summary["tier1_places"] = n_tier1
         summary["top_places"] = p.head(top)[C.LSOA_CODE].astype(str).tolist()
 
+    # --- like-for-like basis for districts and concentration ---
+    fw = force_wide_sources(inc, study.lsoa)
+    all_sources = list(dict.fromkeys(inc[C.SOURCE].astype(str))) if len(inc) else []
+    partial = [src for src in all_sources if src not in fw]
+    if fw and partial:
+        cmp_inc = inc[inc[C.SOURCE].isin(fw)]
+        basis_note = (
+            f"Like for like: these figures use only the sources that cover every district ({', '.join(fw)}; "
+            f"{len(cmp_inc):,} incidents). Sources that cover part of the area ({', '.join(partial)}) are left "
+            "out here, because they would make the districts they cover look worse."
+        )
+    else:
+        cmp_inc = inc
+        basis_note = (
+            "" if not partial else
+            "No source covers every district, so these figures pool all sources: districts are not compared like "
+            "for like."
+        )
+    counts_cmp = lsoa_counts(cmp_inc, study.lsoa) if cmp_inc is not inc else counts
+    summary["comparison_sources"] = fw if (fw and partial) else all_sources
+
     # --- districts ---
     district_rows = []
-    dist = district_summary(counts, places=places, top_n=top) if counts[C.DISTRICT].notna().any() else None
+    dist = (
+        district_summary(counts_cmp, places=places, top_n=top) if counts_cmp[C.DISTRICT].notna().any() else None
+    )
     if dist is not None and len(dist):
         for r in dist.to_dict("records"):
             district_rows.append(
@@ -746,14 +796,14 @@ def build_report(
 
     # --- concentration ---
     concentration = None
-    if counts["n"].sum() > 0:
-        sh, k = top_share(counts["n"].to_numpy(), TOP_SHARE)
-        c_all = counts["n"].to_numpy(dtype=float)
+    if counts_cmp["n"].sum() > 0:
+        c_all = counts_cmp["n"].to_numpy(dtype=float)
+        sh, k = top_share(c_all, TOP_SHARE)
         curve = evaluate.lorenz(c_all)
         half = evaluate.share_holding(c_all, 0.5)
         concentration = {
             "sentence": (
-                f"The busiest {100 * TOP_SHARE:.0f} % of LSOAs ({k} of {len(counts):,}) hold "
+                f"The busiest {100 * TOP_SHARE:.0f} % of LSOAs ({k} of {len(counts_cmp):,}) hold "
                 f"{100 * sh:.1f} % of the incidents in scope; half of all incidents are in "
                 f"{100 * half:.1f} % of LSOAs. The Gini coefficient over LSOAs is {evaluate.gini(c_all):.2f} (generalised Gini for sparse counts, "
                 f"Bernasco & Steenbeek 2017: {evaluate.generalised_gini(c_all):.2f})."
@@ -842,7 +892,8 @@ def build_report(
         headline.append(
             {
                 "value": f"{100 * summary['top5_share']:.0f} %",
-                "label": f"of incidents are in the top {100 * TOP_SHARE:.0f} % of places ({summary['top5_places']} LSOAs)",
+                "label": f"of incidents are in the top {100 * TOP_SHARE:.0f} % of places ({summary['top5_places']} LSOAs"
+                + ("; force-wide sources)" if fw and partial else ")"),
             }
         )
     if "kits" in summary:
@@ -891,6 +942,7 @@ def build_report(
         sources=sources,
         places_rows=places_rows,
         district_rows=district_rows,
+        basis_note=basis_note,
         concentration=concentration,
         trend_sentence=trend_sentence,
         emerging_rows=emerging_rows,

@@ -201,13 +201,16 @@ def test_headline_numbers_match_frames(study, results, full):
     assert f"{len(inc):,}</span><span class=\"label\">incidents in scope" in html
     assert study.period in html
     assert '34</span><span class="label">places (LSOAs) in Tier 1' in html
-    counts = R.lsoa_counts(inc, study.lsoa)["n"].to_numpy()
+    fw = ["police_uk", "county_weapons_2020"]
+    assert R.force_wide_sources(inc, study.lsoa) == fw
+    counts = R.lsoa_counts(inc[inc[C.SOURCE].isin(fw)], study.lsoa)["n"].to_numpy()
     c = np.sort(counts)[::-1]
     k = int(np.ceil(0.05 * len(c)))
     share = c[:k].sum() / c.sum()
     assert k == 34 and full.summary["top5_share"] == pytest.approx(share)
     assert f"{100 * share:.0f} %</span>" in html
-    assert f"({k} LSOAs)" in html
+    assert f"({k} LSOAs; force-wide sources)" in html
+    assert "Like for like: these figures use only the sources that cover every district (police_uk, " in html
     last = results["bleed_kits"]["cumulative_coverage_pct"].iloc[-1]
     assert f"covering {last:.1f} % of harm" in html
     rows = table_rows(html, "scope-table")
@@ -255,7 +258,9 @@ def test_small_counts_shown_as_less_than_5(study, results):
 
 def test_district_table_matches_summary(study, results, full):
     rows = table_rows(full.html, "districts-table")
-    d = R.district_summary(R.lsoa_counts(study.incidents, study.lsoa), places=results["places"], top_n=20)
+    inc = study.incidents
+    fw = inc[inc[C.SOURCE].isin(["police_uk", "county_weapons_2020"])]
+    d = R.district_summary(R.lsoa_counts(fw, study.lsoa), places=results["places"], top_n=20)
     assert [r[0] for r in rows] == ["Nottingham (City)"] + d[C.DISTRICT].iloc[1:].tolist()
     for row, rec in zip(rows, d.to_dict("records")):
         assert row[3] == f"{rec['n']:,}"
