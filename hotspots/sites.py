@@ -270,18 +270,18 @@ def _xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     return np.column_stack([shapely.get_x(geom.values), shapely.get_y(geom.values)]).astype(float)
 
 
-def _check_frame(gdf: Any, what: str) -> None:
+def _check_frame(gdf: Any, what: str, points: bool = True) -> None:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"`{what}` must be a GeoDataFrame, got {type(gdf).__name__}.")
     if gdf.crs is None:
-        raise InputError(f"`{what}` has no CRS. Set it (e.g. gdf.set_crs('EPSG:27700')) before siting.")
-    if len(gdf) and not (gdf.geometry.geom_type == "Point").all():
+        raise InputError(f"`{what}` has no CRS. Set it (e.g. gdf.set_crs('EPSG:27700')) first.")
+    if points and len(gdf) and not (gdf.geometry.geom_type == "Point").all():
         bad = gdf.geometry.geom_type[gdf.geometry.geom_type != "Point"]
         raise InputError(f"`{what}` row {bad.index[0]!r} is a {bad.iloc[0]}, not a Point.")
 
 
-def _to_bng(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    _check_frame(gdf, what)
+def _to_bng(gdf: gpd.GeoDataFrame, what: str, points: bool = True) -> gpd.GeoDataFrame:
+    _check_frame(gdf, what, points)
     if not gdf.crs.equals(C.CRS):
         log.info("%s reprojected from %s to %s", what, gdf.crs.to_string(), C.CRS)
         return gdf.to_crs(C.CRS)
@@ -826,3 +826,360 @@ def kits_for_target(
         "existing_coverage_pct": _pct(m.fixed_harm, m.total), "optimal": bool(sol.optimal),
         "gap": sol.gap, "solve_s": round(sol.seconds, 3),
     }
+
+
+# --------------------------------------------------------------------------------------
+# Youth outreach
+# --------------------------------------------------------------------------------------
+
+_CATEGORY_LABEL = {
+    "robbery": "robbery",
+    "robbery_personal": "personal robbery",
+    "weapons_possession": "weapons possession",
+    "knife_possession": "knife possession",
+    "violence_sexual": "violence and sexual offences",
+    "gbh_serious_wounding": "GBH / serious wounding",
+    "abh": "ABH",
+}
+
+
+def _youth(incidents: gpd.GeoDataFrame, categories: tuple[str, ...]) -> gpd.GeoDataFrame:
+    inc = _to_bng(incidents, "incidents")
+    for col in (C.SCOPE, C.HARM, C.LSOA_CODE):
+        if col not in inc.columns:
+            raise InputError(f"incidents have no column {col!r}; pass the canonical incident frame (study.incidents).")
+    return inc[inc[C.SCOPE].isin(list(categories)) & (pd.to_numeric(inc[C.HARM], errors="coerce") > 0)]
+
+
+def _pct_rank(s: pd.Series) -> pd.Series:
+    return s.rank(pct=True, method="average")
+
+
+def outreach_places(
+    incidents: gpd.GeoDataFrame,
+    lsoa: gpd.GeoDataFrame,
+    *,
+    hot: pd.DataFrame | None = None,
+    categories: tuple[str, ...] = YOUTH_CATEGORIES,
+    weights: dict[str, float] | None = None,
+) -> gpd.GeoDataFrame:
+    """Score every LSOA for detached youth outreach.
+
+    Parameters
+    ----------
+    incidents
+        Canonical incident frame (``scope``, ``harm``, ``lsoa_code``).
+    lsoa
+        LSOA frame with IoD2019 columns (``idaci_numerator``, ``children_0_15``, ``cyp_rank``),
+        e.g. ``study.lsoa``.
+    hot
+        Hotspot strength per LSOA: a frame with ``lsoa_code`` and ``gi_z`` (the detect
+        stage's LSOA layer). None: Gi* z of youth-relevant harm on queen contiguity
+        (:func:`hotspots.gistar.gistar`).
+    categories
+        Scope categories counted as youth-relevant violence.
+    weights
+        Component weights (:data:`DEFAULT_SCORE_WEIGHTS`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`PLACE_COLUMNS` + geometry, one row per LSOA, best first: ``youth_n``
+        (youth-relevant incidents), ``youth_harm``, ``idaci_rate`` (derived, NaN where
+        suppressed), ``cyp_rank`` (1 = most deprived in England), ``gi_z`` and
+        ``outreach_score`` in [0, 1].
+
+    Notes
+    -----
+    Each component is turned into a percentile rank among the LSOAs (higher = more need:
+    more youth harm, stronger hotspot, higher IDACI rate, lower CYP rank), and the score is
+    their weighted mean over the components an LSOA has (a suppressed IDACI numerator
+    drops that component for that LSOA rather than counting as zero).
+    """
+    from hotspots import gistar
+    from hotspots.deprivation import idaci_rate
+
+    w = dict(DEFAULT_SCORE_WEIGHTS if weights is None else weights)
+    _check_weights(w, InputError, "outreach weights")
+    areas = _to_bng(lsoa, "lsoa", points=False)
+    if C.LSOA_CODE not in areas.columns or len(areas) == 0:
+        raise InputError("`lsoa` must be the LSOA frame (study.lsoa) with an 'lsoa_code' column and rows.")
+    youth = _youth(incidents, categories)
+    codes = areas[C.LSOA_CODE].astype(str)
+    g = youth.groupby(youth[C.LSOA_CODE].astype(str))[C.HARM]
+    n = g.size().reindex(codes).fillna(0).astype(np.int64).to_numpy()
+    harm = g.sum().reindex(codes).fillna(0.0).to_numpy(dtype=float)
+    idaci = idaci_rate(areas).to_numpy(dtype=float)
+    cyp = (pd.to_numeric(areas[C.CYP_RANK], errors="coerce").to_numpy(dtype=float)
+           if C.CYP_RANK in areas.columns else np.full(len(areas), np.nan))
+    if hot is not None:
+        if C.LSOA_CODE not in hot.columns or "gi_z" not in hot.columns:
+            raise InputError("`hot` must have columns 'lsoa_code' and 'gi_z' (the detect stage's LSOA layer).")
+        z = hot.set_index(hot[C.LSOA_CODE].astype(str))["gi_z"].reindex(codes).to_numpy(dtype=float)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HotspotsWarning)
+            z, _ = gistar.gistar(harm, gistar.contiguity_weights(areas))
+    comp = pd.DataFrame({
+        "youth_harm": _pct_rank(pd.Series(harm)), "hotspot": _pct_rank(pd.Series(z)),
+        "idaci": _pct_rank(pd.Series(idaci)), "cyp": _pct_rank(pd.Series(-cyp)),
+    })
+    wv = pd.Series(w).reindex(comp.columns).fillna(0.0)
+    have = comp.notna()
+    score = (comp.fillna(0.0) * wv).sum(axis=1) / (have * wv).sum(axis=1).replace(0.0, np.nan)
+    out = gpd.GeoDataFrame(
+        {C.LSOA_CODE: codes.to_numpy(dtype=object), "youth_n": n, YOUTH_HARM: harm, IDACI: idaci,
+         C.CYP_RANK: cyp, "gi_z": z, SCORE: score.fillna(0.0).to_numpy()},
+        geometry=areas.geometry.values, crs=areas.crs,
+    )
+    return out.sort_values([SCORE, YOUTH_HARM, C.LSOA_CODE], ascending=[False, False, True], kind="stable")
+
+
+def _focal_cells(youth: gpd.GeoDataFrame, grid: gpd.GeoDataFrame | None, cell_size: float) -> pd.DataFrame:
+    """Per youth incident: the centre of its grid cell and the cell's density tie-breaker."""
+    xy = _xy(youth) if len(youth) else np.zeros((0, 2))
+    if grid is not None and len(grid):
+        g = _to_bng(grid, "grid", points=False)
+        pt, cell = g.sindex.query(gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=C.CRS).values,
+                                  predicate="intersects")
+        first = pd.Series(cell, index=pt).groupby(level=0).first()
+        pos = np.full(len(xy), -1, dtype=np.int64)
+        pos[first.index.to_numpy()] = first.to_numpy()
+        found = pos >= 0
+        cent = shapely.centroid(g.geometry.values)
+        cx = np.where(found, shapely.get_x(cent[np.maximum(pos, 0)]), np.nan)
+        cy = np.where(found, shapely.get_y(cent[np.maximum(pos, 0)]), np.nan)
+        tie = (pd.to_numeric(g["kde"], errors="coerce").to_numpy(dtype=float)[np.maximum(pos, 0)]
+               if "kde" in g.columns else np.zeros(len(xy)))
+        tie = np.where(found, tie, 0.0)
+    else:
+        found = np.zeros(len(xy), dtype=bool)
+        cx = cy = tie = np.full(len(xy), np.nan)
+    # incidents outside every cell (or no grid): a cell_size lattice aligned to the National Grid
+    lx = (np.floor(xy[:, 0] / cell_size) + 0.5) * cell_size
+    ly = (np.floor(xy[:, 1] / cell_size) + 0.5) * cell_size
+    return pd.DataFrame({
+        "cx": np.where(found, cx, lx), "cy": np.where(found, cy, ly), "tie": np.nan_to_num(tie),
+        C.LSOA_CODE: youth[C.LSOA_CODE].astype(str).to_numpy(), C.HARM: youth[C.HARM].to_numpy(dtype=float),
+        C.SCOPE: youth[C.SCOPE].astype(str).to_numpy(),
+    })
+
+
+def outreach_zones(
+    incidents: gpd.GeoDataFrame,
+    lsoa: gpd.GeoDataFrame,
+    *,
+    grid: gpd.GeoDataFrame | None = None,
+    hot: pd.DataFrame | None = None,
+    categories: tuple[str, ...] = YOUTH_CATEGORIES,
+    top: int = 25,
+    weights: dict[str, float] | None = None,
+    cell_size: float = 100.0,
+) -> gpd.GeoDataFrame:
+    """Contiguous zones for detached youth outreach, with a focal point and a reason each.
+
+    The ``top`` best-scoring LSOAs with youth-relevant violence (:func:`outreach_places`)
+    are grouped into zones: connected components of queen contiguity among them (libpysal
+    ``Graph.build_contiguity`` via :func:`hotspots.gistar.contiguity_weights`). Zones are
+    ranked by their youth-relevant harm.
+
+    Parameters
+    ----------
+    incidents, lsoa, hot, categories, weights
+        As :func:`outreach_places`.
+    grid
+        Grid cells (the detect stage's ``grid``; ``kde`` breaks ties). The focal point is
+        the centre of the zone's cell holding the most youth-relevant harm. None: a
+        ``cell_size`` lattice aligned to the National Grid.
+    top
+        Number of top LSOAs grouped into zones.
+    cell_size
+        Cell size in metres of the fallback lattice.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`OUTREACH_COLUMNS` + geometry (union of the zone's LSOAs), EPSG:27700, one
+        row per zone in rank order: ``lsoa_codes`` best-scoring first, ``youth_harm`` summed,
+        ``idaci_rate`` children-weighted over LSOAs whose numerator is not suppressed (NaN if
+        all are), ``focal_x``/``focal_y`` in metres, ``reason`` in plain language.
+
+    Raises
+    ------
+    InputError
+        ``top`` < 1, no youth-relevant incidents, or frames without the needed columns.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    from hotspots import gistar
+
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise InputError(f"top must be a whole number of LSOAs >= 1, got {top!r}.")
+    if not cell_size > 0:
+        raise InputError(f"cell_size must be > 0 metres, got {cell_size!r}.")
+    places = outreach_places(incidents, lsoa, hot=hot, categories=categories, weights=weights)
+    youth = _youth(incidents, categories)
+    if len(youth) == 0:
+        raise InputError(
+            f"no youth-relevant incidents (scope categories {', '.join(categories)}) in the study area. "
+            "Check [outreach] categories against the [scope] mapping."
+        )
+    chosen = places[places[YOUTH_HARM] > 0].head(int(top))
+    chosen = chosen.to_crs(C.CRS) if chosen.crs is not None and not chosen.crs.equals(C.CRS) else chosen
+    ncomp, label = connected_components(gistar.contiguity_weights(chosen), directed=False)
+    cells = _focal_cells(youth, grid, cell_size)
+    areas = lsoa.set_index(lsoa[C.LSOA_CODE].astype(str))
+    total_youth = float(youth[C.HARM].sum())
+    months = youth[C.MONTH].dropna().astype(str) if C.MONTH in youth.columns else pd.Series(dtype=str)
+    period = f"{months.min()} to {months.max()}" if len(months) else "the study period"
+    from hotspots.deprivation import idaci_rate
+
+    all_rates = idaci_rate(lsoa).to_numpy(dtype=float)
+    median_rate = float(np.nanmedian(all_rates)) if np.isfinite(all_rates).any() else np.nan
+    rows = []
+    for k in range(ncomp):
+        member = chosen.iloc[np.flatnonzero(label == k)]
+        codes = member[C.LSOA_CODE].astype(str).tolist()
+        zc = cells[cells[C.LSOA_CODE].isin(codes)]
+        per_cell = zc.groupby(["cx", "cy"]).agg(h=(C.HARM, "sum"), tie=("tie", "max")).reset_index()
+        best = per_cell.sort_values(["h", "tie", "cx", "cy"], ascending=[False, False, True, True]).iloc[0]
+        sub = areas.loc[codes]
+        num = pd.to_numeric(sub[C.IDACI_NUMERATOR], errors="coerce") if C.IDACI_NUMERATOR in sub else None
+        rate = np.nan
+        if num is not None and num.notna().any():
+            kids = pd.to_numeric(sub[C.CHILDREN_0_15], errors="coerce")[num.notna()].sum()
+            rate = float(num.sum() / kids) if kids > 0 else np.nan
+        rows.append({
+            "codes": codes, YOUTH_HARM: float(member[YOUTH_HARM].sum()), IDACI: rate,
+            FOCAL_X: float(best["cx"]), FOCAL_Y: float(best["cy"]), "focal_harm": float(best["h"]),
+            "score": float(member[SCORE].max()), "gi_z": float(np.nanmax(member["gi_z"].to_numpy(dtype=float)))
+            if np.isfinite(member["gi_z"].to_numpy(dtype=float)).any() else np.nan,
+            "cyp": float(np.nanmin(member[C.CYP_RANK].to_numpy(dtype=float)))
+            if np.isfinite(member[C.CYP_RANK].to_numpy(dtype=float)).any() else np.nan,
+            "by_scope": zc.groupby(C.SCOPE).size().to_dict(),
+            "district": sorted(sub[C.DISTRICT].dropna().astype(str).unique()) if C.DISTRICT in sub else [],
+            "geometry": shapely.union_all(member.geometry.values),
+        })
+    rows.sort(key=lambda r: (-r[YOUTH_HARM], -r["score"], r["codes"][0]))
+    out = []
+    for i, r in enumerate(rows, start=1):
+        out.append({
+            ZONE_ID: f"Z{i:02d}", RANK: i, LSOA_CODES: ";".join(r["codes"]), YOUTH_HARM: r[YOUTH_HARM],
+            IDACI: r[IDACI], FOCAL_X: r[FOCAL_X], FOCAL_Y: r[FOCAL_Y],
+            REASON: _reason(r, total_youth, period, median_rate, cell_size if grid is None else None),
+            "geometry": r["geometry"],
+        })
+    if not out:
+        return gpd.GeoDataFrame({c: [] for c in OUTREACH_COLUMNS}, geometry=[], crs=C.CRS)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=C.CRS)[[*OUTREACH_COLUMNS, "geometry"]]
+
+
+def _reason(r: dict[str, Any], total: float, period: str, median_rate: float, lattice: float | None) -> str:
+    n = len(r["codes"])
+    where = f"{n} adjacent LSOAs" if n > 1 else "1 LSOA"
+    if r["district"]:
+        where += f" in {', '.join(r['district'])}"
+    counts = sorted(r["by_scope"].items(), key=lambda kv: -kv[1])
+    mix = ", ".join(f"{v:,} {_CATEGORY_LABEL.get(k, k.replace('_', ' '))}" for k, v in counts)
+    parts = [
+        f"{where}: youth-relevant harm {r[YOUTH_HARM]:,.0f} ({mix}), "
+        f"{100 * r[YOUTH_HARM] / total:.1f} % of the study area's, {period}."
+    ]
+    if np.isfinite(r[IDACI]):
+        rel = f" (study median {100 * median_rate:.0f} %)" if np.isfinite(median_rate) else ""
+        parts.append(f"{100 * r[IDACI]:.0f} % of children live in income-deprived families (derived IDACI){rel}.")
+    else:
+        parts.append("IDACI numerator suppressed for these LSOAs.")
+    if np.isfinite(r["cyp"]):
+        parts.append(f"Children and Young People sub-domain rank {r['cyp']:,.0f} of 32,844 (1 = most deprived).")
+    if np.isfinite(r["gi_z"]):
+        parts.append(f"Hotspot strength Gi* z up to {r['gi_z']:.1f}.")
+    cell = f"{lattice:g} m lattice cell" if lattice else "grid cell"
+    parts.append(f"Start at the {cell} centred on E {r[FOCAL_X]:,.0f}, N {r[FOCAL_Y]:,.0f} "
+                 f"(youth-relevant harm {r['focal_harm']:,.0f} there).")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------------------
+# Pipeline stage
+# --------------------------------------------------------------------------------------
+
+
+def _fixed_sites(cfg: SitesConfig) -> gpd.GeoDataFrame | None:
+    parts = []
+    if cfg.existing_kits is not None:
+        parts.append(read_site_file(cfg.existing_kits, source=SOURCE_KIT))
+    if cfg.defibrillators is not None:
+        parts.append(read_site_file(cfg.defibrillators, source=SOURCE_DEFIB))
+    if not parts:
+        return None
+    fixed = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=C.CRS)
+    _check_unique(fixed, "existing kits and defibrillators")
+    return fixed
+
+
+def run_stage(ctx: RunContext) -> None:
+    """Pipeline stage ``sites``: bleed-control kits and youth outreach zones.
+
+    Reads the optional ``[sites]`` point files, then writes ``bleed_kits.csv``,
+    ``outreach.csv`` and layers ``bleed_kits``, ``outreach`` (and ``fixed_sites`` when
+    existing kits or defibrillators are given) of ``sites.gpkg``. Puts ``"bleed_kits"``,
+    ``"coverage_curve"``, ``"outreach"`` (and ``"fixed_sites"``) in ``ctx.results``; the
+    solve statistics, coverage curve, radius sensitivity and set-covering answer go in the
+    manifest under ``"sites"``.
+    """
+    from hotspots.write import write_csv, write_layer
+
+    cfg: SitesConfig = ctx.config.stage("sites")
+    ocfg: OutreachConfig = ctx.config.stage("outreach")
+    study = ctx.study
+    inc = study.incidents
+    extra = read_site_file(cfg.candidate_sites, source=SOURCE_CANDIDATE) if cfg.candidate_sites else None
+    fixed = _fixed_sites(cfg)
+    cand = kit_candidates(inc, venues=study.venues, extra=extra, sources=cfg.candidates)
+    limit = cfg.time_limit_s
+    kits = select_sites(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
+    curve = coverage_curve(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
+    sens = radius_sensitivity(inc, cand, p=cfg.p, radii=tuple(cfg.sensitivity_radii_m), fixed=fixed,
+                              time_limit=limit)
+    try:
+        target: dict[str, Any] = kits_for_target(inc, cand, target_pct=cfg.target_pct, radius=cfg.radius_m,
+                                                 fixed=fixed, time_limit=limit)
+    except InputError as exc:  # an unreachable target is an answer, not a failed run
+        warnings.warn(str(exc), HotspotsWarning, stacklevel=2)
+        target = {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
+    stats = kits.attrs.get("mclp", {})
+    ctx.record("sites", candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
+               demand_points=stats.get("demand_points"),
+               fixed_sites=0 if fixed is None else len(fixed))
+    ctx.extra["sites"] = {
+        "bleed_kits": stats,
+        "coverage_curve": curve.to_dict(orient="records"),
+        "radius_sensitivity": sens.to_dict(orient="records"),
+        "kits_for_target": target,
+    }
+    hot = None
+    lsoa_res = ctx.results.get("lsoa")
+    if lsoa_res is not None and {C.LSOA_CODE, "gi_z"} <= set(lsoa_res.columns):
+        hot = pd.DataFrame(lsoa_res[[C.LSOA_CODE, "gi_z"]])
+    grid = ctx.results.get("grid")
+    zones = outreach_zones(inc, study.lsoa, grid=grid, hot=hot, categories=tuple(ocfg.categories), top=ocfg.top,
+                           weights=ocfg.weights, cell_size=ocfg.cell_size_m)
+    ctx.record("outreach", hotspot_strength="detect stage LSOA gi_z" if hot is not None
+               else "Gi* z of youth-relevant harm, queen contiguity",
+               focal_cells="detect stage grid" if grid is not None else f"{ocfg.cell_size_m:g} m lattice")
+    out = ctx.out
+    gpkg = out / "sites.gpkg"
+    write_csv(kits, ctx.output(out / "bleed_kits.csv", f"{len(kits)} bleed-control kit sites in order of value"))
+    write_layer(kits, gpkg, "bleed_kits")
+    write_csv(zones, ctx.output(out / "outreach.csv", f"{len(zones)} youth outreach zones"))
+    write_layer(zones, gpkg, "outreach")
+    if fixed is not None:
+        write_layer(fixed, gpkg, "fixed_sites")
+        ctx.results["fixed_sites"] = fixed
+    ctx.output(gpkg, "layers bleed_kits, outreach" + (", fixed_sites" if fixed is not None else ""))
+    ctx.results["bleed_kits"] = kits
+    ctx.results["coverage_curve"] = curve
+    ctx.results["outreach"] = zones
+    log.info("sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones", len(kits),
+             stats.get("coverage_pct", 0.0), cfg.radius_m, len(zones))
