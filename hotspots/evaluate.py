@@ -693,8 +693,10 @@ def month_matrix(
 
 
 def _pct_rank(x: np.ndarray) -> np.ndarray:
-    """Percentile rank in (0, 1], ties share their average rank."""
-    return pd.Series(x).rank(method="average", pct=True).to_numpy()
+    """Percentile rank in (0, 1], ties share their average rank (the place ranking's scaling)."""
+    from hotspots.rank import scale
+
+    return scale(np.nan_to_num(np.asarray(x, dtype=float), nan=-np.inf), "percentile")
 
 
 def _folds(n_months: int, horizon: int, min_train: int) -> list[int]:
@@ -835,7 +837,7 @@ def backtest(
                 comp = np.zeros(len(grid))
                 for comp_name, wt in composite_weights.items():
                     if wt > 0:
-                        comp += wt / tot * _pct_rank(np.nan_to_num(base[comp_name], nan=-np.inf))
+                        comp += wt / tot * _pct_rank(base[comp_name])
                 base["composite"] = comp
             cache[k] = base
         out = dict(base)
