@@ -153,6 +153,30 @@ def parse_months(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return month, bad
 
 
+_ISO_DATE_RE = r"^\s*\d{4}-\d{1,2}-\d{1,2}"
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse dates (optionally with a time) into timestamps.
+
+    ISO dates (``2022-03-05``, ``2022-03-05T23:15``) are read year-first; anything else
+    day-first as written in the UK (``05/03/2022 23:15``). Returns (dates, bad) where
+    ``bad`` flags values present but unparseable.
+    """
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    present = values.notna().to_numpy()
+    if not present.any():
+        return out, np.zeros(len(values), dtype=bool)
+    text = values.astype("str").str.strip()
+    iso = text.str.match(_ISO_DATE_RE).fillna(False).to_numpy(dtype=bool) & present
+    other = present & ~iso
+    if iso.any():
+        out[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce").to_numpy()
+    if other.any():
+        out[other] = pd.to_datetime(text[other], format="mixed", dayfirst=True, errors="coerce").to_numpy()
+    return out, present & out.isna().to_numpy()
+
+
 def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Coordinates as floats; returns (numbers, missing, unparseable)."""
     missing = values.isna().to_numpy()
@@ -390,13 +414,28 @@ def clean_incidents(
             )
         check_coordinate_ranges(x, y, rf.crs, str(rf.path), xcol, ycol)
 
-        month, month_bad = parse_months(df["month"].where(df["month"].notna(), df["date"]))
-        date = (
-            pd.to_datetime(df["date"], errors="coerce", format="mixed", dayfirst=True)
-            if df["date"].notna().any()
-            else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-        )
-        no_month = month.isna().to_numpy() & ~month_bad.to_numpy()
+        date, date_bad = parse_dates(df["date"])
+        month, month_bad = parse_months(df["month"])
+        from_date = (month.isna() & ~month_bad & date.notna()).to_numpy()
+        if from_date.any():
+            month = month.astype(object)
+            month[from_date] = date[from_date].dt.strftime("%Y-%m").to_numpy(dtype=object)
+        month_bad = month_bad.to_numpy() | (month.isna().to_numpy() & date_bad)
+        no_month = month.isna().to_numpy() & ~month_bad
+        if n and (month_bad | no_month).all():
+            i = 0
+            if month_bad.any():
+                i = int(np.flatnonzero(month_bad)[0])
+            mcol, dcol = rf.columns.get("month"), rf.columns.get("date")
+            shown = ", ".join(
+                f"{c} = {df[k].iloc[i]!r}" for k, c in (("month", mcol), ("date", dcol)) if c is not None
+            )
+            raise InputError(
+                f"{rf.path}: no row has a readable month or date"
+                + (f" (first: {rf.row_label(i)}, {shown})" if shown else " (no month or date column is mapped)")
+                + ". Months are written YYYY-MM (police.uk); dates as YYYY-MM-DD or DD/MM/YYYY. "
+                "Map columns.month or columns.date to the right column in the config."
+            )
         at_origin = (x == 0) & (y == 0)
 
         ids = df["id"]
@@ -404,7 +443,7 @@ def clean_incidents(
         dup = np.zeros(n, dtype=bool)
         # only rows that survive the earlier checks take part in de-duplication, so a good
         # row is never dropped as the duplicate of an unusable one
-        unusable = month_bad.to_numpy() | x_bad | y_bad | no_month | x_missing | y_missing | at_origin
+        unusable = month_bad | x_bad | y_bad | no_month | x_missing | y_missing | at_origin
         eligible = has_id & ~unusable
         if eligible.any():
             dup_within = np.zeros(n, dtype=bool)
@@ -430,7 +469,7 @@ def clean_incidents(
 
         reason = first_reason(
             [
-                (C.DROP_UNPARSEABLE, month_bad.to_numpy() | x_bad | y_bad | no_month),
+                (C.DROP_UNPARSEABLE, month_bad | x_bad | y_bad | no_month),
                 (C.DROP_NO_COORDINATES, x_missing | y_missing),
                 (C.DROP_AT_ORIGIN, at_origin),
                 (C.DROP_DUPLICATE_ID, dup),

@@ -374,7 +374,10 @@ def read_points(
             geom = geom.representative_point()
         x = shapely.get_x(geom.values).astype(float)
         y = shapely.get_y(geom.values).astype(float)
-        df = pd.DataFrame({k: (gdf[v].astype(str).where(gdf[v].notna()) if v else np.nan) for k, v in mapping.items()})
+        df = pd.DataFrame(
+            {k: (gdf[v].astype(str).where(gdf[v].notna()) if v else np.nan) for k, v in mapping.items()},
+            index=gdf.index,
+        )
         df["x"] = pd.Series(x).map(lambda v: repr(v) if np.isfinite(v) else np.nan)
         df["y"] = pd.Series(y).map(lambda v: repr(v) if np.isfinite(v) else np.nan)
         file_crs = gdf.crs.to_string()
@@ -391,7 +394,7 @@ def read_points(
             )
         require_columns(path, header, need, hint=" Fix the [crime.columns] mapping in the config.")
         raw, enc = read_table(path, encoding=encoding, usecols=sorted(set(need)))
-        df = pd.DataFrame({k: (raw[v] if v else np.nan) for k, v in mapping.items()})
+        df = pd.DataFrame({k: (raw[v] if v else np.nan) for k, v in mapping.items()}, index=raw.index)
         df["x"] = raw[columns.x]
         df["y"] = raw[columns.y]
         if columns.time and columns.date:
