@@ -990,7 +990,7 @@ def run_stage(ctx: Any) -> None:
     cfg = ctx.config.stage("report") if "report" in _sections() else ReportConfig()
     radius = None
     if "sites" in ctx.results or "bleed_kits" in ctx.results:
-        radius = getattr(ctx.config.stage("sites"), "radius", None)
+        radius = getattr(ctx.config.stage("sites"), "radius_m", None)
     rep = build_report(
         ctx.study,
         ctx.results,
