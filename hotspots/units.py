@@ -140,16 +140,18 @@ def _nice(x: float) -> float:
 
 
 def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
-    """Cell size (metres) by the sfhotspot rule: the shorter side of the bounding box / 50.
+    """Cell size (metres): sfhotspot's rule, capped so the default KDE bandwidth spans two cells.
 
-    The bounding box is that of the study ``area`` (or of the incidents when they extend
-    beyond it); the result is rounded to a "nice" number (1, 2, 2.5 or 5 times a power of
-    ten) and never below 10 m.
+    ``nice(min(S / 50, h / 2))``: S is the shorter side of the bounding box of the study
+    ``area`` (and of the incidents where they extend beyond it), h the default quartic KDE
+    bandwidth of the incidents (:func:`hotspots.kde.choose_bandwidth`, unweighted), and
+    ``nice`` rounds to the nearest 1, 2, 2.5 or 5 times a power of ten; never below 10 m.
 
     Parameters
     ----------
     incidents
-        Incident points in a projected CRS (metres).
+        Incident points in a projected CRS (metres). With fewer than two distinct
+        locations only the sfhotspot part of the rule applies.
     area
         Study area (shapely geometry or GeoDataFrame in metres).
 
@@ -161,15 +163,19 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
     Notes
     -----
     Ashby, M. (2023) sfhotspot: "cell size is set so that there are 50 cells on the shorter
-    side of the grid". For Nottinghamshire (about 45 x 80 km) this gives 1,000 m.
+    side of the grid" (1,000 m for Nottinghamshire, about 45 x 80 km). That alone leaves the
+    county's 18,581 incidents, which concentrate in Nottingham, under a bandwidth (about
+    480 m) smaller than a cell, so the KDE would not smooth at all; the cap gives 250 m.
 
     Examples
     --------
     >>> import shapely, geopandas as gpd
-    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 1], [0, 1]), crs="EPSG:27700")
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 10_000], [0, 40_000]), crs="EPSG:27700")
     >>> choose_cell_size(pts, shapely.box(0, 0, 10_000, 40_000))
     200.0
     """
+    from hotspots.kde import choose_bandwidth
+
     geom, _ = _area_geometry(area)
     _check_points(incidents)
     minx, miny, maxx, maxy = geom.bounds
@@ -177,8 +183,16 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
         ix0, iy0, ix1, iy1 = incidents.total_bounds
         minx, miny, maxx, maxy = min(minx, ix0), min(miny, iy0), max(maxx, ix1), max(maxy, iy1)
     short = min(maxx - minx, maxy - miny)
-    size = max(10.0, _nice(short / 50.0))
-    log.info("cell size set to %s m automatically (shorter side %.0f m / 50)", size, short)
+    raw = short / 50.0
+    why = f"shorter side {short:.0f} m / 50"
+    try:
+        h = choose_bandwidth(incidents, weights=None)
+    except InputError:
+        h = math.inf
+    if h / 2 < raw:
+        raw, why = h / 2, f"half the default KDE bandwidth ({h:.0f} m); sfhotspot's rule gave {short / 50:.0f} m"
+    size = max(10.0, _nice(raw))
+    log.info("cell size set to %g m automatically (%s)", size, why)
     return size
 
 
