@@ -44,3 +44,22 @@ def assert_frame_contract(result, columns, *, crs=C.CRS, index=None, geo=True):
         assert list(result.columns) == list(columns), list(result.columns)
     if index is not None:
         assert result.index.equals(index)
+
+
+# --- shared by the map and report tests (browser helpers live in tests/browser.py) ---------
+from browser import chromium  # noqa: E402,F401  (session-scoped headless Chromium)
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory, config):
+    """The whole pipeline (every stage) on the bundled data, run once per test session.
+
+    Returns the :class:`hotspots.pipeline.RunContext`; ``bundled_run.out`` is the run
+    folder with ``maps/*.html``, ``report.html`` and the rest.
+    """
+    from hotspots import pipeline
+
+    out = tmp_path_factory.mktemp("bundled_run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pipeline.run(config, out)
