@@ -341,10 +341,15 @@ def demand_points(incidents: gpd.GeoDataFrame, *, weights: str = C.HARM) -> gpd.
     )
 
 
-def _sites_frame(ids: Any, source: str, names: Any, geometry: Any) -> gpd.GeoDataFrame:
+def _sites_frame(ids: Any, source: Any, names: Any, geometry: Any) -> gpd.GeoDataFrame:
+    ids = pd.Series(ids, dtype=object).to_numpy()
+    if isinstance(names, str):
+        names = [names] * len(ids)
+    if isinstance(source, str):
+        source = [source] * len(ids)
     return gpd.GeoDataFrame(
-        {SITE_ID: pd.Series(ids, dtype=object).to_numpy(), SITE_SOURCE: source,
-         SITE_NAME: pd.Series(names, dtype=object).fillna("").to_numpy()},
+        {SITE_ID: ids, SITE_SOURCE: pd.Series(source, dtype=object).to_numpy(),
+         SITE_NAME: pd.Series(names, dtype=object).fillna("").astype(str).to_numpy()},
         geometry=gpd.GeoSeries(geometry, crs=C.CRS).values,
         crs=C.CRS,
     )

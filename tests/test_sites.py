@@ -1,0 +1,401 @@
+"""Bleed-control kit siting: exact sparse MCLP against spopt, order of value, set covering, bad input."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pulp
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import cdist
+from shapely.geometry import Point
+
+from hotspots import _mclp
+from hotspots import columns as C
+from hotspots import sites as S
+from hotspots._errors import ConfigError, HotspotsWarning, InputError
+from hotspots.config import build_section
+from conftest import assert_frame_contract
+
+
+def _incidents(xy, harm=None, crs=C.CRS):
+    xy = np.asarray(xy, dtype=float)
+    harm = np.ones(len(xy)) if harm is None else np.asarray(harm, dtype=float)
+    return gpd.GeoDataFrame(
+        {C.HARM: harm, C.LOCATION: [f"On or near {i}" for i in range(len(xy))]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
+    )
+
+
+def _sites(xy, prefix="c", crs=C.CRS):
+    xy = np.asarray(xy, dtype=float)
+    return gpd.GeoDataFrame(
+        {S.SITE_ID: [f"{prefix}{i}" for i in range(len(xy))], S.SITE_SOURCE: S.SOURCE_CANDIDATE,
+         S.SITE_NAME: [f"site {i}" for i in range(len(xy))]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
+    )
+
+
+def _brute(d, s, w, r, p, fixed_xy=None):
+    """Best coverage over every p-subset (tiny instances only)."""
+    a = cdist(d, s) <= r
+    base = np.zeros(len(d), bool) if fixed_xy is None else (cdist(d, fixed_xy) <= r).any(axis=1)
+    best = 0.0
+    for combo in itertools.combinations(range(len(s)), p):
+        best = max(best, w[base | a[:, list(combo)].any(axis=1)].sum())
+    return best
+
+
+def _spopt(d, s, w, r, p, fixed_xy=None):
+    from spopt.locate import MCLP
+
+    sites = s if fixed_xy is None else np.vstack([s, fixed_xy])
+    pre = None
+    if fixed_xy is not None:
+        pre = np.r_[np.zeros(len(s), int), np.ones(len(fixed_xy), int)]
+        p = p + len(fixed_xy)
+    model = MCLP.from_cost_matrix(cdist(d, sites), w, service_radius=r, p_facilities=p,
+                                  predefined_facilities_arr=pre)
+    model.solve(pulp.PULP_CBC_CMD(msg=False))
+    return float(pulp.value(model.problem.objective))
+
+
+# --------------------------------------------------------------------------------------
+# the solver core
+# --------------------------------------------------------------------------------------
+
+
+def test_coverage_matrix_is_the_dense_radius_test():
+    rng = np.random.default_rng(0)
+    d, s = rng.uniform(0, 500, (300, 2)), rng.uniform(0, 500, (50, 2))
+    s[0] = d[0]  # zero distance counts
+    s[1] = d[1] + [80.0, 0.0]  # exactly on the radius counts
+    A = _mclp.coverage_matrix(d, s, 80.0)
+    np.testing.assert_array_equal(A.toarray().astype(bool), cdist(d, s) <= 80.0)
+    assert A[0, 0] == 1 and A[1, 1] == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_mclp_optimum_equals_spopt(seed):
+    rng = np.random.default_rng(seed)
+    d = rng.uniform(0, 1000, (120, 2))
+    s = np.vstack([d[rng.choice(120, 25, replace=False)], rng.uniform(0, 1000, (10, 2))])
+    w = rng.integers(1, 10, 120).astype(float)
+    p = 3 + seed
+    sol = _mclp.solve_mclp(_mclp.coverage_matrix(d, s, 150.0), w, p)
+    assert sol.optimal and len(sol.sites) == p
+    assert sol.objective == pytest.approx(_spopt(d, s, w, 150.0, p))
+
+
+def test_mclp_with_fixed_sites_equals_spopt_with_predefined_facilities():
+    rng = np.random.default_rng(7)
+    d = rng.uniform(0, 1000, (120, 2))
+    s = d[rng.choice(120, 30, replace=False)]
+    fixed = rng.uniform(0, 1000, (3, 2))
+    w = rng.integers(1, 10, 120).astype(float)
+    inc, cand, fx = _incidents(d, w), _sites(s), _sites(fixed, prefix="kit")
+    kits = S.select_sites(inc, cand, p=4, radius=150.0, fixed=fx)
+    stats = kits.attrs["mclp"]
+    assert stats["covered_harm"] == pytest.approx(_spopt(d, s, w, 150.0, 4, fixed_xy=fixed))
+    base = w[(cdist(d, fixed) <= 150.0).any(axis=1)].sum()
+    assert stats["existing_covered_harm"] == pytest.approx(base) and base > 0
+    # marginal harm never counts what the fixed sites already cover
+    assert kits[S.MARGINAL_HARM].sum() == pytest.approx(stats["covered_harm"] - base)
+
+
+def test_planted_toy_with_hand_computed_optimum():
+    # three clusters: 10 harm at x=0, 6 at x=1000, 5 at x=2000; a site between the first two
+    # reaches nothing; p=2 must take the 10 and the 6 (16), not the 10 and the 5.
+    d = [(0, 0)] * 10 + [(1000, 0)] * 6 + [(2000, 0)] * 5
+    cand = _sites([(500, 0), (10, 0), (2010, 0), (990, 0)])
+    kits = S.select_sites(_incidents(d), cand, p=2, radius=100.0)
+    assert kits[S.SITE_ID].tolist() == ["c1", "c3"]  # in order of value
+    assert kits[S.MARGINAL_HARM].tolist() == [10.0, 6.0]
+    assert kits[S.CUMULATIVE_COVERAGE_PCT].tolist() == pytest.approx([100 * 10 / 21, 100 * 16 / 21])
+    curve = S.coverage_curve(_incidents(d), cand, p=3, radius=100.0)
+    assert curve[S.COVERED_HARM].tolist() == [0.0, 10.0, 16.0, 21.0]
+    assert list(curve.columns) == S.CURVE_COLUMNS
+
+
+def test_reduction_keeps_the_optimum_on_overlapping_sites():
+    # every candidate overlaps others: dominance, merged rows and folded singletons all apply
+    rng = np.random.default_rng(11)
+    d = rng.uniform(0, 400, (40, 2))
+    s = np.vstack([d[:8], d[:3] + 1.0, rng.uniform(0, 400, (4, 2))])
+    w = rng.integers(1, 5, 40).astype(float)
+    A = _mclp.coverage_matrix(d, s, 90.0)
+    red = _mclp.reduce_model(A, w, None)
+    assert red.cover.shape[1] + 0 <= len(s)
+    for p in (1, 2, 3):
+        assert _mclp.solve_mclp(A, w, p).objective == pytest.approx(_brute(d, s, w, 90.0, p))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), p=st.integers(1, 6))
+def test_coverage_never_falls_as_kits_are_added(seed, p):
+    rng = np.random.default_rng(seed)
+    d = rng.uniform(0, 600, (40, 2))
+    s = np.vstack([d[:10], rng.uniform(0, 600, (6, 2))])
+    w = rng.integers(1, 6, 40).astype(float)
+    curve = S.coverage_curve(_incidents(d, w), _sites(s), p=p, radius=80.0)
+    assert (np.diff(curve[S.COVERED_HARM]) >= -1e-9).all()
+    kits = S.select_sites(_incidents(d, w), _sites(s), p=p, radius=80.0)
+    assert (np.diff(kits[S.MARGINAL_HARM]) <= 1e-9).all()  # order of value
+    assert (np.diff(kits[S.CUMULATIVE_COVERAGE_PCT]) >= -1e-9).all()
+    assert kits.attrs["mclp"]["covered_harm"] == pytest.approx(curve[S.COVERED_HARM].iloc[len(kits)])
+
+
+@pytest.mark.parametrize("target", [30.0, 55.0, 80.0])
+def test_set_covering_gives_the_fewest_kits(target):
+    rng = np.random.default_rng(3)
+    d = rng.uniform(0, 800, (80, 2))
+    s = d[rng.choice(80, 30, replace=False)]
+    w = rng.integers(1, 8, 80).astype(float)
+    inc, cand = _incidents(d, w), _sites(s)
+    res = S.kits_for_target(inc, cand, target_pct=target, radius=120.0)
+    curve = S.coverage_curve(inc, cand, p=min(30, res["kits"] + 1), radius=120.0)
+    k_min = int(curve.loc[curve[S.COVERAGE_PCT] >= target - 1e-9, S.KITS].min())
+    assert res["kits"] == k_min and res["optimal"]
+    assert res["coverage_pct"] >= target - 1e-9
+    assert len(res["site_ids"]) == res["kits"]
+
+
+# --------------------------------------------------------------------------------------
+# the verbs
+# --------------------------------------------------------------------------------------
+
+
+def test_select_sites_output_contract_and_inputs_unchanged():
+    rng = np.random.default_rng(5)
+    inc = _incidents(rng.uniform(0, 1000, (200, 2)), rng.integers(1, 4, 200))
+    cand = _sites(rng.uniform(0, 1000, (40, 2)))
+    before_inc, before_cand = inc.copy(), cand.copy()
+    kits = S.select_sites(inc, cand, p=5, radius=100.0)
+    assert_frame_contract(kits, S.BLEED_KIT_COLUMNS)
+    assert kits[S.ORDER].tolist() == [1, 2, 3, 4, 5]
+    assert kits[S.SITE_ID].is_unique
+    assert (kits[S.COVERED_HARM] >= kits[S.MARGINAL_HARM] - 1e-9).all()
+    np.testing.assert_allclose(kits[S.X], kits.geometry.x)
+    ll = kits.geometry.to_crs("EPSG:4326")
+    np.testing.assert_allclose(kits[S.LON], ll.x)
+    pd.testing.assert_frame_equal(inc, before_inc)
+    pd.testing.assert_frame_equal(cand, before_cand)
+
+
+def test_demand_points_aggregate_snapped_locations():
+    inc = _incidents([(0, 0), (0, 0), (5, 5)], [1.0, 4.0, 1.5])
+    inc[C.LOCATION] = ["On or near A", "On or near A", "On or near B"]
+    d = S.demand_points(inc)
+    assert_frame_contract(d, S.DEMAND_COLUMNS)
+    assert d["n"].tolist() == [2, 1] and d[C.HARM].tolist() == [5.0, 1.5]
+    assert d[C.LOCATION].tolist() == ["On or near A", "On or near B"]
+
+
+def test_candidates_in_another_crs_are_reprojected():
+    rng = np.random.default_rng(2)
+    d = rng.uniform(450_000, 451_000, (100, 2)) + [0, -110_000]
+    s = d[:20] + 5.0
+    inc, cand = _incidents(d), _sites(s)
+    a = S.select_sites(inc, cand, p=3, radius=100.0)
+    b = S.select_sites(inc.to_crs("EPSG:4326"), cand.to_crs("EPSG:4326"), p=3, radius=100.0)
+    assert a.attrs["mclp"]["covered_harm"] == pytest.approx(b.attrs["mclp"]["covered_harm"])
+    assert a[S.SITE_ID].tolist() == b[S.SITE_ID].tolist()
+
+
+def test_fewer_useful_candidates_than_p_warns_and_returns_them():
+    inc = _incidents([(0, 0), (1000, 0)])
+    cand = _sites([(0, 0), (5000, 0), (6000, 0)])
+    with pytest.warns(HotspotsWarning, match=r"only 1 of the 3 candidates reach harm not already covered"):
+        kits = S.select_sites(inc, cand, p=2, radius=100.0)
+    assert kits[S.SITE_ID].tolist() == ["c0"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"p": 5}, r"p = 5 kits is more than the 3 candidate sites\. Lower p or add candidate sites"),
+        ({"p": 0}, r"p must be a whole number of kits >= 1, got 0"),
+        ({"p": 1, "radius": 0.0}, r"radius must be > 0 metres, got 0\.0"),
+        ({"p": 1, "radius": -5}, r"radius must be > 0 metres, got -5"),
+    ],
+)
+def test_bad_parameters_are_clear_errors(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        S.select_sites(_incidents([(0, 0)]), _sites([(0, 0), (1, 1), (2, 2)]), **kwargs)
+
+
+def test_no_demand_is_an_error():
+    with pytest.raises(InputError, match=r"no demand inside the study area: no incidents with harm > 0"):
+        S.select_sites(_incidents([(0, 0)], [0.0]), _sites([(0, 0)]), p=1)
+    with pytest.raises(InputError, match=r"no demand inside the study area"):
+        S.select_sites(_incidents(np.zeros((0, 2))), _sites([(0, 0)]), p=1)
+
+
+def test_candidates_without_crs_and_duplicate_ids_are_errors():
+    cand = _sites([(0, 0), (1, 1)])
+    with pytest.raises(InputError, match=r"`candidates` has no CRS\. Set it"):
+        S.select_sites(_incidents([(0, 0)]), cand.set_crs(None, allow_override=True), p=1)
+    dup = cand.assign(**{S.SITE_ID: ["a", "a"]})
+    with pytest.raises(InputError, match=r"candidate sites: duplicate site_id 'a' \(rows 1, 2\)\. Give every site"):
+        S.select_sites(_incidents([(0, 0)]), dup, p=1)
+    with pytest.raises(InputError, match=r"existing kits and defibrillators: duplicate site_id 'a'"):
+        S.select_sites(_incidents([(0, 0)]), cand, p=1, fixed=dup)
+
+
+def test_unreachable_target_names_the_best_reachable():
+    inc = _incidents([(0, 0), (1000, 0), (2000, 0), (3000, 0)])
+    with pytest.raises(InputError, match=r"a 80 % coverage target cannot be reached within 100 m: every candidate "
+                                         r"together covers 50\.0 % of harm"):
+        S.kits_for_target(inc, _sites([(0, 0), (1000, 0)]), target_pct=80.0, radius=100.0)
+    with pytest.raises(InputError, match=r"target_pct must be a percentage in \(0, 100\], got 120"):
+        S.kits_for_target(inc, _sites([(0, 0)]), target_pct=120, radius=100.0)
+
+
+def test_radius_sensitivity_grows_with_radius():
+    rng = np.random.default_rng(4)
+    d = rng.uniform(0, 2000, (300, 2))
+    sens = S.radius_sensitivity(_incidents(d), _sites(d[:60]), p=5, radii=(60.0, 100.0, 200.0))
+    assert list(sens.columns) == S.SENSITIVITY_COLUMNS
+    assert sens["radius_m"].tolist() == [60.0, 100.0, 200.0]
+    assert (np.diff(sens[S.COVERED_HARM]) >= 0).all() and sens["optimal"].all()
+
+
+# --------------------------------------------------------------------------------------
+# site files and configuration
+# --------------------------------------------------------------------------------------
+
+
+def test_read_site_file_csv_lonlat_and_eastings(tmp_path):
+    f = tmp_path / "kits.csv"
+    f.write_text("id,name,lat,lon\nK1,Library,52.9548,-1.1581\nK2,Leisure centre,52.9700,-1.1700\n")
+    kits = S.read_site_file(f, source=S.SOURCE_KIT)
+    assert_frame_contract(kits, S.SITE_COLUMNS)
+    assert kits[S.SITE_ID].tolist() == ["existing_kit:K1", "existing_kit:K2"]
+    assert kits[S.SITE_NAME].tolist() == ["Library", "Leisure centre"]
+    assert 456_000 < kits.geometry.x.iloc[0] < 458_000 and 339_000 < kits.geometry.y.iloc[0] < 341_000
+    g = tmp_path / "defib.csv"
+    g.write_text("Easting,Northing\n457000,340000\n")
+    d = S.read_site_file(g, source=S.SOURCE_DEFIB)
+    assert d[S.SITE_ID].tolist() == ["defibrillator:1"] and d.geometry.x.iloc[0] == 457000
+
+
+def test_read_site_file_vector_in_another_crs(tmp_path):
+    pts = _sites([(457000, 340000)]).to_crs("EPSG:4326").rename(columns={S.SITE_ID: "id"})
+    pts.to_file(tmp_path / "c.geojson", driver="GeoJSON")
+    got = S.read_site_file(tmp_path / "c.geojson")
+    assert got.crs.equals(C.CRS)
+    assert got.geometry.x.iloc[0] == pytest.approx(457000, abs=0.01)
+    assert got[S.SITE_ID].tolist() == ["candidate:c0"]
+
+
+def test_read_site_file_errors(tmp_path):
+    f = tmp_path / "a.csv"
+    f.write_text("id,x_coord,y_coord\n1,457000,340000\n")
+    spec = S.PointFile(path=f, x="x_coord", y="y_coord")
+    with pytest.raises(InputError, match=r"set crs for the columns 'x_coord'/'y_coord' in the \[sites\] table"):
+        S.read_site_file(spec)
+    f.write_text("id,name\n1,a\n")
+    with pytest.raises(InputError, match=r"no coordinate columns\. Found \['id', 'name'\]; name them lon/lat"):
+        S.read_site_file(f)
+    f.write_text("id,lon,lat\n1,-1.15,52.95\n2,-1.16,abc\n")
+    with pytest.raises(InputError, match=r"a\.csv: row 2, column 'lat': 'abc' is not a coordinate"):
+        S.read_site_file(f)
+    f.write_text("id,lon,lat\n1,52.95,-1.15\n")
+    with pytest.raises(InputError, match=r"longitude and latitude look swapped"):
+        S.read_site_file(f)
+    f.write_text("id,lon,lat\n1,-1.15,52.95\n1,-1.16,52.96\n")
+    with pytest.raises(InputError, match=r"duplicate site_id 'candidate:1' \(rows 1, 2\)"):
+        S.read_site_file(f)
+    f.write_text("id,lon,lat\n1,0,0\n")
+    with pytest.raises(InputError, match=r"row 1 is at \(0, 0\), a missing location"):
+        S.read_site_file(f)
+    g = tmp_path / "nocrs.geojson"
+    g.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+                 '"geometry":{"type":"Point","coordinates":[457000,340000]}}]}')
+    gdf = gpd.read_file(g).set_crs(None, allow_override=True)
+    gdf.to_file(tmp_path / "nocrs.gpkg", driver="GPKG")
+    with pytest.raises(InputError, match=r"has no CRS\. Save it with a CRS .* or set crs in the \[sites\] table"):
+        S.read_site_file(tmp_path / "nocrs.gpkg")
+
+
+def test_sites_config_validates(tmp_path):
+    f = tmp_path / "kits.csv"
+    f.write_text("lon,lat\n-1.15,52.95\n")
+    cfg = build_section(S.SitesConfig, {"p": 3, "existing_kits": "kits.csv",
+                                        "defibrillators": {"path": "kits.csv", "crs": "EPSG:4326"}},
+                        where="[sites]", base=tmp_path)
+    assert cfg.existing_kits.path == f and cfg.defibrillators.crs == "EPSG:4326"
+    for table, match in [
+        ({"p": 0}, r"\[sites\] key 'p' must be at least 1 kit, got 0"),
+        ({"radius_m": 0}, r"\[sites\] key 'radius_m' must be > 0, got 0"),
+        ({"target_pct": 0}, r"\[sites\] key 'target_pct' must be in \(0, 100\]"),
+        ({"candidates": ["venues", "shops"]}, r"unknown source 'shops'\. Valid: venues, incident_locations"),
+        ({"existing_kits": "nope.csv"}, r"site file not found: .*nope\.csv"),
+        ({"sensitivity_radii_m": [60, -1]}, r"'sensitivity_radii_m' values must be > 0 metres, got -1"),
+    ]:
+        with pytest.raises(ConfigError, match=match):
+            build_section(S.SitesConfig, table, where="[sites]", base=tmp_path)
+
+
+# --------------------------------------------------------------------------------------
+# the real data, end to end
+# --------------------------------------------------------------------------------------
+
+
+def test_real_data_kits(study):
+    cand = S.kit_candidates(study.incidents, venues=study.venues)
+    assert set(cand[S.SITE_SOURCE]) == {S.SOURCE_VENUE, S.SOURCE_LOCATION}
+    assert cand[S.SITE_ID].is_unique
+    kits = S.select_sites(study.incidents, cand, p=5, radius=100.0)
+    stats = kits.attrs["mclp"]
+    assert stats["optimal"] and len(kits) == 5
+    # the optimum is at least as good as plain greedy from scratch
+    m = S._model(study.incidents, cand, radius=100.0, fixed=None)
+    A = m.cover.tocsc()
+    covered = np.zeros(A.shape[0], bool)
+    for _ in range(5):
+        gains = [m.weights[A.indices[A.indptr[j]:A.indptr[j + 1]]][~covered[A.indices[A.indptr[j]:A.indptr[j + 1]]]].sum()
+                 for j in range(A.shape[1])]
+        j = int(np.argmax(gains))
+        covered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = True
+    assert stats["covered_harm"] >= m.weights[covered].sum() - 1e-9
+    assert stats["total_harm"] == pytest.approx(study.incidents[C.HARM].sum())
+
+
+def test_run_stage_on_real_data_with_kit_files(tmp_path, config, study):
+    import dataclasses
+
+    from hotspots.pipeline import RunContext, write_manifest
+
+    (tmp_path / "kits.csv").write_text("id,name,lon,lat\nK1,Old Market Square,-1.1500,52.9529\n")
+    (tmp_path / "shops.csv").write_text("id,name,easting,northing\nS1,Corner shop,457330,340397\n")
+    sites_cfg = build_section(S.SitesConfig, {"p": 4, "existing_kits": "kits.csv", "candidate_sites": "shops.csv",
+                                              "sensitivity_radii_m": [60, 100]},
+                              where="[sites]", base=tmp_path)
+    cfg = dataclasses.replace(config, stages={**config.stages, "sites": sites_cfg})
+    ctx = RunContext(config=cfg, study=study, out=tmp_path / "out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HotspotsWarning)
+        S.run_stage(ctx)
+    write_manifest(ctx)
+    kits = pd.read_csv(tmp_path / "out" / "bleed_kits.csv")
+    assert list(kits.columns) == S.BLEED_KIT_COLUMNS and len(kits) == 4
+    layer = gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="bleed_kits")
+    assert len(layer) == 4 and layer.crs.equals(C.CRS)
+    assert gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="fixed_sites")[S.SITE_ID].tolist() == ["existing_kit:K1"]
+    man = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert man["sites"]["bleed_kits"]["existing_covered_harm"] > 0
+    assert [r["kits"] for r in man["sites"]["coverage_curve"]] == [0, 1, 2, 3, 4]
+    assert [r["radius_m"] for r in man["sites"]["radius_sensitivity"]] == [60.0, 100.0]
+    assert man["sites"]["kits_for_target"]["coverage_pct"] >= 50.0
+    assert "candidate" in man["auto"]["sites"]["candidates"]
+    curve = ctx.results["coverage_curve"]
+    assert list(curve.columns) == S.CURVE_COLUMNS
+    assert curve[S.COVERED_HARM].iloc[-1] == pytest.approx(man["sites"]["bleed_kits"]["covered_harm"])
+    assert len(ctx.results["outreach"]) >= 1
