@@ -138,7 +138,11 @@ def build_section(cls: type[T], table: dict[str, Any], *, where: str, base: Path
     ``__post_init__`` may raise :class:`ConfigError` for value checks.
     """
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    fields = {
+        f.name: f
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.init and not f.metadata.get("internal")
+    }
     check_keys(table, fields, where)
     kwargs = {}
     for name, f in fields.items():
@@ -301,7 +305,8 @@ class CrimeSource:
     crs: str = "EPSG:4326"
     encoding: str | None = None
     columns: ColumnMap = field(default_factory=ColumnMap)
-    base: Path | None = None
+    base: Path | None = field(default=None, metadata={"internal": True})
+    """Folder the path is relative to (the config file's; set by the loader, not a config key)."""
 
     def __post_init__(self) -> None:
         if self.format not in CRIME_FORMATS:

@@ -138,7 +138,8 @@ def test_unknown_key_names_it_and_lists_valid_keys(tmp_path, extra, message):
 def test_unknown_key_in_crime_entry_and_its_columns(tmp_path):
     text = MINIMAL.replace('path = "', 'pth = "x"\npath = "')
     with pytest.raises(ConfigError, match=r"unknown key 'pth' in \[\[crime\]\] entry 1 \('police_uk'\)\. "
-                                          r"Did you mean 'path'\? Valid keys: base, columns, crime_type, crs, "):
+                                          r"Did you mean 'path'\? Valid keys: columns, crime_type, crs, encoding, format, "
+                                          r"name, path\."):
         load_config(write(tmp_path, text))
     text = MINIMAL + 'format = "points"\ncrime_type = "Robbery"\ncolumns = { lon = "longitude" }\n'
     with pytest.raises(ConfigError, match=r"unknown key 'lon' in \[\[crime\]\] entry 1 \('police_uk'\) key "
