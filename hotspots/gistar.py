@@ -19,7 +19,7 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from hotspots._errors import HotspotsWarning, InputError
-from hotspots.units import CELL_ID, cell_centres, check_projected, grid_spec
+from hotspots.units import CELL_ID, cell_centres, check_projected, grid_spec, show
 
 log = logging.getLogger(__name__)
 
@@ -189,9 +189,9 @@ def gistar(values: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> W = sp.csr_array(np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1]]))
-    >>> z, p = gistar(np.array([5.0, 1.0, 0.0]), W)
-    >>> bool(z[0] > z[2])
+    >>> W = sp.csr_array(np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]))
+    >>> z, p = gistar(np.array([5.0, 3.0, 0.0, 0.0]), W)
+    >>> bool(z[0] > 0 > z[3])
     True
     """
     x = np.asarray(values, dtype=float).ravel()
@@ -360,7 +360,7 @@ def hotspot_gistar(
     if not np.isfinite(x).all():
         i = int(np.flatnonzero(~np.isfinite(x))[0])
         raise InputError(
-            f"units column {value!r} row {i} (index {units.index[i]!r}) is {units[value].iloc[i]!r}; "
+            f"units column {value!r} row {i} (index {units.index[i]!r}) is {show(units[value].iloc[i])}; "
             f"Gi* needs a number in every unit (0 where nothing happened)."
         )
     if weights is None:

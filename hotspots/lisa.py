@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from hotspots._errors import HotspotsWarning, InputError
 from hotspots.gistar import fdr_bh
-from hotspots.units import RATE_PER_1000, check_projected
+from hotspots.units import RATE_PER_1000, check_projected, show
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def hotspot_lisa(
     if not np.isfinite(x).all():
         i = int(np.flatnonzero(~np.isfinite(x))[0])
         raise InputError(
-            f"units column {value!r} row {i} (index {units.index[i]!r}) is {units[value].iloc[i]!r}; "
+            f"units column {value!r} row {i} (index {units.index[i]!r}) is {show(units[value].iloc[i])}; "
             f"local Moran needs a number in every unit (drop units without a population first)."
         )
     out = units.copy()

@@ -96,6 +96,11 @@ def _check_points(incidents: gpd.GeoDataFrame, what: str = "incidents") -> None:
         )
 
 
+def show(value: Any) -> str:
+    """``repr`` of a cell value for an error message (numpy scalars shown as plain Python)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def point_xy(incidents: gpd.GeoDataFrame) -> np.ndarray:
     """Coordinates of point geometries as an (n, 2) float array (empty points dropped)."""
     geom = incidents.geometry.values
@@ -120,7 +125,7 @@ def _weights_of(incidents: gpd.GeoDataFrame, weights: str | None) -> np.ndarray:
         i = int(bad[0])
         raise InputError(
             f"incidents column {weights!r} must hold non-negative numbers; row {i} "
-            f"(index {incidents.index[i]!r}) has {incidents[weights].iloc[i]!r}. Fix or drop it."
+            f"(index {incidents.index[i]!r}) has {show(incidents[weights].iloc[i])}. Fix or drop it."
         )
     return w
 
