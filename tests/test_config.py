@@ -252,3 +252,18 @@ def test_stage_section_whose_module_is_missing(tmp_path, monkeypatch):
     # absent, it does not break the manifest's resolved config
     c = load_config(write(tmp_path, MINIMAL))
     assert "nosuch" not in c.to_dict()
+
+
+def test_every_core_config_key_is_documented():
+    """docs/readme/10-data-config-cli.md documents every key of the core sections (no drift)."""
+    import dataclasses
+
+    doc = (ROOT / "docs" / "readme" / "10-data-config-cli.md").read_text(encoding="utf-8")
+    for section, cls in (("[study]", cfgmod.StudyConfig), ("[boundaries]", cfgmod.BoundariesConfig),
+                         ("[deprivation]", cfgmod.DeprivationConfig), ("[venues]", cfgmod.VenuesConfig),
+                         ("[[crime]]", cfgmod.CrimeSource), ("[scope]", cfgmod.ScopeConfig),
+                         ("columns", cfgmod.ColumnMap)):
+        assert f"`{section}`" in doc or section == "columns", section
+        for f in dataclasses.fields(cls):
+            if f.init and not f.metadata.get("internal"):
+                assert f"`{f.name}`" in doc, f"{section} key {f.name!r} is not documented"
