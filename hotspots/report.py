@@ -41,6 +41,9 @@ from hotspots import __version__
 from hotspots import columns as C
 from hotspots import evaluate
 from hotspots._errors import ConfigError, InputError
+from hotspots.emerging import EMERGING_CLASS, EMERGING_CLASSES
+from hotspots.emerging import NOT_ANALYSED as EMERGING_NOT_ANALYSED
+from hotspots.gistar import HOTSPOT_CLASS, HOTSPOT_CLASSES
 from hotspots.scope import SCOPE_CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,13 @@ FIGURE_FILES: dict[str, str] = {
     "coverage_curve": "coverage_curve.png",
 }
 """Figure name -> file name under ``OUT/figures/``."""
+FIGURE_TITLES: dict[str, str] = {
+    "top_places": "top places with rank intervals",
+    "districts": "incidents per 1,000 residents by district",
+    "concentration": "concentration (Lorenz) curve over LSOAs",
+    "monthly_trend": "incidents per month by source",
+    "coverage_curve": "bleed-kit coverage curve",
+}
 
 TOP_SHARE = 0.05
 """The headline concentration figure: share of incidents in the top 5 % of places."""
@@ -81,7 +91,6 @@ KIT_NAME = "name"
 KIT_SOURCE = "source"
 KIT_MARGINAL = "marginal_harm"
 KIT_CUMULATIVE = "cumulative_coverage_pct"
-EMERGING_CLASS = "emerging_class"
 
 # Columns of the frames this module builds.
 MONTHLY_COLUMNS = [C.SOURCE, C.SCOPE, C.MONTH, "n", C.HARM]
@@ -585,6 +594,21 @@ def _png_size(png: bytes) -> tuple[int, int]:
 # --------------------------------------------------------------------------------------
 
 
+def _pivot_hotspots(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Gi* class counts as a table: one row per class, one column per unit (grid cells, LSOAs)."""
+    units = list(dict.fromkeys(r["unit"] for r in rows))
+    if not units:
+        return {"units": [], "rows": []}
+    totals = {r["unit"]: r["of"] for r in rows}
+    body = []
+    for cls in HOTSPOT_CLASSES:
+        cells = {r["unit"]: r["count"] for r in rows if r["cls"] == cls}
+        if all(c == "0" for c in cells.values()) and cls.startswith("cold"):
+            continue
+        body.append({"cls": cls, "counts": [cells.get(u, "") for u in units]})
+    return {"units": [f"{u} (of {totals[u]:,})" for u in units], "rows": body}
+
+
 def _auto_rows(auto: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     rows = []
     for stage, params in (auto or {}).items():
@@ -643,6 +667,7 @@ def build_report(
     small_count: int = 5,
     dpi: int = 150,
     radius: float | None = None,
+    extra: dict[str, Any] | None = None,
     created: str | None = None,
 ) -> Report:
     """Build the Board report from a study and the stages' results, without writing anything.
@@ -667,6 +692,10 @@ def build_report(
         PNG resolution.
     radius
         Bleed-kit walking radius (metres), for the coverage figure.
+    extra
+        The stages' manifest entries by stage (``ctx.extra``): the sites stage's radius
+        sensitivity and kits-for-target answer, the detect stage's note when emerging hot
+        spots were not analysed.
     created
         Date stamp shown on the page (default today, UTC).
 
@@ -742,7 +771,8 @@ def build_report(
                     "css": "tier1" if is_tier1(r[PLACE_TIER]) else "",
                     "interval": f"{int(r[PLACE_RANK_LOW])}–{int(r[PLACE_RANK_HIGH])}",
                     "p_top": _fmt_pct(r.get(PLACE_P_TOP_N), 0),
-                    "n": fmt_count(n_by_code.get(code, 0), small=small_count),
+                    "n": fmt_count(r["n"] if "n" in r and pd.notna(r["n"]) else n_by_code.get(code, 0),
+                                   small=small_count),
                     "reason": str(r[PLACE_REASON]),
                 }
             )
@@ -830,6 +860,17 @@ def build_report(
             + "), so their lines are not one continuous series. Month is the finest date police.uk publishes."
         )
 
+    # --- Gi* hot spots ---
+    hotspot_rows = []
+    for unit, key in (("grid cells", "grid"), ("LSOAs", "lsoa")):
+        frame = results.get(key)
+        if frame is not None and len(frame) and HOTSPOT_CLASS in frame.columns:
+            vc = frame[HOTSPOT_CLASS].astype(str).value_counts()
+            for cls in HOTSPOT_CLASSES:
+                hotspot_rows.append({"unit": unit, "cls": cls, "count": f"{int(vc.get(cls, 0)):,}", "of": len(frame)})
+            summary[f"gistar_{key}"] = {cls: int(vc.get(cls, 0)) for cls in HOTSPOT_CLASSES}
+    hotspot_table = _pivot_hotspots(hotspot_rows)
+
     # --- emerging ---
     emerging = results.get("emerging")
     emerging_rows = []
@@ -837,18 +878,27 @@ def build_report(
     emerging_absent = "the detect stage did not produce one"
     if emerging is not None and len(emerging) and EMERGING_CLASS in getattr(emerging, "columns", []):
         vc = emerging[EMERGING_CLASS].astype(str).value_counts()
-        emerging_rows = [{"cls": k, "cells": f"{int(v):,}"} for k, v in vc.items()]
-        hot = int(sum(v for k, v in vc.items() if "hot" in k.lower()))
-        cold = int(sum(v for k, v in vc.items() if "cold" in k.lower()))
+        analysed = int(len(emerging) - vc.get(EMERGING_NOT_ANALYSED, 0))
+        order = [c for c in EMERGING_CLASSES if vc.get(c, 0) > 0]
+        order += sorted(c for c in vc.index if c not in EMERGING_CLASSES and c != EMERGING_NOT_ANALYSED)
+        emerging_rows = [{"cls": k, "cells": f"{int(vc[k]):,}"} for k in order]
+        hot = int(sum(v for k, v in vc.items() if k.endswith("hot spot")))
+        cold = int(sum(v for k, v in vc.items() if k.endswith("cold spot")))
         src = emerging.attrs.get("source") if hasattr(emerging, "attrs") else None
+        months = (emerging.attrs.get("auto") or {}).get("months") if hasattr(emerging, "attrs") else None
         emerging_sentence = (
-            f"Monthly Gi* and trend analysis on the grid"
-            + (f" using {src}" if src else "")
-            + f": {hot:,} cells show a hot spot pattern and {cold:,} a cold spot pattern of {len(emerging):,} cells."
+            "Gi* hot spots month by month on the grid, and the trend in each cell (Mann-Kendall)"
+            + (f", from {src}" if src else "")
+            + (f" ({months})" if months else "")
+            + f": of {analysed:,} cells analysed, {hot:,} show a hot spot pattern and {cold:,} a cold spot pattern."
+            + (f" The other {len(emerging) - analysed:,} grid cells had no incidents of this source nearby and were "
+               "not analysed." if analysed < len(emerging) else "")
         )
         summary["emerging"] = {str(k): int(v) for k, v in vc.items()}
     elif emerging is not None:
         emerging_absent = "the emerging hot spot analysis returned no cells"
+    elif isinstance((extra or {}).get("detect", {}).get("emerging"), str):
+        emerging_absent = str(extra["detect"]["emerging"])
 
     # --- kits ---
     kits = results.get("bleed_kits")
@@ -874,6 +924,21 @@ def build_report(
             + (f" within {radius:.0f} m" if radius else "")
             + ". The first kits add the most; the curve shows where extra kits stop adding much."
         )
+        site_info = (extra or {}).get("sites", {}) or {}
+        sens = site_info.get("radius_sensitivity") or []
+        if sens:
+            parts = [f"{float(r['coverage_pct']):.1f} % at {float(r['radius_m']):.0f} m" for r in sens
+                     if "coverage_pct" in r and "radius_m" in r]
+            if parts:
+                kits_sentence += f" With the same number of kits the share covered is {', '.join(parts)}."
+        target = site_info.get("kits_for_target") or {}
+        if target.get("kits") is not None and target.get("target_pct") is not None:
+            kits_sentence += (
+                f" Covering {float(target['target_pct']):.0f} % of harm"
+                + (f" within {float(target['radius_m']):.0f} m" if target.get("radius_m") else "")
+                + f" would take {int(target['kits']):,} kits."
+            )
+            summary["kits_for_target"] = {"target_pct": target["target_pct"], "kits": int(target["kits"])}
         if curve_k is not None and len(curve_k):
             add_figure("coverage_curve", coverage_figure(curve_k, radius=radius))
         summary["kits"] = int(len(ks))
@@ -945,6 +1010,7 @@ def build_report(
         basis_note=basis_note,
         concentration=concentration,
         trend_sentence=trend_sentence,
+        hotspot_table=hotspot_table,
         emerging_rows=emerging_rows,
         emerging_sentence=emerging_sentence,
         emerging_absent=emerging_absent,
@@ -1000,13 +1066,14 @@ def run_stage(ctx: Any) -> None:
         small_count=cfg.small_count,
         dpi=cfg.dpi,
         radius=radius,
+        extra=ctx.extra,
     )
     fig_dir = ctx.out / FIGURES_DIR
     fig_dir.mkdir(parents=True, exist_ok=True)
     for key, png in rep.figures.items():
         path = fig_dir / FIGURE_FILES[key]
         path.write_bytes(png)
-        ctx.output(path, f"Board figure: {_CAPTIONS[key].split('.')[0].lower()} (PNG, {cfg.dpi} dpi)")
+        ctx.output(path, f"Board figure: {FIGURE_TITLES[key]} (PNG, {cfg.dpi} dpi)")
     path = ctx.out / REPORT_FILE
     path.write_text(rep.html, encoding="utf-8")
     ctx.output(path, "Board report (self-contained HTML; opens offline, prints on A4)")

@@ -72,7 +72,19 @@ def make_results(study, *, n_kits: int = 8) -> dict:
     emerging = pd.DataFrame(
         {"cell_id": np.arange(10), "emerging_class": ["new hot spot"] * 2 + ["persistent hot spot"] * 3 + ["no pattern"] * 5}
     )
-    return {"places": places, "bleed_kits": kits, "coverage_curve": curve, "emerging": emerging, "grid": None}
+    lsoa = pd.DataFrame(
+        {C.LSOA_CODE: places[C.LSOA_CODE],
+         "hotspot_class": ["hot 99%"] * 10 + ["hot 95%"] * 5 + ["not significant"] * (n - 16) + ["cold 90%"]}
+    )
+    return {"places": places, "bleed_kits": kits, "coverage_curve": curve, "emerging": emerging, "lsoa": lsoa}
+
+
+SITES_EXTRA = {
+    "sites": {
+        "radius_sensitivity": [{"radius_m": 60.0, "coverage_pct": 6.2}, {"radius_m": 200.0, "coverage_pct": 14.7}],
+        "kits_for_target": {"target_pct": 50.0, "radius_m": 100.0, "kits": 243},
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +94,8 @@ def results(study):
 
 @pytest.fixture(scope="module")
 def full(study, results):
-    return R.build_report(study, results, auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}}, radius=100.0)
+    return R.build_report(study, results, auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}}, radius=100.0,
+                          extra=SITES_EXTRA)
 
 
 class _Collect(HTMLParser):
@@ -188,7 +201,7 @@ def test_report_config_validates():
 
 def test_sections_present(full):
     html = full.html
-    for sid in ("headline", "top-places", "districts", "concentration", "trend", "emerging", "bleed-kits",
+    for sid in ("headline", "top-places", "districts", "concentration", "hotspots", "trend", "emerging", "bleed-kits",
                 "methods", "caveats", "attribution"):
         assert f'<section id="{sid}">' in html, sid
     assert "no monthly data" not in html.lower()
@@ -275,7 +288,17 @@ def test_kits_and_emerging_tables(results, full):
     assert rows[-1][4] == f"{results['bleed_kits']['cumulative_coverage_pct'].iloc[-1]:.1f} %"
     em = table_rows(full.html, "emerging-table")
     assert {r[0]: r[1] for r in em} == {"no pattern": "5", "persistent hot spot": "3", "new hot spot": "2"}
-    assert "5 cells show a hot spot pattern" in full.html
+    assert "of 10 cells analysed, 5 show a hot spot pattern and 0 a cold spot pattern" in full.html
+    assert "6.2 % at 60 m, 14.7 % at 200 m" in full.html
+    assert "Covering 50 % of harm within 100 m would take 243 kits." in full.html
+
+
+def test_hotspot_table(full):
+    rows = table_rows(full.html, "hotspots-table")
+    assert rows == [["hot 99%", "10"], ["hot 95%", "5"], ["hot 90%", "0"], ["not significant", "663"],
+                    ["cold 90%", "1"]]
+    assert "LSOAs (of 679)" in full.html
+    assert full.summary["gistar_lsoa"]["hot 99%"] == 10
 
 
 def test_methods_caveats_attribution(study, full):
@@ -341,6 +364,7 @@ def test_degrades_honestly_without_optional_inputs(study):
     assert "No ranked places: the rank stage did not run" in html
     assert "No bleed-control kit siting in this run" in html
     assert "No emerging hot spot analysis in this run" in html
+    assert "No hot spot analysis in this run: the detect stage did not run." in html
     assert "not ranked" in html and "not sited" in html
     assert set(rep.figures) == {"districts", "concentration"}
     assert 'id="places-table"' not in html and 'id="kits-table"' not in html
