@@ -58,6 +58,10 @@ still has an area."""
 HULL_RATIO = 0.3
 """``shapely.concave_hull`` ratio for footprints (0 = tightest, 1 = convex hull)."""
 
+CORE_STRENGTH = 0.5
+"""HDBSCAN members at least this strongly attached (``probabilities_``) form a cluster's
+core, from which its footprint is drawn."""
+
 MAX_HDBSCAN_LOCATIONS = 10_000
 """Above this many distinct locations the weighted HDBSCAN's dense distance matrix
 (n² x 8 bytes; 800 MB at 10,000) is too large: :func:`density_clusters` falls back to
@@ -120,7 +124,7 @@ def check_points(points: Any, *, what: str = "points", weights: str | None = Non
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
                 f"{what} column {weights!r} row {points.index[i]!r} has the value "
-                f"{points[weights].iloc[i]!r}; weights must be finite numbers >= 0."
+                f"{points[weights].tolist()[i]!r}; weights must be finite numbers >= 0."
             )
 
 
@@ -229,8 +233,12 @@ def cluster_locations(
     min_samples: float | None = None,
     eps: float | None = None,
     selection: str = "leaf",
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Cluster weighted distinct locations; labels (-1 = noise) and the parameters used.
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Cluster weighted distinct locations: labels (-1 = noise), core mask, parameters used.
+
+    The core mask marks every DBSCAN member, or HDBSCAN members with a membership
+    strength (``probabilities_``) of at least :data:`CORE_STRENGTH` (HDBSCAN clusters
+    attach outlying points along chains; the footprint is drawn around the core).
 
     This is the algorithm behind :func:`density_clusters` on plain arrays (coordinates in
     metres, one weight per location). Parameters as there.
@@ -255,15 +263,17 @@ def cluster_locations(
         if eps is None:
             eps = knee_eps(weighted_core_distance(xy, weight, min_samples))
             auto["eps_m"] = round(eps, 1)
-        labels = DBSCAN(eps=eps, min_samples=1).fit(xy, sample_weight=weight / min_samples).labels_
+        model = DBSCAN(eps=eps, min_samples=1).fit(xy, sample_weight=weight / min_samples)
         # sample_weight scaled by 1/min_samples with min_samples=1 is the same test as
         # weight >= min_samples but accepts fractional min_samples.
-        return labels, auto
+        # a DBSCAN border location is within eps of a core one, never a stray outlier:
+        # the footprint is drawn around every member
+        return model.labels_, model.labels_ >= 0, auto
     if min_cluster_size is None:
         min_cluster_size = auto_min_cluster_size(m)
         auto["min_cluster_size"] = min_cluster_size
     if m < max(2, min_cluster_size):
-        return np.full(m, -1), auto
+        return np.full(m, -1), np.zeros(m, dtype=bool), auto
     core = weighted_core_distance(xy, weight, min_samples)
     core = np.where(np.isfinite(core), core, 0.0)
     diff = xy[:, None, :] - xy[None, :, :]
@@ -280,8 +290,9 @@ def cluster_locations(
         allow_single_cluster=False,
         copy=False,
     )
-    labels = model.fit(mreach).labels_
-    return labels, auto
+    model.fit(mreach)
+    labels = model.labels_
+    return labels, (labels >= 0) & (model.probabilities_ >= CORE_STRENGTH), auto
 
 
 def empty_clusters() -> gpd.GeoDataFrame:
@@ -403,9 +414,11 @@ def density_clusters(
     check_points(points, what="points", weights=weights)
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
-    for name, value, low in (("min_cluster_size", min_cluster_size, 2), ("min_samples", min_samples, 1e-12), ("eps", eps, 1e-12)):
-        if value is not None and not (isinstance(value, (int, float)) and value >= low):
-            raise InputError(f"{name} must be a number >= {low:g}, got {value!r}.")
+    if min_cluster_size is not None and (isinstance(min_cluster_size, bool) or not (isinstance(min_cluster_size, int) and min_cluster_size >= 2)):
+        raise InputError(f"min_cluster_size must be a whole number >= 2, got {min_cluster_size!r}.")
+    for name, value in (("min_samples", min_samples), ("eps", eps)):
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise InputError(f"{name} must be a number > 0, got {value!r}.")
     if selection not in ("leaf", "eom"):
         raise InputError(f"selection must be 'leaf' or 'eom', got {selection!r}.")
     if not (isinstance(buffer, (int, float)) and buffer >= 0):
@@ -425,7 +438,7 @@ def density_clusters(
         return out
     w = point_weights(points, weights)
     xy, inverse, count, weight = distinct_locations(points, w)
-    labels, auto = cluster_locations(
+    labels, core, auto = cluster_locations(
         xy,
         weight,
         method=method,
@@ -447,11 +460,31 @@ def density_clusters(
             stacklevel=2,
         )
         return out
-    polys = footprints(xy, labels, buffer=buffer)
+    polys = footprints(xy, np.where(core, labels, -1), buffer=buffer)
     labs = np.array(sorted(polys))
+    geom = gpd.GeoSeries([polys[lab] for lab in labs], crs=points.crs)
+    # members inside their cluster's footprint count; fringe members outside it do not
+    inside = np.zeros(len(xy), dtype=bool)
+    for lab, poly in zip(labs, geom.values):
+        members = np.flatnonzero(labels == lab)
+        inside[members] = shapely.contains_xy(poly, xy[members, 0], xy[members, 1]) | core[members]
+    labels = np.where(inside, labels, -1)
+    # a cluster lighter than min_samples is not dense (a DBSCAN core whose neighbours
+    # were all claimed by other clusters, or an HDBSCAN cluster whose core is one point)
+    heavy = np.array([weight[labels == lab].sum() >= auto.get("min_samples", min_samples or 0) - 1e-9 for lab in labs], dtype=bool)
+    for lab in labs[~heavy]:
+        labels[labels == lab] = -1
+    labs, geom = labs[heavy], geom[heavy].reset_index(drop=True)
+    if len(labs) == 0:
+        warnings.warn(
+            f"density_clusters ({auto['method']}) found no cluster holding min_samples of weight "
+            f"among {len(points):,} points; try a smaller min_samples.",
+            HotspotsWarning,
+            stacklevel=2,
+        )
+        return out
     n = np.array([count[labels == lab].sum() for lab in labs], dtype=np.int64)
     harm = np.array([weight[labels == lab].sum() for lab in labs], dtype=float)
-    geom = gpd.GeoSeries([polys[lab] for lab in labs], crs=points.crs)
     area = geom.area.to_numpy() / 1e6
     frame = gpd.GeoDataFrame(
         {N: n, HARM: harm, AREA_KM2: area, HARM_PER_KM2: harm / area},
