@@ -515,40 +515,82 @@ def selection(scores: Any, coverage: float) -> np.ndarray:
     return w
 
 
-def _top_sum(values: np.ndarray, k: float) -> float:
-    """Sum of the ``k`` largest values, ``k`` possibly fractional (linear in the last)."""
-    v = np.sort(values)[::-1]
-    whole = int(math.floor(k + 1e-9))
-    s = float(v[:whole].sum())
-    frac = k - whole
-    if frac > 1e-9 and whole < len(v):
-        s += frac * float(v[whole])
-    return s
+def _ranked(test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Test counts sorted from the largest and their cumulative sums (0 first)."""
+    desc = np.sort(test)[::-1]
+    return desc, np.concatenate([[0.0], np.cumsum(desc)])
 
 
-def _metrics(w: np.ndarray, test: np.ndarray, train: np.ndarray | None, coverage: float) -> dict[str, float]:
-    k = coverage * len(test)
-    test_total = float(test.sum())
-    hits = float(w @ test)
-    max_hits = _top_sum(test, k)
-    hr = hits / test_total if test_total > 0 else float("nan")
-    out = {
-        CELLS: k,
-        TEST_TOTAL: test_total,
-        HITS: hits,
-        MAX_HITS: max_hits,
-        HIT_RATE: hr,
-        PAI: hr / coverage,
-        PEI_STAR: hits / max_hits if max_hits > 0 else float("nan"),
-        TRAIN_TOTAL: float("nan"),
-        RRI: float("nan"),
-    }
-    if train is not None:
-        train_total = float(train.sum())
-        train_share = float(w @ train) / train_total if train_total > 0 else float("nan")
-        out[TRAIN_TOTAL] = train_total
-        out[RRI] = hr / train_share if train_share > 0 else float("nan")
+def _selected_sums(s: np.ndarray, coverages: Sequence[float], arrays: Sequence[np.ndarray]) -> list[list[float]]:
+    """``selection(s, c) @ a`` for every coverage c and array a, with one sort of ``s``."""
+    n = len(s)
+    order = np.argsort(-s, kind="stable")
+    neg = -s[order]  # ascending
+    out = []
+    for cov in coverages:
+        k = cov * n
+        kk = max(1, math.ceil(k - 1e-9))
+        t = neg[kk - 1]
+        lo = int(np.searchsorted(neg, t, side="left"))
+        hi = int(np.searchsorted(neg, t, side="right"))
+        frac = (k - lo) / (hi - lo)
+        above, tied = order[:lo], order[lo:hi]
+        out.append([float(a[above].sum() + frac * a[tied].sum()) for a in arrays])
     return out
+
+
+def _coverage_metrics(
+    s: np.ndarray,
+    test: np.ndarray,
+    train: np.ndarray | None,
+    coverages: Sequence[float],
+    *,
+    ranked: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[dict[str, float]]:
+    """Every metric of :data:`BACKTEST_COLUMNS` for scores ``s`` at each coverage."""
+    n = len(test)
+    desc, cum = ranked if ranked is not None else _ranked(test)
+    test_total = float(cum[-1])
+    train_total = float(train.sum()) if train is not None else float("nan")
+    arrays = [test] if train is None else [test, train]
+    out = []
+    for cov, sums in zip(coverages, _selected_sums(s, coverages, arrays)):
+        k = cov * n
+        whole = min(int(math.floor(k + 1e-9)), n)
+        frac = k - whole
+        max_hits = float(cum[whole]) + (frac * float(desc[whole]) if frac > 1e-9 and whole < n else 0.0)
+        hits = sums[0]
+        hr = hits / test_total if test_total > 0 else float("nan")
+        rri_v = float("nan")
+        if train is not None and train_total > 0 and sums[1] > 0:
+            rri_v = hr / (sums[1] / train_total)
+        out.append(
+            {
+                CELLS: k,
+                TRAIN_TOTAL: train_total,
+                TEST_TOTAL: test_total,
+                HITS: hits,
+                MAX_HITS: max_hits,
+                HIT_RATE: hr,
+                PAI: hr / cov,
+                PEI_STAR: hits / max_hits if max_hits > 0 else float("nan"),
+                RRI: rri_v,
+            }
+        )
+    return out
+
+
+def _one(scores: Any, test: Any, train: Any, coverage: float) -> dict[str, float]:
+    """Metrics of one prediction at one coverage (the public metric functions)."""
+    t = _test_array(test)
+    s = _scores_array(scores, len(t))
+    cov = _check_coverage(coverage)
+    tr = None
+    if train is not None:
+        tr = _test_array(train, "train")
+        if len(tr) != len(t):
+            raise InputError(f"train has {len(tr)} values but test has {len(t)}; pass one value per cell for both.")
+    return _coverage_metrics(s, t, tr, [cov])[0]
 
 
 def _test_array(test: Any, what: str = "test") -> np.ndarray:
@@ -577,9 +619,7 @@ def hit_rate(scores: Any, test: Any, *, coverage: float) -> float:
     >>> hit_rate([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
     0.8
     """
-    t = _test_array(test)
-    w = selection(_scores_array(scores, len(t)), coverage)
-    return _metrics(w, t, None, coverage)[HIT_RATE]
+    return _one(scores, test, None, coverage)[HIT_RATE]
 
 
 def pai(scores: Any, test: Any, *, coverage: float) -> float:
@@ -599,9 +639,7 @@ def pai(scores: Any, test: Any, *, coverage: float) -> float:
     >>> pai([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
     3.2
     """
-    t = _test_array(test)
-    w = selection(_scores_array(scores, len(t)), coverage)
-    return _metrics(w, t, None, _check_coverage(coverage))[PAI]
+    return _one(scores, test, None, coverage)[PAI]
 
 
 def pei_star(scores: Any, test: Any, *, coverage: float) -> float:
@@ -625,9 +663,7 @@ def pei_star(scores: Any, test: Any, *, coverage: float) -> float:
     >>> pei_star([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
     1.0
     """
-    t = _test_array(test)
-    w = selection(_scores_array(scores, len(t)), coverage)
-    return _metrics(w, t, None, _check_coverage(coverage))[PEI_STAR]
+    return _one(scores, test, None, coverage)[PEI_STAR]
 
 
 pei = pei_star
@@ -651,12 +687,7 @@ def rri(scores: Any, test: Any, train: Any, *, coverage: float) -> float:
     >>> rri([3, 2, 1, 0], [4, 0, 0, 1], [6, 2, 1, 1], coverage=0.25)
     1.3333333333333333
     """
-    t = _test_array(test)
-    tr = _test_array(train, "train")
-    if len(tr) != len(t):
-        raise InputError(f"train has {len(tr)} values but test has {len(t)}; pass one value per cell for both.")
-    w = selection(_scores_array(scores, len(t)), coverage)
-    return _metrics(w, t, tr, _check_coverage(coverage))[RRI]
+    return _one(scores, test, train, coverage)[RRI]
 
 
 # --------------------------------------------------------------------------------------
@@ -851,10 +882,11 @@ def backtest(
             train = cum[:, k - 1]
             test = cum[:, k + h - 1] - cum[:, k - 1]
             scores = fold_scores(k, h)
+            ranked = _ranked(test)
+            covs = [float(c) for c in coverages]
             for method in methods:
                 s = _scores_array(scores[method])
-                for cov in coverages:
-                    w = selection(s, cov)
+                for cov, metrics in zip(covs, _coverage_metrics(s, test, train, covs, ranked=ranked)):
                     rows.append(
                         {
                             HORIZON: h,
@@ -864,8 +896,8 @@ def backtest(
                             TEST_START: months[k],
                             TEST_END: months[k + h - 1],
                             METHOD: method,
-                            COVERAGE: float(cov),
-                            **_metrics(w, test, train, float(cov)),
+                            COVERAGE: cov,
+                            **metrics,
                         }
                     )
     out = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)

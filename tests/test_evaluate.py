@@ -165,6 +165,13 @@ def test_selection_properties(scores, cov, rnd):
     if test.sum() > 0:
         pe = E.pei_star(s, test, coverage=cov)
         assert 0 <= pe <= 1 + 1e-9
+        # the one-sort fast path used by the backtest agrees with the explicit selection
+        assert E.hit_rate(s, test, coverage=cov) == pytest.approx(w @ test / test.sum())
+        best = np.sort(test)[::-1]
+        k = cov * len(s)
+        whole = int(np.floor(k + 1e-9))
+        mx = best[:whole].sum() + (k - whole) * (best[whole] if whole < len(s) else 0)
+        assert pe == pytest.approx(w @ test / mx if mx > 0 else np.nan, nan_ok=True)
 
 
 def test_hand_computed_metrics():
