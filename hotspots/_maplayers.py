@@ -85,7 +85,7 @@ def count_text(n: Any, *, suppress_below: int | None) -> str:
 def table(rows: Iterable[tuple[str, str]], *, title: str | None = None) -> str:
     """An HTML table of (label, value) pairs; both must already be escaped/formatted."""
     head = f"<b>{title}</b><br>" if title else ""
-    body = "".join(f"<tr><th style='padding-right:6px;text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f"{head}<table class='hs-table'>{body}</table>"
 
 
@@ -151,8 +151,9 @@ def polygon_layer(
     *,
     name: str,
     colours: Sequence[str] | str | None,
-    tips: Sequence[str],
-    popups: Sequence[str] | None = None,
+    fields: Sequence[tuple[str, Sequence[str]]],
+    tip: Sequence[int] | None = None,
+    popup: bool = True,
     tolerance: float,
     precision: int,
     coverage: bool = False,
@@ -163,8 +164,11 @@ def polygon_layer(
 ) -> folium.FeatureGroup:
     """A toggleable group with one GeoJSON layer of polygons.
 
-    ``tips``/``popups`` are ready (escaped) HTML per row; ``colours`` is a fill colour per
-    row, one colour for all, or None for outlines only.
+    ``fields`` are ``(label, values)`` pairs, one value per row, already escaped or
+    formatted (:func:`esc`, :func:`fmt`): the page holds them as plain feature properties
+    and Leaflet lays them out as a table, so no markup is repeated per feature. The
+    tooltip shows the fields numbered in ``tip`` (default all), the popup shows all.
+    ``colours`` is a fill colour per row, one colour for all, or None for outlines only.
     """
     group = folium.FeatureGroup(name=name, show=show)
     if len(gdf) == 0:
@@ -172,14 +176,16 @@ def polygon_layer(
     geoms = web_geometry(gdf, tolerance=tolerance, precision=precision, coverage=coverage)
     if colours is None or isinstance(colours, str):
         colours = [colours or ""] * len(gdf)
+    keys = [f"f{i}" for i in range(len(fields))]
     props = []
     for i in range(len(gdf)):
-        p = {"tip": tips[i], "c": colours[i]}
-        if popups is not None:
-            p["pop"] = popups[i]
+        p = {k: vals[i] for k, (_, vals) in zip(keys, fields)}
+        p["c"] = colours[i]
         props.append(p)
     data = feature_collection(geoms, props)
     filled = fill_opacity > 0 and any(colours)
+    labels = [esc(label) for label, _ in fields]
+    tip = list(range(len(fields))) if tip is None else list(tip)
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         c = feature["properties"]["c"]
@@ -195,8 +201,9 @@ def polygon_layer(
         name=name,
         style_function=style,
         highlight_function=lambda f: {"weight": max(weight * 3, 2), "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-        popup=folium.GeoJsonPopup(fields=["pop"], labels=False) if popups is not None else None,
+        tooltip=folium.GeoJsonTooltip(fields=[keys[i] for i in tip], aliases=[labels[i] for i in tip], sticky=True,
+                                      class_name="foliumtooltip hs-tip"),
+        popup=folium.GeoJsonPopup(fields=keys, aliases=labels, class_name="foliumpopup hs-pop") if popup else None,
         smooth_factor=1.0,
     )
     gj.add_to(group)
@@ -292,7 +299,10 @@ STYLE = """
 .hs-swatch { display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
   border: 1px solid #777; }
 .hs-note { color: #555; margin-top: 3px; max-width: 220px; }
-.hs-table th, .hs-table td { padding: 1px 4px; vertical-align: top; font-size: 12px; }
+.hs-table th, .hs-table td, .leaflet-tooltip th, .leaflet-tooltip td, .leaflet-popup-content th, .leaflet-popup-content td {
+  padding: 1px 4px; vertical-align: top; text-align: left; font-size: 12px; }
+.leaflet-tooltip { white-space: normal; max-width: 420px; }
+.leaflet-tooltip td { min-width: 120px; }
 .folium-map.leaflet-container { background: #f4f3ef; }
 .leaflet-tooltip, .leaflet-popup-content { font: 12px/1.35 system-ui, -apple-system, "Segoe UI", Arial, sans-serif; }
 .leaflet-popup-content { max-width: 360px; }

@@ -131,7 +131,7 @@ class MapsConfig:
     precision
         Decimal places of longitude/latitude (default 5, about 1 m).
     max_cells
-        Grid layers with more cells than this are drawn as one shape per class (default 20,000).
+        Grid layers with more cells than this are drawn as one shape per class (default 5,000).
     kde_scheme
         mapclassify scheme for the KDE surface (default ``quantiles``).
     kde_classes
@@ -146,7 +146,7 @@ class MapsConfig:
     tiles: str | None = None
     simplify_m: float = 15.0
     precision: int = 5
-    max_cells: int = 20_000
+    max_cells: int = 5_000
     kde_scheme: str = "quantiles"
     kde_classes: int = 5
     suppress_below: int = 5
@@ -290,30 +290,25 @@ def _places_layer(m: folium.Map, places: gpd.GeoDataFrame, lsoa_counts: pd.Serie
     colour_of = {t: TIER_COLOURS[min(i, len(TIER_COLOURS) - 1)] for i, t in enumerate(tiers)}
     suppress = o.suppress_below if audience == "board" else None
     components = [c for c in places.columns if c not in FIXED_PLACE_COLUMNS and pd.api.types.is_numeric_dtype(places[c])]
-    tips, pops, colours = [], [], []
     n_places = len(places)
-    for row in places.itertuples(index=False):
-        r = row._asdict()
-        interval = f"{fmt(r['rank_low'])}&ndash;{fmt(r['rank_high'])}"
-        head = f"<b>{esc(r['lsoa_name'])}</b> ({esc(r['district'])})"
-        rows = [
-            ("Rank", f"{fmt(r['rank'])} of {n_places:,} (likely {interval})"),
-            ("Tier", _tier_label(r["tier"])),
-            ("Why", esc(r["reason"])),
-        ]
-        tips.append(table(rows, title=head))
-        extra = [
-            ("LSOA", esc(r["lsoa_code"])),
-            ("Score", fmt(r["score"])),
-            ("Chance in top group", f"{fmt(100 * float(r['p_top_n']), 2)} %" if pd.notna(r["p_top_n"]) else "n&#47;a"),
-        ]
-        if lsoa_counts is not None:
-            extra.append(("Violent incidents", count_text(lsoa_counts.get(r["lsoa_code"]), suppress_below=suppress)))
-        if audience == "analyst":
-            extra += [(esc(c), fmt(r[c])) for c in components]
-        pops.append(table(rows + extra, title=head))
-        colours.append(colour_of.get(r["tier"], TIER_COLOURS[-1]))
-    group = polygon_layer(places, name="Priority places (tiers)", colours=colours, tips=tips, popups=pops,
+    col = {c: places[c].tolist() for c in places.columns if c != "geometry"}
+    fields: list[tuple[str, list[str]]] = [
+        ("Place", [f"{esc(a)} ({esc(b)})" for a, b in zip(col["lsoa_name"], col["district"])]),
+        ("Rank", [f"{fmt(r)} of {n_places:,} (likely {fmt(lo)}\u2013{fmt(hi)})"
+                  for r, lo, hi in zip(col["rank"], col["rank_low"], col["rank_high"])]),
+        ("Tier", [_tier_label(t) for t in col["tier"]]),
+        ("Why", [esc(r) for r in col["reason"]]),
+        ("LSOA", [esc(c) for c in col["lsoa_code"]]),
+        ("Score", [fmt(v) for v in col["score"]]),
+        ("Chance in top group", [f"{fmt(100 * float(v), 2)} %" if pd.notna(v) else "n/a" for v in col["p_top_n"]]),
+    ]
+    if lsoa_counts is not None:
+        fields.append(("Violent incidents", [count_text(lsoa_counts.get(c), suppress_below=suppress)
+                                             for c in col["lsoa_code"]]))
+    if audience == "analyst":
+        fields += [(c, [fmt(v) for v in col[c]]) for c in components]
+    colours = [colour_of.get(t, TIER_COLOURS[-1]) for t in col["tier"]]
+    group = polygon_layer(places, name="Priority places (tiers)", colours=colours, fields=fields, tip=[0, 1, 2, 3],
                           tolerance=o.tolerance, precision=o.precision, coverage=True, fill_opacity=0.7,
                           line_colour="#7a7a7a", weight=0.4, show=show)
     group.add_to(m)
@@ -329,26 +324,14 @@ def _gi_layer(m: folium.Map, units: gpd.GeoDataFrame, *, name: str, label: str, 
     sig = units[units["hotspot_class"].isin(list(GI_COLOURS))]
     if len(sig) > o.max_cells:
         sig = dissolve_by(sig[["hotspot_class", "geometry"]], "hotspot_class")
-        tips = [f"<b>{esc(c)}</b>: {n:,} cells" for c, n in zip(sig["hotspot_class"], sig["cells"])]
-        pops = None
+        fields = [("Class", [esc(c) for c in sig["hotspot_class"]]), ("Cells", [fmt(n) for n in sig["cells"]])]
     else:
-        tips, pops = [], []
-        for row in sig.itertuples(index=False):
-            r = row._asdict()
-            ident = esc(r.get(key, ""))
-            rows = [("Class", esc(r["hotspot_class"]))]
-            if "n" in r:
-                rows.append(("Incidents", fmt(r["n"])))
-            if "harm" in r:
-                rows.append(("Harm", fmt(r["harm"])))
-            if "gi_z" in r:
-                rows.append(("Gi* z", fmt(r["gi_z"])))
-            if "gi_q" in r:
-                rows.append(("q (FDR)", fmt(r["gi_q"])))
-            tips.append(table(rows, title=f"{label} {ident}"))
-            pops.append(tips[-1])
+        fields = [(label, [esc(v) for v in sig[key]]), ("Class", [esc(c) for c in sig["hotspot_class"]])]
+        for col, lab in (("n", "Incidents"), ("harm", "Harm"), ("gi_z", "Gi* z"), ("gi_q", "q (FDR)")):
+            if col in sig.columns:
+                fields.append((lab, [fmt(v) for v in sig[col]]))
     colours = [GI_COLOURS[c] for c in sig["hotspot_class"]]
-    group = polygon_layer(sig, name=name, colours=colours, tips=tips, popups=pops, tolerance=0.0,
+    group = polygon_layer(sig, name=name, colours=colours, fields=fields, popup=False, tolerance=0.0,
                           precision=o.precision, fill_opacity=0.7, line_colour=None, weight=0.3, show=show)
     group.add_to(m)
     counts = units["hotspot_class"].value_counts()
@@ -397,15 +380,16 @@ def _kde_layer(m: folium.Map, grid: gpd.GeoDataFrame, o: _Opts, *, show: bool) -
     nb = len(bins)
     palette = KDE_COLOURS[:nb] if nb <= len(KDE_COLOURS) else KDE_COLOURS
     lows = [0.0] + bins[:-1]
-    labels = [f"{fmt(lo)} &ndash; {fmt(hi)}" for lo, hi in zip(lows, bins)]
+    labels = [f"{fmt(lo)} \u2013 {fmt(hi)}" for lo, hi in zip(lows, bins)]
     if len(g) > o.max_cells:
         g = dissolve_by(g[["_cls", "geometry"]], "_cls")
-        tips = [f"KDE {labels[c]} per km&sup2; ({n:,} cells)" for c, n in zip(g["_cls"], g["cells"])]
+        fields = [("KDE per km\u00b2", [labels[c] for c in g["_cls"]]), ("Cells", [fmt(n) for n in g["cells"]])]
     else:
-        tips = [f"KDE {fmt(v)} per km&sup2; (class {labels[c]})" for v, c in zip(g["kde"], g["_cls"])]
+        fields = [("KDE per km\u00b2", [fmt(v) for v in g["kde"]]), ("Class", [labels[c] for c in g["_cls"]])]
     colours = [palette[c] for c in g["_cls"]]
-    group = polygon_layer(g, name="KDE surface (harm density)", colours=colours, tips=tips, tolerance=0.0,
-                          precision=o.precision, fill_opacity=0.6, line_colour=None, weight=0, show=show)
+    group = polygon_layer(g, name="KDE surface (harm density)", colours=colours, fields=fields, popup=False,
+                          tolerance=0.0, precision=o.precision, fill_opacity=0.6, line_colour=None, weight=0,
+                          show=show)
     group.add_to(m)
     Legend(map_name=m.get_name(), layer=group, title="KDE surface (harm density)",
            items=list(zip(palette, labels)),
@@ -414,16 +398,14 @@ def _kde_layer(m: folium.Map, grid: gpd.GeoDataFrame, o: _Opts, *, show: bool) -
 
 
 def _clusters_layer(m: folium.Map, clusters: gpd.GeoDataFrame, o: _Opts, *, show: bool) -> folium.FeatureGroup:
-    tips = []
-    for row in clusters.itertuples(index=False):
-        r = row._asdict()
-        tips.append(table([
-            ("Incidents", fmt(r["n"])),
-            ("Harm", fmt(r["harm"])),
-            ("Area", f"{fmt(r['area_km2'])} km&sup2;"),
-            ("Harm per km&sup2;", fmt(r["harm_per_km2"])),
-        ], title=f"Density cluster {esc(r['cluster_id'])} (rank {fmt(r['rank'])})"))
-    group = polygon_layer(clusters, name="Density clusters", colours="#6a3d9a", tips=tips, popups=tips,
+    fields = [
+        ("Density cluster", [f"{esc(c)} (rank {fmt(r)})" for c, r in zip(clusters["cluster_id"], clusters["rank"])]),
+        ("Incidents", [fmt(v) for v in clusters["n"]]),
+        ("Harm", [fmt(v) for v in clusters["harm"]]),
+        ("Area (km\u00b2)", [fmt(v) for v in clusters["area_km2"]]),
+        ("Harm per km\u00b2", [fmt(v) for v in clusters["harm_per_km2"]]),
+    ]
+    group = polygon_layer(clusters, name="Density clusters", colours="#6a3d9a", fields=fields,
                           tolerance=o.tolerance, precision=o.precision, fill_opacity=0.25, line_colour="#6a3d9a",
                           weight=1.5, show=show)
     group.add_to(m)
@@ -433,15 +415,13 @@ def _clusters_layer(m: folium.Map, clusters: gpd.GeoDataFrame, o: _Opts, *, show
 
 
 def _nte_layer(m: folium.Map, zones: gpd.GeoDataFrame, o: _Opts, *, show: bool) -> folium.FeatureGroup:
-    tips = []
-    for row in zones.itertuples(index=False):
-        r = row._asdict()
-        tips.append(table([
-            ("Venues", fmt(r["venues"])),
-            ("Incidents within", fmt(r["n_within"])),
-            ("Harm within", fmt(r["harm_within"])),
-        ], title=f"NTE zone {esc(r['zone_id'])}"))
-    group = polygon_layer(zones, name="NTE zones", colours="#1f78b4", tips=tips, popups=tips,
+    fields = [
+        ("NTE zone", [esc(z) for z in zones["zone_id"]]),
+        ("Venues", [fmt(v) for v in zones["venues"]]),
+        ("Incidents within", [fmt(v) for v in zones["n_within"]]),
+        ("Harm within", [fmt(v) for v in zones["harm_within"]]),
+    ]
+    group = polygon_layer(zones, name="NTE zones", colours="#1f78b4", fields=fields,
                           tolerance=o.tolerance, precision=o.precision, fill_opacity=0.2, line_colour="#1f78b4",
                           weight=2, show=show)
     group.add_to(m)
@@ -531,16 +511,16 @@ def _outreach_layer(m: folium.Map, zones: pd.DataFrame, lsoa: gpd.GeoDataFrame, 
             codes_list = [c.strip() for c in str(codes).replace(";", ",").split(",") if c.strip()]
             geoms.append(lsoa.loc[lsoa[C.LSOA_CODE].isin(codes_list)].geometry.union_all())
         geo = gpd.GeoDataFrame(pd.DataFrame(zones).reset_index(drop=True), geometry=geoms, crs=lsoa.crs)
-    tips = []
-    for row in geo.itertuples(index=False):
-        r = row._asdict()
-        tips.append(table([
-            ("Why", esc(r["reason"])),
-            ("Youth-relevant harm", fmt(r["youth_harm"])),
-            ("IDACI rate (derived)", fmt(r["idaci_rate"])),
-            ("LSOAs", esc(r["lsoa_codes"])),
-        ], title=f"Outreach zone {esc(r['zone_id'])} (rank {fmt(r['rank'])})"))
-    group = polygon_layer(geo, name="Youth outreach zones", colours="#238b45", tips=tips, popups=tips,
+    fields = [
+        ("Outreach zone", [f"{esc(z)} (rank {fmt(r)})" for z, r in zip(geo["zone_id"], geo["rank"])]),
+        ("Why", [esc(v) for v in geo["reason"]]),
+        ("Youth-relevant harm", [fmt(v) for v in geo["youth_harm"]]),
+        ("IDACI rate (derived)", [fmt(v) for v in geo["idaci_rate"]]),
+        ("LSOAs", [esc(v) for v in geo["lsoa_codes"]]),
+    ]
+    tips = [table([(esc(k), vals[i]) for k, vals in fields[1:]], title=f"Outreach zone {fields[0][1][i]}")
+            for i in range(len(geo))]
+    group = polygon_layer(geo, name="Youth outreach zones", colours="#238b45", fields=fields, tip=[0, 1],
                           tolerance=o.tolerance, precision=o.precision, fill_opacity=0.3, line_colour="#00441b",
                           weight=2, show=show)
     focal = gpd.GeoSeries(gpd.points_from_xy(geo["focal_x"], geo["focal_y"]), crs=C.CRS).to_crs(WGS84)
@@ -572,9 +552,9 @@ def _emerging_layer(m: folium.Map, grid: gpd.GeoDataFrame, o: _Opts, *, show: bo
     colour_of = {c: reds[i % len(reds)] for i, c in enumerate(hot)} | {c: blues[i % len(blues)] for i, c in enumerate(cold)}
     if len(g) > o.max_cells:
         g = dissolve_by(g[["emerging_class", "geometry"]], "emerging_class")
-    tips = [f"<b>{esc(c)}</b>" for c in g["emerging_class"]]
+    fields = [("Emerging class", [esc(c) for c in g["emerging_class"]])]
     group = polygon_layer(g, name="Emerging hot spots", colours=[colour_of[str(c)] for c in g["emerging_class"]],
-                          tips=tips, tolerance=0.0, precision=o.precision, fill_opacity=0.7, line_colour=None,
+                          fields=fields, popup=False, tolerance=0.0, precision=o.precision, fill_opacity=0.7, line_colour=None,
                           weight=0, show=show)
     group.add_to(m)
     Legend(map_name=m.get_name(), layer=group, title="Emerging hot spots",
@@ -586,8 +566,9 @@ def _outline_layer(m: folium.Map, gdf: gpd.GeoDataFrame | None, *, name: str, na
                    weight: float, o: _Opts, show: bool) -> folium.FeatureGroup | None:
     if gdf is None or len(gdf) == 0:
         return None
-    tips = [f"<b>{esc(v)}</b>" for v in gdf[name_col]] if name_col in gdf.columns else [esc(name)] * len(gdf)
-    group = polygon_layer(gdf, name=name, colours=None, tips=tips, tolerance=o.tolerance, precision=o.precision,
+    values = [esc(v) for v in gdf[name_col]] if name_col in gdf.columns else [esc(name)] * len(gdf)
+    group = polygon_layer(gdf, name=name, colours=None, fields=[(name.split(" (")[0], values)], popup=False,
+                          tolerance=o.tolerance, precision=o.precision,
                           coverage=True, fill_opacity=0.0, line_colour=colour, weight=weight, show=show)
     group.add_to(m)
     return group
@@ -620,7 +601,7 @@ def build_map(
     tiles: str | None = None,
     simplify_m: float = 15.0,
     precision: int = 5,
-    max_cells: int = 20_000,
+    max_cells: int = 5_000,
     kde_scheme: str = "quantiles",
     kde_classes: int = 5,
     suppress_below: int = 5,

@@ -112,10 +112,19 @@ def layer_names(m: folium.Map) -> list[str]:
     return [e.layer_name for e in walk(m) if isinstance(e, folium.FeatureGroup)]
 
 
-def geojson_props(m: folium.Map, layer: str) -> list[dict]:
+def geojson_rows(m: folium.Map, layer: str, *, tooltip: bool = False) -> list[dict]:
+    """Each feature of a layer as {label: value} as its popup (or tooltip) shows it."""
     for e in walk(m):
         if isinstance(e, folium.FeatureGroup) and e.layer_name == layer:
-            return [f["properties"] for g in walk(e) if isinstance(g, folium.GeoJson) for f in g.data["features"]]
+            rows = []
+            for g in walk(e):
+                if not isinstance(g, folium.GeoJson):
+                    continue
+                detail = next(c for c in g._children.values()
+                              if isinstance(c, folium.GeoJsonTooltip if tooltip else folium.GeoJsonPopup))
+                for f in g.data["features"]:
+                    rows.append({a: f["properties"][k] for k, a in zip(detail.fields, detail.aliases)})
+            return rows
     raise AssertionError(f"no layer {layer!r}")
 
 
@@ -199,24 +208,27 @@ def test_board_never_shows_incident_points_and_hides_small_counts(results, study
     m = maps.build_map("board", results, study)
     markers = [e for e in walk(m) if type(e) is folium.Marker]
     assert len(markers) == len(results["bleed_kits"])  # kit sites only
-    props = geojson_props(m, "Priority places (tiers)")
+    rows = geojson_rows(m, "Priority places (tiers)")
     n = results["lsoa"].set_index(C.LSOA_CODE)["n"]
     small = n[(n > 0) & (n < 5)]
     assert len(small), "the bundled data has LSOAs with 1-4 incidents"
     code = small.index[0]
-    pop = next(p["pop"] for p in props if f"<td>{code}</td>" in p["pop"])
-    assert "Violent incidents</th><td>&lt;5</td>" in pop
-    analyst = geojson_props(maps.build_map("analyst", results, study), "Priority places (tiers)")
-    pop_a = next(p["pop"] for p in analyst if f"<td>{code}</td>" in p["pop"])
-    assert f"Violent incidents</th><td>{int(small.iloc[0])}</td>" in pop_a
+    assert next(r for r in rows if r["LSOA"] == code)["Violent incidents"] == "&lt;5"
+    big = n[n >= 5].index[0]
+    assert next(r for r in rows if r["LSOA"] == big)["Violent incidents"] == f"{int(n[big]):,}"
+    analyst = geojson_rows(maps.build_map("analyst", results, study), "Priority places (tiers)")
+    assert next(r for r in analyst if r["LSOA"] == code)["Violent incidents"] == str(int(small.iloc[0]))
+    assert "violence" in analyst[0]  # component columns on the analyst map only
+    assert "violence" not in rows[0]
 
 
 def test_tooltips_carry_rank_interval_tier_and_reason(results, study):
-    props = geojson_props(maps.build_map("board", results, study), "Priority places (tiers)")
+    tips = geojson_rows(maps.build_map("board", results, study), "Priority places (tiers)", tooltip=True)
     first = results["places"].iloc[0]
-    tip = next(p["tip"] for p in props if esc(first["lsoa_name"]) in p["tip"])
-    assert f"Rank</th><td>1 of {len(results['places']):,} (likely 1&ndash;6)" in tip
-    assert "Tier 1" in tip and "Top 1 for harm-weighted violence" in tip
+    tip = next(t for t in tips if t["Place"].startswith(esc(first["lsoa_name"])))
+    assert list(tip) == ["Place", "Rank", "Tier", "Why"]
+    assert tip["Rank"] == f"1 of {len(results['places']):,} (likely 1\u20136)"
+    assert tip["Tier"] == "Tier 1" and tip["Why"] == "Top 1 for harm-weighted violence"
 
 
 def test_data_text_is_escaped_everywhere(results, study):
@@ -249,10 +261,11 @@ def test_missing_primary_result_or_column_is_a_clear_error(results, study):
 
 def test_large_grids_are_drawn_as_one_shape_per_class(results, study):
     m = maps.build_map("analyst", results, study, max_cells=10)
-    props = geojson_props(m, "Gi* hot and cold spots (grid)")
+    rows = geojson_rows(m, "Gi* hot and cold spots (grid)", tooltip=True)
     classes = results["grid"]["hotspot_class"]
-    assert len(props) == classes[classes != "not significant"].nunique()
-    assert all("cells" in p["tip"] for p in props)
+    sig = classes[classes != "not significant"]
+    assert sorted(r["Class"] for r in rows) == sorted(sig.unique())
+    assert sum(int(r["Cells"].replace(",", "")) for r in rows) == len(sig)
 
 
 # --------------------------------------------------------------------------------------
