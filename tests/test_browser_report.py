@@ -11,34 +11,23 @@ Playwright or Chromium is missing (``.ci/run`` installs Debian's ``chromium``).
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from browser import assert_clean, assert_not_blank, open_offline, requires_chromium
 
 from hotspots import report as R
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+pytestmark = requires_chromium
 
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium not found (install Debian's 'chromium'; .ci/run does)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[test])")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+A4_CONTENT_PX = 703
+"""A4 is 794 px wide at 96 px per inch; minus the report's 12 mm side margins about 703 px."""
 
 
 @pytest.fixture(scope="module")
 def report_path(tmp_path_factory, study, config):
-    """A report written by the stage from the real study and documented stage results."""
+    """A report written by the stage from the real study and stage results with planted markup."""
     from test_report import make_results
 
     out = tmp_path_factory.mktemp("report_run")
@@ -49,42 +38,35 @@ def report_path(tmp_path_factory, study, config):
     return out / R.REPORT_FILE
 
 
-def open_offline(browser, path: Path, *, media: str = "screen", width: int = 1200):
-    """Open ``path`` with the network cut off; collect failures, console errors and dialogs."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    seen = {"blocked": [], "failed": [], "console": [], "dialogs": [], "page_errors": []}
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            seen["blocked"].append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("requestfailed", lambda req: seen["failed"].append(req.url))
-    page.on("console", lambda msg: seen["console"].append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: seen["page_errors"].append(str(exc)))
-
-    def on_dialog(d):
-        seen["dialogs"].append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.emulate_media(media=media)
-    page.goto(path.resolve().as_uri(), wait_until="load")
-    return page, seen
+def _images(page) -> list:
+    return page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
 
 
-def test_report_loads_offline_without_errors(browser, report_path):
-    page, seen = open_offline(browser, report_path)
+def test_bundled_run_report_in_browser(chromium, bundled_run):
+    """The report of the real pipeline run: offline, clean, every figure decoded, not blank."""
+    page, log = open_offline(chromium, bundled_run.out / R.REPORT_FILE)
     try:
-        assert seen["blocked"] == [], f"requests left the page: {seen['blocked'][:5]}"
-        assert seen["failed"] == [], f"failed requests: {seen['failed'][:5]}"
-        assert seen["console"] == [], f"console errors: {seen['console'][:5]}"
-        assert seen["page_errors"] == [] and seen["dialogs"] == []
-        imgs = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
+        assert_clean(log)
+        imgs = _images(page)
+        assert len(imgs) == len(list((bundled_run.out / R.FIGURES_DIR).glob("*.png"))) >= 4
+        assert all(c and w > 0 and h > 0 for c, w, h in imgs), imgs
+        assert_not_blank(page)
+        for sid in ("headline", "top-places", "districts", "concentration", "hotspots", "trend", "bleed-kits",
+                    "methods", "caveats", "attribution"):
+            assert page.locator(f"section#{sid}").is_visible(), sid
+        rows = page.locator("#places-table tbody tr")
+        assert rows.count() == 20
+        places = bundled_run.results["places"].sort_values("rank")
+        assert rows.first.locator("td").nth(1).inner_text().split("\n")[-1] == places["lsoa_code"].iloc[0]
+    finally:
+        page.context.close()
+
+
+def test_report_loads_offline_without_errors(chromium, report_path):
+    page, log = open_offline(chromium, report_path)
+    try:
+        assert_clean(log)
+        imgs = _images(page)
         assert len(imgs) == len(R.FIGURE_FILES)
         assert all(c and w > 0 and h > 0 for c, w, h in imgs), imgs
         assert page.title().endswith("serious violence hot spots")
@@ -92,17 +74,17 @@ def test_report_loads_offline_without_errors(browser, report_path):
                     "attribution"):
             assert page.locator(f"section#{sid}").is_visible(), sid
     finally:
-        page.close()
+        page.context.close()
 
 
-def test_report_screenshot_not_blank(browser, report_path):
+def test_report_screenshot_not_blank(chromium, report_path):
     from PIL import Image, ImageStat
 
-    page, _ = open_offline(browser, report_path)
+    page, _ = open_offline(chromium, report_path)
     try:
         shot = page.screenshot(full_page=True)
     finally:
-        page.close()
+        page.context.close()
     img = Image.open(io.BytesIO(shot)).convert("L")
     assert img.height > 3000  # a long page, not an empty one
     assert ImageStat.Stat(img).stddev[0] > 20  # text and figures, not a flat colour
@@ -110,31 +92,31 @@ def test_report_screenshot_not_blank(browser, report_path):
     assert len(img.resize((64, 256)).getcolors(maxcolors=256 * 256)) > 50
 
 
-def test_markup_in_data_renders_as_text_and_runs_nothing(browser, report_path):
+def test_markup_in_data_renders_as_text_and_runs_nothing(chromium, report_path):
     from test_report import XSS_PLACE, XSS_VENUE
 
-    page, seen = open_offline(browser, report_path)
+    page, log = open_offline(chromium, report_path)
     try:
-        assert seen["dialogs"] == []
+        assert_clean(log)  # no dialog, no error: nothing ran
         cell = page.locator("#places-table td", has_text=XSS_PLACE)
         assert cell.count() == 1 and cell.first.is_visible()
         assert page.locator("#kits-table").get_by_text(XSS_VENUE, exact=True).count() == 1
         assert page.eval_on_selector_all("script", "els => els.length") == 0
         assert page.eval_on_selector_all("img[onerror]", "els => els.length") == 0
     finally:
-        page.close()
+        page.context.close()
 
 
-def test_print_layout_fits_a4(browser, report_path):
-    # A4 at 96 px per inch is 794 px wide; minus the 12 mm margins about 703 px.
-    page, seen = open_offline(browser, report_path, media="print", width=703)
+def test_print_layout_fits_a4(chromium, report_path):
+    page, log = open_offline(chromium, report_path, viewport={"width": A4_CONTENT_PX, "height": 1000})
     try:
+        page.emulate_media(media="print")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"print layout is {overflow}px wider than an A4 page"
         widest = page.eval_on_selector_all("img", "els => Math.max(...els.map(e => e.getBoundingClientRect().width))")
-        assert 0 < widest <= 703
+        assert 0 < widest <= A4_CONTENT_PX
         pdf = page.pdf(format="A4", print_background=True)
         assert pdf[:5] == b"%PDF-" and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 3
-        assert seen["console"] == []
+        assert_clean(log)
     finally:
-        page.close()
+        page.context.close()

@@ -397,3 +397,28 @@ def test_run_stage_writes_files(tmp_path, study, results, config):
         assert base64.b64encode(f.read_bytes()).decode() in html
     assert ctx.extra["report"]["summary"]["kits"] == len(results["bleed_kits"])
     assert (tmp_path / "report.html").stat().st_size < 3_000_000
+
+
+def test_report_stage_on_real_run(bundled_run):
+    """The whole pipeline on the bundled data: the report agrees with the stages' frames."""
+    out = bundled_run.out
+    html = (out / R.REPORT_FILE).read_text(encoding="utf-8")
+    res = bundled_run.results
+    places = res["places"].sort_values("rank")
+    rows = table_rows(html, "places-table")
+    assert [r[1].split()[-1] for r in rows] == places[C.LSOA_CODE].head(20).tolist()
+    assert [r[4] for r in rows] == [f"{lo}–{hi}" for lo, hi in zip(places["rank_low"].head(20), places["rank_high"].head(20))]
+    assert [r[6] for r in rows] == [R.fmt_count(n) for n in places["n"].head(20)]
+    tier1 = int((places["tier"] == 1).sum())
+    assert f'{tier1:,}</span><span class="label">places (LSOAs) in Tier 1' in html
+    kits = res["bleed_kits"]
+    assert len(table_rows(html, "kits-table")) == len(kits)
+    assert f"covering {kits['cumulative_coverage_pct'].iloc[-1]:.1f} % of harm" in html
+    hot = table_rows(html, "hotspots-table")
+    assert hot[0][0] == "hot 99%"
+    assert hot[0][2] == f"{int((res['lsoa']['hotspot_class'] == 'hot 99%').sum()):,}"
+    for name in R.FIGURE_FILES.values():  # every figure has its input in the bundled run
+        assert (out / R.FIGURES_DIR / name).read_bytes()[:8] == PNG_MAGIC
+    assert "report.html" in bundled_run.outputs
+    # the City's central LSOAs lead the ranking, and the report says Nottingham first
+    assert rows[0][2] == "Nottingham"
