@@ -296,7 +296,9 @@ def permutation_gistar(
         gl = esda.G_Local(
             x, g, transform="B", star=True, permutations=permutations, seed=seed, keep_simulations=False
         )
-    p = np.minimum(1.0, 2.0 * np.asarray(gl.p_sim, dtype=float))
+    # esda stores (k + 1) / (permutations + 1) in float32: recover the exact fraction
+    p_sim = np.round(np.asarray(gl.p_sim, dtype=float) * (permutations + 1)) / (permutations + 1)
+    p = np.minimum(1.0, 2.0 * p_sim)
     return z, p
 
 

@@ -145,7 +145,9 @@ def hotspot_lisa(
         ml = esda.Moran_Local(
             x, g.transform("r"), transformation="r", permutations=permutations, seed=seed, keep_simulations=False
         )
-    p = np.asarray(ml.p_sim, dtype=float)
+    # esda stores (k + 1) / (permutations + 1) in float32: recover the exact fraction, so that
+    # p = 0.05 is not read as 0.0500000007 > alpha
+    p = np.round(np.asarray(ml.p_sim, dtype=float) * (permutations + 1)) / (permutations + 1)
     q = fdr_bh(p) if fdr else p
     quad = np.asarray(ml.q)
     sig = (q <= alpha) & ~islands
