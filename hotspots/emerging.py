@@ -252,9 +252,9 @@ def classify_emerging(
     * **no pattern**: none of these, hot or cold.
 
     Where several rules could apply, the first in this list wins; a cell hot in the final
-    month gets a hot pattern and a cell cold in the final month a cold pattern; historical
-    patterns apply to cells significant in neither direction in the final month, or to a
-    cell whose final month is of the other sign but which matches no pattern of that sign.
+    month always gets a hot pattern and a cell cold in the final month a cold pattern (so
+    a cell hot for 11 months and cold in the 12th is a new cold spot); historical patterns
+    apply only to cells significant in neither direction in the final month.
     ArcGIS's published definitions do not say whether a location once *cold* and hot only
     in the final month is "new" or "oscillating"; we follow its text literally ("never been
     a statistically significant hot spot before") and call it new.

@@ -144,8 +144,8 @@ def nte_zones(
             raise InputError(f"{name} must be a distance in metres >= 0, got {value!r}.")
     if not (isinstance(eps, (int, float)) and np.isfinite(eps) and eps > 0):
         raise InputError(f"eps must be a distance in metres > 0, got {eps!r}.")
-    if isinstance(min_venues, bool) or not (isinstance(min_venues, int) and min_venues >= 2):
-        raise InputError(f"min_venues must be a whole number >= 2, got {min_venues!r}.")
+    if isinstance(min_venues, bool) or not (isinstance(min_venues, int) and min_venues >= 1):
+        raise InputError(f"min_venues must be a whole number >= 1, got {min_venues!r}.")
     out = empty_zones(venues.crs)
     params = {"eps_m": float(eps), "min_venues": min_venues, "distance_m": float(distance), "buffer_m": float(buffer)}
     out.attrs["params"] = params

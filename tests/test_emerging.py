@@ -1,0 +1,330 @@
+"""Tests of hotspots.emerging: Mann-Kendall vs scipy, classification rules on hand-built
+cubes, the space-time Gi* wiring, planted patterns end to end, bad input, real data."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from hotspots import emerging as E
+from hotspots._errors import HotspotsWarning, InputError
+from hotspots.gistar import grid_weights
+from hotspots.units import CELL_ID, assign_cells, make_grid
+
+T = 12
+MONTHS = [f"2020-{m:02d}" for m in range(1, 13)]
+CITY_CENTRE = (457_224.0, 339_852.0)  # Old Market Square, Nottingham (BNG)
+
+
+# --------------------------------------------------------------------------------------
+# Mann-Kendall
+# --------------------------------------------------------------------------------------
+
+
+def test_mann_kendall_matches_scipy_kendalltau_with_ties():
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.integers(0, 4, (150, T)), rng.normal(size=(50, T)), np.arange(T)[None, :] ** 2])
+    tau, p = E.mann_kendall(X)
+    for i, row in enumerate(X):
+        ref = stats.kendalltau(np.arange(T), row, method="asymptotic")
+        if np.isnan(ref.statistic):
+            assert tau[i] == 0 and p[i] == 1
+        else:
+            assert tau[i] == pytest.approx(ref.statistic, abs=1e-12)
+            assert p[i] == pytest.approx(ref.pvalue, abs=1e-12)
+
+
+def test_mann_kendall_direct_formula_small_case():
+    x = np.array([1.0, 3.0, 2.0, 2.0, 5.0])
+    # S by hand: pairs (i<j) sign(x_j - x_i)
+    s = sum(np.sign(x[j] - x[i]) for i in range(5) for j in range(i + 1, 5))
+    assert s == 5  # +4 from the 1, -2 +1 from the 3, 0 +1 and +1 from the 2s
+    var = (5 * 4 * 15 - 2 * 1 * 9) / 18  # one tie group of 2
+    tau, p = E.mann_kendall(x)
+    assert p[0] == pytest.approx(2 * stats.norm.sf(5 / np.sqrt(var)))
+    assert tau[0] == pytest.approx(5 / np.sqrt(10 * (10 - 1)))
+
+
+def test_mann_kendall_constant_and_errors():
+    tau, p = E.mann_kendall(np.ones((2, 6)))
+    assert tau.tolist() == [0.0, 0.0] and p.tolist() == [1.0, 1.0]
+    with pytest.raises(InputError, match="at least 3 time steps, got 2"):
+        E.mann_kendall([[1, 2]])
+    with pytest.raises(InputError, match="NaN or infinity"):
+        E.mann_kendall([[1, np.nan, 2]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=3, max_size=15))
+def test_mann_kendall_property(row):
+    tau, p = E.mann_kendall(row)
+    assert -1 - 1e-12 <= tau[0] <= 1 + 1e-12 and 0 <= p[0] <= 1
+    rev_tau, rev_p = E.mann_kendall(row[::-1])
+    assert rev_tau[0] == pytest.approx(-tau[0]) and rev_p[0] == pytest.approx(p[0])
+
+
+# --------------------------------------------------------------------------------------
+# classification rules on hand-built cubes
+# --------------------------------------------------------------------------------------
+
+
+def flags(months: list[int]) -> np.ndarray:
+    f = np.zeros(T, dtype=bool)
+    f[months] = True
+    return f
+
+
+ALL = list(range(T))
+CASES = [
+    # (name, hot months, cold months, gi_tau, gi_p, expected)
+    ("new", [11], [], 0.0, 1.0, E.NEW_HOT),
+    ("consecutive", [9, 10, 11], [], 0.5, 0.04, E.CONSECUTIVE_HOT),
+    ("intensifying", ALL, [], 0.6, 0.01, E.INTENSIFYING_HOT),
+    ("persistent", ALL, [], 0.1, 0.6, E.PERSISTENT_HOT),
+    ("persistent with one gap", [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11], [], 0.0, 1.0, E.PERSISTENT_HOT),
+    ("diminishing", ALL, [], -0.6, 0.01, E.DIMINISHING_HOT),
+    ("sporadic", [2, 5, 11], [], 0.0, 1.0, E.SPORADIC_HOT),
+    ("sporadic, 10 of 12", [0, 1, 2, 3, 5, 6, 7, 9, 10, 11], [], 0.0, 1.0, E.SPORADIC_HOT),
+    ("sporadic, run after gap", [1, 10, 11], [], 0.0, 1.0, E.SPORADIC_HOT),
+    ("oscillating", [5, 11], [1], 0.0, 1.0, E.OSCILLATING_HOT),
+    ("historical", list(range(11)), [], -0.3, 0.2, E.HISTORICAL_HOT),
+    ("cold before, newly hot (ArcGIS text: new)", [11], [0, 1], 0.0, 1.0, E.NEW_HOT),
+    ("no pattern: hot once long ago", [3], [], 0.0, 1.0, E.NO_PATTERN),
+    ("no pattern: nothing", [], [], 0.0, 1.0, E.NO_PATTERN),
+    ("new cold", [], [11], 0.0, 1.0, E.NEW_COLD),
+    ("consecutive cold", [], [10, 11], 0.0, 1.0, E.CONSECUTIVE_COLD),
+    ("intensifying cold: z falling", [], ALL, -0.6, 0.01, E.INTENSIFYING_COLD),
+    ("persistent cold", [], ALL, 0.0, 1.0, E.PERSISTENT_COLD),
+    ("diminishing cold: z rising", [], ALL, 0.6, 0.01, E.DIMINISHING_COLD),
+    ("sporadic cold", [], [4, 11], 0.0, 1.0, E.SPORADIC_COLD),
+    ("oscillating cold", [3], [7, 11], 0.0, 1.0, E.OSCILLATING_COLD),
+    ("historical cold", [], list(range(11)), 0.0, 1.0, E.HISTORICAL_COLD),
+    ("final month decides: hot 11 months, cold in the last = new cold", list(range(11)), [11], 0.0, 1.0, E.NEW_COLD),
+]
+
+
+@pytest.mark.parametrize("name, hot, cold, tau, p, expected", CASES, ids=[c[0] for c in CASES])
+def test_classification_rules(name, hot, cold, tau, p, expected):
+    out = E.classify_emerging(flags(hot)[None, :], flags(cold)[None, :], [tau], [p], alpha=0.05)
+    assert out.tolist() == [expected]
+
+
+def test_every_class_is_reachable_and_vectorised():
+    hot = np.vstack([flags(c[1]) for c in CASES])
+    cold = np.vstack([flags(c[2]) for c in CASES])
+    out = E.classify_emerging(hot, cold, [c[3] for c in CASES], [c[4] for c in CASES])
+    assert out.tolist() == [c[5] for c in CASES]
+    assert set(out) == set(E.EMERGING_CLASSES)
+
+
+def test_classification_bad_input():
+    with pytest.raises(InputError, match="both a hot and a cold spot"):
+        E.classify_emerging(np.ones((1, 12), bool), np.ones((1, 12), bool), [0], [1])
+    with pytest.raises(InputError, match="arrays of one shape"):
+        E.classify_emerging(np.ones((1, 12), bool), np.ones((2, 12), bool), [0], [1])
+
+
+# --------------------------------------------------------------------------------------
+# the space-time cube
+# --------------------------------------------------------------------------------------
+
+
+def test_space_time_weights_structure():
+    Ws = np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1]])
+    W = E.space_time_weights(Ws, 3, time_window=1).toarray()
+    assert W.shape == (9, 9)
+    # bin (cell 0, month 1) = row 3: cells 0, 1 in months 1 and 0
+    assert np.flatnonzero(W[3]).tolist() == [0, 1, 3, 4]
+    # month 0 has no earlier month
+    assert np.flatnonzero(W[0]).tolist() == [0, 1]
+    assert (E.space_time_weights(Ws, 3, time_window=0).toarray() == np.kron(np.eye(3), Ws)).all()
+
+
+def synthetic(plants: dict[tuple[float, float], list[float]], *, seed: int = 0, background: float = 0.4):
+    """Incidents on a 3 km x 3 km area of 100 m cells: Poisson background in every cell and
+    month, plus ``plants[(x, y)][t]`` incidents per month in each cell of the 3 x 3 block
+    centred on (x, y)."""
+    rng = np.random.default_rng(seed)
+    grid = make_grid(shapely.box(0, 0, 3_000, 3_000), cell_size=100)
+    centres = np.column_stack([grid.centroid.x, grid.centroid.y])
+    rows = []
+    for t, month in enumerate(MONTHS):
+        n = rng.poisson(background, len(grid))
+        for (px, py), series in plants.items():
+            block = (np.abs(centres[:, 0] - px) < 150) & (np.abs(centres[:, 1] - py) < 150)
+            n[block] += int(series[t])
+        cell = np.repeat(np.arange(len(grid)), n)
+        xy = centres[cell] + rng.uniform(-49, 49, (len(cell), 2))
+        rows.append(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "month": month}))
+    df = pd.concat(rows, ignore_index=True)
+    inc = gpd.GeoDataFrame(
+        {"month": df["month"], "harm": 1.0}, geometry=gpd.points_from_xy(df["x"], df["y"]), crs="EPSG:27700"
+    )
+    return inc, grid
+
+
+def cell_at(grid, x, y) -> int:
+    return int(np.flatnonzero(grid.contains(shapely.Point(x, y)).to_numpy())[0])
+
+
+PLANTS = {
+    (550.0, 550.0): [0] * 11 + [25],  # new
+    (2450.0, 550.0): [10] * 12,  # persistent
+    (550.0, 2450.0): [6 + 3 * t for t in range(12)],  # intensifying
+    (2450.0, 2450.0): [10] * 11 + [0],  # historical
+    (1550.0, 1550.0): [8, 0, 0, 8, 0, 0, 0, 8, 0, 0, 8, 8][:10] + [0, 8],  # sporadic
+}
+
+
+def test_gistar_of_the_cube_matches_the_formula():
+    inc, grid = synthetic({(550.0, 550.0): [3] * 12}, seed=2)
+    out = E.emerging_hotspots(inc, grid, time_window=1, fdr=False, extent="grid")
+    # rebuild the cube and the Gi* z of the final month of one cell by hand
+    pos = assign_cells(inc, grid)
+    t = pd.Index(MONTHS).get_indexer(inc["month"])
+    cube = np.zeros((len(grid), T))
+    np.add.at(cube, (pos, t), 1.0)
+    Ws = grid_weights(grid).toarray()
+    i = cell_at(grid, 550, 550)
+    nb = np.flatnonzero(Ws[i])
+    x = cube.ravel()
+    n, xbar, s = x.size, x.mean(), x.std()
+    lag = cube[nb, T - 1].sum() + cube[nb, T - 2].sum()
+    wi = 2 * len(nb)
+    z = (lag - xbar * wi) / (s * np.sqrt((n * wi - wi**2) / (n - 1)))
+    assert out.loc[i, E.FINAL_GI_Z] == pytest.approx(z, rel=1e-9)
+
+
+def test_planted_patterns_per_month():
+    inc, grid = synthetic(PLANTS)
+    before = inc.copy()
+    out = E.emerging_hotspots(inc, grid, time_window=0)
+    assert inc.equals(before)
+    assert list(out.columns) == E.EMERGING_COLUMNS
+    assert out.index.equals(grid.index)
+    assert (out[CELL_ID].to_numpy() == grid[CELL_ID].to_numpy()).all()
+    got = {k: out.loc[cell_at(grid, *k), E.EMERGING_CLASS] for k in PLANTS}
+    assert got == {
+        (550.0, 550.0): E.NEW_HOT,
+        (2450.0, 550.0): E.PERSISTENT_HOT,
+        (550.0, 2450.0): E.INTENSIFYING_HOT,
+        (2450.0, 2450.0): E.HISTORICAL_HOT,
+        (1550.0, 1550.0): E.SPORADIC_HOT,
+    }
+    # trend of counts: rising where planted rising
+    i = cell_at(grid, 550, 2450)
+    assert out.loc[i, E.TREND_TAU] > 0.8 and out.loc[i, E.TREND_P] < 0.001
+    assert out.loc[i, E.GI_TREND_TAU] > 0.8
+    assert out.loc[cell_at(grid, 2450, 550), E.HOT_MONTHS] == 12
+    # background: almost every cell is "no pattern" (FDR keeps false alarms rare)
+    far = out[E.EMERGING_CLASS].value_counts()
+    assert far.get(E.NO_PATTERN, 0) >= 0.85 * len(grid)
+    assert sum(out.attrs["class_counts"].values()) == out.attrs["auto"]["cells_analysed"] == len(grid)
+
+
+def test_space_time_window_default():
+    inc, grid = synthetic(PLANTS)
+    out = E.emerging_hotspots(inc, grid)  # time_window=1 as ArcGIS
+    assert out.attrs["auto"]["time_window"] == 1
+    assert out.loc[cell_at(grid, 550, 550), E.EMERGING_CLASS] == E.NEW_HOT
+    assert out.loc[cell_at(grid, 2450, 550), E.EMERGING_CLASS] == E.PERSISTENT_HOT
+    assert out.loc[cell_at(grid, 550, 2450), E.EMERGING_CLASS] == E.INTENSIFYING_HOT
+
+
+def test_extent_data_leaves_far_cells_not_analysed():
+    inc, grid = synthetic({(550.0, 550.0): [5] * 12}, background=0.0)
+    out = E.emerging_hotspots(inc, grid)
+    far = cell_at(grid, 2950, 2950)
+    assert out.loc[far, E.EMERGING_CLASS] == E.NOT_ANALYSED
+    assert np.isnan(out.loc[far, E.TREND_P]) and out.loc[far, E.HOT_MONTHS] == -1
+    assert out.loc[cell_at(grid, 550, 550), E.EMERGING_CLASS] == E.PERSISTENT_HOT
+    assert out.attrs["auto"]["cells_analysed"] < len(grid) / 4
+
+
+# --------------------------------------------------------------------------------------
+# bad input
+# --------------------------------------------------------------------------------------
+
+
+def test_too_few_months_is_a_clear_error():
+    inc, grid = synthetic({(550.0, 550.0): [5] * 12})
+    six = inc[inc["month"] <= "2020-06"]
+    with pytest.raises(InputError, match=r"only 6 month\(s\) \(2020-01 to 2020-06\); emerging hot spot analysis needs at least 10"):
+        E.emerging_hotspots(six, grid)
+    with pytest.warns(HotspotsWarning, match="fewer than the 10 time steps ArcGIS requires"):
+        E.emerging_hotspots(six, grid, min_months=5)
+
+
+def test_gap_months_count_as_zero_with_warning():
+    inc, grid = synthetic({(550.0, 550.0): [5] * 12})
+    gap = inc[inc["month"] != "2020-05"]
+    with pytest.warns(HotspotsWarning, match=r"1 month\(s\) have no incidents and count as zero: 2020-05"):
+        out = E.emerging_hotspots(gap, grid)
+    assert out.attrs["auto"]["n_months"] == 12
+
+
+def test_explicit_months_and_bad_months():
+    inc, grid = synthetic({(550.0, 550.0): [5] * 12})
+    out = E.emerging_hotspots(inc, grid, months=MONTHS[1:])
+    assert out.attrs["auto"]["months"] == "2020-02..2020-12"
+    with pytest.raises(InputError, match="months must be written YYYY-MM, got '2020/03'"):
+        E.emerging_hotspots(inc, grid, months=["2020/03"] + MONTHS[1:])
+    with pytest.raises(InputError, match="no incidents fall in the months 2021-01 to 2021-12"):
+        E.emerging_hotspots(inc, grid, months=[f"2021-{m:02d}" for m in range(1, 13)])
+
+
+def test_geographic_crs_and_foreign_grid_are_errors():
+    inc, grid = synthetic({(550.0, 550.0): [5] * 12})
+    with pytest.raises(InputError, match="geographic CRS"):
+        E.emerging_hotspots(inc.to_crs("EPSG:4326"), grid)
+    plain = gpd.GeoDataFrame({CELL_ID: grid[CELL_ID]}, geometry=grid.geometry.values, crs=grid.crs)
+    with pytest.raises(InputError, match="grid has no lattice information"):
+        E.emerging_hotspots(inc, plain)
+
+
+def test_empty_incidents_and_bad_options():
+    inc, grid = synthetic({(550.0, 550.0): [5] * 12})
+    with pytest.raises(InputError, match="incidents have no months"):
+        E.emerging_hotspots(inc.iloc[:0], grid)
+    with pytest.raises(InputError, match="time_window must be a whole number of months >= 0, got -1"):
+        E.emerging_hotspots(inc, grid, time_window=-1)
+    with pytest.raises(InputError, match="value must be 'n' or 'harm', got 'kde'"):
+        E.emerging_hotspots(inc, grid, value="kde")
+    with pytest.raises(InputError, match="no 'month' column"):
+        E.emerging_hotspots(inc.drop(columns="month"), grid)
+
+
+# --------------------------------------------------------------------------------------
+# real data: Nottingham City violence, 2020
+# --------------------------------------------------------------------------------------
+
+
+def test_real_city_violence_2020(study):
+    inc = study.incidents
+    v = inc[inc["source"] == "city_violence_2020"]
+    grid = make_grid(study.area, cell_size=250)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HotspotsWarning)  # 12 full months: no warning
+        out = E.emerging_hotspots(v, grid)
+    auto = out.attrs["auto"]
+    assert auto["n_months"] == 12 and auto["incidents_used"] == len(v) == 13_335
+    counts = out.attrs["class_counts"]
+    analysed = auto["cells_analysed"]
+    assert sum(counts.values()) == analysed
+    assert (out[E.EMERGING_CLASS] == E.NOT_ANALYSED).sum() == len(grid) - analysed
+    # most cells show no pattern; a core of persistent hot spots; a sensible minority of others
+    assert counts[E.NO_PATTERN] >= 0.8 * analysed
+    assert counts[E.PERSISTENT_HOT] >= 20
+    hot = sum(counts[c] for c in E.HOT_CLASSES)
+    assert 0.02 * analysed <= hot <= 0.2 * analysed
+    centre = cell_at(grid, *CITY_CENTRE)
+    assert out.loc[centre, E.EMERGING_CLASS] in (E.PERSISTENT_HOT, E.INTENSIFYING_HOT, E.DIMINISHING_HOT)
+    assert out.loc[centre, E.HOT_MONTHS] == 12
