@@ -99,6 +99,7 @@ def reduce_model(cover: sp.csr_matrix, weights: np.ndarray, fixed: np.ndarray | 
     sub.sort_indices()
     # 3. merge rows with identical candidate sets
     keys = [sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
+    merged_w: np.ndarray
     if keys:
         _, first, inverse = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
         merged_w = np.bincount(inverse.ravel(), weights=wsub, minlength=len(first))

@@ -495,17 +495,22 @@ def read_site_file(spec: PointFile | str | Path, *, source: str = SOURCE_CANDIDA
         table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     elif suffix in TABLE_SUFFIXES:
         cols = read_header(path, encoding=spec.encoding)
-        if spec.x is not None:
-            xcol, ycol, crs = spec.x, spec.y, spec.crs
-            if crs is None:
+        lon, lat, east, north = _find(cols, _LON), _find(cols, _LAT), _find(cols, _EAST), _find(cols, _NORTH)
+        xcol: str
+        ycol: str
+        crs: str
+        if spec.x is not None and spec.y is not None:
+            xcol, ycol = spec.x, spec.y
+            if spec.crs is None:
                 raise InputError(
                     f"{where}: set crs for the columns {xcol!r}/{ycol!r} in the [sites] table for this file "
                     '(e.g. crs = "EPSG:4326" for lon/lat, "EPSG:27700" for easting/northing).'
                 )
-        elif _find(cols, _LON) and _find(cols, _LAT):
-            xcol, ycol, crs = _find(cols, _LON), _find(cols, _LAT), spec.crs or "EPSG:4326"
-        elif _find(cols, _EAST) and _find(cols, _NORTH):
-            xcol, ycol, crs = _find(cols, _EAST), _find(cols, _NORTH), spec.crs or C.CRS
+            crs = spec.crs
+        elif lon and lat:
+            xcol, ycol, crs = lon, lat, spec.crs or "EPSG:4326"
+        elif east and north:
+            xcol, ycol, crs = east, north, spec.crs or C.CRS
         else:
             raise InputError(
                 f"{where}: no coordinate columns. Found {cols}; name them lon/lat or easting/northing, "
@@ -539,9 +544,9 @@ def read_site_file(spec: PointFile | str | Path, *, source: str = SOURCE_CANDIDA
                          "GeoPackage or GeoJSON.")
     idcol = spec.id or _find(cols, ("id", "site_id"))
     namecol = spec.name or _find(cols, ("name", "site_name"))
-    for key, col in (("id", spec.id), ("name", spec.name)):
-        if col is not None and col not in table.columns:
-            raise InputError(f"{where}: no column {col!r} (the [sites] {key} column). Found {cols}.")
+    for key, given in (("id", spec.id), ("name", spec.name)):
+        if given is not None and given not in table.columns:
+            raise InputError(f"{where}: no column {given!r} (the [sites] {key} column). Found {cols}.")
     raw_ids = table[idcol].astype(str) if idcol else pd.Series(np.arange(1, len(table) + 1)).astype(str)
     sites = _sites_frame((f"{source}:" + raw_ids).to_numpy(), source,
                          table[namecol] if namecol else "", gpd.points_from_xy(bx, by))

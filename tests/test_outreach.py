@@ -6,9 +6,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_frame_contract
 from shapely.geometry import box
 
-from conftest import assert_frame_contract
 from hotspots import columns as C
 from hotspots import sites as S
 from hotspots._errors import ConfigError, InputError
@@ -149,8 +149,9 @@ def test_outreach_config_validates(tmp_path):
 
 
 def test_real_data_zones(study):
-    from hotspots.gistar import contiguity_weights
     from scipy.sparse.csgraph import connected_components
+
+    from hotspots.gistar import contiguity_weights
 
     zones = S.outreach_zones(study.incidents, study.lsoa, top=25)
     assert_frame_contract(zones, S.OUTREACH_COLUMNS)

@@ -11,17 +11,16 @@ import numpy as np
 import pandas as pd
 import pulp
 import pytest
+from conftest import assert_frame_contract
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
-from shapely.geometry import Point
 
 from hotspots import _mclp
 from hotspots import columns as C
 from hotspots import sites as S
 from hotspots._errors import ConfigError, HotspotsWarning, InputError
 from hotspots.config import build_section
-from conftest import assert_frame_contract
 
 
 def _incidents(xy, harm=None, crs=C.CRS):
