@@ -274,6 +274,7 @@ def assign_areas(
     code_agreement
         Metres a point may be from the polygon of its own study-area code for the code to be
         used; further away, the row is assigned spatially (see :func:`code_disagrees`).
+        ``inf`` skips the check (for codes the caller has already vetted).
 
     Returns
     -------
@@ -285,7 +286,7 @@ def assign_areas(
     codes = codes.astype(object).where(codes.notna(), None)
     clean_codes = codes.astype("string").str.strip()
     in_study = clean_codes.isin(study_codes).fillna(False).to_numpy(dtype=bool)
-    if in_study.any():
+    if in_study.any() and np.isfinite(code_agreement):
         bad = code_disagrees(points, clean_codes, lsoa, distance=code_agreement)
         clean_codes = clean_codes.where(~bad)
         in_study = in_study & ~bad
@@ -499,7 +500,9 @@ def clean_incidents(
                 stacklevel=2,
             )
             row_codes = row_codes.where(~disagree)
-        lsoa_code, assigned = assign_areas(pts, row_codes, lsoa, known_codes=known_codes, tolerance=tolerance)
+        lsoa_code, assigned = assign_areas(
+            pts, row_codes, lsoa, known_codes=known_codes, tolerance=tolerance, code_agreement=np.inf
+        )
         outside = (assigned == "").to_numpy()
         reason[idx[outside]] = C.DROP_OUTSIDE_AREA
         located = int(len(idx))
