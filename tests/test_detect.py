@@ -1,0 +1,160 @@
+"""The detect stage end to end on the bundled Nottinghamshire data."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from conftest import CONFIG, assert_frame_contract
+
+from hotspots import columns as C
+from hotspots._errors import ConfigError, HotspotsWarning
+from hotspots.config import config_from_dict, load_config
+from hotspots.detect import LAYER_COLUMNS, DetectConfig, choose_emerging_source, run_stage
+from hotspots.gistar import HOT_99, HOTSPOT_CLASSES
+from hotspots.lisa import HH, LISA_CLASSES
+from hotspots.pipeline import RunContext, run
+
+OLD_MARKET_SQUARE = (-1.1500, 52.9530)
+
+
+@pytest.fixture(scope="module")
+def detected(tmp_path_factory):
+    out = tmp_path_factory.mktemp("detect_run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = run(load_config(CONFIG), out, stages=["detect"])
+    return ctx
+
+
+def square_point():
+    return gpd.GeoSeries([shapely.Point(*OLD_MARKET_SQUARE)], crs=4326).to_crs(C.CRS).iloc[0]
+
+
+def test_city_centre_is_a_99_percent_hot_spot(detected):
+    grid = detected.results["grid"]
+    lsoa = detected.results["lsoa"]
+    sq = square_point()
+    cell = grid[grid.contains(sq)]
+    assert len(cell) == 1 and cell["hotspot_class"].iloc[0] == HOT_99
+    area = lsoa[lsoa.contains(sq)]
+    assert area["hotspot_class"].iloc[0] == HOT_99
+    assert area["lisa_class"].iloc[0] == HH
+    # the KDE peaks within a kilometre of the square
+    assert grid.loc[grid["kde"].idxmax(), "geometry"].distance(sq) < 1000
+
+
+def test_geopackage_layers_have_the_documented_columns(detected):
+    path = detected.out / "hotspots.gpkg"
+    assert "hotspots.gpkg" in detected.outputs
+    layers = dict(pyogrio.list_layers(path))
+    assert set(layers) == set(LAYER_COLUMNS)
+    for name, cols in LAYER_COLUMNS.items():
+        gdf = gpd.read_file(path, layer=name)
+        assert_frame_contract(gdf, cols)
+        assert_frame_contract(detected.results[name], cols)
+        assert len(gdf) == len(detected.results[name])
+        numeric = gdf.select_dtypes("number")
+        assert not numeric.isna().any().any(), f"NaN written in layer {name}"
+
+
+def test_results_are_consistent(detected, study):
+    grid, lsoa = detected.results["grid"], detected.results["lsoa"]
+    assert grid["n"].sum() == len(study.incidents) == lsoa["n"].sum()
+    assert grid["harm"].sum() == pytest.approx(study.incidents[C.HARM].sum())
+    assert set(grid["hotspot_class"]) <= set(HOTSPOT_CLASSES)
+    assert set(lsoa["lisa_class"]) <= set(LISA_CLASSES)
+    assert (grid["gi_q"] >= grid["gi_p"] - 1e-15).all()
+    assert len(lsoa) == 679
+    clusters, zones = detected.results["clusters"], detected.results["nte_zones"]
+    assert len(clusters) > 0 and len(zones) > 0
+    assert list(clusters["rank"]) == list(range(1, len(clusters) + 1))
+    # the densest cluster and the busiest NTE zone are in central Nottingham
+    sq = square_point()
+    assert zones.geometry.iloc[0].distance(sq) < 1500
+    assert clusters.geometry.distance(sq).min() < 500
+
+
+def test_emerging_hot_spots_on_city_violence(detected):
+    em = detected.results["emerging"]
+    assert em.attrs["source"] == "city_violence_2020"
+    grid = detected.results["grid"]
+    assert (grid["emerging_class"].to_numpy() == em["emerging_class"].to_numpy()).all()
+    cell = grid[grid.contains(square_point())]
+    assert "hot spot" in cell["emerging_class"].iloc[0]
+
+
+def test_manifest_records_every_automatic_choice(detected):
+    m = json.loads((detected.out / "manifest.json").read_text())
+    auto = m["auto"]["detect"]
+    assert auto["cell_size_m"] == 250.0
+    assert 400 < auto["kde_bandwidth_m"] < 550
+    for key in ("cell_size_rule", "kde_bandwidth_rule", "gi_neighbourhood", "emerging_source", "clusters", "lisa"):
+        assert key in auto
+    assert m["detect"]["grid_classes"][HOT_99] > 0
+    assert m["status"] == "ok"
+
+
+def test_emerging_with_too_few_months_is_announced(study, tmp_path):
+    cfg = load_config(CONFIG)
+    cfg = dataclasses.replace(
+        cfg, stages={**cfg.stages, "detect": DetectConfig(emerging_source="police_uk", cell_size=1000.0, bandwidth=1500.0)}
+    )
+    ctx = RunContext(config=cfg, study=study, out=tmp_path)
+    with pytest.warns(HotspotsWarning, match=r"emerging hot spots not analysed: .*month"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="^(?!emerging)")
+            run_stage(ctx)
+    assert (ctx.results["grid"]["emerging_class"] == "not analysed").all()
+    assert ctx.results["emerging"] is None
+    assert ctx.auto["detect"].get("cell_size_m") is None  # given, not chosen
+    assert ctx.results["grid"]["hotspot_class"].eq(HOT_99).any()
+
+
+def test_choose_emerging_source(study):
+    assert choose_emerging_source(study.incidents) == "city_violence_2020"
+    assert choose_emerging_source(study.incidents.iloc[:0]) is None
+
+
+def test_config_errors_are_clear(study, tmp_path):
+    base = {"boundaries": {"lsoa": str(CONFIG.parent / "boundaries/lsoa2011_bsc_nottinghamshire.gpkg")},
+            "crime": [{"name": "x", "path": "x"}]}
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'grid_shape' must be one of \['square', 'hex'\], got 'tri'"):
+        config_from_dict({**base, "detect": {"grid_shape": "tri"}})
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'cell_size' must be a positive number of metres, got -5"):
+        config_from_dict({**base, "detect": {"cell_size": -5}})
+    with pytest.raises(ConfigError, match=r"unknown key 'bandwith' in \[detect\]. Did you mean 'bandwidth'\?"):
+        config_from_dict({**base, "detect": {"bandwith": 300}})
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'inference' must be one of \['analytic', 'permutation'\]"):
+        DetectConfig(inference="bootstrap")
+    cfg = load_config(CONFIG)
+    cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": DetectConfig(sources=["nope"])})
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'sources' names unknown source\(s\) \['nope'\]"):
+        run_stage(RunContext(config=cfg, study=study, out=tmp_path))
+    cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": DetectConfig(emerging_source="nope", cell_size=1000.0)})
+    with pytest.raises(ConfigError, match=r"'emerging_source' is 'nope', which is not a crime source"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run_stage(RunContext(config=cfg, study=study, out=tmp_path))
+
+
+def test_count_weights_and_hex_grid(study, tmp_path):
+    cfg = load_config(CONFIG)
+    det = DetectConfig(weights="count", grid_shape="hex", cell_size=500.0, sources=["city_violence_2020"],
+                       kernel="gaussian")
+    cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": det})
+    ctx = RunContext(config=cfg, study=study, out=tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_stage(ctx)
+    grid = ctx.results["grid"]
+    assert grid.attrs["grid"]["shape"] == "hex"
+    assert grid["n"].sum() == (study.incidents[C.SOURCE] == "city_violence_2020").sum()
+    assert grid[grid.contains(square_point())]["hotspot_class"].iloc[0] == HOT_99
+    assert np.isfinite(grid["kde"]).all()
