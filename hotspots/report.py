@@ -563,10 +563,10 @@ def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None) -> Figu
     pct = c[CURVE_PCT].to_numpy(dtype=float)
     ax.plot(np.concatenate([[0], k]), np.concatenate([[0], pct]), color=_ACCENT, marker="o", ms=3.5, lw=2)
     if len(k):
-        ax.annotate(f"{int(k[-1])} kits: {pct[-1]:.1f} %", (k[-1], pct[-1]), xytext=(-10, -18),
-                    textcoords="offset points", ha="right", fontsize=8)
+        ax.annotate(f"{int(k[-1])} kits: {pct[-1]:.1f} %", (k[-1], pct[-1]), xytext=(-6, 8),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=8)
     ax.set_xlim(0, max(1.0, float(k.max()) if len(k) else 1.0) + 0.5)
-    ax.set_ylim(0, max(10.0, float(np.nanmax(pct)) * 1.15 if len(pct) else 10.0))
+    ax.set_ylim(0, max(10.0, float(np.nanmax(pct)) * 1.25 if len(pct) else 10.0))
     ax.set_xlabel("Number of kits (in order of value)")
     ax.set_ylabel("Harm-weighted violence covered (%)")
     ax.grid(color="#eeeeee", lw=0.6)
