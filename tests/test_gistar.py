@@ -247,3 +247,20 @@ def test_p_values_are_probabilities(values):
     assert ((p >= 0) & (p <= 1)).all()
     q = fdr_bh(p)
     assert ((q >= p - 1e-15) & (q <= 1)).all()
+
+
+def test_contiguity_matches_libpysal(study):
+    W = contiguity_weights(study.lsoa)
+    g = Graph.build_contiguity(study.lsoa.geometry, rook=False)
+    ref = sp.csr_array(g.sparse) + sp.eye_array(len(study.lsoa))
+    ref.data[:] = 1
+    assert abs(W - ref).sum() == 0
+    # Voronoi polygons (shared edges computed once): same again
+    xy = np.random.default_rng(0).uniform(0, 5000, (400, 2))
+    vor = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=shapely.box(0, 0, 5000, 5000))
+    polys = gpd.GeoSeries(shapely.intersection(np.array(vor.geoms), shapely.box(0, 0, 5000, 5000)), crs=C.CRS)
+    ref = sp.csr_array(Graph.build_contiguity(polys, rook=False).sparse) + sp.eye_array(400)
+    ref.data[:] = 1
+    assert abs(contiguity_weights(polys) - ref).sum() == 0
+    with pytest.raises(InputError, match=r"polygon 1 \(index 1\) is empty"):
+        contiguity_weights(gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.Polygon()], crs=C.CRS))
