@@ -539,7 +539,8 @@ def scale(values: np.ndarray, method: str = "percentile") -> np.ndarray:
     _choice(method, SCALINGS, "scaling", InputError)
     x = np.atleast_2d(np.asarray(values, dtype=float))
     ok = ~np.isnan(x)
-    m = ok.sum(axis=1, keepdims=True)
+    complete = bool(ok.all())
+    m = np.full((x.shape[0], 1), x.shape[1]) if complete else ok.sum(axis=1, keepdims=True)
     if method == "percentile":
         out = _average_rank(x) / np.maximum(m, 1)
     elif method == "minmax":
@@ -553,30 +554,30 @@ def scale(values: np.ndarray, method: str = "percentile") -> np.ndarray:
             mean = np.nansum(x, axis=1, keepdims=True) / np.maximum(m, 1)
             sd = np.sqrt(np.nansum((x - mean) ** 2, axis=1, keepdims=True) / np.maximum(m, 1))
             out = np.where(sd > 0, (x - mean) / np.where(sd > 0, sd, 1.0), 0.0)
-    out = np.where(ok, out, np.nan)
+    if not complete:
+        out = np.where(ok, out, np.nan)
     return out.reshape(np.shape(values))
 
 
 def _average_rank(x: np.ndarray) -> np.ndarray:
     """Average ranks (1 = smallest) along the last axis, ties averaged, NaN last and ignored.
 
-    One argsort per row plus O(n) run detection: the vectorised equivalent of
-    ``scipy.stats.rankdata(method="average")`` for every row at once.
+    One argsort per row, then the runs of equal values are found once over the flattened
+    sorted matrix: the vectorised equivalent of ``scipy.stats.rankdata(method="average")``
+    applied to every row at once.
     """
     d, p = x.shape
     xs = np.where(np.isnan(x), np.inf, x)
-    order = np.argsort(xs, axis=1, kind="stable")
+    order = np.argsort(xs, axis=1)  # ties get their average below, so order within ties is irrelevant
     s = np.take_along_axis(xs, order, axis=1)
-    pos = np.broadcast_to(np.arange(p), (d, p))
-    new = np.ones((d, p), dtype=bool)
-    new[:, 1:] = s[:, 1:] != s[:, :-1]
-    start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
-    end_new = np.ones((d, p), dtype=bool)
-    end_new[:, :-1] = new[:, 1:]
-    end = np.minimum.accumulate(np.where(end_new, pos, p - 1)[:, ::-1], axis=1)[:, ::-1]
-    avg = (start + end) / 2.0 + 1.0
+    new = np.empty((d, p), dtype=bool)
+    new[:, 0] = True  # every row starts a run
+    np.not_equal(s[:, 1:], s[:, :-1], out=new[:, 1:])
+    starts = np.flatnonzero(new.ravel())
+    length = np.diff(np.append(starts, d * p))
+    avg = (starts % p) + (length + 1) / 2.0
     r = np.empty((d, p))
-    np.put_along_axis(r, order, avg, axis=1)
+    np.put_along_axis(r, order, np.repeat(avg, length).reshape(d, p), axis=1)
     return r
 
 
@@ -903,7 +904,7 @@ def _monte_carlo(
 
     def term(sc: np.ndarray) -> np.ndarray:
         if combine == "weighted_mean":
-            return np.nan_to_num(sc, nan=0.0)
+            return np.nan_to_num(sc, nan=0.0) if np.isnan(sc).any() else sc
         return np.log(np.maximum(np.nan_to_num(sc, nan=1.0), GEOMETRIC_FLOOR))
 
     fixed_terms = term(scale(raw[fixed], scaling)) * A[fixed] if fixed else np.empty((0, p))
@@ -932,12 +933,15 @@ def _monte_carlo(
                 else:
                     with np.errstate(invalid="ignore", divide="ignore"):
                         v = np.where(total > 0, near / np.where(total > 0, total, 1.0), 0.0)
-                v = np.where(available[i], v, np.nan)
-                num += wd[:, i : i + 1] * (term(scale(v, scaling)) * A[i])
+                if not available[i].all():
+                    v = np.where(available[i], v, np.nan)
+                    num += wd[:, i : i + 1] * (term(scale(v, scaling)) * A[i])
+                else:
+                    num += wd[:, i : i + 1] * term(scale(v, scaling))
         with np.errstate(invalid="ignore", divide="ignore"):
             score = num / den
         s = np.where(den > 0, score, -np.inf)
-        order = np.argsort(-s, axis=1, kind="stable")
+        order = np.argsort(-s, axis=1)  # deterministic introsort (SIMD); exact ties are rare
         r = np.empty((d, p), dtype=np.int32)
         np.put_along_axis(r, order, np.broadcast_to(np.arange(1, p + 1, dtype=np.int32), (d, p)), axis=1)
         ranks[starts[b] : starts[b] + d] = r
@@ -982,46 +986,46 @@ def _reasons(
     strength = np.where(available, (w / w.sum())[:, None] * np.nan_to_num(scaled, nan=0.0), -np.inf)
     pct = {nm: _top_pct(pd.to_numeric(out[COMPONENTS[nm]], errors="coerce").to_numpy(dtype=float)) for nm in names}
     r0 = f"{radius:.0f} m"
+    cols = {c: out[c].to_numpy() for c in COMPONENT_COLUMNS if c in out.columns}
 
     def phrase(nm: str, i: int) -> str:
-        row = out.iloc[i]
         if nm == "harm_rate":
-            return f"Top {pct[nm][i]}% harm-weighted violence per 1,000 residents ({row[HARM_RATE]:.0f})"
+            return f"Top {pct[nm][i]}% harm-weighted violence per 1,000 residents ({cols[HARM_RATE][i]:.0f})"
         if nm == "harm_count":
-            return f"Top {pct[nm][i]}% harm-weighted violence ({int(row[N_INCIDENTS]):,} incidents)"
+            return f"Top {pct[nm][i]}% harm-weighted violence ({int(cols[N_INCIDENTS][i]):,} incidents)"
         if nm == "gi_z":
-            cls = row[HOTSPOT_CLASS]
+            cls = cols[HOTSPOT_CLASS][i]
             label = f"Gi* {cls}" if isinstance(cls, str) and cls.startswith("hot") else "Gi*"
-            return f"Top {pct[nm][i]}% hot-spot strength ({label}, z = {row[GI_Z]:.1f})"
+            return f"Top {pct[nm][i]}% hot-spot strength ({label}, z = {cols[GI_Z][i]:.1f})"
         if nm == "kde":
-            return f"Top {pct[nm][i]}% violence density (KDE {row[KDE]:,.0f} per km²)"
+            return f"Top {pct[nm][i]}% violence density (KDE {cols[KDE][i]:,.0f} per km²)"
         if nm == "venue_density":
-            k = int(row[VENUES_NEAR])
+            k = int(cols[VENUES_NEAR][i])
             return f"{k} NTE venue{'s' if k != 1 else ''} within {r0}"
         if nm == "near_venue_share":
-            return f"{row[NEAR_VENUE_SHARE]:.0%} of violence within {r0} of an NTE venue"
+            return f"{cols[NEAR_VENUE_SHARE][i]:.0%} of violence within {r0} of an NTE venue"
         if nm == "deprivation":
-            dec = row[IMD_NC_DECILE_COL] if "excluding" in dep_label else row[IMD_DECILE]
+            dec = cols[IMD_NC_DECILE_COL][i] if "excluding" in dep_label else cols[IMD_DECILE][i]
             if pd.isna(dec):
                 return f"Top {pct[nm][i]}% {dep_label} deprivation"
             return f"{dep_label} decile {int(dec)}"
         if nm == "idaci":
-            return f"{row[IDACI_RATE_COL]:.0%} of children in income-deprived families (derived IDACI)"
+            return f"{cols[IDACI_RATE_COL][i]:.0%} of children in income-deprived families (derived IDACI)"
         return (
-            f"Young people's education deprivation decile {int(row[CYP_DECILE])}"
-            if pd.notna(row[CYP_DECILE])
+            f"Young people's education deprivation decile {int(cols[CYP_DECILE][i])}"
+            if pd.notna(cols[CYP_DECILE][i])
             else f"Top {pct[nm][i]}% young people's education deprivation"
         )
 
+    # the three largest weighted contributions among components where the place is in the top half
+    top_half = np.vstack([pct[nm] <= 50 for nm in names])
+    strength = np.where(top_half & (strength > 0), strength, -np.inf)
+    ranked = np.argsort(-strength, axis=0, kind="stable")[:3].T
     reasons = []
     for i in range(len(out)):
-        col = strength[:, i]
-        # the three largest weighted contributions among components where the place is in the top half
-        order = [
-            j for j in np.argsort(-col, kind="stable") if available[j, i] and col[j] > 0 and pct[names[j]][i] <= 50
-        ][:3]
+        order = [j for j in ranked[i] if np.isfinite(strength[j, i])]
         parts = [phrase(names[j], i) for j in order]
-        miss = [names[j] for j in range(len(names)) if not available[j, i]]
+        miss = [names[j] for j in np.flatnonzero(~available[:, i])]
         if miss:
             parts.append(f"no data for {', '.join(miss)} (scored on the rest)")
         if not order:
