@@ -292,8 +292,8 @@ def assign_areas(
         in_study = in_study & ~bad
     known = set(study_codes) | (known_codes or set())
     known_outside = (clean_codes.isin(known).fillna(False).to_numpy(dtype=bool)) & ~in_study
-    out_code = np.where(in_study, clean_codes.to_numpy(dtype=object), None).astype(object)
-    assigned = np.where(in_study, C.ASSIGNED_BY_CODE, "").astype(object)
+    out_code = np.asarray(np.where(in_study, clean_codes.to_numpy(dtype=object), None), dtype=object)
+    assigned = np.asarray(np.where(in_study, C.ASSIGNED_BY_CODE, ""), dtype=object)
 
     todo = ~in_study & ~known_outside
     if todo.any():

@@ -122,7 +122,7 @@ def _coerce(value: Any, tp: Any, where: str, base: Path | None) -> Any:
             raise ConfigError(f"{where} must be a table, got {value!r}.")
         _, vtype = typing.get_args(tp) or (str, Any)
         return {str(k): _coerce(v, vtype, f"{where}.{k}", base) for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table, got {value!r}.")
         return build_section(tp, value, where=where, base=base)
@@ -368,14 +368,14 @@ class ScopeConfig:
                         f"[scope.{table}] {k!r} maps to unknown category {v!r}.{_suggest(v, cats)} "
                         f"Valid categories: {', '.join(sorted(cats))}."
                     )
-        for k, v in self.harm.items():
-            if k not in scope.SCOPE_CATEGORIES:
+        for cat, weight in self.harm.items():
+            if cat not in scope.SCOPE_CATEGORIES:
                 raise ConfigError(
-                    f"[scope.harm] unknown category {k!r}.{_suggest(k, scope.SCOPE_CATEGORIES)} "
+                    f"[scope.harm] unknown category {cat!r}.{_suggest(cat, scope.SCOPE_CATEGORIES)} "
                     f"Valid categories: {', '.join(sorted(scope.SCOPE_CATEGORIES))}."
                 )
-            if not v >= 0:
-                raise ConfigError(f"[scope.harm] {k!r} must be >= 0, got {v!r}.")
+            if not weight >= 0:
+                raise ConfigError(f"[scope.harm] {cat!r} must be >= 0, got {weight!r}.")
 
 
 # --------------------------------------------------------------------------------------

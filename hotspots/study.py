@@ -100,11 +100,11 @@ def load_study(config: Config) -> Study:
     lsoa = load.read_lsoa_boundaries(b)
     inputs.append({"role": "lsoa_boundaries", "file": str(b.lsoa), "sha256": load.sha256(b.lsoa), "rows": len(lsoa)})
     districts = load.read_districts(b)
-    if districts is not None:
+    if districts is not None and b.districts is not None:
         inputs.append({"role": "districts", "file": str(b.districts), "sha256": load.sha256(b.districts),
                        "rows": len(districts)})
     wards = load.read_wards(b)
-    if wards is not None:
+    if wards is not None and b.wards is not None:
         inputs.append({"role": "wards", "file": str(b.wards), "sha256": load.sha256(b.wards), "rows": len(wards)})
     timings["boundaries"] = time.perf_counter() - t0
 
