@@ -249,6 +249,10 @@ class RankConfig:
     on_missing
         ``"reweight"`` (default: a place missing a component is scored on the others, its
         weights re-normalised, and listed) or ``"error"``.
+    sources
+        Names of ``[[crime]]`` sources whose incidents are ranked (default all). Sources that
+        cover only part of the area raise the places they cover; list the force-wide ones
+        to compare places like for like.
     """
 
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -267,6 +271,7 @@ class RankConfig:
     lognormal_sigma: float = 0.2
     resample_counts: bool = True
     on_missing: str = "reweight"
+    sources: list[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", check_weights(self.weights))
@@ -1094,6 +1099,21 @@ def district_profiles(places: pd.DataFrame, *, top_n: int = 20, tier: int = 1) -
     return pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
 
 
+def partial_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
+    """Sources whose incidents fall in some districts of the study area but not all.
+
+    Pooling such a source (e.g. a City-only extract) with force-wide ones raises the places
+    it covers; the stage lists them in the manifest and ``[rank] sources`` can leave them out.
+    """
+    if C.DISTRICT not in lsoa.columns or len(incidents) == 0:
+        return []
+    district_of = pd.Series(lsoa[C.DISTRICT].to_numpy(), index=lsoa[C.LSOA_CODE].astype(str).to_numpy())
+    want = set(district_of.dropna())
+    d = incidents[C.LSOA_CODE].astype(str).map(district_of)
+    frame = pd.DataFrame({"s": incidents[C.SOURCE].astype(str).to_numpy(), "d": d.to_numpy()}).dropna()
+    return [str(src) for src, ds in frame.groupby("s", sort=True)["d"] if not set(ds) >= want]
+
+
 # --------------------------------------------------------------------------------------
 # pipeline stage
 # --------------------------------------------------------------------------------------
@@ -1114,33 +1134,53 @@ def run_stage(ctx: Any) -> None:
 
     cfg: RankConfig = ctx.config.stage("rank")
     study = ctx.study
+    incidents = study.incidents
+    notes: dict[str, Any] = {}
+    if cfg.sources is not None:
+        valid = [src.name for src in ctx.config.crime]
+        unknown = [x for x in cfg.sources if x not in valid]
+        if unknown or not cfg.sources:
+            raise ConfigError(
+                f"[rank] key 'sources' names unknown source(s) {', '.join(map(repr, unknown)) or '(none given)'}. "
+                f"Valid [[crime]] names: {', '.join(valid)}."
+            )
+        incidents = incidents[incidents[C.SOURCE].isin(cfg.sources)]
+        notes["sources"] = list(cfg.sources)
+    partial = partial_sources(incidents, study.lsoa)
+    if partial:
+        notes["partial_coverage_sources"] = partial
+        log.info("rank: sources covering only part of the area: %s", ", ".join(partial))
     detect_lsoa = ctx.results.get("lsoa")
     grid = ctx.results.get("grid")
+    if cfg.sources is not None:  # detect used every source: recompute Gi* and KDE on the selected ones
+        detect_lsoa, grid = None, None
     weights = dict(cfg.weights)
-    notes: dict[str, Any] = {}
     if weights.get("gi_z", 0) > 0 and (detect_lsoa is None or GI_Z not in detect_lsoa.columns):
         from hotspots.gistar import hotspot_gistar
         from hotspots.units import lsoa_units
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HotspotsWarning)
-            detect_lsoa = hotspot_gistar(lsoa_units(study.incidents, study.lsoa), value="harm")
-        notes["gi_z_source"] = "computed by rank (detect results absent): analytic Gi* of LSOA harm, queen contiguity"
-    if weights.get("kde", 0) > 0 and (grid is None or KDE not in grid.columns) and len(study.incidents):
+            detect_lsoa = hotspot_gistar(lsoa_units(incidents, study.lsoa), value="harm")
+        notes["gi_z_source"] = (
+            "computed by rank (detect results absent or [rank] sources set): analytic Gi* of LSOA harm, "
+            "queen contiguity"
+        )
+    if weights.get("kde", 0) > 0 and (grid is None or KDE not in grid.columns) and len(incidents):
         from hotspots.kde import hotspot_kde
         from hotspots.units import choose_cell_size, make_grid
 
-        size = min(choose_cell_size(study.incidents, study.area), 200.0)
+        size = min(choose_cell_size(incidents, study.area), 200.0)
         grid = make_grid(study.area, cell_size=size)
-        kde_values = hotspot_kde(study.incidents, grid)
+        kde_values = hotspot_kde(incidents, grid)
         grid = grid.assign(**{KDE: kde_values.to_numpy()})
         notes["kde_source"] = (
-            f"computed by rank (detect results absent): {size:.0f} m grid, bandwidth "
+            f"computed by rank (detect results absent or [rank] sources set): {size:.0f} m grid, bandwidth "
             f"{float(kde_values.attrs.get('bandwidth', float('nan'))):.0f} m"
         )
     comps = place_components(
         study.lsoa,
-        study.incidents,
+        incidents,
         venues=study.venues,
         deprivation=study.deprivation,
         detect_lsoa=detect_lsoa,

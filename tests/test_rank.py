@@ -409,6 +409,7 @@ def test_stage_outputs_real_data(stage_ctx, study):
     # detect had not run: rank computed Gi* and KDE itself, and said so
     assert "gi_z_source" in ctx.auto["rank"] and "kde_source" in ctx.auto["rank"]
     assert places["kde"].notna().all()
+    assert "city_violence_2020" in ctx.extra["rank"]["partial_coverage_sources"]
 
 
 def test_city_centre_near_the_top(stage_ctx):
@@ -473,3 +474,26 @@ def test_stage_drops_components_without_data(config, study, tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HotspotsWarning)
             run_stage(RunContext(config=only, study=no_venues, out=tmp_path))
+
+
+def test_stage_sources_like_for_like(config, study, tmp_path):
+    from hotspots.pipeline import RunContext
+    from hotspots.rank import partial_sources
+
+    partial = partial_sources(study.incidents, study.lsoa)
+    assert "city_violence_2020" in partial and "police_uk" not in partial
+    force_wide = sorted(set(study.incidents[C.SOURCE]) - set(partial))
+    cfg = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(draws=0, sources=force_wide)})
+    ctx = RunContext(config=cfg, study=study, out=tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HotspotsWarning)
+        run_stage(ctx)
+    places = ctx.results["places"]
+    assert places["n"].sum() == study.incidents[C.SOURCE].isin(force_wide).sum()
+    assert ctx.extra["rank"]["sources"] == force_wide and "partial_coverage_sources" not in ctx.extra["rank"]
+    bad = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(sources=["police"])})
+    with pytest.raises(
+        ConfigError,
+        match=r"\[rank\] key 'sources' names unknown source\(s\) 'police'\. Valid \[\[crime\]\] names: police_uk",
+    ):
+        run_stage(RunContext(config=bad, study=study, out=tmp_path))
