@@ -435,25 +435,41 @@ def backtest(
     bandwidths: dict[int, Any] = {}
     cache: dict[int, dict[str, np.ndarray]] = {}
 
+    kde_w = "count" if weights in (None, "count") else C.HARM
+    monthly_kde: np.ndarray | None = None
+
+    def kde_of(k: int) -> np.ndarray:
+        """KDE of months[:k]. With a fixed bandwidth the KDE is linear in the points, so
+        it is the sum of one surface per month (each month estimated once); with an
+        automatic bandwidth each fold chooses its own from its training incidents."""
+        nonlocal monthly_kde
+        from hotspots.kde import hotspot_kde
+
+        if bandwidth is not None:
+            if monthly_kde is None:
+                surf = np.zeros((len(grid), len(months)))
+                for j in range(len(months)):
+                    sel = np.flatnonzero(inc_month == j)
+                    if len(sel):
+                        surf[:, j] = hotspot_kde(
+                            inc_in.iloc[sel], grid, bandwidth=bandwidth, kernel=kernel, weights=kde_w
+                        ).to_numpy()
+                monthly_kde = np.cumsum(surf, axis=1)
+            bandwidths[k] = float(bandwidth)
+            return monthly_kde[:, k - 1]
+        sel = np.flatnonzero(inc_month < k)
+        if len(sel) == 0:
+            return np.zeros(len(grid))
+        dens = hotspot_kde(inc_in.iloc[sel], grid, bandwidth=None, kernel=kernel, weights=kde_w)
+        bandwidths[k] = dens.attrs.get("bandwidth")
+        return dens.to_numpy(dtype=float)
+
     def fold_scores(k: int, h: int) -> dict[str, np.ndarray]:
         base = cache.get(k)
         if base is None:
             base = {"counts": cum[:, k - 1]}
             if need_kde:
-                from hotspots.kde import hotspot_kde
-
-                train_inc = inc_in.iloc[np.flatnonzero(inc_month < k)]
-                dens = hotspot_kde(
-                    train_inc,
-                    grid,
-                    bandwidth=bandwidth,
-                    kernel=kernel,
-                    weights="count" if weights in (None, "count") else C.HARM,
-                )
-                base["kde"] = np.asarray(dens, dtype=float)
-                bw = getattr(dens, "attrs", {}).get("bandwidth")
-                if bw is not None:
-                    bandwidths[k] = bw
+                base["kde"] = kde_of(k)
             if need_gi:
                 from hotspots.gistar import gistar
 

@@ -11,6 +11,8 @@ Each side runs in a fresh Python process, so peak memory (``ru_maxrss``) is its 
 * **hotspots (all methods)**: :func:`hotspots.evaluate.backtest` with every method
   (counts, last_period, kde, gistar, composite, random), horizons 1 and 3 (16 folds),
   coverages 1 %, 5 %, 10 %.
+* **hotspots (all methods, fixed bandwidth)**: the same with ``bandwidth=400`` m, where the
+  training KDE of each fold is a running sum of one surface per month.
 * **hotspots (counts)**: the same with the ``counts`` method only.
 * **baseline (counts)**: what an analyst would write with geopandas for the ``counts``
   method alone: per fold, ``geopandas.sjoin`` of the training and the test incidents to
@@ -92,7 +94,7 @@ def _grid():
     return make_grid(lsoa, cell_size=CELL)
 
 
-def run_ours(path: Path, methods: tuple[str, ...]) -> dict:
+def run_ours(path: Path, methods: tuple[str, ...], bandwidth: float | None = None) -> dict:
     import warnings
 
     from hotspots.evaluate import backtest
@@ -113,6 +115,7 @@ def run_ours(path: Path, methods: tuple[str, ...]) -> dict:
             horizons=HORIZONS,
             min_train_months=MIN_TRAIN,
             weights="count",
+            bandwidth=bandwidth,
         )
     secs = time.perf_counter() - t
     r5 = res[(res.method == "counts") & (res.coverage == 0.05)]
@@ -173,7 +176,7 @@ def _rss_mb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--one", choices=["all", "counts", "baseline"], help=argparse.SUPPRESS)
+    ap.add_argument("--one", choices=["all", "fixed", "counts", "baseline"], help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
@@ -182,7 +185,10 @@ def main() -> None:
         else:
             from hotspots.evaluate import METHODS
 
-            out = run_ours(a.data, METHODS if a.one == "all" else ("counts",))
+            if a.one == "counts":
+                out = run_ours(a.data, ("counts",))
+            else:
+                out = run_ours(a.data, METHODS, bandwidth=400.0 if a.one == "fixed" else None)
         out["peak_mb"] = _rss_mb()
         print(json.dumps(out))
         return
@@ -196,7 +202,7 @@ def main() -> None:
             f"in {time.perf_counter() - t:.1f} s"
         )
         results = {}
-        for side in ("all", "counts", "baseline"):
+        for side in ("all", "fixed", "counts", "baseline"):
             p = subprocess.run(
                 [sys.executable, __file__, "--one", side, "--data", str(data)],
                 capture_output=True,
@@ -214,6 +220,7 @@ def main() -> None:
     print(f"{'side':<34} {'seconds':>9} {'peak MB':>9} {'result rows':>12}")
     labels = {
         "all": "hotspots backtest, all 6 methods",
+        "fixed": "  same, fixed 400 m KDE bandwidth",
         "counts": "hotspots backtest, counts only",
         "baseline": "geopandas sjoin per fold, counts",
     }

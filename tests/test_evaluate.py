@@ -249,6 +249,26 @@ def test_backtest_planted_hotspot_and_fold_counts():
     assert "next quarter" in table and "composite" in table and "PEI*" in table
 
 
+def test_backtest_fixed_bandwidth_kde_is_the_sum_of_monthly_surfaces():
+    # with a fixed bandwidth the backtest adds one KDE surface per month; oracle: one KDE per fold
+    from hotspots.kde import hotspot_kde
+    from hotspots.units import assign_cells
+
+    inc, grid = _planted(months=6, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = E.backtest(inc, grid, methods=("kde",), coverages=(0.01, 0.05), horizons=(1,), bandwidth=250)
+        pos = assign_cells(inc, grid)
+        for _, r in res.iterrows():
+            train = inc[inc[C.MONTH] <= r[E.TRAIN_END]]
+            dens = hotspot_kde(train, grid, bandwidth=250, weights=None).to_numpy()
+            in_test = (inc[C.MONTH] >= r[E.TEST_START]).to_numpy() & (inc[C.MONTH] <= r[E.TEST_END]).to_numpy()
+            test = np.bincount(pos[in_test & (pos >= 0)], minlength=len(grid)).astype(float)
+            assert r[E.PEI_STAR] == pytest.approx(E.pei_star(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
+            assert r[E.HIT_RATE] == pytest.approx(E.hit_rate(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
+    assert set(res.attrs["bandwidths"].values()) == {250.0}
+
+
 def test_backtest_bad_input():
     inc, grid = _planted(months=3)
     with pytest.raises(InputError, match=r"too few months for a backtest: 3 month\(s\) \(2020-01 to 2020-03\)"):
