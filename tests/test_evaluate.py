@@ -351,6 +351,20 @@ def test_real_gaussian_smoothing_anchor(study):
     assert got["2020-06"] == pytest.approx(0.51, abs=0.04)
 
 
+def test_evaluate_section_from_config(config, study):
+    from hotspots.config import config_from_dict
+
+    raw = dict(config.raw)
+    raw["evaluate"] = {"methods": ["counts", "random"], "horizons": [3], "coverages": [0.05], "cell_size": 200}
+    cfg = config_from_dict(raw, path=CONFIG).stage("evaluate")
+    assert cfg.cell_size == 200.0 and cfg.methods == ["counts", "random"]
+    out = E.evaluate_study(study, cfg)
+    rep = out["report"]
+    assert rep["grid"]["cell_size_m"] == 200.0
+    assert len(rep["folds"]) == 7 and len(rep["mean"]) == 2
+    assert set(rep["methods"]) == {"counts", "random"}
+
+
 def test_cli_evaluate(tmp_path):
     from hotspots.cli import main
 
