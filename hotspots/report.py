@@ -37,9 +37,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from hotspots import __version__
+from hotspots import __version__, evaluate
 from hotspots import columns as C
-from hotspots import evaluate
 from hotspots._errors import ConfigError, InputError
 from hotspots.emerging import EMERGING_CLASS, EMERGING_CLASSES
 from hotspots.emerging import NOT_ANALYSED as EMERGING_NOT_ANALYSED
@@ -124,8 +123,10 @@ ATTRIBUTION = [
 ]
 """Attribution lines printed in the report and on every figure's source line (shortened)."""
 
-SOURCE_LINE = "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); " \
+SOURCE_LINE = (
+    "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); "
     "IoD2019 (MHCLG, OGL v3)"
+)
 
 
 @dataclass(frozen=True)
@@ -393,8 +394,7 @@ def _source_line(fig: Figure, extra: str = "") -> None:
 
     text = SOURCE_LINE + (f". {extra}" if extra else "") + f". hotspots {__version__}."
     width = int(fig.get_figwidth() * 17)
-    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=_GREY, x=0.01, ha="left",
-                  parse_math=False)
+    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=_GREY, x=0.01, ha="left", parse_math=False)
 
 
 def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
@@ -426,7 +426,7 @@ def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
     ax.set_xlim(0.5, max(float(p[PLACE_RANK_HIGH].max()) if k else 1.0, float(top)) + 1)
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
-    seen = {}
+    seen: dict[str, str] = {}
     for t, col in zip(tiers, colours):
         seen.setdefault(_tier_label(t), col)
     if any(lab != "n/a" for lab in seen):
@@ -439,14 +439,15 @@ def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
     return fig
 
 
-def districts_figure(districts: pd.DataFrame) -> Figure:
+def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
     """Bars of incidents per 1,000 residents by district, with the incident count.
 
     Parameters
     ----------
     districts
-        :func:`district_summary` output (``district``, ``rate_per_1000``, ``n``, and
-        ``top_n_places`` when known).
+        :func:`district_summary` output (``district``, ``rate_per_1000``, ``n``).
+    small
+        Counts below it are labelled ``"<small"``.
     """
     _require(districts, [C.DISTRICT, "rate_per_1000", "n"], "the district table")
     d = districts.iloc[::-1]
@@ -460,7 +461,8 @@ def districts_figure(districts: pd.DataFrame) -> Figure:
     xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
     for yi, r, n in zip(y, rate, d["n"]):
         if np.isfinite(r):
-            ax.text(r + xmax * 0.01, yi, f"{r:.1f}  ({n:,} incidents)", va="center", fontsize=8)
+            ax.text(float(r + xmax * 0.01), float(yi), f"{r:.1f}  ({fmt_count(n, small=small)} incidents)",
+                    va="center", fontsize=8)
     ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
     ax.set_xlabel("Incidents in scope per 1,000 residents (IoD2019 mid-2015 population)")
     ax.grid(axis="x", color="#dddddd", lw=0.6)
@@ -563,8 +565,15 @@ def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None) -> Figu
     pct = c[CURVE_PCT].to_numpy(dtype=float)
     ax.plot(np.concatenate([[0], k]), np.concatenate([[0], pct]), color=_ACCENT, marker="o", ms=3.5, lw=2)
     if len(k):
-        ax.annotate(f"{int(k[-1])} kits: {pct[-1]:.1f} %", (k[-1], pct[-1]), xytext=(-6, 8),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=8)
+        ax.annotate(
+            f"{int(k[-1])} kits: {pct[-1]:.1f} %",
+            (k[-1], pct[-1]),
+            xytext=(-6, 8),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set_xlim(0, max(1.0, float(k.max()) if len(k) else 1.0) + 0.5)
     ax.set_ylim(0, max(10.0, float(np.nanmax(pct)) * 1.25 if len(pct) else 10.0))
     ax.set_xlabel("Number of kits (in order of value)")
@@ -678,8 +687,8 @@ def build_report(
         The :class:`hotspots.study.Study` (``incidents``, ``lsoa``, ``coverage``,
         ``caveats``, ``period``, ``config``).
     results
-        The run's results by name (``"places"``, ``"coverage_curve"``, ``"bleed_kits"``,
-        ``"emerging"``, ``"grid"``, ...); any may be absent and its section says so.
+        The run's results by name (``"places"``, ``"lsoa"``, ``"grid"``, ``"emerging"``,
+        ``"bleed_kits"``, ``"coverage_curve"``); any may be absent and its section says so.
     auto
         Automatically chosen parameters by stage (listed under Methods).
     title
@@ -687,7 +696,7 @@ def build_report(
     top
         Number of top places listed and drawn, and the top-N cut of the district table.
     small_count
-        Place-level counts below it are shown as ``"<small_count"``.
+        Counts below it are shown as ``"<small_count"``.
     dpi
         PNG resolution.
     radius
@@ -704,288 +713,32 @@ def build_report(
     Report
         ``html`` (the whole page), ``figures`` (name -> PNG bytes, see
         :data:`FIGURE_FILES`), ``summary`` (the headline numbers as plain values).
+
+    Raises
+    ------
+    InputError
+        A stage result lacks a column the report needs (the message names it).
     """
-    inc = study.incidents
+    b = _Builder(study, results, top=top, small=small_count, dpi=dpi, radius=radius, extra=extra or {})
     name = getattr(getattr(study.config, "study", None), "name", None) or "Study area"
     title = title or f"{name}: serious violence hot spots"
-    created = created or _dt.datetime.now(_dt.timezone.utc).strftime("%d %B %Y")
-    figures: dict[str, bytes] = {}
-    summary: dict[str, Any] = {"incidents": int(len(inc)), "period": study.period}
-
-    def add_figure(key: str, fig: Figure) -> None:
-        figures[key] = figure_png(fig, dpi=dpi)
-
-    # --- incidents by scope and by source ---
-    scope_rows = []
-    if len(inc):
-        g = inc.groupby(C.SCOPE)
-        for sc, n in g.size().sort_values(ascending=False).items():
-            scope_rows.append(
-                {
-                    "scope": str(sc),
-                    "description": SCOPE_CATEGORIES.get(str(sc), ""),
-                    "n": fmt_count(n, small=small_count),
-                    "harm": _fmt_num(g[C.HARM].sum()[sc], 0),
-                }
-            )
-    summary["by_scope"] = {str(k): int(v) for k, v in inc.groupby(C.SCOPE).size().items()} if len(inc) else {}
-    sources = []
-    cov = study.coverage
-    if cov is not None and len(cov):
-        for r in cov.itertuples(index=False):
-            sources.append(
-                {
-                    "source": r.source,
-                    "first_month": r.first_month,
-                    "last_month": r.last_month,
-                    "months": int(r.months),
-                    "scope": r.scope,
-                    "incidents": fmt_count(r.incidents, small=small_count),
-                    "lsoas": f"{int(r.lsoas):,}",
-                }
-            )
-
-    # --- places ---
-    counts = lsoa_counts(inc, study.lsoa)
-    places = results.get("places")
-    places_rows: list[dict[str, str]] = []
-    n_tier1: int | None = None
-    if places is not None and len(places):
-        _require(
-            places,
-            [C.LSOA_CODE, PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH, PLACE_TIER, PLACE_REASON],
-            "ctx.results['places']",
-        )
-        n_by_code = counts.set_index(C.LSOA_CODE)["n"]
-        p = places.sort_values(PLACE_RANK)
-        n_tier1 = int(p[PLACE_TIER].map(is_tier1).sum())
-        for r in p.head(top).to_dict("records"):
-            code = str(r[C.LSOA_CODE])
-            places_rows.append(
-                {
-                    "rank": f"{int(r[PLACE_RANK])}",
-                    "name": str(r.get(C.LSOA_NAME, code)),
-                    "code": code,
-                    "district": str(r.get(C.DISTRICT, "")),
-                    "tier": _tier_label(r[PLACE_TIER]),
-                    "css": "tier1" if is_tier1(r[PLACE_TIER]) else "",
-                    "interval": f"{int(r[PLACE_RANK_LOW])}–{int(r[PLACE_RANK_HIGH])}",
-                    "p_top": _fmt_pct(r.get(PLACE_P_TOP_N), 0),
-                    "n": fmt_count(r["n"] if "n" in r and pd.notna(r["n"]) else n_by_code.get(code, 0),
-                                   small=small_count),
-                    "reason": str(r[PLACE_REASON]),
-                }
-            )
-        add_figure("top_places", top_places_figure(p, top=top))
-        summary["tier1_places"] = n_tier1
-        summary["top_places"] = p.head(top)[C.LSOA_CODE].astype(str).tolist()
-
-    # --- like-for-like basis for districts and concentration ---
-    fw = force_wide_sources(inc, study.lsoa)
-    all_sources = list(dict.fromkeys(inc[C.SOURCE].astype(str))) if len(inc) else []
-    partial = [src for src in all_sources if src not in fw]
-    if fw and partial:
-        cmp_inc = inc[inc[C.SOURCE].isin(fw)]
-        basis_note = (
-            f"Like for like: these figures use only the sources that cover every district ({', '.join(fw)}; "
-            f"{len(cmp_inc):,} incidents). Sources that cover part of the area ({', '.join(partial)}) are left "
-            "out here, because they would make the districts they cover look worse."
-        )
-    else:
-        cmp_inc = inc
-        basis_note = (
-            "" if not partial else
-            "No source covers every district, so these figures pool all sources: districts are not compared like "
-            "for like."
-        )
-    counts_cmp = lsoa_counts(cmp_inc, study.lsoa) if cmp_inc is not inc else counts
-    summary["comparison_sources"] = fw if (fw and partial) else all_sources
-
-    # --- districts ---
-    district_rows = []
-    dist = (
-        district_summary(counts_cmp, places=places, top_n=top) if counts_cmp[C.DISTRICT].notna().any() else None
-    )
-    if dist is not None and len(dist):
-        for r in dist.to_dict("records"):
-            district_rows.append(
-                {
-                    "district": f"{r[C.DISTRICT]} (City)" if r[C.DISTRICT] == CITY_DISTRICT else r[C.DISTRICT],
-                    "lsoas": f"{r['lsoas']:,}",
-                    "population": _fmt_num(r[C.POPULATION], 0),
-                    "n": fmt_count(r["n"], small=small_count),
-                    "rate": _fmt_num(r["rate_per_1000"], 1),
-                    "harm_rate": _fmt_num(r["harm_per_1000"], 1),
-                    "top_n": "n/a" if pd.isna(r["top_n_places"]) else f"{int(r['top_n_places'])}",
-                    "share50": _fmt_pct(r["share_lsoas_50"], 0),
-                    "gini": _fmt_num(r["gini"], 2),
-                }
-            )
-        add_figure("districts", districts_figure(dist))
-        summary["districts"] = dist.to_dict("records")
-
-    # --- concentration ---
-    concentration = None
-    if counts_cmp["n"].sum() > 0:
-        c_all = counts_cmp["n"].to_numpy(dtype=float)
-        sh, k = top_share(c_all, TOP_SHARE)
-        curve = evaluate.lorenz(c_all)
-        half = evaluate.share_holding(c_all, 0.5)
-        concentration = {
-            "sentence": (
-                f"The busiest {100 * TOP_SHARE:.0f} % of LSOAs ({k} of {len(counts_cmp):,}) hold "
-                f"{100 * sh:.1f} % of the incidents in scope; half of all incidents are in "
-                f"{100 * half:.1f} % of LSOAs. The Gini coefficient over LSOAs is {evaluate.gini(c_all):.2f} (generalised Gini for sparse counts, "
-                f"Bernasco & Steenbeek 2017: {evaluate.generalised_gini(c_all):.2f})."
-            )
-        }
-        add_figure("concentration", concentration_figure(curve, share=TOP_SHARE, unit="LSOAs"))
-        summary["top5_share"] = sh
-        summary["top5_places"] = k
-        summary["share_lsoas_50"] = half
-
-    # --- monthly trend ---
-    monthly = monthly_counts(inc)
-    trend_sentence = ""
-    multi = monthly.groupby(C.SOURCE)[C.MONTH].nunique() if len(monthly) else pd.Series(dtype=int)
-    if len(multi) and (multi > 1).any():
-        add_figure("monthly_trend", monthly_trend_figure(monthly))
-        spans = []
-        if cov is not None:
-            for r in cov.itertuples(index=False):
-                spans.append(f"{r.source} {r.first_month} to {r.last_month}")
-        trend_sentence = (
-            "Each panel is one source; the sources cover different periods ("
-            + "; ".join(spans)
-            + "), so their lines are not one continuous series. Month is the finest date police.uk publishes."
-        )
-
-    # --- Gi* hot spots ---
-    hotspot_rows = []
-    for unit, key in (("grid cells", "grid"), ("LSOAs", "lsoa")):
-        frame = results.get(key)
-        if frame is not None and len(frame) and HOTSPOT_CLASS in frame.columns:
-            vc = frame[HOTSPOT_CLASS].astype(str).value_counts()
-            for cls in HOTSPOT_CLASSES:
-                hotspot_rows.append({"unit": unit, "cls": cls, "count": f"{int(vc.get(cls, 0)):,}", "of": len(frame)})
-            summary[f"gistar_{key}"] = {cls: int(vc.get(cls, 0)) for cls in HOTSPOT_CLASSES}
-    hotspot_table = _pivot_hotspots(hotspot_rows)
-
-    # --- emerging ---
-    emerging = results.get("emerging")
-    emerging_rows = []
-    emerging_sentence = ""
-    emerging_absent = "the detect stage did not produce one"
-    if emerging is not None and len(emerging) and EMERGING_CLASS in getattr(emerging, "columns", []):
-        vc = emerging[EMERGING_CLASS].astype(str).value_counts()
-        analysed = int(len(emerging) - vc.get(EMERGING_NOT_ANALYSED, 0))
-        order = [c for c in EMERGING_CLASSES if vc.get(c, 0) > 0]
-        order += sorted(c for c in vc.index if c not in EMERGING_CLASSES and c != EMERGING_NOT_ANALYSED)
-        emerging_rows = [{"cls": k, "cells": f"{int(vc[k]):,}"} for k in order]
-        hot = int(sum(v for k, v in vc.items() if k.endswith("hot spot")))
-        cold = int(sum(v for k, v in vc.items() if k.endswith("cold spot")))
-        src = emerging.attrs.get("source") if hasattr(emerging, "attrs") else None
-        months = (emerging.attrs.get("auto") or {}).get("months") if hasattr(emerging, "attrs") else None
-        emerging_sentence = (
-            "Gi* hot spots month by month on the grid, and the trend in each cell (Mann-Kendall)"
-            + (f", from {src}" if src else "")
-            + (f" ({months})" if months else "")
-            + f": of {analysed:,} cells analysed, {hot:,} show a hot spot pattern and {cold:,} a cold spot pattern."
-            + (f" The other {len(emerging) - analysed:,} grid cells had no incidents of this source nearby and were "
-               "not analysed." if analysed < len(emerging) else "")
-        )
-        summary["emerging"] = {str(k): int(v) for k, v in vc.items()}
-    elif emerging is not None:
-        emerging_absent = "the emerging hot spot analysis returned no cells"
-    elif isinstance((extra or {}).get("detect", {}).get("emerging"), str):
-        emerging_absent = str(extra["detect"]["emerging"])
-
-    # --- kits ---
-    kits = results.get("bleed_kits")
-    curve_k = results.get("coverage_curve")
-    kit_rows = []
-    kits_sentence = ""
-    if kits is not None and len(kits):
-        _require(kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "ctx.results['bleed_kits']")
-        ks = kits.sort_values(KIT_ORDER)
-        for r in ks.to_dict("records"):
-            kit_rows.append(
-                {
-                    "order": f"{int(r[KIT_ORDER])}",
-                    "name": "" if pd.isna(r[KIT_NAME]) else str(r[KIT_NAME]),
-                    "source": str(r[KIT_SOURCE]),
-                    "marginal": _fmt_num(r[KIT_MARGINAL], 1),
-                    "cumulative": f"{float(r[KIT_CUMULATIVE]):.1f} %",
-                }
-            )
-        final_pct = float(ks[KIT_CUMULATIVE].iloc[-1])
-        kits_sentence = (
-            f"{len(ks)} kits sited in order of value cover {final_pct:.1f} % of harm-weighted violence"
-            + (f" within {radius:.0f} m" if radius else "")
-            + ". The first kits add the most; the curve shows where extra kits stop adding much."
-        )
-        site_info = (extra or {}).get("sites", {}) or {}
-        sens = site_info.get("radius_sensitivity") or []
-        if sens:
-            parts = [f"{float(r['coverage_pct']):.1f} % at {float(r['radius_m']):.0f} m" for r in sens
-                     if "coverage_pct" in r and "radius_m" in r]
-            if parts:
-                kits_sentence += f" With the same number of kits the share covered is {', '.join(parts)}."
-        target = site_info.get("kits_for_target") or {}
-        if target.get("kits") is not None and target.get("target_pct") is not None:
-            kits_sentence += (
-                f" Covering {float(target['target_pct']):.0f} % of harm"
-                + (f" within {float(target['radius_m']):.0f} m" if target.get("radius_m") else "")
-                + f" would take {int(target['kits']):,} kits."
-            )
-            summary["kits_for_target"] = {"target_pct": target["target_pct"], "kits": int(target["kits"])}
-        if curve_k is not None and len(curve_k):
-            add_figure("coverage_curve", coverage_figure(curve_k, radius=radius))
-        summary["kits"] = int(len(ks))
-        summary["kits_coverage_pct"] = final_pct
-
-    # --- headline ---
-    headline = [
-        {"value": fmt_count(len(inc), small=small_count), "label": "incidents in scope"},
-        {"value": study.period, "label": "data period (sources differ, see below)"},
-    ]
-    if n_tier1 is not None:
-        headline.append({"value": f"{n_tier1:,}", "label": "places (LSOAs) in Tier 1"})
-    else:
-        headline.append({"value": "not ranked", "label": "places in Tier 1: the rank stage did not run"})
-    if concentration is not None:
-        headline.append(
-            {
-                "value": f"{100 * summary['top5_share']:.0f} %",
-                "label": f"of incidents are in the top {100 * TOP_SHARE:.0f} % of places ({summary['top5_places']} LSOAs"
-                + ("; force-wide sources)" if fw and partial else ")"),
-            }
-        )
-    if "kits" in summary:
-        headline.append(
-            {"value": f"{summary['kits']}", "label": f"bleed-control kits sited, covering {summary['kits_coverage_pct']:.1f} % of harm"}
-        )
-    else:
-        headline.append({"value": "not sited", "label": "bleed-control kits: the sites stage did not run"})
-
-    caveats = list(study.caveats) + [
-        "Places are 2011 Lower Layer Super Output Areas on ONS generalised (BSC) boundaries; newer police.uk files "
-        "use 2021 LSOA codes, which are assigned to 2011 areas by location.",
-        "Deprivation uses the English Indices of Deprivation 2019 (IoD2019), which describe 2015-2017 conditions.",
-    ]
-    if study.venues is not None and study.config.venues is not None and study.config.venues.snapshot:
-        caveats.append(
-            f"The venue list is a {study.config.venues.snapshot} snapshot: venues opened or closed since are not reflected."
-        )
-
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATE_DIR)),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=False,
-        lstrip_blocks=False,
-    )
+    created = created or _dt.datetime.now(_dt.UTC).strftime("%d %B %Y")
+    variables: dict[str, Any] = {}
+    for section in (
+        b.scope_and_sources,
+        b.places,
+        b.comparison_basis,
+        b.districts,
+        b.concentration,
+        b.hotspots,
+        b.trend,
+        b.emerging,
+        b.kits,
+    ):
+        variables.update(section())
+    variables["headline"] = b.headline()
     fig_ctx: dict[str, Any] = {}
-    for key, png in figures.items():
+    for key, png in b.figures.items():
         w, h = _png_size(png)
         fig_ctx[key] = {
             "uri": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
@@ -993,6 +746,10 @@ def build_report(
             "height": round(h * 96 / dpi),
             "caption": _CAPTIONS[key],
         }
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
     html = env.get_template(TEMPLATE).render(
         title=title,
         study_name=name,
@@ -1001,28 +758,326 @@ def build_report(
         version=__version__,
         small_count=small_count,
         top=top,
-        top_n_label=str(top),
-        headline=headline,
-        scope_rows=scope_rows,
-        sources=sources,
-        places_rows=places_rows,
-        district_rows=district_rows,
-        basis_note=basis_note,
-        concentration=concentration,
-        trend_sentence=trend_sentence,
-        hotspot_table=hotspot_table,
-        emerging_rows=emerging_rows,
-        emerging_sentence=emerging_sentence,
-        emerging_absent=emerging_absent,
-        kit_rows=kit_rows,
-        kits_sentence=kits_sentence,
         methods=_methods(results),
         auto_rows=_auto_rows(auto or {}),
-        caveats=caveats,
+        caveats=_caveats(study),
         attribution=ATTRIBUTION,
         figures=_Figs(fig_ctx),
+        **variables,
     )
-    return Report(html=html, figures=figures, summary=summary)
+    return Report(html=html, figures=b.figures, summary=b.summary)
+
+
+@dataclass
+class _Builder:
+    """Builds each section's template variables, figures and summary numbers."""
+
+    study: Any
+    results: dict[str, Any]
+    top: int
+    small: int
+    dpi: int
+    radius: float | None
+    extra: dict[str, Any]
+    figures: dict[str, bytes] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.inc = self.study.incidents
+        self.counts = lsoa_counts(self.inc, self.study.lsoa)
+        self.counts_cmp = self.counts
+        self.summary.update({"incidents": int(len(self.inc)), "period": self.study.period})
+
+    def count(self, n: Any) -> str:
+        return fmt_count(n, small=self.small)
+
+    def add_figure(self, key: str, fig: Figure) -> None:
+        self.figures[key] = figure_png(fig, dpi=self.dpi)
+
+    def scope_and_sources(self) -> dict[str, Any]:
+        inc, rows, sources = self.inc, [], []
+        if len(inc):
+            g = inc.groupby(C.SCOPE)
+            harm = g[C.HARM].sum()
+            for sc, n in g.size().sort_values(ascending=False).items():
+                rows.append(
+                    {
+                        "scope": str(sc),
+                        "description": SCOPE_CATEGORIES.get(str(sc), ""),
+                        "n": self.count(n),
+                        "harm": _fmt_num(harm[sc], 0),
+                    }
+                )
+            self.summary["by_scope"] = {str(k): int(v) for k, v in g.size().items()}
+        cov = self.study.coverage
+        if cov is not None and len(cov):
+            for r in cov.itertuples(index=False):
+                sources.append(
+                    {
+                        "source": r.source,
+                        "first_month": r.first_month,
+                        "last_month": r.last_month,
+                        "months": int(r.months),
+                        "scope": r.scope,
+                        "incidents": self.count(r.incidents),
+                        "lsoas": f"{int(r.lsoas):,}",
+                    }
+                )
+        return {"scope_rows": rows, "sources": sources}
+
+    def places(self) -> dict[str, Any]:
+        places = self.results.get("places")
+        rows: list[dict[str, str]] = []
+        p_top_label = "the top group"
+        if places is not None and len(places):
+            _require(
+                places,
+                [C.LSOA_CODE, PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH, PLACE_TIER, PLACE_REASON],
+                "ctx.results['places']",
+            )
+            n_by_code = self.counts.set_index(C.LSOA_CODE)["n"]
+            p = places.sort_values(PLACE_RANK)
+            top_n = (getattr(places, "attrs", {}).get("rank") or {}).get("top_n")
+            if top_n:
+                p_top_label = f"the top {int(top_n)}"
+            for r in p.head(self.top).to_dict("records"):
+                code = str(r[C.LSOA_CODE])
+                n = r["n"] if "n" in r and pd.notna(r["n"]) else n_by_code.get(code, 0)
+                rows.append(
+                    {
+                        "rank": f"{int(r[PLACE_RANK])}",
+                        "name": str(r.get(C.LSOA_NAME, code)),
+                        "code": code,
+                        "district": str(r.get(C.DISTRICT, "")),
+                        "tier": _tier_label(r[PLACE_TIER]),
+                        "css": "tier1" if is_tier1(r[PLACE_TIER]) else "",
+                        "interval": f"{int(r[PLACE_RANK_LOW])}–{int(r[PLACE_RANK_HIGH])}",
+                        "p_top": _fmt_pct(r.get(PLACE_P_TOP_N), 0),
+                        "n": self.count(n),
+                        "reason": str(r[PLACE_REASON]),
+                    }
+                )
+            self.add_figure("top_places", top_places_figure(p, top=self.top))
+            self.summary["tier1_places"] = int(p[PLACE_TIER].map(is_tier1).sum())
+            self.summary["top_places"] = p.head(self.top)[C.LSOA_CODE].astype(str).tolist()
+        return {"places_rows": rows, "p_top_label": p_top_label}
+
+    def comparison_basis(self) -> dict[str, Any]:
+        inc = self.inc
+        fw = force_wide_sources(inc, self.study.lsoa)
+        all_sources = list(dict.fromkeys(inc[C.SOURCE].astype(str))) if len(inc) else []
+        partial = [src for src in all_sources if src not in fw]
+        self.like_for_like = bool(fw and partial)
+        note = ""
+        if self.like_for_like:
+            cmp_inc = inc[inc[C.SOURCE].isin(fw)]
+            self.counts_cmp = lsoa_counts(cmp_inc, self.study.lsoa)
+            note = (
+                f"Like for like: these figures use only the sources that cover every district ({', '.join(fw)}; "
+                f"{len(cmp_inc):,} incidents). Sources that cover part of the area ({', '.join(partial)}) are left "
+                "out here, because they would make the districts they cover look worse."
+            )
+        elif partial:
+            note = (
+                "No source covers every district, so these figures pool all sources: districts are not "
+                "compared like for like."
+            )
+        self.summary["comparison_sources"] = fw if self.like_for_like else all_sources
+        return {"basis_note": note}
+
+    def districts(self) -> dict[str, Any]:
+        rows = []
+        cnt = self.counts_cmp
+        if cnt[C.DISTRICT].notna().any():
+            dist = district_summary(cnt, places=self.results.get("places"), top_n=self.top)
+            for r in dist.to_dict("records"):
+                rows.append(
+                    {
+                        "district": f"{r[C.DISTRICT]} (City)" if r[C.DISTRICT] == CITY_DISTRICT else r[C.DISTRICT],
+                        "lsoas": f"{r['lsoas']:,}",
+                        "population": _fmt_num(r[C.POPULATION], 0),
+                        "n": self.count(r["n"]),
+                        "rate": _fmt_num(r["rate_per_1000"], 1),
+                        "harm_rate": _fmt_num(r["harm_per_1000"], 1),
+                        "top_n": "n/a" if pd.isna(r["top_n_places"]) else f"{int(r['top_n_places'])}",
+                        "share50": _fmt_pct(r["share_lsoas_50"], 0),
+                        "gini": _fmt_num(r["gini"], 2),
+                    }
+                )
+            if len(dist):
+                self.add_figure("districts", districts_figure(dist, small=self.small))
+                self.summary["districts"] = dist.to_dict("records")
+        return {"district_rows": rows}
+
+    def concentration(self) -> dict[str, Any]:
+        c = self.counts_cmp["n"].to_numpy(dtype=float)
+        if c.sum() <= 0:
+            return {"concentration": None}
+        sh, k = top_share(c, TOP_SHARE)
+        half = evaluate.share_holding(c, 0.5)
+        sentence = (
+            f"The busiest {100 * TOP_SHARE:.0f} % of LSOAs ({k} of {len(c):,}) hold {100 * sh:.1f} % of the "
+            f"incidents in scope; half of all incidents are in {100 * half:.1f} % of LSOAs. The Gini coefficient "
+            f"over LSOAs is {evaluate.gini(c):.2f} (generalised Gini for sparse counts, Bernasco & Steenbeek 2017: "
+            f"{evaluate.generalised_gini(c):.2f})."
+        )
+        self.add_figure("concentration", concentration_figure(evaluate.lorenz(c), share=TOP_SHARE, unit="LSOAs"))
+        self.summary.update({"top5_share": sh, "top5_places": k, "share_lsoas_50": half})
+        return {"concentration": {"sentence": sentence}}
+
+    def hotspots(self) -> dict[str, Any]:
+        rows = []
+        for unit, key in (("grid cells", "grid"), ("LSOAs", "lsoa")):
+            frame = self.results.get(key)
+            if frame is not None and len(frame) and HOTSPOT_CLASS in frame.columns:
+                vc = frame[HOTSPOT_CLASS].astype(str).value_counts()
+                for cls in HOTSPOT_CLASSES:
+                    rows.append({"unit": unit, "cls": cls, "count": f"{int(vc.get(cls, 0)):,}", "of": len(frame)})
+                self.summary[f"gistar_{key}"] = {cls: int(vc.get(cls, 0)) for cls in HOTSPOT_CLASSES}
+        return {"hotspot_table": _pivot_hotspots(rows)}
+
+    def trend(self) -> dict[str, Any]:
+        monthly = monthly_counts(self.inc)
+        if not len(monthly) or not (monthly.groupby(C.SOURCE)[C.MONTH].nunique() > 1).any():
+            return {"trend_sentence": ""}
+        self.add_figure("monthly_trend", monthly_trend_figure(monthly))
+        cov = self.study.coverage
+        spans = (
+            [f"{r.source} {r.first_month} to {r.last_month}" for r in cov.itertuples(index=False)]
+            if cov is not None
+            else []
+        )
+        return {
+            "trend_sentence": (
+                "Each panel is one source; the sources cover different periods ("
+                + "; ".join(spans)
+                + "), so their lines are not one continuous series. Month is the finest date police.uk publishes."
+            )
+        }
+
+    def emerging(self) -> dict[str, Any]:
+        emerging = self.results.get("emerging")
+        out: dict[str, Any] = {
+            "emerging_rows": [],
+            "emerging_sentence": "",
+            "emerging_absent": "the detect stage did not produce one",
+        }
+        note = (self.extra.get("detect") or {}).get("emerging")
+        if emerging is None or EMERGING_CLASS not in getattr(emerging, "columns", []) or not len(emerging):
+            if isinstance(note, str):
+                out["emerging_absent"] = note
+            elif emerging is not None:
+                out["emerging_absent"] = "the emerging hot spot analysis returned no cells"
+            return out
+        vc = emerging[EMERGING_CLASS].astype(str).value_counts()
+        analysed = int(len(emerging) - vc.get(EMERGING_NOT_ANALYSED, 0))
+        order = [c for c in EMERGING_CLASSES if vc.get(c, 0) > 0]
+        order += sorted(c for c in vc.index if c not in EMERGING_CLASSES and c != EMERGING_NOT_ANALYSED)
+        hot = int(sum(v for k, v in vc.items() if k.endswith("hot spot")))
+        cold = int(sum(v for k, v in vc.items() if k.endswith("cold spot")))
+        attrs = getattr(emerging, "attrs", {}) or {}
+        src, months = attrs.get("source"), (attrs.get("auto") or {}).get("months")
+        out["emerging_rows"] = [{"cls": k, "cells": f"{int(vc[k]):,}"} for k in order]
+        out["emerging_sentence"] = (
+            "Gi* hot spots month by month on the grid, and the trend in each cell (Mann-Kendall)"
+            + (f", from {src}" if src else "")
+            + (f" ({months})" if months else "")
+            + f": of {analysed:,} cells analysed, {hot:,} show a hot spot pattern and {cold:,} a cold spot pattern."
+            + (
+                f" The other {len(emerging) - analysed:,} grid cells had no incidents of this source nearby and were "
+                "not analysed."
+                if analysed < len(emerging)
+                else ""
+            )
+        )
+        self.summary["emerging"] = {str(k): int(v) for k, v in vc.items()}
+        return out
+
+    def kits(self) -> dict[str, Any]:
+        kits = self.results.get("bleed_kits")
+        curve = self.results.get("coverage_curve")
+        if kits is None or not len(kits):
+            return {"kit_rows": [], "kits_sentence": ""}
+        _require(kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "ctx.results['bleed_kits']")
+        ks = kits.sort_values(KIT_ORDER)
+        rows = [
+            {
+                "order": f"{int(r[KIT_ORDER])}",
+                "name": "" if pd.isna(r[KIT_NAME]) else str(r[KIT_NAME]),
+                "source": str(r[KIT_SOURCE]),
+                "marginal": _fmt_num(r[KIT_MARGINAL], 1),
+                "cumulative": f"{float(r[KIT_CUMULATIVE]):.1f} %",
+            }
+            for r in ks.to_dict("records")
+        ]
+        final_pct = float(ks[KIT_CUMULATIVE].iloc[-1])
+        sentence = (
+            f"{len(ks)} kits sited in order of value cover {final_pct:.1f} % of harm-weighted violence"
+            + (f" within {self.radius:.0f} m" if self.radius else "")
+            + ". The first kits add the most; the curve shows where extra kits stop adding much."
+        )
+        info = self.extra.get("sites") or {}
+        parts = [
+            f"{float(r['coverage_pct']):.1f} % at {float(r['radius_m']):.0f} m"
+            for r in info.get("radius_sensitivity") or []
+            if "coverage_pct" in r and "radius_m" in r
+        ]
+        if parts:
+            sentence += f" With the same number of kits the share covered is {', '.join(parts)}."
+        target = info.get("kits_for_target") or {}
+        if target.get("kits") is not None and target.get("target_pct") is not None:
+            sentence += (
+                f" Covering {float(target['target_pct']):.0f} % of harm"
+                + (f" within {float(target['radius_m']):.0f} m" if target.get("radius_m") else "")
+                + f" would take {int(target['kits']):,} kits."
+            )
+            self.summary["kits_for_target"] = {"target_pct": target["target_pct"], "kits": int(target["kits"])}
+        if curve is not None and len(curve):
+            self.add_figure("coverage_curve", coverage_figure(curve, radius=self.radius))
+        self.summary.update({"kits": int(len(ks)), "kits_coverage_pct": final_pct})
+        return {"kit_rows": rows, "kits_sentence": sentence}
+
+    def headline(self) -> list[dict[str, str]]:
+        s = self.summary
+        out = [
+            {"value": self.count(len(self.inc)), "label": "incidents in scope"},
+            {"value": self.study.period, "label": "data period (sources differ, see below)"},
+        ]
+        if "tier1_places" in s:
+            out.append({"value": f"{s['tier1_places']:,}", "label": "places (LSOAs) in Tier 1"})
+        else:
+            out.append({"value": "not ranked", "label": "places in Tier 1: the rank stage did not run"})
+        if "top5_share" in s:
+            basis = "; force-wide sources)" if self.like_for_like else ")"
+            out.append(
+                {
+                    "value": f"{100 * s['top5_share']:.0f} %",
+                    "label": f"of incidents are in the top {100 * TOP_SHARE:.0f} % of places "
+                    f"({s['top5_places']} LSOAs{basis}",
+                }
+            )
+        if "kits" in s:
+            out.append(
+                {
+                    "value": f"{s['kits']}",
+                    "label": f"bleed-control kits sited, covering {s['kits_coverage_pct']:.1f} % of harm",
+                }
+            )
+        else:
+            out.append({"value": "not sited", "label": "bleed-control kits: the sites stage did not run"})
+        return out
+
+
+def _caveats(study: Any) -> list[str]:
+    out = list(study.caveats) + [
+        "Places are 2011 Lower Layer Super Output Areas on ONS generalised (BSC) boundaries; newer police.uk files "
+        "use 2021 LSOA codes, which are assigned to 2011 areas by location.",
+        "Deprivation uses the English Indices of Deprivation 2019 (IoD2019), which describe 2015-2017 conditions.",
+    ]
+    snap = getattr(getattr(study.config, "venues", None), "snapshot", None)
+    if study.venues is not None and snap:
+        out.append(f"The venue list is a {snap} snapshot: venues opened or closed since are not reflected.")
+    return out
 
 
 class _Figs(dict):

@@ -11,7 +11,6 @@ Playwright or Chromium is missing (``.ci/run`` installs Debian's ``chromium``).
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -31,8 +30,9 @@ def report_path(tmp_path_factory, study, config):
     from test_report import make_results
 
     out = tmp_path_factory.mktemp("report_run")
-    ctx = SimpleNamespace(config=config, study=study, out=out, results=make_results(study), auto={}, outputs={},
-                          extra={})
+    ctx = SimpleNamespace(
+        config=config, study=study, out=out, results=make_results(study), auto={}, outputs={}, extra={}
+    )
     ctx.output = lambda path, desc: path
     R.run_stage(ctx)
     return out / R.REPORT_FILE
@@ -51,8 +51,18 @@ def test_bundled_run_report_in_browser(chromium, bundled_run):
         assert len(imgs) == len(list((bundled_run.out / R.FIGURES_DIR).glob("*.png"))) >= 4
         assert all(c and w > 0 and h > 0 for c, w, h in imgs), imgs
         assert_not_blank(page)
-        for sid in ("headline", "top-places", "districts", "concentration", "hotspots", "trend", "bleed-kits",
-                    "methods", "caveats", "attribution"):
+        for sid in (
+            "headline",
+            "top-places",
+            "districts",
+            "concentration",
+            "hotspots",
+            "trend",
+            "bleed-kits",
+            "methods",
+            "caveats",
+            "attribution",
+        ):
             assert page.locator(f"section#{sid}").is_visible(), sid
         rows = page.locator("#places-table tbody tr")
         assert rows.count() == 20
@@ -70,8 +80,16 @@ def test_report_loads_offline_without_errors(chromium, report_path):
         assert len(imgs) == len(R.FIGURE_FILES)
         assert all(c and w > 0 and h > 0 for c, w, h in imgs), imgs
         assert page.title().endswith("serious violence hot spots")
-        for sid in ("headline", "top-places", "districts", "concentration", "trend", "bleed-kits", "caveats",
-                    "attribution"):
+        for sid in (
+            "headline",
+            "top-places",
+            "districts",
+            "concentration",
+            "trend",
+            "bleed-kits",
+            "caveats",
+            "attribution",
+        ):
             assert page.locator(f"section#{sid}").is_visible(), sid
     finally:
         page.context.close()

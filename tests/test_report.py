@@ -50,6 +50,7 @@ def make_results(study, *, n_kits: int = 8) -> dict:
         }
     )
     places.loc[1, C.LSOA_NAME] = XSS_PLACE
+    places.attrs["rank"] = {"top_n": 20}
     kits = pd.DataFrame(
         {
             "site_id": [f"k{i}" for i in range(n_kits)],
@@ -66,15 +67,23 @@ def make_results(study, *, n_kits: int = 8) -> dict:
         }
     )
     curve = pd.DataFrame(
-        {"kits": kits["order"], "covered_harm": kits["covered_harm"].cumsum(),
-         "coverage_pct": kits["cumulative_coverage_pct"]}
+        {
+            "kits": kits["order"],
+            "covered_harm": kits["covered_harm"].cumsum(),
+            "coverage_pct": kits["cumulative_coverage_pct"],
+        }
     )
     emerging = pd.DataFrame(
-        {"cell_id": np.arange(10), "emerging_class": ["new hot spot"] * 2 + ["persistent hot spot"] * 3 + ["no pattern"] * 5}
+        {
+            "cell_id": np.arange(10),
+            "emerging_class": ["new hot spot"] * 2 + ["persistent hot spot"] * 3 + ["no pattern"] * 5,
+        }
     )
     lsoa = pd.DataFrame(
-        {C.LSOA_CODE: places[C.LSOA_CODE],
-         "hotspot_class": ["hot 99%"] * 10 + ["hot 95%"] * 5 + ["not significant"] * (n - 16) + ["cold 90%"]}
+        {
+            C.LSOA_CODE: places[C.LSOA_CODE],
+            "hotspot_class": ["hot 99%"] * 10 + ["hot 95%"] * 5 + ["not significant"] * (n - 16) + ["cold 90%"],
+        }
     )
     return {"places": places, "bleed_kits": kits, "coverage_curve": curve, "emerging": emerging, "lsoa": lsoa}
 
@@ -94,8 +103,9 @@ def results(study):
 
 @pytest.fixture(scope="module")
 def full(study, results):
-    return R.build_report(study, results, auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}}, radius=100.0,
-                          extra=SITES_EXTRA)
+    return R.build_report(
+        study, results, auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}}, radius=100.0, extra=SITES_EXTRA
+    )
 
 
 class _Collect(HTMLParser):
@@ -201,8 +211,19 @@ def test_report_config_validates():
 
 def test_sections_present(full):
     html = full.html
-    for sid in ("headline", "top-places", "districts", "concentration", "hotspots", "trend", "emerging", "bleed-kits",
-                "methods", "caveats", "attribution"):
+    for sid in (
+        "headline",
+        "top-places",
+        "districts",
+        "concentration",
+        "hotspots",
+        "trend",
+        "emerging",
+        "bleed-kits",
+        "methods",
+        "caveats",
+        "attribution",
+    ):
         assert f'<section id="{sid}">' in html, sid
     assert "no monthly data" not in html.lower()
     assert set(full.figures) == set(R.FIGURE_FILES)
@@ -211,7 +232,7 @@ def test_sections_present(full):
 def test_headline_numbers_match_frames(study, results, full):
     html = full.html
     inc = study.incidents
-    assert f"{len(inc):,}</span><span class=\"label\">incidents in scope" in html
+    assert f'{len(inc):,}</span><span class="label">incidents in scope' in html
     assert study.period in html
     assert '34</span><span class="label">places (LSOAs) in Tier 1' in html
     fw = ["police_uk", "county_weapons_2020"]
@@ -239,6 +260,7 @@ def test_top_places_table(study, results, full):
     p = results["places"]
     assert len(rows) == 20
     assert [int(r[0]) for r in rows] == list(range(1, 21))
+    assert "Chance in the top 20</th>" in full.html
     top = p.sort_values("rank").head(20)
     for row, rec in zip(rows, top.to_dict("records")):
         assert row[4] == f"{rec['rank_low']}–{rec['rank_high']}"
@@ -295,8 +317,13 @@ def test_kits_and_emerging_tables(results, full):
 
 def test_hotspot_table(full):
     rows = table_rows(full.html, "hotspots-table")
-    assert rows == [["hot 99%", "10"], ["hot 95%", "5"], ["hot 90%", "0"], ["not significant", "663"],
-                    ["cold 90%", "1"]]
+    assert rows == [
+        ["hot 99%", "10"],
+        ["hot 95%", "5"],
+        ["hot 90%", "0"],
+        ["not significant", "663"],
+        ["cold 90%", "1"],
+    ]
     assert "LSOAs (of 679)" in full.html
     assert full.summary["gistar_lsoa"]["hot 99%"] == 10
 
@@ -312,8 +339,10 @@ def test_methods_caveats_attribution(study, full):
     assert "iod2019" in low
     assert "2011 lower layer super output areas" in low
     assert "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)" in html
-    assert ("Source: Office for National Statistics licensed under the OGL v3.0. Contains OS data © Crown copyright "
-            "and database right 2011/2022") in html
+    assert (
+        "Source: Office for National Statistics licensed under the OGL v3.0. Contains OS data © Crown copyright "
+        "and database right 2011/2022"
+    ) in html
     assert "Royal Mail" in html and "MHCLG" in html
     auto = table_rows(html, "auto-table")
     assert ["detect", "bandwidth", "312.5"] in auto
@@ -407,7 +436,9 @@ def test_report_stage_on_real_run(bundled_run):
     places = res["places"].sort_values("rank")
     rows = table_rows(html, "places-table")
     assert [r[1].split()[-1] for r in rows] == places[C.LSOA_CODE].head(20).tolist()
-    assert [r[4] for r in rows] == [f"{lo}–{hi}" for lo, hi in zip(places["rank_low"].head(20), places["rank_high"].head(20))]
+    assert [r[4] for r in rows] == [
+        f"{lo}–{hi}" for lo, hi in zip(places["rank_low"].head(20), places["rank_high"].head(20))
+    ]
     assert [r[6] for r in rows] == [R.fmt_count(n) for n in places["n"].head(20)]
     tier1 = int((places["tier"] == 1).sum())
     assert f'{tier1:,}</span><span class="label">places (LSOAs) in Tier 1' in html
@@ -422,3 +453,27 @@ def test_report_stage_on_real_run(bundled_run):
     assert "report.html" in bundled_run.outputs
     # the City's central LSOAs lead the ranking, and the report says Nottingham first
     assert rows[0][2] == "Nottingham"
+
+
+def test_report_section_in_config(config):
+    from hotspots.config import config_from_dict
+
+    raw = dict(config.raw)
+    raw["report"] = {"top": 10, "title": "Board pack"}
+    cfg = config_from_dict(raw, path=config.path)
+    assert cfg.stage("report") == R.ReportConfig(top=10, title="Board pack")
+    raw["report"] = {"tops": 10}
+    with pytest.raises(ConfigError, match=r"unknown key 'tops' in \[report\]. Did you mean 'top'\?"):
+        config_from_dict(raw, path=config.path)
+
+
+def test_force_wide_sources_fallback(study):
+    inc = study.incidents
+    city = inc[inc[C.SOURCE] == "city_violence_2020"]
+    assert R.force_wide_sources(city, study.lsoa) == []
+    both = inc[inc[C.SOURCE].isin(["city_violence_2020", "city_robbery_2020"])]
+    s = replace(study, incidents=both)
+    s.coverage = study.coverage[study.coverage[C.SOURCE].isin(["city_violence_2020", "city_robbery_2020"])]
+    rep = R.build_report(s, {})
+    assert "No source covers every district, so these figures pool all sources" in rep.html
+    assert rep.summary["comparison_sources"] == ["city_violence_2020", "city_robbery_2020"]
