@@ -494,8 +494,8 @@ def clean_incidents(
             warnings.warn(
                 f"{rf.path}: {int(disagree.sum())} row(s) have an LSOA code whose polygon is more than "
                 f"{CODE_AGREEMENT_M:.0f} m from the row's point (first: {rf.row_label(i)}, "
-                f"{_colname(rf, 'lsoa_code')} = {df['lsoa_code'].iloc[i]!r}, {xcol} = {df['x'].iloc[i]!r}, "
-                f"{ycol} = {df['y'].iloc[i]!r}); the code was ignored and the row assigned by its location.",
+                f"{_colname(rf, 'lsoa_code')} = {df['lsoa_code'].iloc[i]!r}, {xcol} = {_shown(df['x'].iloc[i])}, "
+                f"{ycol} = {_shown(df['y'].iloc[i])}); the code was ignored and the row assigned by its location.",
                 HotspotsWarning,
                 stacklevel=2,
             )
@@ -512,7 +512,7 @@ def clean_incidents(
             raise InputError(
                 f"{rf.path}: none of the {located} located in-scope rows falls inside the study area "
                 f"(the LSOA boundaries cover longitude {b[0]:.3f}..{b[2]:.3f}, latitude {b[1]:.3f}..{b[3]:.3f}; "
-                f"first: {rf.row_label(i)}, {xcol} = {df['x'].iloc[i]!r}, {ycol} = {df['y'].iloc[i]!r}). "
+                f"first: {rf.row_label(i)}, {xcol} = {_shown(df['x'].iloc[i])}, {ycol} = {_shown(df['y'].iloc[i])}). "
                 "Check the coordinate columns and crs, or the [boundaries] file."
             )
         keep = ~outside
@@ -590,7 +590,7 @@ def _details(df: pd.DataFrame, reason: np.ndarray, idx: np.ndarray) -> np.ndarra
     m = r == C.DROP_UNPARSEABLE
     if m.any():
         out[m] = [
-            f"month={mo!r} x={xx!r} y={yy!r}"
+            f"month={_shown(mo)} x={_shown(xx)} y={_shown(yy)}"
             for mo, xx, yy in zip(sub["month"].to_numpy()[m], sub["x"].to_numpy()[m], sub["y"].to_numpy()[m])
         ]
     m = r == C.DROP_DUPLICATE_ID
@@ -598,6 +598,15 @@ def _details(df: pd.DataFrame, reason: np.ndarray, idx: np.ndarray) -> np.ndarra
     m = r == C.DROP_OUTSIDE_AREA
     out[m] = sub["lsoa_code"].fillna("").to_numpy(dtype=object)[m]
     return out
+
+
+def _shown(value: Any) -> str:
+    """A value as it appears in messages: text quoted, numbers plain, missing as ``None``."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return "None"
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    return repr(value)
 
 
 def _colname(rf: RawFile, axis: str) -> str:

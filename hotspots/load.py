@@ -15,6 +15,7 @@ import glob
 import hashlib
 import logging
 import warnings
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,9 @@ class RawFile:
     source
         Name of the config source it belongs to.
     frame
-        Columns :data:`RAW_COLUMNS` as text (``x``/``y`` as text too, so that ``clean``
-        can report unparseable values); row ``i`` is data row ``i + 1`` of the file.
+        Columns :data:`RAW_COLUMNS` as text, except ``x``/``y``: floats when every value
+        is a number, else text (so that ``clean`` can report each unparseable value);
+        row ``i`` is data row ``i + 1`` of the file.
     crs
         CRS of ``x``/``y``.
     sha256
@@ -139,12 +141,16 @@ def read_table(
     usecols: list[str] | None = None,
     thousands: str | None = None,
     what: str = "file",
+    floats: list[str] | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Read a CSV (optionally gzipped) as text columns.
 
     UTF-8 with or without a byte-order mark is the default; a file that is not UTF-8
     is re-read as Windows-1252 (what Excel writes) with a warning. ``usecols`` keeps only
     those columns (all must exist: check headers first with :func:`read_header`).
+    ``floats`` columns (coordinates) are parsed as numbers by the CSV reader itself, which
+    is fast; if any value in them is not a number the file is read again with them as
+    text, so that :mod:`hotspots.clean` can name each bad row.
 
     Returns
     -------
@@ -155,26 +161,38 @@ def read_table(
     if path.stat().st_size == 0:
         raise InputError(f"{path} is empty (0 bytes). Replace it with the full export, or remove it.")
     encodings = [encoding] if encoding else ["utf-8-sig", "cp1252"]
+    dtypes: list[Any] = [str]
+    if floats:
+        dtypes.insert(0, defaultdict(lambda: str, {c: "float64" for c in floats}))
     last: Exception | None = None
     for enc in encodings:
-        try:
-            df = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                encoding=enc,
-                usecols=usecols,
-                thousands=thousands,
-                low_memory=False,
-            )
-        except UnicodeDecodeError as exc:
-            last = exc
+        df = None
+        for dtype in dtypes:
+            try:
+                df = pd.read_csv(
+                    path,
+                    dtype=dtype,
+                    keep_default_na=False,
+                    na_values=[""],
+                    encoding=enc,
+                    usecols=usecols,
+                    thousands=thousands,
+                    low_memory=False,
+                )
+                break
+            except UnicodeDecodeError as exc:
+                last = exc
+                break
+            except pd.errors.EmptyDataError as exc:
+                raise InputError(f"{path} has no header and no rows. Replace it with the full export.") from exc
+            except pd.errors.ParserError as exc:
+                raise InputError(f"{path} could not be parsed as CSV: {exc}") from exc
+            except ValueError:
+                if dtype is str:
+                    raise
+                continue  # a coordinate is not a number: read them as text
+        if df is None:
             continue
-        except pd.errors.EmptyDataError as exc:
-            raise InputError(f"{path} has no header and no rows. Replace it with the full export.") from exc
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{path} could not be parsed as CSV: {exc}") from exc
         if enc == "cp1252" and encoding is None:
             warnings.warn(
                 f"{path} is not UTF-8 ({last}); read it as Windows-1252. "
@@ -295,7 +313,7 @@ def read_police_uk(path: Path, *, source: str = "police_uk", encoding: str | Non
         + '. For other layouts use format = "points" with a [crime.columns] mapping.',
     )
     use = [c for c in POLICE_UK_MAP if c in header]
-    df, enc = read_table(path, encoding=encoding, usecols=use)
+    df, enc = read_table(path, encoding=encoding, usecols=use, floats=["Longitude", "Latitude"])
     df = df.rename(columns=POLICE_UK_MAP)
     frame = _standardise(df)
     names = {v: k for k, v in POLICE_UK_MAP.items()}
@@ -310,10 +328,13 @@ def _standardise(df: pd.DataFrame) -> pd.DataFrame:
     A column the file lacks (or a mapping key left out, which arrives as a float NaN
     column) becomes an all-missing text column, so that every frame has the same
     dtypes and text operations (``fillna("")``, ``.str``) work on all of them.
+    Coordinates ``x``/``y`` stay floats when they are floats.
     """
     out = pd.DataFrame(index=df.index)
     for col in RAW_COLUMNS:
-        if col not in df.columns:
+        if col in ("x", "y") and col in df.columns and df[col].dtype.kind == "f":
+            out[col] = df[col]
+        elif col not in df.columns:
             out[col] = pd.Series(np.nan, index=df.index, dtype="str")
         elif df[col].dtype != "str":
             values = df[col]
@@ -378,8 +399,8 @@ def read_points(
             {k: (gdf[v].astype(str).where(gdf[v].notna()) if v else np.nan) for k, v in mapping.items()},
             index=gdf.index,
         )
-        df["x"] = pd.Series(x).map(lambda v: repr(v) if np.isfinite(v) else np.nan)
-        df["y"] = pd.Series(y).map(lambda v: repr(v) if np.isfinite(v) else np.nan)
+        df["x"] = np.where(np.isfinite(x), x, np.nan)
+        df["y"] = np.where(np.isfinite(y), y, np.nan)
         file_crs = gdf.crs.to_string()
         table = False
         names = {k: v for k, v in mapping.items() if v}
@@ -393,7 +414,7 @@ def read_points(
                 "(longitude/latitude, or easting/northing with crs = \"EPSG:27700\")."
             )
         require_columns(path, header, need, hint=" Fix the [crime.columns] mapping in the config.")
-        raw, enc = read_table(path, encoding=encoding, usecols=sorted(set(need)))
+        raw, enc = read_table(path, encoding=encoding, usecols=sorted(set(need)), floats=[columns.x, columns.y])
         df = pd.DataFrame({k: (raw[v] if v else np.nan) for k, v in mapping.items()}, index=raw.index)
         df["x"] = raw[columns.x]
         df["y"] = raw[columns.y]
@@ -716,8 +737,8 @@ def read_venues(cfg: VenuesConfig) -> RawFile:
         get = lambda c: gdf[c].astype(str).where(gdf[c].notna()) if c else np.nan  # noqa: E731
         frame = pd.DataFrame({"id": get(cols.id), "name": get(cols.name), "address": get(cols.address),
                               "postcode": get(cols.postcode)})
-        frame["x"] = [repr(v) for v in shapely.get_x(gdf.geometry.values)]
-        frame["y"] = [repr(v) for v in shapely.get_y(gdf.geometry.values)]
+        frame["x"] = shapely.get_x(gdf.geometry.values)
+        frame["y"] = shapely.get_y(gdf.geometry.values)
         return RawFile(cfg.path, "venues", frame, gdf.crs.to_string(), sha256(cfg.path), "utf-8",
                        columns={"x": f"{gdf.geometry.name} x", "y": f"{gdf.geometry.name} y"}, table=False)
     if not (cols.x and cols.y and cols.name):

@@ -256,8 +256,8 @@ def test_every_row_outside_the_area(tmp_path, good, study, known):
     df["LSOA code"] = np.nan
     with pytest.raises(InputError, match=r"f0\.csv: none of the 8 located in-scope rows falls inside the study area "
                                          r"\(the LSOA boundaries cover longitude -1\.344\.\.-0\.666, latitude "
-                                         r"52\.790\.\.53\.502; first: row 1 \(line 2\), Longitude = '-3\.\d+', "
-                                         r"Latitude = '5\d\.\d+'\)\. Check the coordinate columns and crs"):
+                                         r"52\.790\.\.53\.502; first: row 1 \(line 2\), Longitude = -3\.\d+, "
+                                         r"Latitude = 5\d\.\d+\)\. Check the coordinate columns and crs"):
         run_clean(tmp_path, df, study, known)
 
 

@@ -181,7 +181,7 @@ ERRORS = [
      r"f\.csv has a header but no data rows\. Replace it with the full export, or remove it\."),
     ("every row outside the area", with_csv(_outside), InputError,
      r"f\.csv: none of the \d+ located in-scope rows falls inside the study area \(the LSOA boundaries cover "
-     r"longitude -1\.344\.\.-0\.666, latitude 52\.790\.\.53\.502; first: row \d+ \(line \d+\), Longitude = '-3\.\d+'"),
+     r"longitude -1\.344\.\.-0\.666, latitude 52\.790\.\.53\.502; first: row \d+ \(line \d+\), Longitude = -3\.\d+, Latitude = 5\d\.\d+\)"),
     ("wrong encoding forced", _forced_encoding, InputError,
      r"f\.csv cannot be decoded as utf-8: .*Set encoding = \"\.\.\.\" for this file in the config\."),
     ("points mapping names a missing column", _points_bad_mapping, InputError,

@@ -54,10 +54,13 @@ def test_read_police_uk_real_month():
     rf = load.read_police_uk(REAL)
     assert len(rf.frame) == 11_472
     assert list(rf.frame.columns) == load.RAW_COLUMNS
-    assert all(str(t) == "str" for t in rf.frame.dtypes), rf.frame.dtypes
+    # coordinates parsed by the CSV reader as floats; every other column text
+    assert rf.frame["x"].dtype == "float64" and rf.frame["y"].dtype == "float64"
+    assert all(str(rf.frame[c].dtype) == "str" for c in load.RAW_COLUMNS if c not in ("x", "y"))
     assert rf.sha256 == hashlib.sha256(REAL.read_bytes()).hexdigest()
     assert rf.crs == "EPSG:4326" and rf.encoding == "utf-8-sig"
     assert rf.column("x") == "Longitude" and rf.column("crime_type") == "Crime type"
+    # a coordinate that is not a number: the coordinates are read as text so each bad row can be named
     f = rf.frame
     assert f["crime_type"].value_counts()["Violence and sexual offences"] == 3_021
     assert int((f["x"].isna() & f["y"].isna()).sum()) == 84
@@ -365,3 +368,14 @@ def test_generic_venue_csv(tmp_path, config):
     assert len(rv.frame) == 20 and rv.crs == "EPSG:27700" and rv.frame["name"].iloc[0] == src["name"].iloc[0]
     with pytest.raises(InputError, match=r"a CSV venue file needs columns\.x, columns\.y and columns\.name"):
         load.read_venues(VenuesConfig(path=p, format="points", columns=ColumnMap(name="Venue")))
+
+
+def test_coordinates_fall_back_to_text_when_one_is_not_a_number(tmp_path, real_text):
+    lines = real_text.splitlines()[:6]
+    parts = lines[3].split(",")
+    parts[5] = "53.1N"
+    lines[3] = ",".join(parts)
+    p = police_file(tmp_path, "2019-09", lines)
+    rf = load.read_police_uk(p)
+    assert str(rf.frame["y"].dtype) == "str" and rf.frame["y"].iloc[2] == "53.1N"
+    assert float(rf.frame["y"].iloc[0]) == pytest.approx(float(lines[1].split(",")[5]))
