@@ -102,9 +102,7 @@ def check_points(points: Any, *, what: str = "points", weights: str | None = Non
         bad = geom.isna() | geom.is_empty
         if bad.any():
             row = points.index[np.flatnonzero(bad.to_numpy())[0]]
-            raise InputError(
-                f"{what} row {row!r} has an empty or missing geometry; drop such rows first."
-            )
+            raise InputError(f"{what} row {row!r} has an empty or missing geometry; drop such rows first.")
         kinds = shapely.get_type_id(geom.to_numpy())
         if (kinds != 0).any():
             row = points.index[np.flatnonzero(kinds != 0)[0]]
@@ -135,7 +133,9 @@ def point_weights(points: gpd.GeoDataFrame, weights: str | None) -> np.ndarray:
     return pd.to_numeric(points[weights], errors="coerce").to_numpy(dtype=float)
 
 
-def distinct_locations(points: gpd.GeoDataFrame, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def distinct_locations(
+    points: gpd.GeoDataFrame, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Collapse duplicate coordinates.
 
     Returns
@@ -414,7 +414,9 @@ def density_clusters(
     check_points(points, what="points", weights=weights)
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
-    if min_cluster_size is not None and (isinstance(min_cluster_size, bool) or not (isinstance(min_cluster_size, int) and min_cluster_size >= 2)):
+    if min_cluster_size is not None and (
+        isinstance(min_cluster_size, bool) or not (isinstance(min_cluster_size, int) and min_cluster_size >= 2)
+    ):
         raise InputError(f"min_cluster_size must be a whole number >= 2, got {min_cluster_size!r}.")
     for name, value in (("min_samples", min_samples), ("eps", eps)):
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
@@ -471,7 +473,9 @@ def density_clusters(
     labels = np.where(inside, labels, -1)
     # a cluster lighter than min_samples is not dense (a DBSCAN core whose neighbours
     # were all claimed by other clusters, or an HDBSCAN cluster whose core is one point)
-    heavy = np.array([weight[labels == lab].sum() >= auto.get("min_samples", min_samples or 0) - 1e-9 for lab in labs], dtype=bool)
+    heavy = np.array(
+        [weight[labels == lab].sum() >= auto.get("min_samples", min_samples or 0) - 1e-9 for lab in labs], dtype=bool
+    )
     for lab in labs[~heavy]:
         labels[labels == lab] = -1
     labs, geom = labs[heavy], geom[heavy].reset_index(drop=True)

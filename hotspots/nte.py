@@ -175,7 +175,8 @@ def nte_zones(
     w = point_weights(incidents, weights)
     pts = incidents.geometry.values
     tree = shapely.STRtree(geoms)
-    ii, zz = tree.query(pts, predicate="dwithin", distance=distance) if len(pts) else (np.zeros(0, int), np.zeros(0, int))
+    pairs = np.asarray(tree.query(pts, predicate="dwithin", distance=distance), dtype=np.intp).reshape(2, -1)
+    ii, zz = pairs[0], pairs[1]
     n_within = np.zeros(len(labs), dtype=np.int64)
     harm_within = np.zeros(len(labs))
     if len(ii):
@@ -185,7 +186,7 @@ def nte_zones(
         first = np.r_[True, ii[1:] != ii[:-1]]  # nearest zone of each incident
         ii, zz = ii[first], zz[first]
         n_within = np.bincount(zz, minlength=len(labs)).astype(np.int64)
-        harm_within = np.bincount(zz, weights=w[ii], minlength=len(labs))
+        harm_within = np.bincount(zz, weights=w[ii], minlength=len(labs)).astype(float)
     frame = gpd.GeoDataFrame(
         {VENUES: n_venues, N_WITHIN: n_within, HARM_WITHIN: harm_within},
         geometry=gpd.GeoSeries(geoms, crs=venues.crs),
@@ -198,6 +199,10 @@ def nte_zones(
     frame.attrs["unzoned_venues"] = int(count[labels < 0].sum())
     log.info(
         "NTE zones: %d zones of %d venues (%d venues in no zone); %d incidents within %g m",
-        len(frame), int(n_venues.sum()), frame.attrs["unzoned_venues"], int(n_within.sum()), distance,
+        len(frame),
+        int(n_venues.sum()),
+        frame.attrs["unzoned_venues"],
+        int(n_within.sum()),
+        distance,
     )
     return frame

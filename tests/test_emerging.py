@@ -16,7 +16,7 @@ from scipy import stats
 
 from hotspots import emerging as E
 from hotspots._errors import HotspotsWarning, InputError
-from hotspots.gistar import grid_weights
+from hotspots.gistar import gistar, grid_weights
 from hotspots.units import CELL_ID, assign_cells, make_grid
 
 T = 12
@@ -203,6 +203,27 @@ def test_gistar_of_the_cube_matches_the_formula():
     assert out.loc[i, E.FINAL_GI_Z] == pytest.approx(z, rel=1e-9)
 
 
+@pytest.mark.parametrize("time_window", [0, 1, 2])
+@pytest.mark.parametrize("distance", [None, 250.0])
+def test_cube_gistar_matches_gistar_on_space_time_weights(time_window, distance):
+    """Oracle: B1's analytic gistar on the explicit (cells x months)^2 space-time weights."""
+    rng = np.random.default_rng(time_window)
+    grid = make_grid(shapely.box(0, 0, 1_500, 1_200), cell_size=100)
+    cube = rng.poisson(1.5, (len(grid), T)).astype(float)
+    cube[40:45, 6:] += 6
+    Ws = grid_weights(grid, distance=distance)
+    z, p = E.cube_gistar(cube, Ws, time_window=time_window)
+    z_ref, p_ref = gistar(cube.T.ravel(), E.space_time_weights(Ws, T, time_window=time_window))
+    np.testing.assert_allclose(z, z_ref.reshape(T, -1).T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(p, p_ref.reshape(T, -1).T, rtol=1e-10, atol=1e-14)
+
+
+def test_cube_gistar_zero_variance_warns():
+    with pytest.warns(HotspotsWarning, match="zero variance"):
+        z, p = E.cube_gistar(np.ones((4, T)), np.eye(4))
+    assert (z == 0).all() and (p == 1).all()
+
+
 def test_planted_patterns_per_month():
     inc, grid = synthetic(PLANTS)
     before = inc.copy()
@@ -257,7 +278,9 @@ def test_extent_data_leaves_far_cells_not_analysed():
 def test_too_few_months_is_a_clear_error():
     inc, grid = synthetic({(550.0, 550.0): [5] * 12})
     six = inc[inc["month"] <= "2020-06"]
-    with pytest.raises(InputError, match=r"only 6 month\(s\) \(2020-01 to 2020-06\); emerging hot spot analysis needs at least 10"):
+    with pytest.raises(
+        InputError, match=r"only 6 month\(s\) \(2020-01 to 2020-06\); emerging hot spot analysis needs at least 10"
+    ):
         E.emerging_hotspots(six, grid)
     with pytest.warns(HotspotsWarning, match="fewer than the 10 time steps ArcGIS requires"):
         E.emerging_hotspots(six, grid, min_months=5)
