@@ -206,9 +206,10 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
         detect_cell = getattr(cfg.stage("detect"), "cell_size", None)
     except (ConfigError, ImportError, AttributeError):
         detect_cell = None
+    rank_cfg = cfg.stage("rank") if "place_score" in ecfg.methods else None
     t = time.perf_counter()
     study = load_study(cfg)
-    res = ev.evaluate_study(study, ecfg, source=source, cell_size=detect_cell)
+    res = ev.evaluate_study(study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg)
     rep = res["report"]
     out = out or pipeline.default_out_dir()
     path = write_json({"tool": "hotspots", "version": __version__, **rep}, out / "evaluation.json")

@@ -105,7 +105,7 @@ FOLDS = "folds"  # number of folds averaged
 SUMMARY_COLUMNS = [HORIZON, METHOD, COVERAGE, FOLDS, HIT_RATE, PAI, PEI_STAR, RRI]
 """Columns of :func:`summarise_backtest`: fold means per horizon x method x coverage."""
 
-METHODS = ("counts", "last_period", "kde", "gistar", "composite", "random")
+METHODS = ("counts", "last_period", "kde", "gistar", "composite", "place_score", "random")
 """Prediction methods known to :func:`backtest`.
 
 * ``counts``: incidents per cell over all training months (the long-run average).
@@ -117,9 +117,16 @@ METHODS = ("counts", "last_period", "kde", "gistar", "composite", "random")
 * ``composite``: weighted mean of the percentile ranks of ``counts``, ``kde`` and
   ``gistar`` (weights ``composite_weights``), i.e. the composite-index recipe of the
   place ranking applied to the grid with the grid's own components.
+* ``place_score``: the Board's LSOA priority score (:func:`hotspots.rank.composite_score`
+  of :func:`hotspots.rank.place_components`, ``[rank]`` weights), recomputed in every fold
+  from the training incidents only, each cell taking the score of its LSOA. Needs
+  ``lsoa=`` (and uses ``venues=``, ``deprivation=`` when given).
 * ``random``: the uniform-random baseline, scored by its expected value (every cell
   selected with probability equal to the coverage).
 """
+
+GRID_METHODS = tuple(m for m in METHODS if m != "place_score")
+"""The methods that need nothing but incidents and a grid (the default of :func:`backtest`)."""
 
 COVERAGES = (0.01, 0.05, 0.10)
 """Default shares of the area: 1 %, 5 % and 10 %."""
@@ -153,8 +160,11 @@ METHOD_DEFINITIONS: dict[str, str] = {
     "bandwidth from the training incidents of each fold unless [evaluate] kde_bandwidth is set)",
     "gistar": "Gi* z-score of the training counts per cell (queen neighbours plus the cell itself)",
     "composite": "weighted mean of the percentile ranks of counts, kde and gistar "
-    "([evaluate] composite_weights); the place-ranking composite recipe applied to grid cells, "
-    "since the LSOA composite uses whole-period data and deprivation that cannot be split by fold",
+    "([evaluate] composite_weights): the place-ranking composite recipe applied to grid cells "
+    "with the grid's own components",
+    "place_score": "the Board's LSOA priority score (hotspots.rank composite of harm rate and count, Gi*, KDE, "
+    "NTE venues, deprivation, youth need with the [rank] weights), recomputed in every fold from the training "
+    "incidents only; each cell takes its LSOA's score, so cells of one LSOA tie",
     "random": "naive baseline: uniform random selection, scored by its expected value "
     "(hit rate = coverage, PAI = 1 exactly; no seed needed)",
 }
@@ -331,12 +341,82 @@ def _folds(n_months: int, horizon: int, min_train: int) -> list[int]:
     return list(range(min_train, n_months - horizon + 1))
 
 
+def cells_to_units(grid: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
+    """Row position in ``units`` of the polygon holding each cell's representative point.
+
+    Cells whose point falls in no polygon (generalised boundaries) take the nearest one;
+    the result is ``-1`` only when ``units`` is empty.
+    """
+    pts = gpd.GeoSeries(grid.geometry.representative_point().values, crs=grid.crs)
+    poly = gpd.GeoSeries(units.geometry.values, crs=units.crs)
+    out = np.full(len(grid), -1, dtype=np.int64)
+    if len(poly) == 0:
+        return out
+    cell_i, unit_i = poly.sindex.query(pts.values, predicate="within")
+    first = pd.Series(unit_i).groupby(cell_i).first()
+    out[first.index.to_numpy()] = first.to_numpy()
+    miss = np.flatnonzero(out < 0)
+    if len(miss):
+        near_i, unit_j = poly.sindex.nearest(pts.values[miss], return_all=False)
+        out[miss[near_i]] = unit_j
+    return out
+
+
+class _PlaceScorer:
+    """The ``place_score`` method: the rank stage's LSOA composite of one fold, on cells."""
+
+    def __init__(self, lsoa: gpd.GeoDataFrame, venues: Any, deprivation: Any, rank_config: Any, grid: Any) -> None:
+        from hotspots.rank import RankConfig, check_weights
+
+        self.cfg = rank_config if rank_config is not None else RankConfig()
+        self.lsoa, self.venues, self.deprivation, self.grid = lsoa, venues, deprivation, grid
+        w = check_weights(dict(self.cfg.weights), where="[rank] weights", error=InputError)
+        self.weights = {k: v for k, v in w.items() if v > 0}
+        self.needs_kde = "kde" in self.weights
+        self.cell_unit = cells_to_units(grid, lsoa)
+
+    def scores(self, train: gpd.GeoDataFrame, *, kde: np.ndarray | None) -> np.ndarray:
+        import warnings
+
+        from hotspots._errors import HotspotsWarning
+        from hotspots.gistar import hotspot_gistar
+        from hotspots.rank import COMPONENTS, composite_score, place_components
+        from hotspots.units import lsoa_units
+
+        cfg = self.cfg
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HotspotsWarning)
+            det = None
+            if "gi_z" in self.weights and len(train):
+                det = hotspot_gistar(lsoa_units(train, self.lsoa), value=C.HARM)
+            comps = place_components(
+                self.lsoa,
+                train,
+                venues=self.venues,
+                deprivation=self.deprivation,
+                detect_lsoa=det,
+                grid=self.grid.assign(kde=kde) if kde is not None else None,
+                venue_radius=cfg.venue_radius,
+                deprivation_measure=cfg.deprivation,
+                kde_aggregate=cfg.kde_aggregate,
+            )
+        w = {k: v for k, v in self.weights.items() if comps[COMPONENTS[k]].notna().any()}
+        if not w:
+            raise InputError("place_score: none of the [rank] weighted components has data; check [rank] weights.")
+        score = composite_score(comps, weights=w, scaling=cfg.scaling, combine=cfg.combine).to_numpy(dtype=float)
+        score = np.where(np.isnan(score), -np.inf, score)  # missing data ranks last here, never first
+        out = np.full(len(self.grid), -np.inf)
+        ok = self.cell_unit >= 0
+        out[ok] = score[self.cell_unit[ok]]
+        return out
+
+
 def backtest(
     incidents: gpd.GeoDataFrame,
     grid: gpd.GeoDataFrame,
     *,
     months: Sequence[str] | None = None,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = GRID_METHODS,
     coverages: Sequence[float] = COVERAGES,
     horizons: Sequence[int] = (1, 3),
     min_train_months: int = 3,
@@ -344,6 +424,10 @@ def backtest(
     bandwidth: float | None = None,
     kernel: str = "quartic",
     composite_weights: dict[str, float] | None = None,
+    lsoa: gpd.GeoDataFrame | None = None,
+    venues: gpd.GeoDataFrame | None = None,
+    deprivation: pd.DataFrame | None = None,
+    rank_config: Any = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of hotspot prediction methods on monthly data.
 
@@ -375,6 +459,11 @@ def backtest(
         from each fold's training incidents only).
     composite_weights
         Weights of ``counts``, ``kde``, ``gistar`` in the ``composite`` method.
+    lsoa, venues, deprivation
+        ``study.lsoa``, ``study.venues``, ``study.deprivation``: the inputs of the
+        ``place_score`` method (only ``lsoa`` is required for it).
+    rank_config
+        A :class:`hotspots.rank.RankConfig` for ``place_score`` (default ``[rank]`` defaults).
 
     Returns
     -------
@@ -385,8 +474,8 @@ def backtest(
     Raises
     ------
     InputError
-        Unknown method, bad coverage/horizon, incidents without a ``month`` column, or
-        too few months for a single fold.
+        Unknown method, bad coverage/horizon, incidents without a ``month`` column,
+        ``place_score`` without ``lsoa``, or too few months for a single fold.
     """
     composite_weights = dict(DEFAULT_COMPOSITE_WEIGHTS if composite_weights is None else composite_weights)
     _check_options(
@@ -401,6 +490,11 @@ def backtest(
         raise InputError(f"incidents must be a GeoDataFrame, got {type(incidents).__name__}.")
     if C.MONTH not in incidents.columns:
         raise InputError("incidents have no 'month' column (YYYY-MM); the backtest needs monthly data.")
+    if "place_score" in methods and lsoa is None:
+        raise InputError(
+            "method 'place_score' needs the LSOAs: pass lsoa=study.lsoa (and venues=, deprivation=), "
+            "or leave 'place_score' out of methods."
+        )
     if weights == "harm" and C.HARM not in incidents.columns:
         raise InputError("weights='harm' but incidents have no 'harm' column; use weights='count'.")
     if months is None:
@@ -425,6 +519,7 @@ def backtest(
 
     need_gi = any(m in ("gistar", "composite") for m in methods)
     need_kde = any(m in ("kde", "composite") for m in methods)
+    place = _PlaceScorer(lsoa, venues, deprivation, rank_config, grid) if "place_score" in methods else None
     W = None
     if need_gi:
         from hotspots.gistar import grid_weights
@@ -475,6 +570,9 @@ def backtest(
 
                 z, _ = gistar(base["counts"], W)
                 base["gistar"] = np.asarray(z, dtype=float)
+            if place is not None:
+                train_inc = incidents[pd.Index(months[:k]).get_indexer(incidents[C.MONTH].astype(object)) >= 0]
+                base["place_score"] = place.scores(train_inc, kde=kde_of(k) if place.needs_kde else None)
             if "composite" in methods:
                 tot = sum(composite_weights.values())
                 comp = np.zeros(len(grid))
@@ -620,7 +718,12 @@ def evaluation_area(
 
 
 def evaluate_study(
-    study: Any, cfg: EvaluateConfig | None = None, *, source: str | None = None, cell_size: float | None = None
+    study: Any,
+    cfg: EvaluateConfig | None = None,
+    *,
+    source: str | None = None,
+    cell_size: float | None = None,
+    rank_config: Any = None,
 ) -> dict[str, Any]:
     """Backtest the hotspot methods on one source of a loaded study.
 
@@ -634,6 +737,8 @@ def evaluate_study(
         Overrides ``cfg.source``.
     cell_size
         Grid cell size in metres when ``cfg.cell_size`` is not set (default 100).
+    rank_config
+        The ``[rank]`` settings used by the ``place_score`` method (defaults when None).
 
     Returns
     -------
@@ -663,6 +768,10 @@ def evaluate_study(
         bandwidth=cfg.kde_bandwidth,
         kernel=cfg.kde_kernel,
         composite_weights=cfg.composite_weights,
+        lsoa=study.lsoa,
+        venues=study.venues,
+        deprivation=study.deprivation,
+        rank_config=rank_config,
     )
     summary = summarise_backtest(results)
     mat, pos = month_matrix(inc, grid, months=months, weights="count")
