@@ -8,9 +8,10 @@ bundled 679 LSOAs, about 216,000 cells), so the backtest sees a force-sized grid
 
 Each side runs in a fresh Python process, so peak memory (``ru_maxrss``) is its own:
 
-* **hotspots (all methods)**: :func:`hotspots.evaluate.backtest` with every method
-  (counts, last_period, kde, gistar, composite, random), horizons 1 and 3 (16 folds),
-  coverages 1 %, 5 %, 10 %.
+* **hotspots (all grid methods)**: :func:`hotspots.evaluate.backtest` with every method
+  that needs only incidents and a grid (``GRID_METHODS``: counts, last_period, kde, gistar,
+  composite, random; ``place_score`` depends on the LSOAs, not on the number of
+  incidents), horizons 1 and 3 (16 folds), coverages 1 %, 5 %, 10 %.
 * **hotspots (all methods, fixed bandwidth)**: the same with ``bandwidth=400`` m, where the
   training KDE of each fold is a running sum of one surface per month.
 * **hotspots (counts)**: the same with the ``counts`` method only.
@@ -183,12 +184,12 @@ def main() -> None:
         if a.one == "baseline":
             out = run_baseline(a.data)
         else:
-            from hotspots.evaluate import METHODS
+            from hotspots.evaluate import GRID_METHODS
 
             if a.one == "counts":
                 out = run_ours(a.data, ("counts",))
             else:
-                out = run_ours(a.data, METHODS, bandwidth=400.0 if a.one == "fixed" else None)
+                out = run_ours(a.data, GRID_METHODS, bandwidth=400.0 if a.one == "fixed" else None)
         out["peak_mb"] = _rss_mb()
         print(json.dumps(out))
         return
@@ -219,7 +220,7 @@ def main() -> None:
     print()
     print(f"{'side':<34} {'seconds':>9} {'peak MB':>9} {'result rows':>12}")
     labels = {
-        "all": "hotspots backtest, all 6 methods",
+        "all": "hotspots backtest, 6 grid methods",
         "fixed": "  same, fixed 400 m KDE bandwidth",
         "counts": "hotspots backtest, counts only",
         "baseline": "geopandas sjoin per fold, counts",
