@@ -455,9 +455,17 @@ def density_clusters(
         if k not in ("method", "distinct_locations"):
             log.info("density clusters (%s): %s set to %s automatically", auto["method"], k, v)
     if not (labels >= 0).any():
+        mcs = min_cluster_size if min_cluster_size is not None else auto.get("min_cluster_size")
+        if auto["method"] == "hdbscan" and mcs is not None and len(xy) < mcs:
+            hint = (
+                f"HDBSCAN needs at least min_cluster_size={mcs} distinct locations; use "
+                "method='dbscan' or a smaller min_cluster_size."
+            )
+        else:
+            hint = "try a smaller min_samples."
         warnings.warn(
             f"density_clusters ({auto['method']}) found no cluster among {len(points):,} points "
-            f"({len(xy):,} distinct locations); try a smaller min_samples.",
+            f"({len(xy):,} distinct locations); {hint}",
             HotspotsWarning,
             stacklevel=2,
         )

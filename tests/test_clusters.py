@@ -214,6 +214,18 @@ def test_no_cluster_warns_and_keeps_schema():
     assert_frame_contract(out, K.CLUSTER_COLUMNS)
 
 
+def test_all_points_at_one_location():
+    pts = gpd.GeoDataFrame(
+        {"harm": np.ones(50)}, geometry=gpd.points_from_xy(np.zeros(50), np.zeros(50)), crs="EPSG:27700"
+    )
+    with pytest.warns(HotspotsWarning, match=r"\(1 distinct locations\); HDBSCAN needs at least min_cluster_size=5"):
+        out = K.density_clusters(pts)
+    assert len(out) == 0
+    one = K.density_clusters(pts, method="dbscan")  # DBSCAN: one heavy location is a cluster
+    assert one[["n", "harm"]].values.tolist() == [[50, 50.0]]
+    assert one["area_km2"].item() == pytest.approx(np.pi * 0.05**2, rel=0.01)
+
+
 def test_geographic_crs_is_an_error():
     pts = planted().to_crs("EPSG:4326")
     with pytest.raises(InputError, match=r"geographic CRS .*needs distances in metres. Use `.to_crs\('EPSG:27700'\)`"):
