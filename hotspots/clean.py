@@ -27,9 +27,12 @@ the nearest polygon within the tolerance (``"nearest"``). A row whose code is a 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,6 +238,29 @@ def to_bng(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarr
     return _TRANSFORMERS[key].transform(x, y)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while creating many geometry objects.
+
+    Each shapely Point is a tracked Python object; creating hundreds of thousands of them
+    triggers repeated full collections that make ``points_from_xy`` about 5x slower.
+    Points hold no reference cycles, so nothing is lost by collecting afterwards.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def points(x: np.ndarray, y: np.ndarray) -> gpd.GeoSeries:
+    """Point geometries in EPSG:27700 from coordinate arrays (fast for millions of points)."""
+    with _gc_paused():
+        return gpd.GeoSeries(gpd.points_from_xy(x, y), crs=C.CRS)
+
+
 def first_reason(masks: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
     """Per row, the first reason whose mask is true (empty string when none)."""
     reason = np.full(n, "", dtype=object)
@@ -388,7 +414,7 @@ def clean_incidents(
     acc = Accounting()
     dropped_parts = []
     seen_ids: set[str] = set()
-    for rf in raw_files:
+    for k, rf in enumerate(raw_files):
         fname = _rel(rf.path, base)
         df = rf.frame
         n = len(df)
@@ -479,14 +505,14 @@ def clean_incidents(
             ],
             n,
         )
-        if eligible.any():
+        if eligible.any() and k < len(raw_files) - 1:
             # an ID counts as seen once a usable row carries it (later files' copies are duplicates)
             seen_ids.update(ids.to_numpy(dtype=object)[eligible & ~dup].tolist())
 
         cand = reason == ""
         idx = np.flatnonzero(cand)
         bx, by = to_bng(x[idx], y[idx], rf.crs)
-        pts = gpd.GeoSeries(gpd.points_from_xy(bx, by), crs=C.CRS)
+        pts = points(bx, by)
         row_codes = df["lsoa_code"].iloc[idx].reset_index(drop=True)
         disagree = code_disagrees(pts, row_codes, lsoa) if row_codes.notna().any() else np.zeros(len(idx), bool)
         if disagree.any():
@@ -678,7 +704,7 @@ def clean_venues(
     )
     idx = np.flatnonzero(reason == "")
     bx, by = to_bng(x[idx], y[idx], raw.crs)
-    pts = gpd.GeoSeries(gpd.points_from_xy(bx, by), crs=C.CRS)
+    pts = points(bx, by)
     code, assigned = assign_areas(pts, pd.Series([None] * len(idx), dtype=object), lsoa, tolerance=tolerance)
     outside = (assigned == "").to_numpy()
     reason[idx[outside]] = C.DROP_OUTSIDE_AREA
