@@ -497,7 +497,7 @@ def _kits_layer(m: folium.Map, kits: pd.DataFrame, o: _Opts, *, show: bool) -> f
     group.add_to(m)
     Legend(map_name=m.get_name(), layer=group, title="Bleed-control kit sites",
            items=[("#cb181d", f"kit site and its {fmt(o.kit_radius)} m coverage circle")],
-           note="Numbered in order of value (harm each kit adds).").add_to(m)
+           note="Hover or click a kit for its place in the order of value (harm each kit adds).").add_to(m)
     return group
 
 
@@ -695,6 +695,15 @@ def build_map(
         _venues_layer(m, study.venues, show=audience == "outreach")
     if frames.get("bleed_kits") is not None and len(frames["bleed_kits"]):
         _kits_layer(m, frames["bleed_kits"], o, show=audience != "analyst")
+    if audience == "outreach":  # open on the zones and kits, not the whole county
+        focus = [_geo(frames["outreach"], "outreach").geometry] if isinstance(frames["outreach"], gpd.GeoDataFrame) else []
+        if frames.get("bleed_kits") is not None and len(frames["bleed_kits"]):
+            lon, lat = _kits_lonlat(frames["bleed_kits"])
+            focus.append(gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(C.CRS))
+        if focus:
+            b = gpd.GeoSeries(pd.concat(focus), crs=C.CRS).buffer(500).to_crs(WGS84).total_bounds
+            if np.isfinite(b).all():
+                m.fit_bounds([[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]])
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
 
