@@ -362,13 +362,19 @@ def cells_to_units(grid: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarra
     return out
 
 
+def _rank_config(rank_config: Any) -> Any:
+    from hotspots.rank import RankConfig
+
+    return rank_config if rank_config is not None else RankConfig()
+
+
 class _PlaceScorer:
     """The ``place_score`` method: the rank stage's LSOA composite of one fold, on cells."""
 
     def __init__(self, lsoa: gpd.GeoDataFrame, venues: Any, deprivation: Any, rank_config: Any, grid: Any) -> None:
-        from hotspots.rank import RankConfig, check_weights
+        from hotspots.rank import check_weights
 
-        self.cfg = rank_config if rank_config is not None else RankConfig()
+        self.cfg = _rank_config(rank_config)
         self.lsoa, self.venues, self.deprivation, self.grid = lsoa, venues, deprivation, grid
         w = check_weights(dict(self.cfg.weights), where="[rank] weights", error=InputError)
         self.weights = {k: v for k, v in w.items() if v > 0}
@@ -798,6 +804,7 @@ def evaluate_study(
         "weights": cfg.weights,
         "kde_bandwidth_m": results.attrs.get("bandwidths") or cfg.kde_bandwidth,
         "config": _jsonable(cfg),
+        "rank_config": _jsonable(_rank_config(rank_config)) if "place_score" in cfg.methods else None,
         "definitions": DEFINITIONS,
         "methods": {m: METHOD_DEFINITIONS[m] for m in cfg.methods},
         "concentration": {

@@ -399,8 +399,19 @@ def test_cli_evaluate(tmp_path):
     assert "PEI*" in r.output and "rri: Recapture Rate Index (Levine 2008)" in r.output
     assert "does NOT beat counts" in r.output
     rep = json.loads((out / "evaluation.json").read_text())
-    for key in ("source", "config", "folds", "metrics", "mean", "definitions", "methods", "concentration"):
+    for key in (
+        "source",
+        "config",
+        "rank_config",
+        "folds",
+        "metrics",
+        "mean",
+        "definitions",
+        "methods",
+        "concentration",
+    ):
         assert key in rep
+    assert rep["rank_config"]["weights"]["harm_rate"] > 0
     assert len(rep["folds"]) == 16
     assert len(rep["metrics"]) == 16 * len(E.METHODS) * 3
     assert {m["method"] for m in rep["mean"]} == set(E.METHODS)
