@@ -3,7 +3,8 @@
 Every row read ends up either **used** (a row of the incident frame) or **dropped**
 with exactly one reason, checked in this order:
 
-1. ``unparseable``: the month/date or a coordinate is present but cannot be read;
+1. ``unparseable``: the month/date or a coordinate is present but cannot be read, or
+   the row has no month or date at all (a file where no row has one is an error);
 2. ``no_coordinates``: longitude/latitude (or easting/northing) is empty;
 3. ``at_origin_0_0``: the point is at (0, 0), a common placeholder;
 4. ``duplicate_crime_id``: the Crime ID was already seen (in this or an earlier file);
