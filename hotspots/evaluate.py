@@ -247,6 +247,12 @@ class EvaluateConfig:
             raise ConfigError(
                 f"[evaluate] key 'min_district_share' must be in [0, 1), got {self.min_district_share!r}."
             )
+        from hotspots.kde import KERNELS
+
+        if self.kde_kernel not in KERNELS:
+            raise ConfigError(
+                f"[evaluate] key 'kde_kernel' must be one of {', '.join(KERNELS)}, got {self.kde_kernel!r}."
+            )
         if self.kde_bandwidth is not None and not self.kde_bandwidth > 0:
             raise ConfigError(
                 f"[evaluate] key 'kde_bandwidth' must be a positive number of metres, got {self.kde_bandwidth!r}."

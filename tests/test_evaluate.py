@@ -292,6 +292,8 @@ def test_config_validation(config):
         E.EvaluateConfig(horizons=[0])
     with pytest.raises(ConfigError, match=r"\[evaluate\] key 'area' must be 'source_districts' or 'study'"):
         E.EvaluateConfig(area="county")
+    with pytest.raises(ConfigError, match=r"\[evaluate\] key 'kde_kernel' must be one of quartic, gaussian, got 'epa'"):
+        E.EvaluateConfig(kde_kernel="epa")
     from hotspots.config import config_from_dict
 
     raw = dict(config.raw)
