@@ -542,7 +542,9 @@ def scale(values: np.ndarray, method: str = "percentile") -> np.ndarray:
     [0.333, 0.833, 0.833, nan]
     """
     _choice(method, SCALINGS, "scaling", InputError)
-    x = np.atleast_2d(np.asarray(values, dtype=float))
+    x = np.atleast_2d(np.asarray(values))
+    if x.dtype != np.float32:  # float32 (the Monte Carlo's working precision) is kept
+        x = x.astype(np.float64)
     ok = ~np.isnan(x)
     complete = bool(ok.all())
     m = np.full((x.shape[0], 1), x.shape[1]) if complete else ok.sum(axis=1, keepdims=True)
@@ -572,18 +574,20 @@ def _average_rank(x: np.ndarray) -> np.ndarray:
     applied to every row at once.
     """
     d, p = x.shape
-    xs = np.where(np.isnan(x), np.inf, x)
+    nan = np.isnan(x)
+    xs = np.where(nan, np.inf, x) if nan.any() else x
     order = np.argsort(xs, axis=1)  # ties get their average below, so order within ties is irrelevant
-    s = np.take_along_axis(xs, order, axis=1)
+    flat = (order + (np.arange(d, dtype=order.dtype) * p)[:, None]).ravel()
+    s = xs.ravel()[flat].reshape(d, p)
     new = np.empty((d, p), dtype=bool)
     new[:, 0] = True  # every row starts a run
     np.not_equal(s[:, 1:], s[:, :-1], out=new[:, 1:])
     starts = np.flatnonzero(new.ravel())
     length = np.diff(np.append(starts, d * p))
-    avg = (starts % p) + (length + 1) / 2.0
-    r = np.empty((d, p))
-    np.put_along_axis(r, order, np.repeat(avg, length).reshape(d, p), axis=1)
-    return r
+    avg = ((starts % p) + (length + 1) / 2.0).astype(x.dtype)
+    r = np.empty(d * p, dtype=x.dtype)
+    r[flat] = np.repeat(avg, length)
+    return r.reshape(d, p)
 
 
 def _combine(
@@ -831,7 +835,10 @@ def rank_places(
         out[CONTRIB[k]] = terms[names.index(k)] if k in names else 0.0
         if k in names:
             out.loc[~available[names.index(k)], CONTRIB[k]] = np.nan
-    out[MISSING] = [";".join(names[k] for k in np.flatnonzero(~available[:, i])) for i in range(p)]
+    missing = np.full(p, "", dtype=object)
+    for i in np.flatnonzero(lacking):
+        missing[i] = ";".join(names[k] for k in np.flatnonzero(~available[:, i]))
+    out[MISSING] = missing
     out[REASON] = _reasons(out, names, wv, scaled, available, combine, venue_radius, deprivation_label)
     out.attrs["rank"] = {
         "places": p,
@@ -904,7 +911,9 @@ def _monte_carlo(
         # split the count in proportion to harm near / away from venues (same mean harm)
         lam_near = np.where(harm > 0, n_obs * hn / np.where(harm > 0, harm, 1), 0.0)
         lam_far = np.maximum(n_obs - lam_near, 0.0)
-        per_1000 = np.where(pop > 0, 1000.0 / np.where(pop > 0, pop, 1), np.nan)
+        per_1000 = np.where(pop > 0, 1000.0 / np.where(pop > 0, pop, 1), np.nan).astype(np.float32)
+        has_near, has_far = lam_near > 0, lam_far > 0
+        mh32 = mean_harm.astype(np.float32)
     A = available.astype(float)
 
     def term(sc: np.ndarray) -> np.ndarray:
@@ -925,10 +934,12 @@ def _monte_carlo(
         den = wd @ A
         num = wd[:, fixed] @ fixed_terms if fixed else np.zeros((d, p))
         if res:
-            near = rng.poisson(lam_near, size=(d, p)) * mean_harm
-            far = rng.poisson(lam_far, size=(d, p)) * mean_harm
-            total = near + far
-            del far
+            # float32 working precision; Poisson only where the expected count is positive
+            near = np.zeros((d, p), dtype=np.float32)
+            near[:, has_near] = rng.poisson(lam_near[has_near], size=(d, int(has_near.sum()))) * mh32[has_near]
+            total = np.zeros((d, p), dtype=np.float32)
+            total[:, has_far] = rng.poisson(lam_far[has_far], size=(d, int(has_far.sum()))) * mh32[has_far]
+            total += near
             for i in res:
                 nm = names[i]
                 if nm == "harm_count":
@@ -937,7 +948,7 @@ def _monte_carlo(
                     v = total * per_1000
                 else:
                     with np.errstate(invalid="ignore", divide="ignore"):
-                        v = np.where(total > 0, near / np.where(total > 0, total, 1.0), 0.0)
+                        v = np.where(total > 0, near / np.where(total > 0, total, np.float32(1)), np.float32(0))
                 if not available[i].all():
                     v = np.where(available[i], v, np.nan)
                     num += wd[:, i : i + 1] * (term(scale(v, scaling)) * A[i])
@@ -945,11 +956,12 @@ def _monte_carlo(
                     num += wd[:, i : i + 1] * term(scale(v, scaling))
         with np.errstate(invalid="ignore", divide="ignore"):
             score = num / den
-        s = np.where(den > 0, score, -np.inf)
-        order = np.argsort(-s, axis=1)  # deterministic introsort (SIMD); exact ties are rare
-        r = np.empty((d, p), dtype=np.int32)
-        np.put_along_axis(r, order, np.broadcast_to(np.arange(1, p + 1, dtype=np.int32), (d, p)), axis=1)
-        ranks[starts[b] : starts[b] + d] = r
+        s = np.where(den > 0, -score, np.inf).astype(np.float32)
+        order = np.argsort(s, axis=1)  # deterministic introsort (SIMD); exact ties are rare
+        flat = (order + (np.arange(d, dtype=order.dtype) * p)[:, None]).ravel()
+        r = np.empty(d * p, dtype=np.int32)
+        r[flat] = np.tile(np.arange(1, p + 1, dtype=np.int32), d)
+        ranks[starts[b] : starts[b] + d] = r.reshape(d, p)
 
     workers = max(1, min(len(starts), os.cpu_count() or 1, 4))
     if workers == 1:
@@ -1026,11 +1038,12 @@ def _reasons(
     top_half = np.vstack([pct[nm] <= 50 for nm in names])
     strength = np.where(top_half & (strength > 0), strength, -np.inf)
     ranked = np.argsort(-strength, axis=0, kind="stable")[:3].T
+    lacking = ~available.all(axis=0)
     reasons = []
     for i in range(len(out)):
         order = [j for j in ranked[i] if np.isfinite(strength[j, i])]
         parts = [phrase(names[j], i) for j in order]
-        miss = [names[j] for j in np.flatnonzero(~available[:, i])]
+        miss = [names[j] for j in np.flatnonzero(~available[:, i])] if lacking[i] else []
         if miss:
             parts.append(f"no data for {', '.join(miss)} (scored on the rest)")
         if not order:
