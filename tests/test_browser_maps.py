@@ -123,10 +123,10 @@ def test_markup_in_data_renders_as_text_and_runs_nothing(chromium, bundled_run, 
     try:
         # open the venue's popup and the place's tooltip
         page.evaluate(
-            """() => { for (const k of Object.keys(window)) { const v = window[k];
-                 if (k.startsWith('marker_') && v && v.getPopup && v.getPopup()) {
-                   const c = v.getPopup().getContent();
-                   if ((c.textContent || String(c)).includes('onerror')) { v.openPopup(); } } } }"""
+            """() => { for (const k of Object.keys(window)) { const g = window[k];
+                 if (k.startsWith('fast_marker_cluster_') && g && g.getLayers) {
+                   for (const v of g.getLayers()) {
+                     if (String(v.getPopup().getContent()).includes('onerror')) { v.openPopup(); } } } } }"""
         )
         page.wait_for_timeout(200)
         popup = page.locator(".leaflet-popup-content").first.inner_text()

@@ -243,8 +243,9 @@ def test_data_text_is_escaped_everywhere(results, study):
     for audience in maps.AUDIENCES:
         page = maps.build_map(audience, res, s).get_root().render()
         assert "<img src=x" not in page and "${alert(3)}" not in page
-        if audience != "board":
-            assert "&lt;img src=x onerror=alert(1)&gt;" in page
+        if audience != "board":  # as escaped text (inside JSON data the & is written \u0026)
+            assert ("&lt;img src=x onerror=alert(1)&gt;" in page
+                    or "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page)
 
 
 def test_missing_primary_result_or_column_is_a_clear_error(results, study):
