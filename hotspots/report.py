@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -291,6 +293,39 @@ def top_share(counts: Any, share: float = TOP_SHARE) -> tuple[float, int]:
     return float(c[:k].sum() / c.sum()), int(k)
 
 
+def lsoa_wards(lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> pd.Series:
+    """The ward holding most of each LSOA, to say where a place is.
+
+    An LSOA gets the ward that covers the largest part of it, and only if that is at least
+    half its area (ward and LSOA boundaries come from different generalisations, so edges
+    overlap a little).
+
+    Returns
+    -------
+    Series
+        Ward name indexed by ``lsoa_code``; LSOAs in no ward (the bundled wards cover
+        Nottingham City only), or with no wards configured, are left out.
+    """
+    if wards is None or len(wards) == 0 or C.WARD_NAME not in wards.columns or "geometry" not in lsoa.columns:
+        return pd.Series(dtype=object)
+    w = wards[[C.WARD_NAME, "geometry"]].to_crs(lsoa.crs)
+    left = gpd.GeoDataFrame({C.LSOA_CODE: lsoa[C.LSOA_CODE].to_numpy()}, geometry=lsoa.geometry.values, crs=lsoa.crs)
+    j = gpd.sjoin(left, w, how="inner", predicate="intersects")
+    if len(j) == 0:
+        return pd.Series(dtype=object)
+    inter = shapely.intersection(j.geometry.values, w.geometry.values[j["index_right"].to_numpy()])
+    j = pd.DataFrame(
+        {
+            C.LSOA_CODE: j[C.LSOA_CODE].to_numpy(),
+            C.WARD_NAME: j[C.WARD_NAME].astype(str).to_numpy(),
+            "share": shapely.area(inter) / shapely.area(j.geometry.values),
+        }
+    )
+    j = j.sort_values("share", ascending=False, kind="stable").drop_duplicates(C.LSOA_CODE)
+    j = j[j["share"] >= 0.5]
+    return pd.Series(j[C.WARD_NAME].to_numpy(), index=j[C.LSOA_CODE].to_numpy())
+
+
 def force_wide_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
     """Sources with incidents in every district of the study area, in incident-frame order.
 
@@ -461,8 +496,13 @@ def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
     xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
     for yi, r, n in zip(y, rate, d["n"]):
         if np.isfinite(r):
-            ax.text(float(r + xmax * 0.01), float(yi), f"{r:.1f}  ({fmt_count(n, small=small)} incidents)",
-                    va="center", fontsize=8)
+            ax.text(
+                float(r + xmax * 0.01),
+                float(yi),
+                f"{r:.1f}  ({fmt_count(n, small=small)} incidents)",
+                va="center",
+                fontsize=8,
+            )
     ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
     ax.set_xlabel("Incidents in scope per 1,000 residents (IoD2019 mid-2015 population)")
     ax.grid(axis="x", color="#dddddd", lw=0.6)
@@ -836,6 +876,7 @@ class _Builder:
                 "ctx.results['places']",
             )
             n_by_code = self.counts.set_index(C.LSOA_CODE)["n"]
+            ward_of = lsoa_wards(self.study.lsoa, getattr(self.study, "wards", None))
             p = places.sort_values(PLACE_RANK)
             top_n = (getattr(places, "attrs", {}).get("rank") or {}).get("top_n")
             if top_n:
@@ -849,6 +890,7 @@ class _Builder:
                         "name": str(r.get(C.LSOA_NAME, code)),
                         "code": code,
                         "district": str(r.get(C.DISTRICT, "")),
+                        "ward": str(ward_of.get(code, "")),
                         "tier": _tier_label(r[PLACE_TIER]),
                         "css": "tier1" if is_tier1(r[PLACE_TIER]) else "",
                         "interval": f"{int(r[PLACE_RANK_LOW])}–{int(r[PLACE_RANK_HIGH])}",
