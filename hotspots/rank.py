@@ -436,7 +436,8 @@ def place_components(
 
     gi_z, gi_class = nan.copy(), pd.Series([None] * len(lsoa), dtype=object)
     if detect_lsoa is not None and GI_Z in detect_lsoa.columns:
-        d = detect_lsoa.drop_duplicates(C.LSOA_CODE).set_index(detect_lsoa[C.LSOA_CODE].astype(str).drop_duplicates())
+        d = pd.DataFrame(detect_lsoa.drop(columns="geometry", errors="ignore"))
+        d = d.assign(_code=d[C.LSOA_CODE].astype(str)).drop_duplicates("_code").set_index("_code")
         gi_z = pd.to_numeric(d[GI_Z], errors="coerce").reindex(codes).to_numpy(dtype=float)
         if HOTSPOT_CLASS in d.columns:
             gi_class = d[HOTSPOT_CLASS].astype(object).reindex(codes).reset_index(drop=True)
