@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,25 @@ def _tier_label(t: Any) -> str:
 def is_tier1(t: Any) -> bool:
     """True for a tier value meaning Tier 1 (``1``, ``"1"``, ``"Tier 1"``, case-insensitive)."""
     return _tier_label(t).strip().lower() == "tier 1"
+
+
+_COUNT_IN_TEXT = re.compile(r"(?<![\d.,])(\d[\d,]*) (incidents?|crimes?)\b")
+
+
+def mask_small_counts(text: str, *, small: int = 5) -> str:
+    """Show counts of incidents under ``small`` in a sentence as ``"<small"`` (disclosure control).
+
+    Examples
+    --------
+    >>> mask_small_counts("Top 2% harm (3 incidents); 14 NTE venues within 200 m")
+    'Top 2% harm (<5 incidents); 14 NTE venues within 200 m'
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        n = int(m.group(1).replace(",", ""))
+        return f"<{small} {m.group(2).rstrip('s')}s" if n < small else m.group(0)
+
+    return _COUNT_IN_TEXT.sub(sub, text)
 
 
 # --------------------------------------------------------------------------------------
@@ -896,7 +916,7 @@ class _Builder:
                         "interval": f"{int(r[PLACE_RANK_LOW])}–{int(r[PLACE_RANK_HIGH])}",
                         "p_top": _fmt_pct(r.get(PLACE_P_TOP_N), 0),
                         "n": self.count(n),
-                        "reason": str(r[PLACE_REASON]),
+                        "reason": mask_small_counts(str(r[PLACE_REASON]), small=self.small),
                     }
                 )
             self.add_figure("top_places", top_places_figure(p, top=self.top))
@@ -1042,15 +1062,17 @@ class _Builder:
             return {"kit_rows": [], "kits_sentence": ""}
         _require(kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "ctx.results['bleed_kits']")
         ks = kits.sort_values(KIT_ORDER)
+        where = self.where(ks)
         rows = [
             {
                 "order": f"{int(r[KIT_ORDER])}",
                 "name": "" if pd.isna(r[KIT_NAME]) else str(r[KIT_NAME]),
+                "where": w,
                 "source": str(r[KIT_SOURCE]),
                 "marginal": _fmt_num(r[KIT_MARGINAL], 1),
                 "cumulative": f"{float(r[KIT_CUMULATIVE]):.1f} %",
             }
-            for r in ks.to_dict("records")
+            for r, w in zip(ks.to_dict("records"), where)
         ]
         final_pct = float(ks[KIT_CUMULATIVE].iloc[-1])
         sentence = (
@@ -1078,6 +1100,24 @@ class _Builder:
             self.add_figure("coverage_curve", coverage_figure(curve, radius=self.radius))
         self.summary.update({"kits": int(len(ks)), "kits_coverage_pct": final_pct})
         return {"kit_rows": rows, "kits_sentence": sentence}
+
+    def where(self, sites: pd.DataFrame) -> list[str]:
+        """Ward (where known) and district of each site from its ``x``/``y`` (BNG metres)."""
+        if not {"x", "y"} <= set(sites.columns) or not len(sites):
+            return [""] * len(sites)
+        lsoa = self.study.lsoa
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(sites["x"], sites["y"]), crs=lsoa.crs)
+        j = gpd.sjoin(pts, lsoa[[C.LSOA_CODE, C.DISTRICT, "geometry"]], how="left", predicate="within")
+        j = j[~j.index.duplicated()]
+        ward_of = lsoa_wards(lsoa, getattr(self.study, "wards", None))
+        out = []
+        for code, district in zip(j[C.LSOA_CODE], j[C.DISTRICT]):
+            if pd.isna(code):
+                out.append("")
+                continue
+            ward = ward_of.get(code)
+            out.append(f"{ward} ward, {district}" if ward else str(district))
+        return out
 
     def headline(self) -> list[dict[str, str]]:
         s = self.summary

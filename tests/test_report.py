@@ -289,6 +289,15 @@ def test_small_counts_shown_as_less_than_5(study, results):
     rows = table_rows(rep.html, "places-table")
     assert [r[6] for r in rows[:3]] == ["<5", "<5", "<5"]
     assert sorted(r[1].split()[-1] for r in rows[:3]) == sorted(small)
+    assert all(re.search(r"; <5 incidents$", r[7]) for r in rows[:3]), [r[7] for r in rows[:3]]
+    assert not any(re.search(r"\b[0-4] incidents?\b", r[7]) for r in rows)
+
+
+def test_mask_small_counts():
+    m = R.mask_small_counts
+    assert m("Top 2% (3 incidents); 14 NTE venues within 200 m") == "Top 2% (<5 incidents); 14 NTE venues within 200 m"
+    assert m("1 incident, 5 incidents, 1,234 incidents") == "<5 incidents, 5 incidents, 1,234 incidents"
+    assert m("IMD decile 1; 0 crimes", small=3) == "IMD decile 1; <3 crimes"
 
 
 def test_district_table_matches_summary(study, results, full):
@@ -307,7 +316,8 @@ def test_district_table_matches_summary(study, results, full):
 def test_kits_and_emerging_tables(results, full):
     rows = table_rows(full.html, "kits-table")
     assert len(rows) == len(results["bleed_kits"])
-    assert rows[-1][4] == f"{results['bleed_kits']['cumulative_coverage_pct'].iloc[-1]:.1f} %"
+    assert rows[-1][5] == f"{results['bleed_kits']['cumulative_coverage_pct'].iloc[-1]:.1f} %"
+    assert rows[0][2].endswith("ward, Nottingham")  # (457000, 340000) is in the City centre
     em = table_rows(full.html, "emerging-table")
     assert {r[0]: r[1] for r in em} == {"no pattern": "5", "persistent hot spot": "3", "new hot spot": "2"}
     assert "of 10 cells analysed, 5 show a hot spot pattern and 0 a cold spot pattern" in full.html
