@@ -22,3 +22,18 @@ def test_nte_city_centre_script(tmp_path):
     assert layers == {"grid", "nte_zones"}
     zones = pyogrio.read_dataframe(tmp_path / "nte_city.gpkg", layer="nte_zones")
     assert len(zones) >= 1 and zones["venues"].min() >= 5
+
+
+def test_weapons_countywide_script(tmp_path):
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "analysis_weapons_countywide.py"), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "1,037 weapons possession offences" in res.stdout
+    units = pyogrio.read_dataframe(tmp_path / "weapons_lsoa.gpkg")
+    assert len(units) == 679 and units["n"].sum() == 1037
+    assert set(units["lisa_class"]) <= {"HH", "HL", "LH", "LL", "not significant"}
+    # Nottingham City and Mansfield are the two districts with hot spot LSOAs
+    hot = units[units["hotspot_class"].str.startswith("hot")]
+    assert {"Nottingham", "Mansfield"} <= set(hot["district"])
