@@ -261,6 +261,8 @@ def test_top_places_table(study, results, full):
     assert len(rows) == 20
     assert [int(r[0]) for r in rows] == list(range(1, 21))
     assert "Chance in the top 20</th>" in full.html
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", full.html)).split())
+    assert "“Chance in the top 20” is the share of draws in which the place is in the top 20." in text
     top = p.sort_values("rank").head(20)
     for row, rec in zip(rows, top.to_dict("records")):
         assert row[4] == f"{rec['rank_low']}–{rec['rank_high']}"
