@@ -466,7 +466,7 @@ def place_components(
     cyp_rank = pd.to_numeric(lsoa[C.CYP_RANK], errors="coerce").to_numpy(dtype=float) if C.CYP_RANK in lsoa else nan
     cyp_need = 100.0 * (N_ENGLAND - cyp_rank + 1.0) / N_ENGLAND
 
-    def col(name: str) -> np.ndarray:
+    def numeric(name: str) -> np.ndarray:
         return pd.to_numeric(lsoa[name], errors="coerce").to_numpy(dtype=float) if name in lsoa else nan.copy()
 
     out = pd.DataFrame(
@@ -486,11 +486,11 @@ def place_components(
             VENUE_DENSITY: venue_density,
             NEAR_VENUE_SHARE: near_share,
             DEPRIVATION_SCORE: dep,
-            IMD_DECILE: col(C.IMD_DECILE),
+            IMD_DECILE: numeric(C.IMD_DECILE),
             IMD_NC_DECILE_COL: imd_nc_decile,
             IDACI_RATE_COL: idaci,
             CYP_NEED: cyp_need,
-            CYP_DECILE: col(C.CYP_DECILE),
+            CYP_DECILE: numeric(C.CYP_DECILE),
         },
         index=idx,
     )
@@ -837,8 +837,8 @@ def rank_places(
         if k in names:
             out.loc[~available[names.index(k)], CONTRIB[k]] = np.nan
     missing = np.full(p, "", dtype=object)
-    for i in np.flatnonzero(lacking):
-        missing[i] = ";".join(names[k] for k in np.flatnonzero(~available[:, i]))
+    for j in np.flatnonzero(lacking):
+        missing[j] = ";".join(names[k] for k in np.flatnonzero(~available[:, j]))
     out[MISSING] = missing
     out[REASON] = _reasons(out, names, wv, scaled, available, combine, venue_radius, deprivation_label)
     out.attrs["rank"] = {
@@ -1039,7 +1039,7 @@ def _reasons(
     top_half = np.vstack([pct[nm] <= 50 for nm in names])
     strength = np.where(top_half & (strength > 0), strength, -np.inf)
     ranked = np.argsort(-strength, axis=0, kind="stable")[:3].T
-    lacking = ~available.all(axis=0)
+    lacking: np.ndarray = np.asarray(~available.all(axis=0))
     reasons = []
     for i in range(len(out)):
         order = [j for j in ranked[i] if np.isfinite(strength[j, i])]

@@ -497,3 +497,31 @@ def test_stage_sources_like_for_like(config, study, tmp_path):
         match=r"\[rank\] key 'sources' names unknown source\(s\) 'police'\. Valid \[\[crime\]\] names: police_uk",
     ):
         run_stage(RunContext(config=bad, study=study, out=tmp_path))
+
+
+def test_same_output_on_any_thread_count(monkeypatch):
+    import hotspots.rank as R
+
+    df = synthetic(1000, 6)  # 2,100 draws of 1,000 places = two blocks of draws
+    a = rank_places(df, draws=2100, seed=5)
+    monkeypatch.setattr(R.os, "cpu_count", lambda: 1)
+    b = rank_places(df, draws=2100, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_stage_uses_detect_results(config, study, tmp_path):
+    from hotspots.pipeline import RunContext
+    from hotspots.units import make_grid
+
+    detect_lsoa = study.lsoa[[C.LSOA_CODE]].assign(gi_z=np.linspace(-3, 3, len(study.lsoa)), hotspot_class="hot 99%")
+    grid = make_grid(study.area, cell_size=1000)
+    grid = grid.assign(kde=np.arange(len(grid), dtype=float))
+    cfg = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(draws=0)})
+    ctx = RunContext(config=cfg, study=study, out=tmp_path, results={"lsoa": detect_lsoa, "grid": grid})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HotspotsWarning)
+        run_stage(ctx)
+    places = ctx.results["places"].set_index(C.LSOA_CODE)
+    np.testing.assert_allclose(places.loc[detect_lsoa[C.LSOA_CODE], "gi_z"], detect_lsoa["gi_z"])
+    assert places["kde"].max() <= len(grid) - 1
+    assert "rank" not in ctx.auto  # nothing recomputed
