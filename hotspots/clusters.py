@@ -14,8 +14,9 @@ reports each busy map point as its own "cluster"). Both methods therefore work o
   weight within ``eps`` (itself included) reaches ``min_samples``.
 * HDBSCAN uses a weighted core distance: the distance from a location to the nearest
   neighbour at which the cumulative weight (itself first) reaches ``min_samples``. The
-  weighted mutual-reachability distances are passed to scikit-learn's HDBSCAN as a
-  precomputed matrix (with ``min_samples=1``, so scikit-learn keeps them as given).
+  minimum spanning tree of the weighted mutual-reachability distances
+  (:func:`mutual_reachability_mst`) is passed to scikit-learn's HDBSCAN as a sparse
+  precomputed graph (with ``min_samples=1``, so scikit-learn keeps the distances as given).
   ``min_cluster_size`` counts distinct locations, so a cluster is a place, not one point.
 """
 
