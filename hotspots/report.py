@@ -1046,8 +1046,8 @@ class _Builder:
             + (f" ({months})" if months else "")
             + f": of {analysed:,} cells analysed, {hot:,} show a hot spot pattern and {cold:,} a cold spot pattern."
             + (
-                f" The other {len(emerging) - analysed:,} grid cells had no incidents of this source nearby and were "
-                "not analysed."
+                f" The other {len(emerging) - analysed:,} grid cells lie outside the area this source covers and "
+                "were not analysed."
                 if analysed < len(emerging)
                 else ""
             )
@@ -1151,13 +1151,20 @@ class _Builder:
 
 
 def _caveats(study: Any) -> list[str]:
-    out = list(study.caveats) + [
+    """The study's caveats plus those about boundaries, deprivation and venues it does not already state."""
+    out = list(study.caveats)
+    said = " ".join(out).lower()
+    out.append(
         "Places are 2011 Lower Layer Super Output Areas on ONS generalised (BSC) boundaries; newer police.uk files "
-        "use 2021 LSOA codes, which are assigned to 2011 areas by location.",
-        "Deprivation uses the English Indices of Deprivation 2019 (IoD2019), which describe 2015-2017 conditions.",
-    ]
+        "use 2021 LSOA codes, which are assigned to 2011 areas by location."
+    )
+    if study.deprivation is not None:
+        out.append(
+            "The English Indices of Deprivation 2019 (IoD2019) mostly describe 2015/16; deprivation may have "
+            "changed since."
+        )
     snap = getattr(getattr(study.config, "venues", None), "snapshot", None)
-    if study.venues is not None and snap:
+    if study.venues is not None and snap and "snapshot" not in said:
         out.append(f"The venue list is a {snap} snapshot: venues opened or closed since are not reflected.")
     return out
 
