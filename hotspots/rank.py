@@ -872,6 +872,19 @@ def _weight_draws(
     return wd / wd.sum(axis=1, keepdims=True)
 
 
+def _poisson_harm(rng: np.random.Generator, lam: np.ndarray, has: np.ndarray, mh: np.ndarray, d: int) -> np.ndarray:
+    """``d`` Poisson(lam) draws per place times the place's mean harm (float32), 0 where lam = 0."""
+    if has.all():
+        out = np.empty((d, len(lam)), dtype=np.float32)
+        np.multiply(rng.poisson(lam, size=(d, len(lam))), mh, out=out, casting="unsafe")
+        return out
+    out = np.zeros((d, len(lam)), dtype=np.float32)
+    idx = np.flatnonzero(has)
+    if len(idx):
+        out[:, idx] = rng.poisson(lam[idx], size=(d, len(idx))) * mh[idx]
+    return out
+
+
 def _monte_carlo(
     components: pd.DataFrame,
     names: list[str],
@@ -936,10 +949,8 @@ def _monte_carlo(
         num = wd[:, fixed] @ fixed_terms if fixed else np.zeros((d, p))
         if res:
             # float32 working precision; Poisson only where the expected count is positive
-            near = np.zeros((d, p), dtype=np.float32)
-            near[:, has_near] = rng.poisson(lam_near[has_near], size=(d, int(has_near.sum()))) * mh32[has_near]
-            total = np.zeros((d, p), dtype=np.float32)
-            total[:, has_far] = rng.poisson(lam_far[has_far], size=(d, int(has_far.sum()))) * mh32[has_far]
+            near = _poisson_harm(rng, lam_near, has_near, mh32, d)
+            total = _poisson_harm(rng, lam_far, has_far, mh32, d)
             total += near
             for i in res:
                 nm = names[i]
