@@ -125,6 +125,28 @@ def test_every_class_is_reachable_and_vectorised():
     assert set(out) == set(E.EMERGING_CLASSES)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([-1, 0, 1]), min_size=T, max_size=T),
+    st.floats(-1, 1),
+    st.floats(0, 1),
+)
+def test_classification_invariants(states, tau, p):
+    s = np.array(states)
+    out = E.classify_emerging((s == 1)[None, :], (s == -1)[None, :], [tau], [p])[0]
+    assert out in E.EMERGING_CLASSES
+    if s[-1] == 1:
+        assert out in E.HOT_CLASSES and out != E.HISTORICAL_HOT
+    elif s[-1] == -1:
+        assert out in E.COLD_CLASSES and out != E.HISTORICAL_COLD
+    if not (s == 1).any():
+        assert out not in E.HOT_CLASSES
+    if not (s == -1).any():
+        assert out not in E.COLD_CLASSES
+    if s[-1] == 0 and out != E.NO_PATTERN:
+        assert out in (E.HISTORICAL_HOT, E.HISTORICAL_COLD)
+
+
 def test_classification_bad_input():
     with pytest.raises(InputError, match="both a hot and a cold spot"):
         E.classify_emerging(np.ones((1, 12), bool), np.ones((1, 12), bool), [0], [1])
@@ -249,6 +271,14 @@ def test_planted_patterns_per_month():
     far = out[E.EMERGING_CLASS].value_counts()
     assert far.get(E.NO_PATTERN, 0) >= 0.85 * len(grid)
     assert sum(out.attrs["class_counts"].values()) == out.attrs["auto"]["cells_analysed"] == len(grid)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_complete_spatial_randomness_gives_no_pattern(seed):
+    """FDR over the cube: on Poisson noise with no structure, (almost) no cell has a pattern."""
+    inc, grid = synthetic({}, seed=seed, background=1.0)
+    out = E.emerging_hotspots(inc, grid, extent="grid")
+    assert out.attrs["class_counts"][E.NO_PATTERN] >= 0.99 * len(grid)
 
 
 def test_space_time_window_default():
