@@ -12,8 +12,13 @@ The page needs nothing but a browser: no script at all, plain CSS, figures inlin
 ``data:image/png;base64`` URIs, and a Content-Security-Policy that forbids every
 network request, so it opens by double-click on a locked-down laptop and is safe to
 e-mail. The template is rendered by Jinja2 with autoescape on: a place or venue name
-such as ``<script>`` is shown as text. Place-level counts under ``small_count`` (5)
-are shown as ``"<5"`` (Board disclosure control).
+such as ``<script>`` is shown as text. Counts of incidents under ``small_count`` (5)
+are shown as ``"<5"``, in tables and inside the places' reasons (Board disclosure control).
+
+Districts and the headline concentration are compared like for like, on the sources
+that cover every district (:func:`force_wide_sources`): a City-only extract pooled with
+force-wide data would make the City look worse for a reason that is only about which
+data exist.
 
 A section whose input is absent (no monthly data, the sites stage not run, ...) says
 so in words; it never shows a placeholder number.
@@ -1192,15 +1197,13 @@ _CAPTIONS = {
 def run_stage(ctx: Any) -> None:
     """Pipeline stage: write ``OUT/report.html`` and ``OUT/figures/*.png``.
 
-    Reads ``ctx.results`` (``places``, ``emerging``, ``bleed_kits``,
-    ``coverage_curve``, ``grid``), ``ctx.study`` and ``ctx.auto``; the ``[report]``
+    Reads ``ctx.results`` (``places``, ``grid``, ``lsoa``, ``emerging``, ``bleed_kits``,
+    ``coverage_curve``), ``ctx.study``, ``ctx.auto`` and ``ctx.extra``; the ``[report]``
     config section sets the title, the number of top places, the small-count threshold
     and the figure resolution.
     """
-    cfg = ctx.config.stage("report") if "report" in _sections() else ReportConfig()
-    radius = None
-    if "sites" in ctx.results or "bleed_kits" in ctx.results:
-        radius = getattr(ctx.config.stage("sites"), "radius_m", None)
+    cfg = ctx.config.stage("report")
+    radius = getattr(ctx.config.stage("sites"), "radius_m", None) if "bleed_kits" in ctx.results else None
     rep = build_report(
         ctx.study,
         ctx.results,
@@ -1226,9 +1229,3 @@ def run_stage(ctx: Any) -> None:
         "summary": {k: v for k, v in rep.summary.items() if k not in ("districts",)},
     }
     log.info("report: wrote %s with %d figures", path, len(rep.figures))
-
-
-def _sections() -> dict[str, str]:
-    from hotspots.config import SECTIONS
-
-    return SECTIONS
