@@ -520,6 +520,8 @@ def emerging_hotspots(
             if not ok:
                 raise InputError(f"months must be written YYYY-MM, got {m!r}.")
         months = sorted(set(months))
+        if not months:
+            raise InputError("months is empty: pass the months to analyse (YYYY-MM), or None for all.")
     T = len(months)
     if T < min_months:
         raise InputError(

@@ -330,6 +330,8 @@ def test_explicit_months_and_bad_months():
     assert out.attrs["auto"]["months"] == "2020-02..2020-12"
     with pytest.raises(InputError, match="months must be written YYYY-MM, got '2020/03'"):
         E.emerging_hotspots(inc, grid, months=["2020/03"] + MONTHS[1:])
+    with pytest.raises(InputError, match="months is empty"):
+        E.emerging_hotspots(inc, grid, months=[])
     with pytest.raises(InputError, match="no incidents fall in the months 2021-01 to 2021-12"):
         E.emerging_hotspots(inc, grid, months=[f"2021-{m:02d}" for m in range(1, 13)])
 
