@@ -345,6 +345,13 @@ def test_geographic_crs_and_foreign_grid_are_errors():
         E.emerging_hotspots(inc, plain)
 
 
+def test_incidents_outside_the_grid():
+    inc, grid = synthetic({(550.0, 550.0): [5] * 12})
+    far = inc.set_geometry(inc.translate(50_000, 0))
+    with pytest.raises(InputError, match="falls inside a grid cell; check that the grid covers"):
+        E.emerging_hotspots(far, grid)
+
+
 def test_empty_incidents_and_bad_options():
     inc, grid = synthetic({(550.0, 550.0): [5] * 12})
     with pytest.raises(InputError, match="incidents have no months"):
