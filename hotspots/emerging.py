@@ -545,6 +545,11 @@ def emerging_hotspots(
     tindex = tindex[sel]
     pos = assign_cells(inc, grid)
     in_grid = pos >= 0
+    if not in_grid.any():
+        raise InputError(
+            f"none of the {len(inc):,} incidents of {months[0]} to {months[-1]} falls inside a grid "
+            "cell; check that the grid covers the incidents' area (and that both are in the same CRS)."
+        )
     empty_months = sorted(set(months) - set(month_col[sel].unique().tolist()))
     if empty_months:
         warnings.warn(
@@ -567,11 +572,6 @@ def emerging_hotspots(
         raise InputError("fewer than 2 grid cells hold the incidents; use a smaller cell size.")
     cell = sub_pos[pos[in_grid]]
     keep = cell >= 0
-    if not keep.any():
-        raise InputError(
-            f"none of the {len(inc):,} incidents of {months[0]} to {months[-1]} falls inside a grid "
-            "cell; check that the grid covers the incidents' area (and that both are in the same CRS)."
-        )
     w = inc[C.HARM].to_numpy(dtype=float)[in_grid][keep] if value == "harm" else np.ones(int(keep.sum()))
     cube = np.zeros((N, T))
     np.add.at(cube, (cell[keep], tindex[in_grid][keep]), w)
