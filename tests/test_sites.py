@@ -400,3 +400,23 @@ def test_run_stage_on_real_data_with_kit_files(tmp_path, config, study):
     assert list(curve.columns) == S.CURVE_COLUMNS
     assert curve[S.COVERED_HARM].iloc[-1] == pytest.approx(man["sites"]["bleed_kits"]["covered_harm"])
     assert len(ctx.results["outreach"]) >= 1
+
+
+def test_target_already_met_by_existing_kits_needs_no_new_kits():
+    inc = _incidents([(0, 0), (0, 0), (0, 0), (1000, 0)])
+    res = S.kits_for_target(inc, _sites([(1000, 0)]), target_pct=60.0, radius=100.0, fixed=_sites([(0, 0)], "kit"))
+    assert res["kits"] == 0 and res["site_ids"] == []
+    assert res["existing_coverage_pct"] == pytest.approx(75.0) and res["coverage_pct"] == pytest.approx(75.0)
+
+
+def test_candidate_sources_can_be_chosen():
+    inc = _incidents([(0, 0), (500, 0)])
+    venues = gpd.GeoDataFrame({C.VENUE_ID: ["7"], C.VENUE_NAME: ["The Bell"]},
+                              geometry=gpd.points_from_xy([10], [0]), crs=C.CRS)
+    extra = _sites([(250, 0)], prefix="candidate:")
+    both = S.kit_candidates(inc, venues=venues, extra=extra)
+    assert both[S.SITE_ID].tolist() == ["venue:7", "location:E0N0", "location:E500N0", "candidate:0"]
+    assert both[S.SITE_NAME].tolist()[0] == "The Bell"
+    only = S.kit_candidates(inc, venues=venues, extra=extra, sources=("venues",))
+    assert only[S.SITE_ID].tolist() == ["venue:7"]
+    assert len(S.kit_candidates(inc, sources=())) == 0
