@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from folium.template import Template
 from branca.element import MacroElement
+from folium.template import Template
 
 WGS84 = "EPSG:4326"
 
@@ -301,8 +302,9 @@ STYLE = """
 .hs-note { color: #555; margin-top: 3px; max-width: 220px; }
 .hs-table th, .hs-table td, .leaflet-tooltip th, .leaflet-tooltip td, .leaflet-popup-content th, .leaflet-popup-content td {
   padding: 1px 4px; vertical-align: top; text-align: left; font-size: 12px; }
-.leaflet-tooltip { white-space: normal; max-width: 420px; }
-.leaflet-tooltip td { min-width: 120px; }
+.leaflet-container .leaflet-tooltip { white-space: normal; max-width: 440px; }
+.leaflet-container .leaflet-tooltip td { min-width: 200px; }
+.leaflet-container .leaflet-tooltip th { white-space: nowrap; }
 .folium-map.leaflet-container { background: #f4f3ef; }
 .leaflet-tooltip, .leaflet-popup-content { font: 12px/1.35 system-ui, -apple-system, "Segoe UI", Arial, sans-serif; }
 .leaflet-popup-content { max-width: 360px; }
