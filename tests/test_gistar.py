@@ -193,7 +193,8 @@ def test_permutation_inference_through_esda():
 def test_zero_variance_warns_and_writes_no_nan():
     g = square_grid(5)
     with pytest.warns(HotspotsWarning, match=r"all values are equal \(zero variance\)"):
-        r = hotspot_gistar(with_values(g, np.full(len(g), 3.0)))
+        with pytest.warns(HotspotsWarning, match=r"no unit is a significant hot or cold spot of 'harm'"):
+            r = hotspot_gistar(with_values(g, np.full(len(g), 3.0)))
     assert (r["gi_z"] == 0).all() and (r["gi_p"] == 1).all()
     assert (r["hotspot_class"] == NOT_SIGNIFICANT).all()
 
