@@ -545,15 +545,28 @@ def _outreach_layer(m: folium.Map, zones: pd.DataFrame, lsoa: gpd.GeoDataFrame, 
     return group
 
 
+def _emerging_order() -> tuple[list[str], list[str]]:
+    try:
+        from hotspots import emerging
+
+        return list(emerging.HOT_CLASSES), list(emerging.COLD_CLASSES)
+    except (ImportError, AttributeError):  # pragma: no cover - the detect stage without emerging hot spots
+        return [], []
+
+
 def _emerging_layer(m: folium.Map, grid: gpd.GeoDataFrame, o: _Opts, *, show: bool) -> folium.FeatureGroup | None:
+    """Cells in an emerging hot or cold spot category ("no pattern" and "not analysed" are not drawn)."""
     if "emerging_class" not in grid.columns:
         return None
-    g = grid[grid["emerging_class"].notna() & ~grid["emerging_class"].astype(str).isin(["no pattern", "", "nan"])]
+    cls = grid["emerging_class"].astype("string")
+    keep = cls.str.endswith("hot spot", na=False) | cls.str.endswith("cold spot", na=False)
+    g = grid[keep.to_numpy()]
     if len(g) == 0:
         return None
-    classes = sorted(g["emerging_class"].astype(str).unique())
-    hot = [c for c in classes if "hot" in c]
-    cold = [c for c in classes if "hot" not in c]
+    hot_order, cold_order = _emerging_order()
+    present = set(g["emerging_class"].astype(str))
+    hot = [c for c in hot_order if c in present] + sorted(c for c in present if c.endswith("hot spot") and c not in hot_order)
+    cold = [c for c in cold_order if c in present] + sorted(c for c in present if c.endswith("cold spot") and c not in cold_order)
     reds = ["#67000d", "#a50f15", "#cb181d", "#ef3b2c", "#fb6a4a", "#fc9272", "#fcbba1", "#fee0d2"]
     blues = ["#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef", "#deebf7"]
     colour_of = {c: reds[i % len(reds)] for i, c in enumerate(hot)} | {c: blues[i % len(blues)] for i, c in enumerate(cold)}
@@ -561,11 +574,14 @@ def _emerging_layer(m: folium.Map, grid: gpd.GeoDataFrame, o: _Opts, *, show: bo
         g = dissolve_by(g[["emerging_class", "geometry"]], "emerging_class")
     fields = [("Emerging class", [esc(c) for c in g["emerging_class"]])]
     group = polygon_layer(g, name="Emerging hot spots", colours=[colour_of[str(c)] for c in g["emerging_class"]],
-                          fields=fields, popup=False, tolerance=0.0, precision=o.precision, fill_opacity=0.7, line_colour=None,
-                          weight=0, show=show)
+                          fields=fields, popup=False, tolerance=0.0, precision=o.precision, fill_opacity=0.7,
+                          line_colour=None, weight=0, show=show)
     group.add_to(m)
+    counts = g["emerging_class"].astype(str).value_counts() if "cells" not in g.columns else \
+        g.set_index("emerging_class")["cells"]
     Legend(map_name=m.get_name(), layer=group, title="Emerging hot spots",
-           items=[(colour_of[c], esc(c)) for c in classes], note="Monthly Gi* with a Mann-Kendall trend.").add_to(m)
+           items=[(colour_of[c], f"{esc(c)} ({int(counts.get(c, 0)):,})") for c in hot + cold],
+           note="Monthly Gi* with a Mann-Kendall trend (ArcGIS categories).").add_to(m)
     return group
 
 

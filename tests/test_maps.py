@@ -260,6 +260,18 @@ def test_missing_primary_result_or_column_is_a_clear_error(results, study):
         maps.build_map("analyst", {k: v for k, v in results.items() if k != "clusters"}, study)
 
 
+def test_emerging_layer_draws_only_hot_and_cold_categories(results, study):
+    grid = results["grid"].copy()
+    grid["emerging_class"] = "not analysed"
+    grid.loc[grid.index[:3], "emerging_class"] = "persistent hot spot"
+    grid.loc[grid.index[3:5], "emerging_class"] = "no pattern"
+    grid.loc[grid.index[5], "emerging_class"] = "sporadic cold spot"
+    rows = geojson_rows(maps.build_map("analyst", dict(results, grid=grid), study), "Emerging hot spots",
+                        tooltip=True)
+    assert sorted(r["Emerging class"] for r in rows) == ["persistent hot spot"] * 3 + ["sporadic cold spot"]
+    assert "Emerging hot spots" not in layer_names(maps.build_map("analyst", results, study))
+
+
 def test_large_grids_are_drawn_as_one_shape_per_class(results, study):
     m = maps.build_map("analyst", results, study, max_cells=10)
     rows = geojson_rows(m, "Gi* hot and cold spots (grid)", tooltip=True)
