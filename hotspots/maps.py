@@ -133,7 +133,8 @@ class MapsConfig:
     max_cells
         Grid layers with more cells than this are drawn as one shape per class (default 5,000).
     kde_scheme
-        mapclassify scheme for the KDE surface (default ``quantiles``).
+        mapclassify scheme for the KDE surface (default ``head_tail_breaks``, Jiang 2013: suits
+        heavy-tailed densities; more than seven classes are merged at the top).
     kde_classes
         Number of KDE classes (default 5; not used by ``head_tail_breaks``).
     suppress_below
@@ -147,7 +148,7 @@ class MapsConfig:
     simplify_m: float = 15.0
     precision: int = 5
     max_cells: int = 5_000
-    kde_scheme: str = "quantiles"
+    kde_scheme: str = "head_tail_breaks"
     kde_classes: int = 5
     suppress_below: int = 5
     kit_radius_m: float | None = None
@@ -625,7 +626,7 @@ def build_map(
     simplify_m: float = 15.0,
     precision: int = 5,
     max_cells: int = 5_000,
-    kde_scheme: str = "quantiles",
+    kde_scheme: str = "head_tail_breaks",
     kde_classes: int = 5,
     suppress_below: int = 5,
     kit_radius_m: float = 100.0,
