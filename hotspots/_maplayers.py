@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -81,6 +82,25 @@ def count_text(n: Any, *, suppress_below: int | None) -> str:
     if suppress_below and 0 < float(n) < suppress_below:
         return f"&lt;{suppress_below}"
     return fmt(n)
+
+
+_COUNT_IN_TEXT = re.compile(r"(?<![\d.,])(\d+)(\s+(?:violent\s+)?(?:incidents?|crimes?|offences?|robberies|robbery))\b", re.I)
+
+
+def suppress_counts_in_text(text: Any, *, below: int | None) -> Any:
+    """Replace incident counts from 1 to ``below - 1`` written in free text (e.g. a reason) by ``"<below"``.
+
+    ``"Top 49% harm-weighted violence (4 incidents)"`` becomes ``"... (<5 incidents)"``.
+    Apply before :func:`esc`.
+    """
+    if not below or not isinstance(text, str):
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return f"<{below}{m.group(2)}" if 0 < n < below else m.group(0)
+
+    return _COUNT_IN_TEXT.sub(repl, text)
 
 
 def table(rows: Iterable[tuple[str, str]], *, title: str | None = None) -> str:

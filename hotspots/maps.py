@@ -55,6 +55,7 @@ from hotspots._maplayers import (
     esc,
     fmt,
     polygon_layer,
+    suppress_counts_in_text,
     table,
 )
 
@@ -298,7 +299,7 @@ def _places_layer(m: folium.Map, places: gpd.GeoDataFrame, lsoa_counts: pd.Serie
         ("Rank", [f"{fmt(r)} of {n_places:,} (likely {fmt(lo)}\u2013{fmt(hi)})"
                   for r, lo, hi in zip(col["rank"], col["rank_low"], col["rank_high"])]),
         ("Tier", [_tier_label(t) for t in col["tier"]]),
-        ("Why", [esc(r) for r in col["reason"]]),
+        ("Why", [esc(suppress_counts_in_text(r, below=suppress)) for r in col["reason"]]),
         ("LSOA", [esc(c) for c in col["lsoa_code"]]),
         ("Score", [fmt(v) for v in col["score"]]),
         ("Chance in top group", [f"{fmt(100 * float(v), 2)} %" if pd.notna(v) else "n/a" for v in col["p_top_n"]]),

@@ -28,7 +28,7 @@ import pytest
 from hotspots import assets, maps
 from hotspots import columns as C
 from hotspots._errors import ConfigError, InputError
-from hotspots._maplayers import count_text, esc
+from hotspots._maplayers import count_text, esc, suppress_counts_in_text
 from hotspots.config import build_section
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -147,6 +147,15 @@ def test_count_text_suppresses_small_counts_only():
     assert count_text(3, suppress_below=None) == "3"
 
 
+def test_small_counts_in_free_text_are_suppressed():
+    text = "Top 49% harm-weighted violence (4 incidents); 3 robberies; 12 incidents; per 1,000 residents (4)"
+    assert suppress_counts_in_text(text, below=5) == (
+        "Top 49% harm-weighted violence (<5 incidents); <5 robberies; 12 incidents; per 1,000 residents (4)")
+    assert suppress_counts_in_text(text, below=None) == text
+    assert suppress_counts_in_text("1 incident, 0 incidents, 2.5 incidents", below=5) == (
+        "<5 incident, 0 incidents, 2.5 incidents")
+
+
 # --------------------------------------------------------------------------------------
 # config
 # --------------------------------------------------------------------------------------
@@ -219,7 +228,20 @@ def test_board_never_shows_incident_points_and_hides_small_counts(results, study
     analyst = geojson_rows(maps.build_map("analyst", results, study), "Priority places (tiers)")
     assert next(r for r in analyst if r["LSOA"] == code)["Violent incidents"] == str(int(small.iloc[0]))
     assert "violence" in analyst[0]  # component columns on the analyst map only
+    reasons = results["places"].set_index(C.LSOA_CODE)["reason"]
+    assert next(r for r in rows if r["LSOA"] == reasons.index[0])["Why"] == esc(reasons.iloc[0])
     assert "violence" not in rows[0]
+
+
+def test_board_suppresses_small_counts_in_reasons(results, study):
+    places = results["places"].copy()
+    code = places[C.LSOA_CODE].iloc[-1]
+    places.loc[places.index[-1], "reason"] = "Top 49% harm-weighted violence (4 incidents)"
+    res = dict(results, places=places)
+    board = geojson_rows(maps.build_map("board", res, study), "Priority places (tiers)")
+    analyst = geojson_rows(maps.build_map("analyst", res, study), "Priority places (tiers)")
+    assert next(r for r in board if r["LSOA"] == code)["Why"] == "Top 49% harm-weighted violence (&lt;5 incidents)"
+    assert next(r for r in analyst if r["LSOA"] == code)["Why"] == "Top 49% harm-weighted violence (4 incidents)"
 
 
 def test_tooltips_carry_rank_interval_tier_and_reason(results, study):
