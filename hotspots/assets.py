@@ -379,10 +379,13 @@ def install(
     return result
 
 
-def require_installed(*, dest: Path | None = None, lock: Path = LOCK_FILE) -> Path:
-    """Return the vendor folder, or raise :class:`AssetError` saying how to install the assets."""
+def require_installed(*, dest: Path | None = None, lock: Path = LOCK_FILE, deep: bool = False) -> Path:
+    """Return the vendor folder, or raise :class:`AssetError` saying how to install the assets.
+
+    ``deep`` also re-hashes every vendored file against the sha256 recorded at install.
+    """
     dest = dest or vendor_dir()
-    bad = problems(dest=dest, lock=lock, deep=False)
+    bad = problems(dest=dest, lock=lock, deep=deep)
     if bad:
         detail = "; ".join(f"{k}: {v}" for k, v in bad.items())
         raise AssetError(f"offline map assets are not ready in {dest} ({detail}). To fix, {INSTALL_HINT}.")
@@ -521,7 +524,7 @@ def inline_html(html: str, *, dest: Path | None = None, allow: tuple[str, ...] =
         The assets are not installed, or the page references a URL this module does
         not map (the message lists them): nothing is written with a network dependency.
     """
-    dest = require_installed(dest=dest)
+    dest = require_installed(dest=dest, deep=True)
     chunks: dict[str, str] = {}
     used: set[str] = set()
     unmapped: list[str] = []
