@@ -802,6 +802,7 @@ def build_report(
     ):
         variables.update(section())
     variables["headline"] = b.headline()
+    variables["key_points"] = b.key_points()
     fig_ctx: dict[str, Any] = {}
     for key, png in b.figures.items():
         w, h = _png_size(png)
@@ -935,6 +936,7 @@ class _Builder:
         all_sources = list(dict.fromkeys(inc[C.SOURCE].astype(str))) if len(inc) else []
         partial = [src for src in all_sources if src not in fw]
         self.like_for_like = bool(fw and partial)
+        self.partial = partial if fw else []
         note = ""
         if self.like_for_like:
             cmp_inc = inc[inc[C.SOURCE].isin(fw)]
@@ -1124,6 +1126,52 @@ class _Builder:
             out.append(f"{ward} ward, {district}" if ward else str(district))
         return out
 
+    def key_points(self) -> list[str]:
+        """Plain sentences for the Board, each computed from the numbers in the report."""
+        s, out = self.summary, []
+        places = self.results.get("places")
+        if places is not None and len(places) and C.DISTRICT in places.columns:
+            top = places.sort_values(PLACE_RANK).head(self.top)
+            by = top[C.DISTRICT].astype(str).map(_district_name).value_counts()
+            if len(by) == 1:
+                text = f"All {len(top)} top-ranked places are in {by.index[0]}."
+            else:
+                text = f"Of the {len(top)} top-ranked places, " + ", ".join(f"{v} in {k}" for k, v in by.items()) + "."
+            if self.partial:
+                text += (
+                    f" The ranking pools every source, including some that cover only part of the area "
+                    f"({', '.join(self.partial)}), which favours the places they cover."
+                )
+            out.append(text)
+            if "tier1_places" in s:
+                out.append(f"{s['tier1_places']:,} places are in Tier 1, the Board's first priority.")
+        if "gistar_lsoa" in s:
+            hot99 = s["gistar_lsoa"].get(HOTSPOT_CLASSES[0], 0)
+            out.append(f"{hot99:,} LSOAs are statistically significant hot spots at 99 % confidence (Gi*).")
+        if "top5_share" in s:
+            out.append(
+                f"Violence is concentrated: the busiest {100 * TOP_SHARE:.0f} % of LSOAs hold "
+                f"{100 * s['top5_share']:.0f} % of incidents"
+                + (" (force-wide sources)." if self.like_for_like else ".")
+            )
+        dist = s.get("districts")
+        if dist:
+            d = pd.DataFrame(dist).dropna(subset=["rate_per_1000"])
+            if len(d) > 1:
+                hi, lo = d.loc[d["rate_per_1000"].idxmax()], d.loc[d["rate_per_1000"].idxmin()]
+                out.append(
+                    f"The highest rate is in {_district_name(hi[C.DISTRICT])} ({hi['rate_per_1000']:.1f} per 1,000 "
+                    f"residents), the lowest in {_district_name(lo[C.DISTRICT])} ({lo['rate_per_1000']:.1f})"
+                    + (", like for like." if self.like_for_like else ".")
+                )
+        if "kits" in s:
+            out.append(
+                f"{s['kits']} bleed-control kits placed in order of value would put {s['kits_coverage_pct']:.1f} % of "
+                "harm-weighted violence within a short walk of one"
+                + (f" ({self.radius:.0f} m)." if self.radius else ".")
+            )
+        return out
+
     def headline(self) -> list[dict[str, str]]:
         s = self.summary
         out = [
@@ -1153,6 +1201,10 @@ class _Builder:
         else:
             out.append({"value": "not sited", "label": "bleed-control kits: the sites stage did not run"})
         return out
+
+
+def _district_name(name: str) -> str:
+    return f"{name} City" if name == CITY_DISTRICT else str(name)
 
 
 def _caveats(study: Any) -> list[str]:

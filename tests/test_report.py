@@ -499,3 +499,29 @@ def test_lsoa_wards_say_where_a_place_is(study, full):
     assert R.lsoa_wards(study.lsoa, None).empty
     rows = table_rows(full.html, "places-table")
     assert rows[0][2].split() == ["Nottingham", "Castle", "ward"]
+
+
+def test_key_points_follow_the_numbers(study, results, full):
+    m = re.search(r'<ul id="key-points">(.*?)</ul>', full.html, re.S)
+    points = [
+        " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", li)).split())
+        for li in re.findall(r"<li>(.*?)</li>", m.group(1), re.S)
+    ]
+    top = results["places"].sort_values("rank").head(20)
+    assert (top[C.DISTRICT] == "Nottingham").all()
+    assert points[0].startswith("All 20 top-ranked places are in Nottingham City. The ranking pools every source")
+    assert "city_violence_2020" in points[0]
+    assert "34 places are in Tier 1, the Board's first priority." in points
+    assert "10 LSOAs are statistically significant hot spots at 99 % confidence (Gi*)." in points
+    d = pd.DataFrame(full.summary["districts"])
+    lo = d.loc[d["rate_per_1000"].idxmin()]
+    assert any(
+        p.endswith(f"the lowest in {lo[C.DISTRICT]} ({lo['rate_per_1000']:.1f}), like for like.") for p in points
+    )
+    # a place list spread over districts is described as such
+    res = dict(results)
+    p = res["places"].copy()
+    p.loc[p["rank"] == 20, C.DISTRICT] = "Mansfield"
+    res["places"] = p
+    rep = R.build_report(study, res)
+    assert "Of the 20 top-ranked places, 19 in Nottingham City, 1 in Mansfield." in rep.html
