@@ -1217,8 +1217,8 @@ def run_stage(ctx: Any) -> None:
     unavailable = [k for k, v in weights.items() if v > 0 and comps[COMPONENTS[k]].isna().all()]
     if unavailable:
         msg = (
-            f"rank: component(s) {', '.join(unavailable)} have no data in this study (e.g. no venues or "
-            "deprivation configured); they are left out and the other weights re-normalised."
+            f"rank: component(s) {', '.join(unavailable)} have no data in this study (e.g. no venues, "
+            "deprivation or incidents); they are left out and the other weights re-normalised."
         )
         warnings.warn(msg, HotspotsWarning, stacklevel=2)
         for k in unavailable:
