@@ -49,13 +49,15 @@ def esc(value: Any) -> str:
     """Escape a data value for HTML inside a JavaScript template literal.
 
     ``html.escape`` plus the characters that matter inside backtick strings (`` ` ``,
-    ``$``, ``\\``) and ``/`` (so no text from the data can form ``</script>`` or a URL).
+    ``$``, ``\\``), ``/`` and ``:`` (so no text from the data can form ``</script>`` or a URL,
+    and a name that mentions a web address never trips the external-URL check).
     Missing values become an empty string.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
     s = html.escape(str(value), quote=True)
-    return s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;").replace("/", "&#47;")
+    return (s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;").replace("/", "&#47;")
+            .replace(":", "&#58;"))
 
 
 def fmt(value: Any, digits: int = 3) -> str:

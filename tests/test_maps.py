@@ -138,6 +138,7 @@ def test_esc_neutralises_html_and_template_literals():
     assert "<" not in s and ">" not in s and "`" not in s and "$" not in s and "\\" not in s and "/" not in s
     assert s.startswith("&lt;img src=x onerror=alert(1)&gt;")
     assert esc(None) == "" and esc(float("nan")) == ""
+    assert "http:" not in esc("see http://example.org") and "//" not in esc("see http://example.org")
 
 
 def test_count_text_suppresses_small_counts_only():
