@@ -209,7 +209,9 @@ def test_poisson_resampling_widens_small_count_intervals():
     assert width[small].mean() > 2 * width[large].mean()
     # without count resampling and weight noise there is no uncertainty at all
     fixed = rank_places(df, weights={"harm_count": 1.0}, draws=100, weight_noise="none", resample_counts=False)
-    assert (fixed["rank_high"] == fixed["rank_low"]).all()
+    unique = ~fixed["score"].duplicated(keep=False)  # tied places may take any rank within their tie
+    assert unique.sum() > 40
+    assert (fixed.loc[unique, "rank_high"] == fixed.loc[unique, "rank_low"]).all()
 
 
 def test_tier_rule():
