@@ -590,21 +590,24 @@ def main(argv: list[str] | None = None) -> int:
     p_install = sub.add_parser("install", help="fetch, verify and vendor the pinned assets (idempotent)")
     p_install.add_argument("--force", action="store_true", help="fetch every package again")
     p_install.add_argument("--dest", type=Path, default=None, help="vendor folder (default hotspots/_vendor)")
+    p_install.add_argument("--lock", type=Path, default=LOCK_FILE, help="lock manifest (default the bundled one)")
+    p_install.add_argument("--npm", default="npm", help="npm executable (default npm on PATH)")
     p_check = sub.add_parser("check", help="verify the vendored files against the lock and the install record")
     p_check.add_argument("--dest", type=Path, default=None)
+    p_check.add_argument("--lock", type=Path, default=LOCK_FILE)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     dest = args.dest or vendor_dir()
     try:
         if args.cmd == "install":
-            result = install(dest=dest, force=args.force)
+            result = install(dest=dest, lock=args.lock, npm=args.npm, force=args.force)
             fetched = [k for k, v in result.items() if v == "installed"]
             print(
                 f"offline map assets in {dest}: "
                 + (f"installed {', '.join(fetched)}" if fetched else f"all {len(result)} packages present")
             )
         else:
-            bad = problems(dest=dest)
+            bad = problems(dest=dest, lock=args.lock)
             if bad:
                 for k, v in bad.items():
                     print(f"{k}: {v}", file=sys.stderr)

@@ -397,6 +397,20 @@ def test_install_verifies_extracts_only_wanted_files_and_is_idempotent(tmp_path)
     assert "file changed since install" in assets.problems(dest=dest, lock=lock)["demo"]
 
 
+def test_assets_command_line_check_and_install(tmp_path, capsys):
+    tgz = _tarball(tmp_path / "demo-1.0.0.tgz", {"dist/demo.js": b"1", "LICENSE": b"MIT"})
+    lock, npm, dest = str(_lock(tmp_path, assets.sri(tgz))), str(_fake_npm(tmp_path, tgz)), str(tmp_path / "v")
+    assert assets.main(["check", "--dest", dest, "--lock", lock]) == 1
+    assert "demo: not installed" in capsys.readouterr().err
+    assert assets.main(["install", "--dest", dest, "--lock", lock, "--npm", npm]) == 0
+    assert "installed demo" in capsys.readouterr().out
+    assert assets.main(["install", "--dest", dest, "--lock", lock, "--npm", "no-such-npm-here"]) == 0
+    assert "all 1 packages present" in capsys.readouterr().out
+    assert assets.main(["check", "--dest", dest, "--lock", lock]) == 0
+    assert assets.main(["install", "--force", "--dest", dest, "--lock", lock, "--npm", "no-such-npm-here"]) == 2
+    assert "error: npm was not found" in capsys.readouterr().err
+
+
 def test_install_refuses_a_tarball_that_fails_its_integrity(tmp_path):
     tgz = _tarball(tmp_path / "demo-1.0.0.tgz", {"dist/demo.js": b"evil", "LICENSE": b"MIT"})
     lock = _lock(tmp_path, "sha512-" + "A" * 86 + "==")
