@@ -41,7 +41,7 @@ SECTIONS: dict[str, str] = {
     "rank": "hotspots.rank:RankConfig",
     "evaluate": "hotspots.evaluate:EvaluateConfig",
     "sites": "hotspots.sites:SitesConfig",
-    "outreach": "hotspots.sites:OutreachConfig",
+    "outreach": "hotspots.outreach:OutreachConfig",
     "maps": "hotspots.maps:MapsConfig",
     "report": "hotspots.report:ReportConfig",
 }

@@ -1,29 +1,25 @@
-"""Where to put the next bleed-control kits, and where detached youth outreach should work.
+"""Where to put the next bleed-control kits.
 
-Two questions outreach coordinators bring to the map:
-
-* **Bleed-control kits** (:func:`select_sites`): a maximal covering location model
-  (Church & ReVelle 1974) chooses ``p`` sites among candidates (NTE venues, the public
-  locations incidents are recorded at, user-supplied sites) to maximise the harm-weighted
-  violence within a walking radius, solved exactly with HiGHS on a sparse coverage structure.
-  Existing kits and defibrillators are fixed sites: what they already cover is not counted
-  again. :func:`coverage_curve`, :func:`radius_sensitivity` and :func:`kits_for_target`
-  give the order of value, the curve for 1..p kits, the answer at other radii and the
-  fewest kits covering a target share of harm.
-* **Youth outreach** (:func:`outreach_zones`): LSOAs ranked by youth-relevant violence,
-  youth deprivation and hotspot strength; the top places grouped into contiguous zones,
-  each with a focal point (the densest grid cell's centre) and a plain-language reason.
+A maximal covering location model (Church & ReVelle 1974, :func:`select_sites`) chooses
+``p`` sites among candidates (NTE venues, the public locations incidents are recorded at,
+user-supplied sites) to maximise the harm-weighted violence within a walking radius, solved
+exactly with HiGHS on a sparse coverage structure. Existing kits and defibrillators are
+fixed sites: what they already cover is not counted again. :func:`coverage_curve`,
+:func:`radius_sensitivity` and :func:`kits_for_target` give the order of value, the curve
+for 1..p kits, the answer at other radii and the fewest kits covering a target share of harm.
 
 Every verb is a pure function on GeoDataFrames in EPSG:27700; :func:`run_stage` is the
-pipeline adapter that reads the optional point files and writes ``bleed_kits.csv``,
-``outreach.csv`` and ``sites.gpkg``.
+pipeline adapter that reads the optional point files, sites the kits and the youth outreach
+zones (:mod:`hotspots.outreach`), and writes ``bleed_kits.csv``, ``outreach.csv`` and
+``sites.gpkg``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +34,6 @@ from hotspots import columns as C
 from hotspots._errors import ConfigError, HotspotsWarning, InputError
 from hotspots.clean import check_coordinate_ranges, to_bng
 from hotspots.load import TABLE_SUFFIXES, VECTOR_SUFFIXES, _suffix, read_header, read_table
-from hotspots.scope import YOUTH_CATEGORIES
 
 if TYPE_CHECKING:  # pragma: no cover
     from hotspots.pipeline import RunContext
@@ -87,25 +82,10 @@ SOURCE_KIT = "existing_kit"
 SOURCE_DEFIB = "defibrillator"
 CANDIDATE_SOURCES = ("venues", "incident_locations", "candidate_sites")
 
-# outreach
-ZONE_ID = "zone_id"  # "Z01", "Z02", ... in rank order
-RANK = "rank"  # 1 = first priority
-LSOA_CODES = "lsoa_codes"  # LSOA 2011 codes in the zone, ";"-separated, best-scoring first
-YOUTH_HARM = "youth_harm"  # harm of youth-relevant incidents in the zone (relative harm units)
-IDACI = "idaci_rate"  # derived IDACI: children 0-15 in income-deprived families / children 0-15 (0-1)
-FOCAL_X = "focal_x"  # easting of the focal point (centre of the zone's densest grid cell), metres
-FOCAL_Y = "focal_y"  # northing of the focal point, metres
-REASON = "reason"  # plain-language reason for the zone
-
-OUTREACH_COLUMNS = [ZONE_ID, RANK, LSOA_CODES, YOUTH_HARM, IDACI, FOCAL_X, FOCAL_Y, REASON]
-"""Columns of :func:`outreach_zones` (plus ``geometry``), ``outreach.csv`` and layer ``outreach``."""
-
-SCORE = "outreach_score"
-PLACE_COLUMNS = [C.LSOA_CODE, "youth_n", YOUTH_HARM, IDACI, C.CYP_RANK, "gi_z", SCORE]
-"""Columns of :func:`outreach_places` (plus ``geometry``)."""
-
-DEFAULT_SCORE_WEIGHTS = {"youth_harm": 0.4, "hotspot": 0.3, "idaci": 0.15, "cyp": 0.15}
-"""Weights of the outreach score's components (percentile ranks among the study's LSOAs)."""
+DEFAULT_EXCLUDE_LOCATIONS = ("hospital", "prison", "police station")
+"""Incident locations that are not kit candidates by default (case-insensitive regular
+expressions searched in the police.uk location text): places with clinical or first-aid
+staff of their own, where a community kit makes little sense."""
 
 # --------------------------------------------------------------------------------------
 # Configuration
@@ -175,6 +155,11 @@ class SitesConfig:
         ``"candidate_sites"`` (default all three; the last only when a file is given).
     candidate_sites, existing_kits, defibrillators
         Optional point files (a path, or a table with ``path, crs, id, name, x, y``).
+    exclude_locations
+        Case-insensitive regular expressions searched in the location text of incident-location
+        candidates (``"On or near Hospital"``); a location matching any is not a candidate
+        (its incidents stay in the demand). Default :data:`DEFAULT_EXCLUDE_LOCATIONS`; ``[]``
+        keeps every location.
     time_limit_s
         Seconds allowed to each exact solve (default 120); a solve that hits it reports
         its gap in the manifest.
@@ -188,6 +173,7 @@ class SitesConfig:
     candidate_sites: PointFile | Path | None = None
     existing_kits: PointFile | Path | None = None
     defibrillators: PointFile | Path | None = None
+    exclude_locations: tuple[str, ...] = DEFAULT_EXCLUDE_LOCATIONS
     time_limit_s: float = 120.0
 
     def __post_init__(self) -> None:
@@ -208,56 +194,25 @@ class SitesConfig:
                 )
         for key in ("candidate_sites", "existing_kits", "defibrillators"):
             object.__setattr__(self, key, _point_file(getattr(self, key), key))
+        _location_pattern(self.exclude_locations, ConfigError, "[sites] key 'exclude_locations'")
 
 
-@dataclass(frozen=True)
-class OutreachConfig:
-    """``[outreach]``: detached youth outreach zones.
-
-    Attributes
-    ----------
-    categories
-        Scope categories counted as youth-relevant violence (default
-        :data:`hotspots.scope.YOUTH_CATEGORIES`).
-    top
-        Number of top-scoring LSOAs grouped into zones (default 25).
-    weights
-        Weights of the score components ``youth_harm``, ``hotspot``, ``idaci``, ``cyp``
-        (default 0.4, 0.3, 0.15, 0.15).
-    cell_size_m
-        Cell size of the grid used for focal points when the detect stage's grid is not
-        available (default 100 m).
-    """
-
-    categories: tuple[str, ...] = YOUTH_CATEGORIES
-    top: int = 25
-    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SCORE_WEIGHTS))
-    cell_size_m: float = 100.0
-
-    def __post_init__(self) -> None:
-        from hotspots.scope import SCOPE_CATEGORIES
-
-        for c in self.categories:
-            if c not in SCOPE_CATEGORIES:
-                raise ConfigError(
-                    f"[outreach] key 'categories': unknown scope category {c!r}. "
-                    f"Valid: {', '.join(sorted(SCOPE_CATEGORIES))}."
-                )
-        if self.top < 1:
-            raise ConfigError(f"[outreach] key 'top' must be at least 1 LSOA, got {self.top!r}.")
-        if not self.cell_size_m > 0:
-            raise ConfigError(f"[outreach] key 'cell_size_m' must be > 0 metres, got {self.cell_size_m!r}.")
-        _check_weights(self.weights, ConfigError, "[outreach] key 'weights'")
-
-
-def _check_weights(weights: dict[str, float], exc: type[Exception], where: str) -> None:
-    for k, v in weights.items():
-        if k not in DEFAULT_SCORE_WEIGHTS:
-            raise exc(f"{where}: unknown component {k!r}. Valid: {', '.join(DEFAULT_SCORE_WEIGHTS)}.")
-        if not v >= 0:
-            raise exc(f"{where}: {k!r} must be >= 0, got {v!r}.")
-    if not sum(weights.values()) > 0:
-        raise exc(f"{where}: at least one weight must be > 0.")
+def _location_pattern(patterns: tuple[str, ...], exc: type[Exception], where: str) -> re.Pattern[str] | None:
+    """One case-insensitive regex matching any of ``patterns`` (None when there are none)."""
+    for pat in patterns:
+        try:
+            one = re.compile(pat, re.IGNORECASE)
+        except re.error as err:
+            raise exc(
+                f"{where}: {pat!r} is not a regular expression ({err}). Escape special characters "
+                "with a backslash, in a TOML literal string: 'St\\. Ann'."
+            ) from None
+        if one.search(""):
+            raise exc(f"{where}: {pat!r} matches an empty location text, so it would exclude every "
+                      "location. Give a word or phrase, e.g. 'hospital'.")
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{pat})" for pat in patterns), re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------------------
@@ -366,6 +321,7 @@ def kit_candidates(
     venues: gpd.GeoDataFrame | None = None,
     extra: gpd.GeoDataFrame | None = None,
     sources: tuple[str, ...] = CANDIDATE_SOURCES,
+    exclude_locations: tuple[str, ...] = DEFAULT_EXCLUDE_LOCATIONS,
 ) -> gpd.GeoDataFrame:
     """Candidate kit sites: NTE venues, incident locations and user sites.
 
@@ -381,17 +337,27 @@ def kit_candidates(
         User candidate sites as read by :func:`read_site_file` (``site_id, source, name``).
     sources
         Which of ``"venues"``, ``"incident_locations"``, ``"candidate_sites"`` to use.
+    exclude_locations
+        Case-insensitive regular expressions searched in the location text of the incident
+        locations (default :data:`DEFAULT_EXCLUDE_LOCATIONS`: hospital, prison, police
+        station); a location matching any is dropped as a candidate. Venues and user sites
+        are never dropped, and demand is not affected.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        :data:`SITE_COLUMNS` in EPSG:27700.
+        :data:`SITE_COLUMNS` in EPSG:27700. ``attrs["excluded_locations"]`` is the number
+        of incident locations dropped by ``exclude_locations``.
 
     Raises
     ------
     InputError
-        Two candidates share a ``site_id``.
+        Two candidates share a ``site_id``; a pattern is not a regular expression or
+        matches an empty location text.
     """
+    pats = (exclude_locations,) if isinstance(exclude_locations, str) else tuple(exclude_locations)
+    exclude = _location_pattern(pats, InputError, "exclude_locations")
+    excluded = 0
     parts = []
     if "venues" in sources and venues is not None and len(venues):
         v = _to_bng(venues, "venues")
@@ -402,16 +368,27 @@ def kit_candidates(
         xy = _xy(d)
         ids = [f"location:E{x:.0f}N{y:.0f}" for x, y in xy]
         loc = _sites_frame(ids, SOURCE_LOCATION, d[C.LOCATION], d.geometry.values)
-        parts.append(loc.drop_duplicates(SITE_ID))  # points within a metre share an id: keep one
+        loc = loc.drop_duplicates(SITE_ID)  # points within a metre share an id: keep one
+        if exclude is not None:
+            drop = loc[SITE_NAME].str.contains(exclude).to_numpy(dtype=bool)
+            excluded = int(drop.sum())
+            if excluded:
+                names = loc.loc[drop, SITE_NAME].value_counts()
+                log.info("%d incident locations excluded as kit candidates: %s", excluded,
+                         ", ".join(f"{k!r} ({v})" for k, v in names.head(10).items()))
+            loc = loc[~drop]
+        parts.append(loc)
     if "candidate_sites" in sources and extra is not None and len(extra):
         e = _to_bng(extra, "candidate sites")
         parts.append(_sites_frame(e[SITE_ID], e[SITE_SOURCE] if SITE_SOURCE in e else SOURCE_CANDIDATE,
                                   e[SITE_NAME] if SITE_NAME in e else "", e.geometry.values))
     if not parts:
-        return empty_sites()
-    out = pd.concat(parts, ignore_index=True)
-    _check_unique(out, "candidate sites")
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=C.CRS)
+        out = empty_sites()
+    else:
+        out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=C.CRS)
+        _check_unique(out, "candidate sites")
+    out.attrs["excluded_locations"] = excluded
+    return out
 
 
 def _check_unique(sites: pd.DataFrame, what: str) -> None:
@@ -839,278 +816,6 @@ def kits_for_target(
 
 
 # --------------------------------------------------------------------------------------
-# Youth outreach
-# --------------------------------------------------------------------------------------
-
-_CATEGORY_LABEL = {
-    "robbery": "robbery",
-    "robbery_personal": "personal robbery",
-    "weapons_possession": "weapons possession",
-    "knife_possession": "knife possession",
-    "violence_sexual": "violence and sexual offences",
-    "gbh_serious_wounding": "GBH / serious wounding",
-    "abh": "ABH",
-}
-
-
-def _youth(incidents: gpd.GeoDataFrame, categories: tuple[str, ...]) -> gpd.GeoDataFrame:
-    inc = _to_bng(incidents, "incidents")
-    for col in (C.SCOPE, C.HARM, C.LSOA_CODE):
-        if col not in inc.columns:
-            raise InputError(f"incidents have no column {col!r}; pass the canonical incident frame (study.incidents).")
-    return inc[inc[C.SCOPE].isin(list(categories)) & (pd.to_numeric(inc[C.HARM], errors="coerce") > 0)]
-
-
-def _pct_rank(s: pd.Series) -> pd.Series:
-    return s.rank(pct=True, method="average")
-
-
-def outreach_places(
-    incidents: gpd.GeoDataFrame,
-    lsoa: gpd.GeoDataFrame,
-    *,
-    hot: pd.DataFrame | None = None,
-    categories: tuple[str, ...] = YOUTH_CATEGORIES,
-    weights: dict[str, float] | None = None,
-) -> gpd.GeoDataFrame:
-    """Score every LSOA for detached youth outreach.
-
-    Parameters
-    ----------
-    incidents
-        Canonical incident frame (``scope``, ``harm``, ``lsoa_code``).
-    lsoa
-        LSOA frame with IoD2019 columns (``idaci_numerator``, ``children_0_15``, ``cyp_rank``),
-        e.g. ``study.lsoa``.
-    hot
-        Hotspot strength per LSOA: a frame with ``lsoa_code`` and ``gi_z`` (the detect
-        stage's LSOA layer). None: Gi* z of youth-relevant harm on queen contiguity
-        (:func:`hotspots.gistar.gistar`).
-    categories
-        Scope categories counted as youth-relevant violence.
-    weights
-        Component weights (:data:`DEFAULT_SCORE_WEIGHTS`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        :data:`PLACE_COLUMNS` + geometry, one row per LSOA, best first: ``youth_n``
-        (youth-relevant incidents), ``youth_harm``, ``idaci_rate`` (derived, NaN where
-        suppressed), ``cyp_rank`` (1 = most deprived in England), ``gi_z`` and
-        ``outreach_score`` in [0, 1].
-
-    Notes
-    -----
-    Each component is turned into a percentile rank among the LSOAs (higher = more need:
-    more youth harm, stronger hotspot, higher IDACI rate, lower CYP rank), and the score is
-    their weighted mean over the components an LSOA has (a suppressed IDACI numerator
-    drops that component for that LSOA rather than counting as zero).
-    """
-    from hotspots import gistar
-    from hotspots.deprivation import idaci_rate
-
-    w = dict(DEFAULT_SCORE_WEIGHTS if weights is None else weights)
-    _check_weights(w, InputError, "outreach weights")
-    areas = _to_bng(lsoa, "lsoa", points=False)
-    if C.LSOA_CODE not in areas.columns or len(areas) == 0:
-        raise InputError("`lsoa` must be the LSOA frame (study.lsoa) with an 'lsoa_code' column and rows.")
-    youth = _youth(incidents, categories)
-    codes = areas[C.LSOA_CODE].astype(str)
-    g = youth.groupby(youth[C.LSOA_CODE].astype(str))[C.HARM]
-    n = g.size().reindex(codes).fillna(0).astype(np.int64).to_numpy()
-    harm = g.sum().reindex(codes).fillna(0.0).to_numpy(dtype=float)
-    idaci = idaci_rate(areas).to_numpy(dtype=float)
-    cyp = (pd.to_numeric(areas[C.CYP_RANK], errors="coerce").to_numpy(dtype=float)
-           if C.CYP_RANK in areas.columns else np.full(len(areas), np.nan))
-    if hot is not None:
-        if C.LSOA_CODE not in hot.columns or "gi_z" not in hot.columns:
-            raise InputError("`hot` must have columns 'lsoa_code' and 'gi_z' (the detect stage's LSOA layer).")
-        z = hot.set_index(hot[C.LSOA_CODE].astype(str))["gi_z"].reindex(codes).to_numpy(dtype=float)
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", HotspotsWarning)
-            z, _ = gistar.gistar(harm, gistar.contiguity_weights(areas))
-    comp = pd.DataFrame({
-        "youth_harm": _pct_rank(pd.Series(harm)), "hotspot": _pct_rank(pd.Series(z)),
-        "idaci": _pct_rank(pd.Series(idaci)), "cyp": _pct_rank(pd.Series(-cyp)),
-    })
-    wv = pd.Series(w).reindex(comp.columns).fillna(0.0)
-    have = comp.notna()
-    score = (comp.fillna(0.0) * wv).sum(axis=1) / (have * wv).sum(axis=1).replace(0.0, np.nan)
-    out = gpd.GeoDataFrame(
-        {C.LSOA_CODE: codes.to_numpy(dtype=object), "youth_n": n, YOUTH_HARM: harm, IDACI: idaci,
-         C.CYP_RANK: cyp, "gi_z": z, SCORE: score.fillna(0.0).to_numpy()},
-        geometry=areas.geometry.values, crs=areas.crs,
-    )
-    return out.sort_values([SCORE, YOUTH_HARM, C.LSOA_CODE], ascending=[False, False, True], kind="stable")
-
-
-def _focal_cells(youth: gpd.GeoDataFrame, grid: gpd.GeoDataFrame | None, cell_size: float) -> pd.DataFrame:
-    """Per youth incident: the centre of its grid cell and the cell's density tie-breaker."""
-    xy = _xy(youth) if len(youth) else np.zeros((0, 2))
-    if grid is not None and len(grid):
-        g = _to_bng(grid, "grid", points=False)
-        pt, cell = g.sindex.query(gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=C.CRS).values,
-                                  predicate="intersects")
-        first = pd.Series(cell, index=pt).groupby(level=0).first()
-        pos = np.full(len(xy), -1, dtype=np.int64)
-        pos[first.index.to_numpy()] = first.to_numpy()
-        found = pos >= 0
-        cent = shapely.centroid(g.geometry.values)
-        cx = np.where(found, shapely.get_x(cent[np.maximum(pos, 0)]), np.nan)
-        cy = np.where(found, shapely.get_y(cent[np.maximum(pos, 0)]), np.nan)
-        tie = (pd.to_numeric(g["kde"], errors="coerce").to_numpy(dtype=float)[np.maximum(pos, 0)]
-               if "kde" in g.columns else np.zeros(len(xy)))
-        tie = np.where(found, tie, 0.0)
-    else:
-        found = np.zeros(len(xy), dtype=bool)
-        cx = cy = tie = np.full(len(xy), np.nan)
-    # incidents outside every cell (or no grid): a cell_size lattice aligned to the National Grid
-    lx = (np.floor(xy[:, 0] / cell_size) + 0.5) * cell_size
-    ly = (np.floor(xy[:, 1] / cell_size) + 0.5) * cell_size
-    return pd.DataFrame({
-        "cx": np.where(found, cx, lx), "cy": np.where(found, cy, ly), "tie": np.nan_to_num(tie),
-        C.LSOA_CODE: youth[C.LSOA_CODE].astype(str).to_numpy(), C.HARM: youth[C.HARM].to_numpy(dtype=float),
-        C.SCOPE: youth[C.SCOPE].astype(str).to_numpy(),
-    })
-
-
-def outreach_zones(
-    incidents: gpd.GeoDataFrame,
-    lsoa: gpd.GeoDataFrame,
-    *,
-    grid: gpd.GeoDataFrame | None = None,
-    hot: pd.DataFrame | None = None,
-    categories: tuple[str, ...] = YOUTH_CATEGORIES,
-    top: int = 25,
-    weights: dict[str, float] | None = None,
-    cell_size: float = 100.0,
-) -> gpd.GeoDataFrame:
-    """Contiguous zones for detached youth outreach, with a focal point and a reason each.
-
-    The ``top`` best-scoring LSOAs with youth-relevant violence (:func:`outreach_places`)
-    are grouped into zones: connected components of queen contiguity among them (libpysal
-    ``Graph.build_contiguity`` via :func:`hotspots.gistar.contiguity_weights`). Zones are
-    ranked by their youth-relevant harm.
-
-    Parameters
-    ----------
-    incidents, lsoa, hot, categories, weights
-        As :func:`outreach_places`.
-    grid
-        Grid cells (the detect stage's ``grid``; ``kde`` breaks ties). The focal point is
-        the centre of the zone's cell holding the most youth-relevant harm. None: a
-        ``cell_size`` lattice aligned to the National Grid.
-    top
-        Number of top LSOAs grouped into zones.
-    cell_size
-        Cell size in metres of the fallback lattice.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        :data:`OUTREACH_COLUMNS` + geometry (union of the zone's LSOAs), EPSG:27700, one
-        row per zone in rank order: ``lsoa_codes`` best-scoring first, ``youth_harm`` summed,
-        ``idaci_rate`` children-weighted over LSOAs whose numerator is not suppressed (NaN if
-        all are), ``focal_x``/``focal_y`` in metres, ``reason`` in plain language.
-
-    Raises
-    ------
-    InputError
-        ``top`` < 1, no youth-relevant incidents, or frames without the needed columns.
-    """
-    from scipy.sparse.csgraph import connected_components
-
-    from hotspots import gistar
-
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise InputError(f"top must be a whole number of LSOAs >= 1, got {top!r}.")
-    if not cell_size > 0:
-        raise InputError(f"cell_size must be > 0 metres, got {cell_size!r}.")
-    places = outreach_places(incidents, lsoa, hot=hot, categories=categories, weights=weights)
-    youth = _youth(incidents, categories)
-    if len(youth) == 0:
-        raise InputError(
-            f"no youth-relevant incidents (scope categories {', '.join(categories)}) in the study area. "
-            "Check [outreach] categories against the [scope] mapping."
-        )
-    chosen = places[places[YOUTH_HARM] > 0].head(int(top))
-    chosen = chosen.to_crs(C.CRS) if chosen.crs is not None and not chosen.crs.equals(C.CRS) else chosen
-    ncomp, label = connected_components(gistar.contiguity_weights(chosen), directed=False)
-    cells = _focal_cells(youth, grid, cell_size)
-    areas = lsoa.set_index(lsoa[C.LSOA_CODE].astype(str))
-    total_youth = float(youth[C.HARM].sum())
-    months = youth[C.MONTH].dropna().astype(str) if C.MONTH in youth.columns else pd.Series(dtype=str)
-    period = f"{months.min()} to {months.max()}" if len(months) else "the study period"
-    from hotspots.deprivation import idaci_rate
-
-    all_rates = idaci_rate(lsoa).to_numpy(dtype=float)
-    median_rate = float(np.nanmedian(all_rates)) if np.isfinite(all_rates).any() else np.nan
-    rows = []
-    for k in range(ncomp):
-        member = chosen.iloc[np.flatnonzero(label == k)]
-        codes = member[C.LSOA_CODE].astype(str).tolist()
-        zc = cells[cells[C.LSOA_CODE].isin(codes)]
-        per_cell = zc.groupby(["cx", "cy"]).agg(h=(C.HARM, "sum"), tie=("tie", "max")).reset_index()
-        best = per_cell.sort_values(["h", "tie", "cx", "cy"], ascending=[False, False, True, True]).iloc[0]
-        sub = areas.loc[codes]
-        num = pd.to_numeric(sub[C.IDACI_NUMERATOR], errors="coerce") if C.IDACI_NUMERATOR in sub else None
-        rate = np.nan
-        if num is not None and num.notna().any():
-            kids = pd.to_numeric(sub[C.CHILDREN_0_15], errors="coerce")[num.notna()].sum()
-            rate = float(num.sum() / kids) if kids > 0 else np.nan
-        rows.append({
-            "codes": codes, YOUTH_HARM: float(member[YOUTH_HARM].sum()), IDACI: rate,
-            FOCAL_X: float(best["cx"]), FOCAL_Y: float(best["cy"]), "focal_harm": float(best["h"]),
-            "score": float(member[SCORE].max()), "gi_z": float(np.nanmax(member["gi_z"].to_numpy(dtype=float)))
-            if np.isfinite(member["gi_z"].to_numpy(dtype=float)).any() else np.nan,
-            "cyp": float(np.nanmin(member[C.CYP_RANK].to_numpy(dtype=float)))
-            if np.isfinite(member[C.CYP_RANK].to_numpy(dtype=float)).any() else np.nan,
-            "by_scope": zc.groupby(C.SCOPE).size().to_dict(),
-            "district": sorted(sub[C.DISTRICT].dropna().astype(str).unique()) if C.DISTRICT in sub else [],
-            "geometry": shapely.union_all(member.geometry.values),
-        })
-    rows.sort(key=lambda r: (-r[YOUTH_HARM], -r["score"], r["codes"][0]))
-    out = []
-    for i, r in enumerate(rows, start=1):
-        out.append({
-            ZONE_ID: f"Z{i:02d}", RANK: i, LSOA_CODES: ";".join(r["codes"]), YOUTH_HARM: r[YOUTH_HARM],
-            IDACI: r[IDACI], FOCAL_X: r[FOCAL_X], FOCAL_Y: r[FOCAL_Y],
-            REASON: _reason(r, total_youth, period, median_rate, cell_size if grid is None else None),
-            "geometry": r["geometry"],
-        })
-    if not out:
-        return gpd.GeoDataFrame({c: [] for c in OUTREACH_COLUMNS}, geometry=[], crs=C.CRS)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=C.CRS)[[*OUTREACH_COLUMNS, "geometry"]]
-
-
-def _reason(r: dict[str, Any], total: float, period: str, median_rate: float, lattice: float | None) -> str:
-    n = len(r["codes"])
-    where = f"{n} adjacent LSOAs" if n > 1 else "1 LSOA"
-    if r["district"]:
-        where += f" in {', '.join(r['district'])}"
-    counts = sorted(r["by_scope"].items(), key=lambda kv: -kv[1])
-    mix = ", ".join(f"{v:,} {_CATEGORY_LABEL.get(k, k.replace('_', ' '))}" for k, v in counts)
-    parts = [
-        f"{where}: youth-relevant harm {r[YOUTH_HARM]:,.0f} ({mix}), "
-        f"{100 * r[YOUTH_HARM] / total:.1f} % of the study area's, {period}."
-    ]
-    if np.isfinite(r[IDACI]):
-        rel = f" (study median {100 * median_rate:.0f} %)" if np.isfinite(median_rate) else ""
-        parts.append(f"{100 * r[IDACI]:.0f} % of children live in income-deprived families (derived IDACI){rel}.")
-    else:
-        parts.append("IDACI numerator suppressed for these LSOAs.")
-    if np.isfinite(r["cyp"]):
-        parts.append(f"Children and Young People sub-domain rank {r['cyp']:,.0f} of 32,844 (1 = most deprived).")
-    if np.isfinite(r["gi_z"]):
-        parts.append(f"Hotspot strength Gi* z up to {r['gi_z']:.1f}.")
-    cell = f"{lattice:g} m lattice cell" if lattice else "grid cell"
-    parts.append(f"Start at the {cell} centred on E {r[FOCAL_X]:,.0f}, N {r[FOCAL_Y]:,.0f} "
-                 f"(youth-relevant harm {r['focal_harm']:,.0f} there).")
-    return " ".join(parts)
-
-
-# --------------------------------------------------------------------------------------
 # Pipeline stage
 # --------------------------------------------------------------------------------------
 
@@ -1138,6 +843,7 @@ def run_stage(ctx: RunContext) -> None:
     solve statistics, coverage curve, radius sensitivity and set-covering answer go in the
     manifest under ``"sites"``.
     """
+    from hotspots.outreach import OutreachConfig, outreach_zones  # imported here: outreach uses our helpers
     from hotspots.write import write_csv, write_layer
 
     cfg: SitesConfig = ctx.config.stage("sites")
@@ -1146,7 +852,8 @@ def run_stage(ctx: RunContext) -> None:
     inc = study.incidents
     extra = read_site_file(cfg.candidate_sites, source=SOURCE_CANDIDATE) if cfg.candidate_sites else None
     fixed = _fixed_sites(cfg)
-    cand = kit_candidates(inc, venues=study.venues, extra=extra, sources=cfg.candidates)
+    cand = kit_candidates(inc, venues=study.venues, extra=extra, sources=cfg.candidates,
+                          exclude_locations=tuple(cfg.exclude_locations))
     limit = cfg.time_limit_s
     kits = select_sites(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
     curve = coverage_curve(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
@@ -1160,6 +867,7 @@ def run_stage(ctx: RunContext) -> None:
         target = {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
     stats = kits.attrs.get("mclp", {})
     ctx.record("sites", candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
+               excluded_locations=cand.attrs.get("excluded_locations", 0),
                demand_points=stats.get("demand_points"),
                fixed_sites=0 if fixed is None else len(fixed))
     ctx.extra["sites"] = {

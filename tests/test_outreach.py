@@ -10,7 +10,7 @@ from conftest import assert_frame_contract
 from shapely.geometry import box
 
 from hotspots import columns as C
-from hotspots import sites as S
+from hotspots import outreach as O
 from hotspots._errors import ConfigError, InputError
 from hotspots.config import build_section
 
@@ -47,50 +47,50 @@ def _planted():
 def test_planted_zones_found_with_focal_points():
     lsoa = _lsoa()
     lsoa.loc[lsoa[C.LSOA_CODE] == "L01", C.IDACI_NUMERATOR] = 100.0
-    zones = S.outreach_zones(_planted(), lsoa, top=5)
-    assert_frame_contract(zones, S.OUTREACH_COLUMNS)
-    assert zones[S.ZONE_ID].tolist() == ["Z01", "Z02"] and zones[S.RANK].tolist() == [1, 2]
+    zones = O.outreach_zones(_planted(), lsoa, top=5)
+    assert_frame_contract(zones, O.OUTREACH_COLUMNS)
+    assert zones[O.ZONE_ID].tolist() == ["Z01", "Z02"] and zones[O.RANK].tolist() == [1, 2]
     west = zones.iloc[0]  # 20 + 9 = 29 harm vs 6 + 8 + 8 = 22
-    assert sorted(west[S.LSOA_CODES].split(";")) == ["L00", "L01"]
-    assert west[S.YOUTH_HARM] == pytest.approx(29.0)
-    assert sorted(zones.iloc[1][S.LSOA_CODES].split(";")) == ["L33", "L34", "L44"]
-    assert zones.iloc[1][S.YOUTH_HARM] == pytest.approx(22.0)
+    assert sorted(west[O.LSOA_CODES].split(";")) == ["L00", "L01"]
+    assert west[O.YOUTH_HARM] == pytest.approx(29.0)
+    assert sorted(zones.iloc[1][O.LSOA_CODES].split(";")) == ["L33", "L34", "L44"]
+    assert zones.iloc[1][O.YOUTH_HARM] == pytest.approx(22.0)
     # children-weighted derived IDACI: (20 + 100) / (200 + 200)
-    assert west[S.IDACI] == pytest.approx(0.3)
+    assert west[O.IDACI] == pytest.approx(0.3)
     # the densest 100 m cell of the west zone is L00's (20 harm at 150,150), centre (150, 150)
-    assert (west[S.FOCAL_X], west[S.FOCAL_Y]) == (150.0, 150.0)
-    assert "2 adjacent LSOAs in Testshire" in west[S.REASON]
-    assert "5 robbery" in west[S.REASON] and "9 violence and sexual offences" in west[S.REASON]
-    assert "30 % of children live in income-deprived families" in west[S.REASON]
-    assert "drugs" not in " ".join(zones[S.REASON])
+    assert (west[O.FOCAL_X], west[O.FOCAL_Y]) == (150.0, 150.0)
+    assert "2 adjacent LSOAs in Testshire" in west[O.REASON]
+    assert "5 robbery" in west[O.REASON] and "9 violence and sexual offences" in west[O.REASON]
+    assert "30 % of children live in income-deprived families" in west[O.REASON]
+    assert "drugs" not in " ".join(zones[O.REASON])
     assert zones.geometry.iloc[0].equals(box(0, 0, 2000, 1000))
 
 
 def test_zones_are_contiguous_and_disjoint_and_conserve_harm():
-    zones = S.outreach_zones(_planted(), _lsoa(), top=5)
-    codes = [c for z in zones[S.LSOA_CODES] for c in z.split(";")]
+    zones = O.outreach_zones(_planted(), _lsoa(), top=5)
+    codes = [c for z in zones[O.LSOA_CODES] for c in z.split(";")]
     assert len(codes) == len(set(codes)) == 5
-    places = S.outreach_places(_planted(), _lsoa())
-    assert zones[S.YOUTH_HARM].sum() == pytest.approx(places.head(5)[S.YOUTH_HARM].sum())
+    places = O.outreach_places(_planted(), _lsoa())
+    assert zones[O.YOUTH_HARM].sum() == pytest.approx(places.head(5)[O.YOUTH_HARM].sum())
     for geom in zones.geometry:
         assert geom.geom_type == "Polygon"  # adjacent LSOAs merge into one piece
 
 
 def test_categories_are_configurable():
-    only_robbery = S.outreach_zones(_planted(), _lsoa(), top=5, categories=("robbery",))
-    assert only_robbery[S.YOUTH_HARM].sum() == pytest.approx(28.0)  # 5*4 + 2*4
-    assert set(";".join(only_robbery[S.LSOA_CODES]).split(";")) == {"L00", "L44"}
+    only_robbery = O.outreach_zones(_planted(), _lsoa(), top=5, categories=("robbery",))
+    assert only_robbery[O.YOUTH_HARM].sum() == pytest.approx(28.0)  # 5*4 + 2*4
+    assert set(";".join(only_robbery[O.LSOA_CODES]).split(";")) == {"L00", "L44"}
 
 
 def test_suppressed_idaci_is_nan_never_zero():
     lsoa = _lsoa()
     lsoa.loc[lsoa[C.LSOA_CODE].isin(["L00", "L01"]), C.IDACI_NUMERATOR] = np.nan
-    zones = S.outreach_zones(_planted(), lsoa, top=5)
-    west = zones[zones[S.LSOA_CODES].str.contains("L00")].iloc[0]
-    assert np.isnan(west[S.IDACI])
-    assert "IDACI numerator suppressed" in west[S.REASON]
-    places = S.outreach_places(_planted(), lsoa)
-    assert places.set_index(C.LSOA_CODE).loc["L00", S.SCORE] > 0
+    zones = O.outreach_zones(_planted(), lsoa, top=5)
+    west = zones[zones[O.LSOA_CODES].str.contains("L00")].iloc[0]
+    assert np.isnan(west[O.IDACI])
+    assert "IDACI numerator suppressed" in west[O.REASON]
+    places = O.outreach_places(_planted(), lsoa)
+    assert places.set_index(C.LSOA_CODE).loc["L00", O.SCORE] > 0
 
 
 def test_focal_point_uses_the_detect_grid():
@@ -99,24 +99,24 @@ def test_focal_point_uses_the_detect_grid():
     lsoa = _lsoa()
     grid = make_grid(lsoa, cell_size=250.0)
     grid["kde"] = 0.0
-    zones = S.outreach_zones(_planted(), lsoa, top=5, grid=grid)
+    zones = O.outreach_zones(_planted(), lsoa, top=5, grid=grid)
     west = zones.iloc[0]
     # 250 m cells: (150,150) is in the cell centred (125, 125) holding 20 harm
-    assert (west[S.FOCAL_X], west[S.FOCAL_Y]) == (125.0, 125.0)
-    assert "grid cell centred on E 125, N 125" in west[S.REASON]
+    assert (west[O.FOCAL_X], west[O.FOCAL_Y]) == (125.0, 125.0)
+    assert "grid cell centred on E 125, N 125" in west[O.REASON]
 
 
 def test_hot_from_detect_is_used():
     lsoa = _lsoa()
     hot = pd.DataFrame({C.LSOA_CODE: lsoa[C.LSOA_CODE], "gi_z": np.where(lsoa[C.LSOA_CODE] == "L33", 9.0, 0.0)})
-    places = S.outreach_places(_planted(), lsoa, hot=hot, weights={"hotspot": 1.0})
+    places = O.outreach_places(_planted(), lsoa, hot=hot, weights={"hotspot": 1.0})
     assert places.iloc[0][C.LSOA_CODE] == "L33"
-    assert list(places.columns) == [*S.PLACE_COLUMNS, "geometry"]
+    assert list(places.columns) == [*O.PLACE_COLUMNS, "geometry"]
 
 
 def test_score_is_in_unit_interval_and_ranks_youth_harm_first():
-    places = S.outreach_places(_planted(), _lsoa(), weights={"youth_harm": 1.0})
-    assert places[S.SCORE].between(0, 1).all()
+    places = O.outreach_places(_planted(), _lsoa(), weights={"youth_harm": 1.0})
+    assert places[O.SCORE].between(0, 1).all()
     assert places.iloc[0][C.LSOA_CODE] == "L00"  # 20 harm, the most
 
 
@@ -132,11 +132,11 @@ def test_score_is_in_unit_interval_and_ranks_youth_harm_first():
 )
 def test_bad_input_is_a_clear_error(kwargs, match):
     with pytest.raises(InputError, match=match):
-        S.outreach_zones(_planted(), _lsoa(), **kwargs)
+        O.outreach_zones(_planted(), _lsoa(), **kwargs)
 
 
 def test_outreach_config_validates(tmp_path):
-    cfg = build_section(S.OutreachConfig, {"top": 10, "categories": ["robbery"]}, where="[outreach]", base=tmp_path)
+    cfg = build_section(O.OutreachConfig, {"top": 10, "categories": ["robbery"]}, where="[outreach]", base=tmp_path)
     assert cfg.top == 10 and tuple(cfg.categories) == ("robbery",)
     for table, match in [
         ({"top": 0}, r"\[outreach\] key 'top' must be at least 1 LSOA"),
@@ -145,7 +145,7 @@ def test_outreach_config_validates(tmp_path):
         ({"cell_size_m": 0}, r"\[outreach\] key 'cell_size_m' must be > 0 metres"),
     ]:
         with pytest.raises(ConfigError, match=match):
-            build_section(S.OutreachConfig, table, where="[outreach]", base=tmp_path)
+            build_section(O.OutreachConfig, table, where="[outreach]", base=tmp_path)
 
 
 def test_real_data_zones(study):
@@ -153,21 +153,21 @@ def test_real_data_zones(study):
 
     from hotspots.gistar import contiguity_weights
 
-    zones = S.outreach_zones(study.incidents, study.lsoa, top=25)
-    assert_frame_contract(zones, S.OUTREACH_COLUMNS)
-    assert zones[S.RANK].tolist() == list(range(1, len(zones) + 1))
-    assert (np.diff(zones[S.YOUTH_HARM]) <= 0).all()
-    codes = [c for z in zones[S.LSOA_CODES] for c in z.split(";")]
+    zones = O.outreach_zones(study.incidents, study.lsoa, top=25)
+    assert_frame_contract(zones, O.OUTREACH_COLUMNS)
+    assert zones[O.RANK].tolist() == list(range(1, len(zones) + 1))
+    assert (np.diff(zones[O.YOUTH_HARM]) <= 0).all()
+    codes = [c for z in zones[O.LSOA_CODES] for c in z.split(";")]
     assert len(codes) == len(set(codes)) == 25
     lsoa = study.lsoa.set_index(C.LSOA_CODE)
     for _, z in zones.iterrows():
-        members = lsoa.loc[z[S.LSOA_CODES].split(";")].reset_index()
+        members = lsoa.loc[z[O.LSOA_CODES].split(";")].reset_index()
         ncomp, _ = connected_components(contiguity_weights(members), directed=False)
         assert ncomp == 1  # each zone is one contiguous piece
-        assert z.geometry.buffer(1).contains(gpd.points_from_xy([z[S.FOCAL_X]], [z[S.FOCAL_Y]])[0]) or \
-            z.geometry.distance(gpd.points_from_xy([z[S.FOCAL_X]], [z[S.FOCAL_Y]])[0]) < 250
-        assert 0 <= z[S.IDACI] <= 1
-        assert z[S.REASON].startswith(f"{len(members)} adjacent LSOAs" if len(members) > 1 else "1 LSOA")
-    youth = study.incidents[study.incidents[C.SCOPE].isin(S.YOUTH_CATEGORIES)]
+        assert z.geometry.buffer(1).contains(gpd.points_from_xy([z[O.FOCAL_X]], [z[O.FOCAL_Y]])[0]) or \
+            z.geometry.distance(gpd.points_from_xy([z[O.FOCAL_X]], [z[O.FOCAL_Y]])[0]) < 250
+        assert 0 <= z[O.IDACI] <= 1
+        assert z[O.REASON].startswith(f"{len(members)} adjacent LSOAs" if len(members) > 1 else "1 LSOA")
+    youth = study.incidents[study.incidents[C.SCOPE].isin(O.YOUTH_CATEGORIES)]
     in_zones = youth[youth[C.LSOA_CODE].isin(codes)][C.HARM].sum()
-    assert zones[S.YOUTH_HARM].sum() == pytest.approx(in_zones)
+    assert zones[O.YOUTH_HARM].sum() == pytest.approx(in_zones)

@@ -339,9 +339,71 @@ def test_sites_config_validates(tmp_path):
         ({"candidates": ["venues", "shops"]}, r"unknown source 'shops'\. Valid: venues, incident_locations"),
         ({"existing_kits": "nope.csv"}, r"site file not found: .*nope\.csv"),
         ({"sensitivity_radii_m": [60, -1]}, r"'sensitivity_radii_m' values must be > 0 metres, got -1"),
+        ({"exclude_locations": ["hospital", "st (ann"]},
+         r"\[sites\] key 'exclude_locations': 'st \(ann' is not a regular expression .*Escape special"),
+        ({"exclude_locations": ["prison|"]}, r"'prison\|' matches an empty location text, so it would exclude every"),
+        ({"exclude_locations": "hospital"}, r"\[sites\] key 'exclude_locations' must be a list"),
     ]:
         with pytest.raises(ConfigError, match=match):
             build_section(S.SitesConfig, table, where="[sites]", base=tmp_path)
+
+
+def test_sites_config_exclude_locations_default_and_override(tmp_path):
+    assert build_section(S.SitesConfig, {}, where="[sites]", base=tmp_path).exclude_locations == (
+        "hospital", "prison", "police station")
+    cfg = build_section(S.SitesConfig, {"exclude_locations": []}, where="[sites]", base=tmp_path)
+    assert cfg.exclude_locations == ()
+
+
+# --------------------------------------------------------------------------------------
+# excluded incident locations (hospitals, prisons, police stations)
+# --------------------------------------------------------------------------------------
+
+
+def _named_incidents(rows):
+    """rows: (x, y, location text, harm)."""
+    df = pd.DataFrame(rows, columns=["x", "y", C.LOCATION, C.HARM])
+    return gpd.GeoDataFrame(df[[C.LOCATION, C.HARM]], geometry=gpd.points_from_xy(df.x, df.y), crs=C.CRS)
+
+
+def _institutions():
+    """The most harm at a hospital; a prison, a police station and a street elsewhere."""
+    return _named_incidents(
+        [(0, 0, "On or near Hospital", 10.0)] * 3 + [(2000, 0, "On or near PRISON", 6.0)]
+        + [(4000, 0, "On or near Police Station", 5.0), (6000, 0, "On or near Market Street", 2.0),
+           (8000, 0, "On or near Hospital Lane", 1.0)]
+    )
+
+
+def test_excluded_locations_are_not_candidates_but_stay_in_demand():
+    inc = _institutions()
+    venues = gpd.GeoDataFrame({C.VENUE_ID: ["1"], C.VENUE_NAME: ["The Prison Bar"]},
+                              geometry=gpd.points_from_xy([2000], [5000]), crs=C.CRS)
+    cand = S.kit_candidates(inc, venues=venues)
+    # venues are never excluded; the default patterns are searched, case-insensitively, in the location text
+    assert cand[S.SITE_NAME].tolist() == ["The Prison Bar", "On or near Market Street"]
+    assert cand.attrs["excluded_locations"] == 4
+    every = S.kit_candidates(inc, venues=venues, exclude_locations=())
+    assert len(every) == 6 and every.attrs["excluded_locations"] == 0
+    anchored = S.kit_candidates(inc, exclude_locations=(r"^on or near hospital$", "police station"))
+    assert anchored[S.SITE_NAME].tolist() == ["On or near PRISON", "On or near Market Street",
+                                                "On or near Hospital Lane"]
+    assert anchored.attrs["excluded_locations"] == 2
+    assert S.kit_candidates(inc, exclude_locations="hospital").attrs["excluded_locations"] == 2  # one pattern
+    # the hospital's harm is still demand: a user site 50 m away covers it and is chosen first
+    extra = _sites([(50, 0)], prefix="candidate:")
+    cand = S.kit_candidates(inc, venues=venues, extra=extra)
+    kits = S.select_sites(inc, cand, p=1, radius=100.0)
+    assert kits[S.SITE_ID].tolist() == ["candidate:0"] and kits[S.COVERED_HARM].iloc[0] == pytest.approx(30.0)
+    assert kits.attrs["mclp"]["total_harm"] == pytest.approx(inc[C.HARM].sum())
+
+
+def test_exclude_locations_errors():
+    inc = _institutions()
+    with pytest.raises(InputError, match=r"exclude_locations: '\[' is not a regular expression"):
+        S.kit_candidates(inc, exclude_locations=("[",))
+    with pytest.raises(InputError, match=r"exclude_locations: '\.\*' matches an empty location text"):
+        S.kit_candidates(inc, exclude_locations=(".*",))
 
 
 # --------------------------------------------------------------------------------------
@@ -367,6 +429,17 @@ def test_real_data_kits(study):
         covered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = True
     assert stats["covered_harm"] >= m.weights[covered].sum() - 1e-9
     assert stats["total_harm"] == pytest.approx(study.incidents[C.HARM].sum())
+
+
+def test_real_data_kits_avoid_hospitals_prisons_and_police_stations(study):
+    every = S.kit_candidates(study.incidents, venues=study.venues, exclude_locations=())
+    cand = S.kit_candidates(study.incidents, venues=study.venues)
+    assert cand.attrs["excluded_locations"] >= 3  # the bundled data has all three
+    assert len(every) - len(cand) == cand.attrs["excluded_locations"]
+    kits = S.select_sites(study.incidents, cand, p=10, radius=100.0)
+    default = "|".join(S.DEFAULT_EXCLUDE_LOCATIONS)
+    assert not kits[S.SITE_NAME].str.contains(default, case=False).any(), kits[S.SITE_NAME].tolist()
+    assert len(kits) == 10 and kits.attrs["mclp"]["optimal"]
 
 
 def test_run_stage_on_real_data_with_kit_files(tmp_path, config, study):
@@ -396,6 +469,7 @@ def test_run_stage_on_real_data_with_kit_files(tmp_path, config, study):
     assert [r["radius_m"] for r in man["sites"]["radius_sensitivity"]] == [60.0, 100.0]
     assert man["sites"]["kits_for_target"]["coverage_pct"] >= 50.0
     assert "candidate" in man["auto"]["sites"]["candidates"]
+    assert man["auto"]["sites"]["excluded_locations"] >= 3  # hospital, prison, police station
     curve = ctx.results["coverage_curve"]
     assert list(curve.columns) == S.CURVE_COLUMNS
     assert curve[S.COVERED_HARM].iloc[-1] == pytest.approx(man["sites"]["bleed_kits"]["covered_harm"])
