@@ -603,6 +603,8 @@ def _outline_layer(m: folium.Map, gdf: gpd.GeoDataFrame | None, *, name: str, na
 # maps
 # --------------------------------------------------------------------------------------
 
+FOR_WHOM = {"board": "the Strategic Board", "outreach": "outreach coordinators", "analyst": "analysts"}
+
 TITLES = {
     "board": "Violence priority places and bleed-kit sites",
     "outreach": "Youth outreach zones, kit sites and venues",
@@ -792,7 +794,7 @@ def run_stage(ctx: Any) -> None:
         path = write_map(m, ctx.out / "maps" / f"{audience}.html", tiles=cfg.tiles)
         size = path.stat().st_size
         sizes[audience] = {"bytes": size, "seconds": round(time.perf_counter() - t, 3)}
-        ctx.output(path, f"interactive map for the {audience} (self-contained, offline)")
+        ctx.output(path, f"interactive map for {FOR_WHOM[audience]} (self-contained, offline)")
         log.info("maps: wrote %s (%.1f MB)", path, size / 1e6)
     ctx.record("maps", kit_radius_m=radius)
     ctx.extra["maps"] = sizes
