@@ -458,3 +458,17 @@ def test_inline_css_keeps_woff2_only_as_data_uris(tmp_path):
     assert out == '@font-face{font-family:X;src:url("data:font/woff2;base64,d09GMg==") format("woff2")}'
     with pytest.raises(assets.AssetError, match=r"references the external URL 'https://x.test/a.png'"):
         assets.inline_css("a{background:url(https://x.test/a.png)}", tmp_path / "css" / "all.css")
+
+
+@requires_assets
+def test_run_stage_writes_three_maps_and_records_them(results, study, config, tmp_path):
+    from hotspots.pipeline import RunContext
+
+    ctx = RunContext(config=config, study=study, out=tmp_path, results=dict(results))
+    maps.run_stage(ctx)
+    for audience in maps.AUDIENCES:
+        path = tmp_path / "maps" / f"{audience}.html"
+        assert path.is_file() and path.stat().st_size < 10e6
+        assert f"maps/{audience}.html" in ctx.outputs
+        assert ctx.extra["maps"][audience]["bytes"] == path.stat().st_size
+    assert ctx.auto["maps"] == {"kit_radius_m": 100.0}
