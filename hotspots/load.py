@@ -162,8 +162,15 @@ def read_table(
         raise InputError(f"{path} is empty (0 bytes). Replace it with the full export, or remove it.")
     encodings = [encoding] if encoding else ["utf-8-sig", "cp1252"]
     dtypes: list[Any] = [str]
+    select: Any = None
+    if usecols is not None:
+        # match headers as read_header reports them (spaces and a stray BOM removed)
+        wanted = set(usecols)
+        select = lambda c: _clean_header(c) in wanted  # noqa: E731
     if floats:
-        dtypes.insert(0, defaultdict(lambda: str, {c: "float64" for c in floats}))
+        raw_header = _raw_header(path, encoding)
+        float_cols = [h for h in raw_header if _clean_header(h) in set(floats)]
+        dtypes.insert(0, defaultdict(lambda: str, {c: "float64" for c in float_cols}))
     last: Exception | None = None
     for enc in encodings:
         df = None
@@ -175,7 +182,7 @@ def read_table(
                     keep_default_na=False,
                     na_values=[""],
                     encoding=enc,
-                    usecols=usecols,
+                    usecols=select,
                     thousands=thousands,
                     low_memory=False,
                 )
@@ -204,11 +211,27 @@ def read_table(
             raise InputError(
                 f"{path} has a header but no data rows. Replace it with the full export, or remove it."
             )
-        df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+        df.columns = [_clean_header(c) for c in df.columns]
         return df, enc
     raise InputError(
         f"{path} cannot be decoded as {encodings[0]}: {last}. Set encoding = \"...\" for this file in the config."
     )
+
+
+def _clean_header(name: Any) -> str:
+    return str(name).strip().lstrip("\ufeff").strip()
+
+
+def _raw_header(path: Path, encoding: str | None) -> list[str]:
+    """Header names exactly as written (for dtype maps, which pandas matches verbatim)."""
+    for enc in [encoding] if encoding else ["utf-8-sig", "cp1252"]:
+        try:
+            return [str(c) for c in pd.read_csv(path, nrows=0, encoding=enc).columns]
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            return []
+    return []
 
 
 def read_header(path: Path, *, encoding: str | None = None) -> list[str]:
@@ -224,7 +247,7 @@ def read_header(path: Path, *, encoding: str | None = None) -> list[str]:
             continue
         except pd.errors.EmptyDataError as exc:
             raise InputError(f"{path} has no header and no rows. Replace it with the full export.") from exc
-        return [str(c).strip().lstrip("\ufeff") for c in head.columns]
+        return [_clean_header(c) for c in head.columns]
     return []
 
 

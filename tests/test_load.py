@@ -379,3 +379,12 @@ def test_coordinates_fall_back_to_text_when_one_is_not_a_number(tmp_path, real_t
     rf = load.read_police_uk(p)
     assert str(rf.frame["y"].dtype) == "str" and rf.frame["y"].iloc[2] == "53.1N"
     assert float(rf.frame["y"].iloc[0]) == pytest.approx(float(lines[1].split(",")[5]))
+
+
+def test_headers_with_stray_spaces_are_matched(tmp_path, real_text):
+    lines = real_text.splitlines()[:20]
+    lines[0] = lines[0].replace(",Month,", ", Month ,").replace(",Latitude,", ",Latitude  ,")
+    p = police_file(tmp_path, "2019-09", lines)
+    rf = load.read_police_uk(p)
+    assert rf.frame["month"].eq("2019-09").all() and rf.frame["y"].dtype == "float64"
+    assert rf.frame["y"].notna().sum() > 10
