@@ -472,3 +472,16 @@ def test_run_stage_writes_three_maps_and_records_them(results, study, config, tm
         assert f"maps/{audience}.html" in ctx.outputs
         assert ctx.extra["maps"][audience]["bytes"] == path.stat().st_size
     assert ctx.auto["maps"] == {"kit_radius_m": 100.0}
+
+
+def test_kit_circles_use_the_sites_radius(config, study):
+    from types import SimpleNamespace
+
+    from hotspots.config import config_from_dict
+
+    cfg = config_from_dict({**config.raw, "sites": {"radius_m": 60.0}}, path=config.path)
+    ctx = SimpleNamespace(config=cfg, results={})
+    assert maps._kit_radius(ctx, cfg.stage("maps")) == 60.0
+    cfg2 = config_from_dict({**config.raw, "sites": {"radius_m": 60.0}, "maps": {"kit_radius_m": 150.0}},
+                            path=config.path)
+    assert maps._kit_radius(SimpleNamespace(config=cfg2, results={}), cfg2.stage("maps")) == 150.0
