@@ -115,14 +115,16 @@ def test_planted_cold_spot_is_found():
 
 
 def test_fdr_false_positives_under_csr_stay_near_alpha():
-    """Complete spatial randomness: raw p flags ~alpha of cells; BH keeps the chance of any
-    false discovery (= FDR under the global null) near alpha."""
+    """Complete spatial randomness, 50 points per cell on average: raw p flags ~alpha of the
+    cells; BH keeps the chance of any false discovery (= FDR under the global null) near alpha.
+    (With sparse counts the normal approximation understates the upper tail: at 5 points per
+    cell a false hot cell appears in about 10 % of maps; see the README.)"""
     g = square_grid(40)
     W = grid_weights(g)
     raw_share, any_fdr = [], []
     for seed in range(40):
         rng = np.random.default_rng(seed)
-        xy = rng.uniform(0, 4000, (8000, 2))
+        xy = rng.uniform(0, 4000, (80_000, 2))
         col = (xy[:, 0] // 100).astype(int)
         row = (xy[:, 1] // 100).astype(int)
         counts = np.bincount(row * 40 + col, minlength=1600).astype(float)
@@ -130,8 +132,8 @@ def test_fdr_false_positives_under_csr_stay_near_alpha():
         z, p = gistar(x, W)
         raw_share.append((p <= 0.05).mean())
         any_fdr.append((fdr_bh(p) <= 0.05).any())
-    assert 0.03 <= np.mean(raw_share) <= 0.07
-    assert np.mean(any_fdr) <= 0.125  # nominal 0.05; 40 seeds
+    assert 0.04 <= np.mean(raw_share) <= 0.06
+    assert np.mean(any_fdr) <= 0.125  # nominal 0.05 (0.05 measured over 200 seeds); 40 seeds here
 
 
 def test_fdr_bh_matches_the_textbook_procedure():
@@ -265,3 +267,13 @@ def test_contiguity_matches_libpysal(study):
     assert abs(contiguity_weights(polys) - ref).sum() == 0
     with pytest.raises(InputError, match=r"polygon 1 \(index 1\) is empty"):
         contiguity_weights(gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.Polygon()], crs=C.CRS))
+
+
+def test_permutation_warns_on_zero_inflated_values():
+    g = square_grid(12)
+    x = np.zeros(len(g))
+    x[[65, 66, 77]] = [5.0, 3.0, 4.0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hotspot_gistar(with_values(g, x), inference="permutation", permutations=199, fdr=False)
+    assert any("98% of the values are 0: esda's pseudo p counts permutations that tie" in str(w.message) for w in caught)
