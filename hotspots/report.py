@@ -113,6 +113,7 @@ DISTRICT_COLUMNS = [
     "rate_per_1000",
     "harm_per_1000",
     "top_n_places",
+    "tier1_places",
     "share_lsoas_50",
     "gini",
 ]
@@ -397,7 +398,8 @@ def district_summary(
         :data:`DISTRICT_COLUMNS`, one row per district, the City (:data:`CITY_DISTRICT`)
         first then the others alphabetically: ``lsoas``, ``population`` (IoD2019
         mid-2015), ``n`` incidents, ``harm``, ``rate_per_1000`` and ``harm_per_1000``
-        (per 1,000 residents), ``top_n_places`` (NaN without ``places``),
+        (per 1,000 residents), ``top_n_places`` and ``tier1_places`` (the district's LSOAs
+        ranked ``<= top_n`` and in Tier 1; NaN without ``places``),
         ``share_lsoas_50`` (smallest share of the district's LSOAs holding half its
         incidents) and ``gini`` (Gini coefficient of incidents over its LSOAs), both from
         :mod:`hotspots.evaluate`.
@@ -405,9 +407,12 @@ def district_summary(
     _require(counts, LSOA_COUNT_COLUMNS, "the LSOA counts")
     d = counts[counts[C.DISTRICT].notna()]
     top_codes: set[str] | None = None
+    tier1_codes: set[str] | None = None
     if places is not None and len(places):
         _require(places, [C.LSOA_CODE, PLACE_RANK], "the places frame")
         top_codes = set(places.loc[places[PLACE_RANK] <= top_n, C.LSOA_CODE])
+        if PLACE_TIER in places.columns:
+            tier1_codes = set(places.loc[places[PLACE_TIER].map(is_tier1), C.LSOA_CODE])
     rows = []
     for name, g in d.groupby(C.DISTRICT, sort=True):
         pop = float(g[C.POPULATION].sum(min_count=1))
@@ -424,6 +429,7 @@ def district_summary(
                 "rate_per_1000": 1000 * n / pop if pop > 0 else np.nan,
                 "harm_per_1000": 1000 * harm / pop if pop > 0 else np.nan,
                 "top_n_places": (int(g[C.LSOA_CODE].isin(top_codes).sum()) if top_codes is not None else np.nan),
+                "tier1_places": (int(g[C.LSOA_CODE].isin(tier1_codes).sum()) if tier1_codes is not None else np.nan),
                 "share_lsoas_50": evaluate.share_holding(c, 0.5) if n > 0 else np.nan,
                 "gini": evaluate.gini(c) if n > 0 else np.nan,
             }
@@ -969,6 +975,7 @@ class _Builder:
                         "rate": _fmt_num(r["rate_per_1000"], 1),
                         "harm_rate": _fmt_num(r["harm_per_1000"], 1),
                         "top_n": "n/a" if pd.isna(r["top_n_places"]) else f"{int(r['top_n_places'])}",
+                        "tier1": "n/a" if pd.isna(r["tier1_places"]) else f"{int(r['tier1_places'])}",
                         "share50": _fmt_pct(r["share_lsoas_50"], 0),
                         "gini": _fmt_num(r["gini"], 2),
                     }

@@ -179,6 +179,7 @@ def test_lsoa_counts_and_district_summary(study, results):
     assert len(d) == 8 and d["lsoas"].sum() == 679
     assert d["n"].sum() == counts["n"].sum()
     assert d["top_n_places"].sum() == 20
+    assert d["tier1_places"].sum() == 34
     city = d.iloc[0]
     assert city["rate_per_1000"] == pytest.approx(1000 * city["n"] / city[C.POPULATION])
     # the City holds the 2020 City-only sources, so its rate is far above every county district
@@ -312,7 +313,8 @@ def test_district_table_matches_summary(study, results, full):
         assert row[3] == f"{rec['n']:,}"
         assert row[4] == f"{rec['rate_per_1000']:,.1f}"
         assert row[6] == str(int(rec["top_n_places"]))
-        assert row[8] == f"{rec['gini']:.2f}"
+        assert row[7] == str(int(rec["tier1_places"]))
+        assert row[9] == f"{rec['gini']:.2f}"
 
 
 def test_kits_and_emerging_tables(results, full):
@@ -454,6 +456,8 @@ def test_report_stage_on_real_run(bundled_run):
     assert [r[6] for r in rows] == [R.fmt_count(n) for n in places["n"].head(20)]
     tier1 = int((places["tier"] == 1).sum())
     assert f'{tier1:,}</span><span class="label">places (LSOAs) in Tier 1' in html
+    dist = table_rows(html, "districts-table")
+    assert sum(int(r[7]) for r in dist) == tier1 and sum(int(r[6]) for r in dist) == 20
     kits = res["bleed_kits"]
     assert len(table_rows(html, "kits-table")) == len(kits)
     assert f"covering {kits['cumulative_coverage_pct'].iloc[-1]:.1f} % of harm" in html
