@@ -184,6 +184,9 @@ def read_table(
                     encoding=enc,
                     usecols=select,
                     thousands=thousands,
+                    # never take the first column as an index when the first data row is
+                    # longer than the header (trailing commas): columns stay aligned
+                    index_col=False,
                     low_memory=False,
                 )
                 break
@@ -262,6 +265,11 @@ def require_columns(
     misspelt ``Latitude``).
     """
     taken = set(required) | set(expected or [])
+    if required and not found:
+        raise InputError(
+            f"{path} has no readable header row: it does not look like a CSV text file "
+            f"(expected columns {', '.join(map(repr, required))}).{hint}"
+        )
     for col in required:
         if col not in found:
             pool = [c for c in found if c not in taken]

@@ -388,3 +388,15 @@ def test_headers_with_stray_spaces_are_matched(tmp_path, real_text):
     rf = load.read_police_uk(p)
     assert rf.frame["month"].eq("2019-09").all() and rf.frame["y"].dtype == "float64"
     assert rf.frame["y"].notna().sum() > 10
+
+
+def test_not_a_csv_and_trailing_commas(tmp_path, real_text):
+    with pytest.raises(InputError, match=r"w\.gpkg has no readable header row: it does not look like a CSV text "
+                                         r"file \(expected columns 'Month', 'Longitude', 'Latitude', 'Crime type'\)"):
+        shutil.copy(WEAPONS, tmp_path / "w.gpkg")
+        load.read_police_uk(tmp_path / "w.gpkg")
+    # Excel-style trailing commas on every data line: columns stay aligned
+    lines = real_text.splitlines()[:8]
+    p = police_file(tmp_path, "2019-09", [lines[0]] + [line + "," for line in lines[1:]])
+    rf = load.read_police_uk(p)
+    assert rf.frame["month"].eq("2019-09").all() and rf.frame["crime_type"].iloc[0] == lines[1].split(",")[9]
