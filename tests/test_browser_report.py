@@ -68,6 +68,10 @@ def test_bundled_run_report_in_browser(chromium, bundled_run):
         assert rows.count() == 20
         places = bundled_run.results["places"].sort_values("rank")
         assert rows.first.locator("td").nth(1).inner_text().split("\n")[-1] == places["lsoa_code"].iloc[0]
+        page.set_viewport_size({"width": A4_CONTENT_PX, "height": 1000})
+        page.emulate_media(media="print")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the real report's print layout is {overflow}px wider than an A4 page"
     finally:
         page.context.close()
 
