@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -155,7 +155,9 @@ class DetectConfig:
         if self.permutations < 99:
             raise ConfigError(f"[detect] key 'permutations' must be at least 99, got {self.permutations!r}.")
         if self.emerging_min_months < 3:
-            raise ConfigError(f"[detect] key 'emerging_min_months' must be at least 3, got {self.emerging_min_months!r}.")
+            raise ConfigError(
+                f"[detect] key 'emerging_min_months' must be at least 3, got {self.emerging_min_months!r}."
+            )
         if self.emerging_time_window < 0:
             raise ConfigError(f"[detect] key 'emerging_time_window' must be >= 0, got {self.emerging_time_window!r}.")
         if self.nte_min_venues < 1:
@@ -219,7 +221,9 @@ def detect_grid(
     """
     grid = make_grid(area, cell_size=cell_size, shape=shape)
     counts = count_in_units(incidents, grid, key=CELL_ID)
-    kde = hotspot_kde(incidents, grid, bandwidth=bandwidth, kernel=kernel, weights=None if weights == "count" else C.HARM)
+    kde = hotspot_kde(
+        incidents, grid, bandwidth=bandwidth, kernel=kernel, weights=None if weights == "count" else C.HARM
+    )
     attrs = dict(grid.attrs)
     grid = grid.assign(**{N: counts[N].to_numpy(), HARM_SUM: counts[HARM_SUM].to_numpy(), KDE: kde.to_numpy()})
     grid.attrs = attrs
@@ -255,15 +259,22 @@ def run_stage(ctx: Any) -> None:
     # --- grid: counts, KDE, Gi* ---------------------------------------------------------
     if cfg.cell_size is None:
         cell_size = choose_cell_size(incidents, study.area)
-        ctx.record("detect", cell_size_m=cell_size, cell_size_rule="nice(min(shorter side of bounding box / 50 (sfhotspot), default KDE bandwidth / 2))")
+        ctx.record(
+            "detect",
+            cell_size_m=cell_size,
+            cell_size_rule="nice(min(shorter side of bounding box / 50 (sfhotspot), default KDE bandwidth / 2))",
+        )
     else:
         cell_size = cfg.cell_size
     bandwidth = cfg.bandwidth
     if bandwidth is None:
         bandwidth = choose_bandwidth(incidents, weights=None if cfg.weights == "count" else C.HARM, kernel=cfg.kernel)
-        ctx.record("detect", kde_bandwidth_m=round(bandwidth, 1),
-                   kde_bandwidth_rule="ArcGIS spatial Silverman: 0.9 min(SD, sqrt(1/ln2) Dm) n^-0.2"
-                   + (" / 2.778 (Gaussian sigma)" if cfg.kernel == "gaussian" else " (quartic radius)"))
+        ctx.record(
+            "detect",
+            kde_bandwidth_m=round(bandwidth, 1),
+            kde_bandwidth_rule="ArcGIS spatial Silverman: 0.9 min(SD, sqrt(1/ln2) Dm) n^-0.2"
+            + (" / 2.778 (Gaussian sigma)" if cfg.kernel == "gaussian" else " (quartic radius)"),
+        )
     grid = detect_grid(
         incidents,
         study.area,
@@ -304,7 +315,7 @@ def run_stage(ctx: Any) -> None:
             grid,
             min_months=cfg.emerging_min_months,
             alpha=cfg.alpha,
-            value=cfg.emerging_value,
+            value=cast(Any, cfg.emerging_value),
             time_window=cfg.emerging_time_window,
             distance=cfg.neighbour_distance,
             fdr=cfg.fdr,
@@ -320,20 +331,35 @@ def run_stage(ctx: Any) -> None:
 
     # --- LSOAs: rates, Gi*, local Moran -------------------------------------------------
     lsoa = lsoa_units(incidents, study.lsoa)
-    lsoa = hotspot_gistar(lsoa, value=N if cfg.weights == "count" else HARM_SUM, fdr=cfg.fdr,
-                          inference=cfg.inference, permutations=cfg.permutations, seed=cfg.seed)
+    lsoa = hotspot_gistar(
+        lsoa,
+        value=N if cfg.weights == "count" else HARM_SUM,
+        fdr=cfg.fdr,
+        inference=cfg.inference,
+        permutations=cfg.permutations,
+        seed=cfg.seed,
+    )
     ok_rate = lsoa[RATE_PER_1000].notna().to_numpy()
-    lisa = hotspot_lisa(lsoa[ok_rate], value=RATE_PER_1000, permutations=cfg.permutations, alpha=cfg.alpha,
-                        fdr=cfg.lisa_fdr, seed=cfg.seed)
+    lisa = hotspot_lisa(
+        lsoa[ok_rate],
+        value=RATE_PER_1000,
+        permutations=cfg.permutations,
+        alpha=cfg.alpha,
+        fdr=cfg.lisa_fdr,
+        seed=cfg.seed,
+    )
     lsoa[LISA_CLASS] = "not significant"
     lsoa.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
-    ctx.record("detect", lsoa_neighbourhood="queen contiguity (libpysal) + self",
-               lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}")
+    ctx.record(
+        "detect",
+        lsoa_neighbourhood="queen contiguity (libpysal) + self",
+        lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
+    )
 
     # --- density clusters and NTE zones (B2's modules) -----------------------------------
     clusters = density_clusters(
         incidents,
-        method=cfg.cluster_method,
+        method=cast(Any, cfg.cluster_method),
         min_cluster_size=cfg.cluster_min_cluster_size,
         min_samples=cfg.cluster_min_samples,
         eps=cfg.cluster_eps,

@@ -109,8 +109,8 @@ def grid_weights(grid: gpd.GeoDataFrame, *, distance: float | None = None) -> sp
     sorted_ids = ids[order]
     ii, jj = [], []
     src = np.arange(n)
-    for dr, dc in offs:
-        r, c = rows + dr, cols + dc
+    for d_row, d_col in offs:
+        r, c = rows + d_row, cols + d_col
         ok = (r >= 0) & (r < nrows) & (c >= 0) & (c < ncols)
         nb = r * ncols + c
         pos = np.clip(np.searchsorted(sorted_ids, nb), 0, n - 1)
@@ -312,9 +312,7 @@ def permutation_gistar(
     g = Graph.from_sparse(sp.csr_array(A.tocsr()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        gl = esda.G_Local(
-            x, g, transform="B", star=True, permutations=permutations, seed=seed, keep_simulations=False
-        )
+        gl = esda.G_Local(x, g, transform="B", star=True, permutations=permutations, seed=seed, keep_simulations=False)
     # esda stores (k + 1) / (permutations + 1) in float32: recover the exact fraction
     p_sim = np.round(np.asarray(gl.p_sim, dtype=float) * (permutations + 1)) / (permutations + 1)
     p = np.minimum(1.0, 2.0 * p_sim)
@@ -385,8 +383,10 @@ def hotspot_gistar(
             f"Gi* needs a number in every unit (0 where nothing happened)."
         )
     if weights is None:
-        weights = grid_weights(units, distance=distance) if "grid" in units.attrs and CELL_ID in units else (
-            contiguity_weights(units)
+        weights = (
+            grid_weights(units, distance=distance)
+            if "grid" in units.attrs and CELL_ID in units
+            else (contiguity_weights(units))
         )
     if inference == "analytic":
         z, p = gistar(x, weights)

@@ -37,9 +37,7 @@ Marron & Nolan 1988: the biweight radius equivalent to a Gaussian sigma is 2.778
 DENOMINATORS = ("population", "venues")
 
 
-def choose_bandwidth(
-    incidents: gpd.GeoDataFrame, *, weights: str | None = "harm", kernel: str = "quartic"
-) -> float:
+def choose_bandwidth(incidents: gpd.GeoDataFrame, *, weights: str | None = "harm", kernel: str = "quartic") -> float:
     """Bandwidth (metres) by ArcGIS Pro's spatial Silverman rule.
 
     ``h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2``, where SD is the (weighted)
@@ -167,7 +165,9 @@ def _linear_bin(xy: np.ndarray, w: np.ndarray, ox: float, oy: float, res: float,
 def _check_bandwidth(bandwidth: float | None, kernel: str) -> None:
     if kernel not in KERNELS:
         raise InputError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
-    if bandwidth is not None and not (isinstance(bandwidth, (int, float)) and bandwidth > 0 and math.isfinite(bandwidth)):
+    if bandwidth is not None and not (
+        isinstance(bandwidth, (int, float)) and bandwidth > 0 and math.isfinite(bandwidth)
+    ):
         raise InputError(f"bandwidth must be a positive number of metres, got {bandwidth!r}.")
 
 

@@ -78,8 +78,7 @@ def _area_geometry(area: Any) -> tuple[shapely.Geometry, Any]:
             raise InputError("area is an empty geometry: pass the study-area polygon(s).")
         return area, None
     raise InputError(
-        f"area must be a shapely geometry or a GeoDataFrame/GeoSeries in {C.CRS}, "
-        f"got {type(area).__name__}."
+        f"area must be a shapely geometry or a GeoDataFrame/GeoSeries in {C.CRS}, got {type(area).__name__}."
     )
 
 

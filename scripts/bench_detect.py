@@ -92,14 +92,10 @@ def prepare(work: Path, *, kde_points: int, cells_side: int, polygons: int) -> N
 
     # Voronoi polygons of clustered points
     centres = rng.uniform([minx, miny], [maxx, maxy], (60, 2))
-    n_cl = polygons // 2
-    seeds = np.vstack(
-        [
-            centres[rng.integers(0, 60, n_cl)] + rng.normal(0, 1500, (n_cl, 2)),
-            rng.uniform([minx, miny], [maxx, maxy], (polygons - n_cl, 2)),
-        ]
-    )
-    seeds = seeds[(seeds[:, 0] > minx) & (seeds[:, 0] < maxx) & (seeds[:, 1] > miny) & (seeds[:, 1] < maxy)]
+    clustered = centres[rng.integers(0, 60, polygons)] + rng.normal(0, 1500, (polygons, 2))
+    inside = (clustered[:, 0] > minx) & (clustered[:, 0] < maxx) & (clustered[:, 1] > miny) & (clustered[:, 1] < maxy)
+    clustered = clustered[inside][: polygons // 2]
+    seeds = np.vstack([clustered, rng.uniform([minx, miny], [maxx, maxy], (polygons - len(clustered), 2))])
     np.save(work / "poly_seeds.npy", seeds)
     np.save(work / "bbox.npy", np.array([minx, miny, maxx, maxy]))
 
@@ -157,15 +153,20 @@ def case_kde_hotspots(work: Path) -> dict:
     grid = county_grid()
     t_grid = time.perf_counter() - t
     xy = np.load(work / "kde_xy.npy")
-    pts = gpd.GeoDataFrame({"harm": np.load(work / "kde_w.npy")}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
-                           crs="EPSG:27700")
+    pts = gpd.GeoDataFrame(
+        {"harm": np.load(work / "kde_w.npy")}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:27700"
+    )
     before = rss_mb()
     t = time.perf_counter()
     d = hotspot_kde(pts, grid, bandwidth=SIGMA, kernel="gaussian", weights="harm")
     secs = time.perf_counter() - t
     np.save(work / "kde_hotspots.npy", d.to_numpy())
-    return {"n": f"{len(xy):,} pts / {len(grid):,} cells", "seconds": secs, "step_mb": rss_mb() - before,
-            "note": f"grid built in {t_grid:.2f} s (not timed)"}
+    return {
+        "n": f"{len(xy):,} pts / {len(grid):,} cells",
+        "seconds": secs,
+        "step_mb": rss_mb() - before,
+        "note": f"grid built in {t_grid:.2f} s (not timed)",
+    }
 
 
 def case_kde_sklearn(work: Path) -> dict:
@@ -211,8 +212,9 @@ def _gi_esda(units) -> tuple[dict, object, object]:
     t = time.perf_counter()
     g = Graph.build_contiguity(gpd.GeoSeries(units.geometry.values, crs=units.crs), rook=False)
     t_w = time.perf_counter() - t
-    gl = esda.G_Local(units["harm"].to_numpy(), g, transform="B", star=True, permutations=999, seed=0,
-                      keep_simulations=False)
+    gl = esda.G_Local(
+        units["harm"].to_numpy(), g, transform="B", star=True, permutations=999, seed=0, keep_simulations=False
+    )
     p = np.minimum(1.0, 2.0 * np.asarray(gl.p_sim, dtype=float))
     cls = classify(gl.Zs, fdr_bh(p))
     secs = time.perf_counter() - t
@@ -327,8 +329,7 @@ def main() -> None:
                 if name == f"gi_{kind}_esda":
                     za, zb = np.load(work / f"gi_{kind}_hotspots_z.npy"), np.load(work / f"gi_{kind}_esda_z.npy")
                     ca, cb = np.load(work / f"gi_{kind}_hotspots_cls.npy"), np.load(work / f"gi_{kind}_esda_cls.npy")
-                    return (f"max |z - esda Zs| {np.abs(za - zb).max():.1e}; same class "
-                            f"{(ca == cb).mean() * 100:.1f} %")
+                    return f"max |z - esda Zs| {np.abs(za - zb).max():.1e}; same class {(ca == cb).mean() * 100:.1f} %"
             return ""
 
         head = f"{'task':<22} {'implementation':<27} {'size':<28} {'seconds':>8} {'x faster':>9} {'peak MB':>8} {'step MB':>8}  notes"
@@ -342,10 +343,14 @@ def main() -> None:
                 speed = f"{row['seconds'] / rows[pairs[name]]['seconds']:.0f}x"
                 speed = f"(ours {speed})"
             notes = "; ".join(x for x in (row.get("note", ""), extra(name)) if x)
-            print(f"{task:<22} {impl:<27} {row['n']:<28} {row['seconds']:>8.3f} {speed:>9} {row['peak_mb']:>8.0f} "
-                  f"{row['step_mb']:>8.0f}  {notes}")
-        print("\nx faster: peer seconds / hotspots seconds. Targets: KDE < 1 s and >= 100x scikit-learn at corr >= 0.999;"
-              " Gi* + FDR < 1 s including weights.")
+            print(
+                f"{task:<22} {impl:<27} {row['n']:<28} {row['seconds']:>8.3f} {speed:>9} {row['peak_mb']:>8.0f} "
+                f"{row['step_mb']:>8.0f}  {notes}"
+            )
+        print(
+            "\nx faster: peer seconds / hotspots seconds. Targets: KDE < 1 s and >= 100x scikit-learn at corr >= 0.999;"
+            " Gi* + FDR < 1 s including weights."
+        )
 
 
 if __name__ == "__main__":

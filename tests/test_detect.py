@@ -104,7 +104,8 @@ def test_manifest_records_every_automatic_choice(detected):
 def test_emerging_with_too_few_months_is_announced(study, tmp_path):
     cfg = load_config(CONFIG)
     cfg = dataclasses.replace(
-        cfg, stages={**cfg.stages, "detect": DetectConfig(emerging_source="police_uk", cell_size=1000.0, bandwidth=1500.0)}
+        cfg,
+        stages={**cfg.stages, "detect": DetectConfig(emerging_source="police_uk", cell_size=1000.0, bandwidth=1500.0)},
     )
     ctx = RunContext(config=cfg, study=study, out=tmp_path)
     with pytest.warns(HotspotsWarning, match=r"emerging hot spots not analysed: .*month"):
@@ -123,8 +124,10 @@ def test_choose_emerging_source(study):
 
 
 def test_config_errors_are_clear(study, tmp_path):
-    base = {"boundaries": {"lsoa": str(CONFIG.parent / "boundaries/lsoa2011_bsc_nottinghamshire.gpkg")},
-            "crime": [{"name": "x", "path": "x"}]}
+    base = {
+        "boundaries": {"lsoa": str(CONFIG.parent / "boundaries/lsoa2011_bsc_nottinghamshire.gpkg")},
+        "crime": [{"name": "x", "path": "x"}],
+    }
     with pytest.raises(ConfigError, match=r"\[detect\] key 'grid_shape' must be one of \['square', 'hex'\], got 'tri'"):
         config_from_dict({**base, "detect": {"grid_shape": "tri"}})
     with pytest.raises(ConfigError, match=r"\[detect\] key 'cell_size' must be a positive number of metres, got -5"):
@@ -137,7 +140,9 @@ def test_config_errors_are_clear(study, tmp_path):
     cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": DetectConfig(sources=["nope"])})
     with pytest.raises(ConfigError, match=r"\[detect\] key 'sources' names unknown source\(s\) \['nope'\]"):
         run_stage(RunContext(config=cfg, study=study, out=tmp_path))
-    cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": DetectConfig(emerging_source="nope", cell_size=1000.0)})
+    cfg = dataclasses.replace(
+        cfg, stages={**cfg.stages, "detect": DetectConfig(emerging_source="nope", cell_size=1000.0)}
+    )
     with pytest.raises(ConfigError, match=r"'emerging_source' is 'nope', which is not a crime source"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -146,8 +151,9 @@ def test_config_errors_are_clear(study, tmp_path):
 
 def test_count_weights_and_hex_grid(study, tmp_path):
     cfg = load_config(CONFIG)
-    det = DetectConfig(weights="count", grid_shape="hex", cell_size=500.0, sources=["city_violence_2020"],
-                       kernel="gaussian")
+    det = DetectConfig(
+        weights="count", grid_shape="hex", cell_size=500.0, sources=["city_violence_2020"], kernel="gaussian"
+    )
     cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": det})
     ctx = RunContext(config=cfg, study=study, out=tmp_path)
     with warnings.catch_warnings():

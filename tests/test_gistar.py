@@ -276,4 +276,6 @@ def test_permutation_warns_on_zero_inflated_values():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         hotspot_gistar(with_values(g, x), inference="permutation", permutations=199, fdr=False)
-    assert any("98% of the values are 0: esda's pseudo p counts permutations that tie" in str(w.message) for w in caught)
+    assert any(
+        "98% of the values are 0: esda's pseudo p counts permutations that tie" in str(w.message) for w in caught
+    )
