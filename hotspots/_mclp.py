@@ -149,23 +149,51 @@ class Solution:
     extra: dict = field(default_factory=dict)
 
 
-def _model(red: Reduced) -> tuple[int, int, sp.csr_matrix]:
+def _solve_reduced(
+    red: Reduced,
+    cost: np.ndarray,
+    row: np.ndarray,
+    bounds: tuple[float, float],
+    *,
+    cover: sp.csr_matrix,
+    weights: np.ndarray,
+    fixed: np.ndarray | None,
+    time_limit: float | None,
+    t0: float,
+) -> Solution:
+    """Solve one covering MILP on the reduced model with HiGHS and map the answer back.
+
+    Variables are ``[x_0..x_{m-1}, y_0..y_{n-1}]`` (``x`` binary, ``y`` in [0, 1]), with
+    objective ``cost`` (minimised), the cover rows ``y_i - sum_j a_ij x_j <= 0`` and the one
+    extra constraint ``bounds[0] <= row @ [x, y] <= bounds[1]`` (the number of kits for the
+    MCLP, the weight reached for the target problem).
+    """
     n, m = red.cover.shape
-    # y_i - sum_j a_ij x_j <= 0  with variables [x_0..x_{m-1}, y_0..y_{n-1}]
-    a = sp.hstack([-red.cover.astype(float), sp.identity(n, format="csr")], format="csr")
-    return n, m, a
-
-
-def _solve(c, integrality, constraints, time_limit):
+    integrality = np.concatenate([np.ones(m), np.zeros(n)])
+    constraints = [LinearConstraint(sp.csr_matrix(row[None, :]), *bounds)]
+    if n:
+        a = sp.hstack([-red.cover.astype(float), sp.identity(n, format="csr")], format="csr")
+        constraints.insert(0, LinearConstraint(a, -np.inf, 0.0))
     options = {"mip_rel_gap": MIP_REL_GAP, "presolve": True}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
-    res = milp(c, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints, options=options)
+    res = milp(cost, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints, options=options)
     if res.x is None:
         raise InputError(
             f"the solver found no solution ({res.message}). Raise [sites] time_limit_s or use fewer candidates."
         )
-    return res
+    chosen = np.sort(red.columns[res.x[:m] > 0.5])
+    return Solution(
+        sites=chosen,
+        objective=_objective(cover, weights, fixed, chosen),
+        optimal=res.status == 0,
+        gap=float(getattr(res, "mip_gap", 0.0) or 0.0),
+        seconds=time.perf_counter() - t0,
+        status=str(res.message),
+        n_pairs=int(red.cover.nnz),
+        n_rows=n,
+        n_cols=m,
+    )
 
 
 def _objective(cover: sp.csr_matrix, weights: np.ndarray, fixed: np.ndarray | None, sites: np.ndarray) -> float:
@@ -234,19 +262,10 @@ def solve_mclp(
             sites=chosen, objective=_objective(cover, weights, fixed, chosen),
             seconds=time.perf_counter() - t0, status="optimal (enumeration)", **stats,
         )
-    n, m, a = _model(red)
-    c = -np.concatenate([red.col_weights, red.weights])
-    integrality = np.concatenate([np.ones(m), np.zeros(n)])
-    card = sp.csr_matrix(np.concatenate([np.ones(m), np.zeros(n)])[None, :])
-    constraints = [LinearConstraint(card, p, p)]
-    if n:
-        constraints.insert(0, LinearConstraint(a, -np.inf, 0.0))
-    res = _solve(c, integrality, constraints, time_limit)
-    chosen = np.sort(red.columns[res.x[:m] > 0.5])
-    return Solution(
-        sites=chosen, objective=_objective(cover, weights, fixed, chosen), optimal=res.status == 0,
-        gap=float(getattr(res, "mip_gap", 0.0) or 0.0), seconds=time.perf_counter() - t0,
-        status=str(res.message), **stats,
+    cost = -np.concatenate([red.col_weights, red.weights])
+    card = np.concatenate([np.ones(m), np.zeros(n)])
+    return _solve_reduced(
+        red, cost, card, (p, p), cover=cover, weights=weights, fixed=fixed, time_limit=time_limit, t0=t0
     )
 
 
@@ -288,19 +307,11 @@ def solve_target(
             f"weight within the radius, below the target {target:.6g}. Lower the target, widen the radius, "
             "or add candidate sites."
         )
-    n, m, a = _model(red)
-    c = np.concatenate([np.ones(m), np.zeros(n)])
-    integrality = np.concatenate([np.ones(m), np.zeros(n)])
-    demand = sp.csr_matrix(np.concatenate([red.col_weights, red.weights])[None, :])
-    constraints = [LinearConstraint(demand, target - tol, np.inf)]
-    if n:
-        constraints.insert(0, LinearConstraint(a, -np.inf, 0.0))
-    res = _solve(c, integrality, constraints, time_limit)
-    chosen = np.sort(red.columns[res.x[:m] > 0.5])
-    return Solution(
-        sites=chosen, objective=_objective(cover, weights, fixed, chosen), optimal=res.status == 0,
-        gap=float(getattr(res, "mip_gap", 0.0) or 0.0), seconds=time.perf_counter() - t0,
-        status=str(res.message), **stats,
+    cost = np.concatenate([np.ones(m), np.zeros(n)])
+    reach = np.concatenate([red.col_weights, red.weights])
+    bounds = (target - tol, np.inf)
+    return _solve_reduced(
+        red, cost, reach, bounds, cover=cover, weights=weights, fixed=fixed, time_limit=time_limit, t0=t0
     )
 
 

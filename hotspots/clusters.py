@@ -38,6 +38,7 @@ from sklearn.neighbors import KDTree
 
 from hotspots import columns as C
 from hotspots._errors import HotspotsWarning, InputError
+from hotspots.units import check_projected
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +95,7 @@ def check_points(points: Any, *, what: str = "points", weights: str | None = Non
     """
     if not isinstance(points, gpd.GeoDataFrame):
         raise InputError(f"{what} must be a GeoDataFrame of points, got {type(points).__name__}.")
-    if points.crs is None:
-        raise InputError(
-            f"{what} has no CRS; distance work needs metres. Set it with "
-            f"`.set_crs({C.CRS!r})` (British National Grid) or the CRS of the coordinates."
-        )
-    if points.crs.is_geographic:
-        raise InputError(
-            f"{what} is in a geographic CRS ({points.crs.to_string()}, degrees); density "
-            f"clustering needs distances in metres. Use `.to_crs({C.CRS!r})` first."
-        )
+    check_projected(points, what, purpose="density clustering")
     if len(points):
         geom = points.geometry
         bad = geom.isna() | geom.is_empty

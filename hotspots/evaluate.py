@@ -65,6 +65,7 @@ from hotspots._measures import (  # noqa: F401  (re-exported: the public API liv
     selection,
     share_holding,
 )
+from hotspots.write import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -809,17 +810,17 @@ def evaluate_study(
         "incidents": {"used": int((pos >= 0).sum()), "outside_area": outside, "months": months},
         "weights": cfg.weights,
         "kde_bandwidth_m": results.attrs.get("bandwidths") or cfg.kde_bandwidth,
-        "config": _jsonable(cfg),
-        "rank_config": _jsonable(_rank_config(rank_config)) if "place_score" in cfg.methods else None,
+        "config": jsonable(cfg),
+        "rank_config": jsonable(_rank_config(rank_config)) if "place_score" in cfg.methods else None,
         "definitions": DEFINITIONS,
         "methods": {m: METHOD_DEFINITIONS[m] for m in cfg.methods},
         "concentration": {
             "grid_cells": concentration(cell_counts),
             "lsoas": concentration(lsoa_counts.to_numpy()),
         },
-        "folds": _records(folds),
-        "metrics": _records(results),
-        "mean": _records(summary),
+        "folds": jsonable(folds),
+        "metrics": jsonable(results),
+        "mean": jsonable(summary),
         "versus_baseline": versus_baseline(summary),
     }
     return {"summary": summary, "results": results, "report": report, "grid": grid}
@@ -870,26 +871,3 @@ def format_verdict(rows: list[dict[str, Any]]) -> str:
             f"({r['best_pei_star']:.3f}) {verdict} {r['baseline']} ({r['baseline_pei_star']:.3f})"
         )
     return "\n".join(lines) + "\n"
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
-
-
-def _jsonable(v: Any) -> Any:
-    import dataclasses
-    from pathlib import Path
-
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return {f.name: _jsonable(getattr(v, f.name)) for f in dataclasses.fields(v)}
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, Path):
-        return str(v)
-    return v

@@ -13,14 +13,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy import stats
 from scipy.spatial import cKDTree
 
 from hotspots._errors import HotspotsWarning, InputError
-from hotspots.units import CELL_ID, cell_centres, check_projected, grid_spec, show
+from hotspots.units import CELL_ID, cell_centres, check_projected, grid_spec, unit_values
 
 log = logging.getLogger(__name__)
 
@@ -375,13 +374,7 @@ def hotspot_gistar(
             f"units have no column {value!r}; choose one of {[c for c in units.columns if c != units.geometry.name]}."
         )
     check_projected(units, "units")
-    x = pd.to_numeric(units[value], errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(x).all():
-        i = int(np.flatnonzero(~np.isfinite(x))[0])
-        raise InputError(
-            f"units column {value!r} row {i} (index {units.index[i]!r}) is {show(units[value].iloc[i])}; "
-            f"Gi* needs a number in every unit (0 where nothing happened)."
-        )
+    x = unit_values(units, value, need="Gi* needs a number in every unit (0 where nothing happened)")
     if weights is None:
         weights = (
             grid_weights(units, distance=distance)

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from hotspots._errors import HotspotsWarning, InputError
 from hotspots.gistar import fdr_bh
-from hotspots.units import RATE_PER_1000, check_projected, show
+from hotspots.units import RATE_PER_1000, check_projected, unit_values
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,9 @@ def hotspot_lisa(
         raise InputError(f"permutations must be a whole number >= 99, got {permutations!r}.")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}.")
-    x = pd.to_numeric(units[value], errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(x).all():
-        i = int(np.flatnonzero(~np.isfinite(x))[0])
-        raise InputError(
-            f"units column {value!r} row {i} (index {units.index[i]!r}) is {show(units[value].iloc[i])}; "
-            f"local Moran needs a number in every unit (drop units without a population first)."
-        )
+    x = unit_values(
+        units, value, need="local Moran needs a number in every unit (drop units without a population first)"
+    )
     out = units.copy()
     geom = out.geometry.name
     out = out[[c for c in out.columns if c != geom and c not in LISA_COLUMNS] + [geom]]

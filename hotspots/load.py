@@ -283,6 +283,46 @@ def require_columns(
             )
 
 
+def read_vector_file(
+    path: Path, *, what: str = "", empty_hint: str = "", crs: str | None = None, crs_hint: str = ""
+) -> gpd.GeoDataFrame:
+    """Read a file GDAL can read (GeoPackage, GeoJSON, ...), checking it exists, has features and a CRS.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file holds, for messages (``"LSOA boundaries"`` gives "LSOA boundaries
+        file <path> ..."); empty names the file by its path alone.
+    empty_hint
+        Sentence added to the error for a file with no features (how to fix it).
+    crs
+        CRS assumed when the file carries none; None makes a missing CRS an error.
+    crs_hint
+        Clause added to the missing-CRS error (another way to fix it).
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, holds no features, or has no CRS (and ``crs`` is None).
+    """
+    name = f"{what} file {path}" if what else str(path)
+    if not path.exists():
+        raise InputError(f"{what + ' ' if what else ''}file not found: {path}")
+    try:
+        gdf = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises several GDAL error types
+        raise InputError(f"{name} could not be read as a vector file: {exc}") from exc
+    if len(gdf) == 0:
+        raise InputError(f"{name} holds no features.{empty_hint}")
+    if gdf.crs is None:
+        if crs is None:
+            raise InputError(f"{name} has no CRS. Save it with a CRS (e.g. EPSG:27700 or EPSG:4326){crs_hint}.")
+        gdf = gdf.set_crs(crs)
+    return gdf
+
+
 # --------------------------------------------------------------------------------------
 # Crime files
 # --------------------------------------------------------------------------------------
@@ -408,16 +448,7 @@ def read_points(
     suffix = _suffix(path)
     enc = "utf-8"
     if suffix in VECTOR_SUFFIXES:
-        if not path.exists():
-            raise InputError(f"file not found: {path}")
-        try:
-            gdf = pyogrio.read_dataframe(path)
-        except Exception as exc:  # pyogrio raises several GDAL error types
-            raise InputError(f"{path} could not be read as a vector file: {exc}") from exc
-        if len(gdf) == 0:
-            raise InputError(f"{path} holds no features. Replace it with the full export, or remove it.")
-        if gdf.crs is None:
-            raise InputError(f"{path} has no CRS. Save it with a CRS (e.g. EPSG:27700 or EPSG:4326).")
+        gdf = read_vector_file(path, empty_hint=" Replace it with the full export, or remove it.")
         found = [c for c in gdf.columns if c != gdf.geometry.name]
         need = [c for c in mapping.values() if c]
         require_columns(path, found, need, hint=" Fix the [crime.columns] mapping in the config.")
@@ -507,16 +538,7 @@ def read_vector(path: Path, *, what: str, columns: list[str] | None = None) -> g
     Invalid polygons are repaired with ``shapely.make_valid`` and reported in a warning
     naming the feature; empty or missing geometries are an error.
     """
-    if not path.exists():
-        raise InputError(f"{what} file not found: {path}")
-    try:
-        gdf = pyogrio.read_dataframe(path)
-    except Exception as exc:  # GDAL raises several error types
-        raise InputError(f"{what} file {path} could not be read: {exc}") from exc
-    if len(gdf) == 0:
-        raise InputError(f"{what} file {path} holds no features.")
-    if gdf.crs is None:
-        raise InputError(f"{what} file {path} has no CRS. Save it with a CRS (e.g. EPSG:27700 or EPSG:4326).")
+    gdf = read_vector_file(path, what=what)
     if columns:
         require_columns(path, [str(c) for c in gdf.columns], columns, hint=" Fix the column names in [boundaries].")
     missing = gdf.geometry.isna() | gdf.geometry.is_empty
@@ -764,7 +786,7 @@ def read_venues(cfg: VenuesConfig) -> RawFile:
     cols = cfg.columns
     suffix = _suffix(cfg.path)
     if suffix in VECTOR_SUFFIXES:
-        gdf = read_vector_points(cfg.path, what="venues")
+        gdf = read_vector_file(cfg.path, what="venues")
         get = lambda c: gdf[c].astype(str).where(gdf[c].notna()) if c else np.nan  # noqa: E731
         frame = pd.DataFrame({"id": get(cols.id), "name": get(cols.name), "address": get(cols.address),
                               "postcode": get(cols.postcode)})
@@ -785,16 +807,3 @@ def read_venues(cfg: VenuesConfig) -> RawFile:
                    columns={"id": cols.id or "id", "x": cols.x, "y": cols.y})
 
 
-def read_vector_points(path: Path, *, what: str) -> gpd.GeoDataFrame:
-    """Read a point layer GDAL can read (GeoPackage, GeoJSON, ...), checking it has features and a CRS."""
-    if not path.exists():
-        raise InputError(f"{what} file not found: {path}")
-    try:
-        gdf = pyogrio.read_dataframe(path)
-    except Exception as exc:  # GDAL raises several error types
-        raise InputError(f"{what} file {path} could not be read: {exc}") from exc
-    if len(gdf) == 0:
-        raise InputError(f"{what} file {path} holds no features.")
-    if gdf.crs is None:
-        raise InputError(f"{what} file {path} has no CRS. Save it with a CRS (e.g. EPSG:27700).")
-    return gdf

@@ -22,8 +22,8 @@ import shapely
 
 from hotspots import columns as C
 from hotspots._errors import ConfigError, HotspotsWarning, InputError
+from hotspots._siteinputs import _to_bng, _xy
 from hotspots.scope import YOUTH_CATEGORIES
-from hotspots.sites import _to_bng, _xy
 
 # --------------------------------------------------------------------------------------
 # Output columns

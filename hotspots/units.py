@@ -52,17 +52,20 @@ SQRT3 = math.sqrt(3.0)
 # --------------------------------------------------------------------------------------
 
 
-def check_projected(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
-    """Raise :class:`InputError` unless ``gdf`` has a projected CRS in metres."""
+def check_projected(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str, *, purpose: str = "hot spot analysis") -> None:
+    """Raise :class:`InputError` unless ``gdf`` has a projected CRS in metres.
+
+    ``what`` names the frame and ``purpose`` the work that needs metres, in the message.
+    """
     if gdf.crs is None:
         raise InputError(
-            f"{what} has no CRS; distances need metres. Set it with "
-            f"`{what}.set_crs(...)` and reproject with `.to_crs('{C.CRS}')`."
+            f"{what} has no CRS; distance work needs metres. Set it with "
+            f"`.set_crs('{C.CRS}')` (British National Grid) or the CRS of the coordinates."
         )
     if gdf.crs.is_geographic:
         raise InputError(
-            f"{what} is in a geographic CRS ({gdf.crs.to_string()}), in degrees; cell sizes, "
-            f"bandwidths and distances are in metres. Reproject with `.to_crs('{C.CRS}')`."
+            f"{what} is in a geographic CRS ({gdf.crs.to_string()}), in degrees; {purpose} needs "
+            f"distances in metres. Use `.to_crs('{C.CRS}')` first."
         )
 
 
@@ -98,6 +101,20 @@ def _check_points(incidents: gpd.GeoDataFrame, what: str = "incidents") -> None:
 def show(value: Any) -> str:
     """``repr`` of a cell value for an error message (numpy scalars shown as plain Python)."""
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def unit_values(units: gpd.GeoDataFrame, value: str, *, need: str) -> np.ndarray:
+    """Column ``value`` of ``units`` as floats; an error naming the first missing or non-numeric row.
+
+    ``need`` says why every unit needs a number and what to do, ending the message.
+    """
+    x = pd.to_numeric(units[value], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(x).all():
+        i = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise InputError(
+            f"units column {value!r} row {i} (index {units.index[i]!r}) is {show(units[value].iloc[i])}; {need}."
+        )
+    return x
 
 
 def point_xy(incidents: gpd.GeoDataFrame) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -12,11 +13,14 @@ import numpy as np
 import pandas as pd
 
 
-def _jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:
+    """``v`` with numpy, pandas, path and dataclass values made plain JSON types (NaN and inf become None)."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: jsonable(getattr(v, f.name)) for f in dataclasses.fields(v)}
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
+        return {str(k): jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
+        return [jsonable(x) for x in v]
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.floating, float)):
@@ -25,11 +29,11 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
+        return jsonable(v.tolist())
     if isinstance(v, Path):
         return str(v)
     if isinstance(v, pd.DataFrame):
-        return _jsonable(v.to_dict(orient="records"))
+        return jsonable(v.to_dict(orient="records"))
     if isinstance(v, (pd.Timestamp,)):
         return v.isoformat()
     return v
@@ -38,7 +42,7 @@ def _jsonable(v: Any) -> Any:
 def write_json(data: Any, path: Path) -> Path:
     """Write JSON (NaN becomes null; numpy types become plain numbers)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
