@@ -4,9 +4,12 @@
 the PNG bytes of each figure) without touching the disk; :func:`run_stage` writes
 ``OUT/report.html`` and ``OUT/figures/*.png``. The figure functions
 (:func:`top_places_figure`, :func:`districts_figure`, :func:`concentration_figure`,
-:func:`monthly_trend_figure`, :func:`coverage_figure`) are pure: frames in, a matplotlib
-:class:`~matplotlib.figure.Figure` out, drawn on the non-interactive Agg canvas (no
-pyplot, no global backend switch).
+:func:`monthly_trend_figure`, :func:`coverage_figure`; defined in :mod:`hotspots._figures`)
+are pure: frames in, a matplotlib :class:`~matplotlib.figure.Figure` out, drawn on the
+non-interactive Agg canvas (no pyplot, no global backend switch). The tables and the
+number formatting they share with the page (:func:`lsoa_counts`, :func:`district_summary`,
+:func:`fmt_count`, ...) are defined in :mod:`hotspots._report_tables`; all of these are
+importable from here (``__all__``).
 
 The page needs nothing but a browser: no script at all, plain CSS, figures inlined as
 ``data:image/png;base64`` URIs, and a Content-Security-Policy that forbids every
@@ -28,30 +31,97 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import io
 import json
 import logging
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from hotspots import __version__, evaluate
 from hotspots import columns as C
-from hotspots._errors import ConfigError, InputError
+from hotspots._errors import ConfigError
+from hotspots._figures import (
+    concentration_figure,
+    coverage_figure,
+    districts_figure,
+    figure_png,
+    monthly_trend_figure,
+    top_places_figure,
+)
+from hotspots._report_tables import (
+    CITY_DISTRICT,
+    DISTRICT_COLUMNS,
+    KIT_CUMULATIVE,
+    KIT_MARGINAL,
+    KIT_NAME,
+    KIT_ORDER,
+    KIT_SOURCE,
+    LSOA_COUNT_COLUMNS,
+    MONTHLY_COLUMNS,
+    PLACE_P_TOP_N,
+    PLACE_RANK,
+    PLACE_RANK_HIGH,
+    PLACE_RANK_LOW,
+    PLACE_REASON,
+    PLACE_TIER,
+    TOP_SHARE,
+    district_summary,
+    fmt_count,
+    fmt_num,
+    fmt_pct,
+    force_wide_sources,
+    is_tier1,
+    lsoa_counts,
+    lsoa_wards,
+    mask_small_counts,
+    monthly_counts,
+    require_columns,
+    tier_label,
+    top_share,
+)
 from hotspots.emerging import EMERGING_CLASS, EMERGING_CLASSES
 from hotspots.emerging import NOT_ANALYSED as EMERGING_NOT_ANALYSED
 from hotspots.gistar import HOTSPOT_CLASS, HOTSPOT_CLASSES
 from hotspots.scope import SCOPE_CATEGORIES
+
+__all__ = [
+    "ATTRIBUTION",
+    "CITY_DISTRICT",
+    "DISTRICT_COLUMNS",
+    "FIGURES_DIR",
+    "FIGURE_FILES",
+    "FIGURE_TITLES",
+    "LSOA_COUNT_COLUMNS",
+    "MONTHLY_COLUMNS",
+    "REPORT_FILE",
+    "TEMPLATE",
+    "TEMPLATE_DIR",
+    "TOP_SHARE",
+    "Report",
+    "ReportConfig",
+    "build_report",
+    "concentration_figure",
+    "coverage_figure",
+    "district_summary",
+    "districts_figure",
+    "figure_png",
+    "fmt_count",
+    "force_wide_sources",
+    "is_tier1",
+    "lsoa_counts",
+    "lsoa_wards",
+    "mask_small_counts",
+    "monthly_counts",
+    "monthly_trend_figure",
+    "run_stage",
+    "top_places_figure",
+    "top_share",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,49 +146,6 @@ FIGURE_TITLES: dict[str, str] = {
     "coverage_curve": "bleed-kit coverage curve",
 }
 
-TOP_SHARE = 0.05
-"""The headline concentration figure: share of incidents in the top 5 % of places."""
-
-CITY_DISTRICT = "Nottingham"
-"""The unitary (City) district, listed first in the district comparison when present."""
-
-# Columns read from other stages' frames (documented in their modules).
-PLACE_RANK = "rank"
-PLACE_SCORE = "score"
-PLACE_RANK_LOW = "rank_low"
-PLACE_RANK_HIGH = "rank_high"
-PLACE_P_TOP_N = "p_top_n"
-PLACE_TIER = "tier"
-PLACE_REASON = "reason"
-CURVE_KITS = "kits"
-CURVE_COVERED = "covered_harm"
-CURVE_PCT = "coverage_pct"
-KIT_ORDER = "order"
-KIT_NAME = "name"
-KIT_SOURCE = "source"
-KIT_MARGINAL = "marginal_harm"
-KIT_CUMULATIVE = "cumulative_coverage_pct"
-
-# Columns of the frames this module builds.
-MONTHLY_COLUMNS = [C.SOURCE, C.SCOPE, C.MONTH, "n", C.HARM]
-""":func:`monthly_counts`: source, scope category, month ``YYYY-MM``, incidents, harm."""
-LSOA_COUNT_COLUMNS = [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, C.POPULATION, "n", C.HARM]
-""":func:`lsoa_counts`: every study LSOA with its incidents and harm (zero-filled)."""
-DISTRICT_COLUMNS = [
-    C.DISTRICT,
-    "lsoas",
-    C.POPULATION,
-    "n",
-    C.HARM,
-    "rate_per_1000",
-    "harm_per_1000",
-    "top_n_places",
-    "tier1_places",
-    "share_lsoas_50",
-    "gini",
-]
-""":func:`district_summary` columns (see its docstring)."""
-
 ATTRIBUTION = [
     "Crime: Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).",
     "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0. Contains OS data © Crown "
@@ -131,11 +158,6 @@ ATTRIBUTION = [
     "database right.",
 ]
 """Attribution lines printed in the report and on every figure's source line (shortened)."""
-
-SOURCE_LINE = (
-    "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); "
-    "IoD2019 (MHCLG, OGL v3)"
-)
 
 
 @dataclass(frozen=True)
@@ -175,494 +197,6 @@ class Report:
     html: str
     figures: dict[str, bytes] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------------------
-# Formatting
-# --------------------------------------------------------------------------------------
-
-
-def fmt_count(n: Any, *, small: int = 5) -> str:
-    """A count for the Board: thousands separators, and ``"<small"`` below ``small``.
-
-    Examples
-    --------
-    >>> fmt_count(1234), fmt_count(3), fmt_count(0), fmt_count(5)
-    ('1,234', '<5', '<5', '5')
-    """
-    if n is None or (isinstance(n, float) and math.isnan(n)):
-        return "n/a"
-    v = int(round(float(n)))
-    if v < small:
-        return f"<{small}"
-    return f"{v:,}"
-
-
-def _fmt_num(x: Any, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
-        return "n/a"
-    return f"{float(x):,.{digits}f}"
-
-
-def _fmt_pct(x: Any, digits: int = 1) -> str:
-    """A share in [0, 1] as a percentage."""
-    if x is None or pd.isna(x):
-        return "n/a"
-    return f"{100 * float(x):.{digits}f} %"
-
-
-def _tier_label(t: Any) -> str:
-    if t is None or (not isinstance(t, str) and pd.isna(t)):
-        return "n/a"
-    if isinstance(t, (int, np.integer)) or (isinstance(t, float) and float(t).is_integer()):
-        return f"Tier {int(t)}"
-    return str(t)
-
-
-def is_tier1(t: Any) -> bool:
-    """True for a tier value meaning Tier 1 (``1``, ``"1"``, ``"Tier 1"``, case-insensitive)."""
-    return _tier_label(t).strip().lower() == "tier 1"
-
-
-_COUNT_IN_TEXT = re.compile(r"(?<![\d.,])(\d[\d,]*) (incidents?|crimes?)\b")
-
-
-def mask_small_counts(text: str, *, small: int = 5) -> str:
-    """Show counts of incidents under ``small`` in a sentence as ``"<small"`` (disclosure control).
-
-    Examples
-    --------
-    >>> mask_small_counts("Top 2% harm (3 incidents); 14 NTE venues within 200 m")
-    'Top 2% harm (<5 incidents); 14 NTE venues within 200 m'
-    """
-
-    def sub(m: re.Match[str]) -> str:
-        n = int(m.group(1).replace(",", ""))
-        return f"<{small} {m.group(2).rstrip('s')}s" if n < small else m.group(0)
-
-    return _COUNT_IN_TEXT.sub(sub, text)
-
-
-# --------------------------------------------------------------------------------------
-# Tables (pure)
-# --------------------------------------------------------------------------------------
-
-
-def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{what} lacks column(s) {', '.join(map(repr, missing))} needed by the report; "
-            f"it has {', '.join(map(str, frame.columns))}. Run the stage that makes it, or add the column."
-        )
-
-
-def monthly_counts(incidents: pd.DataFrame) -> pd.DataFrame:
-    """Incidents and harm per source, scope category and month.
-
-    Parameters
-    ----------
-    incidents
-        The canonical incident frame (``source``, ``scope``, ``month``, ``harm``).
-
-    Returns
-    -------
-    DataFrame
-        :data:`MONTHLY_COLUMNS`: ``source``, ``scope``, ``month`` (``YYYY-MM``), ``n``
-        (incidents), ``harm`` (sum of harm weights), sorted; rows without a month are left out.
-    """
-    _require(incidents, [C.SOURCE, C.SCOPE, C.MONTH, C.HARM], "the incident frame")
-    inc = incidents[incidents[C.MONTH].notna()]
-    if len(inc) == 0:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("n", C.HARM) else object) for c in MONTHLY_COLUMNS})
-    g = inc.groupby([C.SOURCE, C.SCOPE, C.MONTH], sort=True)
-    out = pd.DataFrame({"n": g.size(), C.HARM: g[C.HARM].sum()}).reset_index()
-    return out[MONTHLY_COLUMNS]
-
-
-def lsoa_counts(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> pd.DataFrame:
-    """Incidents and harm in every study LSOA, zero where there are none.
-
-    Returns
-    -------
-    DataFrame
-        :data:`LSOA_COUNT_COLUMNS`: ``lsoa_code``, ``lsoa_name``, ``district``,
-        ``population`` (IoD2019 mid-2015; NaN if unknown), ``n`` (incidents), ``harm``.
-    """
-    _require(lsoa, [C.LSOA_CODE], "the LSOA frame")
-    _require(incidents, [C.LSOA_CODE, C.HARM], "the incident frame")
-    g = incidents.groupby(C.LSOA_CODE)
-    n = g.size()
-    h = g[C.HARM].sum()
-    out = pd.DataFrame({C.LSOA_CODE: lsoa[C.LSOA_CODE].to_numpy()})
-    for col in (C.LSOA_NAME, C.DISTRICT, C.POPULATION):
-        out[col] = lsoa[col].to_numpy() if col in lsoa.columns else np.nan
-    out["n"] = out[C.LSOA_CODE].map(n).fillna(0).astype("int64")
-    out[C.HARM] = out[C.LSOA_CODE].map(h).fillna(0.0).astype("float64")
-    return out[LSOA_COUNT_COLUMNS]
-
-
-def top_share(counts: Any, share: float = TOP_SHARE) -> tuple[float, int]:
-    """Share of incidents in the busiest ``share`` of places, and how many places that is.
-
-    The number of places is ``ceil(share * N)``, so at least one.
-
-    Examples
-    --------
-    >>> top_share([10, 0, 0, 0, 0, 0, 0, 0, 0, 10], 0.1)
-    (0.5, 1)
-    """
-    c = np.sort(np.asarray(counts, dtype=float))[::-1]
-    if len(c) == 0 or c.sum() <= 0:
-        return float("nan"), 0
-    k = max(1, math.ceil(share * len(c) - 1e-9))
-    return float(c[:k].sum() / c.sum()), int(k)
-
-
-def lsoa_wards(lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> pd.Series:
-    """The ward holding most of each LSOA, to say where a place is.
-
-    An LSOA gets the ward that covers the largest part of it, and only if that is at least
-    half its area (ward and LSOA boundaries come from different generalisations, so edges
-    overlap a little).
-
-    Returns
-    -------
-    Series
-        Ward name indexed by ``lsoa_code``; LSOAs in no ward (the bundled wards cover
-        Nottingham City only), or with no wards configured, are left out.
-    """
-    if wards is None or len(wards) == 0 or C.WARD_NAME not in wards.columns or "geometry" not in lsoa.columns:
-        return pd.Series(dtype=object)
-    w = wards[[C.WARD_NAME, "geometry"]].to_crs(lsoa.crs)
-    left = gpd.GeoDataFrame({C.LSOA_CODE: lsoa[C.LSOA_CODE].to_numpy()}, geometry=lsoa.geometry.values, crs=lsoa.crs)
-    j = gpd.sjoin(left, w, how="inner", predicate="intersects")
-    if len(j) == 0:
-        return pd.Series(dtype=object)
-    inter = shapely.intersection(j.geometry.values, w.geometry.values[j["index_right"].to_numpy()])
-    j = pd.DataFrame(
-        {
-            C.LSOA_CODE: j[C.LSOA_CODE].to_numpy(),
-            C.WARD_NAME: j[C.WARD_NAME].astype(str).to_numpy(),
-            "share": shapely.area(inter) / shapely.area(j.geometry.values),
-        }
-    )
-    j = j.sort_values("share", ascending=False, kind="stable").drop_duplicates(C.LSOA_CODE)
-    j = j[j["share"] >= 0.5]
-    return pd.Series(j[C.WARD_NAME].to_numpy(), index=j[C.LSOA_CODE].to_numpy())
-
-
-def force_wide_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
-    """Sources with incidents in every district of the study area, in incident-frame order.
-
-    Sources that cover only part of the area (e.g. City-only extracts) would make the
-    districts they cover look worse; comparisons between districts and the headline
-    concentration use only the force-wide sources when there are any.
-
-    Returns
-    -------
-    list of str
-        Source names; empty when the LSOAs carry no district or no source covers them all.
-    """
-    _require(incidents, [C.SOURCE, C.LSOA_CODE], "the incident frame")
-    if C.DISTRICT not in lsoa.columns or lsoa[C.DISTRICT].isna().all() or len(incidents) == 0:
-        return []
-    district_of = pd.Series(lsoa[C.DISTRICT].to_numpy(), index=lsoa[C.LSOA_CODE].to_numpy())
-    want = set(district_of.dropna())
-    d = incidents[C.LSOA_CODE].map(district_of)
-    have = pd.DataFrame({"s": incidents[C.SOURCE].to_numpy(), "d": d.to_numpy()}).dropna().groupby("s", sort=False)["d"]
-    return [str(src) for src, ds in have if set(ds) >= want]
-
-
-def district_summary(
-    counts: pd.DataFrame,
-    *,
-    places: pd.DataFrame | None = None,
-    top_n: int = 20,
-) -> pd.DataFrame:
-    """Compare the districts: counts, rates, top places and concentration.
-
-    Parameters
-    ----------
-    counts
-        :func:`lsoa_counts` output.
-    places
-        Ranked places (``lsoa_code``, ``rank``); when given, ``top_n_places`` counts the
-        district's LSOAs ranked ``<= top_n``.
-    top_n
-        The top-N cut for ``top_n_places``.
-
-    Returns
-    -------
-    DataFrame
-        :data:`DISTRICT_COLUMNS`, one row per district, the City (:data:`CITY_DISTRICT`)
-        first then the others alphabetically: ``lsoas``, ``population`` (IoD2019
-        mid-2015), ``n`` incidents, ``harm``, ``rate_per_1000`` and ``harm_per_1000``
-        (per 1,000 residents), ``top_n_places`` and ``tier1_places`` (the district's LSOAs
-        ranked ``<= top_n`` and in Tier 1; NaN without ``places``),
-        ``share_lsoas_50`` (smallest share of the district's LSOAs holding half its
-        incidents) and ``gini`` (Gini coefficient of incidents over its LSOAs), both from
-        :mod:`hotspots.evaluate`.
-    """
-    _require(counts, LSOA_COUNT_COLUMNS, "the LSOA counts")
-    d = counts[counts[C.DISTRICT].notna()]
-    top_codes: set[str] | None = None
-    tier1_codes: set[str] | None = None
-    if places is not None and len(places):
-        _require(places, [C.LSOA_CODE, PLACE_RANK], "the places frame")
-        top_codes = set(places.loc[places[PLACE_RANK] <= top_n, C.LSOA_CODE])
-        if PLACE_TIER in places.columns:
-            tier1_codes = set(places.loc[places[PLACE_TIER].map(is_tier1), C.LSOA_CODE])
-    rows = []
-    for name, g in d.groupby(C.DISTRICT, sort=True):
-        pop = float(g[C.POPULATION].sum(min_count=1))
-        n = int(g["n"].sum())
-        harm = float(g[C.HARM].sum())
-        c = g["n"].to_numpy(dtype=float)
-        rows.append(
-            {
-                C.DISTRICT: str(name),
-                "lsoas": len(g),
-                C.POPULATION: pop,
-                "n": n,
-                C.HARM: harm,
-                "rate_per_1000": 1000 * n / pop if pop > 0 else np.nan,
-                "harm_per_1000": 1000 * harm / pop if pop > 0 else np.nan,
-                "top_n_places": (int(g[C.LSOA_CODE].isin(top_codes).sum()) if top_codes is not None else np.nan),
-                "tier1_places": (int(g[C.LSOA_CODE].isin(tier1_codes).sum()) if tier1_codes is not None else np.nan),
-                "share_lsoas_50": evaluate.share_holding(c, 0.5) if n > 0 else np.nan,
-                "gini": evaluate.gini(c) if n > 0 else np.nan,
-            }
-        )
-    out = pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
-    key = out[C.DISTRICT].map(lambda s: (s != CITY_DISTRICT, s))
-    return out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------
-# Figures (pure: frames in, Figure out)
-# --------------------------------------------------------------------------------------
-
-_ACCENT = "#8c1c13"
-_GREY = "#7a7a7a"
-_TIER_COLOURS = {"tier 1": "#8c1c13", "tier 2": "#d9822b", "tier 3": "#7a7a7a"}
-
-
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _source_line(fig: Figure, extra: str = "") -> None:
-    """The source line under a figure, wrapped to the figure's width."""
-    import textwrap
-
-    text = SOURCE_LINE + (f". {extra}" if extra else "") + f". hotspots {__version__}."
-    width = int(fig.get_figwidth() * 17)
-    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=_GREY, x=0.01, ha="left", parse_math=False)
-
-
-def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
-    """Dot-and-interval chart of the top places' ranks (rank_low to rank_high).
-
-    Parameters
-    ----------
-    places
-        Ranked places: ``lsoa_name`` (or ``lsoa_code``), ``rank``, ``rank_low``,
-        ``rank_high``, optionally ``tier``.
-    top
-        How many places to draw.
-    """
-    _require(places, [PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH], "the places frame")
-    p = places.sort_values(PLACE_RANK).head(top)
-    k = len(p)
-    fig = _figure(8.5, max(3.0, 0.32 * k + 1.6))
-    ax = fig.add_subplot()
-    name_col = C.LSOA_NAME if C.LSOA_NAME in p.columns else C.LSOA_CODE
-    labels = [f"{int(r)}. {n}" for r, n in zip(p[PLACE_RANK], p[name_col].astype(str))]
-    y = np.arange(k)
-    tiers = p[PLACE_TIER] if PLACE_TIER in p.columns else pd.Series([None] * k)
-    colours = [_TIER_COLOURS.get(_tier_label(t).lower(), _ACCENT) for t in tiers]
-    ax.hlines(y, p[PLACE_RANK_LOW], p[PLACE_RANK_HIGH], color=colours, lw=2.2, alpha=0.55)
-    ax.scatter(p[PLACE_RANK], y, color=colours, zorder=3, s=28)
-    ax.set_yticks(y, labels, fontsize=8, parse_math=False)
-    ax.invert_yaxis()
-    ax.set_xlabel("Rank (1 = highest priority); line = 5th-95th percentile over Monte Carlo draws")
-    ax.set_xlim(0.5, max(float(p[PLACE_RANK_HIGH].max()) if k else 1.0, float(top)) + 1)
-    ax.grid(axis="x", color="#dddddd", lw=0.6)
-    ax.set_axisbelow(True)
-    seen: dict[str, str] = {}
-    for t, col in zip(tiers, colours):
-        seen.setdefault(_tier_label(t), col)
-    if any(lab != "n/a" for lab in seen):
-        from matplotlib.lines import Line2D
-
-        handles = [Line2D([], [], marker="o", ls="-", color=c, label=lab) for lab, c in seen.items()]
-        ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
-    ax.set_title(f"Top {k} places: priority rank and its uncertainty", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Places are 2011 LSOAs")
-    return fig
-
-
-def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
-    """Bars of incidents per 1,000 residents by district, with the incident count.
-
-    Parameters
-    ----------
-    districts
-        :func:`district_summary` output (``district``, ``rate_per_1000``, ``n``).
-    small
-        Counts below it are labelled ``"<small"``.
-    """
-    _require(districts, [C.DISTRICT, "rate_per_1000", "n"], "the district table")
-    d = districts.iloc[::-1]
-    fig = _figure(8.5, max(3.0, 0.42 * len(d) + 1.6))
-    ax = fig.add_subplot()
-    colours = [_ACCENT if name == CITY_DISTRICT else "#c98a7e" for name in d[C.DISTRICT]]
-    y = np.arange(len(d))
-    rate = d["rate_per_1000"].to_numpy(dtype=float)
-    ax.barh(y, np.nan_to_num(rate), color=colours)
-    ax.set_yticks(y, [f"{n} (City)" if n == CITY_DISTRICT else str(n) for n in d[C.DISTRICT]], fontsize=9)
-    xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
-    for yi, r, n in zip(y, rate, d["n"]):
-        if np.isfinite(r):
-            ax.text(
-                float(r + xmax * 0.01),
-                float(yi),
-                f"{r:.1f}  ({fmt_count(n, small=small)} incidents)",
-                va="center",
-                fontsize=8,
-            )
-    ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
-    ax.set_xlabel("Incidents in scope per 1,000 residents (IoD2019 mid-2015 population)")
-    ax.grid(axis="x", color="#dddddd", lw=0.6)
-    ax.set_axisbelow(True)
-    ax.set_title("Violence in scope by district", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Sources pooled over their periods")
-    return fig
-
-
-def concentration_figure(curve: pd.DataFrame, *, share: float = TOP_SHARE, unit: str = "LSOAs") -> Figure:
-    """The concentration curve: share of incidents held by the busiest share of places.
-
-    Parameters
-    ----------
-    curve
-        :func:`hotspots.evaluate.lorenz` output (``share_places``, ``share_crime``): the
-        share of incidents held by the busiest share of places.
-    share
-        The share of places marked on the curve (default 5 %).
-    unit
-        What a place is, for the axis label.
-    """
-    _require(curve, [evaluate.SHARE_PLACES, evaluate.SHARE_CRIME], "the concentration curve")
-    fig = _figure(6.5, 4.6)
-    ax = fig.add_subplot()
-    x = 100 * curve[evaluate.SHARE_PLACES].to_numpy(dtype=float)
-    y = 100 * curve[evaluate.SHARE_CRIME].to_numpy(dtype=float)
-    ax.plot([0, 100], [0, 100], color=_GREY, lw=1, ls="--", label="Even spread")
-    ax.plot(x, y, color=_ACCENT, lw=2, label="Observed")
-    if len(x):
-        yv = float(np.interp(100 * share, x, y))
-        ax.plot([100 * share, 100 * share, 0], [0, yv, yv], color=_ACCENT, lw=0.8, ls=":")
-        ax.annotate(
-            f"top {100 * share:.0f} % of {unit}\nhold {yv:.0f} % of incidents",
-            (100 * share, yv),
-            xytext=(100 * share + 8, max(yv - 22, 5)),
-            fontsize=8,
-            arrowprops={"arrowstyle": "-", "color": _GREY, "lw": 0.6},
-        )
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
-    ax.set_xlabel(f"Share of {unit}, busiest first (%)")
-    ax.set_ylabel("Share of incidents in scope (%)")
-    ax.grid(color="#eeeeee", lw=0.6)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
-    ax.set_title("How concentrated is violence?", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig)
-    return fig
-
-
-def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
-    """Incidents per month, one small panel per source (sources cover different periods).
-
-    Parameters
-    ----------
-    monthly
-        :func:`monthly_counts` output. Sources with a single month are drawn as a point.
-    """
-    _require(monthly, [C.SOURCE, C.SCOPE, C.MONTH, "n"], "the monthly counts")
-    first = monthly.groupby(C.SOURCE)[C.MONTH].min()
-    sources = sorted(first.index, key=lambda src: (first[src], str(src)))
-    if not sources:
-        raise InputError("the monthly counts are empty: there is no monthly trend to draw.")
-    fig = _figure(8.5, 1.35 * len(sources) + 1.4)
-    axes = fig.subplots(len(sources), 1, sharex=True, squeeze=False)[:, 0]
-    allm = pd.to_datetime(monthly[C.MONTH] + "-01")
-    lo, hi = allm.min() - pd.Timedelta(days=20), allm.max() + pd.Timedelta(days=20)
-    for ax, src in zip(axes, sources):
-        m = monthly[monthly[C.SOURCE] == src]
-        for scope_name, g in m.groupby(C.SCOPE, sort=True):
-            t = pd.to_datetime(g[C.MONTH] + "-01")
-            ax.plot(t, g["n"], marker="o", ms=3, lw=1.6, label=str(scope_name))
-        ax.set_ylim(bottom=0, top=max(1.0, float(m.groupby(C.MONTH)["n"].max().max()) * 1.15))
-        ax.set_xlim(lo, hi)
-        ax.set_title(f"{src}", loc="left", fontsize=9)
-        ax.set_ylabel("incidents / month", fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.grid(color="#eeeeee", lw=0.6)
-        ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=3)
-    fig.suptitle("Incidents in scope per month, by source", x=0.01, ha="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Sources cover different periods; y-axes differ")
-    return fig
-
-
-def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None) -> Figure:
-    """Share of harm within reach of a bleed-control kit as kits are added.
-
-    Parameters
-    ----------
-    curve
-        ``kits``, ``coverage_pct`` (per cent of harm covered with that many kits).
-    radius
-        The walking radius in metres, for the title.
-    """
-    _require(curve, [CURVE_KITS, CURVE_PCT], "the coverage curve")
-    c = curve.sort_values(CURVE_KITS)
-    fig = _figure(6.5, 4.2)
-    ax = fig.add_subplot()
-    k = c[CURVE_KITS].to_numpy(dtype=float)
-    pct = c[CURVE_PCT].to_numpy(dtype=float)
-    ax.plot(np.concatenate([[0], k]), np.concatenate([[0], pct]), color=_ACCENT, marker="o", ms=3.5, lw=2)
-    if len(k):
-        ax.annotate(
-            f"{int(k[-1])} kits: {pct[-1]:.1f} %",
-            (k[-1], pct[-1]),
-            xytext=(-6, 8),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize=8,
-        )
-    ax.set_xlim(0, max(1.0, float(k.max()) if len(k) else 1.0) + 0.5)
-    ax.set_ylim(0, max(10.0, float(np.nanmax(pct)) * 1.25 if len(pct) else 10.0))
-    ax.set_xlabel("Number of kits (in order of value)")
-    ax.set_ylabel("Harm-weighted violence covered (%)")
-    ax.grid(color="#eeeeee", lw=0.6)
-    title = "Bleed-control kits: coverage as kits are added"
-    if radius:
-        title += f" ({radius:.0f} m walk)"
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig)
-    return fig
-
-
-def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
-    """The figure as PNG bytes (white background)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": f"hotspots {__version__}"})
-    return buf.getvalue()
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -877,7 +411,7 @@ class _Builder:
                         "scope": str(sc),
                         "description": SCOPE_CATEGORIES.get(str(sc), ""),
                         "n": self.count(n),
-                        "harm": _fmt_num(harm[sc], 0),
+                        "harm": fmt_num(harm[sc], 0),
                     }
                 )
             self.summary["by_scope"] = {str(k): int(v) for k, v in g.size().items()}
@@ -902,7 +436,7 @@ class _Builder:
         rows: list[dict[str, str]] = []
         p_top_label = "the top group"
         if places is not None and len(places):
-            _require(
+            require_columns(
                 places,
                 [C.LSOA_CODE, PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH, PLACE_TIER, PLACE_REASON],
                 "ctx.results['places']",
@@ -923,10 +457,10 @@ class _Builder:
                         "code": code,
                         "district": str(r.get(C.DISTRICT, "")),
                         "ward": str(ward_of.get(code, "")),
-                        "tier": _tier_label(r[PLACE_TIER]),
+                        "tier": tier_label(r[PLACE_TIER]),
                         "css": "tier1" if is_tier1(r[PLACE_TIER]) else "",
                         "interval": f"{int(r[PLACE_RANK_LOW])}–{int(r[PLACE_RANK_HIGH])}",
-                        "p_top": _fmt_pct(r.get(PLACE_P_TOP_N), 0),
+                        "p_top": fmt_pct(r.get(PLACE_P_TOP_N), 0),
                         "n": self.count(n),
                         "reason": mask_small_counts(str(r[PLACE_REASON]), small=self.small),
                     }
@@ -970,14 +504,14 @@ class _Builder:
                     {
                         "district": f"{r[C.DISTRICT]} (City)" if r[C.DISTRICT] == CITY_DISTRICT else r[C.DISTRICT],
                         "lsoas": f"{r['lsoas']:,}",
-                        "population": _fmt_num(r[C.POPULATION], 0),
+                        "population": fmt_num(r[C.POPULATION], 0),
                         "n": self.count(r["n"]),
-                        "rate": _fmt_num(r["rate_per_1000"], 1),
-                        "harm_rate": _fmt_num(r["harm_per_1000"], 1),
+                        "rate": fmt_num(r["rate_per_1000"], 1),
+                        "harm_rate": fmt_num(r["harm_per_1000"], 1),
                         "top_n": "n/a" if pd.isna(r["top_n_places"]) else f"{int(r['top_n_places'])}",
                         "tier1": "n/a" if pd.isna(r["tier1_places"]) else f"{int(r['tier1_places'])}",
-                        "share50": _fmt_pct(r["share_lsoas_50"], 0),
-                        "gini": _fmt_num(r["gini"], 2),
+                        "share50": fmt_pct(r["share_lsoas_50"], 0),
+                        "gini": fmt_num(r["gini"], 2),
                     }
                 )
             if len(dist):
@@ -1074,7 +608,9 @@ class _Builder:
         curve = self.results.get("coverage_curve")
         if kits is None or not len(kits):
             return {"kit_rows": [], "kits_sentence": ""}
-        _require(kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "ctx.results['bleed_kits']")
+        require_columns(
+            kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "ctx.results['bleed_kits']"
+        )
         ks = kits.sort_values(KIT_ORDER)
         where = self.where(ks)
         rows = [
@@ -1083,7 +619,7 @@ class _Builder:
                 "name": "" if pd.isna(r[KIT_NAME]) else str(r[KIT_NAME]),
                 "where": w,
                 "source": str(r[KIT_SOURCE]),
-                "marginal": _fmt_num(r[KIT_MARGINAL], 1),
+                "marginal": fmt_num(r[KIT_MARGINAL], 1),
                 "cumulative": f"{float(r[KIT_CUMULATIVE]):.1f} %",
             }
             for r, w in zip(ks.to_dict("records"), where)

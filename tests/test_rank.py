@@ -18,6 +18,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from hotspots import columns as C
 from hotspots import evaluate
 from hotspots._errors import ConfigError, HotspotsWarning, InputError
+from hotspots._rank_scale import _average_rank
 from hotspots.config import config_from_dict
 from hotspots.rank import (
     COMPONENT_COLUMNS,
@@ -27,7 +28,6 @@ from hotspots.rank import (
     DISTRICT_COLUMNS,
     PLACES_COLUMNS,
     RankConfig,
-    _average_rank,
     composite_score,
     district_profiles,
     place_components,
