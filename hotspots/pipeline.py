@@ -13,9 +13,10 @@ import importlib
 import logging
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hotspots import __version__
 from hotspots.config import Config
@@ -148,7 +149,7 @@ def manifest(ctx: RunContext, *, status: str = "ok") -> dict[str, Any]:
         "tool": "hotspots",
         "version": __version__,
         "status": status,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "config": ctx.config.to_dict(),
         "inputs": s.inputs,

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pyogrio
-
 from conftest import ROOT
 
 
