@@ -187,11 +187,18 @@ class StudyConfig:
         Shown in map titles and the report.
     start, end
         Inclusive months ``YYYY-MM``; rows outside are dropped as ``outside_date_window``.
+    sources
+        ``[[crime]]`` names used by the place analyses (hot spots, ranking, kit siting,
+        outreach); empty (default) = every source. Use it to compare places like with like
+        when some sources cover only part of the area or period: every source is still
+        loaded, accounted for, and available to emerging hot spots and ``evaluate``.
+        A stage's own ``sources`` key, where it has one, overrides this.
     """
 
     name: str = "Study area"
     start: str | None = None
     end: str | None = None
+    sources: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         _month(self.start, "[study] key 'start'")
@@ -518,6 +525,12 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"[[crime]] names must be unique; repeated: {', '.join(dupes)}.")
+    unknown = [n for n in study.sources if n not in names]
+    if unknown:
+        raise ConfigError(
+            f"[study] key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}.{_suggest(unknown[0], names)} "
+            f"Valid [[crime]] names: {', '.join(names)}."
+        )
     deprivation = (
         build_section(DeprivationConfig, raw["deprivation"], where="[deprivation]", base=base)
         if "deprivation" in raw

@@ -250,7 +250,7 @@ def run_stage(ctx: Any) -> None:
 
     cfg: DetectConfig = ctx.config.stage("detect")
     study = ctx.study
-    incidents = select_sources(study.incidents, list(cfg.sources))
+    incidents = select_sources(study.incidents, list(cfg.sources)) if cfg.sources else study.analysis_incidents
     if len(incidents) == 0:
         raise InputError("detect: no incidents to analyse (check [detect] sources and the crime files).")
     ctx.record("detect", sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
@@ -303,7 +303,9 @@ def run_stage(ctx: Any) -> None:
     if src is None:
         src = choose_emerging_source(incidents)
         ctx.record("detect", emerging_source=src)
-    em_inc = incidents if src == "all" else incidents[incidents[C.SOURCE] == src]
+    # an explicitly named source may lie outside the place-analysis sources ([study] sources)
+    pool = incidents if cfg.emerging_source is None else study.incidents
+    em_inc = pool if src == "all" else pool[pool[C.SOURCE] == src]
     if src != "all" and src not in set(study.incidents[C.SOURCE]):
         raise ConfigError(
             f"[detect] key 'emerging_source' is {src!r}, which is not a crime source of this study; "

@@ -598,7 +598,7 @@ def run_stage(ctx: Any) -> None:
 
     cfg: RankConfig = ctx.config.stage("rank")
     study = ctx.study
-    incidents = study.incidents
+    incidents = study.analysis_incidents
     notes: dict[str, Any] = {}
     if cfg.sources is not None:
         valid = [src.name for src in ctx.config.crime]
@@ -608,7 +608,7 @@ def run_stage(ctx: Any) -> None:
                 f"[rank] key 'sources' names unknown source(s) {', '.join(map(repr, unknown)) or '(none given)'}. "
                 f"Valid [[crime]] names: {', '.join(valid)}."
             )
-        incidents = incidents[incidents[C.SOURCE].isin(cfg.sources)]
+        incidents = study.incidents[study.incidents[C.SOURCE].isin(cfg.sources)]
         notes["sources"] = list(cfg.sources)
     partial = partial_sources(incidents, study.lsoa)
     if partial:

@@ -429,7 +429,20 @@ class _Builder:
                         "lsoas": f"{int(r.lsoas):,}",
                     }
                 )
-        return {"scope_rows": rows, "sources": sources}
+        used = list(self.study.config.study.sources)
+        if used:
+            note = (
+                "Place analyses (hot spots, ranking, bleed-control kits, outreach) use only "
+                f"{', '.join(used)} ([study] sources), so that places are compared on the same evidence; "
+                "every source feeds the monthly trend and the emerging hot spots where named."
+            )
+        else:
+            note = (
+                "The sources cover different periods, offences and areas (above) and are pooled for the hot spot and "
+                "ranking analysis. Counts are therefore not a single year of all violence; compare places and "
+                "districts, not totals with other publications."
+            )
+        return {"scope_rows": rows, "sources": sources, "sources_note": note}
 
     def places(self) -> dict[str, Any]:
         places = self.results.get("places")
@@ -680,10 +693,12 @@ class _Builder:
                 text = f"All {len(top)} top-ranked places are in {by.index[0]}."
             else:
                 text = f"Of the {len(top)} top-ranked places, " + ", ".join(f"{v} in {k}" for k, v in by.items()) + "."
-            if self.partial:
+            ranked = set(self.study.analysis_incidents[C.SOURCE].astype(str))
+            rank_partial = [src for src in self.partial if src in ranked]
+            if rank_partial:
                 text += (
                     f" The ranking pools every source, including some that cover only part of the area "
-                    f"({', '.join(self.partial)}), which favours the places they cover."
+                    f"({', '.join(rank_partial)}), which favours the places they cover."
                 )
             out.append(text)
             if "tier1_places" in s:

@@ -478,7 +478,7 @@ def run_stage(ctx: RunContext) -> None:
     cfg: SitesConfig = ctx.config.stage("sites")
     ocfg: OutreachConfig = ctx.config.stage("outreach")
     study = ctx.study
-    inc = study.incidents
+    inc = study.analysis_incidents
     extra = read_site_file(cfg.candidate_sites, source=SOURCE_CANDIDATE) if cfg.candidate_sites else None
     fixed = _fixed_sites(cfg)
     cand = kit_candidates(inc, venues=study.venues, extra=extra, sources=cfg.candidates,

@@ -74,6 +74,18 @@ class Study:
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
+    def analysis_incidents(self) -> gpd.GeoDataFrame:
+        """The incidents of ``[study] sources`` (all incidents when it is empty).
+
+        The place analyses (hot spots, ranking, kit siting, outreach) use these, so that
+        places are compared on sources that cover the whole area alike.
+        """
+        sources = list(self.config.study.sources)
+        if not sources:
+            return self.incidents
+        return self.incidents[self.incidents[C.SOURCE].isin(sources)]
+
+    @property
     def months(self) -> list[str]:
         """Sorted distinct months of the incidents."""
         return sorted(self.incidents[C.MONTH].dropna().unique().tolist())

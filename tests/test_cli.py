@@ -410,7 +410,7 @@ def test_bad_config_through_run(tmp_path):
     r = invoke("run", "--config", str(p), "--out", str(tmp_path / "o"))
     assert r.exit_code == 2
     assert re.fullmatch(r"error: config .*c\.toml: unknown key 'strat' in \[study\]\. Did you mean 'start'\? "
-                        r"Valid keys: end, name, start\.", r.stderr.strip())
+                        r"Valid keys: end, name, sources, start\.", r.stderr.strip())
 
 
 def test_police_file_gz_is_byte_identical_content():

@@ -111,7 +111,7 @@ def test_relative_config_path_argument(tmp_path, monkeypatch):
     [
         (
             '[study]\nnmae = "x"\n',
-            r"unknown key 'nmae' in \[study\]\. Did you mean 'name'\? Valid keys: end, name, start\.",
+            r"unknown key 'nmae' in \[study\]\. Did you mean 'name'\? Valid keys: end, name, sources, start\.",
         ),
         (
             "[boundary]\n",
@@ -267,3 +267,16 @@ def test_every_core_config_key_is_documented():
         for f in dataclasses.fields(cls):
             if f.init and not f.metadata.get("internal"):
                 assert f"`{f.name}`" in doc, f"{section} key {f.name!r} is not documented"
+
+
+def test_study_sources_must_name_crime_sources(tmp_path):
+    text = MINIMAL + '\n[study]\nsources = ["police_ukk"]\n'
+    with pytest.raises(ConfigError, match=r"\[study\] key 'sources' names unknown source\(s\) 'police_ukk'\. "
+                                          r"Did you mean 'police_uk'\? Valid \[\[crime\]\] names: police_uk\."):
+        load_config(write(tmp_path, text))
+
+
+def test_study_sources_select_the_place_analysis_incidents(study):
+    assert list(study.config.study.sources) == ["police_uk", "county_weapons_2020"]
+    assert set(study.analysis_incidents["source"]) == {"police_uk", "county_weapons_2020"}
+    assert len(study.analysis_incidents) == 4200 and len(study.incidents) == 18581

@@ -66,8 +66,8 @@ def test_geopackage_layers_have_the_documented_columns(detected):
 
 def test_results_are_consistent(detected, study):
     grid, lsoa = detected.results["grid"], detected.results["lsoa"]
-    assert grid["n"].sum() == len(study.incidents) == lsoa["n"].sum()
-    assert grid["harm"].sum() == pytest.approx(study.incidents[C.HARM].sum())
+    assert grid["n"].sum() == len(study.analysis_incidents) == lsoa["n"].sum()
+    assert grid["harm"].sum() == pytest.approx(study.analysis_incidents[C.HARM].sum())
     assert set(grid["hotspot_class"]) <= set(HOTSPOT_CLASSES)
     assert set(lsoa["lisa_class"]) <= set(LISA_CLASSES)
     assert (grid["gi_q"] >= grid["gi_p"] - 1e-15).all()
@@ -93,10 +93,15 @@ def test_emerging_hot_spots_on_city_violence(detected):
 def test_manifest_records_every_automatic_choice(detected):
     m = json.loads((detected.out / "manifest.json").read_text())
     auto = m["auto"]["detect"]
-    assert auto["cell_size_m"] == 250.0
-    assert 400 < auto["kde_bandwidth_m"] < 550
-    for key in ("cell_size_rule", "kde_bandwidth_rule", "gi_neighbourhood", "emerging_source", "clusters", "lisa"):
+    # bundled config: the 4,200 force-wide incidents ([study] sources); sfhotspot's rule gives
+    # 1,000 m (below half the ~2.1 km Silverman bandwidth)
+    assert auto["sources"] == ["county_weapons_2020", "police_uk"] and auto["incidents"] == 4200
+    assert auto["cell_size_m"] == 1000.0
+    assert 1800 < auto["kde_bandwidth_m"] < 2400
+    for key in ("cell_size_rule", "kde_bandwidth_rule", "gi_neighbourhood", "clusters", "lisa"):
         assert key in auto
+    # the emerging source is named in the config, so it is not an automatic choice
+    assert "emerging_source" not in auto and m["config"]["detect"]["emerging_source"] == "city_violence_2020"
     assert m["detect"]["grid_classes"][HOT_99] > 0
     assert m["status"] == "ok"
 

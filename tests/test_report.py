@@ -8,6 +8,7 @@ alone and run in seconds. ``test_report_stage_on_real_run`` uses the real stages
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html as html_lib
 import re
 from dataclasses import replace
@@ -506,7 +507,16 @@ def test_lsoa_wards_say_where_a_place_is(study, full):
 
 
 def test_key_points_follow_the_numbers(study, results, full):
-    m = re.search(r'<ul id="key-points">(.*?)</ul>', full.html, re.S)
+    # the bundled config ranks on force-wide sources ([study] sources): no pooling warning there
+    assert "The ranking pools every source" not in full.html
+    assert "use only police_uk, county_weapons_2020 ([study] sources)" in full.html
+    # these results pool every source, so report them for a study that pools every source
+    cfg = dataclasses.replace(study.config, study=dataclasses.replace(study.config.study, sources=[]))
+    pooled = R.build_report(
+        dataclasses.replace(study, config=cfg), results, auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}},
+        radius=100.0, extra=SITES_EXTRA,
+    )
+    m = re.search(r'<ul id="key-points">(.*?)</ul>', pooled.html, re.S)
     points = [
         " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", li)).split())
         for li in re.findall(r"<li>(.*?)</li>", m.group(1), re.S)
