@@ -275,7 +275,13 @@ def data_caveats(study: Study) -> list[str]:
                 f"{r.source}: {r.incidents:,} ({r.first_month} to {r.last_month}, {r.scope}, {r.lsoas} LSOAs)"
                 for r in cov.itertuples()
             )
-            out.append(f"Sources differ in period, offence and area coverage, and are pooled: {spans}.")
+            used = list(study.config.study.sources)
+            how = (
+                f"the place analyses use only {', '.join(used)} ([study] sources)"
+                if used
+                else "they are pooled for the place analyses"
+            )
+            out.append(f"Sources differ in period, offence and area coverage, and {how}: {spans}.")
     if study.venues is not None:
         snap = study.config.venues.snapshot if study.config.venues else None
         out.append(
