@@ -14,6 +14,9 @@ Before solving, the model is reduced without changing its optimum:
   candidates are best);
 * candidates that reach no remaining demand are dropped;
 * demand points reached by exactly the same set of candidates are merged (weights summed).
+
+For the MCLP, candidates are then fixed out by LP reduced costs against a heuristic
+solution (:func:`lp_fix`), which keeps the optimum and shrinks the MILP HiGHS solves.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.spatial import cKDTree
 
 from hotspots._errors import InputError
@@ -160,13 +163,16 @@ def _solve_reduced(
     fixed: np.ndarray | None,
     time_limit: float | None,
     t0: float,
+    presolve: bool = True,
 ) -> Solution:
     """Solve one covering MILP on the reduced model with HiGHS and map the answer back.
 
     Variables are ``[x_0..x_{m-1}, y_0..y_{n-1}]`` (``x`` binary, ``y`` in [0, 1]), with
     objective ``cost`` (minimised), the cover rows ``y_i - sum_j a_ij x_j <= 0`` and the one
     extra constraint ``bounds[0] <= row @ [x, y] <= bounds[1]`` (the number of kits for the
-    MCLP, the weight reached for the target problem).
+    MCLP, the weight reached for the target problem). ``presolve=False`` skips HiGHS's
+    presolve (used on a model :func:`lp_fix` has already reduced, where it costs more than
+    it saves).
     """
     n, m = red.cover.shape
     integrality = np.concatenate([np.ones(m), np.zeros(n)])
@@ -174,7 +180,7 @@ def _solve_reduced(
     if n:
         a = sp.hstack([-red.cover.astype(float), sp.identity(n, format="csr")], format="csr")
         constraints.insert(0, LinearConstraint(a, -np.inf, 0.0))
-    options = {"mip_rel_gap": MIP_REL_GAP, "presolve": True}
+    options = {"mip_rel_gap": MIP_REL_GAP, "presolve": presolve}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     res = milp(cost, integrality=integrality, bounds=Bounds(0, 1), constraints=constraints, options=options)
@@ -226,6 +232,13 @@ def solve_mclp(
     than ``p`` candidates remain after the reduction, all of them are chosen and fewer than
     ``p`` sites are returned (they already reach every reachable demand).
 
+    Before the MILP, :func:`lp_fix` solves the LP relaxation, finds a heuristic solution
+    (greedy, the exact optimum over the LP support, then single swaps) and drops every
+    candidate whose LP reduced cost proves it cannot be in a solution as good; when the
+    heuristic solution meets the LP bound it is returned as proven optimal. The MILP is then
+    solved (HiGHS, without its presolve) on the smaller model; its optimum is the optimum of
+    the whole model. On the 20k x 2k benchmark instance this cuts the solve from ~10 s to ~2 s.
+
     Parameters
     ----------
     cover
@@ -262,11 +275,168 @@ def solve_mclp(
             sites=chosen, objective=_objective(cover, weights, fixed, chosen),
             seconds=time.perf_counter() - t0, status="optimal (enumeration)", **stats,
         )
+    work, info = lp_fix(red, p)
+    if time_limit is not None:
+        time_limit = max(time_limit - (time.perf_counter() - t0), 1.0)
+    mw, nw = work.cover.shape[1], work.cover.shape[0]
+    if mw <= p:  # every candidate left is optimal together; topped up to p from the heuristic solution
+        picked = [int(j) for j in work.columns]
+        picked += [int(j) for j in info["incumbent"] if j not in set(picked)][: p - len(picked)]
+        chosen = np.sort(np.asarray(picked, dtype=int))
+        sol = Solution(sites=chosen, objective=_objective(cover, weights, fixed, chosen), status="optimal (LP fixing)")
+    elif info.get("proven"):
+        chosen = np.sort(info["incumbent"])
+        sol = Solution(sites=chosen, objective=_objective(cover, weights, fixed, chosen),
+                       status="optimal (heuristic solution meets the LP bound)")
+    else:
+        cost = -np.concatenate([work.col_weights, work.weights])
+        card = np.concatenate([np.ones(mw), np.zeros(nw)])
+        try:
+            sol = _solve_reduced(
+                work, cost, card, (p, p), cover=cover, weights=weights, fixed=fixed, time_limit=time_limit, t0=t0,
+                presolve=False,
+            )
+        except InputError:
+            if "incumbent" not in info:
+                raise
+            sol = Solution(sites=np.zeros(0, dtype=int), objective=-np.inf, optimal=False,
+                           gap=(info["lp_bound"] - info["heuristic"]) / max(abs(info["lp_bound"]), 1e-12),
+                           status="time limit: heuristic solution returned")
+        if "incumbent" in info:  # never return worse than the heuristic solution (a time limit was hit)
+            inc = np.sort(info["incumbent"])
+            inc_obj = _objective(cover, weights, fixed, inc)
+            if inc_obj > sol.objective:
+                sol.sites, sol.objective = inc, inc_obj
+    sol.seconds = time.perf_counter() - t0
+    sol.n_pairs, sol.n_rows, sol.n_cols = stats["n_pairs"], stats["n_rows"], stats["n_cols"]
+    sol.extra.update({k: v for k, v in info.items() if k != "incumbent"}, solved_rows=nw, solved_cols=mw)
+    return sol
+
+
+def _value(red: Reduced, sel: np.ndarray) -> float:
+    """Objective of the reduced MCLP for the kept-candidate mask ``sel``."""
+    hit = (red.cover @ sel.astype(np.int32)) > 0
+    return float(red.col_weights[sel].sum() + red.weights[hit].sum())
+
+
+def _greedy(red: Reduced, p: int) -> np.ndarray:
+    """Greedy MCLP on the reduced model: ``p`` times, take the candidate adding the most weight."""
+    n, m = red.cover.shape
+    cc = red.cover.tocsc()
+    ct = cc.T.tocsr().astype(float)
+    sel = np.zeros(m, dtype=bool)
+    left = red.weights.copy()
+    for _ in range(p):
+        gain = red.col_weights + ct @ left
+        gain[sel] = -np.inf
+        j = int(np.argmax(gain))
+        sel[j] = True
+        left[cc.indices[cc.indptr[j] : cc.indptr[j + 1]]] = 0.0
+    return sel
+
+
+def _swap(red: Reduced, sel: np.ndarray, max_rounds: int = 200) -> np.ndarray:
+    """Improve a solution by best-improvement single swaps (one chosen candidate out, one other in)."""
+    sel = sel.copy()
+    cc = red.cover.tocsc()
+    ct = cc.T.tocsr().astype(float)
+    for _ in range(max_rounds):
+        cnt = red.cover @ sel.astype(np.int32)
+        base = np.where(cnt == 0, red.weights, 0.0)
+        best_gain, move = 1e-9 * max(1.0, float(red.weights.sum() + red.col_weights.sum())), None
+        for j in np.flatnonzero(sel):
+            rows = cc.indices[cc.indptr[j] : cc.indptr[j + 1]]
+            only = rows[cnt[rows] == 1]  # demand that j alone reaches
+            lost = red.col_weights[j] + red.weights[only].sum()
+            u = base.copy()
+            u[only] = red.weights[only]
+            gain = red.col_weights + ct @ u
+            gain[sel] = -np.inf
+            k = int(np.argmax(gain))
+            if gain[k] - lost > best_gain:
+                best_gain, move = gain[k] - lost, (j, k)
+        if move is None:
+            break
+        sel[move[0]], sel[move[1]] = False, True
+    return sel
+
+
+def lp_fix(red: Reduced, p: int) -> tuple[Reduced, dict]:
+    """Drop candidates that the LP relaxation proves cannot be in any optimal MCLP solution.
+
+    Reduced-cost fixing: solve the LP relaxation of the MCLP (minimising ``c @ z`` with
+    ``z = [x, y]``), take its duals ``lam <= 0`` (cover rows) and ``mu`` (the cardinality row)
+    and reduced costs ``r = c - A.T @ lam - mu * card``. For every feasible ``z`` in the box,
+    ``c @ z >= D + max(r_j, 0) * x_j`` with ``D = mu * p + sum(min(r, 0))`` (weak duality;
+    ``D`` is the LP bound, computed here from the duals so it holds whatever their accuracy).
+    A heuristic solution of value ``v`` (the better of greedy and an exact solve restricted to
+    the LP solution's support, improved by single swaps) bounds the optimum: every candidate
+    with ``D + r_j > -v`` is in no solution as good as it, so it is dropped. The model left has
+    the same optimal value and keeps the heuristic solution; it is reduced again
+    (:func:`reduce_model`) and solved exactly. When ``v`` meets the LP bound ``-D`` (within
+    :data:`MIP_REL_GAP`), the heuristic solution is optimal and ``info["proven"]`` is set.
+    """
+    n, m = red.cover.shape
+    info: dict = {}
+    if n == 0 or m <= p:
+        return red, info
     cost = -np.concatenate([red.col_weights, red.weights])
+    a = sp.hstack([-red.cover.astype(float), sp.identity(n, format="csr")], format="csr")
     card = np.concatenate([np.ones(m), np.zeros(n)])
-    return _solve_reduced(
-        red, cost, card, (p, p), cover=cover, weights=weights, fixed=fixed, time_limit=time_limit, t0=t0
-    )
+    t = time.perf_counter()
+    lp = linprog(cost, A_ub=a, b_ub=np.zeros(n), A_eq=card[None, :], b_eq=[p], bounds=(0, 1), method="highs")
+    info["lp_s"] = time.perf_counter() - t
+    if lp.status != 0 or lp.x is None:
+        return red, info
+    lam = np.minimum(np.asarray(lp.ineqlin.marginals, dtype=float), 0.0)
+    mu = float(lp.eqlin.marginals[0])
+    r = cost - a.T @ lam - mu * card
+    bound = mu * p + float(np.minimum(r, 0.0).sum())
+    # heuristic solutions: greedy, and the exact optimum over the LP solution's support
+    best = _greedy(red, p)
+    best_v = _value(red, best)
+    support = np.flatnonzero(lp.x[:m] > 1e-6)
+    if len(support) == p:  # an integral LP optimum
+        sel = np.zeros(m, dtype=bool)
+        sel[support] = True
+        if _value(red, sel) > best_v:
+            best, best_v = sel, _value(red, sel)
+    elif p < len(support) <= 20 * p + 100:
+        sub = red.cover[:, support].tocsr()
+        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+        sub, k, nr = sub[rows], len(support), len(rows)
+        card = np.concatenate([np.ones(k), np.zeros(nr)])
+        res = milp(
+            -np.concatenate([red.col_weights[support], red.weights[rows]]),
+            integrality=card,
+            bounds=Bounds(0, 1),
+            constraints=[
+                LinearConstraint(sp.hstack([-sub.astype(float), sp.identity(nr)], format="csr"), -np.inf, 0.0),
+                LinearConstraint(card[None, :], p, p),
+            ],
+            options={"mip_rel_gap": MIP_REL_GAP, "time_limit": 5.0},  # only a heuristic here
+        )
+        if res.x is not None:
+            sel = np.zeros(m, dtype=bool)
+            sel[support[res.x[:k] > 0.5]] = True
+            if sel.sum() == p and _value(red, sel) > best_v:
+                best, best_v = sel, _value(red, sel)
+    best = _swap(red, best)
+    best_v = _value(red, best)
+    tol = MIP_REL_GAP * max(1.0, abs(best_v))
+    info.update(lp_bound=-bound, heuristic=best_v, incumbent=red.columns[best])
+    if -bound <= best_v + tol:
+        info["proven"] = True
+        return red, info
+    keep = ~(bound + np.maximum(r[:m], 0.0) > -best_v + tol)
+    keep |= best
+    info["lp_fixed"] = int(m - keep.sum())
+    cols = np.flatnonzero(keep)
+    aug = sp.vstack([red.cover[:, cols], sp.identity(m, format="csr", dtype=np.int8)[:, cols]]).tocsr()
+    work = reduce_model(aug, np.concatenate([red.weights, red.col_weights]), None)
+    work.columns = red.columns[cols[work.columns]]
+    work.coverable = red.coverable
+    return work, info
 
 
 def solve_target(

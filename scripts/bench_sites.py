@@ -12,7 +12,8 @@ plus the real bundled data (distinct snapped locations as demand, venues + locat
 candidates, radius 100 m, p = 10; hotspots only: a dense spopt model would hold 27 M pairs).
 
 Each measurement runs in a fresh Python process. hotspots: model build (KD-tree radius
-query to a sparse coverage matrix) and solve (reduction + HiGHS) times and peak RSS. spopt:
+query to a sparse coverage matrix) and solve (reduction, LP relaxation + heuristic +
+reduced-cost fixing, HiGHS on what is left) times and peak RSS. spopt:
 cost matrix (scipy cdist), ``MCLP.from_cost_matrix`` build and CBC solve times, peak RSS.
 The optimal objectives must agree.
 
@@ -59,7 +60,9 @@ sol = _mclp.solve_mclp(A, d["weights"], int(d["p"]))
 t2 = time.perf_counter()
 cpu = time.process_time() - c0
 print(json.dumps({"build_s": t1 - t0, "solve_s": t2 - t1, "cpu_s": cpu, "objective": sol.objective, "optimal": sol.optimal,
-                  "pairs": int(A.nnz), "reduced": [sol.n_rows, sol.n_cols],
+                  "pairs": int(A.nnz), "reduced": [sol.n_rows, sol.n_cols], "status": sol.status,
+                  "solved": [sol.extra.get("solved_rows", sol.n_rows), sol.extra.get("solved_cols", sol.n_cols)],
+                  "lp_bound": sol.extra.get("lp_bound"), "heuristic": sol.extra.get("heuristic"),
                   "rss_before_mb": rss0 / 1024, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -171,11 +174,14 @@ def main() -> None:
             sp = (f"{'skipped':>10} {'':>8} {'':>7} {'':>8} {'':>8}", f"{'-':>12}", "-")
         print(f"{c['name']:<24} {c['radius']:>5.0f} {c['p']:>3} | {o['build_s']:>10.3f} {o['solve_s']:>7.3f} "
               f"{total:>7.3f} {tgt:>7} {o['cpu_s']:>6.2f} {o['peak_rss_mb']:>8.0f} | {sp[0]} | {o['objective']:>15.1f} {sp[1]} {sp[2]:>5}")
-    print("\nours: pairs within radius / reduced model (rows x columns); RSS before the measured step")
+    print("\nours: pairs within radius / reduced model (rows x columns) / model left after LP reduced-cost fixing")
+    print("(the MILP HiGHS solves); LP bound and heuristic solution; RSS before the measured step")
     for r in rows:
         o = r["ours"]
+        lp = f"  LP bound {o['lp_bound']:.1f} heuristic {o['heuristic']:.1f}" if o.get("lp_bound") is not None else ""
         print(f"  {r['case']['name']:<24} pairs {o['pairs']:>8,}  reduced {o['reduced'][0]:>6,} x {o['reduced'][1]:>5,}"
-              f"  optimal {o['optimal']}  RSS before {o['rss_before_mb']:.0f} MB")
+              f"  after fixing {o['solved'][0]:>6,} x {o['solved'][1]:>5,}{lp}  optimal {o['optimal']}"
+              f"  RSS before {o['rss_before_mb']:.0f} MB  ({o['status']})")
     if any(r["spopt"] for r in rows):
         print("spopt: RSS before the measured step")
         for r in rows:

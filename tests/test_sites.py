@@ -137,6 +137,55 @@ def test_reduction_keeps_the_optimum_on_overlapping_sites():
         assert _mclp.solve_mclp(A, w, p).objective == pytest.approx(_brute(d, s, w, 90.0, p))
 
 
+def _plain_milp(A, w, p):
+    """The MCLP optimum on the reduced model without LP reduced-cost fixing."""
+    red = _mclp.reduce_model(A, w, None)
+    n, m = red.cover.shape
+    cost = -np.concatenate([red.col_weights, red.weights])
+    card = np.concatenate([np.ones(m), np.zeros(n)])
+    return _mclp._solve_reduced(red, cost, card, (p, p), cover=A, weights=w, fixed=None, time_limit=None, t0=0.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), p=st.integers(2, 9))
+def test_lp_fixing_keeps_the_optimum(seed, p):
+    # clustered demand and overlapping candidates: the LP relaxation is often fractional
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 2000, (12, 2))
+    d = centres[rng.integers(0, 12, 300)] + rng.normal(0, 120, (300, 2))
+    s = centres[rng.integers(0, 12, 60)] + rng.normal(0, 150, (60, 2))
+    w = rng.integers(1, 20, 300).astype(float)
+    A = _mclp.coverage_matrix(d, s, 150.0)
+    sol, plain = _mclp.solve_mclp(A, w, p), _plain_milp(A, w, p)
+    assert sol.optimal and plain.optimal
+    assert sol.objective == pytest.approx(plain.objective, rel=1e-9)
+    if sol.n_cols > p:
+        assert len(sol.sites) == p and len(set(sol.sites.tolist())) == p
+
+
+def test_lp_fixing_drops_candidates_and_matches_the_plain_milp():
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0, 3000, (30, 2))
+    d = centres[rng.integers(0, 30, 3000)] + rng.normal(0, 80, (3000, 2))
+    s = centres[rng.integers(0, 30, 400)] + rng.normal(0, 60, (400, 2))
+    w = rng.integers(1, 30, 3000).astype(float)
+    A = _mclp.coverage_matrix(d, s, 120.0)
+    red = _mclp.reduce_model(A, w, None)
+    paths = set()
+    for p in (5, 12, 20, 30):
+        work, info = _mclp.lp_fix(red, p)
+        paths.add("proven" if info.get("proven") else "fixed")
+        assert info["heuristic"] <= info["lp_bound"] + 1e-6
+        if not info.get("proven"):
+            assert info["lp_fixed"] > 0 and work.cover.shape[1] < red.cover.shape[1]
+            assert set(info["incumbent"].tolist()) <= set(work.columns.tolist())
+        sol = _mclp.solve_mclp(A, w, p, reduced=red)
+        assert sol.objective == pytest.approx(_plain_milp(A, w, p).objective, rel=1e-9)
+        assert info["heuristic"] <= sol.objective + 1e-9 <= info["lp_bound"] + 1e-6
+        assert len(sol.sites) == p
+    assert paths == {"proven", "fixed"}  # both ways out of lp_fix are exercised
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), p=st.integers(1, 6))
 def test_coverage_never_falls_as_kits_are_added(seed, p):
