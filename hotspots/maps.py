@@ -679,7 +679,7 @@ def build_map(
         url, attr = TILE_PROVIDERS[tiles]
         folium.TileLayer(url, attr=attr, name=f"Base map ({tiles}, online)", max_zoom=19).add_to(m)
     m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
-    _frame_box(m, audience, study.config.study.name, study.period)
+    _frame_box(m, audience, study.config.study.name, study.analysis_period)
 
     lsoa_counts = None
     if "lsoa" in results and isinstance(results.get("lsoa"), pd.DataFrame) and "n" in results["lsoa"].columns:

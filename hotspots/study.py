@@ -86,6 +86,19 @@ class Study:
         return self.incidents[self.incidents[C.SOURCE].isin(sources)]
 
     @property
+    def analysis_period(self) -> str:
+        """The period of the place-analysis incidents, naming ``[study] sources`` when set.
+
+        e.g. ``"2019-09 to 2020-12 (police_uk, county_weapons_2020)"``; the maps show it.
+        """
+        m = sorted(self.analysis_incidents[C.MONTH].dropna().unique().tolist())
+        if not m:
+            return "no dated incidents"
+        span = f"{m[0]} to {m[-1]}"
+        sources = list(self.config.study.sources)
+        return f"{span} ({', '.join(sources)})" if sources else span
+
+    @property
     def months(self) -> list[str]:
         """Sorted distinct months of the incidents."""
         return sorted(self.incidents[C.MONTH].dropna().unique().tolist())

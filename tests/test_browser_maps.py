@@ -54,7 +54,7 @@ def test_map_loads_offline_clean_with_legend_and_content(chromium, bundled_run, 
         assert_clean(log)
         assert page.evaluate("typeof L") == "object"
         assert page.locator(".hs-title").inner_text().startswith(maps.TITLES[audience])
-        assert bundled_run.study.period in page.locator(".hs-title").inner_text()
+        assert bundled_run.study.analysis_period in page.locator(".hs-title").inner_text()
         assert "Open Government Licence v3.0" in page.locator(".hs-notes").inner_text()
         assert visible_legends(page), "no legend visible"
         assert drawn(page) > 0

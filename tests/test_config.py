@@ -282,3 +282,5 @@ def test_study_sources_select_the_place_analysis_incidents(study):
     assert list(study.config.study.sources) == ["police_uk", "county_weapons_2020"]
     assert set(study.analysis_incidents["source"]) == {"police_uk", "county_weapons_2020"}
     assert len(study.analysis_incidents) == 4200 and len(study.incidents) == 18581
+    assert study.period == "2019-09 to 2022-12"
+    assert study.analysis_period == "2019-09 to 2020-12 (police_uk, county_weapons_2020)"
