@@ -32,5 +32,5 @@ SH
   chmod +x .venv/bin/npm
   NPM="$PWD/.venv/bin/npm"
 fi
-.venv/bin/python -m hotspots.assets install --npm "$NPM"
+.venv/bin/python -m hotspots.present.assets install --npm "$NPM"
 echo "hotspots installed in .venv ($(.venv/bin/hotspots --version))"

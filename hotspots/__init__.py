@@ -10,9 +10,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from hotspots._errors import ConfigError, HotspotsError, HotspotsWarning, InputError  # noqa: E402
 from hotspots.config import Config, load_config  # noqa: E402
-from hotspots.study import Study, load_study  # noqa: E402
+from hotspots.errors import ConfigError, HotspotsError, HotspotsWarning, InputError  # noqa: E402
+from hotspots.prepare.study import Study, load_study  # noqa: E402
 
 __all__ = [
     "__version__",

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from hotspots import __version__
-from hotspots._errors import HotspotsError
+from hotspots.errors import HotspotsError
 
 log = logging.getLogger("hotspots")
 
@@ -106,7 +106,7 @@ def check(config_path: Path | None) -> None:
     prints, per file, rows read, used and dropped with the reason. Exit 0 when the
     inputs are usable, 2 when not (with a message saying what to fix).
     """
-    from hotspots.study import load_study
+    from hotspots.prepare.study import load_study
 
     cfg = _load_config(config_path)
     t = time.perf_counter()
@@ -195,11 +195,11 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
     baseline) prints hit rate, PAI, PEI* and RRI at 1 %, 5 % and 10 % of the area, mean
     over the folds, with the definitions used; writes OUT/evaluation.json.
     """
-    from hotspots import evaluate as ev
     from hotspots import pipeline
-    from hotspots._errors import ConfigError
-    from hotspots.study import load_study
-    from hotspots.write import write_json
+    from hotspots.errors import ConfigError
+    from hotspots.evaluate import backtest as ev
+    from hotspots.io.write import write_json
+    from hotspots.prepare.study import load_study
 
     cfg = _load_config(config_path)
     ecfg = cfg.stage("evaluate")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hotspots._errors import ConfigError
+from hotspots.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -37,13 +37,13 @@ SECTIONS: dict[str, str] = {
     "venues": "hotspots.config:VenuesConfig",
     "crime": "hotspots.config:CrimeSource",
     "scope": "hotspots.config:ScopeConfig",
-    "detect": "hotspots.detect:DetectConfig",
-    "rank": "hotspots.rank:RankConfig",
-    "evaluate": "hotspots.evaluate:EvaluateConfig",
-    "sites": "hotspots.sites:SitesConfig",
-    "outreach": "hotspots.outreach:OutreachConfig",
-    "maps": "hotspots.maps:MapsConfig",
-    "report": "hotspots.report:ReportConfig",
+    "detect": "hotspots.detect.stage:DetectConfig",
+    "rank": "hotspots.rank.stage:RankConfig",
+    "evaluate": "hotspots.evaluate.backtest:EvaluateConfig",
+    "sites": "hotspots.sites.kits:SitesConfig",
+    "outreach": "hotspots.sites.outreach:OutreachConfig",
+    "maps": "hotspots.present.maps.build:MapsConfig",
+    "report": "hotspots.present.report.build:ReportConfig",
 }
 """Top-level sections of the config file and the dataclass that validates each."""
 
@@ -357,7 +357,7 @@ class ScopeConfig:
 
     ``crime_types`` and ``offence_codes`` map a source category (or Home Office
     offence code) to a scope category, or to ``"out"`` to exclude it; they are merged
-    over the defaults in :mod:`hotspots.scope`. ``harm`` overrides a category's weight.
+    over the defaults in :mod:`hotspots.prepare.scope`. ``harm`` overrides a category's weight.
     """
 
     crime_types: dict[str, str] = field(default_factory=dict)
@@ -365,7 +365,7 @@ class ScopeConfig:
     harm: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from hotspots import scope
+        from hotspots.prepare import scope
 
         cats = set(scope.SCOPE_CATEGORIES) | {scope.OUT_OF_SCOPE}
         for table, mapping in (("crime_types", self.crime_types), ("offence_codes", self.offence_codes)):

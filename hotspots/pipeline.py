@@ -1,6 +1,6 @@
 """Run every stage in order and write the run folder.
 
-``load → clean`` happen in :func:`hotspots.study.load_study`; then each stage in
+``load → clean`` happen in :func:`hotspots.prepare.study.load_study`; then each stage in
 :data:`STAGES` runs on a shared :class:`RunContext`, adds its results, records the
 parameters it chose automatically, and writes its outputs. ``manifest.json`` is
 written last, and also when a stage fails, so a failed run still says what it did.
@@ -20,17 +20,17 @@ from typing import Any
 
 from hotspots import __version__
 from hotspots.config import Config
-from hotspots.study import Study, load_study
-from hotspots.write import write_csv, write_json
+from hotspots.io.write import write_csv, write_json
+from hotspots.prepare.study import Study, load_study
 
 log = logging.getLogger(__name__)
 
 STAGES: list[tuple[str, str]] = [
-    ("detect", "hotspots.detect:run_stage"),
-    ("rank", "hotspots.rank:run_stage"),
-    ("sites", "hotspots.sites:run_stage"),
-    ("maps", "hotspots.maps:run_stage"),
-    ("report", "hotspots.report:run_stage"),
+    ("detect", "hotspots.detect.stage:run_stage"),
+    ("rank", "hotspots.rank.stage:run_stage"),
+    ("sites", "hotspots.sites.kits:run_stage"),
+    ("maps", "hotspots.present.maps.build:run_stage"),
+    ("report", "hotspots.present.report.build:run_stage"),
 ]
 """Pipeline stages after loading, in order, as ``(name, "module:function")``."""
 

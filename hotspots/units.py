@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
-from hotspots._errors import InputError
+from hotspots.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ CELL_ID = "cell_id"
 N = "n"
 """Number of incidents in the unit."""
 HARM_SUM = "harm"
-"""Sum of the incidents' harm weights in the unit (relative units, see :mod:`hotspots.scope`)."""
+"""Sum of the incidents' harm weights in the unit (relative units, see :mod:`hotspots.prepare.scope`)."""
 RATE_PER_1000 = "rate_per_1000"
 """Incidents per 1,000 residents (IoD2019 mid-2015 population)."""
 
@@ -165,7 +165,7 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
 
     ``nice(min(S / 50, h / 2))``: S is the shorter side of the bounding box of the study
     ``area`` (and of the incidents where they extend beyond it), h the default quartic KDE
-    bandwidth of the incidents (:func:`hotspots.kde.choose_bandwidth`, unweighted), and
+    bandwidth of the incidents (:func:`hotspots.detect.kde.choose_bandwidth`, unweighted), and
     ``nice`` rounds to the nearest 1, 2, 2.5 or 5 times a power of ten; never below 10 m.
 
     Parameters
@@ -195,7 +195,7 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
     >>> choose_cell_size(pts, shapely.box(0, 0, 10_000, 40_000))
     200.0
     """
-    from hotspots.kde import choose_bandwidth
+    from hotspots.detect.kde import choose_bandwidth
 
     geom, _ = _area_geometry(area)
     _check_points(incidents)
@@ -462,7 +462,7 @@ def lsoa_units(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDa
     """LSOAs as units: incident count, harm sum and rate per 1,000 residents.
 
     Incidents are matched on their ``lsoa_code`` (the canonical frame's assigned code; see
-    :mod:`hotspots.clean`), which avoids the ~15 % point-in-polygon mismatch of the
+    :mod:`hotspots.prepare.clean`), which avoids the ~15 % point-in-polygon mismatch of the
     generalised BSC polygons.
 
     Parameters
@@ -482,7 +482,7 @@ def lsoa_units(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDa
     """
     for col in (C.LSOA_CODE, C.POPULATION):
         if col not in lsoa.columns:
-            raise InputError(f"lsoa frame has no {col!r} column; load it with hotspots.study.load_study.")
+            raise InputError(f"lsoa frame has no {col!r} column; load it with hotspots.prepare.study.load_study.")
     check_projected(lsoa, "lsoa")
     counts = count_in_units(incidents, lsoa, key=C.LSOA_CODE)
     pop = pd.to_numeric(lsoa[C.POPULATION], errors="coerce").to_numpy(dtype=float)
@@ -490,7 +490,7 @@ def lsoa_units(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDa
     if bad.any():
         import warnings
 
-        from hotspots._errors import HotspotsWarning
+        from hotspots.errors import HotspotsWarning
 
         warnings.warn(
             f"{int(bad.sum())} LSOAs have no population (e.g. {lsoa[C.LSOA_CODE].iloc[int(np.argmax(bad))]!r}); "

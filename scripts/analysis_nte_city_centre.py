@@ -26,11 +26,11 @@ from pathlib import Path
 import shapely
 
 from hotspots import load_config, load_study
-from hotspots.gistar import hotspot_gistar
-from hotspots.kde import hotspot_kde
-from hotspots.nte import nte_zones
+from hotspots.detect.gistar import hotspot_gistar
+from hotspots.detect.kde import hotspot_kde
+from hotspots.detect.nte import nte_zones
+from hotspots.io.write import write_layer
 from hotspots.units import count_in_units, make_grid
-from hotspots.write import write_layer
 
 
 def main() -> None:

@@ -23,11 +23,11 @@ import warnings
 from pathlib import Path
 
 from hotspots import load_config, load_study
-from hotspots.evaluate import generalised_gini, gini, share_holding
-from hotspots.gistar import hotspot_gistar
-from hotspots.lisa import hotspot_lisa
+from hotspots.detect.gistar import hotspot_gistar
+from hotspots.detect.lisa import hotspot_lisa
+from hotspots.evaluate.backtest import generalised_gini, gini, share_holding
+from hotspots.io.write import write_csv, write_layer
 from hotspots.units import lsoa_units
-from hotspots.write import write_csv, write_layer
 
 
 def main() -> None:

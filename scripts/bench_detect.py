@@ -7,20 +7,20 @@ All inputs are SYNTHETIC (seeded):
   county's bounding box, harm weights 1 / 1.5 / 4; a 100 m square grid over the county
   (the bundled 679 LSOAs; about 216,000 cells, built before the timer starts, time shown
   separately). Gaussian kernel, sigma 200 m on both sides, so the surfaces are comparable.
-  hotspots: :func:`hotspots.kde.hotspot_kde`; peer: ``sklearn.neighbors.KernelDensity``
+  hotspots: :func:`hotspots.detect.kde.hotspot_kde`; peer: ``sklearn.neighbors.KernelDensity``
   (``rtol=1e-4``: exact evaluation, ``rtol=0``, takes minutes even at 50,000 points) at the
   same cell centres. The correlation column compares
   the two surfaces.
 * **Gi* on a grid**: a 316 x 316 square grid of 100 m cells (99,856 cells) with Poisson
   counts around 25 planted centres. hotspots: queen weights from the lattice
-  (:func:`hotspots.gistar.grid_weights`) + analytic Gi* + Benjamini-Hochberg + classes
-  (:func:`hotspots.gistar.hotspot_gistar`). Peer: libpysal ``Graph.build_contiguity`` (queen)
+  (:func:`hotspots.detect.gistar.grid_weights`) + analytic Gi* + Benjamini-Hochberg + classes
+  (:func:`hotspots.detect.gistar.hotspot_gistar`). Peer: libpysal ``Graph.build_contiguity`` (queen)
   + esda ``G_Local(star=True, transform="B", permutations=999, keep_simulations=False)``
   + the same FDR. The z column compares hotspots' z with esda's analytic ``Zs``; the class
   column the share of cells given the same 99 % hot/cold/other class.
 * **Gi* on polygons**: 33,000 Voronoi polygons of clustered random points over the county's
   bounding box (LSOA-like: England has 32,844 LSOAs), Poisson values. hotspots:
-  :func:`hotspots.gistar.contiguity_weights` + the same statistic; peer as above.
+  :func:`hotspots.detect.gistar.contiguity_weights` + the same statistic; peer as above.
 
 Each row runs in a fresh Python process (``ru_maxrss`` = that process's peak resident
 memory, imports included; "step MB" is the increase over the memory held just before the
@@ -69,7 +69,7 @@ def prepare(work: Path, *, kde_points: int, cells_side: int, polygons: int) -> N
 
     warnings.simplefilter("ignore")
     from hotspots.config import load_config
-    from hotspots.study import load_study
+    from hotspots.prepare.study import load_study
 
     rng = np.random.default_rng(0)
     study = load_study(load_config(CONFIG))
@@ -147,7 +147,7 @@ def case_kde_hotspots(work: Path) -> dict:
     import geopandas as gpd
     import numpy as np
 
-    from hotspots.kde import hotspot_kde
+    from hotspots.detect.kde import hotspot_kde
 
     t = time.perf_counter()
     grid = county_grid()
@@ -189,7 +189,7 @@ def case_kde_sklearn(work: Path) -> dict:
 
 
 def _gi_hotspots(units, build) -> tuple[dict, object]:
-    from hotspots.gistar import hotspot_gistar
+    from hotspots.detect.gistar import hotspot_gistar
 
     before = rss_mb()
     t = time.perf_counter()
@@ -206,7 +206,7 @@ def _gi_esda(units) -> tuple[dict, object, object]:
     import numpy as np
     from libpysal.graph import Graph
 
-    from hotspots.gistar import classify, fdr_bh
+    from hotspots.detect.gistar import classify, fdr_bh
 
     before = rss_mb()
     t = time.perf_counter()
@@ -231,7 +231,7 @@ def _agreement(work: Path, name: str, z, cls) -> None:
 def case_gi_grid_hotspots(work: Path) -> dict:
     import numpy as np
 
-    from hotspots.gistar import grid_weights
+    from hotspots.detect.gistar import grid_weights
 
     side = int(np.load(work / "side.npy"))
     g = box_grid(side)
@@ -255,7 +255,7 @@ def case_gi_grid_esda(work: Path) -> dict:
 
 
 def case_gi_poly_hotspots(work: Path) -> dict:
-    from hotspots.gistar import contiguity_weights
+    from hotspots.detect.gistar import contiguity_weights
 
     u = voronoi(work)
     row, out = _gi_hotspots(u, contiguity_weights)

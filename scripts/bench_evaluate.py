@@ -98,7 +98,7 @@ def _grid():
 def run_ours(path: Path, methods: tuple[str, ...], bandwidth: float | None = None) -> dict:
     import warnings
 
-    from hotspots.evaluate import backtest
+    from hotspots.evaluate.backtest import backtest
 
     inc, months = _load(path)
     t = time.perf_counter()
@@ -184,7 +184,7 @@ def main() -> None:
         if a.one == "baseline":
             out = run_baseline(a.data)
         else:
-            from hotspots.evaluate import GRID_METHODS
+            from hotspots.evaluate.backtest import GRID_METHODS
 
             if a.one == "counts":
                 out = run_ours(a.data, ("counts",))

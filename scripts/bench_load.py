@@ -9,7 +9,7 @@ layout ``2019-09/2019-09-nottinghamshire-street.csv``.
 Each side runs in a fresh Python process, so peak memory (``ru_maxrss``) is that side's
 own:
 
-* **hotspots**: :func:`hotspots.load.read_police_uk` + :func:`hotspots.clean.clean_incidents`
+* **hotspots**: :func:`hotspots.io.load.read_police_uk` + :func:`hotspots.prepare.clean.clean_incidents`
   against the bundled 679 LSOA polygons and the 32,844 IoD2019 codes (read before the
   timer starts, reported separately); every row must be accounted for
   (read = used + dropped).
@@ -76,8 +76,9 @@ def _rss_mb() -> float:
 def worker_hotspots(path: Path) -> dict:
     import warnings
 
-    from hotspots import clean, load
     from hotspots.config import load_config
+    from hotspots.io import load
+    from hotspots.prepare import clean
 
     cfg = load_config(CONFIG)
     t = time.perf_counter()

@@ -71,8 +71,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="folder for the maps (default a temp folder)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    from hotspots import maps, pipeline
+    from hotspots import pipeline
     from hotspots.config import load_config
+    from hotspots.present.maps import build as maps
 
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_maps_"))
     t = time.perf_counter()

@@ -8,7 +8,7 @@ weighted mean, Dirichlet weight noise and Poisson resampling: the full default m
 
 Each method runs in a fresh Python process (time and peak memory are its own):
 
-* ``hotspots``: :func:`hotspots.rank.rank_places` (vectorised blocks of draws, 2 threads);
+* ``hotspots``: :func:`hotspots.rank.stage.rank_places` (vectorised blocks of draws, 2 threads);
 * ``loop baseline``: the textbook way, one draw at a time in a Python loop with
   ``scipy.stats.rankdata`` for every component and for the final ranking (same model,
   same seeds per draw cannot be shared, so its intervals agree statistically, not exactly).
@@ -36,8 +36,8 @@ def england_components(seed: int = 0):
     import pandas as pd
 
     from hotspots.config import load_config
-    from hotspots.deprivation import IMD_NC_SCORE, imd_without_crime
-    from hotspots.load import read_deprivation
+    from hotspots.io.load import read_deprivation
+    from hotspots.prepare.deprivation import IMD_NC_SCORE, imd_without_crime
 
     cfg = load_config(ROOT / "data" / "nottinghamshire.toml")
     dep = read_deprivation(cfg.deprivation)
@@ -83,7 +83,7 @@ def england_components(seed: int = 0):
 def run_hotspots(draws: int) -> dict:
     import tracemalloc
 
-    from hotspots.rank import rank_places
+    from hotspots.rank.stage import rank_places
 
     comps = england_components()
     tracemalloc.start()
@@ -114,7 +114,7 @@ def run_loop(draws: int) -> dict:
     import numpy as np
     from scipy.stats import rankdata
 
-    from hotspots.rank import COMPONENTS, DEFAULT_WEIGHTS, RESAMPLED
+    from hotspots.rank.stage import COMPONENTS, DEFAULT_WEIGHTS, RESAMPLED
 
     comps = england_components()
     tracemalloc.start()
@@ -208,7 +208,7 @@ def main() -> None:
     print(
         f"{'method':<42}{'CPU s':>8}{'time s':>9}{'peak traced MB':>16}{'max RSS MB':>12}{'median 5-95 width':>19}{'P(top20)=1':>12}"
     )
-    labels = {"hotspots": "hotspots.rank.rank_places", "loop": "loop baseline (scipy rankdata per draw)"}
+    labels = {"hotspots": "hotspots.rank.stage.rank_places", "loop": "loop baseline (scipy rankdata per draw)"}
     for k, r in rows.items():
         print(
             f"{labels[k]:<42}{r['cpu_seconds']:>8.2f}{r['seconds']:>9.2f}{r['peak_traced_mb']:>16.0f}{r['maxrss_mb']:>12.0f}"

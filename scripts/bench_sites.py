@@ -49,7 +49,7 @@ CHILD_OURS = r"""
 import json, resource, sys, time
 import numpy as np
 t_import = time.perf_counter()
-from hotspots import _mclp
+from hotspots.sites import mclp as _mclp
 d = np.load(sys.argv[1])
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 c0 = time.process_time()
@@ -92,9 +92,9 @@ print(json.dumps({"cpu_s": cpu, "cost_s": t1 - t0, "build_s": t2 - t1, "solve_s"
 
 def real_points():
     """Distinct snapped incident locations (with summed harm) and venues of the bundled data."""
-    from hotspots import sites as S
     from hotspots.config import load_config
-    from hotspots.study import load_study
+    from hotspots.prepare.study import load_study
+    from hotspots.sites import kits as S
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -26,7 +26,7 @@ def config():
 @pytest.fixture(scope="session")
 def study(config):
     """The bundled Nottinghamshire study (real data), loaded once per test session."""
-    from hotspots.study import load_study
+    from hotspots.prepare.study import load_study
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -16,7 +16,7 @@ import pytest
 from browser import assert_clean, assert_not_blank, open_offline, requires_chromium
 
 from hotspots import columns as C
-from hotspots import maps
+from hotspots.present.maps import build as maps
 
 pytestmark = requires_chromium
 

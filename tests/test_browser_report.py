@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from browser import assert_clean, assert_not_blank, open_offline, requires_chromium
 
-from hotspots import report as R
+from hotspots.present.report import build as R
 
 pytestmark = requires_chromium
 

@@ -15,10 +15,11 @@ from conftest import assert_frame_contract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotspots import clean, load
 from hotspots import columns as C
-from hotspots._errors import HotspotsWarning, InputError
 from hotspots.config import ColumnMap
+from hotspots.errors import HotspotsWarning, InputError
+from hotspots.io import load
+from hotspots.prepare import clean
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "data" / "crime" / "police_uk" / "2019-09" / "2019-09-nottinghamshire-street.csv.gz"

@@ -18,10 +18,10 @@ import shapely
 from click.testing import CliRunner
 
 from hotspots import __version__, pipeline
-from hotspots._errors import ConfigError, HotspotsWarning, InputError
 from hotspots.cli import main
 from hotspots.config import load_config
-from hotspots.study import load_study
+from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.prepare.study import load_study
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -338,7 +338,7 @@ def test_check_bundled_data():
 def test_verbose_logs_each_step():
     r = invoke("-v", "check")
     assert r.exit_code == 0
-    assert "INFO hotspots.load: read 2019-09-nottinghamshire-street.csv.gz: 11472 rows (police_uk)" in r.stderr
+    assert "INFO hotspots.io.load: read 2019-09-nottinghamshire-street.csv.gz: 11472 rows (police_uk)" in r.stderr
     assert "DEBUG" not in r.stderr
 
 

@@ -1,4 +1,4 @@
-"""Tests of hotspots.clusters: planted clusters, duplicates, weights, bad input, real data."""
+"""Tests of hotspots.detect.clusters: planted clusters, duplicates, weights, bad input, real data."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from conftest import assert_frame_contract
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotspots import clusters as K
-from hotspots._errors import HotspotsWarning, InputError
+from hotspots.detect import clusters as K
+from hotspots.errors import HotspotsWarning, InputError
 
 CENTRES = np.array([[2_000.0, 2_000.0], [7_000.0, 3_000.0], [4_000.0, 8_000.0]])
 SPREADS = [40.0, 80.0, 160.0]  # tightest first: expected rank order by harm per km²
@@ -89,7 +89,7 @@ def test_leaf_selection_finds_pure_cores_ranked_by_blob_density():
 
 def test_automatic_parameters_announced_and_recorded(caplog):
     pts = planted()
-    with caplog.at_level("INFO", logger="hotspots.clusters"):
+    with caplog.at_level("INFO", logger="hotspots.detect.clusters"):
         out = K.density_clusters(pts, method="dbscan", weights=None)
     auto = out.attrs["auto"]
     assert auto["min_samples"] == K.auto_min_samples(len(pts))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hotspots import config as cfgmod
-from hotspots._errors import ConfigError
 from hotspots.config import load_config
+from hotspots.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -90,7 +90,7 @@ def test_relative_paths_resolve_against_the_config_file_not_cwd(tmp_path, monkey
     c = load_config(p)
     assert c.boundaries.lsoa.resolve() == (tmp_path / "project" / "boundaries" / "lsoa.gpkg").resolve()
     assert c.crime[0].base == proj.resolve()
-    from hotspots.load import find_crime_files
+    from hotspots.io.load import find_crime_files
 
     (proj / "crime").mkdir()
     (proj / "crime" / "a.csv").write_text("x\n1\n")

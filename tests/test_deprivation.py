@@ -1,4 +1,4 @@
-"""Tests for hotspots.deprivation: IMD without crime (official IoD method) and the derived IDACI rate."""
+"""Tests for hotspots.prepare.deprivation: IMD without crime (official IoD method) and the derived IDACI rate."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots import columns as C
-from hotspots._errors import HotspotsWarning, InputError
-from hotspots.deprivation import (
+from hotspots.errors import HotspotsWarning, InputError
+from hotspots.prepare.deprivation import (
     IDACI_RATE,
     IMD_NC_COLUMNS,
     IMD_NC_DECILE,

@@ -14,11 +14,11 @@ import shapely
 from conftest import CONFIG, assert_frame_contract
 
 from hotspots import columns as C
-from hotspots._errors import ConfigError, HotspotsWarning
 from hotspots.config import config_from_dict, load_config
-from hotspots.detect import LAYER_COLUMNS, DetectConfig, choose_emerging_source, run_stage
-from hotspots.gistar import HOT_99, HOTSPOT_CLASSES
-from hotspots.lisa import HH, LISA_CLASSES
+from hotspots.detect.gistar import HOT_99, HOTSPOT_CLASSES
+from hotspots.detect.lisa import HH, LISA_CLASSES
+from hotspots.detect.stage import LAYER_COLUMNS, DetectConfig, choose_emerging_source, run_stage
+from hotspots.errors import ConfigError, HotspotsWarning
 from hotspots.pipeline import RunContext, run
 
 OLD_MARKET_SQUARE = (-1.1500, 52.9530)

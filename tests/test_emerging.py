@@ -1,4 +1,4 @@
-"""Tests of hotspots.emerging: Mann-Kendall vs scipy, classification rules on hand-built
+"""Tests of hotspots.detect.emerging: Mann-Kendall vs scipy, classification rules on hand-built
 cubes, the space-time Gi* wiring, planted patterns end to end, bad input, real data."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from hotspots import emerging as E
-from hotspots._errors import HotspotsWarning, InputError
-from hotspots.gistar import gistar, grid_weights
+from hotspots.detect import emerging as E
+from hotspots.detect.gistar import gistar, grid_weights
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import CELL_ID, assign_cells, make_grid
 
 T = 12

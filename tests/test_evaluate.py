@@ -1,4 +1,4 @@
-"""Tests of hotspots.evaluate: concentration, hit-rate metrics, the backtest and `hotspots evaluate`."""
+"""Tests of hotspots.evaluate.backtest: concentration, hit-rate metrics, the backtest and `hotspots evaluate`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots import columns as C
-from hotspots import evaluate as E
-from hotspots._errors import ConfigError, InputError
+from hotspots.errors import ConfigError, InputError
+from hotspots.evaluate import backtest as E
 from hotspots.units import make_grid
 
 LIT = [3, 1, 1, 0, 0, 0, 0, 0, 0, 0]
@@ -251,7 +251,7 @@ def test_backtest_planted_hotspot_and_fold_counts():
 
 def test_backtest_fixed_bandwidth_kde_is_the_sum_of_monthly_surfaces():
     # with a fixed bandwidth the backtest adds one KDE surface per month; oracle: one KDE per fold
-    from hotspots.kde import hotspot_kde
+    from hotspots.detect.kde import hotspot_kde
     from hotspots.units import assign_cells
 
     inc, grid = _planted(months=6, seed=3)

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from libpysal.graph import Graph
 
 from hotspots import columns as C
-from hotspots._errors import HotspotsWarning, InputError
-from hotspots.gistar import (
+from hotspots.detect.gistar import (
     COLD_99,
     GISTAR_COLUMNS,
     HOT_90,
@@ -32,6 +31,7 @@ from hotspots.gistar import (
     grid_weights,
     hotspot_gistar,
 )
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import CELL_ID, lsoa_units, make_grid
 
 HOT = [HOT_99, HOT_95, HOT_90]

@@ -15,8 +15,8 @@ from scipy.spatial import cKDTree
 from sklearn.neighbors import KernelDensity
 
 from hotspots import columns as C
-from hotspots._errors import HotspotsWarning, InputError
-from hotspots.kde import KDE, choose_bandwidth, dual_kde, hotspot_kde
+from hotspots.detect.kde import KDE, choose_bandwidth, dual_kde, hotspot_kde
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import cell_centres, make_grid
 
 

@@ -13,8 +13,8 @@ from conftest import assert_frame_contract
 from libpysal.graph import Graph
 
 from hotspots import columns as C
-from hotspots._errors import HotspotsWarning, InputError
-from hotspots.lisa import HH, HL, LISA_CLASSES, LISA_COLUMNS, LISA_NOT_SIGNIFICANT, LL, hotspot_lisa
+from hotspots.detect.lisa import HH, HL, LISA_CLASSES, LISA_COLUMNS, LISA_NOT_SIGNIFICANT, LL, hotspot_lisa
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import lsoa_units
 
 

@@ -1,7 +1,7 @@
 """Maps and the offline asset pipeline (no browser; see test_browser_maps.py for Chromium).
 
 The map tests run on the real bundled study with stage results built here from the
-documented columns (grid and LSOA Gi* from hotspots.units / hotspots.gistar), so they
+documented columns (grid and LSOA Gi* from hotspots.units / hotspots.detect.gistar), so they
 do not depend on the rank and sites stages; the browser tests use the real run.
 """
 
@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspots import assets, maps
 from hotspots import columns as C
-from hotspots._errors import ConfigError, InputError
-from hotspots._maplayers import count_text, esc, suppress_counts_in_text
 from hotspots.config import build_section
+from hotspots.errors import ConfigError, InputError
+from hotspots.present import assets
+from hotspots.present.maps import build as maps
+from hotspots.present.maps.style import count_text, esc, suppress_counts_in_text
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -46,8 +47,8 @@ requires_assets = pytest.mark.skipif(
 
 def make_results(study, *, cell_size: float = 1000.0) -> dict:
     """Results as the detect/rank/sites stages document them (values derived from real counts)."""
-    from hotspots import gistar as G
     from hotspots import units as U
+    from hotspots.detect import gistar as G
 
     inc = study.incidents
     grid = U.make_grid(study.area, cell_size=cell_size)
@@ -444,7 +445,7 @@ def test_bad_lock_manifest_is_named(tmp_path):
 
 
 def test_missing_assets_error_says_how_to_install(tmp_path):
-    with pytest.raises(assets.AssetError, match=r"offline map assets are not ready .*python -m hotspots.assets install"):
+    with pytest.raises(assets.AssetError, match=r"offline map assets are not ready .*python -m hotspots.present.assets install"):
         assets.require_installed(dest=tmp_path / "empty")
 
 

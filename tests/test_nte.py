@@ -1,4 +1,4 @@
-"""Tests of hotspots.nte: zone counts on a toy, each incident counted once, bad input, real data."""
+"""Tests of hotspots.detect.nte: zone counts on a toy, each incident counted once, bad input, real data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import shapely
 from conftest import assert_frame_contract
 
-from hotspots import nte as Z
-from hotspots._errors import HotspotsWarning, InputError
+from hotspots.detect import nte as Z
+from hotspots.errors import HotspotsWarning, InputError
 
 CITY_CENTRE = (457_224.0, 339_852.0)  # Old Market Square, Nottingham (BNG)
 

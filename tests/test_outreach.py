@@ -10,9 +10,9 @@ from conftest import assert_frame_contract
 from shapely.geometry import box
 
 from hotspots import columns as C
-from hotspots import outreach as O
-from hotspots._errors import ConfigError, InputError
 from hotspots.config import build_section
+from hotspots.errors import ConfigError, InputError
+from hotspots.sites import outreach as O
 
 
 def _lsoa(n=5, size=1000.0):
@@ -151,7 +151,7 @@ def test_outreach_config_validates(tmp_path):
 def test_real_data_zones(study):
     from scipy.sparse.csgraph import connected_components
 
-    from hotspots.gistar import contiguity_weights
+    from hotspots.detect.gistar import contiguity_weights
 
     zones = O.outreach_zones(study.incidents, study.lsoa, top=25)
     assert_frame_contract(zones, O.OUTREACH_COLUMNS)

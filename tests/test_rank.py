@@ -1,4 +1,4 @@
-"""Tests for hotspots.rank: components, scaling, composite score, Monte Carlo, reasons, profiles, stage."""
+"""Tests for hotspots.rank.stage: components, scaling, composite score, Monte Carlo, reasons, profiles, stage."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from hotspots import columns as C
-from hotspots import evaluate
-from hotspots._errors import ConfigError, HotspotsWarning, InputError
-from hotspots._rank_scale import _average_rank
 from hotspots.config import config_from_dict
-from hotspots.rank import (
+from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.evaluate import backtest as evaluate
+from hotspots.rank.scale import _average_rank
+from hotspots.rank.stage import (
     COMPONENT_COLUMNS,
     COMPONENTS,
     CONTRIB,
@@ -306,7 +306,7 @@ def test_bad_rank_places_input():
 
 @pytest.fixture(scope="module")
 def components(study):
-    from hotspots.gistar import hotspot_gistar
+    from hotspots.detect.gistar import hotspot_gistar
     from hotspots.units import lsoa_units
 
     with warnings.catch_warnings():
@@ -501,7 +501,7 @@ def test_stage_drops_components_without_data(config, study, tmp_path):
 
 def test_stage_sources_like_for_like(config, study, tmp_path):
     from hotspots.pipeline import RunContext
-    from hotspots.rank import partial_sources
+    from hotspots.rank.stage import partial_sources
 
     partial = partial_sources(study.incidents, study.lsoa)
     assert "city_violence_2020" in partial and "police_uk" not in partial
@@ -523,7 +523,7 @@ def test_stage_sources_like_for_like(config, study, tmp_path):
 
 
 def test_same_output_on_any_thread_count(monkeypatch):
-    import hotspots.rank as R
+    import hotspots.rank.stage as R
 
     df = synthetic(1000, 6)  # 2,100 draws of 1,000 places = two blocks of draws
     a = rank_places(df, draws=2100, seed=5)

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from hotspots import columns as C
-from hotspots import report as R
-from hotspots._errors import ConfigError, InputError
+from hotspots.errors import ConfigError, InputError
+from hotspots.present.report import build as R
 
 XSS_PLACE = "<script>alert('place')</script>"
 XSS_VENUE = "<img src=x onerror=alert(1)>"

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from hotspots import columns as C
-from hotspots import scope
 from hotspots.config import load_config
-from hotspots.study import load_study
+from hotspots.prepare import scope
+from hotspots.prepare.study import load_study
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "data" / "crime" / "police_uk" / "2019-09" / "2019-09-nottinghamshire-street.csv.gz"

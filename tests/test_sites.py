@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
-from hotspots import _mclp
 from hotspots import columns as C
-from hotspots import sites as S
-from hotspots._errors import ConfigError, HotspotsWarning, InputError
 from hotspots.config import build_section
+from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.sites import kits as S
+from hotspots.sites import mclp as _mclp
 
 
 def _incidents(xy, harm=None, crs=C.CRS):

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspots import columns as C
-from hotspots._errors import InputError
+from hotspots.errors import InputError
 from hotspots.units import (
     CELL_ID,
     GRID_COLUMNS,

@@ -1,0 +1,424 @@
+"""Pipeline stage ``detect``: where serious violence concentrates.
+
+Builds the analysis units (a grid over the study area and the LSOAs), then runs every
+detection method on them: kernel density (:mod:`hotspots.detect.kde`), Getis-Ord Gi* with FDR
+(:mod:`hotspots.detect.gistar`), local Moran's I of LSOA rates (:mod:`hotspots.detect.lisa`), density
+clusters (:mod:`hotspots.detect.clusters`), emerging hot spots (:mod:`hotspots.detect.emerging`) and NTE
+zones (:mod:`hotspots.detect.nte`). Writes ``OUT/hotspots.gpkg`` with the layers ``grid``,
+``lsoa``, ``clusters`` and ``nte_zones`` (columns :data:`LAYER_COLUMNS`, EPSG:27700).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any, cast
+
+import geopandas as gpd
+import pandas as pd
+
+from hotspots import columns as C
+from hotspots.detect.gistar import GI_P, GI_Q, GI_Z, HOTSPOT_CLASS, HOTSPOT_CLASSES, INFERENCES, hotspot_gistar
+from hotspots.detect.kde import KDE, KERNELS, choose_bandwidth, hotspot_kde
+from hotspots.detect.lisa import LISA_CLASS, hotspot_lisa
+from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.units import (
+    CELL_ID,
+    GRID_SHAPES,
+    HARM_SUM,
+    RATE_PER_1000,
+    N,
+    choose_cell_size,
+    count_in_units,
+    lsoa_units,
+    make_grid,
+)
+
+log = logging.getLogger(__name__)
+
+EMERGING_CLASS = "emerging_class"
+"""Emerging hot spot class of the cell (:data:`hotspots.detect.emerging.EMERGING_CLASSES`), or
+"not analysed" (outside the monthly data's extent, or too few months)."""
+
+GRID_LAYER_COLUMNS = [CELL_ID, N, HARM_SUM, KDE, GI_Z, GI_P, GI_Q, HOTSPOT_CLASS, EMERGING_CLASS]
+LSOA_LAYER_COLUMNS = [C.LSOA_CODE, N, HARM_SUM, RATE_PER_1000, GI_Z, GI_Q, HOTSPOT_CLASS, LISA_CLASS]
+CLUSTER_LAYER_COLUMNS = ["cluster_id", "rank", "n", "harm", "area_km2", "harm_per_km2"]
+NTE_LAYER_COLUMNS = ["zone_id", "venues", "n_within", "harm_within"]
+LAYER_COLUMNS = {
+    "grid": GRID_LAYER_COLUMNS,
+    "lsoa": LSOA_LAYER_COLUMNS,
+    "clusters": CLUSTER_LAYER_COLUMNS,
+    "nte_zones": NTE_LAYER_COLUMNS,
+}
+"""Columns (before geometry) of each layer of ``hotspots.gpkg``."""
+
+GPKG = "hotspots.gpkg"
+WEIGHTS = ("harm", "count")
+CLUSTER_METHODS = ("hdbscan", "dbscan")
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """``[detect]``: hot spot detection.
+
+    Attributes
+    ----------
+    sources
+        Crime sources (``[[crime]] name``) to analyse; empty (default) = all.
+    cell_size
+        Grid cell size in metres; unset = sfhotspot's rule (shorter side of the study
+        area's bounding box / 50, rounded; 1,000 m for Nottinghamshire).
+    grid_shape
+        ``"square"`` (default) or ``"hex"``.
+    kernel
+        KDE kernel: ``"quartic"`` (default) or ``"gaussian"``.
+    bandwidth
+        KDE bandwidth in metres (quartic radius or Gaussian sigma); unset = ArcGIS's
+        spatial Silverman rule.
+    weights
+        ``"harm"`` (default: harm-weighted KDE, Gi* on harm sums, clusters by harm) or
+        ``"count"``.
+    fdr
+        Benjamini-Hochberg false discovery rate control for Gi* classes (default true).
+    inference
+        Gi* inference: ``"analytic"`` (default) or ``"permutation"`` (esda).
+    permutations
+        Permutations for Gi* (``inference = "permutation"``) and local Moran (default 999).
+    seed
+        Seed of every random step (default 0).
+    neighbour_distance
+        Gi* grid neighbourhood: unset = queen neighbours; a number = distance band (m).
+    alpha
+        Significance level for local Moran classes and emerging hot spots (default 0.05).
+    lisa_fdr
+        FDR control for local Moran (default false, as GeoDa).
+    cluster_method, cluster_min_cluster_size, cluster_min_samples, cluster_eps, cluster_buffer
+        Options of :func:`hotspots.detect.clusters.density_clusters` (unset = automatic).
+    nte_distance, nte_eps, nte_min_venues
+        Options of :func:`hotspots.detect.nte.nte_zones` (metres, metres, venues).
+    emerging_source
+        Crime source with a monthly series for emerging hot spots; unset = the source
+        with the most months (ties: the most incidents). ``"all"`` = every source pooled.
+    emerging_value, emerging_min_months, emerging_time_window
+        Options of :func:`hotspots.detect.emerging.emerging_hotspots`.
+    """
+
+    sources: list[str] = dataclasses.field(default_factory=list)
+    cell_size: float | None = None
+    grid_shape: str = "square"
+    kernel: str = "quartic"
+    bandwidth: float | None = None
+    weights: str = "harm"
+    fdr: bool = True
+    inference: str = "analytic"
+    permutations: int = 999
+    seed: int = 0
+    neighbour_distance: float | None = None
+    alpha: float = 0.05
+    lisa_fdr: bool = False
+    cluster_method: str = "hdbscan"
+    cluster_min_cluster_size: int | None = None
+    cluster_min_samples: float | None = None
+    cluster_eps: float | None = None
+    cluster_buffer: float = 50.0
+    nte_distance: float = 200.0
+    nte_eps: float = 150.0
+    nte_min_venues: int = 5
+    emerging_source: str | None = None
+    emerging_value: str = "n"
+    emerging_min_months: int = 10
+    emerging_time_window: int = 1
+
+    def __post_init__(self) -> None:
+        def one_of(key: str, options: tuple[str, ...]) -> None:
+            v = getattr(self, key)
+            if v not in options:
+                raise ConfigError(f"[detect] key {key!r} must be one of {list(options)}, got {v!r}.")
+
+        one_of("grid_shape", GRID_SHAPES)
+        one_of("kernel", KERNELS)
+        one_of("weights", WEIGHTS)
+        one_of("inference", INFERENCES)
+        one_of("cluster_method", CLUSTER_METHODS)
+        one_of("emerging_value", ("n", "harm"))
+        for key in ("cell_size", "bandwidth", "neighbour_distance", "cluster_eps"):
+            v = getattr(self, key)
+            if v is not None and not v > 0:
+                raise ConfigError(f"[detect] key {key!r} must be a positive number of metres, got {v!r}.")
+        for key in ("nte_distance", "nte_eps", "cluster_buffer"):
+            if not getattr(self, key) >= 0:
+                raise ConfigError(f"[detect] key {key!r} must be >= 0 metres, got {getattr(self, key)!r}.")
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"[detect] key 'alpha' must be between 0 and 1, got {self.alpha!r}.")
+        if self.permutations < 99:
+            raise ConfigError(f"[detect] key 'permutations' must be at least 99, got {self.permutations!r}.")
+        if self.emerging_min_months < 3:
+            raise ConfigError(
+                f"[detect] key 'emerging_min_months' must be at least 3, got {self.emerging_min_months!r}."
+            )
+        if self.emerging_time_window < 0:
+            raise ConfigError(f"[detect] key 'emerging_time_window' must be >= 0, got {self.emerging_time_window!r}.")
+        if self.nte_min_venues < 1:
+            raise ConfigError(f"[detect] key 'nte_min_venues' must be >= 1, got {self.nte_min_venues!r}.")
+
+
+def _layer(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """Exactly ``columns`` + geometry, in EPSG:27700, RangeIndex."""
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:  # pragma: no cover - guards the contract between modules
+        raise InputError(f"internal: result lacks columns {missing}")
+    out = gpd.GeoDataFrame(gdf[columns].reset_index(drop=True), geometry=gdf.geometry.values, crs=gdf.crs)
+    if out.crs is None or not out.crs.equals(C.CRS):
+        out = out.to_crs(C.CRS)
+    out.attrs = dict(gdf.attrs)
+    return out
+
+
+def select_sources(incidents: gpd.GeoDataFrame, sources: list[str]) -> gpd.GeoDataFrame:
+    """The incidents of the named sources (all when ``sources`` is empty)."""
+    if not sources:
+        return incidents
+    known = sorted(incidents[C.SOURCE].dropna().unique().tolist())
+    bad = [s for s in sources if s not in known]
+    if bad:
+        raise ConfigError(f"[detect] key 'sources' names unknown source(s) {bad}; the study has {known}.")
+    return incidents[incidents[C.SOURCE].isin(sources)]
+
+
+def choose_emerging_source(incidents: gpd.GeoDataFrame) -> str | None:
+    """The source with the most distinct months (ties: most incidents); None when there is none."""
+    if len(incidents) == 0:
+        return None
+    g = incidents.groupby(C.SOURCE)[C.MONTH].agg(["nunique", "size"])
+    g = g.sort_values(["nunique", "size"], ascending=False)
+    return str(g.index[0])
+
+
+def detect_grid(
+    incidents: gpd.GeoDataFrame,
+    area: Any,
+    *,
+    cell_size: float,
+    shape: str = "square",
+    kernel: str = "quartic",
+    bandwidth: float | None = None,
+    weights: str = "harm",
+    distance: float | None = None,
+    fdr: bool = True,
+    inference: str = "analytic",
+    permutations: int = 999,
+    seed: int = 0,
+) -> gpd.GeoDataFrame:
+    """Grid with counts, harm, KDE and Gi* (the ``grid`` layer without ``emerging_class``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``cell_id, n, harm, kde, gi_z, gi_p, gi_q, hotspot_class`` and geometry, with the
+        lattice in ``attrs["grid"]`` and the KDE bandwidth in ``attrs["kde"]``.
+    """
+    grid = make_grid(area, cell_size=cell_size, shape=shape)
+    counts = count_in_units(incidents, grid, key=CELL_ID)
+    kde = hotspot_kde(
+        incidents, grid, bandwidth=bandwidth, kernel=kernel, weights=None if weights == "count" else C.HARM
+    )
+    attrs = dict(grid.attrs)
+    grid = grid.assign(**{N: counts[N].to_numpy(), HARM_SUM: counts[HARM_SUM].to_numpy(), KDE: kde.to_numpy()})
+    grid.attrs = attrs
+    value = N if weights == "count" else HARM_SUM
+    out = hotspot_gistar(
+        grid, value=value, distance=distance, fdr=fdr, inference=inference, permutations=permutations, seed=seed
+    )
+    out.attrs["kde"] = dict(kde.attrs)
+    return out
+
+
+def run_stage(ctx: Any) -> None:
+    """Pipeline stage ``detect``: units, KDE, Gi*, local Moran, clusters, emerging, NTE zones.
+
+    Puts ``"grid"``, ``"lsoa"``, ``"clusters"``, ``"nte_zones"`` (GeoDataFrames with
+    :data:`LAYER_COLUMNS`) and ``"emerging"`` (the full emerging hot spot table, aligned to
+    the grid) in ``ctx.results``; records every automatic choice; writes
+    ``hotspots.gpkg``.
+    """
+    from hotspots.detect.clusters import density_clusters
+    from hotspots.detect.emerging import NOT_ANALYSED, emerging_hotspots
+    from hotspots.detect.nte import empty_zones, nte_zones
+    from hotspots.io.write import write_layer
+
+    cfg: DetectConfig = ctx.config.stage("detect")
+    study = ctx.study
+    incidents = select_sources(study.incidents, list(cfg.sources)) if cfg.sources else study.analysis_incidents
+    if len(incidents) == 0:
+        raise InputError("detect: no incidents to analyse (check [detect] sources and the crime files).")
+    ctx.record("detect", sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
+    summary: dict[str, Any] = {}
+
+    # --- grid: counts, KDE, Gi* ---------------------------------------------------------
+    if cfg.cell_size is None:
+        cell_size = choose_cell_size(incidents, study.area)
+        ctx.record(
+            "detect",
+            cell_size_m=cell_size,
+            cell_size_rule="nice(min(shorter side of bounding box / 50 (sfhotspot), default KDE bandwidth / 2))",
+        )
+    else:
+        cell_size = cfg.cell_size
+    bandwidth = cfg.bandwidth
+    if bandwidth is None:
+        bandwidth = choose_bandwidth(incidents, weights=None if cfg.weights == "count" else C.HARM, kernel=cfg.kernel)
+        ctx.record(
+            "detect",
+            kde_bandwidth_m=round(bandwidth, 1),
+            kde_bandwidth_rule="ArcGIS spatial Silverman: 0.9 min(SD, sqrt(1/ln2) Dm) n^-0.2"
+            + (" / 2.778 (Gaussian sigma)" if cfg.kernel == "gaussian" else " (quartic radius)"),
+        )
+    grid = detect_grid(
+        incidents,
+        study.area,
+        cell_size=cell_size,
+        shape=cfg.grid_shape,
+        kernel=cfg.kernel,
+        bandwidth=bandwidth,
+        weights=cfg.weights,
+        distance=cfg.neighbour_distance,
+        fdr=cfg.fdr,
+        inference=cfg.inference,
+        permutations=cfg.permutations,
+        seed=cfg.seed,
+    )
+    ctx.record(
+        "detect",
+        grid_cells=len(grid),
+        gi_neighbourhood="queen (8 square / 6 hex neighbours + self)"
+        if cfg.neighbour_distance is None
+        else f"distance band {cfg.neighbour_distance:g} m + self",
+    )
+
+    # --- emerging hot spots on the same grid ---------------------------------------------
+    emerging = None
+    src = cfg.emerging_source
+    if src is None:
+        src = choose_emerging_source(incidents)
+        ctx.record("detect", emerging_source=src)
+    # an explicitly named source may lie outside the place-analysis sources ([study] sources)
+    pool = incidents if cfg.emerging_source is None else study.incidents
+    em_inc = pool if src == "all" else pool[pool[C.SOURCE] == src]
+    if src != "all" and src not in set(study.incidents[C.SOURCE]):
+        raise ConfigError(
+            f"[detect] key 'emerging_source' is {src!r}, which is not a crime source of this study; "
+            f"choose one of {sorted(study.incidents[C.SOURCE].unique().tolist())} or 'all'."
+        )
+    try:
+        emerging = emerging_hotspots(
+            em_inc,
+            grid,
+            min_months=cfg.emerging_min_months,
+            alpha=cfg.alpha,
+            value=cast(Any, cfg.emerging_value),
+            time_window=cfg.emerging_time_window,
+            distance=cfg.neighbour_distance,
+            fdr=cfg.fdr,
+        )
+        emerging.attrs["source"] = src
+        grid[EMERGING_CLASS] = emerging[EMERGING_CLASS].to_numpy()
+        ctx.record("detect", emerging=emerging.attrs.get("auto", {}))
+        summary["emerging"] = emerging.attrs.get("class_counts", {})
+    except InputError as exc:
+        warnings.warn(f"emerging hot spots not analysed: {exc}", HotspotsWarning, stacklevel=2)
+        grid[EMERGING_CLASS] = NOT_ANALYSED
+        summary["emerging"] = f"not analysed: {exc}"
+
+    # --- LSOAs: rates, Gi*, local Moran -------------------------------------------------
+    lsoa = lsoa_units(incidents, study.lsoa)
+    lsoa = hotspot_gistar(
+        lsoa,
+        value=N if cfg.weights == "count" else HARM_SUM,
+        fdr=cfg.fdr,
+        inference=cfg.inference,
+        permutations=cfg.permutations,
+        seed=cfg.seed,
+    )
+    ok_rate = lsoa[RATE_PER_1000].notna().to_numpy()
+    lisa = hotspot_lisa(
+        lsoa[ok_rate],
+        value=RATE_PER_1000,
+        permutations=cfg.permutations,
+        alpha=cfg.alpha,
+        fdr=cfg.lisa_fdr,
+        seed=cfg.seed,
+    )
+    lsoa[LISA_CLASS] = "not significant"
+    lsoa.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
+    ctx.record(
+        "detect",
+        lsoa_neighbourhood="queen contiguity (libpysal) + self",
+        lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
+    )
+
+    # --- density clusters and NTE zones (B2's modules) -----------------------------------
+    clusters = density_clusters(
+        incidents,
+        method=cast(Any, cfg.cluster_method),
+        min_cluster_size=cfg.cluster_min_cluster_size,
+        min_samples=cfg.cluster_min_samples,
+        eps=cfg.cluster_eps,
+        weights=None if cfg.weights == "count" else C.HARM,
+        buffer=cfg.cluster_buffer,
+    )
+    ctx.record("detect", clusters=clusters.attrs.get("auto", {}))
+    if study.venues is not None and len(study.venues):
+        zones = nte_zones(
+            study.venues,
+            incidents,
+            distance=cfg.nte_distance,
+            eps=cfg.nte_eps,
+            min_venues=cfg.nte_min_venues,
+            weights=None if cfg.weights == "count" else C.HARM,
+        )
+    else:
+        warnings.warn("no venues configured: the nte_zones layer is empty.", HotspotsWarning, stacklevel=2)
+        zones = empty_zones()
+
+    # --- results and the GeoPackage ------------------------------------------------------
+    layers = {
+        "grid": _layer(grid, GRID_LAYER_COLUMNS),
+        "lsoa": _layer(lsoa, LSOA_LAYER_COLUMNS),
+        "clusters": _layer(clusters, CLUSTER_LAYER_COLUMNS),
+        "nte_zones": _layer(zones, NTE_LAYER_COLUMNS),
+    }
+    path = ctx.out / GPKG
+    if path.exists():
+        path.unlink()
+    for name, layer in layers.items():
+        write_layer(layer, path, name)
+        ctx.results[name] = layer
+    ctx.results["emerging"] = emerging
+    ctx.output(path, "hot spot layers: grid, lsoa, clusters, nte_zones (EPSG:27700)")
+
+    summary["grid_classes"] = _class_counts(layers["grid"][HOTSPOT_CLASS])
+    summary["lsoa_classes"] = _class_counts(layers["lsoa"][HOTSPOT_CLASS])
+    summary["lisa_classes"] = layers["lsoa"][LISA_CLASS].value_counts().to_dict()
+    summary["clusters"] = len(layers["clusters"])
+    summary["nte_zones"] = len(layers["nte_zones"])
+    ctx.extra.setdefault("detect", {}).update(summary)
+    log.info("detect: %s", summary)
+
+
+def _class_counts(s: pd.Series) -> dict[str, int]:
+    vc = s.value_counts()
+    return {c: int(vc.get(c, 0)) for c in HOTSPOT_CLASSES}
+
+
+__all__ = [
+    "DetectConfig",
+    "GRID_LAYER_COLUMNS",
+    "LSOA_LAYER_COLUMNS",
+    "CLUSTER_LAYER_COLUMNS",
+    "NTE_LAYER_COLUMNS",
+    "LAYER_COLUMNS",
+    "detect_grid",
+    "run_stage",
+]

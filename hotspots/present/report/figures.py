@@ -1,0 +1,260 @@
+"""The Board report's figures (pure: frames in, a matplotlib Figure out).
+
+Drawn on the non-interactive Agg canvas (no pyplot, no global backend switch);
+:func:`figure_png` turns one into PNG bytes. Importable from :mod:`hotspots.present.report.build`,
+which inlines them in the page and writes them to ``OUT/figures/``.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from hotspots import __version__
+from hotspots import columns as C
+from hotspots.errors import InputError
+from hotspots.evaluate import backtest as evaluate
+from hotspots.present.report.tables import (
+    CITY_DISTRICT,
+    CURVE_KITS,
+    CURVE_PCT,
+    PLACE_RANK,
+    PLACE_RANK_HIGH,
+    PLACE_RANK_LOW,
+    PLACE_TIER,
+    TOP_SHARE,
+    fmt_count,
+    require_columns,
+    tier_label,
+)
+
+SOURCE_LINE = (
+    "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); "
+    "IoD2019 (MHCLG, OGL v3)"
+)
+"""The attribution (:data:`hotspots.present.report.build.ATTRIBUTION`, shortened) on every figure's source line."""
+
+_ACCENT = "#8c1c13"
+_GREY = "#7a7a7a"
+_TIER_COLOURS = {"tier 1": "#8c1c13", "tier 2": "#d9822b", "tier 3": "#7a7a7a"}
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _source_line(fig: Figure, extra: str = "") -> None:
+    """The source line under a figure, wrapped to the figure's width."""
+    import textwrap
+
+    text = SOURCE_LINE + (f". {extra}" if extra else "") + f". hotspots {__version__}."
+    width = int(fig.get_figwidth() * 17)
+    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=_GREY, x=0.01, ha="left", parse_math=False)
+
+
+def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
+    """Dot-and-interval chart of the top places' ranks (rank_low to rank_high).
+
+    Parameters
+    ----------
+    places
+        Ranked places: ``lsoa_name`` (or ``lsoa_code``), ``rank``, ``rank_low``,
+        ``rank_high``, optionally ``tier``.
+    top
+        How many places to draw.
+    """
+    require_columns(places, [PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH], "the places frame")
+    p = places.sort_values(PLACE_RANK).head(top)
+    k = len(p)
+    fig = _figure(8.5, max(3.0, 0.32 * k + 1.6))
+    ax = fig.add_subplot()
+    name_col = C.LSOA_NAME if C.LSOA_NAME in p.columns else C.LSOA_CODE
+    labels = [f"{int(r)}. {n}" for r, n in zip(p[PLACE_RANK], p[name_col].astype(str))]
+    y = np.arange(k)
+    tiers = p[PLACE_TIER] if PLACE_TIER in p.columns else pd.Series([None] * k)
+    colours = [_TIER_COLOURS.get(tier_label(t).lower(), _ACCENT) for t in tiers]
+    ax.hlines(y, p[PLACE_RANK_LOW], p[PLACE_RANK_HIGH], color=colours, lw=2.2, alpha=0.55)
+    ax.scatter(p[PLACE_RANK], y, color=colours, zorder=3, s=28)
+    ax.set_yticks(y, labels, fontsize=8, parse_math=False)
+    ax.invert_yaxis()
+    ax.set_xlabel("Rank (1 = highest priority); line = 5th-95th percentile over Monte Carlo draws")
+    ax.set_xlim(0.5, max(float(p[PLACE_RANK_HIGH].max()) if k else 1.0, float(top)) + 1)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    seen: dict[str, str] = {}
+    for t, col in zip(tiers, colours):
+        seen.setdefault(tier_label(t), col)
+    if any(lab != "n/a" for lab in seen):
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], marker="o", ls="-", color=c, label=lab) for lab, c in seen.items()]
+        ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
+    ax.set_title(f"Top {k} places: priority rank and its uncertainty", loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig, "Places are 2011 LSOAs")
+    return fig
+
+
+def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
+    """Bars of incidents per 1,000 residents by district, with the incident count.
+
+    Parameters
+    ----------
+    districts
+        :func:`district_summary` output (``district``, ``rate_per_1000``, ``n``).
+    small
+        Counts below it are labelled ``"<small"``.
+    """
+    require_columns(districts, [C.DISTRICT, "rate_per_1000", "n"], "the district table")
+    d = districts.iloc[::-1]
+    fig = _figure(8.5, max(3.0, 0.42 * len(d) + 1.6))
+    ax = fig.add_subplot()
+    colours = [_ACCENT if name == CITY_DISTRICT else "#c98a7e" for name in d[C.DISTRICT]]
+    y = np.arange(len(d))
+    rate = d["rate_per_1000"].to_numpy(dtype=float)
+    ax.barh(y, np.nan_to_num(rate), color=colours)
+    ax.set_yticks(y, [f"{n} (City)" if n == CITY_DISTRICT else str(n) for n in d[C.DISTRICT]], fontsize=9)
+    xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
+    for yi, r, n in zip(y, rate, d["n"]):
+        if np.isfinite(r):
+            ax.text(
+                float(r + xmax * 0.01),
+                float(yi),
+                f"{r:.1f}  ({fmt_count(n, small=small)} incidents)",
+                va="center",
+                fontsize=8,
+            )
+    ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
+    ax.set_xlabel("Incidents in scope per 1,000 residents (IoD2019 mid-2015 population)")
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.set_title("Violence in scope by district", loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig, "Sources pooled over their periods")
+    return fig
+
+
+def concentration_figure(curve: pd.DataFrame, *, share: float = TOP_SHARE, unit: str = "LSOAs") -> Figure:
+    """The concentration curve: share of incidents held by the busiest share of places.
+
+    Parameters
+    ----------
+    curve
+        :func:`hotspots.evaluate.backtest.lorenz` output (``share_places``, ``share_crime``): the
+        share of incidents held by the busiest share of places.
+    share
+        The share of places marked on the curve (default 5 %).
+    unit
+        What a place is, for the axis label.
+    """
+    require_columns(curve, [evaluate.SHARE_PLACES, evaluate.SHARE_CRIME], "the concentration curve")
+    fig = _figure(6.5, 4.6)
+    ax = fig.add_subplot()
+    x = 100 * curve[evaluate.SHARE_PLACES].to_numpy(dtype=float)
+    y = 100 * curve[evaluate.SHARE_CRIME].to_numpy(dtype=float)
+    ax.plot([0, 100], [0, 100], color=_GREY, lw=1, ls="--", label="Even spread")
+    ax.plot(x, y, color=_ACCENT, lw=2, label="Observed")
+    if len(x):
+        yv = float(np.interp(100 * share, x, y))
+        ax.plot([100 * share, 100 * share, 0], [0, yv, yv], color=_ACCENT, lw=0.8, ls=":")
+        ax.annotate(
+            f"top {100 * share:.0f} % of {unit}\nhold {yv:.0f} % of incidents",
+            (100 * share, yv),
+            xytext=(100 * share + 8, max(yv - 22, 5)),
+            fontsize=8,
+            arrowprops={"arrowstyle": "-", "color": _GREY, "lw": 0.6},
+        )
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(f"Share of {unit}, busiest first (%)")
+    ax.set_ylabel("Share of incidents in scope (%)")
+    ax.grid(color="#eeeeee", lw=0.6)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_title("How concentrated is violence?", loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig)
+    return fig
+
+
+def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
+    """Incidents per month, one small panel per source (sources cover different periods).
+
+    Parameters
+    ----------
+    monthly
+        :func:`monthly_counts` output. Sources with a single month are drawn as a point.
+    """
+    require_columns(monthly, [C.SOURCE, C.SCOPE, C.MONTH, "n"], "the monthly counts")
+    first = monthly.groupby(C.SOURCE)[C.MONTH].min()
+    sources = sorted(first.index, key=lambda src: (first[src], str(src)))
+    if not sources:
+        raise InputError("the monthly counts are empty: there is no monthly trend to draw.")
+    fig = _figure(8.5, 1.35 * len(sources) + 1.4)
+    axes = fig.subplots(len(sources), 1, sharex=True, squeeze=False)[:, 0]
+    allm = pd.to_datetime(monthly[C.MONTH] + "-01")
+    lo, hi = allm.min() - pd.Timedelta(days=20), allm.max() + pd.Timedelta(days=20)
+    for ax, src in zip(axes, sources):
+        m = monthly[monthly[C.SOURCE] == src]
+        for scope_name, g in m.groupby(C.SCOPE, sort=True):
+            t = pd.to_datetime(g[C.MONTH] + "-01")
+            ax.plot(t, g["n"], marker="o", ms=3, lw=1.6, label=str(scope_name))
+        ax.set_ylim(bottom=0, top=max(1.0, float(m.groupby(C.MONTH)["n"].max().max()) * 1.15))
+        ax.set_xlim(lo, hi)
+        ax.set_title(f"{src}", loc="left", fontsize=9)
+        ax.set_ylabel("incidents / month", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(color="#eeeeee", lw=0.6)
+        ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=3)
+    fig.suptitle("Incidents in scope per month, by source", x=0.01, ha="left", fontsize=11, fontweight="bold")
+    _source_line(fig, "Sources cover different periods; y-axes differ")
+    return fig
+
+
+def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None) -> Figure:
+    """Share of harm within reach of a bleed-control kit as kits are added.
+
+    Parameters
+    ----------
+    curve
+        ``kits``, ``coverage_pct`` (per cent of harm covered with that many kits).
+    radius
+        The walking radius in metres, for the title.
+    """
+    require_columns(curve, [CURVE_KITS, CURVE_PCT], "the coverage curve")
+    c = curve.sort_values(CURVE_KITS)
+    fig = _figure(6.5, 4.2)
+    ax = fig.add_subplot()
+    k = c[CURVE_KITS].to_numpy(dtype=float)
+    pct = c[CURVE_PCT].to_numpy(dtype=float)
+    ax.plot(np.concatenate([[0], k]), np.concatenate([[0], pct]), color=_ACCENT, marker="o", ms=3.5, lw=2)
+    if len(k):
+        ax.annotate(
+            f"{int(k[-1])} kits: {pct[-1]:.1f} %",
+            (k[-1], pct[-1]),
+            xytext=(-6, 8),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_xlim(0, max(1.0, float(k.max()) if len(k) else 1.0) + 0.5)
+    ax.set_ylim(0, max(10.0, float(np.nanmax(pct)) * 1.25 if len(pct) else 10.0))
+    ax.set_xlabel("Number of kits (in order of value)")
+    ax.set_ylabel("Harm-weighted violence covered (%)")
+    ax.grid(color="#eeeeee", lw=0.6)
+    title = "Bleed-control kits: coverage as kits are added"
+    if radius:
+        title += f" ({radius:.0f} m walk)"
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    _source_line(fig)
+    return fig
+
+
+def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
+    """The figure as PNG bytes (white background)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": f"hotspots {__version__}"})
+    return buf.getvalue()
