@@ -14,12 +14,15 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hotspots import __version__
 from hotspots.errors import HotspotsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hotspots.config import Config
 
 log = logging.getLogger("hotspots")
 
@@ -90,7 +93,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj = {"quiet": quiet, "verbose": verbose}
 
 
-def _load_config(path: Path | None) -> Any:
+def _load_config(path: Path | None) -> Config:
     from hotspots.config import load_config
 
     return load_config(path)
@@ -160,7 +163,7 @@ def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: 
 
     cfg = _load_config(config_path)
     out = out or pipeline.default_out_dir()
-    known = [n for n, _ in pipeline.STAGES]
+    known = list(pipeline.STAGE_NAMES)
     for s in stages:
         if s not in known:
             raise click.BadParameter(f"unknown stage {s!r}; choose from {', '.join(known)}", param_hint="--stage")
@@ -195,19 +198,15 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
     baseline) prints hit rate, PAI, PEI* and RRI at 1 %, 5 % and 10 % of the area, mean
     over the folds, with the definitions used; writes OUT/evaluation.json.
     """
+    import hotspots.evaluate.rolling as ev
     from hotspots import pipeline
-    from hotspots.errors import ConfigError
-    from hotspots.evaluate import backtest as ev
     from hotspots.io.write import write_json
     from hotspots.prepare.study import load_study
 
     cfg = _load_config(config_path)
-    ecfg = cfg.stage("evaluate")
-    try:
-        detect_cell = getattr(cfg.stage("detect"), "cell_size", None)
-    except (ConfigError, ImportError, AttributeError):
-        detect_cell = None
-    rank_cfg = cfg.stage("rank") if "place_score" in ecfg.methods else None
+    ecfg = cfg.evaluate
+    detect_cell = cfg.detect.cell_size
+    rank_cfg = cfg.rank if "place_score" in ecfg.methods else None
     t = time.perf_counter()
     study = load_study(cfg)
     res = ev.evaluate_study(study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg)

@@ -1,21 +1,20 @@
-"""Read and validate the TOML configuration.
+"""Read and validate the TOML configuration into one typed :class:`Config`.
 
 The configuration is read once, at the CLI edge, into small frozen dataclasses that
 validate themselves. Paths in the file are relative to the file. An unknown key is an
 error that names the key and lists the valid ones, so a typo never silently falls back
 to a default.
 
-Each pipeline stage owns the dataclass of its own section (``[detect]``, ``[rank]``,
-...); :data:`SECTIONS` says where each lives. Every dataclass is built with
-:func:`build_section`, which checks keys and types the same way everywhere.
+Each section's dataclass lives beside the code it configures (``[detect]`` in
+:mod:`hotspots.detect.config`, the input files in :mod:`hotspots.io.config`, ...);
+:class:`Config` has one typed field per section and :data:`SECTIONS` lists them. Every
+dataclass is built with :func:`build_section`, which checks keys and types the same way
+everywhere; stages receive their own section.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import importlib
-import os
 import tomllib
 import types
 import typing
@@ -23,36 +22,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hotspots.detect.config import DetectConfig
 from hotspots.errors import ConfigError
+from hotspots.evaluate.config import EvaluateConfig
+from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
+from hotspots.prepare.config import ScopeConfig, StudyConfig, StudyInputs
+from hotspots.present.maps.config import MapsConfig
+from hotspots.present.report.config import ReportConfig
+from hotspots.rank.config import RankConfig
+from hotspots.sites.config import OutreachConfig, SitesConfig
+from hotspots.validate import suggest
 
 T = TypeVar("T")
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "nottinghamshire.toml"
 """The bundled Nottinghamshire configuration used when ``--config`` is not given."""
 
-SECTIONS: dict[str, str] = {
-    "study": "hotspots.config:StudyConfig",
-    "boundaries": "hotspots.config:BoundariesConfig",
-    "deprivation": "hotspots.config:DeprivationConfig",
-    "venues": "hotspots.config:VenuesConfig",
-    "crime": "hotspots.config:CrimeSource",
-    "scope": "hotspots.config:ScopeConfig",
-    "detect": "hotspots.detect.stage:DetectConfig",
-    "rank": "hotspots.rank.stage:RankConfig",
-    "evaluate": "hotspots.evaluate.backtest:EvaluateConfig",
-    "sites": "hotspots.sites.kits:SitesConfig",
-    "outreach": "hotspots.sites.outreach:OutreachConfig",
-    "maps": "hotspots.present.maps.build:MapsConfig",
-    "report": "hotspots.present.report.build:ReportConfig",
-}
-"""Top-level sections of the config file and the dataclass that validates each."""
-
 REQUIRED_SECTIONS = ("boundaries", "crime")
-
-
-def _suggest(key: str, valid: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(valid), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def check_keys(table: dict[str, Any], valid: typing.Iterable[str], where: str) -> None:
@@ -61,7 +47,7 @@ def check_keys(table: dict[str, Any], valid: typing.Iterable[str], where: str) -
     for key in table:
         if key not in valid:
             raise ConfigError(
-                f"unknown key {key!r} in {where}.{_suggest(key, valid)} "
+                f"unknown key {key!r} in {where}.{suggest(key, valid)} "
                 f"Valid keys: {', '.join(sorted(valid))}."
             )
 
@@ -156,246 +142,41 @@ def build_section(cls: type[T], table: dict[str, Any], *, where: str, base: Path
         raise ConfigError(f"{where}: {exc}") from exc
 
 
-def _month(value: str | None, where: str) -> str | None:
-    if value is None:
-        return None
-    import re
+SECTIONS: dict[str, type] = {
+    "study": StudyConfig,
+    "boundaries": BoundariesConfig,
+    "deprivation": DeprivationConfig,
+    "venues": VenuesConfig,
+    "crime": CrimeSource,
+    "scope": ScopeConfig,
+    "detect": DetectConfig,
+    "rank": RankConfig,
+    "evaluate": EvaluateConfig,
+    "sites": SitesConfig,
+    "outreach": OutreachConfig,
+    "maps": MapsConfig,
+    "report": ReportConfig,
+}
+"""Top-level sections of the config file and the dataclass that validates each."""
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise ConfigError(f"{where} must be a month written YYYY-MM, got {value!r}.")
-    return value
-
-
-def _require_file(path: Path | None, where: str) -> None:
-    if path is not None and not path.exists():
-        shown = os.path.normpath(path)
-        raise ConfigError(f"{where}: file not found: {shown}. Paths are relative to the config file.")
-
-
-# --------------------------------------------------------------------------------------
-# Core sections
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StudyConfig:
-    """``[study]``: name and optional date window of the analysis.
-
-    Attributes
-    ----------
-    name
-        Shown in map titles and the report.
-    start, end
-        Inclusive months ``YYYY-MM``; rows outside are dropped as ``outside_date_window``.
-    sources
-        ``[[crime]]`` names used by the place analyses (hot spots, ranking, kit siting,
-        outreach); empty (default) = every source. Use it to compare places like with like
-        when some sources cover only part of the area or period: every source is still
-        loaded, accounted for, and available to emerging hot spots and ``evaluate``.
-        A stage's own ``sources`` key, where it has one, overrides this.
-    """
-
-    name: str = "Study area"
-    start: str | None = None
-    end: str | None = None
-    sources: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        _month(self.start, "[study] key 'start'")
-        _month(self.end, "[study] key 'end'")
-        if self.start and self.end and self.start > self.end:
-            raise ConfigError(f"[study] start {self.start!r} is after end {self.end!r}.")
-
-
-@dataclass(frozen=True)
-class BoundariesConfig:
-    """``[boundaries]``: LSOA polygons (the study area), districts and wards.
-
-    Any format GDAL reads. ``nearest_tolerance_m`` is how far (metres) a point outside
-    every generalised LSOA polygon may be from the nearest one and still be assigned to it.
-    """
-
-    lsoa: Path
-    lsoa_code_column: str = "LSOA11CD"
-    lsoa_name_column: str = "LSOA11NM"
-    districts: Path | None = None
-    district_code_column: str = "district_code"
-    district_name_column: str = "district_name"
-    wards: Path | None = None
-    ward_code_column: str = "ward_code"
-    ward_name_column: str = "ward_name"
-    nearest_tolerance_m: float = 250.0
-
-    def __post_init__(self) -> None:
-        _require_file(self.lsoa, "[boundaries] key 'lsoa'")
-        _require_file(self.districts, "[boundaries] key 'districts'")
-        _require_file(self.wards, "[boundaries] key 'wards'")
-        if self.nearest_tolerance_m < 0:
-            raise ConfigError("[boundaries] key 'nearest_tolerance_m' must be >= 0 metres.")
-
-
-@dataclass(frozen=True)
-class DeprivationConfig:
-    """``[deprivation]``: English Indices of Deprivation 2019 files.
-
-    ``domains`` is IoD2019 File 2 (ranks and deciles), ``population`` File 6
-    (denominators); ``subdomains`` and ``indicators`` are optional extras (the
-    Children and Young People sub-domain; the IDACI numerator).
-    """
-
-    domains: Path
-    population: Path
-    subdomains: Path | None = None
-    indicators: Path | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("domains", "population", "subdomains", "indicators"):
-            _require_file(getattr(self, name), f"[deprivation] key {name!r}")
-
-
-@dataclass(frozen=True)
-class ColumnMap:
-    """Column mapping for a generic point file: which column holds what.
-
-    ``x``/``y`` are longitude/latitude when ``crs`` is geographic, easting/northing
-    when it is projected. Leave a key out when the file has no such column. For a
-    GeoPackage/GeoJSON the geometry is used and ``x``/``y`` are ignored.
-    """
-
-    id: str | None = None
-    month: str | None = None
-    date: str | None = None
-    time: str | None = None
-    x: str | None = None
-    y: str | None = None
-    crime_type: str | None = None
-    offence_code: str | None = None
-    lsoa_code: str | None = None
-    location: str | None = None
-    name: str | None = None
-    address: str | None = None
-    postcode: str | None = None
-
-
-CRIME_FORMATS = ("police_uk", "points")
-
-
-@dataclass(frozen=True)
-class CrimeSource:
-    """One ``[[crime]]`` entry: a crime file, folder or glob.
-
-    Attributes
-    ----------
-    name
-        Short unique name; becomes the ``source`` column.
-    path
-        A file, a folder (searched recursively for ``*-street.csv[.gz]`` in the
-        data.police.uk archive layout, or for ``*.csv``, ``*.gpkg``, ``*.geojson``), or a
-        glob relative to the config file.
-    format
-        ``"police_uk"`` (street-level CSV, read unchanged) or ``"points"`` (generic
-        CSV/GeoPackage/GeoJSON with ``columns``).
-    crime_type
-        Category for every row when the file has no crime-type column (e.g. a file of
-        robberies only).
-    crs
-        CRS of ``x``/``y`` in a generic CSV (default lon/lat, EPSG:4326).
-    encoding
-        Text encoding; by default UTF-8 (with or without BOM), falling back to
-        Windows-1252 with a warning.
-    """
-
-    name: str
-    path: str
-    format: str = "police_uk"
-    crime_type: str | None = None
-    crs: str = "EPSG:4326"
-    encoding: str | None = None
-    columns: ColumnMap = field(default_factory=ColumnMap)
-    base: Path | None = field(default=None, metadata={"internal": True})
-    """Folder the path is relative to (the config file's; set by the loader, not a config key)."""
-
-    def __post_init__(self) -> None:
-        if self.format not in CRIME_FORMATS:
-            raise ConfigError(
-                f"[[crime]] {self.name!r} key 'format' must be one of {list(CRIME_FORMATS)}, "
-                f"got {self.format!r}."
-            )
-        if self.format == "points" and self.columns.crime_type is None and self.crime_type is None:
-            raise ConfigError(
-                f"[[crime]] {self.name!r}: a 'points' file needs either columns.crime_type "
-                f"(the column holding the category) or crime_type (one category for every row)."
-            )
-
-
-VENUE_FORMATS = ("open_pubs", "points")
-
-
-@dataclass(frozen=True)
-class VenuesConfig:
-    """``[venues]``: night-time-economy venues (Open Pubs format or a generic point file)."""
-
-    path: Path
-    format: str = "open_pubs"
-    crs: str = "EPSG:4326"
-    encoding: str | None = None
-    columns: ColumnMap = field(default_factory=ColumnMap)
-    snapshot: str | None = None
-    """Date the venue list describes (shown in caveats), e.g. ``"2017-08"``."""
-
-    def __post_init__(self) -> None:
-        _require_file(self.path, "[venues] key 'path'")
-        if self.format not in VENUE_FORMATS:
-            raise ConfigError(
-                f"[venues] key 'format' must be one of {list(VENUE_FORMATS)}, got {self.format!r}."
-            )
-
-
-@dataclass(frozen=True)
-class ScopeConfig:
-    """``[scope]``: overrides of the VRU scope mapping and harm weights.
-
-    ``crime_types`` and ``offence_codes`` map a source category (or Home Office
-    offence code) to a scope category, or to ``"out"`` to exclude it; they are merged
-    over the defaults in :mod:`hotspots.prepare.scope`. ``harm`` overrides a category's weight.
-    """
-
-    crime_types: dict[str, str] = field(default_factory=dict)
-    offence_codes: dict[str, str] = field(default_factory=dict)
-    harm: dict[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        from hotspots.prepare import scope
-
-        cats = set(scope.SCOPE_CATEGORIES) | {scope.OUT_OF_SCOPE}
-        for table, mapping in (("crime_types", self.crime_types), ("offence_codes", self.offence_codes)):
-            for k, v in mapping.items():
-                if v not in cats:
-                    raise ConfigError(
-                        f"[scope.{table}] {k!r} maps to unknown category {v!r}.{_suggest(v, cats)} "
-                        f"Valid categories: {', '.join(sorted(cats))}."
-                    )
-        for cat, weight in self.harm.items():
-            if cat not in scope.SCOPE_CATEGORIES:
-                raise ConfigError(
-                    f"[scope.harm] unknown category {cat!r}.{_suggest(cat, scope.SCOPE_CATEGORIES)} "
-                    f"Valid categories: {', '.join(sorted(scope.SCOPE_CATEGORIES))}."
-                )
-            if not weight >= 0:
-                raise ConfigError(f"[scope.harm] {cat!r} must be >= 0, got {weight!r}.")
-
-
-# --------------------------------------------------------------------------------------
-# The whole file
-# --------------------------------------------------------------------------------------
+STAGE_SECTIONS = ("detect", "rank", "evaluate", "sites", "outreach", "maps", "report")
+"""Sections with every key optional: absent from the file, they take their defaults."""
 
 
 @dataclass(frozen=True)
 class Config:
-    """The resolved configuration.
+    """The resolved configuration: one typed field per section of the file.
 
-    ``stages`` holds the validated dataclass of each stage section present in the file
-    (``"detect"``, ``"rank"``, ...); :meth:`stage` returns it or the section's defaults.
+    Attributes
+    ----------
+    path
+        The config file (None for a config built from a dict).
+    study, boundaries, crime, deprivation, venues, scope
+        The study and its inputs (``deprivation`` and ``venues`` are optional).
+    detect, rank, evaluate, sites, outreach, maps, report
+        The stage sections (their defaults when absent from the file).
+    raw
+        The parsed TOML, as read.
     """
 
     path: Path | None
@@ -405,7 +186,13 @@ class Config:
     deprivation: DeprivationConfig | None = None
     venues: VenuesConfig | None = None
     scope: ScopeConfig = field(default_factory=ScopeConfig)
-    stages: dict[str, Any] = field(default_factory=dict)
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    rank: RankConfig = field(default_factory=RankConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    sites: SitesConfig = field(default_factory=SitesConfig)
+    outreach: OutreachConfig = field(default_factory=OutreachConfig)
+    maps: MapsConfig = field(default_factory=MapsConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -413,12 +200,24 @@ class Config:
         """Folder that relative paths are resolved against."""
         return self.path.parent if self.path else Path.cwd()
 
-    def stage(self, name: str) -> Any:
-        """Return the validated config of stage section ``name`` (defaults if absent)."""
-        if name in self.stages:
-            return self.stages[name]
-        cls = _section_class(name)
-        return build_section(cls, {}, where=f"[{name}]", base=self.base)
+    @property
+    def inputs(self) -> StudyInputs:
+        """The sections that loading the study reads (see :func:`hotspots.prepare.study.load_study`)."""
+        files: dict[str, PointFile] = {}
+        for role in ("existing_kits", "defibrillators", "candidate_sites"):
+            spec = getattr(self.sites, role)
+            if spec is not None:
+                files[role] = spec
+        return StudyInputs(
+            study=self.study,
+            boundaries=self.boundaries,
+            crime=self.crime,
+            deprivation=self.deprivation,
+            venues=self.venues,
+            scope=self.scope,
+            site_files=files,
+            base=self.base,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration as plain JSON-serialisable data (for the manifest)."""
@@ -429,38 +228,16 @@ class Config:
             if isinstance(v, Path):
                 return str(v)
             if isinstance(v, dict):
-                return {str(k): conv(x) for k, x in v.items() if k != "raw"}
+                return {str(k): conv(x) for k, x in v.items()}
             if isinstance(v, (list, tuple)):
                 return [conv(x) for x in v]
             return v
 
-        out = {
-            "path": str(self.path) if self.path else None,
-            "study": conv(self.study),
-            "boundaries": conv(self.boundaries),
-            "crime": conv(list(self.crime)),
-            "deprivation": conv(self.deprivation),
-            "venues": conv(self.venues),
-            "scope": conv(self.scope),
-        }
+        out: dict[str, Any] = {"path": str(self.path) if self.path else None}
         for name in SECTIONS:
-            if name not in out:
-                try:
-                    out[name] = conv(self.stage(name))
-                except ConfigError:
-                    continue
+            value = getattr(self, name)
+            out[name] = conv(list(value) if name == "crime" else value)
         return out
-
-
-def _section_class(name: str) -> type:
-    module, _, attr = SECTIONS[name].partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"[{name}] cannot be checked: its stage ({module}.{attr}) is not available in this version of "
-            f"hotspots ({exc}). Remove the [{name}] section or upgrade hotspots."
-        ) from exc
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -528,7 +305,7 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
     unknown = [n for n in study.sources if n not in names]
     if unknown:
         raise ConfigError(
-            f"[study] key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}.{_suggest(unknown[0], names)} "
+            f"[study] key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}.{suggest(unknown[0], names)} "
             f"Valid [[crime]] names: {', '.join(names)}."
         )
     deprivation = (
@@ -540,13 +317,11 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
     scope = build_section(ScopeConfig, raw.get("scope", {}), where="[scope]", base=base)
 
     stages: dict[str, Any] = {}
-    core = {"study", "boundaries", "crime", "deprivation", "venues", "scope"}
-    for name, table in raw.items():
-        if name in core:
-            continue
+    for name in STAGE_SECTIONS:
+        table = raw.get(name, {})
         if not isinstance(table, dict):
             raise ConfigError(f"[{name}] must be a table.")
-        stages[name] = build_section(_section_class(name), table, where=f"[{name}]", base=base)
+        stages[name] = build_section(SECTIONS[name], table, where=f"[{name}]", base=base)
 
     return Config(
         path=path,
@@ -556,6 +331,6 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
         deprivation=deprivation,
         venues=venues,
         scope=scope,
-        stages=stages,
         raw=raw,
+        **stages,
     )

@@ -1,15 +1,17 @@
-"""Run every stage in order and write the run folder.
+"""Run the stages in order and write the run folder.
 
-``load → clean`` happen in :func:`hotspots.prepare.study.load_study`; then each stage in
-:data:`STAGES` runs on a shared :class:`RunContext`, adds its results, records the
-parameters it chose automatically, and writes its outputs. ``manifest.json`` is
-written last, and also when a stage fails, so a failed run still says what it did.
+:func:`load_study` reads and cleans the inputs; then each stage in :data:`STAGES` is a
+plain function from the study, the earlier stages' results and its own config section to
+a frozen result (:func:`hotspots.detect.stage.detect`, :func:`hotspots.rank.stage.rank`,
+:func:`hotspots.sites.stage.site`, :func:`hotspots.present.maps.build.build_maps`,
+:func:`hotspots.present.report.build.report`). No stage reads or writes a file: this
+module writes every output (:func:`write_outputs`) and ``manifest.json``, which is written
+last, and also when a stage fails, so a failed run still says what it did.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
 import logging
 import platform
 import time
@@ -20,72 +22,109 @@ from typing import Any
 
 from hotspots import __version__
 from hotspots.config import Config
-from hotspots.io.write import write_csv, write_json
+from hotspots.detect.stage import DetectResult, detect
+from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.prepare.study import Study, load_study
+from hotspots.present.maps.build import MapsResult, build_maps
+from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE, Report, report
+from hotspots.rank.stage import RankResult, rank
+from hotspots.sites.stage import SitesResult, site
 
 log = logging.getLogger(__name__)
 
-STAGES: list[tuple[str, str]] = [
-    ("detect", "hotspots.detect.stage:run_stage"),
-    ("rank", "hotspots.rank.stage:run_stage"),
-    ("sites", "hotspots.sites.kits:run_stage"),
-    ("maps", "hotspots.present.maps.build:run_stage"),
-    ("report", "hotspots.present.report.build:run_stage"),
-]
-"""Pipeline stages after loading, in order, as ``(name, "module:function")``."""
+HOTSPOTS_GPKG = "hotspots.gpkg"
+PLACES_CSV = "places.csv"
+PLACES_GPKG = "places.gpkg"
+DISTRICTS_CSV = "districts.csv"
+KITS_CSV = "bleed_kits.csv"
+OUTREACH_CSV = "outreach.csv"
+SITES_GPKG = "sites.gpkg"
+MAPS_DIR = "maps"
+DROPPED_CSV = "dropped_rows.csv"
+MANIFEST = "manifest.json"
 
 
 @dataclass
-class RunContext:
-    """What the stages share during one run.
+class Run:
+    """One run: the configuration, the study and every stage's result as it is produced.
 
     Attributes
     ----------
     config, study
         The resolved configuration and the loaded study.
-    out
-        The run folder.
-    results
-        Stage outputs by name (``"grid"``, ``"lsoa"``, ``"clusters"``, ``"places"``, ...).
-    auto
-        Automatically chosen parameters by stage, for the manifest.
-    outputs
-        Files written, relative to ``out``, with a short description.
-    extra
-        Other manifest entries by stage (e.g. the coverage curve).
+    detect, rank, sites, maps, report
+        Each stage's frozen result (None until the stage has run, or when it was not asked for).
     timings
         Seconds per stage.
     """
 
     config: Config
     study: Study
-    out: Path
-    results: dict[str, Any] = field(default_factory=dict)
-    auto: dict[str, dict[str, Any]] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    detect: DetectResult | None = None
+    rank: RankResult | None = None
+    sites: SitesResult | None = None
+    maps: MapsResult | None = None
+    report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
-    def record(self, stage: str, **params: Any) -> None:
-        """Record automatically chosen parameters of ``stage`` (logged at INFO)."""
-        self.auto.setdefault(stage, {}).update(params)
-        for k, v in params.items():
-            log.info("%s: %s set to %s automatically", stage, k, v)
+    @property
+    def auto(self) -> dict[str, dict[str, Any]]:
+        """Every automatic choice, by stage (``load``, ``detect``, ...), for the manifest."""
+        auto: dict[str, dict[str, Any]] = {"load": dict(self.study.auto)}
+        if self.detect is not None:
+            auto["detect"] = self.detect.auto
+        if self.rank is not None and self.rank.auto:
+            auto["rank"] = self.rank.auto
+        if self.sites is not None:
+            auto.update({k: v for k, v in self.sites.auto.items() if v})
+        if self.maps is not None:
+            auto["maps"] = self.maps.auto
+        return auto
 
-    def output(self, path: Path, description: str) -> Path:
-        """Register a written file (relative to the run folder) for the manifest."""
-        self.outputs[str(path.relative_to(self.out))] = description
-        return path
+
+def _detect(run: Run) -> None:
+    run.detect = detect(run.study, run.config.detect)
+
+
+def _rank(run: Run) -> None:
+    run.rank = rank(run.study, run.detect, run.config.rank, crime_sources=[s.name for s in run.config.crime])
+
+
+def _sites(run: Run) -> None:
+    run.sites = site(run.study, run.detect, run.config.sites, run.config.outreach)
+
+
+def _maps(run: Run) -> None:
+    run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps)
+
+
+def _report(run: Run) -> None:
+    run.report = report(run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: its name and the function that runs it on a :class:`Run`."""
+
+    name: str
+    run: Callable[[Run], None]
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("detect", _detect),
+    Stage("rank", _rank),
+    Stage("sites", _sites),
+    Stage("maps", _maps),
+    Stage("report", _report),
+)
+"""Pipeline stages after loading, in order."""
+
+STAGE_NAMES = tuple(s.name for s in STAGES)
 
 
 def default_out_dir() -> Path:
     """``outputs/run-YYYYmmdd-HHMMSS`` under the current folder."""
     return Path("outputs") / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-
-
-def _stage_fn(spec: str) -> Callable[[RunContext], None]:
-    module, _, fn = spec.partition(":")
-    return getattr(importlib.import_module(module), fn)
 
 
 def run(
@@ -94,7 +133,7 @@ def run(
     *,
     stages: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
-) -> RunContext:
+) -> RunOutput:
     """Run the pipeline on ``config`` and write the run folder ``out``.
 
     Parameters
@@ -110,48 +149,144 @@ def run(
 
     Returns
     -------
-    RunContext
-        With every stage's results; ``out/manifest.json`` has been written.
+    RunOutput
+        The run (every stage's result), the files written and the timings;
+        ``out/manifest.json`` has been written.
     """
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if progress:
         progress("load")
     study = load_study(config)
-    ctx = RunContext(config=config, study=study, out=out)
-    ctx.timings["load"] = time.perf_counter() - t0
-    ctx.auto["load"] = dict(study.auto)
-    write_csv(study.accounting.dropped_rows, out / "dropped_rows.csv")
-    ctx.output(out / "dropped_rows.csv", "every dropped input row with its reason")
+    state = Run(config=config, study=study)
+    state.timings["load"] = time.perf_counter() - t0
+    written = Written(out)
+    written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
     status = "ok"
     try:
-        for name, spec in STAGES:
-            if stages is not None and name not in stages:
+        for stage in STAGES:
+            if stages is not None and stage.name not in stages:
                 continue
             if progress:
-                progress(name)
+                progress(stage.name)
             t = time.perf_counter()
-            _stage_fn(spec)(ctx)
-            ctx.timings[name] = time.perf_counter() - t
+            stage.run(state)
+            state.timings[stage.name] = time.perf_counter() - t
+            write_outputs(state, stage.name, written)
     except BaseException:
         status = "failed"
         raise
     finally:
-        ctx.timings["total"] = time.perf_counter() - t0
-        write_manifest(ctx, status=status)
-    return ctx
+        state.timings["total"] = time.perf_counter() - t0
+        written.outputs.setdefault(MANIFEST, "this file")
+        write_json(manifest(state, written.outputs, status=status), out / MANIFEST)
+    return RunOutput(run=state, out=out, outputs=written.outputs, timings=state.timings)
 
 
-def manifest(ctx: RunContext, *, status: str = "ok") -> dict[str, Any]:
+@dataclass(frozen=True)
+class RunOutput:
+    """What :func:`run` returns: the run, its folder, the files written and the timings."""
+
+    run: Run
+    out: Path
+    outputs: dict[str, str]
+    timings: dict[str, float]
+
+
+class Written:
+    """The writers of one run folder, registering each file with a description for the manifest."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.outputs: dict[str, str] = {}
+
+    def _register(self, rel: str, description: str) -> Path:
+        self.outputs[rel] = description
+        return self.out / rel
+
+    def csv(self, frame: Any, rel: str, description: str) -> Path:
+        """Write ``frame`` as CSV at ``rel``."""
+        return write_csv(frame, self._register(rel, description))
+
+    def layers(self, layers: dict[str, Any], rel: str, description: str) -> Path:
+        """Write each ``{name: frame}`` as a layer of the GeoPackage ``rel`` (replacing the file)."""
+        path = self._register(rel, description)
+        if path.exists():
+            path.unlink()
+        for name, layer in layers.items():
+            write_layer(layer, path, name)
+        return path
+
+    def text(self, text: str, rel: str, description: str) -> Path:
+        """Write UTF-8 text at ``rel``."""
+        path = self._register(rel, description)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def binary(self, data: bytes, rel: str, description: str) -> Path:
+        """Write bytes at ``rel``."""
+        path = self._register(rel, description)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+
+FOR_WHOM = {"board": "the Strategic Board", "outreach": "outreach coordinators", "analyst": "analysts"}
+
+
+def write_outputs(state: Run, stage: str, w: Written) -> None:
+    """Write the files of ``stage`` from its result in ``state``."""
+    if stage == "detect" and state.detect is not None:
+        w.layers(state.detect.layers(), HOTSPOTS_GPKG, "hot spot layers: grid, lsoa, clusters, nte_zones (EPSG:27700)")
+    elif stage == "rank" and state.rank is not None:
+        places = state.rank.places
+        w.csv(places, PLACES_CSV, "ranked LSOAs with intervals, components and reasons")
+        w.layers({"places": places}, PLACES_GPKG, "ranked LSOAs (layer places)")
+        w.csv(state.rank.districts, DISTRICTS_CSV, "district profiles: counts, rates, top places, concentration")
+    elif stage == "sites" and state.sites is not None:
+        s = state.sites
+        w.csv(s.kits, KITS_CSV, f"{len(s.kits)} bleed-control kit sites in order of value")
+        w.csv(s.outreach, OUTREACH_CSV, f"{len(s.outreach)} youth outreach zones")
+        layers = {"bleed_kits": s.kits, "outreach": s.outreach}
+        if s.fixed_sites is not None:
+            layers["fixed_sites"] = s.fixed_sites
+        w.layers(layers, SITES_GPKG, "layers " + ", ".join(layers))
+    elif stage == "maps" and state.maps is not None:
+        for audience, page in state.maps.pages.items():
+            w.text(page, f"{MAPS_DIR}/{audience}.html",
+                   f"interactive map for {FOR_WHOM[audience]} (self-contained, offline)")
+    elif stage == "report" and state.report is not None:
+        dpi = state.config.report.dpi
+        for key, png in state.report.figures.items():
+            w.binary(png, f"{FIGURES_DIR}/{FIGURE_FILES[key]}", f"Board figure: {FIGURE_TITLES[key]} (PNG, {dpi} dpi)")
+        w.text(state.report.html, REPORT_FILE, "Board report (self-contained HTML; opens offline, prints on A4)")
+
+
+def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict[str, Any]:
     """The run manifest as a dict."""
-    s = ctx.study
+    s = state.study
+    extra: dict[str, Any] = {}
+    if state.detect is not None:
+        extra["detect"] = state.detect.summary
+    if state.rank is not None:
+        extra["rank"] = state.rank.summary
+    if state.sites is not None:
+        extra["sites"] = state.sites.summary
+    if state.maps is not None:
+        extra["maps"] = state.maps.summary
+    if state.report is not None:
+        extra["report"] = {
+            "figures": sorted(FIGURE_FILES[k] for k in state.report.figures),
+            "summary": {k: v for k, v in state.report.summary.items() if k != "districts"},
+        }
     return {
         "tool": "hotspots",
         "version": __version__,
         "status": status,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "config": ctx.config.to_dict(),
+        "config": state.config.to_dict(),
         "inputs": s.inputs,
         "row_accounting": s.accounting.to_dict(),
         "incidents": {
@@ -160,16 +295,9 @@ def manifest(ctx: RunContext, *, status: str = "ok") -> dict[str, Any]:
             "coverage": s.coverage,
         },
         "caveats": s.caveats,
-        "auto": ctx.auto,
-        "outputs": ctx.outputs,
+        "auto": state.auto,
+        "outputs": outputs,
         "timings_s": {**{f"load.{k}": round(v, 3) for k, v in s.timings.items()},
-                      **{k: round(v, 3) for k, v in ctx.timings.items()}},
-        **ctx.extra,
+                      **{k: round(v, 3) for k, v in state.timings.items()}},
+        **extra,
     }
-
-
-def write_manifest(ctx: RunContext, *, status: str = "ok") -> Path:
-    """Write ``manifest.json`` in the run folder."""
-    path = ctx.out / "manifest.json"
-    ctx.outputs.setdefault("manifest.json", "this file")
-    return write_json(manifest(ctx, status=status), path)

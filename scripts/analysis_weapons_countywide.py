@@ -25,8 +25,8 @@ from pathlib import Path
 from hotspots import load_config, load_study
 from hotspots.detect.gistar import hotspot_gistar
 from hotspots.detect.lisa import hotspot_lisa
-from hotspots.evaluate.backtest import generalised_gini, gini, share_holding
 from hotspots.io.write import write_csv, write_layer
+from hotspots.rank.concentration import generalised_gini, gini, share_holding
 from hotspots.units import lsoa_units
 
 

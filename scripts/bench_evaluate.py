@@ -8,7 +8,7 @@ bundled 679 LSOAs, about 216,000 cells), so the backtest sees a force-sized grid
 
 Each side runs in a fresh Python process, so peak memory (``ru_maxrss``) is its own:
 
-* **hotspots (all grid methods)**: :func:`hotspots.evaluate.backtest` with every method
+* **hotspots (all grid methods)**: :func:`hotspots.evaluate.rolling` with every method
   that needs only incidents and a grid (``GRID_METHODS``: counts, last_period, kde, gistar,
   composite, random; ``place_score`` depends on the LSOAs, not on the number of
   incidents), horizons 1 and 3 (16 folds), coverages 1 %, 5 %, 10 %.
@@ -98,7 +98,7 @@ def _grid():
 def run_ours(path: Path, methods: tuple[str, ...], bandwidth: float | None = None) -> dict:
     import warnings
 
-    from hotspots.evaluate.backtest import backtest
+    from hotspots.evaluate.rolling import backtest
 
     inc, months = _load(path)
     t = time.perf_counter()
@@ -184,7 +184,7 @@ def main() -> None:
         if a.one == "baseline":
             out = run_baseline(a.data)
         else:
-            from hotspots.evaluate.backtest import GRID_METHODS
+            from hotspots.evaluate.rolling import GRID_METHODS
 
             if a.one == "counts":
                 out = run_ours(a.data, ("counts",))

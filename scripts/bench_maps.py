@@ -77,21 +77,22 @@ def main() -> None:
 
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_maps_"))
     t = time.perf_counter()
-    ctx = pipeline.run(load_config(), out, stages=["detect", "rank", "sites"])
+    run = pipeline.run(load_config(), out, stages=["detect", "rank", "sites"]).run
+    results = maps.stage_results(run.detect, run.rank, run.sites)
     print(f"pipeline (detect, rank, sites) on the bundled data: {time.perf_counter() - t:.1f} s; "
-          f"grid {len(ctx.results['grid']):,} cells, {len(ctx.results['places'])} places, "
-          f"{len(ctx.study.venues)} venues")
+          f"grid {len(results['grid']):,} cells, {len(results['places'])} places, "
+          f"{len(run.study.venues)} venues")
     rows = []
     for audience in maps.AUDIENCES:
         t = time.perf_counter()
-        m = maps.build_map(audience, ctx.results, ctx.study)
+        m = maps.build_map(audience, results, run.study)
         path = maps.write_map(m, out / "maps" / f"{audience}.html")
         build = time.perf_counter() - t
         rows.append((f"hotspots {audience}", path, build, render(path)))
 
     # peer: geopandas explore() with folium's defaults (CDN assets), same places and grid
-    places = ctx.results["places"]
-    grid = ctx.results["grid"]
+    places = results["places"]
+    grid = results["grid"]
     t = time.perf_counter()
     m = places.explore(column="tier", categorical=True, tiles=None, tooltip=["lsoa_name", "rank", "tier", "reason"])
     grid[grid["hotspot_class"] != "not significant"].explore(m=m, column="hotspot_class", categorical=True)

@@ -92,16 +92,16 @@ print(json.dumps({"cpu_s": cpu, "cost_s": t1 - t0, "build_s": t2 - t1, "solve_s"
 
 def real_points():
     """Distinct snapped incident locations (with summed harm) and venues of the bundled data."""
+    import hotspots.sites.candidates as Cand
     from hotspots.config import load_config
     from hotspots.prepare.study import load_study
-    from hotspots.sites import kits as S
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study = load_study(load_config())
-    demand = S.demand_points(study.incidents)
+    demand = Cand.demand_points(study.incidents)
     dxy = np.column_stack([demand.geometry.x, demand.geometry.y])
-    cand = S.kit_candidates(study.incidents, venues=study.venues)
+    cand = Cand.kit_candidates(study.incidents, venues=study.venues)
     cxy = np.column_stack([cand.geometry.x, cand.geometry.y])
     inc_xy = np.column_stack([study.incidents.geometry.x, study.incidents.geometry.y])
     return dxy, demand["harm"].to_numpy(float), cxy, inc_xy, study.incidents["harm"].to_numpy(float)

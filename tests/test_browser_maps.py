@@ -54,7 +54,7 @@ def test_map_loads_offline_clean_with_legend_and_content(chromium, bundled_run, 
         assert_clean(log)
         assert page.evaluate("typeof L") == "object"
         assert page.locator(".hs-title").inner_text().startswith(maps.TITLES[audience])
-        assert bundled_run.study.analysis_period in page.locator(".hs-title").inner_text()
+        assert bundled_run.run.study.analysis_period in page.locator(".hs-title").inner_text()
         assert "Open Government Licence v3.0" in page.locator(".hs-notes").inner_text()
         assert visible_legends(page), "no legend visible"
         assert drawn(page) > 0
@@ -92,7 +92,7 @@ def test_layer_control_toggles_a_layer_and_its_legend(chromium, bundled_run, aud
 def test_board_map_shows_tooltips_a_person_can_read(chromium, bundled_run):
     page, log = open_offline(chromium, bundled_run.out / "maps" / "board.html")
     try:
-        top = bundled_run.results["places"].sort_values("rank").iloc[0]
+        top = bundled_run.run.rank.places.sort_values("rank").iloc[0]
         # hover the rank-1 place: its tooltip shows name, rank with interval, tier and reason
         page.evaluate(
             """code => { for (const k of Object.keys(window)) { const g = window[k];
@@ -110,14 +110,15 @@ def test_board_map_shows_tooltips_a_person_can_read(chromium, bundled_run):
 
 
 def test_markup_in_data_renders_as_text_and_runs_nothing(chromium, bundled_run, tmp_path):
-    study = bundled_run.study
+    study = bundled_run.run.study
     venues = study.venues.copy()
     venues.loc[venues.index[0], C.VENUE_NAME] = XSS
     venues.loc[venues.index[0], C.VENUE_ADDRESS] = "`${alert(2)}`</script><script>alert(3)</script>"
     s = dataclasses.replace(study, venues=venues.iloc[:1])
-    outreach = bundled_run.results["outreach"].copy()
+    outreach = bundled_run.run.sites.outreach.copy()
     outreach.loc[outreach.index[0], "reason"] = XSS
-    results = dict(bundled_run.results, outreach=outreach)
+    r = bundled_run.run
+    results = dict(maps.stage_results(r.detect, r.rank, r.sites), outreach=outreach)
     path = maps.write_map(maps.build_map("outreach", results, s), tmp_path / "xss.html")
     page, log = open_offline(chromium, path)
     try:

@@ -11,7 +11,6 @@ Playwright or Chromium is missing (``.ci/run`` installs Debian's ``chromium``).
 from __future__ import annotations
 
 import io
-from types import SimpleNamespace
 
 import pytest
 from browser import assert_clean, assert_not_blank, open_offline, requires_chromium
@@ -30,11 +29,11 @@ def report_path(tmp_path_factory, study, config):
     from test_report import make_results
 
     out = tmp_path_factory.mktemp("report_run")
-    ctx = SimpleNamespace(
-        config=config, study=study, out=out, results=make_results(study), auto={}, outputs={}, extra={}
-    )
-    ctx.output = lambda path, desc: path
-    R.run_stage(ctx)
+    rep = R.build_report(study, make_results(study), auto={})
+    (out / R.REPORT_FILE).write_text(rep.html, encoding="utf-8")
+    (out / R.FIGURES_DIR).mkdir()
+    for key, png in rep.figures.items():
+        (out / R.FIGURES_DIR / R.FIGURE_FILES[key]).write_bytes(png)
     return out / R.REPORT_FILE
 
 
@@ -66,7 +65,7 @@ def test_bundled_run_report_in_browser(chromium, bundled_run):
             assert page.locator(f"section#{sid}").is_visible(), sid
         rows = page.locator("#places-table tbody tr")
         assert rows.count() == 20
-        places = bundled_run.results["places"].sort_values("rank")
+        places = bundled_run.run.rank.places.sort_values("rank")
         assert rows.first.locator("td").nth(1).inner_text().split("\n")[-1] == places["lsoa_code"].iloc[0]
         page.set_viewport_size({"width": A4_CONTENT_PX, "height": 1000})
         page.emulate_media(media="print")

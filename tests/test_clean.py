@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotspots import columns as C
-from hotspots.config import ColumnMap
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.io import load
+from hotspots.io.config import ColumnMap
 from hotspots.prepare import clean
 
 ROOT = Path(__file__).resolve().parent.parent

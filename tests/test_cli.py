@@ -379,17 +379,10 @@ def test_run_default_out_folder(tmp_path, monkeypatch):
 
 
 def test_run_stage_error_exits_2_and_manifest_says_failed(tmp_path, monkeypatch):
-    import sys
-    import types
-
-    mod = types.ModuleType("hotspots_test_failing_stage")
-
-    def run_stage(ctx):
+    def failing(run):
         raise InputError("stage could not use its input: fix it")
 
-    mod.run_stage = run_stage
-    monkeypatch.setitem(sys.modules, mod.__name__, mod)
-    monkeypatch.setattr(pipeline, "STAGES", [("failing", f"{mod.__name__}:run_stage")])
+    monkeypatch.setattr(pipeline, "STAGES", (pipeline.Stage("failing", failing),))
     small = tmp_path / "small.toml"
     small.write_text(f'[boundaries]\nlsoa = "{LSOA}"\n[[crime]]\nname = "p"\npath = "{REAL}"\n')
     r = invoke("run", "--config", str(small), "--out", str(tmp_path / "f"))

@@ -10,6 +10,7 @@ import pytest
 from hotspots import config as cfgmod
 from hotspots.config import load_config
 from hotspots.errors import ConfigError
+from hotspots.io.config import ColumnMap
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -244,30 +245,31 @@ def test_scope_overrides_are_validated(tmp_path):
     assert c.scope.offence_codes == {"8L": "abh"} and c.scope.harm == {"robbery": 6.0}
 
 
-def test_stage_section_whose_module_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setitem(cfgmod.SECTIONS, "nosuch", "hotspots.nosuch_stage:NoSuchConfig")
-    with pytest.raises(ConfigError, match=r"\[nosuch\] cannot be checked: its stage "
-                                          r"\(hotspots\.nosuch_stage\.NoSuchConfig\) is not available"):
-        load_config(write(tmp_path, MINIMAL + "[nosuch]\nx = 1\n"))
-    # absent, it does not break the manifest's resolved config
+def test_config_has_one_typed_field_per_section(tmp_path):
+    """Every section of the file is a typed field of Config, built once with its defaults when absent."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cfgmod.Config)
+    for name, cls in cfgmod.SECTIONS.items():
+        want = tuple[cls, ...] if name == "crime" else cls
+        assert hints[name] in (want, want | None), (name, hints[name])
     c = load_config(write(tmp_path, MINIMAL))
-    assert "nosuch" not in c.to_dict()
+    assert c.detect == cfgmod.DetectConfig() and c.maps == cfgmod.MapsConfig()
+    assert {f.name for f in dataclasses.fields(c)} == {"path", *cfgmod.SECTIONS, "raw"}
 
 
 def test_every_config_key_is_documented():
     """README.md documents every section and every key of the config (no drift)."""
     import dataclasses
-    import importlib
 
     doc = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, spec in cfgmod.SECTIONS.items():
-        module, _, attr = spec.partition(":")
-        cls = getattr(importlib.import_module(module), attr)
+    for name, cls in cfgmod.SECTIONS.items():
         assert f"[{name}]" in doc, f"section [{name}] is not documented"
         for f in dataclasses.fields(cls):
             if f.init and not f.metadata.get("internal"):
                 assert f"`{f.name}`" in doc, f"[{name}] key {f.name!r} is not documented"
-    for f in dataclasses.fields(cfgmod.ColumnMap):
+    for f in dataclasses.fields(ColumnMap):
         assert f"`{f.name}`" in doc, f"[[crime]] columns key {f.name!r} is not documented"
 
 

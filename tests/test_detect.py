@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import warnings
 
@@ -17,9 +16,9 @@ from hotspots import columns as C
 from hotspots.config import config_from_dict, load_config
 from hotspots.detect.gistar import HOT_99, HOTSPOT_CLASSES
 from hotspots.detect.lisa import HH, LISA_CLASSES
-from hotspots.detect.stage import LAYER_COLUMNS, DetectConfig, choose_emerging_source, run_stage
+from hotspots.detect.stage import LAYER_COLUMNS, DetectConfig, choose_emerging_source, detect
 from hotspots.errors import ConfigError, HotspotsWarning
-from hotspots.pipeline import RunContext, run
+from hotspots.pipeline import run
 
 OLD_MARKET_SQUARE = (-1.1500, 52.9530)
 
@@ -38,8 +37,8 @@ def square_point():
 
 
 def test_city_centre_is_a_99_percent_hot_spot(detected):
-    grid = detected.results["grid"]
-    lsoa = detected.results["lsoa"]
+    grid = detected.run.detect.grid
+    lsoa = detected.run.detect.lsoa
     sq = square_point()
     cell = grid[grid.contains(sq)]
     assert len(cell) == 1 and cell["hotspot_class"].iloc[0] == HOT_99
@@ -58,21 +57,21 @@ def test_geopackage_layers_have_the_documented_columns(detected):
     for name, cols in LAYER_COLUMNS.items():
         gdf = gpd.read_file(path, layer=name)
         assert_frame_contract(gdf, cols)
-        assert_frame_contract(detected.results[name], cols)
-        assert len(gdf) == len(detected.results[name])
+        assert_frame_contract(detected.run.detect.layers()[name], cols)
+        assert len(gdf) == len(detected.run.detect.layers()[name])
         numeric = gdf.select_dtypes("number")
         assert not numeric.isna().any().any(), f"NaN written in layer {name}"
 
 
 def test_results_are_consistent(detected, study):
-    grid, lsoa = detected.results["grid"], detected.results["lsoa"]
+    grid, lsoa = detected.run.detect.grid, detected.run.detect.lsoa
     assert grid["n"].sum() == len(study.analysis_incidents) == lsoa["n"].sum()
     assert grid["harm"].sum() == pytest.approx(study.analysis_incidents[C.HARM].sum())
     assert set(grid["hotspot_class"]) <= set(HOTSPOT_CLASSES)
     assert set(lsoa["lisa_class"]) <= set(LISA_CLASSES)
     assert (grid["gi_q"] >= grid["gi_p"] - 1e-15).all()
     assert len(lsoa) == 679
-    clusters, zones = detected.results["clusters"], detected.results["nte_zones"]
+    clusters, zones = detected.run.detect.clusters, detected.run.detect.nte_zones
     assert len(clusters) > 0 and len(zones) > 0
     assert list(clusters["rank"]) == list(range(1, len(clusters) + 1))
     # the densest cluster and the busiest NTE zone are in central Nottingham
@@ -82,9 +81,9 @@ def test_results_are_consistent(detected, study):
 
 
 def test_emerging_hot_spots_on_city_violence(detected):
-    em = detected.results["emerging"]
+    em = detected.run.detect.emerging
     assert em.attrs["source"] == "city_violence_2020"
-    grid = detected.results["grid"]
+    grid = detected.run.detect.grid
     assert (grid["emerging_class"].to_numpy() == em["emerging_class"].to_numpy()).all()
     cell = grid[grid.contains(square_point())]
     assert "hot spot" in cell["emerging_class"].iloc[0]
@@ -107,20 +106,15 @@ def test_manifest_records_every_automatic_choice(detected):
 
 
 def test_emerging_with_too_few_months_is_announced(study, tmp_path):
-    cfg = load_config(CONFIG)
-    cfg = dataclasses.replace(
-        cfg,
-        stages={**cfg.stages, "detect": DetectConfig(emerging_source="police_uk", cell_size=1000.0, bandwidth=1500.0)},
-    )
-    ctx = RunContext(config=cfg, study=study, out=tmp_path)
+    cfg = DetectConfig(emerging_source="police_uk", cell_size=1000.0, bandwidth=1500.0)
     with pytest.warns(HotspotsWarning, match=r"emerging hot spots not analysed: .*month"):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="^(?!emerging)")
-            run_stage(ctx)
-    assert (ctx.results["grid"]["emerging_class"] == "not analysed").all()
-    assert ctx.results["emerging"] is None
-    assert ctx.auto["detect"].get("cell_size_m") is None  # given, not chosen
-    assert ctx.results["grid"]["hotspot_class"].eq(HOT_99).any()
+            res = detect(study, cfg)
+    assert (res.grid["emerging_class"] == "not analysed").all()
+    assert res.emerging is None
+    assert res.auto.get("cell_size_m") is None  # given, not chosen
+    assert res.grid["hotspot_class"].eq(HOT_99).any()
 
 
 def test_choose_emerging_source(study):
@@ -141,30 +135,21 @@ def test_config_errors_are_clear(study, tmp_path):
         config_from_dict({**base, "detect": {"bandwith": 300}})
     with pytest.raises(ConfigError, match=r"\[detect\] key 'inference' must be one of \['analytic', 'permutation'\]"):
         DetectConfig(inference="bootstrap")
-    cfg = load_config(CONFIG)
-    cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": DetectConfig(sources=["nope"])})
     with pytest.raises(ConfigError, match=r"\[detect\] key 'sources' names unknown source\(s\) \['nope'\]"):
-        run_stage(RunContext(config=cfg, study=study, out=tmp_path))
-    cfg = dataclasses.replace(
-        cfg, stages={**cfg.stages, "detect": DetectConfig(emerging_source="nope", cell_size=1000.0)}
-    )
+        detect(study, DetectConfig(sources=["nope"]))
     with pytest.raises(ConfigError, match=r"'emerging_source' is 'nope', which is not a crime source"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run_stage(RunContext(config=cfg, study=study, out=tmp_path))
+            detect(study, DetectConfig(emerging_source="nope", cell_size=1000.0))
 
 
 def test_count_weights_and_hex_grid(study, tmp_path):
-    cfg = load_config(CONFIG)
     det = DetectConfig(
         weights="count", grid_shape="hex", cell_size=500.0, sources=["city_violence_2020"], kernel="gaussian"
     )
-    cfg = dataclasses.replace(cfg, stages={**cfg.stages, "detect": det})
-    ctx = RunContext(config=cfg, study=study, out=tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run_stage(ctx)
-    grid = ctx.results["grid"]
+        grid = detect(study, det).grid
     assert grid.attrs["grid"]["shape"] == "hex"
     assert grid["n"].sum() == (study.incidents[C.SOURCE] == "city_violence_2020").sum()
     assert grid[grid.contains(square_point())]["hotspot_class"].iloc[0] == HOT_99

@@ -1,4 +1,4 @@
-"""Tests of hotspots.evaluate.backtest: concentration, hit-rate metrics, the backtest and `hotspots evaluate`."""
+"""Tests of hotspots.evaluate.rolling: concentration, hit-rate metrics, the backtest and `hotspots evaluate`."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from conftest import CONFIG, assert_frame_contract
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hotspots.evaluate.config as EC
+import hotspots.evaluate.measures as M
+import hotspots.evaluate.rolling as E
+import hotspots.rank.concentration as Conc
 from hotspots import columns as C
 from hotspots.errors import ConfigError, InputError
-from hotspots.evaluate import backtest as E
 from hotspots.units import make_grid
 
 LIT = [3, 1, 1, 0, 0, 0, 0, 0, 0, 0]
@@ -38,74 +41,74 @@ def gini_pairwise(x):
 
 def test_gini_literature_vector():
     # the plain (n^2) Gini gives 0.78; the n/(n-1) "unbiased" form gives 0.867
-    assert E.gini(LIT) == pytest.approx(0.78)
-    assert E.gini(LIT, unbiased=True) == pytest.approx(0.78 * 10 / 9)
+    assert Conc.gini(LIT) == pytest.approx(0.78)
+    assert Conc.gini(LIT, unbiased=True) == pytest.approx(0.78 * 10 / 9)
     # Bernasco & Steenbeek: G' = max(1, n/N)(G - 1) + 1 = 2 (0.78 - 1) + 1
-    assert E.generalised_gini(LIT) == pytest.approx(0.56)
+    assert Conc.generalised_gini(LIT) == pytest.approx(0.56)
 
 
 def test_gini_matches_lorenzgini_examples():
     # the examples documented in the lorenzgini R package (Steenbeek & Bernasco)
     dense = [10, 8, 2] + [0] * 7
-    assert E.gini(dense) == pytest.approx(0.78)
-    assert E.generalised_gini(dense) == pytest.approx(0.78)  # N >= n: same as the plain Gini
+    assert Conc.gini(dense) == pytest.approx(0.78)
+    assert Conc.generalised_gini(dense) == pytest.approx(0.78)  # N >= n: same as the plain Gini
     sparse = [5, 2, 1] + [0] * 7
-    assert E.gini(sparse) == pytest.approx(0.80)
-    assert E.generalised_gini(sparse) == pytest.approx(0.75)
-    assert E.gini([10] + [0] * 9) == pytest.approx(0.9)
-    assert E.gini([10] + [0] * 9, unbiased=True) == pytest.approx(1.0)
+    assert Conc.gini(sparse) == pytest.approx(0.80)
+    assert Conc.generalised_gini(sparse) == pytest.approx(0.75)
+    assert Conc.gini([10] + [0] * 9) == pytest.approx(0.9)
+    assert Conc.gini([10] + [0] * 9, unbiased=True) == pytest.approx(1.0)
 
 
 @settings(max_examples=150, deadline=None)
 @given(counts_lists, st.randoms(use_true_random=False))
 def test_gini_properties(x, rnd):
-    g = E.gini(x)
+    g = Conc.gini(x)
     assert 0 <= g <= 1
     assert g == pytest.approx(gini_pairwise(x), abs=1e-12)
     y = list(x)
     rnd.shuffle(y)
-    assert E.gini(y) == pytest.approx(g, abs=1e-12)
-    gg = E.generalised_gini(x)
+    assert Conc.gini(y) == pytest.approx(g, abs=1e-12)
+    gg = Conc.generalised_gini(x)
     assert 0 <= gg <= 1 + 1e-12
     assert gg <= g + 1e-12
     if sum(x) >= len(x):
         assert gg == pytest.approx(g)
     # Lorenz: the Gini is twice the area between the concentration curve and the diagonal
-    lz = E.lorenz(x)
-    area = np.trapezoid(lz[E.SHARE_CRIME], lz[E.SHARE_PLACES])
+    lz = Conc.lorenz(x)
+    area = np.trapezoid(lz[Conc.SHARE_CRIME], lz[Conc.SHARE_PLACES])
     assert 2 * area - 1 == pytest.approx(g, abs=1e-9)
-    assert np.all(np.diff(lz[E.SHARE_CRIME]) >= -1e-12)
+    assert np.all(np.diff(lz[Conc.SHARE_CRIME]) >= -1e-12)
 
 
 @given(st.integers(min_value=1, max_value=30), st.integers(min_value=1, max_value=100))
 def test_gini_all_equal_is_zero(n, v):
-    assert E.gini([v] * n) == pytest.approx(0.0, abs=1e-12)
+    assert Conc.gini([v] * n) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_lorenz_and_share_holding():
-    lz = E.lorenz(LIT)
-    assert_frame_contract(lz, E.LORENZ_COLUMNS, geo=False)
+    lz = Conc.lorenz(LIT)
+    assert_frame_contract(lz, Conc.LORENZ_COLUMNS, geo=False)
     assert len(lz) == 11
     assert lz.iloc[1].tolist() == pytest.approx([0.1, 0.6])
     assert lz.iloc[-1].tolist() == pytest.approx([1.0, 1.0])
-    assert E.share_holding(LIT) == pytest.approx(0.1)  # the place with 3 of 5 holds 60 %
-    assert E.share_holding(LIT, 0.8) == pytest.approx(0.2)  # 3 + 1 of 5
-    assert E.share_holding(LIT, 0.81) == pytest.approx(0.3)
-    assert E.share_holding([1, 1, 1, 1]) == pytest.approx(0.5)
-    assert np.isnan(E.gini([0, 0, 0])) and np.isnan(E.share_holding([0, 0]))
+    assert Conc.share_holding(LIT) == pytest.approx(0.1)  # the place with 3 of 5 holds 60 %
+    assert Conc.share_holding(LIT, 0.8) == pytest.approx(0.2)  # 3 + 1 of 5
+    assert Conc.share_holding(LIT, 0.81) == pytest.approx(0.3)
+    assert Conc.share_holding([1, 1, 1, 1]) == pytest.approx(0.5)
+    assert np.isnan(Conc.gini([0, 0, 0])) and np.isnan(Conc.share_holding([0, 0]))
 
 
 def test_concentration_bad_input():
     with pytest.raises(InputError, match=r"non-negative finite numbers; position 2 holds -1.0"):
-        E.gini([3, 1, -1])
+        Conc.gini([3, 1, -1])
     with pytest.raises(InputError, match=r"position 1 holds nan"):
-        E.lorenz([3, np.nan])
+        Conc.lorenz([3, np.nan])
     with pytest.raises(InputError, match=r"counts is empty"):
-        E.gini([])
+        Conc.gini([])
     with pytest.raises(InputError, match=r"whole-number counts of events; position 0 holds 0.5"):
-        E.generalised_gini([0.5, 1])
+        Conc.generalised_gini([0.5, 1])
     with pytest.raises(InputError, match=r"share must be in \(0, 1\]"):
-        E.share_holding(LIT, 1.5)
+        Conc.share_holding(LIT, 1.5)
 
 
 # --------------------------------------------------------------------------------------
@@ -117,13 +120,13 @@ def test_perfect_prediction():
     test = np.zeros(100)
     test[:5] = [9, 7, 5, 3, 1]
     # scores equal to what happened: PEI* 1; all test crime fits in 10 % -> PAI = 1 / 0.10
-    assert E.pei_star(test, test, coverage=0.10) == pytest.approx(1.0)
-    assert E.pai(test, test, coverage=0.10) == pytest.approx(10.0)
-    assert E.hit_rate(test, test, coverage=0.10) == pytest.approx(1.0)
-    assert E.pei_star(test, test, coverage=0.01) == pytest.approx(1.0)
-    assert E.pai(test, test, coverage=0.01) == pytest.approx(9 / 25 / 0.01)
+    assert M.pei_star(test, test, coverage=0.10) == pytest.approx(1.0)
+    assert M.pai(test, test, coverage=0.10) == pytest.approx(10.0)
+    assert M.hit_rate(test, test, coverage=0.10) == pytest.approx(1.0)
+    assert M.pei_star(test, test, coverage=0.01) == pytest.approx(1.0)
+    assert M.pai(test, test, coverage=0.01) == pytest.approx(9 / 25 / 0.01)
     # the worst prediction catches nothing
-    assert E.pei_star(-test, test, coverage=0.05) == pytest.approx(0.0)
+    assert M.pei_star(-test, test, coverage=0.05) == pytest.approx(0.0)
 
 
 def test_constant_score_is_the_random_expectation():
@@ -131,17 +134,17 @@ def test_constant_score_is_the_random_expectation():
     test = rng.poisson(0.5, 1000)
     train = rng.poisson(0.5, 1000)
     for cov in (0.01, 0.05, 0.1):
-        assert E.hit_rate(np.ones(1000), test, coverage=cov) == pytest.approx(cov)
-        assert E.pai(np.ones(1000), test, coverage=cov) == pytest.approx(1.0)
-        assert E.rri(np.ones(1000), test, train, coverage=cov) == pytest.approx(1.0)
+        assert M.hit_rate(np.ones(1000), test, coverage=cov) == pytest.approx(cov)
+        assert M.pai(np.ones(1000), test, coverage=cov) == pytest.approx(1.0)
+        assert M.rri(np.ones(1000), test, train, coverage=cov) == pytest.approx(1.0)
 
 
 def test_ties_are_shared_and_order_free():
-    w = E.selection([5, 2, 2, 0], 0.5)
+    w = M.selection([5, 2, 2, 0], 0.5)
     assert w.tolist() == [1.0, 0.5, 0.5, 0.0]
     # 3 cells of 6 selected: one above the cut-off, 3 tied at it share the 2 left
-    assert E.selection([4, 1, 1, 1, 0, 0], 0.5).tolist() == pytest.approx([1, 2 / 3, 2 / 3, 2 / 3, 0, 0])
-    assert E.selection([np.nan, 1.0], 0.5).tolist() == [0.0, 1.0]  # NaN ranks last
+    assert M.selection([4, 1, 1, 1, 0, 0], 0.5).tolist() == pytest.approx([1, 2 / 3, 2 / 3, 2 / 3, 0, 0])
+    assert M.selection([np.nan, 1.0], 0.5).tolist() == [0.0, 1.0]  # NaN ranks last
 
 
 @settings(max_examples=100, deadline=None)
@@ -152,7 +155,7 @@ def test_ties_are_shared_and_order_free():
 )
 def test_selection_properties(scores, cov, rnd):
     s = np.asarray(scores, dtype=float)
-    w = E.selection(s, cov)
+    w = M.selection(s, cov)
     assert w.sum() == pytest.approx(cov * len(s))
     assert np.all((w >= -1e-12) & (w <= 1 + 1e-12))
     # a higher score is never selected less
@@ -160,13 +163,13 @@ def test_selection_properties(scores, cov, rnd):
     assert np.all(np.diff(w[order]) >= -1e-12)
     perm = list(range(len(s)))
     rnd.shuffle(perm)
-    assert E.selection(s[perm], cov) == pytest.approx(w[perm])
+    assert M.selection(s[perm], cov) == pytest.approx(w[perm])
     test = np.asarray(scores[::-1], dtype=float)
     if test.sum() > 0:
-        pe = E.pei_star(s, test, coverage=cov)
+        pe = M.pei_star(s, test, coverage=cov)
         assert 0 <= pe <= 1 + 1e-9
         # the one-sort fast path used by the backtest agrees with the explicit selection
-        assert E.hit_rate(s, test, coverage=cov) == pytest.approx(w @ test / test.sum())
+        assert M.hit_rate(s, test, coverage=cov) == pytest.approx(w @ test / test.sum())
         best = np.sort(test)[::-1]
         k = cov * len(s)
         whole = int(np.floor(k + 1e-9))
@@ -176,22 +179,22 @@ def test_selection_properties(scores, cov, rnd):
 
 def test_hand_computed_metrics():
     scores, test, train = [3, 2, 1, 0], [4, 0, 0, 1], [6, 2, 1, 1]
-    assert E.hit_rate(scores, test, coverage=0.25) == pytest.approx(0.8)
-    assert E.pai(scores, test, coverage=0.25) == pytest.approx(3.2)
-    assert E.pei_star(scores, test, coverage=0.25) == pytest.approx(1.0)
-    assert E.pei_star(scores, test, coverage=0.5) == pytest.approx(0.8)  # best 2 cells hold 4 + 1; caught 4
+    assert M.hit_rate(scores, test, coverage=0.25) == pytest.approx(0.8)
+    assert M.pai(scores, test, coverage=0.25) == pytest.approx(3.2)
+    assert M.pei_star(scores, test, coverage=0.25) == pytest.approx(1.0)
+    assert M.pei_star(scores, test, coverage=0.5) == pytest.approx(0.8)  # best 2 cells hold 4 + 1; caught 4
     # RRI: (4/5) / (6/10)
-    assert E.rri(scores, test, train, coverage=0.25) == pytest.approx((4 / 5) / (6 / 10))
-    assert E.pei is E.pei_star
+    assert M.rri(scores, test, train, coverage=0.25) == pytest.approx((4 / 5) / (6 / 10))
+    assert M.pei is M.pei_star
 
 
 def test_metric_bad_input():
     with pytest.raises(InputError, match=r"coverage must be a share of the area in \(0, 1\], got 5"):
-        E.pai([1, 2], [1, 2], coverage=5)
+        M.pai([1, 2], [1, 2], coverage=5)
     with pytest.raises(InputError, match=r"scores has 3 values but the test counts have 2"):
-        E.hit_rate([1, 2, 3], [1, 2], coverage=0.5)
+        M.hit_rate([1, 2, 3], [1, 2], coverage=0.5)
     with pytest.raises(InputError, match=r"train has 1 values but test has 2"):
-        E.rri([1, 2], [1, 2], [1], coverage=0.5)
+        M.rri([1, 2], [1, 2], [1], coverage=0.5)
 
 
 # --------------------------------------------------------------------------------------
@@ -264,8 +267,8 @@ def test_backtest_fixed_bandwidth_kde_is_the_sum_of_monthly_surfaces():
             dens = hotspot_kde(train, grid, bandwidth=250, weights=None).to_numpy()
             in_test = (inc[C.MONTH] >= r[E.TEST_START]).to_numpy() & (inc[C.MONTH] <= r[E.TEST_END]).to_numpy()
             test = np.bincount(pos[in_test & (pos >= 0)], minlength=len(grid)).astype(float)
-            assert r[E.PEI_STAR] == pytest.approx(E.pei_star(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
-            assert r[E.HIT_RATE] == pytest.approx(E.hit_rate(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
+            assert r[E.PEI_STAR] == pytest.approx(M.pei_star(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
+            assert r[E.HIT_RATE] == pytest.approx(M.hit_rate(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
     assert set(res.attrs["bandwidths"].values()) == {250.0}
 
 
@@ -287,13 +290,13 @@ def test_config_validation(config):
     with pytest.raises(
         ConfigError, match=r"\[evaluate\] key 'coverages' must be shares of the area in \(0, 1\], got 5"
     ):
-        E.EvaluateConfig(coverages=[5])
+        EC.EvaluateConfig(coverages=[5])
     with pytest.raises(ConfigError, match=r"\[evaluate\] key 'horizons' must be whole numbers of months >= 1, got 0"):
-        E.EvaluateConfig(horizons=[0])
+        EC.EvaluateConfig(horizons=[0])
     with pytest.raises(ConfigError, match=r"\[evaluate\] key 'area' must be 'source_districts' or 'study'"):
-        E.EvaluateConfig(area="county")
+        EC.EvaluateConfig(area="county")
     with pytest.raises(ConfigError, match=r"\[evaluate\] key 'kde_kernel' must be one of quartic, gaussian, got 'epa'"):
-        E.EvaluateConfig(kde_kernel="epa")
+        EC.EvaluateConfig(kde_kernel="epa")
     from hotspots.config import config_from_dict
 
     raw = dict(config.raw)
@@ -311,7 +314,7 @@ def test_config_validation(config):
 def city_eval(study):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return E.evaluate_study(study, E.EvaluateConfig())
+        return E.evaluate_study(study, EC.EvaluateConfig())
 
 
 def test_real_backtest_anchors(city_eval):
@@ -370,7 +373,7 @@ def test_real_backtest_uses_no_future_months(study):
 
 def test_real_gaussian_smoothing_anchor(study):
     # NOTES.md: Gaussian smoothing alone (sigma one 100 m cell) loses badly: PEI* about 0.51
-    cfg = E.EvaluateConfig(methods=["kde"], kde_kernel="gaussian", kde_bandwidth=100.0, horizons=[3], coverages=[0.05])
+    cfg = EC.EvaluateConfig(methods=["kde"], kde_kernel="gaussian", kde_bandwidth=100.0, horizons=[3], coverages=[0.05])
     res = E.evaluate_study(study, cfg)["results"]
     got = res.set_index(E.TRAIN_END)[E.PEI_STAR]
     assert got["2020-09"] == pytest.approx(0.51, abs=0.04)
@@ -382,7 +385,7 @@ def test_evaluate_section_from_config(config, study):
 
     raw = dict(config.raw)
     raw["evaluate"] = {"methods": ["counts", "random"], "horizons": [3], "coverages": [0.05], "cell_size": 200}
-    cfg = config_from_dict(raw, path=CONFIG).stage("evaluate")
+    cfg = config_from_dict(raw, path=CONFIG).evaluate
     assert cfg.cell_size == 200.0 and cfg.methods == ["counts", "random"]
     out = E.evaluate_study(study, cfg)
     rep = out["report"]

@@ -15,9 +15,9 @@ import pyogrio
 import pytest
 import shapely
 
-from hotspots.config import BoundariesConfig, ColumnMap, CrimeSource, DeprivationConfig, VenuesConfig
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.io import load
+from hotspots.io.config import BoundariesConfig, ColumnMap, CrimeSource, DeprivationConfig, VenuesConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -273,10 +273,10 @@ def test_data_text_is_escaped_everywhere(results, study):
 
 
 def test_missing_primary_result_or_column_is_a_clear_error(results, study):
-    with pytest.raises(InputError, match=r"the board map needs ctx.results\['places'\], made by the rank stage"):
+    with pytest.raises(InputError, match=r"the board map needs results\['places'\], made by the rank stage"):
         maps.build_map("board", {k: v for k, v in results.items() if k != "places"}, study)
     bad = dict(results, outreach=results["outreach"].drop(columns=["focal_x"]))
-    with pytest.raises(InputError, match=r"ctx.results\['outreach'\] lacks column\(s\) \['focal_x'\]"):
+    with pytest.raises(InputError, match=r"results\['outreach'\] lacks column\(s\) \['focal_x'\]"):
         maps.build_map("outreach", bad, study)
     with pytest.raises(InputError, match=r"unknown map audience 'press'"):
         maps.build_map("press", results, study)
@@ -462,27 +462,45 @@ def test_inline_css_keeps_woff2_only_as_data_uris(tmp_path):
 
 
 @requires_assets
-def test_run_stage_writes_three_maps_and_records_them(results, study, config, tmp_path):
-    from hotspots.pipeline import RunContext
+def test_maps_stage_builds_three_pages_and_the_pipeline_writes_them(results, study, config, tmp_path):
+    from hotspots.pipeline import Run, Written, write_outputs
+    from hotspots.present.maps.config import MapsConfig
 
-    ctx = RunContext(config=config, study=study, out=tmp_path, results=dict(results))
-    maps.run_stage(ctx)
+    with pytest.raises(InputError, match=r"the outreach map needs results\['outreach'\], made by the sites stage"):
+        maps.build_maps(study, None, None, None, MapsConfig(audiences=["outreach"]))
+    res = _stage_results(results)
+    m = maps.build_maps(study, *res, config.maps)
+    written = Written(tmp_path)
+    write_outputs(Run(config=config, study=study, maps=m), "maps", written)
     for audience in maps.AUDIENCES:
         path = tmp_path / "maps" / f"{audience}.html"
         assert path.is_file() and path.stat().st_size < 10e6
-        assert f"maps/{audience}.html" in ctx.outputs
-        assert ctx.extra["maps"][audience]["bytes"] == path.stat().st_size
-    assert ctx.auto["maps"] == {"kit_radius_m": 100.0}
+        assert f"maps/{audience}.html" in written.outputs
+        assert m.summary[audience]["bytes"] == path.stat().st_size
+    assert m.auto == {"kit_radius_m": 100.0}
 
 
-def test_kit_circles_use_the_sites_radius(config, study):
-    from types import SimpleNamespace
+@requires_assets
+def test_kit_circles_use_the_sites_radius(results, study):
+    from hotspots.present.maps.config import MapsConfig
 
-    from hotspots.config import config_from_dict
+    det, ranked, sited = _stage_results(results)
+    sited60 = dataclasses.replace(sited, radius_m=60.0)
+    assert maps.build_maps(study, det, ranked, sited60, MapsConfig(audiences=["board"])).auto == {"kit_radius_m": 60.0}
+    over = maps.build_maps(study, det, ranked, sited60, MapsConfig(audiences=["board"], kit_radius_m=150.0))
+    assert over.auto == {"kit_radius_m": 150.0}
+    assert "150 m coverage circle" in over.pages["board"]
 
-    cfg = config_from_dict({**config.raw, "sites": {"radius_m": 60.0}}, path=config.path)
-    ctx = SimpleNamespace(config=cfg, results={})
-    assert maps._kit_radius(ctx, cfg.stage("maps")) == 60.0
-    cfg2 = config_from_dict({**config.raw, "sites": {"radius_m": 60.0}, "maps": {"kit_radius_m": 150.0}},
-                            path=config.path)
-    assert maps._kit_radius(SimpleNamespace(config=cfg2, results={}), cfg2.stage("maps")) == 150.0
+
+def _stage_results(results):
+    """The documented results as the detect, rank and sites stages' result objects."""
+    from hotspots.detect.stage import DetectResult
+    from hotspots.rank.stage import RankResult
+    from hotspots.sites.stage import SitesResult
+
+    det = DetectResult(grid=results["grid"], lsoa=results["lsoa"], clusters=results["clusters"],
+                       nte_zones=results["nte_zones"], emerging=None)
+    ranked = RankResult(places=results["places"], districts=pd.DataFrame(), concentration={})
+    sited = SitesResult(kits=results["bleed_kits"], coverage_curve=pd.DataFrame(), sensitivity=pd.DataFrame(),
+                        target={}, outreach=results["outreach"], fixed_sites=None, radius_m=100.0)
+    return det, ranked, sited

@@ -12,6 +12,7 @@ from shapely.geometry import box
 from hotspots import columns as C
 from hotspots.config import build_section
 from hotspots.errors import ConfigError, InputError
+from hotspots.sites import config as SC
 from hotspots.sites import outreach as O
 
 
@@ -136,7 +137,7 @@ def test_bad_input_is_a_clear_error(kwargs, match):
 
 
 def test_outreach_config_validates(tmp_path):
-    cfg = build_section(O.OutreachConfig, {"top": 10, "categories": ["robbery"]}, where="[outreach]", base=tmp_path)
+    cfg = build_section(SC.OutreachConfig, {"top": 10, "categories": ["robbery"]}, where="[outreach]", base=tmp_path)
     assert cfg.top == 10 and tuple(cfg.categories) == ("robbery",)
     for table, match in [
         ({"top": 0}, r"\[outreach\] key 'top' must be at least 1 LSOA"),
@@ -145,7 +146,7 @@ def test_outreach_config_validates(tmp_path):
         ({"cell_size_m": 0}, r"\[outreach\] key 'cell_size_m' must be > 0 metres"),
     ]:
         with pytest.raises(ConfigError, match=match):
-            build_section(O.OutreachConfig, table, where="[outreach]", base=tmp_path)
+            build_section(SC.OutreachConfig, table, where="[outreach]", base=tmp_path)
 
 
 def test_real_data_zones(study):

@@ -18,7 +18,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from hotspots import columns as C
 from hotspots.config import config_from_dict
 from hotspots.errors import ConfigError, HotspotsWarning, InputError
-from hotspots.evaluate import backtest as evaluate
+from hotspots.rank import concentration as evaluate
 from hotspots.rank.scale import _average_rank
 from hotspots.rank.stage import (
     COMPONENT_COLUMNS,
@@ -31,8 +31,8 @@ from hotspots.rank.stage import (
     composite_score,
     district_profiles,
     place_components,
+    rank,
     rank_places,
-    run_stage,
     scale,
 )
 
@@ -279,7 +279,7 @@ def test_bad_rank_config_from_toml_table(config):
     with pytest.raises(ConfigError, match=r"'deprivation' must be one of 'imd_without_crime', 'imd'"):
         RankConfig(deprivation="imd2015")
     cfg = config_from_dict({**raw, "rank": {"weights": {"harm_rate": 2}, "draws": 10}}, path=config.path)
-    assert cfg.stage("rank").weights == {"harm_rate": 2.0}
+    assert cfg.rank.weights == {"harm_rate": 2.0}
 
 
 def test_bad_rank_places_input():
@@ -385,22 +385,29 @@ def test_missing_deprivation_rows_reported(study):
 # --- district profiles and the stage on real data --------------------------------------------
 
 
+def crime_names(config):
+    return [s.name for s in config.crime]
+
+
 @pytest.fixture(scope="module")
 def stage_ctx(config, study, tmp_path_factory):
-    from hotspots.pipeline import RunContext
+    """The rank stage alone (detect has not run) on the real data, and the files the pipeline writes from it."""
+    from types import SimpleNamespace
 
-    cfg = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(draws=300, seed=7)})
-    ctx = RunContext(config=cfg, study=study, out=tmp_path_factory.mktemp("rank"))
+    from hotspots.pipeline import Run, Written, write_outputs
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run_stage(ctx)
-    ctx.caught = [str(w.message) for w in caught]
-    return ctx
+        res = rank(study, None, RankConfig(draws=300, seed=7), crime_sources=crime_names(config))
+    out = tmp_path_factory.mktemp("rank")
+    written = Written(out)
+    write_outputs(Run(config=config, study=study, rank=res), "rank", written)
+    return SimpleNamespace(res=res, out=out, outputs=written.outputs, caught=[str(w.message) for w in caught])
 
 
 def test_stage_outputs_real_data(stage_ctx, study):
     ctx = stage_ctx
-    places = ctx.results["places"]
+    places = ctx.res.places
     assert_frame_contract(places, PLACES_COLUMNS)
     n = len(study.lsoa)
     assert len(places) == n and sorted(places["rank"]) == list(range(1, n + 1))
@@ -412,29 +419,26 @@ def test_stage_outputs_real_data(stage_ctx, study):
     assert len(gpkg) == n and gpkg.crs.equals(C.CRS)
     assert set(ctx.outputs) >= {"places.csv", "places.gpkg", "districts.csv"}
     # detect had not run: rank computed Gi* and KDE itself, and said so
-    assert "gi_z_source" in ctx.auto["rank"] and "kde_source" in ctx.auto["rank"]
+    assert "gi_z_source" in ctx.res.auto and "kde_source" in ctx.res.auto
     assert places["kde"].notna().all()
     # the bundled config ranks on the force-wide sources only ([study] sources): none is partial
-    assert "partial_coverage_sources" not in ctx.extra.get("rank", {})
-    assert ctx.results["places"]["n"].sum() == len(study.analysis_incidents)
+    assert "partial_coverage_sources" not in ctx.res.summary
+    assert places["n"].sum() == len(study.analysis_incidents)
 
 
 def test_pooled_sources_are_reported_as_partial(config, study, tmp_path):
     """With [study] sources empty every source is pooled, and the City-only ones are named."""
-    from hotspots.pipeline import RunContext
-
-    pooled = dataclasses.replace(config, study=dataclasses.replace(config.study, sources=[]),
-                                 stages={**config.stages, "rank": RankConfig(draws=50, seed=7)})
-    ctx = RunContext(config=pooled, study=dataclasses.replace(study, config=pooled), out=tmp_path)
+    pooled = dataclasses.replace(config, study=dataclasses.replace(config.study, sources=[]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run_stage(ctx)
-    assert "city_violence_2020" in ctx.extra["rank"]["partial_coverage_sources"]
-    assert ctx.results["places"]["n"].sum() == len(study.incidents)
+        res = rank(dataclasses.replace(study, config=pooled.inputs), None, RankConfig(draws=50, seed=7),
+                   crime_sources=crime_names(config))
+    assert "city_violence_2020" in res.summary["partial_coverage_sources"]
+    assert res.places["n"].sum() == len(study.incidents)
 
 
 def test_city_centre_near_the_top(stage_ctx):
-    places = stage_ctx.results["places"].set_index(C.LSOA_CODE)
+    places = stage_ctx.res.places.set_index(C.LSOA_CODE)
     n = len(places)
     oms = places.loc[OLD_MARKET_SQUARE]
     assert oms["tier"] == 1 and oms["rank"] <= 0.05 * n
@@ -452,16 +456,16 @@ def test_city_centre_near_the_top(stage_ctx):
 def test_stage_reports_missing_idaci(stage_ctx, study):
     ctx = stage_ctx
     suppressed = set(study.lsoa.loc[study.lsoa[C.IDACI_NUMERATOR].isna(), C.LSOA_CODE])
-    assert set(ctx.extra["rank"]["missing_data"]["idaci"]) == suppressed
+    assert set(ctx.res.summary["missing_data"]["idaci"]) == suppressed
     assert any("lack data for some components (idaci: 93)" in m for m in ctx.caught)
-    places = ctx.results["places"]
+    places = ctx.res.places
     flagged = places[places["missing"] != ""]
     assert set(flagged[C.LSOA_CODE]) == suppressed
     assert flagged["rank"].min() < len(places) / 2  # some are ranked high: not pushed to the bottom
 
 
 def test_district_profiles(stage_ctx, study):
-    prof = stage_ctx.results["district_profiles"]
+    prof = stage_ctx.res.districts
     assert list(prof.columns) == DISTRICT_COLUMNS
     districts = set(study.lsoa[C.DISTRICT])
     assert set(prof[C.DISTRICT]) == districts | {"All"}
@@ -470,7 +474,7 @@ def test_district_profiles(stage_ctx, study):
     assert body["incidents"].sum() == total["incidents"] == len(study.analysis_incidents)
     assert body["lsoas"].sum() == total["lsoas"] == len(study.lsoa)
     assert body["top_n_places"].sum() == 20
-    places = stage_ctx.results["places"]
+    places = stage_ctx.res.places
     for r in body.itertuples():
         counts = places.loc[places[C.DISTRICT] == r.district, "n"].to_numpy(dtype=float)
         assert r.gini == pytest.approx(evaluate.gini(counts))
@@ -483,43 +487,34 @@ def test_district_profiles(stage_ctx, study):
 
 
 def test_stage_drops_components_without_data(config, study, tmp_path):
-    from hotspots.pipeline import RunContext
-
     no_venues = dataclasses.replace(study, venues=None)
-    cfg = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(draws=0)})
-    ctx = RunContext(config=cfg, study=no_venues, out=tmp_path)
     with pytest.warns(HotspotsWarning, match=r"component\(s\) venue_density, near_venue_share have no data"):
-        run_stage(ctx)
-    assert ctx.extra["rank"]["unavailable_components"] == ["venue_density", "near_venue_share"]
-    assert "venue_density" not in ctx.extra["rank"]["weights"]
-    only = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(weights={"venue_density": 1})})
+        res = rank(no_venues, None, RankConfig(draws=0), crime_sources=crime_names(config))
+    assert res.summary["unavailable_components"] == ["venue_density", "near_venue_share"]
+    assert "venue_density" not in res.summary["weights"]
     with pytest.raises(ConfigError, match="every weighted component lacks data"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HotspotsWarning)
-            run_stage(RunContext(config=only, study=no_venues, out=tmp_path))
+            rank(no_venues, None, RankConfig(weights={"venue_density": 1}), crime_sources=crime_names(config))
 
 
 def test_stage_sources_like_for_like(config, study, tmp_path):
-    from hotspots.pipeline import RunContext
     from hotspots.rank.stage import partial_sources
 
     partial = partial_sources(study.incidents, study.lsoa)
     assert "city_violence_2020" in partial and "police_uk" not in partial
     force_wide = sorted(set(study.incidents[C.SOURCE]) - set(partial))
-    cfg = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(draws=0, sources=force_wide)})
-    ctx = RunContext(config=cfg, study=study, out=tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        run_stage(ctx)
-    places = ctx.results["places"]
+        res = rank(study, None, RankConfig(draws=0, sources=force_wide), crime_sources=crime_names(config))
+    places = res.places
     assert places["n"].sum() == study.incidents[C.SOURCE].isin(force_wide).sum()
-    assert ctx.extra["rank"]["sources"] == force_wide and "partial_coverage_sources" not in ctx.extra["rank"]
-    bad = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(sources=["police"])})
+    assert res.summary["sources"] == force_wide and "partial_coverage_sources" not in res.summary
     with pytest.raises(
         ConfigError,
         match=r"\[rank\] key 'sources' names unknown source\(s\) 'police'\. Valid \[\[crime\]\] names: police_uk",
     ):
-        run_stage(RunContext(config=bad, study=study, out=tmp_path))
+        rank(study, None, RankConfig(sources=["police"]), crime_sources=crime_names(config))
 
 
 def test_same_output_on_any_thread_count(monkeypatch):
@@ -533,18 +528,20 @@ def test_same_output_on_any_thread_count(monkeypatch):
 
 
 def test_stage_uses_detect_results(config, study, tmp_path):
-    from hotspots.pipeline import RunContext
+    from hotspots.detect.clusters import empty_clusters
+    from hotspots.detect.nte import empty_zones
+    from hotspots.detect.stage import DetectResult
     from hotspots.units import make_grid
 
     detect_lsoa = study.lsoa[[C.LSOA_CODE]].assign(gi_z=np.linspace(-3, 3, len(study.lsoa)), hotspot_class="hot 99%")
     grid = make_grid(study.area, cell_size=1000)
     grid = grid.assign(kde=np.arange(len(grid), dtype=float))
-    cfg = dataclasses.replace(config, stages={**config.stages, "rank": RankConfig(draws=0)})
-    ctx = RunContext(config=cfg, study=study, out=tmp_path, results={"lsoa": detect_lsoa, "grid": grid})
+    detected = DetectResult(grid=grid, lsoa=detect_lsoa, clusters=empty_clusters(), nte_zones=empty_zones(),
+                            emerging=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        run_stage(ctx)
-    places = ctx.results["places"].set_index(C.LSOA_CODE)
+        res = rank(study, detected, RankConfig(draws=0), crime_sources=crime_names(config))
+    places = res.places.set_index(C.LSOA_CODE)
     np.testing.assert_allclose(places.loc[detect_lsoa[C.LSOA_CODE], "gi_z"], detect_lsoa["gi_z"])
     assert places["kde"].max() <= len(grid) - 1
-    assert "rank" not in ctx.auto  # nothing recomputed
+    assert not res.auto  # nothing recomputed

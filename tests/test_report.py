@@ -13,8 +13,6 @@ import html as html_lib
 import re
 from dataclasses import replace
 from html.parser import HTMLParser
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -193,7 +191,7 @@ def test_missing_columns_named(study):
         R.top_places_figure(pd.DataFrame({"rank": [1]}))
     bad = make_results(study)
     bad["places"] = bad["places"].drop(columns=["reason"])
-    with pytest.raises(InputError, match=r"ctx.results\['places'\] lacks column\(s\) 'reason'"):
+    with pytest.raises(InputError, match=r"results\['places'\] lacks column\(s\) 'reason'"):
         R.build_report(study, bad)
 
 
@@ -426,20 +424,22 @@ def test_no_incidents(study):
     assert "concentration" not in rep.figures
 
 
-def test_run_stage_writes_files(tmp_path, study, results, config):
-    ctx = SimpleNamespace(config=config, study=study, out=tmp_path, results=results, auto={}, outputs={}, extra={})
-    ctx.output = lambda path, desc: ctx.outputs.__setitem__(str(Path(path).relative_to(tmp_path)), desc) or path
-    R.run_stage(ctx)
+def test_pipeline_writes_the_report_and_its_figures(tmp_path, study, results, config):
+    from hotspots.pipeline import Run, Written, write_outputs
+
+    rep = R.build_report(study, results, auto={})
+    written = Written(tmp_path)
+    write_outputs(Run(config=config, study=study, report=rep), "report", written)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
-    assert "report.html" in ctx.outputs
+    assert "report.html" in written.outputs
     for name in R.FIGURE_FILES.values():
         f = tmp_path / "figures" / name
         assert f.exists() and f.read_bytes()[:8] == PNG_MAGIC, name
-        assert f"figures/{name}" in ctx.outputs
+        assert f"figures/{name}" in written.outputs
         # the PNG on disk is the one inlined in the page
         assert base64.b64encode(f.read_bytes()).decode() in html
-    assert ctx.extra["report"]["summary"]["kits"] == len(results["bleed_kits"])
+    assert rep.summary["kits"] == len(results["bleed_kits"])
     assert (tmp_path / "report.html").stat().st_size < 3_000_000
 
 
@@ -447,8 +447,8 @@ def test_report_stage_on_real_run(bundled_run):
     """The whole pipeline on the bundled data: the report agrees with the stages' frames."""
     out = bundled_run.out
     html = (out / R.REPORT_FILE).read_text(encoding="utf-8")
-    res = bundled_run.results
-    places = res["places"].sort_values("rank")
+    run = bundled_run.run
+    places = run.rank.places.sort_values("rank")
     rows = table_rows(html, "places-table")
     assert [r[1].split()[-1] for r in rows] == places[C.LSOA_CODE].head(20).tolist()
     assert [r[4] for r in rows] == [
@@ -459,12 +459,12 @@ def test_report_stage_on_real_run(bundled_run):
     assert f'{tier1:,}</span><span class="label">places (LSOAs) in Tier 1' in html
     dist = table_rows(html, "districts-table")
     assert sum(int(r[7]) for r in dist) == tier1 and sum(int(r[6]) for r in dist) == 20
-    kits = res["bleed_kits"]
+    kits = run.sites.kits
     assert len(table_rows(html, "kits-table")) == len(kits)
     assert f"covering {kits['cumulative_coverage_pct'].iloc[-1]:.1f} % of harm" in html
     hot = table_rows(html, "hotspots-table")
     assert hot[0][0] == "hot 99%"
-    assert hot[0][2] == f"{int((res['lsoa']['hotspot_class'] == 'hot 99%').sum()):,}"
+    assert hot[0][2] == f"{int((run.detect.lsoa['hotspot_class'] == 'hot 99%').sum()):,}"
     for name in R.FIGURE_FILES.values():  # every figure has its input in the bundled run
         assert (out / R.FIGURES_DIR / name).read_bytes()[:8] == PNG_MAGIC
     assert "report.html" in bundled_run.outputs
@@ -478,7 +478,7 @@ def test_report_section_in_config(config):
     raw = dict(config.raw)
     raw["report"] = {"top": 10, "title": "Board pack"}
     cfg = config_from_dict(raw, path=config.path)
-    assert cfg.stage("report") == R.ReportConfig(top=10, title="Board pack")
+    assert cfg.report == R.ReportConfig(top=10, title="Board pack")
     raw["report"] = {"tops": 10}
     with pytest.raises(ConfigError, match=r"unknown key 'tops' in \[report\]. Did you mean 'top'\?"):
         config_from_dict(raw, path=config.path)

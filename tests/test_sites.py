@@ -16,10 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
+import hotspots.io.config as IOC
+import hotspots.io.sites as IOS
+import hotspots.sites.candidates as Cand
+import hotspots.sites.config as SC
+import hotspots.sites.kits as K
 from hotspots import columns as C
 from hotspots.config import build_section
 from hotspots.errors import ConfigError, HotspotsWarning, InputError
-from hotspots.sites import kits as S
 from hotspots.sites import mclp as _mclp
 
 
@@ -35,8 +39,8 @@ def _incidents(xy, harm=None, crs=C.CRS):
 def _sites(xy, prefix="c", crs=C.CRS):
     xy = np.asarray(xy, dtype=float)
     return gpd.GeoDataFrame(
-        {S.SITE_ID: [f"{prefix}{i}" for i in range(len(xy))], S.SITE_SOURCE: S.SOURCE_CANDIDATE,
-         S.SITE_NAME: [f"site {i}" for i in range(len(xy))]},
+        {K.SITE_ID: [f"{prefix}{i}" for i in range(len(xy))], K.SITE_SOURCE: K.SOURCE_CANDIDATE,
+         K.SITE_NAME: [f"site {i}" for i in range(len(xy))]},
         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
     )
 
@@ -99,13 +103,13 @@ def test_mclp_with_fixed_sites_equals_spopt_with_predefined_facilities():
     fixed = rng.uniform(0, 1000, (3, 2))
     w = rng.integers(1, 10, 120).astype(float)
     inc, cand, fx = _incidents(d, w), _sites(s), _sites(fixed, prefix="kit")
-    kits = S.select_sites(inc, cand, p=4, radius=150.0, fixed=fx)
+    kits = K.select_sites(inc, cand, p=4, radius=150.0, fixed=fx)
     stats = kits.attrs["mclp"]
     assert stats["covered_harm"] == pytest.approx(_spopt(d, s, w, 150.0, 4, fixed_xy=fixed))
     base = w[(cdist(d, fixed) <= 150.0).any(axis=1)].sum()
     assert stats["existing_covered_harm"] == pytest.approx(base) and base > 0
     # marginal harm never counts what the fixed sites already cover
-    assert kits[S.MARGINAL_HARM].sum() == pytest.approx(stats["covered_harm"] - base)
+    assert kits[K.MARGINAL_HARM].sum() == pytest.approx(stats["covered_harm"] - base)
 
 
 def test_planted_toy_with_hand_computed_optimum():
@@ -113,13 +117,13 @@ def test_planted_toy_with_hand_computed_optimum():
     # reaches nothing; p=2 must take the 10 and the 6 (16), not the 10 and the 5.
     d = [(0, 0)] * 10 + [(1000, 0)] * 6 + [(2000, 0)] * 5
     cand = _sites([(500, 0), (10, 0), (2010, 0), (990, 0)])
-    kits = S.select_sites(_incidents(d), cand, p=2, radius=100.0)
-    assert kits[S.SITE_ID].tolist() == ["c1", "c3"]  # in order of value
-    assert kits[S.MARGINAL_HARM].tolist() == [10.0, 6.0]
-    assert kits[S.CUMULATIVE_COVERAGE_PCT].tolist() == pytest.approx([100 * 10 / 21, 100 * 16 / 21])
-    curve = S.coverage_curve(_incidents(d), cand, p=3, radius=100.0)
-    assert curve[S.COVERED_HARM].tolist() == [0.0, 10.0, 16.0, 21.0]
-    assert list(curve.columns) == S.CURVE_COLUMNS
+    kits = K.select_sites(_incidents(d), cand, p=2, radius=100.0)
+    assert kits[K.SITE_ID].tolist() == ["c1", "c3"]  # in order of value
+    assert kits[K.MARGINAL_HARM].tolist() == [10.0, 6.0]
+    assert kits[K.CUMULATIVE_COVERAGE_PCT].tolist() == pytest.approx([100 * 10 / 21, 100 * 16 / 21])
+    curve = K.coverage_curve(_incidents(d), cand, p=3, radius=100.0)
+    assert curve[K.COVERED_HARM].tolist() == [0.0, 10.0, 16.0, 21.0]
+    assert list(curve.columns) == K.CURVE_COLUMNS
 
 
 def test_reduction_keeps_the_optimum_on_overlapping_sites():
@@ -193,12 +197,12 @@ def test_coverage_never_falls_as_kits_are_added(seed, p):
     d = rng.uniform(0, 600, (40, 2))
     s = np.vstack([d[:10], rng.uniform(0, 600, (6, 2))])
     w = rng.integers(1, 6, 40).astype(float)
-    curve = S.coverage_curve(_incidents(d, w), _sites(s), p=p, radius=80.0)
-    assert (np.diff(curve[S.COVERED_HARM]) >= -1e-9).all()
-    kits = S.select_sites(_incidents(d, w), _sites(s), p=p, radius=80.0)
-    assert (np.diff(kits[S.MARGINAL_HARM]) <= 1e-9).all()  # order of value
-    assert (np.diff(kits[S.CUMULATIVE_COVERAGE_PCT]) >= -1e-9).all()
-    assert kits.attrs["mclp"]["covered_harm"] == pytest.approx(curve[S.COVERED_HARM].iloc[len(kits)])
+    curve = K.coverage_curve(_incidents(d, w), _sites(s), p=p, radius=80.0)
+    assert (np.diff(curve[K.COVERED_HARM]) >= -1e-9).all()
+    kits = K.select_sites(_incidents(d, w), _sites(s), p=p, radius=80.0)
+    assert (np.diff(kits[K.MARGINAL_HARM]) <= 1e-9).all()  # order of value
+    assert (np.diff(kits[K.CUMULATIVE_COVERAGE_PCT]) >= -1e-9).all()
+    assert kits.attrs["mclp"]["covered_harm"] == pytest.approx(curve[K.COVERED_HARM].iloc[len(kits)])
 
 
 @pytest.mark.parametrize("target", [30.0, 55.0, 80.0])
@@ -208,9 +212,9 @@ def test_set_covering_gives_the_fewest_kits(target):
     s = d[rng.choice(80, 30, replace=False)]
     w = rng.integers(1, 8, 80).astype(float)
     inc, cand = _incidents(d, w), _sites(s)
-    res = S.kits_for_target(inc, cand, target_pct=target, radius=120.0)
-    curve = S.coverage_curve(inc, cand, p=min(30, res["kits"] + 1), radius=120.0)
-    k_min = int(curve.loc[curve[S.COVERAGE_PCT] >= target - 1e-9, S.KITS].min())
+    res = K.kits_for_target(inc, cand, target_pct=target, radius=120.0)
+    curve = K.coverage_curve(inc, cand, p=min(30, res["kits"] + 1), radius=120.0)
+    k_min = int(curve.loc[curve[K.COVERAGE_PCT] >= target - 1e-9, K.KITS].min())
     assert res["kits"] == k_min and res["optimal"]
     assert res["coverage_pct"] >= target - 1e-9
     assert len(res["site_ids"]) == res["kits"]
@@ -226,14 +230,14 @@ def test_select_sites_output_contract_and_inputs_unchanged():
     inc = _incidents(rng.uniform(0, 1000, (200, 2)), rng.integers(1, 4, 200))
     cand = _sites(rng.uniform(0, 1000, (40, 2)))
     before_inc, before_cand = inc.copy(), cand.copy()
-    kits = S.select_sites(inc, cand, p=5, radius=100.0)
-    assert_frame_contract(kits, S.BLEED_KIT_COLUMNS)
-    assert kits[S.ORDER].tolist() == [1, 2, 3, 4, 5]
-    assert kits[S.SITE_ID].is_unique
-    assert (kits[S.COVERED_HARM] >= kits[S.MARGINAL_HARM] - 1e-9).all()
-    np.testing.assert_allclose(kits[S.X], kits.geometry.x)
+    kits = K.select_sites(inc, cand, p=5, radius=100.0)
+    assert_frame_contract(kits, K.BLEED_KIT_COLUMNS)
+    assert kits[K.ORDER].tolist() == [1, 2, 3, 4, 5]
+    assert kits[K.SITE_ID].is_unique
+    assert (kits[K.COVERED_HARM] >= kits[K.MARGINAL_HARM] - 1e-9).all()
+    np.testing.assert_allclose(kits[K.X], kits.geometry.x)
     ll = kits.geometry.to_crs("EPSG:4326")
-    np.testing.assert_allclose(kits[S.LON], ll.x)
+    np.testing.assert_allclose(kits[K.LON], ll.x)
     pd.testing.assert_frame_equal(inc, before_inc)
     pd.testing.assert_frame_equal(cand, before_cand)
 
@@ -241,8 +245,8 @@ def test_select_sites_output_contract_and_inputs_unchanged():
 def test_demand_points_aggregate_snapped_locations():
     inc = _incidents([(0, 0), (0, 0), (5, 5)], [1.0, 4.0, 1.5])
     inc[C.LOCATION] = ["On or near A", "On or near A", "On or near B"]
-    d = S.demand_points(inc)
-    assert_frame_contract(d, S.DEMAND_COLUMNS)
+    d = Cand.demand_points(inc)
+    assert_frame_contract(d, Cand.DEMAND_COLUMNS)
     assert d["n"].tolist() == [2, 1] and d[C.HARM].tolist() == [5.0, 1.5]
     assert d[C.LOCATION].tolist() == ["On or near A", "On or near B"]
 
@@ -252,18 +256,18 @@ def test_candidates_in_another_crs_are_reprojected():
     d = rng.uniform(450_000, 451_000, (100, 2)) + [0, -110_000]
     s = d[:20] + 5.0
     inc, cand = _incidents(d), _sites(s)
-    a = S.select_sites(inc, cand, p=3, radius=100.0)
-    b = S.select_sites(inc.to_crs("EPSG:4326"), cand.to_crs("EPSG:4326"), p=3, radius=100.0)
+    a = K.select_sites(inc, cand, p=3, radius=100.0)
+    b = K.select_sites(inc.to_crs("EPSG:4326"), cand.to_crs("EPSG:4326"), p=3, radius=100.0)
     assert a.attrs["mclp"]["covered_harm"] == pytest.approx(b.attrs["mclp"]["covered_harm"])
-    assert a[S.SITE_ID].tolist() == b[S.SITE_ID].tolist()
+    assert a[K.SITE_ID].tolist() == b[K.SITE_ID].tolist()
 
 
 def test_fewer_useful_candidates_than_p_warns_and_returns_them():
     inc = _incidents([(0, 0), (1000, 0)])
     cand = _sites([(0, 0), (5000, 0), (6000, 0)])
     with pytest.warns(HotspotsWarning, match=r"only 1 of the 3 candidates reach harm not already covered"):
-        kits = S.select_sites(inc, cand, p=2, radius=100.0)
-    assert kits[S.SITE_ID].tolist() == ["c0"]
+        kits = K.select_sites(inc, cand, p=2, radius=100.0)
+    assert kits[K.SITE_ID].tolist() == ["c0"]
 
 
 @pytest.mark.parametrize(
@@ -277,43 +281,43 @@ def test_fewer_useful_candidates_than_p_warns_and_returns_them():
 )
 def test_bad_parameters_are_clear_errors(kwargs, match):
     with pytest.raises(InputError, match=match):
-        S.select_sites(_incidents([(0, 0)]), _sites([(0, 0), (1, 1), (2, 2)]), **kwargs)
+        K.select_sites(_incidents([(0, 0)]), _sites([(0, 0), (1, 1), (2, 2)]), **kwargs)
 
 
 def test_no_demand_is_an_error():
     with pytest.raises(InputError, match=r"no demand inside the study area: no incidents with harm > 0"):
-        S.select_sites(_incidents([(0, 0)], [0.0]), _sites([(0, 0)]), p=1)
+        K.select_sites(_incidents([(0, 0)], [0.0]), _sites([(0, 0)]), p=1)
     with pytest.raises(InputError, match=r"no demand inside the study area"):
-        S.select_sites(_incidents(np.zeros((0, 2))), _sites([(0, 0)]), p=1)
+        K.select_sites(_incidents(np.zeros((0, 2))), _sites([(0, 0)]), p=1)
 
 
 def test_candidates_without_crs_and_duplicate_ids_are_errors():
     cand = _sites([(0, 0), (1, 1)])
     with pytest.raises(InputError, match=r"`candidates` has no CRS\. Set it"):
-        S.select_sites(_incidents([(0, 0)]), cand.set_crs(None, allow_override=True), p=1)
-    dup = cand.assign(**{S.SITE_ID: ["a", "a"]})
+        K.select_sites(_incidents([(0, 0)]), cand.set_crs(None, allow_override=True), p=1)
+    dup = cand.assign(**{K.SITE_ID: ["a", "a"]})
     with pytest.raises(InputError, match=r"candidate sites: duplicate site_id 'a' \(rows 1, 2\)\. Give every site"):
-        S.select_sites(_incidents([(0, 0)]), dup, p=1)
+        K.select_sites(_incidents([(0, 0)]), dup, p=1)
     with pytest.raises(InputError, match=r"existing kits and defibrillators: duplicate site_id 'a'"):
-        S.select_sites(_incidents([(0, 0)]), cand, p=1, fixed=dup)
+        K.select_sites(_incidents([(0, 0)]), cand, p=1, fixed=dup)
 
 
 def test_unreachable_target_names_the_best_reachable():
     inc = _incidents([(0, 0), (1000, 0), (2000, 0), (3000, 0)])
     with pytest.raises(InputError, match=r"a 80 % coverage target cannot be reached within 100 m: every candidate "
                                          r"together covers 50\.0 % of harm"):
-        S.kits_for_target(inc, _sites([(0, 0), (1000, 0)]), target_pct=80.0, radius=100.0)
+        K.kits_for_target(inc, _sites([(0, 0), (1000, 0)]), target_pct=80.0, radius=100.0)
     with pytest.raises(InputError, match=r"target_pct must be a percentage in \(0, 100\], got 120"):
-        S.kits_for_target(inc, _sites([(0, 0)]), target_pct=120, radius=100.0)
+        K.kits_for_target(inc, _sites([(0, 0)]), target_pct=120, radius=100.0)
 
 
 def test_radius_sensitivity_grows_with_radius():
     rng = np.random.default_rng(4)
     d = rng.uniform(0, 2000, (300, 2))
-    sens = S.radius_sensitivity(_incidents(d), _sites(d[:60]), p=5, radii=(60.0, 100.0, 200.0))
-    assert list(sens.columns) == S.SENSITIVITY_COLUMNS
+    sens = K.radius_sensitivity(_incidents(d), _sites(d[:60]), p=5, radii=(60.0, 100.0, 200.0))
+    assert list(sens.columns) == K.SENSITIVITY_COLUMNS
     assert sens["radius_m"].tolist() == [60.0, 100.0, 200.0]
-    assert (np.diff(sens[S.COVERED_HARM]) >= 0).all() and sens["optimal"].all()
+    assert (np.diff(sens[K.COVERED_HARM]) >= 0).all() and sens["optimal"].all()
 
 
 # --------------------------------------------------------------------------------------
@@ -324,60 +328,60 @@ def test_radius_sensitivity_grows_with_radius():
 def test_read_site_file_csv_lonlat_and_eastings(tmp_path):
     f = tmp_path / "kits.csv"
     f.write_text("id,name,lat,lon\nK1,Library,52.9548,-1.1581\nK2,Leisure centre,52.9700,-1.1700\n")
-    kits = S.read_site_file(f, source=S.SOURCE_KIT)
-    assert_frame_contract(kits, S.SITE_COLUMNS)
-    assert kits[S.SITE_ID].tolist() == ["existing_kit:K1", "existing_kit:K2"]
-    assert kits[S.SITE_NAME].tolist() == ["Library", "Leisure centre"]
+    kits = IOS.read_site_file(f, source=IOS.SOURCE_KIT)
+    assert_frame_contract(kits, IOS.SITE_COLUMNS)
+    assert kits[K.SITE_ID].tolist() == ["existing_kit:K1", "existing_kit:K2"]
+    assert kits[K.SITE_NAME].tolist() == ["Library", "Leisure centre"]
     assert 456_000 < kits.geometry.x.iloc[0] < 458_000 and 339_000 < kits.geometry.y.iloc[0] < 341_000
     g = tmp_path / "defib.csv"
     g.write_text("Easting,Northing\n457000,340000\n")
-    d = S.read_site_file(g, source=S.SOURCE_DEFIB)
-    assert d[S.SITE_ID].tolist() == ["defibrillator:1"] and d.geometry.x.iloc[0] == 457000
+    d = IOS.read_site_file(g, source=IOS.SOURCE_DEFIB)
+    assert d[K.SITE_ID].tolist() == ["defibrillator:1"] and d.geometry.x.iloc[0] == 457000
 
 
 def test_read_site_file_vector_in_another_crs(tmp_path):
-    pts = _sites([(457000, 340000)]).to_crs("EPSG:4326").rename(columns={S.SITE_ID: "id"})
+    pts = _sites([(457000, 340000)]).to_crs("EPSG:4326").rename(columns={K.SITE_ID: "id"})
     pts.to_file(tmp_path / "c.geojson", driver="GeoJSON")
-    got = S.read_site_file(tmp_path / "c.geojson")
+    got = IOS.read_site_file(tmp_path / "c.geojson")
     assert got.crs.equals(C.CRS)
     assert got.geometry.x.iloc[0] == pytest.approx(457000, abs=0.01)
-    assert got[S.SITE_ID].tolist() == ["candidate:c0"]
+    assert got[K.SITE_ID].tolist() == ["candidate:c0"]
 
 
 def test_read_site_file_errors(tmp_path):
     f = tmp_path / "a.csv"
     f.write_text("id,x_coord,y_coord\n1,457000,340000\n")
-    spec = S.PointFile(path=f, x="x_coord", y="y_coord")
+    spec = IOC.PointFile(path=f, x="x_coord", y="y_coord")
     with pytest.raises(InputError, match=r"set crs for the columns 'x_coord'/'y_coord' in the \[sites\] table"):
-        S.read_site_file(spec)
+        IOS.read_site_file(spec)
     f.write_text("id,name\n1,a\n")
     with pytest.raises(InputError, match=r"no coordinate columns\. Found \['id', 'name'\]; name them lon/lat"):
-        S.read_site_file(f)
+        IOS.read_site_file(f)
     f.write_text("id,lon,lat\n1,-1.15,52.95\n2,-1.16,abc\n")
     with pytest.raises(InputError, match=r"a\.csv: row 2, column 'lat': 'abc' is not a coordinate"):
-        S.read_site_file(f)
+        IOS.read_site_file(f)
     f.write_text("id,lon,lat\n1,52.95,-1.15\n")
     with pytest.raises(InputError, match=r"longitude and latitude look swapped"):
-        S.read_site_file(f)
+        IOS.read_site_file(f)
     f.write_text("id,lon,lat\n1,-1.15,52.95\n1,-1.16,52.96\n")
     with pytest.raises(InputError, match=r"duplicate site_id 'candidate:1' \(rows 1, 2\)"):
-        S.read_site_file(f)
+        IOS.read_site_file(f)
     f.write_text("id,lon,lat\n1,0,0\n")
     with pytest.raises(InputError, match=r"row 1 is at \(0, 0\), a missing location"):
-        S.read_site_file(f)
+        IOS.read_site_file(f)
     g = tmp_path / "nocrs.geojson"
     g.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
                  '"geometry":{"type":"Point","coordinates":[457000,340000]}}]}')
     gdf = gpd.read_file(g).set_crs(None, allow_override=True)
     gdf.to_file(tmp_path / "nocrs.gpkg", driver="GPKG")
     with pytest.raises(InputError, match=r"has no CRS\. Save it with a CRS .* or set crs in the \[sites\] table"):
-        S.read_site_file(tmp_path / "nocrs.gpkg")
+        IOS.read_site_file(tmp_path / "nocrs.gpkg")
 
 
 def test_sites_config_validates(tmp_path):
     f = tmp_path / "kits.csv"
     f.write_text("lon,lat\n-1.15,52.95\n")
-    cfg = build_section(S.SitesConfig, {"p": 3, "existing_kits": "kits.csv",
+    cfg = build_section(SC.SitesConfig, {"p": 3, "existing_kits": "kits.csv",
                                         "defibrillators": {"path": "kits.csv", "crs": "EPSG:4326"}},
                         where="[sites]", base=tmp_path)
     assert cfg.existing_kits.path == f and cfg.defibrillators.crs == "EPSG:4326"
@@ -394,13 +398,13 @@ def test_sites_config_validates(tmp_path):
         ({"exclude_locations": "hospital"}, r"\[sites\] key 'exclude_locations' must be a list"),
     ]:
         with pytest.raises(ConfigError, match=match):
-            build_section(S.SitesConfig, table, where="[sites]", base=tmp_path)
+            build_section(SC.SitesConfig, table, where="[sites]", base=tmp_path)
 
 
 def test_sites_config_exclude_locations_default_and_override(tmp_path):
-    assert build_section(S.SitesConfig, {}, where="[sites]", base=tmp_path).exclude_locations == (
+    assert build_section(SC.SitesConfig, {}, where="[sites]", base=tmp_path).exclude_locations == (
         "hospital", "prison", "police station")
-    cfg = build_section(S.SitesConfig, {"exclude_locations": []}, where="[sites]", base=tmp_path)
+    cfg = build_section(SC.SitesConfig, {"exclude_locations": []}, where="[sites]", base=tmp_path)
     assert cfg.exclude_locations == ()
 
 
@@ -428,31 +432,31 @@ def test_excluded_locations_are_not_candidates_but_stay_in_demand():
     inc = _institutions()
     venues = gpd.GeoDataFrame({C.VENUE_ID: ["1"], C.VENUE_NAME: ["The Prison Bar"]},
                               geometry=gpd.points_from_xy([2000], [5000]), crs=C.CRS)
-    cand = S.kit_candidates(inc, venues=venues)
+    cand = Cand.kit_candidates(inc, venues=venues)
     # venues are never excluded; the default patterns are searched, case-insensitively, in the location text
-    assert cand[S.SITE_NAME].tolist() == ["The Prison Bar", "On or near Market Street"]
+    assert cand[K.SITE_NAME].tolist() == ["The Prison Bar", "On or near Market Street"]
     assert cand.attrs["excluded_locations"] == 4
-    every = S.kit_candidates(inc, venues=venues, exclude_locations=())
+    every = Cand.kit_candidates(inc, venues=venues, exclude_locations=())
     assert len(every) == 6 and every.attrs["excluded_locations"] == 0
-    anchored = S.kit_candidates(inc, exclude_locations=(r"^on or near hospital$", "police station"))
-    assert anchored[S.SITE_NAME].tolist() == ["On or near PRISON", "On or near Market Street",
+    anchored = Cand.kit_candidates(inc, exclude_locations=(r"^on or near hospital$", "police station"))
+    assert anchored[K.SITE_NAME].tolist() == ["On or near PRISON", "On or near Market Street",
                                                 "On or near Hospital Lane"]
     assert anchored.attrs["excluded_locations"] == 2
-    assert S.kit_candidates(inc, exclude_locations="hospital").attrs["excluded_locations"] == 2  # one pattern
+    assert Cand.kit_candidates(inc, exclude_locations="hospital").attrs["excluded_locations"] == 2  # one pattern
     # the hospital's harm is still demand: a user site 50 m away covers it and is chosen first
     extra = _sites([(50, 0)], prefix="candidate:")
-    cand = S.kit_candidates(inc, venues=venues, extra=extra)
-    kits = S.select_sites(inc, cand, p=1, radius=100.0)
-    assert kits[S.SITE_ID].tolist() == ["candidate:0"] and kits[S.COVERED_HARM].iloc[0] == pytest.approx(30.0)
+    cand = Cand.kit_candidates(inc, venues=venues, extra=extra)
+    kits = K.select_sites(inc, cand, p=1, radius=100.0)
+    assert kits[K.SITE_ID].tolist() == ["candidate:0"] and kits[K.COVERED_HARM].iloc[0] == pytest.approx(30.0)
     assert kits.attrs["mclp"]["total_harm"] == pytest.approx(inc[C.HARM].sum())
 
 
 def test_exclude_locations_errors():
     inc = _institutions()
     with pytest.raises(InputError, match=r"exclude_locations: '\[' is not a regular expression"):
-        S.kit_candidates(inc, exclude_locations=("[",))
+        Cand.kit_candidates(inc, exclude_locations=("[",))
     with pytest.raises(InputError, match=r"exclude_locations: '\.\*' matches an empty location text"):
-        S.kit_candidates(inc, exclude_locations=(".*",))
+        Cand.kit_candidates(inc, exclude_locations=(".*",))
 
 
 # --------------------------------------------------------------------------------------
@@ -461,14 +465,14 @@ def test_exclude_locations_errors():
 
 
 def test_real_data_kits(study):
-    cand = S.kit_candidates(study.incidents, venues=study.venues)
-    assert set(cand[S.SITE_SOURCE]) == {S.SOURCE_VENUE, S.SOURCE_LOCATION}
-    assert cand[S.SITE_ID].is_unique
-    kits = S.select_sites(study.incidents, cand, p=5, radius=100.0)
+    cand = Cand.kit_candidates(study.incidents, venues=study.venues)
+    assert set(cand[K.SITE_SOURCE]) == {Cand.SOURCE_VENUE, Cand.SOURCE_LOCATION}
+    assert cand[K.SITE_ID].is_unique
+    kits = K.select_sites(study.incidents, cand, p=5, radius=100.0)
     stats = kits.attrs["mclp"]
     assert stats["optimal"] and len(kits) == 5
     # the optimum is at least as good as plain greedy from scratch
-    m = S._model(study.incidents, cand, radius=100.0, fixed=None)
+    m = K._model(study.incidents, cand, radius=100.0, fixed=None)
     A = m.cover.tocsc()
     covered = np.zeros(A.shape[0], bool)
     for _ in range(5):
@@ -481,37 +485,35 @@ def test_real_data_kits(study):
 
 
 def test_real_data_kits_avoid_hospitals_prisons_and_police_stations(study):
-    every = S.kit_candidates(study.incidents, venues=study.venues, exclude_locations=())
-    cand = S.kit_candidates(study.incidents, venues=study.venues)
+    every = Cand.kit_candidates(study.incidents, venues=study.venues, exclude_locations=())
+    cand = Cand.kit_candidates(study.incidents, venues=study.venues)
     assert cand.attrs["excluded_locations"] >= 3  # the bundled data has all three
     assert len(every) - len(cand) == cand.attrs["excluded_locations"]
-    kits = S.select_sites(study.incidents, cand, p=10, radius=100.0)
-    default = "|".join(S.DEFAULT_EXCLUDE_LOCATIONS)
-    assert not kits[S.SITE_NAME].str.contains(default, case=False).any(), kits[S.SITE_NAME].tolist()
+    kits = K.select_sites(study.incidents, cand, p=10, radius=100.0)
+    default = "|".join(Cand.DEFAULT_EXCLUDE_LOCATIONS)
+    assert not kits[K.SITE_NAME].str.contains(default, case=False).any(), kits[K.SITE_NAME].tolist()
     assert len(kits) == 10 and kits.attrs["mclp"]["optimal"]
 
 
-def test_run_stage_on_real_data_with_kit_files(tmp_path, config, study):
+def test_sites_stage_on_real_data_with_kit_files(tmp_path, config):
     import dataclasses
 
-    from hotspots.pipeline import RunContext, write_manifest
+    from hotspots import pipeline
 
     (tmp_path / "kits.csv").write_text("id,name,lon,lat\nK1,Old Market Square,-1.1500,52.9529\n")
     (tmp_path / "shops.csv").write_text("id,name,easting,northing\nS1,Corner shop,457330,340397\n")
-    sites_cfg = build_section(S.SitesConfig, {"p": 4, "existing_kits": "kits.csv", "candidate_sites": "shops.csv",
-                                              "sensitivity_radii_m": [60, 100]},
+    sites_cfg = build_section(SC.SitesConfig, {"p": 4, "existing_kits": "kits.csv", "candidate_sites": "shops.csv",
+                                               "sensitivity_radii_m": [60, 100]},
                               where="[sites]", base=tmp_path)
-    cfg = dataclasses.replace(config, stages={**config.stages, "sites": sites_cfg})
-    ctx = RunContext(config=cfg, study=study, out=tmp_path / "out")
+    cfg = dataclasses.replace(config, sites=sites_cfg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        S.run_stage(ctx)
-    write_manifest(ctx)
+        res = pipeline.run(cfg, tmp_path / "out", stages=["sites"])
     kits = pd.read_csv(tmp_path / "out" / "bleed_kits.csv")
-    assert list(kits.columns) == S.BLEED_KIT_COLUMNS and len(kits) == 4
+    assert list(kits.columns) == K.BLEED_KIT_COLUMNS and len(kits) == 4
     layer = gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="bleed_kits")
     assert len(layer) == 4 and layer.crs.equals(C.CRS)
-    assert gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="fixed_sites")[S.SITE_ID].tolist() == ["existing_kit:K1"]
+    assert gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="fixed_sites")[IOS.SITE_ID].tolist() == ["existing_kit:K1"]
     man = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert man["sites"]["bleed_kits"]["existing_covered_harm"] > 0
     assert [r["kits"] for r in man["sites"]["coverage_curve"]] == [0, 1, 2, 3, 4]
@@ -519,15 +521,18 @@ def test_run_stage_on_real_data_with_kit_files(tmp_path, config, study):
     assert man["sites"]["kits_for_target"]["coverage_pct"] >= 50.0
     assert "candidate" in man["auto"]["sites"]["candidates"]
     assert man["auto"]["sites"]["excluded_locations"] >= 3  # hospital, prison, police station
-    curve = ctx.results["coverage_curve"]
-    assert list(curve.columns) == S.CURVE_COLUMNS
-    assert curve[S.COVERED_HARM].iloc[-1] == pytest.approx(man["sites"]["bleed_kits"]["covered_harm"])
-    assert len(ctx.results["outreach"]) >= 1
+    # the site files were read and hashed at load, like every other input
+    roles = {i["role"]: i for i in man["inputs"]}
+    assert roles["existing_kits"]["rows"] == 1 and len(roles["candidate_sites"]["sha256"]) == 64
+    curve = res.run.sites.coverage_curve
+    assert list(curve.columns) == K.CURVE_COLUMNS
+    assert curve[K.COVERED_HARM].iloc[-1] == pytest.approx(man["sites"]["bleed_kits"]["covered_harm"])
+    assert len(res.run.sites.outreach) >= 1
 
 
 def test_target_already_met_by_existing_kits_needs_no_new_kits():
     inc = _incidents([(0, 0), (0, 0), (0, 0), (1000, 0)])
-    res = S.kits_for_target(inc, _sites([(1000, 0)]), target_pct=60.0, radius=100.0, fixed=_sites([(0, 0)], "kit"))
+    res = K.kits_for_target(inc, _sites([(1000, 0)]), target_pct=60.0, radius=100.0, fixed=_sites([(0, 0)], "kit"))
     assert res["kits"] == 0 and res["site_ids"] == []
     assert res["existing_coverage_pct"] == pytest.approx(75.0) and res["coverage_pct"] == pytest.approx(75.0)
 
@@ -537,9 +542,9 @@ def test_candidate_sources_can_be_chosen():
     venues = gpd.GeoDataFrame({C.VENUE_ID: ["7"], C.VENUE_NAME: ["The Bell"]},
                               geometry=gpd.points_from_xy([10], [0]), crs=C.CRS)
     extra = _sites([(250, 0)], prefix="candidate:")
-    both = S.kit_candidates(inc, venues=venues, extra=extra)
-    assert both[S.SITE_ID].tolist() == ["venue:7", "location:E0N0", "location:E500N0", "candidate:0"]
-    assert both[S.SITE_NAME].tolist()[0] == "The Bell"
-    only = S.kit_candidates(inc, venues=venues, extra=extra, sources=("venues",))
-    assert only[S.SITE_ID].tolist() == ["venue:7"]
-    assert len(S.kit_candidates(inc, sources=())) == 0
+    both = Cand.kit_candidates(inc, venues=venues, extra=extra)
+    assert both[K.SITE_ID].tolist() == ["venue:7", "location:E0N0", "location:E500N0", "candidate:0"]
+    assert both[K.SITE_NAME].tolist()[0] == "The Bell"
+    only = Cand.kit_candidates(inc, venues=venues, extra=extra, sources=("venues",))
+    assert only[K.SITE_ID].tolist() == ["venue:7"]
+    assert len(Cand.kit_candidates(inc, sources=())) == 0

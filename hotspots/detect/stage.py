@@ -10,23 +10,27 @@ zones (:mod:`hotspots.detect.nte`). Writes ``OUT/hotspots.gpkg`` with the layers
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
 
 from hotspots import columns as C
-from hotspots.detect.gistar import GI_P, GI_Q, GI_Z, HOTSPOT_CLASS, HOTSPOT_CLASSES, INFERENCES, hotspot_gistar
-from hotspots.detect.kde import KDE, KERNELS, choose_bandwidth, hotspot_kde
+from hotspots.detect.clusters import density_clusters
+from hotspots.detect.config import DetectConfig
+from hotspots.detect.emerging import NOT_ANALYSED, emerging_hotspots
+from hotspots.detect.gistar import GI_P, GI_Q, GI_Z, HOTSPOT_CLASS, HOTSPOT_CLASSES, hotspot_gistar
+from hotspots.detect.kde import KDE, choose_bandwidth, hotspot_kde
 from hotspots.detect.lisa import LISA_CLASS, hotspot_lisa
+from hotspots.detect.nte import empty_zones, nte_zones
 from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.prepare.study import Study
+from hotspots.results import AutoChoices
 from hotspots.units import (
     CELL_ID,
-    GRID_SHAPES,
     HARM_SUM,
     RATE_PER_1000,
     N,
@@ -54,114 +58,7 @@ LAYER_COLUMNS = {
 }
 """Columns (before geometry) of each layer of ``hotspots.gpkg``."""
 
-GPKG = "hotspots.gpkg"
-WEIGHTS = ("harm", "count")
-CLUSTER_METHODS = ("hdbscan", "dbscan")
 
-
-@dataclass(frozen=True)
-class DetectConfig:
-    """``[detect]``: hot spot detection.
-
-    Attributes
-    ----------
-    sources
-        Crime sources (``[[crime]] name``) to analyse; empty (default) = all.
-    cell_size
-        Grid cell size in metres; unset = sfhotspot's rule (shorter side of the study
-        area's bounding box / 50, rounded; 1,000 m for Nottinghamshire).
-    grid_shape
-        ``"square"`` (default) or ``"hex"``.
-    kernel
-        KDE kernel: ``"quartic"`` (default) or ``"gaussian"``.
-    bandwidth
-        KDE bandwidth in metres (quartic radius or Gaussian sigma); unset = ArcGIS's
-        spatial Silverman rule.
-    weights
-        ``"harm"`` (default: harm-weighted KDE, Gi* on harm sums, clusters by harm) or
-        ``"count"``.
-    fdr
-        Benjamini-Hochberg false discovery rate control for Gi* classes (default true).
-    inference
-        Gi* inference: ``"analytic"`` (default) or ``"permutation"`` (esda).
-    permutations
-        Permutations for Gi* (``inference = "permutation"``) and local Moran (default 999).
-    seed
-        Seed of every random step (default 0).
-    neighbour_distance
-        Gi* grid neighbourhood: unset = queen neighbours; a number = distance band (m).
-    alpha
-        Significance level for local Moran classes and emerging hot spots (default 0.05).
-    lisa_fdr
-        FDR control for local Moran (default false, as GeoDa).
-    cluster_method, cluster_min_cluster_size, cluster_min_samples, cluster_eps, cluster_buffer
-        Options of :func:`hotspots.detect.clusters.density_clusters` (unset = automatic).
-    nte_distance, nte_eps, nte_min_venues
-        Options of :func:`hotspots.detect.nte.nte_zones` (metres, metres, venues).
-    emerging_source
-        Crime source with a monthly series for emerging hot spots; unset = the source
-        with the most months (ties: the most incidents). ``"all"`` = every source pooled.
-    emerging_value, emerging_min_months, emerging_time_window
-        Options of :func:`hotspots.detect.emerging.emerging_hotspots`.
-    """
-
-    sources: list[str] = dataclasses.field(default_factory=list)
-    cell_size: float | None = None
-    grid_shape: str = "square"
-    kernel: str = "quartic"
-    bandwidth: float | None = None
-    weights: str = "harm"
-    fdr: bool = True
-    inference: str = "analytic"
-    permutations: int = 999
-    seed: int = 0
-    neighbour_distance: float | None = None
-    alpha: float = 0.05
-    lisa_fdr: bool = False
-    cluster_method: str = "hdbscan"
-    cluster_min_cluster_size: int | None = None
-    cluster_min_samples: float | None = None
-    cluster_eps: float | None = None
-    cluster_buffer: float = 50.0
-    nte_distance: float = 200.0
-    nte_eps: float = 150.0
-    nte_min_venues: int = 5
-    emerging_source: str | None = None
-    emerging_value: str = "n"
-    emerging_min_months: int = 10
-    emerging_time_window: int = 1
-
-    def __post_init__(self) -> None:
-        def one_of(key: str, options: tuple[str, ...]) -> None:
-            v = getattr(self, key)
-            if v not in options:
-                raise ConfigError(f"[detect] key {key!r} must be one of {list(options)}, got {v!r}.")
-
-        one_of("grid_shape", GRID_SHAPES)
-        one_of("kernel", KERNELS)
-        one_of("weights", WEIGHTS)
-        one_of("inference", INFERENCES)
-        one_of("cluster_method", CLUSTER_METHODS)
-        one_of("emerging_value", ("n", "harm"))
-        for key in ("cell_size", "bandwidth", "neighbour_distance", "cluster_eps"):
-            v = getattr(self, key)
-            if v is not None and not v > 0:
-                raise ConfigError(f"[detect] key {key!r} must be a positive number of metres, got {v!r}.")
-        for key in ("nte_distance", "nte_eps", "cluster_buffer"):
-            if not getattr(self, key) >= 0:
-                raise ConfigError(f"[detect] key {key!r} must be >= 0 metres, got {getattr(self, key)!r}.")
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"[detect] key 'alpha' must be between 0 and 1, got {self.alpha!r}.")
-        if self.permutations < 99:
-            raise ConfigError(f"[detect] key 'permutations' must be at least 99, got {self.permutations!r}.")
-        if self.emerging_min_months < 3:
-            raise ConfigError(
-                f"[detect] key 'emerging_min_months' must be at least 3, got {self.emerging_min_months!r}."
-            )
-        if self.emerging_time_window < 0:
-            raise ConfigError(f"[detect] key 'emerging_time_window' must be >= 0, got {self.emerging_time_window!r}.")
-        if self.nte_min_venues < 1:
-            raise ConfigError(f"[detect] key 'nte_min_venues' must be >= 1, got {self.nte_min_venues!r}.")
 
 
 def _layer(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
@@ -235,32 +132,74 @@ def detect_grid(
     return out
 
 
-def run_stage(ctx: Any) -> None:
+@dataclass(frozen=True)
+class DetectResult:
+    """What the detect stage found (every layer in EPSG:27700, columns :data:`LAYER_COLUMNS`).
+
+    Attributes
+    ----------
+    grid
+        Grid cells: counts, harm, KDE, Gi* and the emerging hot spot class.
+    lsoa
+        LSOAs: counts, harm, rate, Gi* and the local Moran class.
+    clusters
+        Density-cluster footprints ranked by harm per km².
+    nte_zones
+        Night-time-economy zones (empty when no venues are configured).
+    emerging
+        The full emerging hot spot table aligned to ``grid`` (None when not analysed).
+    auto
+        Parameters chosen automatically (cell size, bandwidth, sources, ...).
+    summary
+        Class counts and notes for the manifest.
+    """
+
+    grid: gpd.GeoDataFrame
+    lsoa: gpd.GeoDataFrame
+    clusters: gpd.GeoDataFrame
+    nte_zones: gpd.GeoDataFrame
+    emerging: pd.DataFrame | None
+    auto: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """The layers of ``hotspots.gpkg`` by name, in writing order."""
+        return {"grid": self.grid, "lsoa": self.lsoa, "clusters": self.clusters, "nte_zones": self.nte_zones}
+
+
+def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     """Pipeline stage ``detect``: units, KDE, Gi*, local Moran, clusters, emerging, NTE zones.
 
-    Puts ``"grid"``, ``"lsoa"``, ``"clusters"``, ``"nte_zones"`` (GeoDataFrames with
-    :data:`LAYER_COLUMNS`) and ``"emerging"`` (the full emerging hot spot table, aligned to
-    the grid) in ``ctx.results``; records every automatic choice; writes
-    ``hotspots.gpkg``.
-    """
-    from hotspots.detect.clusters import density_clusters
-    from hotspots.detect.emerging import NOT_ANALYSED, emerging_hotspots
-    from hotspots.detect.nte import empty_zones, nte_zones
-    from hotspots.io.write import write_layer
+    Parameters
+    ----------
+    study
+        The loaded study (its place-analysis incidents, area, LSOAs and venues).
+    cfg
+        The ``[detect]`` section.
 
-    cfg: DetectConfig = ctx.config.stage("detect")
-    study = ctx.study
+    Returns
+    -------
+    DetectResult
+        Every layer, the emerging hot spot table, the automatic choices and a summary.
+
+    Raises
+    ------
+    InputError
+        No incidents to analyse.
+    ConfigError
+        ``[detect]`` names a source the study does not have.
+    """
+    auto = AutoChoices("detect")
     incidents = select_sources(study.incidents, list(cfg.sources)) if cfg.sources else study.analysis_incidents
     if len(incidents) == 0:
         raise InputError("detect: no incidents to analyse (check [detect] sources and the crime files).")
-    ctx.record("detect", sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
+    auto.record(sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
     summary: dict[str, Any] = {}
 
     # --- grid: counts, KDE, Gi* ---------------------------------------------------------
     if cfg.cell_size is None:
         cell_size = choose_cell_size(incidents, study.area)
-        ctx.record(
-            "detect",
+        auto.record(
             cell_size_m=cell_size,
             cell_size_rule="nice(min(shorter side of bounding box / 50 (sfhotspot), default KDE bandwidth / 2))",
         )
@@ -269,8 +208,7 @@ def run_stage(ctx: Any) -> None:
     bandwidth = cfg.bandwidth
     if bandwidth is None:
         bandwidth = choose_bandwidth(incidents, weights=None if cfg.weights == "count" else C.HARM, kernel=cfg.kernel)
-        ctx.record(
-            "detect",
+        auto.record(
             kde_bandwidth_m=round(bandwidth, 1),
             kde_bandwidth_rule="ArcGIS spatial Silverman: 0.9 min(SD, sqrt(1/ln2) Dm) n^-0.2"
             + (" / 2.778 (Gaussian sigma)" if cfg.kernel == "gaussian" else " (quartic radius)"),
@@ -289,8 +227,7 @@ def run_stage(ctx: Any) -> None:
         permutations=cfg.permutations,
         seed=cfg.seed,
     )
-    ctx.record(
-        "detect",
+    auto.record(
         grid_cells=len(grid),
         gi_neighbourhood="queen (8 square / 6 hex neighbours + self)"
         if cfg.neighbour_distance is None
@@ -302,7 +239,7 @@ def run_stage(ctx: Any) -> None:
     src = cfg.emerging_source
     if src is None:
         src = choose_emerging_source(incidents)
-        ctx.record("detect", emerging_source=src)
+        auto.record(emerging_source=src)
     # an explicitly named source may lie outside the place-analysis sources ([study] sources)
     pool = incidents if cfg.emerging_source is None else study.incidents
     em_inc = pool if src == "all" else pool[pool[C.SOURCE] == src]
@@ -324,7 +261,7 @@ def run_stage(ctx: Any) -> None:
         )
         emerging.attrs["source"] = src
         grid[EMERGING_CLASS] = emerging[EMERGING_CLASS].to_numpy()
-        ctx.record("detect", emerging=emerging.attrs.get("auto", {}))
+        auto.record(emerging=emerging.attrs.get("auto", {}))
         summary["emerging"] = emerging.attrs.get("class_counts", {})
     except InputError as exc:
         warnings.warn(f"emerging hot spots not analysed: {exc}", HotspotsWarning, stacklevel=2)
@@ -352,8 +289,7 @@ def run_stage(ctx: Any) -> None:
     )
     lsoa[LISA_CLASS] = "not significant"
     lsoa.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
-    ctx.record(
-        "detect",
+    auto.record(
         lsoa_neighbourhood="queen contiguity (libpysal) + self",
         lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
     )
@@ -368,7 +304,7 @@ def run_stage(ctx: Any) -> None:
         weights=None if cfg.weights == "count" else C.HARM,
         buffer=cfg.cluster_buffer,
     )
-    ctx.record("detect", clusters=clusters.attrs.get("auto", {}))
+    auto.record(clusters=clusters.attrs.get("auto", {}))
     if study.venues is not None and len(study.venues):
         zones = nte_zones(
             study.venues,
@@ -389,22 +325,21 @@ def run_stage(ctx: Any) -> None:
         "clusters": _layer(clusters, CLUSTER_LAYER_COLUMNS),
         "nte_zones": _layer(zones, NTE_LAYER_COLUMNS),
     }
-    path = ctx.out / GPKG
-    if path.exists():
-        path.unlink()
-    for name, layer in layers.items():
-        write_layer(layer, path, name)
-        ctx.results[name] = layer
-    ctx.results["emerging"] = emerging
-    ctx.output(path, "hot spot layers: grid, lsoa, clusters, nte_zones (EPSG:27700)")
-
     summary["grid_classes"] = _class_counts(layers["grid"][HOTSPOT_CLASS])
     summary["lsoa_classes"] = _class_counts(layers["lsoa"][HOTSPOT_CLASS])
     summary["lisa_classes"] = layers["lsoa"][LISA_CLASS].value_counts().to_dict()
     summary["clusters"] = len(layers["clusters"])
     summary["nte_zones"] = len(layers["nte_zones"])
-    ctx.extra.setdefault("detect", {}).update(summary)
     log.info("detect: %s", summary)
+    return DetectResult(
+        grid=layers["grid"],
+        lsoa=layers["lsoa"],
+        clusters=layers["clusters"],
+        nte_zones=layers["nte_zones"],
+        emerging=emerging,
+        auto=dict(auto),
+        summary=summary,
+    )
 
 
 def _class_counts(s: pd.Series) -> dict[str, int]:
@@ -420,5 +355,6 @@ __all__ = [
     "NTE_LAYER_COLUMNS",
     "LAYER_COLUMNS",
     "detect_grid",
-    "run_stage",
+    "DetectResult",
+    "detect",
 ]

@@ -27,8 +27,8 @@ import pyogrio
 import shapely
 
 from hotspots import columns as C
-from hotspots.config import BoundariesConfig, ColumnMap, CrimeSource, DeprivationConfig, VenuesConfig
 from hotspots.errors import HotspotsWarning, InputError
+from hotspots.io.config import BoundariesConfig, ColumnMap, CrimeSource, DeprivationConfig, VenuesConfig
 
 log = logging.getLogger(__name__)
 

@@ -28,109 +28,28 @@ the nearest polygon within the tolerance (``"nearest"``). A row whose code is a 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import re
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import shapely
 
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
+from hotspots.io.coords import check_coordinate_ranges, points, to_bng
 from hotspots.io.load import RawFile
 from hotspots.prepare import scope as scope_mod
+from hotspots.prepare.accounting import Accounting, FileAccount
+from hotspots.prepare.areas import CODE_AGREEMENT_M, assign_areas, code_disagrees
 
 log = logging.getLogger(__name__)
 
-CODE_AGREEMENT_M = 1000.0
-"""Metres a point may lie from the polygon of its own LSOA code and the code still be trusted.
-
-On the real 2019-09 Nottinghamshire file the furthest is 164 m (generalised boundaries);
-a point further away than this has wrong coordinates or a wrong code."""
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})")
-
-# Great Britain in lon/lat and in British National Grid metres.
-_GB_LON = (-9.0, 2.5)
-_GB_LAT = (49.0, 61.5)
-
-
-@dataclass
-class FileAccount:
-    """Row accounting of one input file."""
-
-    file: str
-    source: str
-    sha256: str
-    rows_read: int
-    rows_used: int = 0
-    dropped: dict[str, int] = field(default_factory=dict)
-    assigned: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rows_dropped(self) -> int:
-        return int(sum(self.dropped.values()))
-
-    def balanced(self) -> bool:
-        """True when rows read = rows used + rows dropped."""
-        return self.rows_read == self.rows_used + self.rows_dropped
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "source": self.source,
-            "sha256": self.sha256,
-            "rows_read": self.rows_read,
-            "rows_used": self.rows_used,
-            "rows_dropped": self.rows_dropped,
-            "dropped": dict(self.dropped),
-            "assigned": dict(self.assigned),
-        }
-
-
-@dataclass
-class Accounting:
-    """Row accounting for every file, and the list of dropped rows with reasons.
-
-    ``dropped_rows`` has columns ``file, source, row, reason, detail`` (``row`` is the
-    1-based data row, header not counted).
-    """
-
-    files: list[FileAccount] = field(default_factory=list)
-    dropped_rows: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["file", "source", "row", "reason", "detail"])
-    )
-
-    def extend(self, other: Accounting) -> None:
-        self.files.extend(other.files)
-        self.dropped_rows = pd.concat([self.dropped_rows, other.dropped_rows], ignore_index=True)
-
-    def check(self) -> None:
-        """Raise AssertionError if any file's rows do not balance (a bug, never user error)."""
-        for f in self.files:
-            if not f.balanced():  # pragma: no cover - guards the invariant
-                raise AssertionError(f"row accounting does not balance for {f.file}: {f.to_dict()}")
-
-    def table(self) -> pd.DataFrame:
-        """One row per file: read, used, dropped, and each drop reason."""
-        rows = []
-        for f in self.files:
-            row = {"file": f.file, "source": f.source, "read": f.rows_read, "used": f.rows_used,
-                   "dropped": f.rows_dropped}
-            row.update(f.dropped)
-            rows.append(row)
-        return pd.DataFrame(rows).fillna(0)
-
-    def to_dict(self) -> list[dict[str, Any]]:
-        return [f.to_dict() for f in self.files]
 
 
 # --------------------------------------------------------------------------------------
@@ -192,76 +111,6 @@ def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return arr, missing, bad
 
 
-def check_coordinate_ranges(x: np.ndarray, y: np.ndarray, crs: str, where: str, xcol: str, ycol: str) -> None:
-    """Catch whole-file coordinate mistakes before any row is used.
-
-    Raises :class:`InputError` when lon/lat columns hold British National Grid metres,
-    when longitude and latitude look swapped, or when projected columns hold degrees.
-    """
-    ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
-    if not ok.any():
-        return
-    mx, my = float(np.median(x[ok])), float(np.median(y[ok]))
-    geographic = pyproj.CRS.from_user_input(crs).is_geographic
-    if geographic:
-        if abs(mx) > 180 or abs(my) > 90:
-            raise InputError(
-                f"{where}: columns {xcol!r}/{ycol!r} hold values like {mx:.0f}, {my:.0f}, which are not "
-                "longitude/latitude degrees; they look like British National Grid eastings/northings (metres). "
-                'Set crs = "EPSG:27700" for this file (and map x/y to the easting/northing columns).'
-            )
-        if _GB_LAT[0] <= mx <= _GB_LAT[1] and _GB_LON[0] <= my <= _GB_LON[1]:
-            raise InputError(
-                f"{where}: longitude and latitude look swapped: the longitude column {xcol!r} has median "
-                f"{mx:.3f}, which is a latitude in Great Britain, and the latitude column {ycol!r} has median "
-                f"{my:.3f}. "
-                "Swap the two columns (or the x/y mapping in the config)."
-            )
-    else:
-        if abs(mx) <= 180 and abs(my) <= 90:
-            raise InputError(
-                f"{where}: columns {xcol!r}/{ycol!r} hold values like {mx:.4f}, {my:.4f}, which look like "
-                f"longitude/latitude degrees, but the CRS is {crs}. Set crs = \"EPSG:4326\" for this file."
-            )
-
-
-_TRANSFORMERS: dict[str, pyproj.Transformer] = {}
-
-
-def to_bng(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """Reproject coordinate arrays to British National Grid (EPSG:27700)."""
-    src = pyproj.CRS.from_user_input(crs)
-    if src.equals(pyproj.CRS.from_user_input(C.CRS)):
-        return x, y
-    key = src.to_wkt()
-    if key not in _TRANSFORMERS:
-        _TRANSFORMERS[key] = pyproj.Transformer.from_crs(src, C.CRS, always_xy=True)
-    return _TRANSFORMERS[key].transform(x, y)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while creating many geometry objects.
-
-    Each shapely Point is a tracked Python object; creating hundreds of thousands of them
-    triggers repeated full collections that make ``points_from_xy`` about 5x slower.
-    Points hold no reference cycles, so nothing is lost by collecting afterwards.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def points(x: np.ndarray, y: np.ndarray) -> gpd.GeoSeries:
-    """Point geometries in EPSG:27700 from coordinate arrays (fast for millions of points)."""
-    with _gc_paused():
-        return gpd.GeoSeries(gpd.points_from_xy(x, y), crs=C.CRS)
-
-
 def first_reason(masks: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
     """Per row, the first reason whose mask is true (empty string when none)."""
     reason = np.full(n, "", dtype=object)
@@ -271,94 +120,6 @@ def first_reason(masks: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
         reason[hit] = name
         open_ &= ~mask
     return reason
-
-
-def assign_areas(
-    points: gpd.GeoSeries,
-    codes: pd.Series,
-    lsoa: gpd.GeoDataFrame,
-    *,
-    known_codes: set[str] | None = None,
-    tolerance: float = 250.0,
-    code_agreement: float = CODE_AGREEMENT_M,
-) -> tuple[pd.Series, pd.Series]:
-    """Assign each point to a study-area LSOA: by code, point in polygon, or nearest within ``tolerance``.
-
-    Parameters
-    ----------
-    points
-        Points in EPSG:27700.
-    codes
-        The row's own LSOA code (NaN when none).
-    lsoa
-        Study-area LSOA polygons with ``lsoa_code``.
-    known_codes
-        Every LSOA 2011 code known (e.g. all of England from IoD2019). A row whose code is
-        known but not in the study area is outside it; a row whose code is unknown (a 2021
-        code, a typo) is assigned spatially.
-    tolerance
-        Metres a point outside every polygon may be from the nearest and still be assigned.
-    code_agreement
-        Metres a point may be from the polygon of its own study-area code for the code to be
-        used; further away, the row is assigned spatially (see :func:`code_disagrees`).
-        ``inf`` skips the check (for codes the caller has already vetted).
-
-    Returns
-    -------
-    lsoa_code, assigned : Series aligned to ``points``
-        ``assigned`` is ``"code"``, ``"point_in_polygon"``, ``"nearest"``, or ``""``
-        (outside the study area).
-    """
-    study_codes = pd.Index(lsoa[C.LSOA_CODE])
-    codes = codes.astype(object).where(codes.notna(), None)
-    clean_codes = codes.astype("string").str.strip()
-    in_study = clean_codes.isin(study_codes).fillna(False).to_numpy(dtype=bool)
-    if in_study.any() and np.isfinite(code_agreement):
-        bad = code_disagrees(points, clean_codes, lsoa, distance=code_agreement)
-        clean_codes = clean_codes.where(~bad)
-        in_study = in_study & ~bad
-    known = set(study_codes) | (known_codes or set())
-    known_outside = (clean_codes.isin(known).fillna(False).to_numpy(dtype=bool)) & ~in_study
-    out_code = np.asarray(np.where(in_study, clean_codes.to_numpy(dtype=object), None), dtype=object)
-    assigned = np.asarray(np.where(in_study, C.ASSIGNED_BY_CODE, ""), dtype=object)
-
-    todo = ~in_study & ~known_outside
-    if todo.any():
-        pts = gpd.GeoDataFrame(geometry=points.values[todo], crs=C.CRS)
-        pts["_i"] = np.flatnonzero(todo)
-        poly = lsoa[[C.LSOA_CODE, "geometry"]]
-        hit = gpd.sjoin(pts, poly, how="inner", predicate="within")
-        hit = hit[~hit["_i"].duplicated()]
-        out_code[hit["_i"].to_numpy()] = hit[C.LSOA_CODE].to_numpy()
-        assigned[hit["_i"].to_numpy()] = C.ASSIGNED_POINT_IN_POLYGON
-        rest = pts[~pts["_i"].isin(hit["_i"])]
-        if len(rest) and tolerance > 0:
-            near = gpd.sjoin_nearest(rest, poly, how="inner", max_distance=tolerance)
-            near = near[~near["_i"].duplicated()]
-            out_code[near["_i"].to_numpy()] = near[C.LSOA_CODE].to_numpy()
-            assigned[near["_i"].to_numpy()] = C.ASSIGNED_NEAREST
-    return (
-        pd.Series(out_code, index=points.index, dtype=object),
-        pd.Series(assigned, index=points.index, dtype=object),
-    )
-
-
-def code_disagrees(
-    points: gpd.GeoSeries, codes: pd.Series, lsoa: gpd.GeoDataFrame, *, distance: float = CODE_AGREEMENT_M
-) -> np.ndarray:
-    """Flag rows whose study-area LSOA code names a polygon further than ``distance`` metres from the point.
-
-    Rows without a code, or with a code outside the study area, are never flagged.
-    """
-    codes = pd.Series(codes).reset_index(drop=True).astype("string").str.strip()
-    polys = pd.Series(lsoa.geometry.values, index=pd.Index(lsoa[C.LSOA_CODE]))
-    has = codes.isin(polys.index).fillna(False).to_numpy(dtype=bool)
-    out = np.zeros(len(codes), dtype=bool)
-    if has.any():
-        idx = np.flatnonzero(has)
-        geoms = polys.reindex(codes.to_numpy(dtype=object)[idx]).to_numpy()
-        out[idx] = ~shapely.dwithin(np.asarray(points.values)[idx], geoms, distance)
-    return out
 
 
 # --------------------------------------------------------------------------------------

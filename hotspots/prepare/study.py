@@ -10,7 +10,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -18,10 +18,11 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
-from hotspots.config import Config
 from hotspots.errors import HotspotsWarning
 from hotspots.io import load
+from hotspots.io.sites import SOURCE_CANDIDATE, SOURCE_DEFIB, SOURCE_KIT, fixed_sites, read_site_file
 from hotspots.prepare.clean import Accounting, clean_incidents, clean_venues
+from hotspots.prepare.config import StudyInputs
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class Study:
     Attributes
     ----------
     config
-        The resolved configuration.
+        The config sections the study was loaded from (study, input files, scope).
     incidents
         The canonical incident frame (:data:`hotspots.columns.INCIDENT_COLUMNS`).
     lsoa
@@ -56,9 +57,18 @@ class Study:
         Plain-language data caveats, shown by ``check`` and in the report.
     auto
         Parameters chosen automatically while loading.
+    coverage
+        Per source: incidents, months and LSOAs (see :func:`coverage_table`).
+    timings
+        Seconds spent in each loading step.
+    fixed_sites
+        Existing bleed-control kits and defibrillators (``[sites] existing_kits`` and
+        ``defibrillators``; :data:`hotspots.io.sites.SITE_COLUMNS`), or None.
+    candidate_sites
+        The user's candidate kit sites (``[sites] candidate_sites``), or None.
     """
 
-    config: Config
+    config: StudyInputs
     incidents: gpd.GeoDataFrame
     lsoa: gpd.GeoDataFrame
     deprivation: pd.DataFrame | None
@@ -72,6 +82,13 @@ class Study:
     auto: dict[str, Any] = field(default_factory=dict)
     coverage: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    fixed_sites: gpd.GeoDataFrame | None = None
+    candidate_sites: gpd.GeoDataFrame | None = None
+
+    @property
+    def name(self) -> str:
+        """The study's name (``[study] name``), shown in map titles and the report."""
+        return self.config.study.name
 
     @property
     def analysis_incidents(self) -> gpd.GeoDataFrame:
@@ -110,14 +127,30 @@ class Study:
         return f"{m[0]} to {m[-1]}" if m else "no dated incidents"
 
 
-def load_study(config: Config) -> Study:
+class HasInputs(Protocol):
+    """Anything with the study's input sections, such as :class:`hotspots.config.Config`."""
+
+    @property
+    def inputs(self) -> StudyInputs:
+        """The config sections loading reads."""
+        ...
+
+
+def load_study(config: StudyInputs | HasInputs) -> Study:
     """Read and clean every input named in ``config``.
+
+    Parameters
+    ----------
+    config
+        A :class:`hotspots.config.Config` (its :attr:`~hotspots.config.Config.inputs` are
+        used) or the :class:`~hotspots.prepare.config.StudyInputs` themselves.
 
     Raises
     ------
     InputError
         Any input file is unusable (see :mod:`hotspots.io.load` and :mod:`hotspots.prepare.clean`).
     """
+    config = config if isinstance(config, StudyInputs) else config.inputs
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     inputs: list[dict[str, Any]] = []
@@ -187,6 +220,15 @@ def load_study(config: Config) -> Study:
         inputs.append({"role": "venues", "file": str(rv.path), "sha256": rv.sha256, "rows": len(rv.frame)})
         timings["venues"] = time.perf_counter() - t
 
+    t = time.perf_counter()
+    sites: dict[str, gpd.GeoDataFrame] = {}
+    roles = {"existing_kits": SOURCE_KIT, "defibrillators": SOURCE_DEFIB, "candidate_sites": SOURCE_CANDIDATE}
+    for role, spec in config.site_files.items():
+        sites[role] = read_site_file(spec, source=roles[role])
+        inputs.append({"role": role, "file": str(spec.path), "sha256": load.sha256(spec.path), "rows": len(sites[role])})
+    if sites:
+        timings["site_files"] = time.perf_counter() - t
+
     area = shapely.union_all(lsoa.geometry.values)
     study = Study(
         config=config,
@@ -201,6 +243,8 @@ def load_study(config: Config) -> Study:
         inputs=inputs,
         caveats=caveats,
         timings=timings,
+        fixed_sites=fixed_sites(sites.get("existing_kits"), sites.get("defibrillators")),
+        candidate_sites=sites.get("candidate_sites"),
     )
     study.coverage = coverage_table(incidents)
     study.caveats.extend(data_caveats(study))

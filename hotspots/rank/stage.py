@@ -29,6 +29,7 @@ import math
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -36,8 +37,11 @@ import numpy as np
 import pandas as pd
 
 from hotspots import columns as C
+from hotspots.detect.stage import DetectResult
 from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.prepare.study import Study
 from hotspots.rank.components import place_components
+from hotspots.rank.concentration import concentration, lorenz
 from hotspots.rank.config import (
     COMBINES,
     COMPONENT_COLUMNS,
@@ -86,6 +90,7 @@ from hotspots.rank.config import (
 )
 from hotspots.rank.reasons import place_reasons
 from hotspots.rank.scale import combine_scaled, point_ranks, raw_matrix, scale
+from hotspots.results import AutoChoices
 
 __all__ = [
     "CYP_DECILE",
@@ -136,7 +141,8 @@ __all__ = [
     "partial_sources",
     "place_components",
     "rank_places",
-    "run_stage",
+    "RankResult",
+    "rank",
     "scale",
 ]
 
@@ -528,9 +534,9 @@ def district_profiles(places: pd.DataFrame, *, top_n: int = 20, tier: int = 1) -
         ``harm_per_1000`` (per 1,000 residents), ``top_n_places``, ``tier1_places``,
         ``share_lsoas_50pct`` (smallest share of the district's LSOAs holding half its
         incidents, 0-1) and ``gini`` (Gini of incident counts over its LSOAs, 0-1), both from
-        :mod:`hotspots.evaluate.backtest`, and ``median_rank``. Sorted by incidents, descending.
+        :mod:`hotspots.evaluate.rolling`, and ``median_rank``. Sorted by incidents, descending.
     """
-    from hotspots.evaluate.backtest import gini, share_holding
+    from hotspots.rank.concentration import gini, share_holding
 
     need = [C.DISTRICT, POPULATION, N_INCIDENTS, HARM, RANK, TIER]
     miss = [c for c in need if c not in places.columns]
@@ -583,25 +589,60 @@ def partial_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 
-def run_stage(ctx: Any) -> None:
-    """Pipeline stage ``rank``: score and rank the LSOAs, profile districts, write outputs.
+@dataclass(frozen=True)
+class RankResult:
+    """The ranked places and the district profiles.
 
-    Reads ``ctx.results["lsoa"]`` (Gi*) and ``ctx.results["grid"]`` (KDE) from detect; when
-    detect has not run, computes Gi* on LSOA contiguity and a KDE on an automatic grid with
-    the same library functions (recorded). Writes ``places.csv``, ``places.gpkg`` (layer
-    ``places``) and ``districts.csv``; puts ``"places"``, ``"district_profiles"`` and
-    ``"concentration"`` in ``ctx.results``; reports LSOAs with missing data (warning and
-    manifest) and components with no data at all (dropped from the weights, warning).
+    Attributes
+    ----------
+    places
+        One row per study-area LSOA in :data:`PLACES_COLUMNS` order, sorted by rank.
+    districts
+        District profiles (:data:`DISTRICT_COLUMNS`).
+    concentration
+        Concentration of incidents over LSOAs (Gini, shares) with the Lorenz curve under
+        ``"lorenz"``.
+    auto
+        Parameters chosen automatically.
+    summary
+        Weights, tier sizes, missing data and notes for the manifest.
     """
-    from hotspots.evaluate.backtest import concentration, lorenz
-    from hotspots.io.write import write_csv, write_layer
 
-    cfg: RankConfig = ctx.config.stage("rank")
-    study = ctx.study
+    places: gpd.GeoDataFrame
+    districts: pd.DataFrame
+    concentration: dict[str, Any]
+    auto: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def rank(study: Study, detected: DetectResult | None, cfg: RankConfig, *, crime_sources: list[str]) -> RankResult:
+    """Pipeline stage ``rank``: score and rank the LSOAs and profile the districts.
+
+    Parameters
+    ----------
+    study
+        The loaded study.
+    detected
+        The detect stage's result: its LSOA Gi* and grid KDE are components. When it is
+        None (or ``[rank] sources`` differ from the place-analysis sources), Gi* on LSOA
+        contiguity and a KDE on an automatic grid are computed here with the same
+        library functions (recorded).
+    cfg
+        The ``[rank]`` section.
+    crime_sources
+        Names of every ``[[crime]]`` source (to check ``[rank] sources``).
+
+    Returns
+    -------
+    RankResult
+        Places, district profiles, concentration, automatic choices and a summary; LSOAs
+        with missing data are reported (warning and summary) and components with no data
+        at all are dropped from the weights (warning).
+    """
     incidents = study.analysis_incidents
     notes: dict[str, Any] = {}
     if cfg.sources is not None:
-        valid = [src.name for src in ctx.config.crime]
+        valid = list(crime_sources)
         unknown = [x for x in cfg.sources if x not in valid]
         if unknown or not cfg.sources:
             raise ConfigError(
@@ -614,8 +655,8 @@ def run_stage(ctx: Any) -> None:
     if partial:
         notes["partial_coverage_sources"] = partial
         log.info("rank: sources covering only part of the area: %s", ", ".join(partial))
-    detect_lsoa = ctx.results.get("lsoa")
-    grid = ctx.results.get("grid")
+    detect_lsoa = detected.lsoa if detected is not None else None
+    grid = detected.grid if detected is not None else None
     if cfg.sources is not None:  # detect used every source: recompute Gi* and KDE on the selected ones
         detect_lsoa, grid = None, None
     weights = dict(cfg.weights)
@@ -700,22 +741,15 @@ def run_stage(ctx: Any) -> None:
         )
         notes["missing_data"] = by_comp
     info = dict(places.attrs.get("rank", {}))
-    auto = {k: notes[k] for k in ("gi_z_source", "kde_source") if k in notes}
-    if auto:
-        ctx.record("rank", **auto)
-    ctx.extra.setdefault("rank", {}).update({**info, **notes})
+    auto = AutoChoices("rank")
+    auto.record(**{k: notes[k] for k in ("gi_z_source", "kde_source") if k in notes})
+    summary = {**info, **notes}
 
     profiles = district_profiles(places, top_n=cfg.top_n)
     conc = concentration(places[N_INCIDENTS].to_numpy(dtype=float))
     conc["lorenz"] = lorenz(places[N_INCIDENTS].to_numpy(dtype=float))
-    ctx.results["places"] = places
-    ctx.results["district_profiles"] = profiles
-    ctx.results["concentration"] = conc
-    ctx.extra["rank"]["concentration_lsoa"] = {k: v for k, v in conc.items() if k != "lorenz"}
-
-    ctx.output(write_csv(places, ctx.out / "places.csv"), "ranked LSOAs with intervals, components and reasons")
-    ctx.output(write_layer(places, ctx.out / "places.gpkg", "places"), "ranked LSOAs (layer places)")
-    ctx.output(
-        write_csv(profiles, ctx.out / "districts.csv"), "district profiles: counts, rates, top places, concentration"
-    )
+    summary["concentration_lsoa"] = {k: v for k, v in conc.items() if k != "lorenz"}
     log.info("rank: %d places ranked; top: %s", len(places), places[C.LSOA_NAME].head(3).tolist())
+    return RankResult(
+        places=places, districts=profiles, concentration=conc, auto=dict(auto), summary=summary
+    )

@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,36 +27,11 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
-from hotspots.errors import ConfigError, HotspotsWarning, InputError
-from hotspots.io.write import write_csv, write_layer
+from hotspots.errors import HotspotsWarning, InputError
+from hotspots.io.sites import SITE_ID, SITE_NAME, SITE_SOURCE, SOURCE_CANDIDATE, _check_unique
 from hotspots.sites import mclp as _mclp
-from hotspots.sites.candidates import (  # noqa: F401  (re-exported: the public API lives here)
-    CANDIDATE_SOURCES,
-    DEFAULT_EXCLUDE_LOCATIONS,
-    DEMAND_COLUMNS,
-    SITE_COLUMNS,
-    SITE_ID,
-    SITE_NAME,
-    SITE_SOURCE,
-    SOURCE_CANDIDATE,
-    SOURCE_DEFIB,
-    SOURCE_KIT,
-    SOURCE_LOCATION,
-    SOURCE_VENUE,
-    PointFile,
-    _check_unique,
-    _location_pattern,
-    _to_bng,
-    _xy,
-    demand_points,
-    empty_sites,
-    kit_candidates,
-    read_site_file,
-)
-from hotspots.sites.outreach import OutreachConfig, outreach_zones
-
-if TYPE_CHECKING:  # pragma: no cover
-    from hotspots.pipeline import RunContext
+from hotspots.sites.candidates import _to_bng, _xy, demand_points
+from hotspots.sites.config import DEFAULT_KIT_RADIUS_M, DEFAULT_SENSITIVITY_RADII_M
 
 log = logging.getLogger(__name__)
 
@@ -90,77 +64,6 @@ SENSITIVITY_COLUMNS = ["radius_m", "kits", "existing_covered_harm", COVERED_HARM
 # --------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------
-
-
-def _point_file(value: Any, key: str) -> PointFile | None:
-    if value is None or isinstance(value, PointFile):
-        return value
-    if isinstance(value, (str, Path)):
-        return PointFile(path=Path(value))
-    raise ConfigError(f"[sites] key {key!r} must be a file path or a table, got {value!r}.")  # pragma: no cover
-
-
-@dataclass(frozen=True)
-class SitesConfig:
-    """``[sites]``: bleed-control kit siting.
-
-    Attributes
-    ----------
-    p
-        Number of new kits to site (default 10).
-    radius_m
-        Walking radius a kit serves, metres (default 100: a 90-second fetch).
-    sensitivity_radii_m
-        Radii of the sensitivity run (default 60, 100, 200 m).
-    target_pct
-        Coverage target of the set-covering mode: fewest kits so that fixed sites plus new
-        kits reach this % of all harm (default 50).
-    candidates
-        Candidate sources: any of ``"venues"``, ``"incident_locations"``,
-        ``"candidate_sites"`` (default all three; the last only when a file is given).
-    candidate_sites, existing_kits, defibrillators
-        Optional point files (a path, or a table with ``path, crs, id, name, x, y``).
-    exclude_locations
-        Case-insensitive regular expressions searched in the location text of incident-location
-        candidates (``"On or near Hospital"``); a location matching any is not a candidate
-        (its incidents stay in the demand). Default :data:`DEFAULT_EXCLUDE_LOCATIONS`; ``[]``
-        keeps every location.
-    time_limit_s
-        Seconds allowed to each exact solve (default 120); a solve that hits it reports
-        its gap in the manifest.
-    """
-
-    p: int = 10
-    radius_m: float = 100.0
-    sensitivity_radii_m: tuple[float, ...] = (60.0, 100.0, 200.0)
-    target_pct: float = 50.0
-    candidates: tuple[str, ...] = CANDIDATE_SOURCES
-    candidate_sites: PointFile | Path | None = None
-    existing_kits: PointFile | Path | None = None
-    defibrillators: PointFile | Path | None = None
-    exclude_locations: tuple[str, ...] = DEFAULT_EXCLUDE_LOCATIONS
-    time_limit_s: float = 120.0
-
-    def __post_init__(self) -> None:
-        if self.p < 1:
-            raise ConfigError(f"[sites] key 'p' must be at least 1 kit, got {self.p!r}.")
-        for key in ("radius_m", "time_limit_s"):
-            if not getattr(self, key) > 0:
-                raise ConfigError(f"[sites] key {key!r} must be > 0, got {getattr(self, key)!r}.")
-        for r in self.sensitivity_radii_m:
-            if not r > 0:
-                raise ConfigError(f"[sites] key 'sensitivity_radii_m' values must be > 0 metres, got {r!r}.")
-        if not 0 < self.target_pct <= 100:
-            raise ConfigError(f"[sites] key 'target_pct' must be in (0, 100], got {self.target_pct!r}.")
-        for c in self.candidates:
-            if c not in CANDIDATE_SOURCES:
-                raise ConfigError(
-                    f"[sites] key 'candidates': unknown source {c!r}. Valid: {', '.join(CANDIDATE_SOURCES)}."
-                )
-        for key in ("candidate_sites", "existing_kits", "defibrillators"):
-            object.__setattr__(self, key, _point_file(getattr(self, key), key))
-        _location_pattern(self.exclude_locations, ConfigError, "[sites] key 'exclude_locations'")
-
 
 
 # --------------------------------------------------------------------------------------
@@ -229,7 +132,7 @@ def select_sites(
     candidates: gpd.GeoDataFrame,
     *,
     p: int = 10,
-    radius: float = 100.0,
+    radius: float = DEFAULT_KIT_RADIUS_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
 ) -> gpd.GeoDataFrame:
@@ -343,7 +246,7 @@ def coverage_curve(
     candidates: gpd.GeoDataFrame,
     *,
     p: int = 10,
-    radius: float = 100.0,
+    radius: float = DEFAULT_KIT_RADIUS_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
 ) -> pd.DataFrame:
@@ -374,7 +277,7 @@ def radius_sensitivity(
     candidates: gpd.GeoDataFrame,
     *,
     p: int = 10,
-    radii: tuple[float, ...] = (60.0, 100.0, 200.0),
+    radii: tuple[float, ...] = DEFAULT_SENSITIVITY_RADII_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
 ) -> pd.DataFrame:
@@ -401,7 +304,7 @@ def kits_for_target(
     candidates: gpd.GeoDataFrame,
     *,
     target_pct: float,
-    radius: float = 100.0,
+    radius: float = DEFAULT_KIT_RADIUS_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
 ) -> dict[str, Any]:
@@ -452,81 +355,3 @@ def kits_for_target(
 # --------------------------------------------------------------------------------------
 
 
-def _fixed_sites(cfg: SitesConfig) -> gpd.GeoDataFrame | None:
-    parts = []
-    if cfg.existing_kits is not None:
-        parts.append(read_site_file(cfg.existing_kits, source=SOURCE_KIT))
-    if cfg.defibrillators is not None:
-        parts.append(read_site_file(cfg.defibrillators, source=SOURCE_DEFIB))
-    if not parts:
-        return None
-    fixed = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=C.CRS)
-    _check_unique(fixed, "existing kits and defibrillators")
-    return fixed
-
-
-def run_stage(ctx: RunContext) -> None:
-    """Pipeline stage ``sites``: bleed-control kits and youth outreach zones.
-
-    Reads the optional ``[sites]`` point files, then writes ``bleed_kits.csv``,
-    ``outreach.csv`` and layers ``bleed_kits``, ``outreach`` (and ``fixed_sites`` when
-    existing kits or defibrillators are given) of ``sites.gpkg``. Puts ``"bleed_kits"``,
-    ``"coverage_curve"``, ``"outreach"`` (and ``"fixed_sites"``) in ``ctx.results``; the
-    solve statistics, coverage curve, radius sensitivity and set-covering answer go in the
-    manifest under ``"sites"``.
-    """
-    cfg: SitesConfig = ctx.config.stage("sites")
-    ocfg: OutreachConfig = ctx.config.stage("outreach")
-    study = ctx.study
-    inc = study.analysis_incidents
-    extra = read_site_file(cfg.candidate_sites, source=SOURCE_CANDIDATE) if cfg.candidate_sites else None
-    fixed = _fixed_sites(cfg)
-    cand = kit_candidates(inc, venues=study.venues, extra=extra, sources=cfg.candidates,
-                          exclude_locations=tuple(cfg.exclude_locations))
-    limit = cfg.time_limit_s
-    kits = select_sites(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
-    curve = coverage_curve(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
-    sens = radius_sensitivity(inc, cand, p=cfg.p, radii=tuple(cfg.sensitivity_radii_m), fixed=fixed,
-                              time_limit=limit)
-    try:
-        target: dict[str, Any] = kits_for_target(inc, cand, target_pct=cfg.target_pct, radius=cfg.radius_m,
-                                                 fixed=fixed, time_limit=limit)
-    except InputError as exc:  # an unreachable target is an answer, not a failed run
-        warnings.warn(str(exc), HotspotsWarning, stacklevel=2)
-        target = {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
-    stats = kits.attrs.get("mclp", {})
-    ctx.record("sites", candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
-               excluded_locations=cand.attrs.get("excluded_locations", 0),
-               demand_points=stats.get("demand_points"),
-               fixed_sites=0 if fixed is None else len(fixed))
-    ctx.extra["sites"] = {
-        "bleed_kits": stats,
-        "coverage_curve": curve.to_dict(orient="records"),
-        "radius_sensitivity": sens.to_dict(orient="records"),
-        "kits_for_target": target,
-    }
-    hot = None
-    lsoa_res = ctx.results.get("lsoa")
-    if lsoa_res is not None and {C.LSOA_CODE, "gi_z"} <= set(lsoa_res.columns):
-        hot = pd.DataFrame(lsoa_res[[C.LSOA_CODE, "gi_z"]])
-    grid = ctx.results.get("grid")
-    zones = outreach_zones(inc, study.lsoa, grid=grid, hot=hot, categories=tuple(ocfg.categories), top=ocfg.top,
-                           weights=ocfg.weights, cell_size=ocfg.cell_size_m)
-    ctx.record("outreach", hotspot_strength="detect stage LSOA gi_z" if hot is not None
-               else "Gi* z of youth-relevant harm, queen contiguity",
-               focal_cells="detect stage grid" if grid is not None else f"{ocfg.cell_size_m:g} m lattice")
-    out = ctx.out
-    gpkg = out / "sites.gpkg"
-    write_csv(kits, ctx.output(out / "bleed_kits.csv", f"{len(kits)} bleed-control kit sites in order of value"))
-    write_layer(kits, gpkg, "bleed_kits")
-    write_csv(zones, ctx.output(out / "outreach.csv", f"{len(zones)} youth outreach zones"))
-    write_layer(zones, gpkg, "outreach")
-    if fixed is not None:
-        write_layer(fixed, gpkg, "fixed_sites")
-        ctx.results["fixed_sites"] = fixed
-    ctx.output(gpkg, "layers bleed_kits, outreach" + (", fixed_sites" if fixed is not None else ""))
-    ctx.results["bleed_kits"] = kits
-    ctx.results["coverage_curve"] = curve
-    ctx.results["outreach"] = zones
-    log.info("sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones", len(kits),
-             stats.get("coverage_pct", 0.0), cfg.radius_m, len(zones))

@@ -12,7 +12,6 @@ writes ``outreach.csv`` and layer ``outreach`` of ``sites.gpkg`` is
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -21,9 +20,10 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
-from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.prepare.scope import YOUTH_CATEGORIES
 from hotspots.sites.candidates import _to_bng, _xy
+from hotspots.sites.config import DEFAULT_SCORE_WEIGHTS, _check_weights
 
 # --------------------------------------------------------------------------------------
 # Output columns
@@ -45,63 +45,13 @@ SCORE = "outreach_score"
 PLACE_COLUMNS = [C.LSOA_CODE, "youth_n", YOUTH_HARM, IDACI, C.CYP_RANK, "gi_z", SCORE]
 """Columns of :func:`outreach_places` (plus ``geometry``)."""
 
-DEFAULT_SCORE_WEIGHTS = {"youth_harm": 0.4, "hotspot": 0.3, "idaci": 0.15, "cyp": 0.15}
-"""Weights of the outreach score's components (percentile ranks among the study's LSOAs)."""
+
 
 
 # --------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class OutreachConfig:
-    """``[outreach]``: detached youth outreach zones.
-
-    Attributes
-    ----------
-    categories
-        Scope categories counted as youth-relevant violence (default
-        :data:`hotspots.prepare.scope.YOUTH_CATEGORIES`).
-    top
-        Number of top-scoring LSOAs grouped into zones (default 25).
-    weights
-        Weights of the score components ``youth_harm``, ``hotspot``, ``idaci``, ``cyp``
-        (default 0.4, 0.3, 0.15, 0.15).
-    cell_size_m
-        Cell size of the grid used for focal points when the detect stage's grid is not
-        available (default 100 m).
-    """
-
-    categories: tuple[str, ...] = YOUTH_CATEGORIES
-    top: int = 25
-    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SCORE_WEIGHTS))
-    cell_size_m: float = 100.0
-
-    def __post_init__(self) -> None:
-        from hotspots.prepare.scope import SCOPE_CATEGORIES
-
-        for c in self.categories:
-            if c not in SCOPE_CATEGORIES:
-                raise ConfigError(
-                    f"[outreach] key 'categories': unknown scope category {c!r}. "
-                    f"Valid: {', '.join(sorted(SCOPE_CATEGORIES))}."
-                )
-        if self.top < 1:
-            raise ConfigError(f"[outreach] key 'top' must be at least 1 LSOA, got {self.top!r}.")
-        if not self.cell_size_m > 0:
-            raise ConfigError(f"[outreach] key 'cell_size_m' must be > 0 metres, got {self.cell_size_m!r}.")
-        _check_weights(self.weights, ConfigError, "[outreach] key 'weights'")
-
-
-def _check_weights(weights: dict[str, float], exc: type[Exception], where: str) -> None:
-    for k, v in weights.items():
-        if k not in DEFAULT_SCORE_WEIGHTS:
-            raise exc(f"{where}: unknown component {k!r}. Valid: {', '.join(DEFAULT_SCORE_WEIGHTS)}.")
-        if not v >= 0:
-            raise exc(f"{where}: {k!r} must be >= 0, got {v!r}.")
-    if not sum(weights.values()) > 0:
-        raise exc(f"{where}: at least one weight must be > 0.")
 
 
 # --------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,11 @@ import pandas as pd
 from folium.plugins import FastMarkerCluster
 
 from hotspots import columns as C
-from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.detect.stage import DetectResult
+from hotspots.errors import HotspotsWarning, InputError
+from hotspots.prepare.study import Study
 from hotspots.present import assets
+from hotspots.present.maps.config import AUDIENCES, KDE_SCHEMES, TILE_PROVIDERS, MapsConfig
 from hotspots.present.maps.style import (
     GI_COLOURS,
     KDE_COLOURS,
@@ -58,32 +61,12 @@ from hotspots.present.maps.style import (
     suppress_counts_in_text,
     table,
 )
+from hotspots.rank.stage import RankResult
+from hotspots.sites.config import DEFAULT_KIT_RADIUS_M
+from hotspots.sites.stage import SitesResult
 
 log = logging.getLogger(__name__)
 
-AUDIENCES = ("board", "outreach", "analyst")
-"""The three maps, in the order they are written."""
-
-TILE_PROVIDERS = {
-    "OpenStreetMap": (
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        "&copy; OpenStreetMap contributors",
-    ),
-    "CartoDB positron": (
-        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-        "&copy; OpenStreetMap contributors &copy; CARTO",
-    ),
-}
-"""Online base tiles that may be switched on with ``[maps] tiles`` (off by default: offline)."""
-
-KDE_SCHEMES = {
-    "quantiles": "Quantiles",
-    "head_tail_breaks": "HeadTailBreaks",
-    "equal_interval": "EqualInterval",
-    "maximum_breaks": "MaximumBreaks",
-    "std_mean": "StdMean",
-}
-"""mapclassify schemes for the KDE surface (Fisher-Jenks is left out: quadratic without numba)."""
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk). "
@@ -115,71 +98,6 @@ METHODS = {
 }
 
 
-@dataclass(frozen=True)
-class MapsConfig:
-    """``[maps]``: the interactive maps.
-
-    Attributes
-    ----------
-    audiences
-        Which maps to write (default all of ``board``, ``outreach``, ``analyst``).
-    tiles
-        Online base tiles, one of :data:`TILE_PROVIDERS`; default none (a plain
-        background, fully offline). With tiles the page fetches map images from the
-        tile server when opened, so it is no longer offline.
-    simplify_m
-        Tolerance (metres) for simplifying polygons before drawing (default 15).
-    precision
-        Decimal places of longitude/latitude (default 5, about 1 m).
-    max_cells
-        Grid layers with more cells than this are drawn as one shape per class (default 5,000).
-    kde_scheme
-        mapclassify scheme for the KDE surface (default ``head_tail_breaks``, Jiang 2013: suits
-        heavy-tailed densities; more than seven classes are merged at the top).
-    kde_classes
-        Number of KDE classes (default 5; not used by ``head_tail_breaks``).
-    suppress_below
-        On the Board map, incident counts from 1 to this minus one are shown as "<N" (default 5).
-    kit_radius_m
-        Radius (metres) of the kit coverage circles; default the ``[sites]`` radius, else 100.
-    """
-
-    audiences: list[str] = ("board", "outreach", "analyst")  # type: ignore[assignment]
-    tiles: str | None = None
-    simplify_m: float = 15.0
-    precision: int = 5
-    max_cells: int = 5_000
-    kde_scheme: str = "head_tail_breaks"
-    kde_classes: int = 5
-    suppress_below: int = 5
-    kit_radius_m: float | None = None
-
-    def __post_init__(self) -> None:
-        aud = list(self.audiences)
-        bad = [a for a in aud if a not in AUDIENCES]
-        if bad or not aud:
-            raise ConfigError(f"[maps] key 'audiences' must list some of {list(AUDIENCES)}, got {aud!r}.")
-        object.__setattr__(self, "audiences", tuple(aud))
-        if self.tiles is not None and self.tiles not in TILE_PROVIDERS:
-            raise ConfigError(
-                f"[maps] key 'tiles' must be one of {list(TILE_PROVIDERS)} (or left out for offline), got {self.tiles!r}."
-            )
-        if self.kde_scheme not in KDE_SCHEMES:
-            raise ConfigError(f"[maps] key 'kde_scheme' must be one of {list(KDE_SCHEMES)}, got {self.kde_scheme!r}.")
-        if not 2 <= self.kde_classes <= len(KDE_COLOURS):
-            raise ConfigError(f"[maps] key 'kde_classes' must be 2 to {len(KDE_COLOURS)}, got {self.kde_classes!r}.")
-        if self.simplify_m < 0:
-            raise ConfigError(f"[maps] key 'simplify_m' must be >= 0 metres, got {self.simplify_m!r}.")
-        if not 3 <= self.precision <= 8:
-            raise ConfigError(f"[maps] key 'precision' must be 3 to 8 decimal places, got {self.precision!r}.")
-        if self.max_cells < 1:
-            raise ConfigError(f"[maps] key 'max_cells' must be >= 1, got {self.max_cells!r}.")
-        if self.suppress_below < 0:
-            raise ConfigError(f"[maps] key 'suppress_below' must be >= 0, got {self.suppress_below!r}.")
-        if self.kit_radius_m is not None and not self.kit_radius_m > 0:
-            raise ConfigError(f"[maps] key 'kit_radius_m' must be > 0 metres, got {self.kit_radius_m!r}.")
-
-
 # columns each result must have for its layer
 REQUIRED = {
     "places": ["lsoa_code", "lsoa_name", "district", "rank", "score", "rank_low", "rank_high", "p_top_n", "tier", "reason"],
@@ -190,7 +108,7 @@ REQUIRED = {
     "bleed_kits": ["site_id", "order", "source", "name", "covered_harm", "marginal_harm", "cumulative_coverage_pct"],
     "outreach": ["zone_id", "rank", "lsoa_codes", "youth_harm", "idaci_rate", "focal_x", "focal_y", "reason"],
 }
-"""Columns each ``ctx.results`` frame must carry for its map layer."""
+"""Columns each ``results`` frame must carry for its map layer."""
 
 PRODUCER = {
     "places": "rank",
@@ -230,7 +148,7 @@ def _frame(results: dict[str, Any], key: str, audience: str, *, required: bool) 
     if df is None:
         if required:
             raise InputError(
-                f"the {audience} map needs ctx.results[{key!r}], made by the {PRODUCER[key]} stage; "
+                f"the {audience} map needs results[{key!r}], made by the {PRODUCER[key]} stage; "
                 f"run `hotspots run` with the {PRODUCER[key]} stage before maps."
             )
         warnings.warn(
@@ -240,11 +158,11 @@ def _frame(results: dict[str, Any], key: str, audience: str, *, required: bool) 
         )
         return None
     if not isinstance(df, pd.DataFrame):
-        raise InputError(f"ctx.results[{key!r}] must be a (Geo)DataFrame, got {type(df).__name__}.")
+        raise InputError(f"results[{key!r}] must be a (Geo)DataFrame, got {type(df).__name__}.")
     missing = [c for c in REQUIRED[key] if c not in df.columns]
     if missing:
         raise InputError(
-            f"ctx.results[{key!r}] lacks column(s) {missing} needed by the {audience} map; "
+            f"results[{key!r}] lacks column(s) {missing} needed by the {audience} map; "
             f"it has {list(df.columns)}. The {PRODUCER[key]} stage must write the documented columns."
         )
     return df
@@ -262,7 +180,7 @@ def _with_lsoa_geometry(df: pd.DataFrame, lsoa: gpd.GeoDataFrame, what: str) -> 
 
 def _geo(df: pd.DataFrame, what: str) -> gpd.GeoDataFrame:
     if not isinstance(df, gpd.GeoDataFrame) or df.crs is None:
-        raise InputError(f"ctx.results[{what!r}] must be a GeoDataFrame with a CRS (EPSG:27700).")
+        raise InputError(f"results[{what!r}] must be a GeoDataFrame with a CRS (EPSG:27700).")
     return df if df.crs.equals(C.CRS) else df.to_crs(C.CRS)
 
 
@@ -476,7 +394,7 @@ def _kits_lonlat(kits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if {"x", "y"} <= set(kits.columns):
         pts = gpd.GeoSeries(gpd.points_from_xy(kits["x"], kits["y"]), crs=C.CRS).to_crs(WGS84)
         return pts.x.to_numpy(), pts.y.to_numpy()
-    raise InputError("ctx.results['bleed_kits'] has no lon/lat, x/y or geometry to place the kits.")
+    raise InputError("results['bleed_kits'] has no lon/lat, x/y or geometry to place the kits.")
 
 
 def _kits_layer(m: folium.Map, kits: pd.DataFrame, o: _Opts, *, show: bool) -> folium.FeatureGroup:
@@ -632,7 +550,7 @@ def build_map(
     kde_scheme: str = "head_tail_breaks",
     kde_classes: int = 5,
     suppress_below: int = 5,
-    kit_radius_m: float = 100.0,
+    kit_radius_m: float = DEFAULT_KIT_RADIUS_M,
 ) -> folium.Map:
     """Build one audience's map from the stage results.
 
@@ -641,7 +559,7 @@ def build_map(
     audience
         ``"board"``, ``"outreach"`` or ``"analyst"``.
     results
-        ``ctx.results``: ``places``, ``grid``, ``lsoa``, ``clusters``, ``nte_zones``,
+        ``results``: ``places``, ``grid``, ``lsoa``, ``clusters``, ``nte_zones``,
         ``bleed_kits``, ``outreach`` (columns as in :data:`REQUIRED`, EPSG:27700).
     study
         The loaded :class:`~hotspots.prepare.study.Study` (LSOAs, districts, wards, venues, period, name).
@@ -679,7 +597,7 @@ def build_map(
         url, attr = TILE_PROVIDERS[tiles]
         folium.TileLayer(url, attr=attr, name=f"Base map ({tiles}, online)", max_zoom=19).add_to(m)
     m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
-    _frame_box(m, audience, study.config.study.name, study.analysis_period)
+    _frame_box(m, audience, study.name, study.analysis_period)
 
     lsoa_counts = None
     if "lsoa" in results and isinstance(results.get("lsoa"), pd.DataFrame) and "n" in results["lsoa"].columns:
@@ -751,6 +669,9 @@ def map_html(m: folium.Map, *, tiles: str | None = None) -> str:
     return assets.inline_html(m.get_root().render(), allow=allow)
 
 
+
+
+
 def write_map(m: folium.Map, path: Path, *, tiles: str | None = None) -> Path:
     """Write the self-contained page of ``m`` to ``path`` (UTF-8)."""
     page = map_html(m, tiles=tiles)
@@ -759,42 +680,78 @@ def write_map(m: folium.Map, path: Path, *, tiles: str | None = None) -> Path:
     return path
 
 
-def _kit_radius(ctx: Any, cfg: MapsConfig) -> float:
-    if cfg.kit_radius_m is not None:
-        return cfg.kit_radius_m
-    kits = ctx.results.get("bleed_kits")
-    if kits is not None and getattr(kits, "attrs", {}).get("radius"):
-        return float(kits.attrs["radius"])
-    try:
-        sites = ctx.config.stage("sites")
-    except Exception:  # the sites stage is not installed
-        return 100.0
-    for name in ("radius", "radius_m"):
-        v = getattr(sites, name, None)
-        if isinstance(v, (int, float)) and v > 0:
-            return float(v)
-    return 100.0
+@dataclass(frozen=True)
+class MapsResult:
+    """Each audience's map as one self-contained HTML page.
 
-
-def run_stage(ctx: Any) -> None:
-    """Pipeline stage: write ``OUT/maps/<audience>.html`` for every configured audience.
-
-    Records each map's size (bytes) and build time under ``maps`` in the manifest.
+    Attributes
+    ----------
+    pages
+        Audience (``"board"``, ``"outreach"``, ``"analyst"``) -> the page's HTML.
+    auto
+        Parameters chosen automatically (the kit radius drawn).
+    summary
+        Each page's size in bytes and build time in seconds.
     """
-    cfg: MapsConfig = ctx.config.stage("maps")
-    radius = _kit_radius(ctx, cfg)
+
+    pages: dict[str, str]
+    auto: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def stage_results(
+    detected: DetectResult | None, ranked: RankResult | None, sited: SitesResult | None
+) -> dict[str, Any]:
+    """The stage results the map layers draw, by name (absent stages are left out)."""
+    results: dict[str, Any] = {}
+    if detected is not None:
+        results.update(detected.layers())
+        results["emerging"] = detected.emerging
+    if ranked is not None:
+        results["places"] = ranked.places
+    if sited is not None:
+        results["bleed_kits"] = sited.kits
+        results["outreach"] = sited.outreach
+        results["coverage_curve"] = sited.coverage_curve
+    return results
+
+
+def build_maps(
+    study: Study,
+    detected: DetectResult | None,
+    ranked: RankResult | None,
+    sited: SitesResult | None,
+    cfg: MapsConfig,
+) -> MapsResult:
+    """Pipeline stage ``maps``: one self-contained page per configured audience.
+
+    Parameters
+    ----------
+    study
+        The loaded study (boundaries, venues, name, period).
+    detected, ranked, sited
+        The results of the detect, rank and sites stages (None where a stage did not run:
+        its layers are left out, with a warning, unless an audience cannot do without it).
+    cfg
+        The ``[maps]`` section.
+
+    Returns
+    -------
+    MapsResult
+        The pages, the kit radius drawn and each page's size and build time.
+    """
+    results = stage_results(detected, ranked, sited)
+    radius = cfg.kit_radius_m or (sited.radius_m if sited is not None else DEFAULT_KIT_RADIUS_M)
+    pages: dict[str, str] = {}
     sizes: dict[str, Any] = {}
     for audience in cfg.audiences:
         t = time.perf_counter()
         m = build_map(
-            audience, ctx.results, ctx.study, tiles=cfg.tiles, simplify_m=cfg.simplify_m, precision=cfg.precision,
+            audience, results, study, tiles=cfg.tiles, simplify_m=cfg.simplify_m, precision=cfg.precision,
             max_cells=cfg.max_cells, kde_scheme=cfg.kde_scheme, kde_classes=cfg.kde_classes,
             suppress_below=cfg.suppress_below, kit_radius_m=radius,
         )
-        path = write_map(m, ctx.out / "maps" / f"{audience}.html", tiles=cfg.tiles)
-        size = path.stat().st_size
-        sizes[audience] = {"bytes": size, "seconds": round(time.perf_counter() - t, 3)}
-        ctx.output(path, f"interactive map for {FOR_WHOM[audience]} (self-contained, offline)")
-        log.info("maps: wrote %s (%.1f MB)", path, size / 1e6)
-    ctx.record("maps", kit_radius_m=radius)
-    ctx.extra["maps"] = sizes
+        pages[audience] = map_html(m, tiles=cfg.tiles)
+        sizes[audience] = {"bytes": len(pages[audience].encode("utf-8")), "seconds": round(time.perf_counter() - t, 3)}
+        log.info("maps: built the %s map (%.1f MB)", audience, sizes[audience]["bytes"] / 1e6)
+    return MapsResult(pages=pages, auto={"kit_radius_m": radius}, summary=sizes)

@@ -47,9 +47,10 @@ from hotspots import columns as C
 from hotspots.detect.emerging import EMERGING_CLASS, EMERGING_CLASSES
 from hotspots.detect.emerging import NOT_ANALYSED as EMERGING_NOT_ANALYSED
 from hotspots.detect.gistar import HOTSPOT_CLASS, HOTSPOT_CLASSES
-from hotspots.errors import ConfigError
-from hotspots.evaluate import backtest as evaluate
+from hotspots.detect.stage import DetectResult
 from hotspots.prepare.scope import SCOPE_CATEGORIES
+from hotspots.prepare.study import Study
+from hotspots.present.report.config import ReportConfig
 from hotspots.present.report.figures import (
     concentration_figure,
     coverage_figure,
@@ -89,6 +90,9 @@ from hotspots.present.report.tables import (
     tier_label,
     top_share,
 )
+from hotspots.rank import concentration as evaluate
+from hotspots.rank.stage import RankResult
+from hotspots.sites.stage import SitesResult
 
 __all__ = [
     "ATTRIBUTION",
@@ -119,7 +123,7 @@ __all__ = [
     "mask_small_counts",
     "monthly_counts",
     "monthly_trend_figure",
-    "run_stage",
+    "report",
     "top_places_figure",
     "top_share",
 ]
@@ -159,36 +163,6 @@ ATTRIBUTION = [
     "database right.",
 ]
 """Attribution lines printed in the report and on every figure's source line (shortened)."""
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    """``[report]``: the Board report.
-
-    Attributes
-    ----------
-    title
-        Page title; default ``"<study name>: serious violence hot spots"``.
-    top
-        How many top places the report lists (default 20).
-    small_count
-        Place-level counts below this are shown as ``"<small_count"`` (default 5).
-    dpi
-        Resolution of the PNG figures (default 150; at least 100).
-    """
-
-    title: str | None = None
-    top: int = 20
-    small_count: int = 5
-    dpi: int = 150
-
-    def __post_init__(self) -> None:
-        if self.top < 1:
-            raise ConfigError(f"[report] key 'top' must be at least 1, got {self.top!r}.")
-        if self.small_count < 0:
-            raise ConfigError(f"[report] key 'small_count' must be >= 0, got {self.small_count!r}.")
-        if not 100 <= self.dpi <= 600:
-            raise ConfigError(f"[report] key 'dpi' must be between 100 and 600, got {self.dpi!r}.")
 
 
 @dataclass
@@ -326,7 +300,7 @@ def build_report(
         A stage result lacks a column the report needs (the message names it).
     """
     b = _Builder(study, results, top=top, small=small_count, dpi=dpi, radius=radius, extra=extra or {})
-    name = getattr(getattr(study.config, "study", None), "name", None) or "Study area"
+    name = study.name or "Study area"
     title = title or f"{name}: serious violence hot spots"
     created = created or _dt.datetime.now(_dt.UTC).strftime("%d %B %Y")
     variables: dict[str, Any] = {}
@@ -453,7 +427,7 @@ class _Builder:
             require_columns(
                 places,
                 [C.LSOA_CODE, PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH, PLACE_TIER, PLACE_REASON],
-                "ctx.results['places']",
+                "results['places']",
             )
             n_by_code = self.counts.set_index(C.LSOA_CODE)["n"]
             ward_of = lsoa_wards(self.study.lsoa, getattr(self.study, "wards", None))
@@ -623,7 +597,7 @@ class _Builder:
         if kits is None or not len(kits):
             return {"kit_rows": [], "kits_sentence": ""}
         require_columns(
-            kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "ctx.results['bleed_kits']"
+            kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "results['bleed_kits']"
         )
         ks = kits.sort_values(KIT_ORDER)
         where = self.where(ks)
@@ -779,7 +753,7 @@ def _caveats(study: Any) -> list[str]:
             "The English Indices of Deprivation 2019 (IoD2019) mostly describe 2015/16; deprivation may have "
             "changed since."
         )
-    snap = getattr(getattr(study.config, "venues", None), "snapshot", None)
+    snap = study.config.venues.snapshot if study.config.venues is not None else None
     if study.venues is not None and snap and "snapshot" not in said:
         out.append(f"The venue list is a {snap} snapshot: venues opened or closed since are not reflected.")
     return out
@@ -805,38 +779,55 @@ _CAPTIONS = {
 }
 
 
-def run_stage(ctx: Any) -> None:
-    """Pipeline stage: write ``OUT/report.html`` and ``OUT/figures/*.png``.
+def report(
+    study: Study,
+    detected: DetectResult | None,
+    ranked: RankResult | None,
+    sited: SitesResult | None,
+    cfg: ReportConfig,
+    *,
+    auto: dict[str, dict[str, Any]] | None = None,
+    created: str | None = None,
+) -> Report:
+    """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
 
-    Reads ``ctx.results`` (``places``, ``grid``, ``lsoa``, ``emerging``, ``bleed_kits``,
-    ``coverage_curve``), ``ctx.study``, ``ctx.auto`` and ``ctx.extra``; the ``[report]``
-    config section sets the title, the number of top places, the small-count threshold
-    and the figure resolution.
+    Parameters
+    ----------
+    study
+        The loaded study.
+    detected, ranked, sited
+        The results of the detect, rank and sites stages (None where a stage did not run:
+        its section says so).
+    cfg
+        The ``[report]`` section (title, number of top places, small-count threshold, dpi).
+    auto
+        Every stage's automatic choices, listed under Methods.
+    created
+        Date stamp shown on the page (default today, UTC).
+
+    Returns
+    -------
+    Report
+        The page, its figures (PNG bytes) and the headline numbers.
     """
-    cfg = ctx.config.stage("report")
-    radius = getattr(ctx.config.stage("sites"), "radius_m", None) if "bleed_kits" in ctx.results else None
-    rep = build_report(
-        ctx.study,
-        ctx.results,
-        auto=ctx.auto,
+    from hotspots.present.maps.build import stage_results
+
+    results = stage_results(detected, ranked, sited)
+    if ranked is not None:
+        results["district_profiles"] = ranked.districts
+        results["concentration"] = ranked.concentration
+    extra = {
+        name: r.summary for name, r in (("detect", detected), ("rank", ranked), ("sites", sited)) if r is not None
+    }
+    return build_report(
+        study,
+        results,
+        auto=auto,
         title=cfg.title,
         top=cfg.top,
         small_count=cfg.small_count,
         dpi=cfg.dpi,
-        radius=radius,
-        extra=ctx.extra,
+        radius=sited.radius_m if sited is not None else None,
+        extra=extra,
+        created=created,
     )
-    fig_dir = ctx.out / FIGURES_DIR
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    for key, png in rep.figures.items():
-        path = fig_dir / FIGURE_FILES[key]
-        path.write_bytes(png)
-        ctx.output(path, f"Board figure: {FIGURE_TITLES[key]} (PNG, {cfg.dpi} dpi)")
-    path = ctx.out / REPORT_FILE
-    path.write_text(rep.html, encoding="utf-8")
-    ctx.output(path, "Board report (self-contained HTML; opens offline, prints on A4)")
-    ctx.extra["report"] = {
-        "figures": sorted(FIGURE_FILES[k] for k in rep.figures),
-        "summary": {k: v for k, v in rep.summary.items() if k not in ("districts",)},
-    }
-    log.info("report: wrote %s with %d figures", path, len(rep.figures))

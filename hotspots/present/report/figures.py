@@ -17,7 +17,6 @@ from matplotlib.figure import Figure
 from hotspots import __version__
 from hotspots import columns as C
 from hotspots.errors import InputError
-from hotspots.evaluate import backtest as evaluate
 from hotspots.present.report.tables import (
     CITY_DISTRICT,
     CURVE_KITS,
@@ -31,6 +30,7 @@ from hotspots.present.report.tables import (
     require_columns,
     tier_label,
 )
+from hotspots.rank import concentration as evaluate
 
 SOURCE_LINE = (
     "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); "
@@ -144,7 +144,7 @@ def concentration_figure(curve: pd.DataFrame, *, share: float = TOP_SHARE, unit:
     Parameters
     ----------
     curve
-        :func:`hotspots.evaluate.backtest.lorenz` output (``share_places``, ``share_crime``): the
+        :func:`hotspots.evaluate.rolling.lorenz` output (``share_places``, ``share_crime``): the
         share of incidents held by the busiest share of places.
     share
         The share of places marked on the curve (default 5 %).

@@ -19,7 +19,7 @@ import shapely
 
 from hotspots import columns as C
 from hotspots.errors import InputError
-from hotspots.evaluate import backtest as evaluate
+from hotspots.rank import concentration as evaluate
 from hotspots.rank import stage as rank
 
 TOP_SHARE = 0.05
@@ -290,7 +290,7 @@ def district_summary(
         ranked ``<= top_n`` and in Tier 1; NaN without ``places``),
         ``share_lsoas_50`` (smallest share of the district's LSOAs holding half its
         incidents) and ``gini`` (Gini coefficient of incidents over its LSOAs), both from
-        :mod:`hotspots.evaluate.backtest`.
+        :mod:`hotspots.evaluate.rolling`.
     """
     require_columns(counts, LSOA_COUNT_COLUMNS, "the LSOA counts")
     d = counts[counts[C.DISTRICT].notna()]

@@ -1,0 +1,193 @@
+"""Config sections that describe input files: boundaries, deprivation, venues, crime, site files.
+
+Each is a small frozen dataclass that validates itself (raising
+:class:`~hotspots.errors.ConfigError`); :func:`hotspots.config.load_config` builds them
+from the TOML file, resolving paths against the config file's folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hotspots.errors import ConfigError
+from hotspots.validate import require_file
+
+
+@dataclass(frozen=True)
+class BoundariesConfig:
+    """``[boundaries]``: LSOA polygons (the study area), districts and wards.
+
+    Any format GDAL reads. ``nearest_tolerance_m`` is how far (metres) a point outside
+    every generalised LSOA polygon may be from the nearest one and still be assigned to it.
+    """
+
+    lsoa: Path
+    lsoa_code_column: str = "LSOA11CD"
+    lsoa_name_column: str = "LSOA11NM"
+    districts: Path | None = None
+    district_code_column: str = "district_code"
+    district_name_column: str = "district_name"
+    wards: Path | None = None
+    ward_code_column: str = "ward_code"
+    ward_name_column: str = "ward_name"
+    nearest_tolerance_m: float = 250.0
+
+    def __post_init__(self) -> None:
+        require_file(self.lsoa, "[boundaries] key 'lsoa'")
+        require_file(self.districts, "[boundaries] key 'districts'")
+        require_file(self.wards, "[boundaries] key 'wards'")
+        if self.nearest_tolerance_m < 0:
+            raise ConfigError("[boundaries] key 'nearest_tolerance_m' must be >= 0 metres.")
+
+
+@dataclass(frozen=True)
+class DeprivationConfig:
+    """``[deprivation]``: English Indices of Deprivation 2019 files.
+
+    ``domains`` is IoD2019 File 2 (ranks and deciles), ``population`` File 6
+    (denominators); ``subdomains`` and ``indicators`` are optional extras (the
+    Children and Young People sub-domain; the IDACI numerator).
+    """
+
+    domains: Path
+    population: Path
+    subdomains: Path | None = None
+    indicators: Path | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("domains", "population", "subdomains", "indicators"):
+            require_file(getattr(self, name), f"[deprivation] key {name!r}")
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Column mapping for a generic point file: which column holds what.
+
+    ``x``/``y`` are longitude/latitude when ``crs`` is geographic, easting/northing
+    when it is projected. Leave a key out when the file has no such column. For a
+    GeoPackage/GeoJSON the geometry is used and ``x``/``y`` are ignored.
+    """
+
+    id: str | None = None
+    month: str | None = None
+    date: str | None = None
+    time: str | None = None
+    x: str | None = None
+    y: str | None = None
+    crime_type: str | None = None
+    offence_code: str | None = None
+    lsoa_code: str | None = None
+    location: str | None = None
+    name: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+
+
+CRIME_FORMATS = ("police_uk", "points")
+
+
+@dataclass(frozen=True)
+class CrimeSource:
+    """One ``[[crime]]`` entry: a crime file, folder or glob.
+
+    Attributes
+    ----------
+    name
+        Short unique name; becomes the ``source`` column.
+    path
+        A file, a folder (searched recursively for ``*-street.csv[.gz]`` in the
+        data.police.uk archive layout, or for ``*.csv``, ``*.gpkg``, ``*.geojson``), or a
+        glob relative to the config file.
+    format
+        ``"police_uk"`` (street-level CSV, read unchanged) or ``"points"`` (generic
+        CSV/GeoPackage/GeoJSON with ``columns``).
+    crime_type
+        Category for every row when the file has no crime-type column (e.g. a file of
+        robberies only).
+    crs
+        CRS of ``x``/``y`` in a generic CSV (default lon/lat, EPSG:4326).
+    encoding
+        Text encoding; by default UTF-8 (with or without BOM), falling back to
+        Windows-1252 with a warning.
+    """
+
+    name: str
+    path: str
+    format: str = "police_uk"
+    crime_type: str | None = None
+    crs: str = "EPSG:4326"
+    encoding: str | None = None
+    columns: ColumnMap = field(default_factory=ColumnMap)
+    base: Path | None = field(default=None, metadata={"internal": True})
+    """Folder the path is relative to (the config file's; set by the loader, not a config key)."""
+
+    def __post_init__(self) -> None:
+        if self.format not in CRIME_FORMATS:
+            raise ConfigError(
+                f"[[crime]] {self.name!r} key 'format' must be one of {list(CRIME_FORMATS)}, "
+                f"got {self.format!r}."
+            )
+        if self.format == "points" and self.columns.crime_type is None and self.crime_type is None:
+            raise ConfigError(
+                f"[[crime]] {self.name!r}: a 'points' file needs either columns.crime_type "
+                f"(the column holding the category) or crime_type (one category for every row)."
+            )
+
+
+VENUE_FORMATS = ("open_pubs", "points")
+
+
+@dataclass(frozen=True)
+class VenuesConfig:
+    """``[venues]``: night-time-economy venues (Open Pubs format or a generic point file)."""
+
+    path: Path
+    format: str = "open_pubs"
+    crs: str = "EPSG:4326"
+    encoding: str | None = None
+    columns: ColumnMap = field(default_factory=ColumnMap)
+    snapshot: str | None = None
+    """Date the venue list describes (shown in caveats), e.g. ``"2017-08"``."""
+
+    def __post_init__(self) -> None:
+        require_file(self.path, "[venues] key 'path'")
+        if self.format not in VENUE_FORMATS:
+            raise ConfigError(
+                f"[venues] key 'format' must be one of {list(VENUE_FORMATS)}, got {self.format!r}."
+            )
+
+
+@dataclass(frozen=True)
+class PointFile:
+    """A point file of sites: CSV (lon/lat or easting/northing) or GeoPackage/GeoJSON.
+
+    Attributes
+    ----------
+    path
+        The file, relative to the config file.
+    crs
+        CRS of ``x``/``y`` in a CSV. Defaults to EPSG:4326 when the CSV has ``lon``/``lat``
+        (or ``longitude``/``latitude``) columns and EPSG:27700 when it has
+        ``easting``/``northing``; required when ``x``/``y`` name other columns, and for a
+        vector file that carries no CRS.
+    id, name, x, y
+        Column names. ``id`` defaults to ``id`` when present, else the row number; ``name``
+        to ``name`` when present.
+    encoding
+        Text encoding of a CSV (default UTF-8, falling back to Windows-1252 with a warning).
+    """
+
+    path: Path
+    crs: str | None = None
+    id: str | None = None
+    name: str | None = None
+    x: str | None = None
+    y: str | None = None
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        if not Path(self.path).exists():
+            raise ConfigError(f"site file not found: {self.path}. Paths are relative to the config file.")
+        if (self.x is None) != (self.y is None):
+            raise ConfigError(f"site file {self.path}: give both x and y column names, or neither.")

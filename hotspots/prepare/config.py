@@ -1,0 +1,105 @@
+"""Config sections of the study itself: its name, window and sources, and the VRU scope.
+
+:class:`StudyInputs` bundles every section :func:`hotspots.prepare.study.load_study`
+needs (the study, input files and scope), so that loading does not depend on the
+stage sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hotspots.errors import ConfigError
+from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
+from hotspots.prepare import scope
+from hotspots.validate import check_month, suggest
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """``[study]``: name and optional date window of the analysis.
+
+    Attributes
+    ----------
+    name
+        Shown in map titles and the report.
+    start, end
+        Inclusive months ``YYYY-MM``; rows outside are dropped as ``outside_date_window``.
+    sources
+        ``[[crime]]`` names used by the place analyses (hot spots, ranking, kit siting,
+        outreach); empty (default) = every source. Use it to compare places like with like
+        when some sources cover only part of the area or period: every source is still
+        loaded, accounted for, and available to emerging hot spots and ``evaluate``.
+        A stage's own ``sources`` key, where it has one, overrides this.
+    """
+
+    name: str = "Study area"
+    start: str | None = None
+    end: str | None = None
+    sources: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_month(self.start, "[study] key 'start'")
+        check_month(self.end, "[study] key 'end'")
+        if self.start and self.end and self.start > self.end:
+            raise ConfigError(f"[study] start {self.start!r} is after end {self.end!r}.")
+
+
+@dataclass(frozen=True)
+class ScopeConfig:
+    """``[scope]``: overrides of the VRU scope mapping and harm weights.
+
+    ``crime_types`` and ``offence_codes`` map a source category (or Home Office
+    offence code) to a scope category, or to ``"out"`` to exclude it; they are merged
+    over the defaults in :mod:`hotspots.prepare.scope`. ``harm`` overrides a category's weight.
+    """
+
+    crime_types: dict[str, str] = field(default_factory=dict)
+    offence_codes: dict[str, str] = field(default_factory=dict)
+    harm: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cats = set(scope.SCOPE_CATEGORIES) | {scope.OUT_OF_SCOPE}
+        for table, mapping in (("crime_types", self.crime_types), ("offence_codes", self.offence_codes)):
+            for k, v in mapping.items():
+                if v not in cats:
+                    raise ConfigError(
+                        f"[scope.{table}] {k!r} maps to unknown category {v!r}.{suggest(v, cats)} "
+                        f"Valid categories: {', '.join(sorted(cats))}."
+                    )
+        for cat, weight in self.harm.items():
+            if cat not in scope.SCOPE_CATEGORIES:
+                raise ConfigError(
+                    f"[scope.harm] unknown category {cat!r}.{suggest(cat, scope.SCOPE_CATEGORIES)} "
+                    f"Valid categories: {', '.join(sorted(scope.SCOPE_CATEGORIES))}."
+                )
+            if not weight >= 0:
+                raise ConfigError(f"[scope.harm] {cat!r} must be >= 0, got {weight!r}.")
+
+
+
+
+@dataclass(frozen=True)
+class StudyInputs:
+    """Every config section that loading a study reads (see :func:`hotspots.prepare.study.load_study`).
+
+    Attributes
+    ----------
+    study, boundaries, crime, deprivation, venues, scope
+        The sections of the same names.
+    site_files
+        The ``[sites]`` point files by role (``"existing_kits"``, ``"defibrillators"``,
+        ``"candidate_sites"``), read and checked at load like every other input.
+    base
+        The folder relative paths were resolved against (the config file's).
+    """
+
+    study: StudyConfig
+    boundaries: BoundariesConfig
+    crime: tuple[CrimeSource, ...]
+    deprivation: DeprivationConfig | None = None
+    venues: VenuesConfig | None = None
+    scope: ScopeConfig = field(default_factory=ScopeConfig)
+    site_files: dict[str, PointFile] = field(default_factory=dict)
+    base: Path = field(default_factory=Path.cwd)

@@ -1,0 +1,136 @@
+"""Pipeline stage ``sites``: bleed-control kits (:mod:`hotspots.sites.kits`) and youth outreach zones
+(:mod:`hotspots.sites.outreach`) in one run."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from hotspots import columns as C
+from hotspots.detect.stage import DetectResult
+from hotspots.errors import HotspotsWarning, InputError
+from hotspots.io.sites import SITE_SOURCE
+from hotspots.prepare.study import Study
+from hotspots.results import AutoChoices
+from hotspots.sites.candidates import kit_candidates
+from hotspots.sites.config import OutreachConfig, SitesConfig
+from hotspots.sites.kits import coverage_curve, kits_for_target, radius_sensitivity, select_sites
+from hotspots.sites.outreach import outreach_zones
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SitesResult:
+    """Bleed-control kit sites and youth outreach zones.
+
+    Attributes
+    ----------
+    kits
+        The new kits in order of value (:data:`BLEED_KIT_COLUMNS`).
+    coverage_curve
+        Coverage for 0..p kits (:data:`CURVE_COLUMNS`).
+    sensitivity
+        The answer at other radii (:data:`SENSITIVITY_COLUMNS`).
+    target
+        The set-covering answer: fewest kits reaching ``[sites] target_pct``.
+    outreach
+        Youth outreach zones (:data:`hotspots.sites.outreach.OUTREACH_COLUMNS`).
+    fixed_sites
+        Existing kits and defibrillators (None when none were given).
+    radius_m
+        The walking radius a kit serves, metres.
+    auto
+        Parameters chosen automatically, by stage (``"sites"``, ``"outreach"``).
+    summary
+        Solve statistics, curve, sensitivity and target for the manifest.
+    """
+
+    kits: gpd.GeoDataFrame
+    coverage_curve: pd.DataFrame
+    sensitivity: pd.DataFrame
+    target: dict[str, Any]
+    outreach: gpd.GeoDataFrame
+    fixed_sites: gpd.GeoDataFrame | None
+    radius_m: float
+    auto: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def site(study: Study, detected: DetectResult | None, cfg: SitesConfig, ocfg: OutreachConfig) -> SitesResult:
+    """Pipeline stage ``sites``: bleed-control kits and youth outreach zones.
+
+    Parameters
+    ----------
+    study
+        The loaded study: its place-analysis incidents are the demand; its venues,
+        incident locations and ``candidate_sites`` the candidates; its ``fixed_sites``
+        (existing kits, defibrillators) cover what they already cover.
+    detected
+        The detect stage's result (LSOA Gi* for the outreach score and the grid for focal
+        cells); None computes both here.
+    cfg, ocfg
+        The ``[sites]`` and ``[outreach]`` sections.
+
+    Returns
+    -------
+    SitesResult
+        Kits, coverage curve, radius sensitivity, set-covering answer, outreach zones.
+    """
+    auto = AutoChoices("sites")
+    oauto = AutoChoices("outreach")
+    inc = study.analysis_incidents
+    extra = study.candidate_sites
+    fixed = study.fixed_sites
+    cand = kit_candidates(inc, venues=study.venues, extra=extra, sources=cfg.candidates,
+                          exclude_locations=tuple(cfg.exclude_locations))
+    limit = cfg.time_limit_s
+    kits = select_sites(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
+    curve = coverage_curve(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
+    sens = radius_sensitivity(inc, cand, p=cfg.p, radii=tuple(cfg.sensitivity_radii_m), fixed=fixed,
+                              time_limit=limit)
+    try:
+        target: dict[str, Any] = kits_for_target(inc, cand, target_pct=cfg.target_pct, radius=cfg.radius_m,
+                                                 fixed=fixed, time_limit=limit)
+    except InputError as exc:  # an unreachable target is an answer, not a failed run
+        warnings.warn(str(exc), HotspotsWarning, stacklevel=2)
+        target = {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
+    stats = kits.attrs.get("mclp", {})
+    auto.record(candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
+               excluded_locations=cand.attrs.get("excluded_locations", 0),
+               demand_points=stats.get("demand_points"),
+               fixed_sites=0 if fixed is None else len(fixed))
+    summary = {
+        "bleed_kits": stats,
+        "coverage_curve": curve.to_dict(orient="records"),
+        "radius_sensitivity": sens.to_dict(orient="records"),
+        "kits_for_target": target,
+    }
+    hot = None
+    lsoa_res = detected.lsoa if detected is not None else None
+    if lsoa_res is not None and {C.LSOA_CODE, "gi_z"} <= set(lsoa_res.columns):
+        hot = pd.DataFrame(lsoa_res[[C.LSOA_CODE, "gi_z"]])
+    grid = detected.grid if detected is not None else None
+    zones = outreach_zones(inc, study.lsoa, grid=grid, hot=hot, categories=tuple(ocfg.categories), top=ocfg.top,
+                           weights=ocfg.weights, cell_size=ocfg.cell_size_m)
+    oauto.record(hotspot_strength="detect stage LSOA gi_z" if hot is not None
+               else "Gi* z of youth-relevant harm, queen contiguity",
+               focal_cells="detect stage grid" if grid is not None else f"{ocfg.cell_size_m:g} m lattice")
+    log.info("sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones", len(kits),
+             stats.get("coverage_pct", 0.0), cfg.radius_m, len(zones))
+    return SitesResult(
+        kits=kits,
+        coverage_curve=curve,
+        sensitivity=sens,
+        target=target,
+        outreach=zones,
+        fixed_sites=fixed,
+        radius_m=cfg.radius_m,
+        auto={"sites": dict(auto), "outreach": dict(oauto)},
+        summary=summary,
+    )
