@@ -10,18 +10,18 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from hotspots.config import Config, load_config  # noqa: E402
-from hotspots.errors import ConfigError, HotspotsError, HotspotsWarning, InputError  # noqa: E402
-from hotspots.prepare.study import Study, load_study  # noqa: E402
+from hotspots.config import Config, load_config
+from hotspots.errors import ConfigError, HotspotsError, HotspotsWarning, InputError
+from hotspots.prepare.study import Study, load_study
 
 __all__ = [
-    "__version__",
     "Config",
     "ConfigError",
     "HotspotsError",
     "HotspotsWarning",
     "InputError",
     "Study",
+    "__version__",
     "load_config",
     "load_study",
 ]

@@ -30,7 +30,9 @@ EXIT_INPUT = 2
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    level = (
+        logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("hotspots")
@@ -77,7 +79,7 @@ config_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
-    """Place-based violence analysis for a Violence Reduction Unit.
+    r"""Place-based violence analysis for a Violence Reduction Unit.
 
     Finds where serious violence concentrates, ranks places for intervention with
     deprivation and night-time-economy venues, sites bleed-control kits and youth
@@ -146,10 +148,20 @@ def format_accounting(table: Any) -> str:
 
 @main.command()
 @config_option
-@click.option("--out", "-o", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run folder to write (default: outputs/run-YYYYmmdd-HHMMSS).")
-@click.option("--stage", "stages", multiple=True,
-              help="Run only these stages after loading (repeatable): detect, rank, sites, maps, report.")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run folder to write (default: outputs/run-YYYYmmdd-HHMMSS).",
+)
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    help="Run only these stages after loading (repeatable): detect, rank, sites, maps, report.",
+)
 @click.pass_context
 @handle_errors
 def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: tuple[str, ...]) -> None:
@@ -183,11 +195,21 @@ def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: 
 
 @main.command()
 @config_option
-@click.option("--out", "-o", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to write evaluation.json to (default: outputs/run-YYYYmmdd-HHMMSS).")
-@click.option("--source", "source", default=None,
-              help="Crime source ([[crime]] name) to backtest (default: [evaluate] source, else the source "
-                   "with the most months).")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write evaluation.json to (default: outputs/run-YYYYmmdd-HHMMSS).",
+)
+@click.option(
+    "--source",
+    "source",
+    default=None,
+    help="Crime source ([[crime]] name) to backtest (default: [evaluate] source, else the source "
+    "with the most months).",
+)
 @click.pass_context
 @handle_errors
 def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, source: str | None) -> None:

@@ -47,8 +47,7 @@ def check_keys(table: dict[str, Any], valid: typing.Iterable[str], where: str) -
     for key in table:
         if key not in valid:
             raise ConfigError(
-                f"unknown key {key!r} in {where}.{suggest(key, valid)} "
-                f"Valid keys: {', '.join(sorted(valid))}."
+                f"unknown key {key!r} in {where}.{suggest(key, valid)} Valid keys: {', '.join(sorted(valid))}."
             )
 
 

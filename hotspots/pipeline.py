@@ -254,8 +254,11 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         w.layers(layers, SITES_GPKG, "layers " + ", ".join(layers))
     elif stage == "maps" and state.maps is not None:
         for audience, page in state.maps.pages.items():
-            w.text(page, f"{MAPS_DIR}/{audience}.html",
-                   f"interactive map for {FOR_WHOM[audience]} (self-contained, offline)")
+            w.text(
+                page,
+                f"{MAPS_DIR}/{audience}.html",
+                f"interactive map for {FOR_WHOM[audience]} (self-contained, offline)",
+            )
     elif stage == "report" and state.report is not None:
         dpi = state.config.report.dpi
         for key, png in state.report.figures.items():
@@ -297,7 +300,9 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
         "caveats": s.caveats,
         "auto": state.auto,
         "outputs": outputs,
-        "timings_s": {**{f"load.{k}": round(v, 3) for k, v in s.timings.items()},
-                      **{k: round(v, 3) for k, v in state.timings.items()}},
+        "timings_s": {
+            **{f"load.{k}": round(v, 3) for k, v in s.timings.items()},
+            **{k: round(v, 3) for k, v in state.timings.items()},
+        },
         **extra,
     }

@@ -151,6 +151,76 @@ def _weights_of(incidents: gpd.GeoDataFrame, weights: str | None) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------
+# scale rules: KDE bandwidth and cell size
+# --------------------------------------------------------------------------------------
+
+KERNELS = ("quartic", "gaussian")
+
+
+GAUSSIAN_PER_QUARTIC = 1.0 / 2.778
+"""Gaussian sigma per quartic radius with the same smoothing (canonical bandwidths,
+Marron & Nolan 1988: the biweight radius equivalent to a Gaussian sigma is 2.778 sigma)."""
+
+
+def choose_bandwidth(incidents: gpd.GeoDataFrame, *, weights: str | None = "harm", kernel: str = "quartic") -> float:
+    """Bandwidth (metres) by ArcGIS Pro's spatial Silverman rule.
+
+    ``h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2``, where SD is the (weighted)
+    standard distance of the points, Dm their (weighted) median distance from the
+    (weighted) mean centre and n the sum of the weights. This is the quartic search radius
+    ArcGIS's Kernel Density tool uses by default; for the Gaussian kernel the sigma with the
+    same smoothing is ``h / 2.778``.
+
+    Parameters
+    ----------
+    incidents
+        Points in a projected CRS (metres).
+    weights
+        Column of weights (``"harm"``), or ``None``/``"count"`` for one per point.
+    kernel
+        ``"quartic"`` (radius) or ``"gaussian"`` (sigma).
+
+    Returns
+    -------
+    float
+        Bandwidth in metres.
+
+    Raises
+    ------
+    InputError
+        Fewer than two distinct locations (no spread to base a bandwidth on).
+
+    Notes
+    -----
+    Silverman, B. W. (1986) Density Estimation for Statistics and Data Analysis, eq. 3.31;
+    Esri, "How Kernel Density works" (ArcGIS Pro 3).
+    """
+    if kernel not in KERNELS:
+        raise InputError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
+    _check_points(incidents)
+    xy = point_xy(incidents)
+    w = _weights_of(incidents, weights)
+    if len(xy) < 2 or len(np.unique(xy, axis=0)) < 2 or w.sum() <= 0:
+        raise InputError(
+            f"cannot choose a bandwidth from {len(xy)} point(s) at {len(np.unique(xy, axis=0)) if len(xy) else 0} "
+            f"distinct location(s): pass bandwidth= in metres."
+        )
+    tot = w.sum()
+    centre = (xy * w[:, None]).sum(axis=0) / tot
+    d2 = ((xy - centre) ** 2).sum(axis=1)
+    sd = math.sqrt((w * d2).sum() / tot)
+    d = np.sqrt(d2)
+    order = np.argsort(d)
+    cum = np.cumsum(w[order])
+    dm = float(d[order][np.searchsorted(cum, 0.5 * tot)])
+    h = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * tot**-0.2
+    if kernel == "gaussian":
+        h *= GAUSSIAN_PER_QUARTIC
+    log.info("KDE bandwidth set to %.0f m automatically (%s kernel, ArcGIS/Silverman rule)", h, kernel)
+    return float(h)
+
+
 def _nice(x: float) -> float:
     """Round ``x`` to the nearest 1, 2, 2.5 or 5 times a power of ten (in log space)."""
     if not x > 0:
@@ -165,7 +235,7 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
 
     ``nice(min(S / 50, h / 2))``: S is the shorter side of the bounding box of the study
     ``area`` (and of the incidents where they extend beyond it), h the default quartic KDE
-    bandwidth of the incidents (:func:`hotspots.detect.kde.choose_bandwidth`, unweighted), and
+    bandwidth of the incidents (:func:`choose_bandwidth`, unweighted), and
     ``nice`` rounds to the nearest 1, 2, 2.5 or 5 times a power of ten; never below 10 m.
 
     Parameters
@@ -195,8 +265,6 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
     >>> choose_cell_size(pts, shapely.box(0, 0, 10_000, 40_000))
     200.0
     """
-    from hotspots.detect.kde import choose_bandwidth
-
     geom, _ = _area_geometry(area)
     _check_points(incidents)
     minx, miny, maxx, maxy = geom.bounds
@@ -499,7 +567,7 @@ def lsoa_units(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDa
             stacklevel=2,
         )
     rate = np.where(bad, np.nan, counts[N].to_numpy() / np.where(bad, 1, pop) * 1000.0)
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             C.LSOA_CODE: lsoa[C.LSOA_CODE].to_numpy(),
             N: counts[N].to_numpy(),
@@ -510,4 +578,3 @@ def lsoa_units(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDa
         crs=lsoa.crs,
         index=lsoa.index,
     )
-    return out

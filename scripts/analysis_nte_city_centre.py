@@ -46,7 +46,9 @@ def main() -> None:
         study = load_study(load_config(args.config))
     inc = study.incidents[study.incidents["source"] == args.source]
     if inc.empty:
-        raise SystemExit(f"no incidents from source {args.source!r}; sources: {sorted(study.incidents.source.unique())}")
+        raise SystemExit(
+            f"no incidents from source {args.source!r}; sources: {sorted(study.incidents.source.unique())}"
+        )
     city_lsoa = study.lsoa[study.lsoa["district"] == "Nottingham"]
     city = shapely.union_all(city_lsoa.geometry.values)
     print(f"{len(inc):,} incidents from {args.source} ({inc.month.min()} to {inc.month.max()})")
@@ -70,8 +72,10 @@ def main() -> None:
     print(zones.drop(columns="geometry").head(10).to_string(index=False))
     if len(zones):
         near = inc.geometry.intersects(shapely.union_all(zones.buffer(200.0).values))
-        print(f"\n{near.mean():.1%} of {args.source} incidents are inside or within 200 m of an NTE zone, "
-              f"which covers {zones.buffer(200.0).union_all().area / city.area:.1%} of the City's area.")
+        print(
+            f"\n{near.mean():.1%} of {args.source} incidents are inside or within 200 m of an NTE zone, "
+            f"which covers {zones.buffer(200.0).union_all().area / city.area:.1%} of the City's area."
+        )
 
     print("\nCaveats:")
     for c in study.caveats:

@@ -43,8 +43,10 @@ def main() -> None:
     inc = study.incidents[study.incidents["source"] == args.source]
     if inc.empty:
         raise SystemExit(f"no incidents from source {args.source!r}")
-    print(f"{len(inc):,} weapons possession offences, {inc.month.min()} to {inc.month.max()}, "
-          f"{inc.lsoa_code.nunique()} of {len(study.lsoa)} LSOAs")
+    print(
+        f"{len(inc):,} weapons possession offences, {inc.month.min()} to {inc.month.max()}, "
+        f"{inc.lsoa_code.nunique()} of {len(study.lsoa)} LSOAs"
+    )
 
     units = lsoa_units(inc, study.lsoa)
     units = hotspot_gistar(units, value="n")
@@ -58,17 +60,22 @@ def main() -> None:
     print("\nLocal Moran classes on rates:")
     print(units["lisa_class"].value_counts().to_string())
 
-    by = units.groupby("district").agg(offences=("n", "sum"), population=("population", "sum"),
-                                       lsoas=("lsoa_code", "size"),
-                                       hot_lsoas=("hotspot_class", lambda s: int(s.str.startswith("hot").sum())))
+    by = units.groupby("district").agg(
+        offences=("n", "sum"),
+        population=("population", "sum"),
+        lsoas=("lsoa_code", "size"),
+        hot_lsoas=("hotspot_class", lambda s: int(s.str.startswith("hot").sum())),
+    )
     by["per_1000"] = (by["offences"] / by["population"] * 1000).round(2)
     by["gini"] = units.groupby("district")["n"].apply(lambda s: round(gini(s.to_numpy()), 3))
     print("\nDistricts:")
     print(by.sort_values("per_1000", ascending=False).to_string())
 
     n = units["n"].to_numpy()
-    print(f"\nConcentration over {len(n)} LSOAs: Gini {gini(n):.3f}, generalised Gini {generalised_gini(n):.3f}; "
-          f"{share_holding(n, 0.5):.1%} of LSOAs hold half of all offences.")
+    print(
+        f"\nConcentration over {len(n)} LSOAs: Gini {gini(n):.3f}, generalised Gini {generalised_gini(n):.3f}; "
+        f"{share_holding(n, 0.5):.1%} of LSOAs hold half of all offences."
+    )
     if args.out:
         write_layer(units, args.out / "weapons_lsoa.gpkg", "lsoa")
         write_csv(by.reset_index(), args.out / "weapons_districts.csv")

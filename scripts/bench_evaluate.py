@@ -160,7 +160,7 @@ def run_baseline(path: Path) -> dict:
             order = np.argsort(-train, kind="stable")
             best = np.sort(test)[::-1]
             for cov in COVERAGES:
-                sel = int(round(cov * n))
+                sel = round(cov * n)
                 hits = test[order[:sel]].sum()
                 mx = best[:sel].sum()
                 rows += 1
@@ -229,7 +229,7 @@ def main() -> None:
         r = results[side]
         print(f"{lab:<34} {r['seconds']:9.2f} {r['peak_mb']:9.0f} {r['rows']:12,}")
     print(f"(grid building, not timed above: {results['all']['grid_seconds']:.1f} s)")
-    diff = max(abs(x - y) for x, y in zip(results["counts"]["pei5"], results["baseline"]["pei5"]))
+    diff = max(abs(x - y) for x, y in zip(results["counts"]["pei5"], results["baseline"]["pei5"], strict=False))
     print(
         f"counts PEI* at 5 %: largest difference hotspots vs baseline over {folds} folds = {diff:.4f} "
         f"(ties at the cut-off: expected value vs cell order)"

@@ -90,7 +90,7 @@ def worker_hotspots(path: Path) -> dict:
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        inc, acc = clean.clean_incidents([raw], lsoa, known_codes=known, base=path.parent.parent)
+        _inc, acc = clean.clean_incidents([raw], lsoa, known_codes=known, base=path.parent.parent)
     t2 = time.perf_counter()
     f = acc.files[0]
     if not f.balanced() or f.rows_read != len(raw.frame):
@@ -152,11 +152,15 @@ def main() -> None:
         t = time.perf_counter()
         path = build(args.rows, Path(tmp))
         size_mb = path.stat().st_size / 1e6
-        print(f"SYNTHETIC input: {args.rows:,} police.uk rows (the real 2019-09 Nottinghamshire month repeated, "
-              f"new Crime IDs, coordinates jittered up to ~30 m), {size_mb:.0f} MB CSV, built in "
-              f"{time.perf_counter() - t:.1f} s")
-        print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; each run in a fresh process; "
-              f"best of {args.repeats}\n")
+        print(
+            f"SYNTHETIC input: {args.rows:,} police.uk rows (the real 2019-09 Nottinghamshire month repeated, "
+            f"new Crime IDs, coordinates jittered up to ~30 m), {size_mb:.0f} MB CSV, built in "
+            f"{time.perf_counter() - t:.1f} s"
+        )
+        print(
+            f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; each run in a fresh process; "
+            f"best of {args.repeats}\n"
+        )
         results: dict[str, list[dict]] = {"hotspots": [], "baseline": []}
         for _ in range(args.repeats):
             for kind in ("baseline", "hotspots"):
@@ -168,21 +172,40 @@ def main() -> None:
     ratio_m = peak["hotspots"] / peak["baseline"]
     rows = [
         ("", "hotspots load+clean", "bare baseline", "ratio", "target"),
-        ("time (s)", f"{h['seconds']:.2f}", f"{b['seconds']:.2f}", f"{ratio_t:.2f}x",
-         f"< {TARGET_S:.0f} s, <= {TARGET_RATIO}x"),
-        ("peak memory (MB, ru_maxrss)", f"{peak['hotspots']:.0f}", f"{peak['baseline']:.0f}", f"{ratio_m:.2f}x",
-         f"< {TARGET_MB:.0f} MB"),
-        ("process wall incl. imports (s)", f"{h['process_s']:.2f}", f"{b['process_s']:.2f}",
-         f"{h['process_s'] / b['process_s']:.2f}x", ""),
+        (
+            "time (s)",
+            f"{h['seconds']:.2f}",
+            f"{b['seconds']:.2f}",
+            f"{ratio_t:.2f}x",
+            f"< {TARGET_S:.0f} s, <= {TARGET_RATIO}x",
+        ),
+        (
+            "peak memory (MB, ru_maxrss)",
+            f"{peak['hotspots']:.0f}",
+            f"{peak['baseline']:.0f}",
+            f"{ratio_m:.2f}x",
+            f"< {TARGET_MB:.0f} MB",
+        ),
+        (
+            "process wall incl. imports (s)",
+            f"{h['process_s']:.2f}",
+            f"{b['process_s']:.2f}",
+            f"{h['process_s'] / b['process_s']:.2f}x",
+            "",
+        ),
         ("rows read", f"{h['rows_read']:,}", f"{b['rows_read']:,}", "", ""),
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
-    print(f"\nhotspots: read {h['read_s']:.2f} s + clean {h['clean_s']:.2f} s "
-          f"(boundaries and IoD2019 codes read before the timer: {h['setup_s']:.2f} s)")
-    print(f"row accounting: {h['rows_read']:,} read = {h['rows_used']:,} used + {h['rows_dropped']:,} dropped "
-          f"{h['dropped']}; LSOA assigned {h['assigned']}")
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)))
+    print(
+        f"\nhotspots: read {h['read_s']:.2f} s + clean {h['clean_s']:.2f} s "
+        f"(boundaries and IoD2019 codes read before the timer: {h['setup_s']:.2f} s)"
+    )
+    print(
+        f"row accounting: {h['rows_read']:,} read = {h['rows_used']:,} used + {h['rows_dropped']:,} dropped "
+        f"{h['dropped']}; LSOA assigned {h['assigned']}"
+    )
     print("all times: " + "; ".join(f"{k} " + ", ".join(f"{r['seconds']:.2f}" for r in v) for k, v in results.items()))
     ok = h["seconds"] < TARGET_S and peak["hotspots"] < TARGET_MB and ratio_t <= TARGET_RATIO
     print("targets met" if ok else "TARGETS NOT MET")

@@ -58,11 +58,18 @@ print(json.dumps({"load_s": t_load, "drawn_s": t_drawn, "shapes": shapes, "block
 
 def render(path: Path) -> dict:
     """Open ``path`` in a fresh process and browser; return timings and problems."""
-    out = subprocess.run([sys.executable, "-c", RENDER, str(path), str(ROOT / "tests")], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", RENDER, str(path), str(ROOT / "tests")], capture_output=True, text=True, timeout=300
+    )
     if out.returncode != 0:
-        return {"load_s": float("nan"), "drawn_s": float("nan"), "shapes": 0, "blocked": -1, "errors": -1,
-                "first_error": out.stderr.strip().splitlines()[-1][:60]}
+        return {
+            "load_s": float("nan"),
+            "drawn_s": float("nan"),
+            "shapes": 0,
+            "blocked": -1,
+            "errors": -1,
+            "first_error": out.stderr.strip().splitlines()[-1][:60],
+        }
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -79,9 +86,11 @@ def main() -> None:
     t = time.perf_counter()
     run = pipeline.run(load_config(), out, stages=["detect", "rank", "sites"]).run
     results = maps.stage_results(run.detect, run.rank, run.sites)
-    print(f"pipeline (detect, rank, sites) on the bundled data: {time.perf_counter() - t:.1f} s; "
-          f"grid {len(results['grid']):,} cells, {len(results['places'])} places, "
-          f"{len(run.study.venues)} venues")
+    print(
+        f"pipeline (detect, rank, sites) on the bundled data: {time.perf_counter() - t:.1f} s; "
+        f"grid {len(results['grid']):,} cells, {len(results['places'])} places, "
+        f"{len(run.study.venues)} venues"
+    )
     rows = []
     for audience in maps.AUDIENCES:
         t = time.perf_counter()
@@ -101,13 +110,19 @@ def main() -> None:
     rows.append(("geopandas explore (peer)", peer, time.perf_counter() - t, render(peer)))
 
     print()
-    print(f"{'map':<26} {'size MB':>8} {'build s':>8} {'load s':>7} {'drawn s':>8} {'shapes':>7} "
-          f"{'blocked':>8} {'errors':>7}  first error")
+    print(
+        f"{'map':<26} {'size MB':>8} {'build s':>8} {'load s':>7} {'drawn s':>8} {'shapes':>7} "
+        f"{'blocked':>8} {'errors':>7}  first error"
+    )
     for name, path, build, r in rows:
-        print(f"{name:<26} {path.stat().st_size / 1e6:>8.2f} {build:>8.2f} {r['load_s']:>7.2f} {r['drawn_s']:>8.2f} "
-              f"{r['shapes']:>7} {r['blocked']:>8} {r['errors']:>7}  {r['first_error']}")
-    print("\nload s: navigation to the load event; drawn s: until the first shape is drawn (nan = never). "
-          "Network blocked: the peer's CDN scripts cannot load, so offline it draws nothing.")
+        print(
+            f"{name:<26} {path.stat().st_size / 1e6:>8.2f} {build:>8.2f} {r['load_s']:>7.2f} {r['drawn_s']:>8.2f} "
+            f"{r['shapes']:>7} {r['blocked']:>8} {r['errors']:>7}  {r['first_error']}"
+        )
+    print(
+        "\nload s: navigation to the load event; drawn s: until the first shape is drawn (nan = never). "
+        "Network blocked: the peer's CDN scripts cannot load, so offline it draws nothing."
+    )
 
 
 if __name__ == "__main__":

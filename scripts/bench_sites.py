@@ -126,8 +126,11 @@ def run_child(code, path):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--skip-spopt-large", action="store_true",
-                    help="skip spopt on the 20k x 2k instance (its dense build takes ~8-9 minutes)")
+    ap.add_argument(
+        "--skip-spopt-large",
+        action="store_true",
+        help="skip spopt on the 20k x 2k instance (its dense build takes ~8-9 minutes)",
+    )
     ap.add_argument("--skip-spopt", action="store_true", help="skip spopt entirely")
     args = ap.parse_args()
 
@@ -138,8 +141,22 @@ def main() -> None:
         for case in CASES:
             demand, w, sites = synthetic(case, inc_xy, inc_harm, cxy)
             instances.append((case, demand, w, sites))
-        instances.append(({"name": "real Notts 4.8k x 5.7k", "n": len(dxy), "m": len(cxy), "radius": 100.0, "p": 10,
-                           "target_s": None, "real": True}, dxy, dharm, cxy))
+        instances.append(
+            (
+                {
+                    "name": "real Notts 4.8k x 5.7k",
+                    "n": len(dxy),
+                    "m": len(cxy),
+                    "radius": 100.0,
+                    "p": 10,
+                    "target_s": None,
+                    "real": True,
+                },
+                dxy,
+                dharm,
+                cxy,
+            )
+        )
         for case, demand, w, sites in instances:
             path = Path(tmp) / f"{case['n']}x{case['m']}.npz"
             np.savez(path, demand=demand, weights=w, sites=sites, radius=case["radius"], p=case["p"])
@@ -154,11 +171,15 @@ def main() -> None:
 
     print("\nExact MCLP: hotspots (sparse radius query + HiGHS) vs spopt MCLP.from_cost_matrix (dense + CBC)")
     print("Each side in a fresh process; times in seconds (wall; cpu = this process's CPU time); memory = peak RSS")
-    print(f"of that process (MB). Load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
-          f"on {os.cpu_count()} cores (other work on the machine inflates wall times).\n")
-    head = (f"{'instance':<24} {'r m':>5} {'p':>3} | {'ours build':>10} {'solve':>7} {'total':>7} {'target':>7} "
-            f"{'cpu':>6} {'peak MB':>8} | {'spopt cost':>10} {'build':>8} {'solve':>7} {'total':>8} {'peak MB':>8} | "
-            f"{'objective ours':>15} {'spopt':>12} {'same':>5}")
+    print(
+        f"of that process (MB). Load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+        f"on {os.cpu_count()} cores (other work on the machine inflates wall times).\n"
+    )
+    head = (
+        f"{'instance':<24} {'r m':>5} {'p':>3} | {'ours build':>10} {'solve':>7} {'total':>7} {'target':>7} "
+        f"{'cpu':>6} {'peak MB':>8} | {'spopt cost':>10} {'build':>8} {'solve':>7} {'total':>8} {'peak MB':>8} | "
+        f"{'objective ours':>15} {'spopt':>12} {'same':>5}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -168,20 +189,27 @@ def main() -> None:
         if s:
             st = s["cost_s"] + s["build_s"] + s["solve_s"]
             same = "yes" if abs(s["objective"] - o["objective"]) <= 1e-6 * max(1.0, abs(o["objective"])) else "NO"
-            sp = (f"{s['cost_s']:>10.2f} {s['build_s']:>8.1f} {s['solve_s']:>7.2f} {st:>8.1f} {s['peak_rss_mb']:>8.0f}",
-                  f"{s['objective']:>12.1f}", same)
+            sp = (
+                f"{s['cost_s']:>10.2f} {s['build_s']:>8.1f} {s['solve_s']:>7.2f} {st:>8.1f} {s['peak_rss_mb']:>8.0f}",
+                f"{s['objective']:>12.1f}",
+                same,
+            )
         else:
             sp = (f"{'skipped':>10} {'':>8} {'':>7} {'':>8} {'':>8}", f"{'-':>12}", "-")
-        print(f"{c['name']:<24} {c['radius']:>5.0f} {c['p']:>3} | {o['build_s']:>10.3f} {o['solve_s']:>7.3f} "
-              f"{total:>7.3f} {tgt:>7} {o['cpu_s']:>6.2f} {o['peak_rss_mb']:>8.0f} | {sp[0]} | {o['objective']:>15.1f} {sp[1]} {sp[2]:>5}")
+        print(
+            f"{c['name']:<24} {c['radius']:>5.0f} {c['p']:>3} | {o['build_s']:>10.3f} {o['solve_s']:>7.3f} "
+            f"{total:>7.3f} {tgt:>7} {o['cpu_s']:>6.2f} {o['peak_rss_mb']:>8.0f} | {sp[0]} | {o['objective']:>15.1f} {sp[1]} {sp[2]:>5}"
+        )
     print("\nours: pairs within radius / reduced model (rows x columns) / model left after LP reduced-cost fixing")
     print("(the MILP HiGHS solves); LP bound and heuristic solution; RSS before the measured step")
     for r in rows:
         o = r["ours"]
         lp = f"  LP bound {o['lp_bound']:.1f} heuristic {o['heuristic']:.1f}" if o.get("lp_bound") is not None else ""
-        print(f"  {r['case']['name']:<24} pairs {o['pairs']:>8,}  reduced {o['reduced'][0]:>6,} x {o['reduced'][1]:>5,}"
-              f"  after fixing {o['solved'][0]:>6,} x {o['solved'][1]:>5,}{lp}  optimal {o['optimal']}"
-              f"  RSS before {o['rss_before_mb']:.0f} MB  ({o['status']})")
+        print(
+            f"  {r['case']['name']:<24} pairs {o['pairs']:>8,}  reduced {o['reduced'][0]:>6,} x {o['reduced'][1]:>5,}"
+            f"  after fixing {o['solved'][0]:>6,} x {o['solved'][1]:>5,}{lp}  optimal {o['optimal']}"
+            f"  RSS before {o['rss_before_mb']:.0f} MB  ({o['status']})"
+        )
     if any(r["spopt"] for r in rows):
         print("spopt: RSS before the measured step")
         for r in rows:

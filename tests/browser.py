@@ -46,7 +46,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 def chromium_missing_reason() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401  (is Playwright installed?)
     except ImportError:
         return "Playwright is not installed (pip install playwright; `bash setup.sh --test` does it)"
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)) and shutil.which(str(CHROMIUM)) is None:
@@ -89,7 +89,9 @@ class PageLog:
     load_seconds: float = float("nan")
 
 
-def open_offline(browser: Any, path: Path, *, viewport: dict[str, int] | None = None, settle_ms: int = 300) -> tuple[Any, PageLog]:
+def open_offline(
+    browser: Any, path: Path, *, viewport: dict[str, int] | None = None, settle_ms: int = 300
+) -> tuple[Any, PageLog]:
     """Open ``path`` from ``file://`` with the network blocked; return the page and its log.
 
     Every request other than ``file:`` and ``data:`` is aborted and listed in

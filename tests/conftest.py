@@ -38,7 +38,7 @@ def assert_frame_contract(result, columns, *, crs=C.CRS, index=None, geo=True):
     if geo:
         assert isinstance(result, gpd.GeoDataFrame), type(result)
         assert result.crs is not None and result.crs.equals(crs), result.crs
-        assert list(result.columns) == list(columns) + ["geometry"], list(result.columns)
+        assert list(result.columns) == [*list(columns), "geometry"], list(result.columns)
     else:
         assert isinstance(result, pd.DataFrame)
         assert list(result.columns) == list(columns), list(result.columns)
@@ -47,7 +47,7 @@ def assert_frame_contract(result, columns, *, crs=C.CRS, index=None, geo=True):
 
 
 # --- shared by the map and report tests (browser helpers live in tests/browser.py) ---------
-from browser import chromium  # noqa: E402,F401  (session-scoped headless Chromium)
+from browser import chromium  # noqa: E402, F401  (the session-scoped headless Chromium fixture)
 
 
 @pytest.fixture(scope="session")

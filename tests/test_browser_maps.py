@@ -32,9 +32,7 @@ TOGGLES = {
 
 def drawn(page) -> int:
     """Interactive shapes and markers currently on the map."""
-    return page.evaluate(
-        "document.querySelectorAll('path.leaflet-interactive, .leaflet-marker-icon').length"
-    )
+    return page.evaluate("document.querySelectorAll('path.leaflet-interactive, .leaflet-marker-icon').length")
 
 
 def visible_legends(page) -> list[str]:

@@ -164,13 +164,19 @@ def test_each_drop_reason(tmp_path, good, study, known):
 def test_non_numeric_coordinates_some_rows_warn_all_rows_fail(tmp_path, good, study, known):
     df = good.head(10).copy()
     df.loc[[3, 6], "Latitude"] = ["53,1", "n/a"]
-    with pytest.warns(HotspotsWarning, match=r"f0\.csv: 2 row\(s\) have a coordinate that is not a number \(first: "
-                                             r"row 4 \(line 5\), Latitude = '53,1'\); dropped as unparseable\."):
+    with pytest.warns(
+        HotspotsWarning,
+        match=r"f0\.csv: 2 row\(s\) have a coordinate that is not a number \(first: "
+        r"row 4 \(line 5\), Latitude = '53,1'\); dropped as unparseable\.",
+    ):
         inc, acc = run_clean(tmp_path, df, study, known)
     assert acc.files[0].dropped == {C.DROP_UNPARSEABLE: 2} and len(inc) == 8
     df["Longitude"] = "W" + df["Longitude"]
-    with pytest.raises(InputError, match=r"f0\.csv: no coordinate in columns 'Longitude'/'Latitude' is a number "
-                                         r"\(first: row 1 \(line 2\), Longitude = 'W-1\.\d+'\)\."):
+    with pytest.raises(
+        InputError,
+        match=r"f0\.csv: no coordinate in columns 'Longitude'/'Latitude' is a number "
+        r"\(first: row 1 \(line 2\), Longitude = 'W-1\.\d+'\)\.",
+    ):
         run_clean(tmp_path, df, study, known)
 
 
@@ -209,7 +215,7 @@ def test_known_2011_code_outside_area_is_dropped(tmp_path, good, study, known):
     bolsover = dep.loc[dep["lad19_name"] == "Bolsover", C.LSOA_CODE].iloc[0]
     df = good.head(5).copy()
     df.loc[2, "LSOA code"] = bolsover  # the point itself is inside Nottinghamshire: the code wins
-    inc, acc = run_clean(tmp_path, df, study, known)
+    _inc, acc = run_clean(tmp_path, df, study, known)
     assert acc.files[0].dropped == {C.DROP_OUTSIDE_AREA: 1}
     row = acc.dropped_rows.iloc[0]
     assert (row["row"], row["reason"], row["detail"]) == (3, C.DROP_OUTSIDE_AREA, bolsover)
@@ -243,9 +249,12 @@ def test_code_far_from_its_point_is_distrusted(tmp_path, good, study, known):
     target = far[far > 5000].index[0]  # an LSOA over 5 km from row 1's coded one
     c = other.loc[target, "geometry"].representative_point()
     df.loc[0, ["Longitude", "Latitude"]] = lonlat(c.x, c.y)
-    with pytest.warns(HotspotsWarning, match=r"f0\.csv: 1 row\(s\) have an LSOA code whose polygon is more than "
-                                             r"1000 m from the row's point \(first: row 1 \(line 2\), LSOA code = "
-                                             r"'E0\d+'.*the code was ignored and the row assigned by its location\."):
+    with pytest.warns(
+        HotspotsWarning,
+        match=r"f0\.csv: 1 row\(s\) have an LSOA code whose polygon is more than "
+        r"1000 m from the row's point \(first: row 1 \(line 2\), LSOA code = "
+        r"'E0\d+'.*the code was ignored and the row assigned by its location\.",
+    ):
         inc, _ = run_clean(tmp_path, df, study, known)
     r = inc[inc[C.SOURCE_ROW] == 1].iloc[0]
     assert (r[C.LSOA_CODE], r[C.LSOA_ASSIGNED]) == (target, C.ASSIGNED_POINT_IN_POLYGON)
@@ -255,25 +264,34 @@ def test_every_row_outside_the_area(tmp_path, good, study, known):
     df = good.head(8).copy()
     df["Longitude"] = (df["Longitude"].astype(float) - 2.0).map("{:.6f}".format)  # 130 km west, in Wales
     df["LSOA code"] = np.nan
-    with pytest.raises(InputError, match=r"f0\.csv: none of the 8 located in-scope rows falls inside the study area "
-                                         r"\(the LSOA boundaries cover longitude -1\.344\.\.-0\.666, latitude "
-                                         r"52\.790\.\.53\.502; first: row 1 \(line 2\), Longitude = -3\.\d+, "
-                                         r"Latitude = 5\d\.\d+\)\. Check the coordinate columns and crs"):
+    with pytest.raises(
+        InputError,
+        match=r"f0\.csv: none of the 8 located in-scope rows falls inside the study area "
+        r"\(the LSOA boundaries cover longitude -1\.344\.\.-0\.666, latitude "
+        r"52\.790\.\.53\.502; first: row 1 \(line 2\), Longitude = -3\.\d+, "
+        r"Latitude = 5\d\.\d+\)\. Check the coordinate columns and crs",
+    ):
         run_clean(tmp_path, df, study, known)
 
 
 def test_swapped_and_projected_coordinates(tmp_path, good, study, known):
     df = good.head(8).copy()
     df["Longitude"], df["Latitude"] = good.head(8)["Latitude"], good.head(8)["Longitude"]
-    with pytest.raises(InputError, match=r"longitude and latitude look swapped: the longitude column 'Longitude' has "
-                                         r"median 5\d\.\d{3}, which is a latitude in Great Britain.*Swap the two"):
+    with pytest.raises(
+        InputError,
+        match=r"longitude and latitude look swapped: the longitude column 'Longitude' has "
+        r"median 5\d\.\d{3}, which is a latitude in Great Britain.*Swap the two",
+    ):
         run_clean(tmp_path, df, study, known)
     lon, lat = good.head(8)["Longitude"].astype(float), good.head(8)["Latitude"].astype(float)
     e, n = pyproj.Transformer.from_crs(4326, 27700, always_xy=True).transform(lon.to_numpy(), lat.to_numpy())
     df["Longitude"], df["Latitude"] = [f"{v:.0f}" for v in e], [f"{v:.0f}" for v in n]
-    with pytest.raises(InputError, match=r"columns 'Longitude'/'Latitude' hold values like 4\d{5}, 3\d{5}, which are "
-                                         r"not longitude/latitude degrees; they look like British National Grid "
-                                         r"eastings/northings \(metres\)\. Set crs = \"EPSG:27700\""):
+    with pytest.raises(
+        InputError,
+        match=r"columns 'Longitude'/'Latitude' hold values like 4\d{5}, 3\d{5}, which are "
+        r"not longitude/latitude degrees; they look like British National Grid "
+        r"eastings/northings \(metres\)\. Set crs = \"EPSG:27700\"",
+    ):
         run_clean(tmp_path, df, study, known)
 
 
@@ -281,8 +299,11 @@ def test_degrees_given_as_bng(tmp_path, study):
     p = tmp_path / "en.csv"
     pd.DataFrame({"m": ["2020-01"] * 3, "e": ["-1.15", "-1.16", "-1.17"], "n": ["52.95"] * 3}).to_csv(p, index=False)
     rf = load.read_points(p, columns=ColumnMap(month="m", x="e", y="n"), crs="EPSG:27700", crime_type="Robbery")
-    with pytest.raises(InputError, match=r"columns 'e'/'n' hold values like -1\.1600, 52\.9500, which look like "
-                                         r"longitude/latitude degrees, but the CRS is EPSG:27700\. Set crs = "):
+    with pytest.raises(
+        InputError,
+        match=r"columns 'e'/'n' hold values like -1\.1600, 52\.9500, which look like "
+        r"longitude/latitude degrees, but the CRS is EPSG:27700\. Set crs = ",
+    ):
         clean.clean_incidents([rf], study.lsoa)
 
 
@@ -290,18 +311,20 @@ def test_local_file_with_dates_times_and_offence_codes(tmp_path, study):
     """Dates and times parsed day-first; month from the date; offence codes choose the fine category."""
     c = study.lsoa.geometry.iloc[0].representative_point()
     p = tmp_path / "local.csv"
-    pd.DataFrame({
-        "ref": ["A1", "A2", "A3"],
-        "date": ["15/03/2022", "02/04/2022", "30/04/2022"],
-        "time": ["23:15", "01:05", ""],
-        "type": ["Violence and sexual offences"] * 3,
-        "code": ["5D", "8n", "99Z"],
-        "e": [c.x] * 3,
-        "n": [c.y] * 3,
-    }).to_csv(p, index=False)
+    pd.DataFrame(
+        {
+            "ref": ["A1", "A2", "A3"],
+            "date": ["15/03/2022", "02/04/2022", "30/04/2022"],
+            "time": ["23:15", "01:05", ""],
+            "type": ["Violence and sexual offences"] * 3,
+            "code": ["5D", "8n", "99Z"],
+            "e": [c.x] * 3,
+            "n": [c.y] * 3,
+        }
+    ).to_csv(p, index=False)
     cols = ColumnMap(id="ref", date="date", time="time", crime_type="type", offence_code="code", x="e", y="n")
     rf = load.read_points(p, columns=cols, crs="EPSG:27700", source="local")
-    inc, acc = clean.clean_incidents([rf], study.lsoa)
+    inc, _acc = clean.clean_incidents([rf], study.lsoa)
     assert inc[C.MONTH].tolist() == ["2022-03", "2022-04", "2022-04"]
     assert inc[C.DATE].iloc[0] == pd.Timestamp("2022-03-15 23:15") and inc[C.DATE].iloc[2] == pd.Timestamp("2022-04-30")
     assert inc[C.SCOPE].tolist() == ["gbh_serious_wounding", "abh", "violence_sexual"]
@@ -375,8 +398,11 @@ def test_parse_dates_iso_year_first_else_day_first():
 def test_no_readable_month_is_a_whole_file_error(tmp_path, good, study, known):
     df = good.head(4).copy()
     df["Month"] = "September"
-    with pytest.raises(InputError, match=r"f0\.csv: no row has a readable month or date \(first: row 1 \(line 2\), "
-                                         r"Month = 'September'\)\. Months are written YYYY-MM"):
+    with pytest.raises(
+        InputError,
+        match=r"f0\.csv: no row has a readable month or date \(first: row 1 \(line 2\), "
+        r"Month = 'September'\)\. Months are written YYYY-MM",
+    ):
         run_clean(tmp_path, df, study, known)
     p = tmp_path / "nomonth.csv"
     pd.DataFrame({"e": [450000.0], "n": [340000.0]}).to_csv(p, index=False)

@@ -98,7 +98,7 @@ def _bng(r):
     e, n = pyproj.Transformer.from_crs(4326, 27700, always_xy=True).transform(
         r["Longitude"].astype(float).to_numpy(), r["Latitude"].astype(float).to_numpy()
     )
-    fmt = lambda v: "" if v != v else f"{v:.0f}"  # noqa: E731
+    fmt = lambda v: "" if v != v else f"{v:.0f}"
     return csv(r.assign(Longitude=[fmt(v) for v in e], Latitude=[fmt(v) for v in n]))
 
 
@@ -125,8 +125,9 @@ def _invalid_polygon(tmp: Path, rows: pd.DataFrame) -> Path:
     g = pyogrio.read_dataframe(LSOA)
     c = g.geometry.iloc[3].centroid
     bow = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
-    g.loc[3, "geometry"] = shapely.affinity.translate(shapely.affinity.scale(bow, 0.002, 0.002, origin=(0, 0)), c.x,
-                                                      c.y)
+    g.loc[3, "geometry"] = shapely.affinity.translate(
+        shapely.affinity.scale(bow, 0.002, 0.002, origin=(0, 0)), c.x, c.y
+    )
     g.to_file(tmp / "lsoa.gpkg")
     (tmp / "f.csv").write_text(csv(rows))
     return config_for(tmp, lsoa=tmp / "lsoa.gpkg")
@@ -160,51 +161,102 @@ def _forced_encoding(tmp: Path, rows: pd.DataFrame) -> Path:
 
 
 ERRORS = [
-    ("missing column", with_csv(_drop_lat), InputError,
-     r"f\.csv: column 'Latitude' is missing\. Columns found: 'Crime ID', 'Month', .* A data\.police\.uk "
-     r"street-level file has the columns Crime ID, Month, "),
-    ("renamed header", with_csv(_renamed), InputError,
-     r"f\.csv: column 'Crime type' is missing\. Found 'Crime Type': rename that header to 'Crime type'\."),
-    ("non-numeric coordinates, all rows", with_csv(_lon_text), InputError,
-     r"f\.csv: no coordinate in columns 'Longitude'/'Latitude' is a number \(first: row 1 \(line 2\), "
-     r"Longitude = 'lon -1\.\d+'\)\. Check that the coordinate columns are mapped correctly"),
-    ("latitude and longitude swapped", with_csv(_swapped), InputError,
-     r"f\.csv: longitude and latitude look swapped: the longitude column 'Longitude' has median 5\d\.\d{3}, "
-     r"which is a latitude in Great Britain, and the latitude column 'Latitude' has median -\d\.\d{3}\. "
-     r"Swap the two columns"),
-    ("British National Grid given as lon/lat", with_csv(_bng), InputError,
-     r"f\.csv: columns 'Longitude'/'Latitude' hold values like \d{6}, \d{6}, which are not longitude/latitude "
-     r"degrees; they look like British National Grid eastings/northings \(metres\)\. Set crs = \"EPSG:27700\""),
-    ("empty file", with_csv(""), InputError,
-     r"f\.csv is empty \(0 bytes\)\. Replace it with the full export, or remove it\."),
-    ("header only", with_csv(lambda r: csv(r.head(0))), InputError,
-     r"f\.csv has a header but no data rows\. Replace it with the full export, or remove it\."),
-    ("every row outside the area", with_csv(_outside), InputError,
-     r"f\.csv: none of the \d+ located in-scope rows falls inside the study area \(the LSOA boundaries cover "
-     r"longitude -1\.344\.\.-0\.666, latitude 52\.790\.\.53\.502; first: row \d+ \(line \d+\), Longitude = -3\.\d+, Latitude = 5\d\.\d+\)"),
-    ("wrong encoding forced", _forced_encoding, InputError,
-     r"f\.csv cannot be decoded as utf-8: .*Set encoding = \"\.\.\.\" for this file in the config\."),
-    ("points mapping names a missing column", _points_bad_mapping, InputError,
-     r"f\.csv: column 'lon' is missing\. Columns found: 'month', 'longitude', 'latitude'\. Fix the "
-     r"\[crime\.columns\] mapping in the config\."),
-    ("config with an unknown key", _unknown_key, ConfigError,
-     r"c\.toml: unknown key 'nearest_tolerance' in \[boundaries\]\. Did you mean 'nearest_tolerance_m'\? Valid "
-     r"keys: district_code_column, district_name_column, districts, lsoa, lsoa_code_column, "),
-    ("config pointing at a missing boundary file", _missing_boundaries, ConfigError,
-     r"c\.toml: \[boundaries\] key 'lsoa': file not found: .*/shapes/nope\.gpkg\. Paths are relative to the "
-     r"config file\."),
-    ("config pointing at a missing crime file", _missing_data_file, InputError,
-     r"\[\[crime\]\] 'p': file or folder not found: .*gone\.csv\. Paths are relative to the config file\."),
+    (
+        "missing column",
+        with_csv(_drop_lat),
+        InputError,
+        r"f\.csv: column 'Latitude' is missing\. Columns found: 'Crime ID', 'Month', .* A data\.police\.uk "
+        r"street-level file has the columns Crime ID, Month, ",
+    ),
+    (
+        "renamed header",
+        with_csv(_renamed),
+        InputError,
+        r"f\.csv: column 'Crime type' is missing\. Found 'Crime Type': rename that header to 'Crime type'\.",
+    ),
+    (
+        "non-numeric coordinates, all rows",
+        with_csv(_lon_text),
+        InputError,
+        r"f\.csv: no coordinate in columns 'Longitude'/'Latitude' is a number \(first: row 1 \(line 2\), "
+        r"Longitude = 'lon -1\.\d+'\)\. Check that the coordinate columns are mapped correctly",
+    ),
+    (
+        "latitude and longitude swapped",
+        with_csv(_swapped),
+        InputError,
+        r"f\.csv: longitude and latitude look swapped: the longitude column 'Longitude' has median 5\d\.\d{3}, "
+        r"which is a latitude in Great Britain, and the latitude column 'Latitude' has median -\d\.\d{3}\. "
+        r"Swap the two columns",
+    ),
+    (
+        "British National Grid given as lon/lat",
+        with_csv(_bng),
+        InputError,
+        r"f\.csv: columns 'Longitude'/'Latitude' hold values like \d{6}, \d{6}, which are not longitude/latitude "
+        r"degrees; they look like British National Grid eastings/northings \(metres\)\. Set crs = \"EPSG:27700\"",
+    ),
+    (
+        "empty file",
+        with_csv(""),
+        InputError,
+        r"f\.csv is empty \(0 bytes\)\. Replace it with the full export, or remove it\.",
+    ),
+    (
+        "header only",
+        with_csv(lambda r: csv(r.head(0))),
+        InputError,
+        r"f\.csv has a header but no data rows\. Replace it with the full export, or remove it\.",
+    ),
+    (
+        "every row outside the area",
+        with_csv(_outside),
+        InputError,
+        r"f\.csv: none of the \d+ located in-scope rows falls inside the study area \(the LSOA boundaries cover "
+        r"longitude -1\.344\.\.-0\.666, latitude 52\.790\.\.53\.502; first: row \d+ \(line \d+\), Longitude = -3\.\d+, Latitude = 5\d\.\d+\)",
+    ),
+    (
+        "wrong encoding forced",
+        _forced_encoding,
+        InputError,
+        r"f\.csv cannot be decoded as utf-8: .*Set encoding = \"\.\.\.\" for this file in the config\.",
+    ),
+    (
+        "points mapping names a missing column",
+        _points_bad_mapping,
+        InputError,
+        r"f\.csv: column 'lon' is missing\. Columns found: 'month', 'longitude', 'latitude'\. Fix the "
+        r"\[crime\.columns\] mapping in the config\.",
+    ),
+    (
+        "config with an unknown key",
+        _unknown_key,
+        ConfigError,
+        r"c\.toml: unknown key 'nearest_tolerance' in \[boundaries\]\. Did you mean 'nearest_tolerance_m'\? Valid "
+        r"keys: district_code_column, district_name_column, districts, lsoa, lsoa_code_column, ",
+    ),
+    (
+        "config pointing at a missing boundary file",
+        _missing_boundaries,
+        ConfigError,
+        r"c\.toml: \[boundaries\] key 'lsoa': file not found: .*/shapes/nope\.gpkg\. Paths are relative to the "
+        r"config file\.",
+    ),
+    (
+        "config pointing at a missing crime file",
+        _missing_data_file,
+        InputError,
+        r"\[\[crime\]\] 'p': file or folder not found: .*gone\.csv\. Paths are relative to the config file\.",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "build", "exc", "message"), ERRORS, ids=[e[0] for e in ERRORS])
 def test_bad_input_library(tmp_path, rows, case, build, exc, message):
     p = build(tmp_path, rows)
-    with pytest.raises(exc, match=message):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", HotspotsWarning)
-            load_study(load_config(p))
+    with pytest.raises(exc, match=message), warnings.catch_warnings():
+        warnings.simplefilter("ignore", HotspotsWarning)
+        load_study(load_config(p))
 
 
 @pytest.mark.parametrize(("case", "build", "exc", "message"), ERRORS, ids=[e[0] for e in ERRORS])
@@ -223,15 +275,27 @@ def test_bad_input_cli(tmp_path, rows, case, build, exc, message):
 
 
 WARNINGS = [
-    ("non-numeric coordinates, some rows", with_csv(_some_bad),
-     r"f\.csv: 2 row\(s\) have a coordinate that is not a number \(first: row 4 \(line 5\), Latitude = 'abc'\); "
-     r"dropped as unparseable\.", {"unparseable": 2}),
-    ("wrong encoding (cp1252)", with_csv(_cp1252),
-     r"f\.csv is not UTF-8 \('utf-8' codec can't decode byte 0xe9 .*\); read it as Windows-1252\. Save it as UTF-8, "
-     r"or set encoding in the config, to silence this\.", {}),
-    ("invalid polygon", _invalid_polygon,
-     r"LSOA boundaries file .*lsoa\.gpkg: 1 invalid polygon\(s\) repaired with make_valid \(first: feature 4 "
-     r"\(LSOA11CD 'E0\d+'\): Self-intersection\[", {}),
+    (
+        "non-numeric coordinates, some rows",
+        with_csv(_some_bad),
+        r"f\.csv: 2 row\(s\) have a coordinate that is not a number \(first: row 4 \(line 5\), Latitude = 'abc'\); "
+        r"dropped as unparseable\.",
+        {"unparseable": 2},
+    ),
+    (
+        "wrong encoding (cp1252)",
+        with_csv(_cp1252),
+        r"f\.csv is not UTF-8 \('utf-8' codec can't decode byte 0xe9 .*\); read it as Windows-1252\. Save it as UTF-8, "
+        r"or set encoding in the config, to silence this\.",
+        {},
+    ),
+    (
+        "invalid polygon",
+        _invalid_polygon,
+        r"LSOA boundaries file .*lsoa\.gpkg: 1 invalid polygon\(s\) repaired with make_valid \(first: feature 4 "
+        r"\(LSOA11CD 'E0\d+'\): Self-intersection\[",
+        {},
+    ),
 ]
 
 
@@ -314,7 +378,10 @@ def test_usage_errors_exit_2():
 def test_missing_config_exits_2(tmp_path):
     r = invoke("check", "--config", str(tmp_path / "nope.toml"))
     assert r.exit_code == 2
-    assert r.stderr.strip() == f"error: config file not found: {tmp_path / 'nope.toml'}. Pass --config FILE with a TOML config."
+    assert (
+        r.stderr.strip()
+        == f"error: config file not found: {tmp_path / 'nope.toml'}. Pass --config FILE with a TOML config."
+    )
 
 
 def test_check_bundled_data():
@@ -329,8 +396,13 @@ def test_check_bundled_data():
     assert police[1:5] == ["police_uk", "11472", "3163", "8309"]
     total = next(line for line in out.splitlines() if line.strip().startswith("TOTAL")).split()
     assert total[1:4] == ["27777", "19465", "8312"]
-    for caveat in ("Dates are month only", "snaps each crime", "from a 2017-08 snapshot", "mid-2015",
-                   "IDACI numerator is suppressed"):
+    for caveat in (
+        "Dates are month only",
+        "snaps each crime",
+        "from a 2017-08 snapshot",
+        "mid-2015",
+        "IDACI numerator is suppressed",
+    ):
         assert caveat in out
     assert out.strip().endswith("18,581 incidents in scope.")
 
@@ -402,8 +474,11 @@ def test_bad_config_through_run(tmp_path):
     p.write_text(f'[boundaries]\nlsoa = "{LSOA}"\n[[crime]]\nname = "p"\npath = "{REAL}"\n[study]\nstrat = "2019-01"\n')
     r = invoke("run", "--config", str(p), "--out", str(tmp_path / "o"))
     assert r.exit_code == 2
-    assert re.fullmatch(r"error: config .*c\.toml: unknown key 'strat' in \[study\]\. Did you mean 'start'\? "
-                        r"Valid keys: end, name, sources, start\.", r.stderr.strip())
+    assert re.fullmatch(
+        r"error: config .*c\.toml: unknown key 'strat' in \[study\]\. Did you mean 'start'\? "
+        r"Valid keys: end, name, sources, start\.",
+        r.stderr.strip(),
+    )
 
 
 def test_police_file_gz_is_byte_identical_content():

@@ -23,7 +23,7 @@ CITY_CENTRE = (457_224.0, 339_852.0)  # Old Market Square, Nottingham (BNG)
 def planted(seed: int = 0, n_cluster: int = 150, n_background: int = 300) -> gpd.GeoDataFrame:
     """Three Gaussian clusters of equal size and different spread on a uniform background."""
     rng = np.random.default_rng(seed)
-    parts = [rng.normal(c, s, (n_cluster, 2)) for c, s in zip(CENTRES, SPREADS)]
+    parts = [rng.normal(c, s, (n_cluster, 2)) for c, s in zip(CENTRES, SPREADS, strict=False)]
     parts.append(rng.uniform(0, 10_000, (n_background, 2)))
     xy = np.vstack(parts)
     truth = np.r_[np.repeat([0, 1, 2], n_cluster), np.full(n_background, -1)]
@@ -40,7 +40,7 @@ def containing(out: gpd.GeoDataFrame, xy) -> list[int]:
 def labels_of(out: gpd.GeoDataFrame, pts: gpd.GeoDataFrame) -> np.ndarray:
     """Rank of the footprint holding each point (-1 = none; first rank when several)."""
     lab = np.full(len(pts), -1)
-    for r, geom in zip(out["rank"][::-1], out.geometry[::-1]):
+    for r, geom in zip(out["rank"][::-1], out.geometry[::-1], strict=False):
         lab[pts.within(geom).to_numpy()] = r
     return lab
 

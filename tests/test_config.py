@@ -46,9 +46,16 @@ def test_bundled_config_resolves_every_path(config):
         "county_weapons_2020",
         "city_robbery_2022",
     ]
-    for p in (config.boundaries.lsoa, config.boundaries.districts, config.boundaries.wards,
-              config.deprivation.domains, config.deprivation.population, config.deprivation.subdomains,
-              config.deprivation.indicators, config.venues.path):
+    for p in (
+        config.boundaries.lsoa,
+        config.boundaries.districts,
+        config.boundaries.wards,
+        config.deprivation.domains,
+        config.deprivation.population,
+        config.deprivation.subdomains,
+        config.deprivation.indicators,
+        config.venues.path,
+    ):
         assert p.is_absolute() and p.exists(), p
     assert config.boundaries.nearest_tolerance_m == 250.0
     assert config.venues.snapshot == "2017-08"
@@ -138,13 +145,19 @@ def test_unknown_key_names_it_and_lists_valid_keys(tmp_path, extra, message):
 
 def test_unknown_key_in_crime_entry_and_its_columns(tmp_path):
     text = MINIMAL.replace('path = "', 'pth = "x"\npath = "')
-    with pytest.raises(ConfigError, match=r"unknown key 'pth' in \[\[crime\]\] entry 1 \('police_uk'\)\. "
-                                          r"Did you mean 'path'\? Valid keys: columns, crime_type, crs, encoding, format, "
-                                          r"name, path\."):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown key 'pth' in \[\[crime\]\] entry 1 \('police_uk'\)\. "
+        r"Did you mean 'path'\? Valid keys: columns, crime_type, crs, encoding, format, "
+        r"name, path\.",
+    ):
         load_config(write(tmp_path, text))
     text = MINIMAL + 'format = "points"\ncrime_type = "Robbery"\ncolumns = { lon = "longitude" }\n'
-    with pytest.raises(ConfigError, match=r"unknown key 'lon' in \[\[crime\]\] entry 1 \('police_uk'\) key "
-                                          r"'columns'\. .*Valid keys: address, crime_type, date, id, "):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown key 'lon' in \[\[crime\]\] entry 1 \('police_uk'\) key "
+        r"'columns'\. .*Valid keys: address, crime_type, date, id, ",
+    ):
         load_config(write(tmp_path, text))
 
 
@@ -191,10 +204,15 @@ def test_bom_in_config_is_fine(tmp_path):
         ('[[crime]]\nname = "x"\npath = "y"\n', r"has no \[boundaries\] section; it is required"),
         (f'[boundaries]\nlsoa = "{LSOA}"\n', r"has no \[crime\] section; it is required"),
         (f'crime = []\n[boundaries]\nlsoa = "{LSOA}"\n', r"\[\[crime\]\] lists no sources; add at least one"),
-        ('[boundaries]\nlsoa_code_column = "X"\n[[crime]]\nname = "x"\npath = "y"\n',
-         r"\[boundaries\] is missing the required key 'lsoa'\."),
-        (MINIMAL.replace('name = "police_uk"\n', ""), r"\[\[crime\]\] entry 1 \('unnamed'\) is missing the "
-                                                        r"required key 'name'\."),
+        (
+            '[boundaries]\nlsoa_code_column = "X"\n[[crime]]\nname = "x"\npath = "y"\n',
+            r"\[boundaries\] is missing the required key 'lsoa'\.",
+        ),
+        (
+            MINIMAL.replace('name = "police_uk"\n', ""),
+            r"\[\[crime\]\] entry 1 \('unnamed'\) is missing the "
+            r"required key 'name'\.",
+        ),
     ],
 )
 def test_missing_sections_and_keys(tmp_path, text, message):
@@ -207,7 +225,7 @@ def test_missing_sections_and_keys(tmp_path, text, message):
     [
         ('[study]\nstart = "2020-13"\n', r"\[study\] key 'start' must be a month written YYYY-MM, got '2020-13'\."),
         ('[study]\nstart = "2020-06"\nend = "2020-01"\n', r"\[study\] start '2020-06' is after end '2020-01'\."),
-        ('[study]\nname = 3\n', r"\[study\] key 'name' must be a string, got 3\."),
+        ("[study]\nname = 3\n", r"\[study\] key 'name' must be a string, got 3\."),
     ],
 )
 def test_bad_values(tmp_path, extra, message):
@@ -216,7 +234,7 @@ def test_bad_values(tmp_path, extra, message):
 
 
 def test_bad_values_in_boundaries_and_crime(tmp_path):
-    text = MINIMAL.replace("[[crime]]", "nearest_tolerance_m = \"far\"\n[[crime]]")
+    text = MINIMAL.replace("[[crime]]", 'nearest_tolerance_m = "far"\n[[crime]]')
     with pytest.raises(ConfigError, match=r"\[boundaries\] key 'nearest_tolerance_m' must be a number, got 'far'"):
         load_config(write(tmp_path, text))
     text = MINIMAL.replace("[[crime]]", "nearest_tolerance_m = -5\n[[crime]]")
@@ -232,15 +250,23 @@ def test_bad_values_in_boundaries_and_crime(tmp_path):
 
 
 def test_scope_overrides_are_validated(tmp_path):
-    with pytest.raises(ConfigError, match=r"\[scope\.crime_types\] 'Drugs' maps to unknown category 'drugs_suply'\. "
-                                          r"Did you mean 'drugs_supply_proxy'\? Valid categories: abh, "):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[scope\.crime_types\] 'Drugs' maps to unknown category 'drugs_suply'\. "
+        r"Did you mean 'drugs_supply_proxy'\? Valid categories: abh, ",
+    ):
         load_config(write(tmp_path, MINIMAL + '[scope]\ncrime_types = { "Drugs" = "drugs_suply" }\n'))
     with pytest.raises(ConfigError, match=r"\[scope\.harm\] unknown category 'robery'\. Did you mean 'robbery'\?"):
         load_config(write(tmp_path, MINIMAL + "[scope]\nharm = { robery = 2.0 }\n"))
     with pytest.raises(ConfigError, match=r"\[scope\.harm\] 'robbery' must be >= 0, got -1\.0\."):
         load_config(write(tmp_path, MINIMAL + "[scope]\nharm = { robbery = -1 }\n"))
-    c = load_config(write(tmp_path, MINIMAL + '[scope]\ncrime_types = { "Drugs" = "drugs_supply_proxy" }\n'
-                                              'offence_codes = { "8L" = "abh" }\nharm = { robbery = 6 }\n'))
+    c = load_config(
+        write(
+            tmp_path,
+            MINIMAL + '[scope]\ncrime_types = { "Drugs" = "drugs_supply_proxy" }\n'
+            'offence_codes = { "8L" = "abh" }\nharm = { robbery = 6 }\n',
+        )
+    )
     assert c.scope.crime_types == {"Drugs": "drugs_supply_proxy"}
     assert c.scope.offence_codes == {"8L": "abh"} and c.scope.harm == {"robbery": 6.0}
 
@@ -275,8 +301,11 @@ def test_every_config_key_is_documented():
 
 def test_study_sources_must_name_crime_sources(tmp_path):
     text = MINIMAL + '\n[study]\nsources = ["police_ukk"]\n'
-    with pytest.raises(ConfigError, match=r"\[study\] key 'sources' names unknown source\(s\) 'police_ukk'\. "
-                                          r"Did you mean 'police_uk'\? Valid \[\[crime\]\] names: police_uk\."):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[study\] key 'sources' names unknown source\(s\) 'police_ukk'\. "
+        r"Did you mean 'police_uk'\? Valid \[\[crime\]\] names: police_uk\.",
+    ):
         load_config(write(tmp_path, text))
 
 

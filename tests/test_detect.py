@@ -28,8 +28,7 @@ def detected(tmp_path_factory):
     out = tmp_path_factory.mktemp("detect_run")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ctx = run(load_config(CONFIG), out, stages=["detect"])
-    return ctx
+        return run(load_config(CONFIG), out, stages=["detect"])
 
 
 def square_point():

@@ -202,7 +202,7 @@ PLANTS = {
     (2450.0, 550.0): [10] * 12,  # persistent
     (550.0, 2450.0): [6 + 3 * t for t in range(12)],  # intensifying
     (2450.0, 2450.0): [10] * 11 + [0],  # historical
-    (1550.0, 1550.0): [8, 0, 0, 8, 0, 0, 0, 8, 0, 0, 8, 8][:10] + [0, 8],  # sporadic
+    (1550.0, 1550.0): [*[8, 0, 0, 8, 0, 0, 0, 8, 0, 0, 8, 8][:10], 0, 8],  # sporadic
 }
 
 
@@ -329,7 +329,7 @@ def test_explicit_months_and_bad_months():
     out = E.emerging_hotspots(inc, grid, months=MONTHS[1:])
     assert out.attrs["auto"]["months"] == "2020-02..2020-12"
     with pytest.raises(InputError, match="months must be written YYYY-MM, got '2020/03'"):
-        E.emerging_hotspots(inc, grid, months=["2020/03"] + MONTHS[1:])
+        E.emerging_hotspots(inc, grid, months=["2020/03", *MONTHS[1:]])
     with pytest.raises(InputError, match="months is empty"):
         E.emerging_hotspots(inc, grid, months=[])
     with pytest.raises(InputError, match="no incidents fall in the months 2021-01 to 2021-12"):

@@ -209,7 +209,7 @@ def _planted(months=12, seed=0):
     for m in range(1, months + 1):
         xs = np.concatenate([rng.uniform(1000, 1100, 30), rng.uniform(0, 2000, 10)])
         ys = np.concatenate([rng.uniform(1000, 1100, 30), rng.uniform(0, 2000, 10)])
-        for x, y in zip(xs, ys):
+        for x, y in zip(xs, ys, strict=False):
             rows.append({C.MONTH: f"2020-{m:02d}", C.HARM: 1.0, "x": x, "y": y})
     df = pd.DataFrame(rows)
     inc = gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df.x, df.y), crs=C.CRS)

@@ -129,7 +129,7 @@ def test_fdr_false_positives_under_csr_stay_near_alpha():
         row = (xy[:, 1] // 100).astype(int)
         counts = np.bincount(row * 40 + col, minlength=1600).astype(float)
         x = counts[g[CELL_ID].to_numpy()]
-        z, p = gistar(x, W)
+        _z, p = gistar(x, W)
         raw_share.append((p <= 0.05).mean())
         any_fdr.append((fdr_bh(p) <= 0.05).any())
     assert 0.04 <= np.mean(raw_share) <= 0.06

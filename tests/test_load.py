@@ -75,9 +75,9 @@ def test_archive_layout_flat_files_and_glob(tmp_path, real_text):
     sep = [head] + [line.replace("2019-09", "2019-10", 1) for line in body[:50]]
     # data.police.uk archive layout: YYYY-MM/YYYY-MM-<force>-street.csv, one gzipped
     arch = tmp_path / "archive"
-    a = police_file(arch / "2019-09", "2019-09", [head] + body[:100])
+    a = police_file(arch / "2019-09", "2019-09", [head, *body[:100]])
     b = police_file(arch / "2019-10", "2019-10", sep, gz=True)
-    police_file(arch / "2019-10", "2019-10", [head] + body[:5], force="leicestershire")
+    police_file(arch / "2019-10", "2019-10", [head, *body[:5]], force="leicestershire")
     (arch / "2019-09" / "2019-09-nottinghamshire-outcomes.csv").write_text("Crime ID\n")
     (arch / "README.txt").write_text("not a crime file")
     files = load.find_crime_files(source("archive", tmp_path))
@@ -105,8 +105,11 @@ def test_archive_layout_flat_files_and_glob(tmp_path, real_text):
 
 def test_find_crime_files_errors(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match=r"\[\[crime\]\] 's': the folder .*empty holds no \*-street\.csv files "
-                                         r"\(the data\.police\.uk layout YYYY-MM/YYYY-MM-<force>-street\.csv\)"):
+    with pytest.raises(
+        InputError,
+        match=r"\[\[crime\]\] 's': the folder .*empty holds no \*-street\.csv files "
+        r"\(the data\.police\.uk layout YYYY-MM/YYYY-MM-<force>-street\.csv\)",
+    ):
         load.find_crime_files(source("empty", tmp_path))
     with pytest.raises(InputError, match=r"the folder .*empty holds no CSV, GeoPackage or GeoJSON files"):
         load.find_crime_files(source("empty", tmp_path, format="points", crime_type="Robbery"))
@@ -119,8 +122,8 @@ def test_find_crime_files_errors(tmp_path):
 def test_source_crime_type_fills_missing_categories(tmp_path, real_text):
     lines = real_text.splitlines()
     head = lines[0]
-    body = [",".join(p[:9] + [""] + p[10:]) for p in (line.split(",") for line in lines[1:6])]
-    f = police_file(tmp_path, "2019-09", [head] + body)
+    body = [",".join([*p[:9], "", *p[10:]]) for p in (line.split(",") for line in lines[1:6])]
+    f = police_file(tmp_path, "2019-09", [head, *body])
     (rf,) = load.read_crime_source(source(f, tmp_path, crime_type="Robbery"))
     assert rf.frame["crime_type"].eq("Robbery").all()
 
@@ -142,19 +145,28 @@ def test_points_csv_easting_northing_with_dates_times_and_codes(tmp_path):
     """A local force extract: BNG metres, dates, times, offence codes; mapped by the config."""
     rob = pd.read_csv(ROBBERY_2022)
     pts = gpd.GeoSeries(gpd.points_from_xy(rob.longitude, rob.latitude), crs=4326).to_crs(27700)
-    local = pd.DataFrame({
-        "URN": [f"NT/{i:05d}/22" for i in range(len(rob))],
-        "Offence Date": pd.to_datetime(rob["month"]).dt.strftime("%d/%m/%Y"),
-        "Offence Time": "23:15",
-        "HO Code": "34B",
-        "Offence": "Robbery of personal property",
-        "Easting": pts.x.round(1),
-        "Northing": pts.y.round(1),
-    })
+    local = pd.DataFrame(
+        {
+            "URN": [f"NT/{i:05d}/22" for i in range(len(rob))],
+            "Offence Date": pd.to_datetime(rob["month"]).dt.strftime("%d/%m/%Y"),
+            "Offence Time": "23:15",
+            "HO Code": "34B",
+            "Offence": "Robbery of personal property",
+            "Easting": pts.x.round(1),
+            "Northing": pts.y.round(1),
+        }
+    )
     p = tmp_path / "local.csv"
     local.to_csv(p, index=False)
-    cols = ColumnMap(id="URN", date="Offence Date", time="Offence Time", x="Easting", y="Northing",
-                     crime_type="Offence", offence_code="HO Code")
+    cols = ColumnMap(
+        id="URN",
+        date="Offence Date",
+        time="Offence Time",
+        x="Easting",
+        y="Northing",
+        crime_type="Offence",
+        offence_code="HO Code",
+    )
     rf = load.read_points(p, columns=cols, crs="EPSG:27700", source="local")
     assert rf.crs == "EPSG:27700" and len(rf.frame) == 555
     assert rf.frame["date"].iloc[0] == local["Offence Date"].iloc[0] + " 23:15"
@@ -177,10 +189,14 @@ def test_points_geopackage_and_geojson(tmp_path):
 
 
 def test_points_mapping_errors(tmp_path):
-    with pytest.raises(InputError, match=r"column 'Month' is missing\. Found 'month': rename that header to "
-                                         r"'Month'\..*Fix the \[crime\.columns\] mapping in the config\."):
-        load.read_points(ROBBERY_2022, columns=ColumnMap(month="Month", x="longitude", y="latitude"),
-                         crime_type="Robbery")
+    with pytest.raises(
+        InputError,
+        match=r"column 'Month' is missing\. Found 'month': rename that header to "
+        r"'Month'\..*Fix the \[crime\.columns\] mapping in the config\.",
+    ):
+        load.read_points(
+            ROBBERY_2022, columns=ColumnMap(month="Month", x="longitude", y="latitude"), crime_type="Robbery"
+        )
     with pytest.raises(InputError, match=r"a CSV point file needs columns\.x and columns\.y in the config"):
         load.read_points(ROBBERY_2022, columns=ColumnMap(month="month"), crime_type="Robbery")
     with pytest.raises(InputError, match=r"column 'when' is missing\..*Columns found: 'month', 'longitude'"):
@@ -207,16 +223,22 @@ def test_read_table_bom_and_encodings(tmp_path):
     assert load.read_header(bom) == ["name", "value"]
     win = tmp_path / "win.csv"
     win.write_bytes(text.encode("cp1252"))
-    with pytest.warns(HotspotsWarning, match=r"win\.csv is not UTF-8 .*; read it as Windows-1252\. Save it as "
-                                             r"UTF-8, or set encoding in the config, to silence this\."):
+    with pytest.warns(
+        HotspotsWarning,
+        match=r"win\.csv is not UTF-8 .*; read it as Windows-1252\. Save it as "
+        r"UTF-8, or set encoding in the config, to silence this\.",
+    ):
         df, enc = load.read_table(win)
     assert df["name"][0] == "Caf\u00e9 \u00a3" and enc == "cp1252"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         df, enc = load.read_table(win, encoding="cp1252")
     assert df["name"][0] == "Caf\u00e9 \u00a3"
-    with pytest.raises(InputError, match=r"win\.csv cannot be decoded as utf-8: .*Set encoding = \"\.\.\.\" for "
-                                         r"this file in the config\."):
+    with pytest.raises(
+        InputError,
+        match=r"win\.csv cannot be decoded as utf-8: .*Set encoding = \"\.\.\.\" for "
+        r"this file in the config\.",
+    ):
         load.read_table(win, encoding="utf-8")
 
 
@@ -258,8 +280,9 @@ def test_lsoa_boundaries_real():
     assert set(lsoa.columns) == {"lsoa_code", "lsoa_name", "district_code", "district", "geometry"}
     assert lsoa["lsoa_code"].is_unique and lsoa.is_valid.all()
     assert lsoa["district"].nunique() == 8
-    districts = load.read_districts(BoundariesConfig(lsoa=LSOA, districts=DATA / "boundaries" /
-                                                     "nottinghamshire_districts_lad22_bgc.gpkg"))
+    districts = load.read_districts(
+        BoundariesConfig(lsoa=LSOA, districts=DATA / "boundaries" / "nottinghamshire_districts_lad22_bgc.gpkg")
+    )
     assert len(districts) == 8 and districts.crs.to_epsg() == 27700
     wards = load.read_wards(BoundariesConfig(lsoa=LSOA, wards=DATA / "boundaries" / "nottingham_wards_2022_bgc.gpkg"))
     assert len(wards) == 20
@@ -269,14 +292,18 @@ def test_invalid_polygon_repaired_with_warning_naming_the_feature(tmp_path):
     g = pyogrio.read_dataframe(LSOA)
     c = g.geometry.iloc[3].centroid
     bow = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])  # self-intersecting bow-tie
-    g.loc[3, "geometry"] = shapely.affinity.translate(shapely.affinity.scale(bow, 0.002, 0.002, origin=(0, 0)),
-                                                      c.x, c.y)
+    g.loc[3, "geometry"] = shapely.affinity.translate(
+        shapely.affinity.scale(bow, 0.002, 0.002, origin=(0, 0)), c.x, c.y
+    )
     p = tmp_path / "bad.gpkg"
     g.to_file(p)
     code = g.loc[3, "LSOA11CD"]
-    with pytest.warns(HotspotsWarning, match=rf"LSOA boundaries file .*bad\.gpkg: 1 invalid polygon\(s\) repaired "
-                                             rf"with make_valid \(first: feature 4 \(LSOA11CD '{code}'\): "
-                                             r"Self-intersection"):
+    with pytest.warns(
+        HotspotsWarning,
+        match=rf"LSOA boundaries file .*bad\.gpkg: 1 invalid polygon\(s\) repaired "
+        rf"with make_valid \(first: feature 4 \(LSOA11CD '{code}'\): "
+        r"Self-intersection",
+    ):
         out = load.read_lsoa_boundaries(BoundariesConfig(lsoa=p))
     assert out.is_valid.all() and out.geometry.iloc[3].geom_type == "MultiPolygon" and len(out) == 679
 
@@ -291,8 +318,11 @@ def test_boundary_errors(tmp_path):
         load.read_lsoa_boundaries(BoundariesConfig(lsoa=nocrs))
     renamed = tmp_path / "renamed.gpkg"
     g.rename(columns={"LSOA11CD": "lsoa11cd"}).to_file(renamed)
-    with pytest.raises(InputError, match=r"column 'LSOA11CD' is missing\. Found 'lsoa11cd': rename that header to "
-                                         r"'LSOA11CD'\..*Fix the column names in \[boundaries\]\."):
+    with pytest.raises(
+        InputError,
+        match=r"column 'LSOA11CD' is missing\. Found 'lsoa11cd': rename that header to "
+        r"'LSOA11CD'\..*Fix the column names in \[boundaries\]\.",
+    ):
         load.read_lsoa_boundaries(BoundariesConfig(lsoa=renamed))
     dup = tmp_path / "dup.gpkg"
     pd.concat([g, g.head(1)]).to_file(dup)
@@ -340,8 +370,11 @@ def test_deprivation_errors(tmp_path, config):
         load.read_deprivation(DeprivationConfig(domains=bad, population=d.population))
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("lsoa,score\nE01000001,3\n")
-    with pytest.raises(InputError, match=r"wrong\.csv: column 'LSOA code \(2011\)' is missing\..* Is this the right "
-                                         r"IoD2019 file\?"):
+    with pytest.raises(
+        InputError,
+        match=r"wrong\.csv: column 'LSOA code \(2011\)' is missing\..* Is this the right "
+        r"IoD2019 file\?",
+    ):
         load.read_deprivation(DeprivationConfig(domains=wrong, population=d.population))
 
 
@@ -362,8 +395,9 @@ def test_generic_venue_csv(tmp_path, config):
     src.rename(columns={"name": "Venue", "easting": "E", "northing": "N"})[["fas_id", "Venue", "E", "N"]].to_csv(
         p, index=False
     )
-    v = VenuesConfig(path=p, format="points", crs="EPSG:27700", columns=ColumnMap(id="fas_id", name="Venue", x="E",
-                                                                                  y="N"))
+    v = VenuesConfig(
+        path=p, format="points", crs="EPSG:27700", columns=ColumnMap(id="fas_id", name="Venue", x="E", y="N")
+    )
     rv = load.read_venues(v)
     assert len(rv.frame) == 20 and rv.crs == "EPSG:27700" and rv.frame["name"].iloc[0] == src["name"].iloc[0]
     with pytest.raises(InputError, match=r"a CSV venue file needs columns\.x, columns\.y and columns\.name"):
@@ -391,8 +425,11 @@ def test_headers_with_stray_spaces_are_matched(tmp_path, real_text):
 
 
 def test_not_a_csv_and_trailing_commas(tmp_path, real_text):
-    with pytest.raises(InputError, match=r"w\.gpkg has no readable header row: it does not look like a CSV text "
-                                         r"file \(expected columns 'Month', 'Longitude', 'Latitude', 'Crime type'\)"):
+    with pytest.raises(
+        InputError,
+        match=r"w\.gpkg has no readable header row: it does not look like a CSV text "
+        r"file \(expected columns 'Month', 'Longitude', 'Latitude', 'Crime type'\)",
+    ):
         shutil.copy(WEAPONS, tmp_path / "w.gpkg")
         load.read_police_uk(tmp_path / "w.gpkg")
     # Excel-style trailing commas on every data line: columns stay aligned

@@ -69,32 +69,80 @@ def make_results(study, *, cell_size: float = 1000.0) -> dict:
     places["p_top_n"] = np.clip(1 - places["rank"] / 40, 0, 1)
     places["tier"] = np.where(places["rank"] <= 20, 1, np.where(places["rank"] <= 90, 2, 3))
     places["reason"] = "Top " + places["rank"].astype(str) + " for harm-weighted violence"
-    cols = ["lsoa_code", "lsoa_name", "district", "rank", "score", "rank_low", "rank_high", "p_top_n", "tier",
-            "violence", "reason", "geometry"]
+    cols = [
+        "lsoa_code",
+        "lsoa_name",
+        "district",
+        "rank",
+        "score",
+        "rank_low",
+        "rank_high",
+        "p_top_n",
+        "tier",
+        "violence",
+        "reason",
+        "geometry",
+    ]
     places = gpd.GeoDataFrame(places.sort_values("rank")[cols], geometry="geometry", crs=C.CRS)
     top = grid.sort_values("harm", ascending=False).head(5)
     clusters = gpd.GeoDataFrame(
-        {"cluster_id": range(1, 6), "rank": range(1, 6), "n": top["n"].to_numpy(), "harm": top["harm"].to_numpy(),
-         "area_km2": 1.0, "harm_per_km2": top["harm"].to_numpy()},
-        geometry=top.geometry.buffer(200).to_numpy(), crs=C.CRS)
+        {
+            "cluster_id": range(1, 6),
+            "rank": range(1, 6),
+            "n": top["n"].to_numpy(),
+            "harm": top["harm"].to_numpy(),
+            "area_km2": 1.0,
+            "harm_per_km2": top["harm"].to_numpy(),
+        },
+        geometry=top.geometry.buffer(200).to_numpy(),
+        crs=C.CRS,
+    )
     v = study.venues
-    nte = gpd.GeoDataFrame({"zone_id": [1], "venues": [80], "n_within": [500], "harm_within": [900.0]},
-                           geometry=[v.geometry.iloc[:80].union_all().convex_hull.buffer(100)], crs=C.CRS)
+    nte = gpd.GeoDataFrame(
+        {"zone_id": [1], "venues": [80], "n_within": [500], "harm_within": [900.0]},
+        geometry=[v.geometry.iloc[:80].union_all().convex_hull.buffer(100)],
+        crs=C.CRS,
+    )
     pts = inc.drop_duplicates("geometry").head(6)
     ll = gpd.GeoSeries(pts.geometry.to_numpy(), crs=C.CRS).to_crs(4326)
-    kits = pd.DataFrame({
-        "site_id": [f"loc{i}" for i in range(6)], "order": range(1, 7), "source": "incident_location",
-        "name": pts[C.LOCATION].astype(str).to_numpy(), "x": pts.geometry.x.to_numpy(),
-        "y": pts.geometry.y.to_numpy(), "lon": ll.x.to_numpy(), "lat": ll.y.to_numpy(),
-        "covered_harm": np.linspace(50, 10, 6), "marginal_harm": np.linspace(50, 10, 6)})
+    kits = pd.DataFrame(
+        {
+            "site_id": [f"loc{i}" for i in range(6)],
+            "order": range(1, 7),
+            "source": "incident_location",
+            "name": pts[C.LOCATION].astype(str).to_numpy(),
+            "x": pts.geometry.x.to_numpy(),
+            "y": pts.geometry.y.to_numpy(),
+            "lon": ll.x.to_numpy(),
+            "lat": ll.y.to_numpy(),
+            "covered_harm": np.linspace(50, 10, 6),
+            "marginal_harm": np.linspace(50, 10, 6),
+        }
+    )
     kits["cumulative_coverage_pct"] = np.cumsum(kits["covered_harm"]) / 2000 * 100
     top3 = places.head(3)
     focal = top3.geometry.iloc[0].representative_point()
-    outreach = pd.DataFrame({
-        "zone_id": [1], "rank": [1], "lsoa_codes": [",".join(top3[C.LSOA_CODE])], "youth_harm": [120.0],
-        "idaci_rate": [0.31], "focal_x": [focal.x], "focal_y": [focal.y], "reason": ["High youth violence"]})
-    return {"grid": grid, "lsoa": lsoa, "places": places, "clusters": clusters, "nte_zones": nte,
-            "bleed_kits": kits, "outreach": outreach}
+    outreach = pd.DataFrame(
+        {
+            "zone_id": [1],
+            "rank": [1],
+            "lsoa_codes": [",".join(top3[C.LSOA_CODE])],
+            "youth_harm": [120.0],
+            "idaci_rate": [0.31],
+            "focal_x": [focal.x],
+            "focal_y": [focal.y],
+            "reason": ["High youth violence"],
+        }
+    )
+    return {
+        "grid": grid,
+        "lsoa": lsoa,
+        "places": places,
+        "clusters": clusters,
+        "nte_zones": nte,
+        "bleed_kits": kits,
+        "outreach": outreach,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -121,10 +169,13 @@ def geojson_rows(m: folium.Map, layer: str, *, tooltip: bool = False) -> list[di
             for g in walk(e):
                 if not isinstance(g, folium.GeoJson):
                     continue
-                detail = next(c for c in g._children.values()
-                              if isinstance(c, folium.GeoJsonTooltip if tooltip else folium.GeoJsonPopup))
+                detail = next(
+                    c
+                    for c in g._children.values()
+                    if isinstance(c, folium.GeoJsonTooltip if tooltip else folium.GeoJsonPopup)
+                )
                 for f in g.data["features"]:
-                    rows.append({a: f["properties"][k] for k, a in zip(detail.fields, detail.aliases)})
+                    rows.append({a: f["properties"][k] for k, a in zip(detail.fields, detail.aliases, strict=False)})
             return rows
     raise AssertionError(f"no layer {layer!r}")
 
@@ -152,10 +203,12 @@ def test_count_text_suppresses_small_counts_only():
 def test_small_counts_in_free_text_are_suppressed():
     text = "Top 49% harm-weighted violence (4 incidents); 3 robberies; 12 incidents; per 1,000 residents (4)"
     assert suppress_counts_in_text(text, below=5) == (
-        "Top 49% harm-weighted violence (<5 incidents); <5 robberies; 12 incidents; per 1,000 residents (4)")
+        "Top 49% harm-weighted violence (<5 incidents); <5 robberies; 12 incidents; per 1,000 residents (4)"
+    )
     assert suppress_counts_in_text(text, below=None) == text
     assert suppress_counts_in_text("1 incident, 0 incidents, 2.5 incidents", below=5) == (
-        "<5 incident, 0 incidents, 2.5 incidents")
+        "<5 incident, 0 incidents, 2.5 incidents"
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -209,10 +262,19 @@ def test_audiences_get_their_layers(results, study):
     assert not any("Gi*" in n or "venues" in n or "KDE" in n or "clusters" in n for n in board)
     assert {"Youth outreach zones", "Bleed-control kit sites", "NTE venues (2017)"} <= set(outreach)
     assert "Priority places (tiers)" not in outreach
-    assert {"Priority places (tiers)", "KDE surface (harm density)", "Gi* hot and cold spots (grid)",
-            "Gi* hot and cold spots (LSOA)", "Density clusters", "NTE zones", "NTE venues (2017)",
-            "Bleed-control kit sites", "Youth outreach zones", "Ward boundaries (City)",
-            "District boundaries"} <= set(analyst)
+    assert {
+        "Priority places (tiers)",
+        "KDE surface (harm density)",
+        "Gi* hot and cold spots (grid)",
+        "Gi* hot and cold spots (LSOA)",
+        "Density clusters",
+        "NTE zones",
+        "NTE venues (2017)",
+        "Bleed-control kit sites",
+        "Youth outreach zones",
+        "Ward boundaries (City)",
+        "District boundaries",
+    } <= set(analyst)
 
 
 def test_board_never_shows_incident_points_and_hides_small_counts(results, study):
@@ -268,8 +330,9 @@ def test_data_text_is_escaped_everywhere(results, study):
         page = maps.build_map(audience, res, s).get_root().render()
         assert "<img src=x" not in page and "${alert(3)}" not in page
         if audience != "board":  # as escaped text (inside JSON data the & is written \u0026)
-            assert ("&lt;img src=x onerror=alert(1)&gt;" in page
-                    or "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page)
+            assert (
+                "&lt;img src=x onerror=alert(1)&gt;" in page or "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
+            )
 
 
 def test_missing_primary_result_or_column_is_a_clear_error(results, study):
@@ -290,8 +353,7 @@ def test_emerging_layer_draws_only_hot_and_cold_categories(results, study):
     grid.loc[grid.index[:3], "emerging_class"] = "persistent hot spot"
     grid.loc[grid.index[3:5], "emerging_class"] = "no pattern"
     grid.loc[grid.index[5], "emerging_class"] = "sporadic cold spot"
-    rows = geojson_rows(maps.build_map("analyst", dict(results, grid=grid), study), "Emerging hot spots",
-                        tooltip=True)
+    rows = geojson_rows(maps.build_map("analyst", dict(results, grid=grid), study), "Emerging hot spots", tooltip=True)
     assert sorted(r["Emerging class"] for r in rows) == ["persistent hot spot"] * 3 + ["sporadic cold spot"]
     assert "Emerging hot spots" not in layer_names(maps.build_map("analyst", results, study))
 
@@ -327,7 +389,9 @@ def test_pages_are_self_contained_and_small(results, study, tmp_path):
 def test_unmapped_external_url_is_an_error_at_write_time():
     m = folium.Map(tiles=None)
     m.get_root().header.add_child(folium.JavascriptLink("https://example.org/tracker.js"))
-    with pytest.raises(assets.AssetError, match=r"1 external URL\(s\) that are not vendored: https://example.org/tracker.js"):
+    with pytest.raises(
+        assets.AssetError, match=r"1 external URL\(s\) that are not vendored: https://example.org/tracker.js"
+    ):
         maps.map_html(m)
     m2 = folium.Map(tiles=None)
     folium.Marker([53, -1], popup=folium.Popup('<img src="http://x.test/p.png">')).add_to(m2)
@@ -361,30 +425,52 @@ def _tarball(path: Path, files: dict[str, bytes]) -> Path:
 def _fake_npm(tmp_path: Path, tgz: Path) -> Path:
     """An executable that behaves like `npm pack --json --pack-destination DIR spec` for one tarball."""
     script = tmp_path / "npm"
-    script.write_text(textwrap.dedent(f"""\
+    script.write_text(
+        textwrap.dedent(f"""\
         #!{sys.executable}
         import json, shutil, sys
         args = sys.argv[1:]
         dest = args[args.index("--pack-destination") + 1]
         shutil.copy({str(tgz)!r}, dest)
         print(json.dumps([{{"name": "demo", "version": "1.0.0", "filename": {tgz.name!r}}}]))
-        """))
+        """)
+    )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script
 
 
 def _lock(tmp_path: Path, integrity: str) -> Path:
     lock = tmp_path / "lock.json"
-    lock.write_text(json.dumps({"packages": [{
-        "name": "demo", "version": "1.0.0", "integrity": integrity, "license": "MIT",
-        "files": ["dist/*.js"], "licenses": ["LICENSE"]}]}))
+    lock.write_text(
+        json.dumps(
+            {
+                "packages": [
+                    {
+                        "name": "demo",
+                        "version": "1.0.0",
+                        "integrity": integrity,
+                        "license": "MIT",
+                        "files": ["dist/*.js"],
+                        "licenses": ["LICENSE"],
+                    }
+                ]
+            }
+        )
+    )
     return lock
 
 
 def test_install_verifies_extracts_only_wanted_files_and_is_idempotent(tmp_path):
-    tgz = _tarball(tmp_path / "demo-1.0.0.tgz", {
-        "dist/demo.js": b"var demo = 1;", "dist/demo.js.map": b"{}", "src/x.js": b"x", "LICENSE": b"MIT demo",
-        "../escape.js": b"bad"})
+    tgz = _tarball(
+        tmp_path / "demo-1.0.0.tgz",
+        {
+            "dist/demo.js": b"var demo = 1;",
+            "dist/demo.js.map": b"{}",
+            "src/x.js": b"x",
+            "LICENSE": b"MIT demo",
+            "../escape.js": b"bad",
+        },
+    )
     lock = _lock(tmp_path, assets.sri(tgz))
     npm = _fake_npm(tmp_path, tgz)
     dest = tmp_path / "vendor"
@@ -430,22 +516,32 @@ def test_install_without_npm_says_how_to_fix(tmp_path):
 def test_lock_manifest_pins_every_package_with_sha512():
     pkgs = assets.read_lock()
     names = {p.name for p in pkgs}
-    assert {"leaflet", "leaflet.markercluster", "leaflet.awesome-markers", "jquery", "bootstrap",
-            "@fortawesome/fontawesome-free", "d3"} <= names
+    assert {
+        "leaflet",
+        "leaflet.markercluster",
+        "leaflet.awesome-markers",
+        "jquery",
+        "bootstrap",
+        "@fortawesome/fontawesome-free",
+        "d3",
+    } <= names
     assert all(p.integrity.startswith("sha512-") and len(p.integrity) == 95 for p in pkgs)
     assert all(pkg in names | {"folium"} for pkg, _ in assets.URL_MAP.values())
 
 
 def test_bad_lock_manifest_is_named(tmp_path):
     bad = tmp_path / "lock.json"
-    bad.write_text(json.dumps({"packages": [{"name": "x", "version": "1", "integrity": "md5-abc", "files": [],
-                                             "licenses": []}]}))
+    bad.write_text(
+        json.dumps({"packages": [{"name": "x", "version": "1", "integrity": "md5-abc", "files": [], "licenses": []}]})
+    )
     with pytest.raises(assets.AssetError, match=r"package 'x' integrity must be a sha512 value"):
         assets.read_lock(bad)
 
 
 def test_missing_assets_error_says_how_to_install(tmp_path):
-    with pytest.raises(assets.AssetError, match=r"offline map assets are not ready .*python -m hotspots.present.assets install"):
+    with pytest.raises(
+        assets.AssetError, match=r"offline map assets are not ready .*python -m hotspots.present.assets install"
+    ):
         assets.require_installed(dest=tmp_path / "empty")
 
 
@@ -498,9 +594,21 @@ def _stage_results(results):
     from hotspots.rank.stage import RankResult
     from hotspots.sites.stage import SitesResult
 
-    det = DetectResult(grid=results["grid"], lsoa=results["lsoa"], clusters=results["clusters"],
-                       nte_zones=results["nte_zones"], emerging=None)
+    det = DetectResult(
+        grid=results["grid"],
+        lsoa=results["lsoa"],
+        clusters=results["clusters"],
+        nte_zones=results["nte_zones"],
+        emerging=None,
+    )
     ranked = RankResult(places=results["places"], districts=pd.DataFrame(), concentration={})
-    sited = SitesResult(kits=results["bleed_kits"], coverage_curve=pd.DataFrame(), sensitivity=pd.DataFrame(),
-                        target={}, outreach=results["outreach"], fixed_sites=None, radius_m=100.0)
+    sited = SitesResult(
+        kits=results["bleed_kits"],
+        coverage_curve=pd.DataFrame(),
+        sensitivity=pd.DataFrame(),
+        target={},
+        outreach=results["outreach"],
+        fixed_sites=None,
+        radius_m=100.0,
+    )
     return det, ranked, sited

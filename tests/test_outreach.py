@@ -21,9 +21,16 @@ def _lsoa(n=5, size=1000.0):
     rows = []
     for r in range(n):
         for c in range(n):
-            rows.append({C.LSOA_CODE: f"L{r}{c}", C.DISTRICT: "Testshire", C.IDACI_NUMERATOR: 20.0,
-                         C.CHILDREN_0_15: 200, C.CYP_RANK: 20_000,
-                         "geometry": box(c * size, r * size, (c + 1) * size, (r + 1) * size)})
+            rows.append(
+                {
+                    C.LSOA_CODE: f"L{r}{c}",
+                    C.DISTRICT: "Testshire",
+                    C.IDACI_NUMERATOR: 20.0,
+                    C.CHILDREN_0_15: 200,
+                    C.CYP_RANK: 20_000,
+                    "geometry": box(c * size, r * size, (c + 1) * size, (r + 1) * size),
+                }
+            )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=C.CRS)
 
 
@@ -165,8 +172,10 @@ def test_real_data_zones(study):
         members = lsoa.loc[z[O.LSOA_CODES].split(";")].reset_index()
         ncomp, _ = connected_components(contiguity_weights(members), directed=False)
         assert ncomp == 1  # each zone is one contiguous piece
-        assert z.geometry.buffer(1).contains(gpd.points_from_xy([z[O.FOCAL_X]], [z[O.FOCAL_Y]])[0]) or \
-            z.geometry.distance(gpd.points_from_xy([z[O.FOCAL_X]], [z[O.FOCAL_Y]])[0]) < 250
+        assert (
+            z.geometry.buffer(1).contains(gpd.points_from_xy([z[O.FOCAL_X]], [z[O.FOCAL_Y]])[0])
+            or z.geometry.distance(gpd.points_from_xy([z[O.FOCAL_X]], [z[O.FOCAL_Y]])[0]) < 250
+        )
         assert 0 <= z[O.IDACI] <= 1
         assert z[O.REASON].startswith(f"{len(members)} adjacent LSOAs" if len(members) > 1 else "1 LSOA")
     youth = study.incidents[study.incidents[C.SCOPE].isin(O.YOUTH_CATEGORIES)]

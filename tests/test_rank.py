@@ -319,7 +319,7 @@ def components(study):
 
 def test_place_components_contract_and_counts(study, components):
     assert_frame_contract(
-        components, [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT] + COMPONENT_COLUMNS, index=study.lsoa.index
+        components, [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, *COMPONENT_COLUMNS], index=study.lsoa.index
     )
     assert components["n"].sum() == len(study.incidents)
     assert components["harm"].sum() == pytest.approx(study.incidents[C.HARM].sum())
@@ -431,8 +431,12 @@ def test_pooled_sources_are_reported_as_partial(config, study, tmp_path):
     pooled = dataclasses.replace(config, study=dataclasses.replace(config.study, sources=[]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = rank(dataclasses.replace(study, config=pooled.inputs), None, RankConfig(draws=50, seed=7),
-                   crime_sources=crime_names(config))
+        res = rank(
+            dataclasses.replace(study, config=pooled.inputs),
+            None,
+            RankConfig(draws=50, seed=7),
+            crime_sources=crime_names(config),
+        )
     assert "city_violence_2020" in res.summary["partial_coverage_sources"]
     assert res.places["n"].sum() == len(study.incidents)
 
@@ -492,10 +496,9 @@ def test_stage_drops_components_without_data(config, study, tmp_path):
         res = rank(no_venues, None, RankConfig(draws=0), crime_sources=crime_names(config))
     assert res.summary["unavailable_components"] == ["venue_density", "near_venue_share"]
     assert "venue_density" not in res.summary["weights"]
-    with pytest.raises(ConfigError, match="every weighted component lacks data"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", HotspotsWarning)
-            rank(no_venues, None, RankConfig(weights={"venue_density": 1}), crime_sources=crime_names(config))
+    with pytest.raises(ConfigError, match="every weighted component lacks data"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", HotspotsWarning)
+        rank(no_venues, None, RankConfig(weights={"venue_density": 1}), crime_sources=crime_names(config))
 
 
 def test_stage_sources_like_for_like(config, study, tmp_path):
@@ -536,8 +539,9 @@ def test_stage_uses_detect_results(config, study, tmp_path):
     detect_lsoa = study.lsoa[[C.LSOA_CODE]].assign(gi_z=np.linspace(-3, 3, len(study.lsoa)), hotspot_class="hot 99%")
     grid = make_grid(study.area, cell_size=1000)
     grid = grid.assign(kde=np.arange(len(grid), dtype=float))
-    detected = DetectResult(grid=grid, lsoa=detect_lsoa, clusters=empty_clusters(), nte_zones=empty_zones(),
-                            emerging=None)
+    detected = DetectResult(
+        grid=grid, lsoa=detect_lsoa, clusters=empty_clusters(), nte_zones=empty_zones(), emerging=None
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
         res = rank(study, detected, RankConfig(draws=0), crime_sources=crime_names(config))

@@ -45,7 +45,7 @@ def make_results(study, *, n_kits: int = 8) -> dict:
             "rank_high": np.minimum(n, rank + 5),
             "p_top_n": np.clip(1 - rank / 40, 0, 1),
             "tier": np.where(rank <= 34, "Tier 1", np.where(rank <= 102, "Tier 2", "Tier 3")),
-            "reason": [f"Harm {h:.0f}; {k} incidents" for h, k in zip(p[C.HARM], p["n"])],
+            "reason": [f"Harm {h:.0f}; {k} incidents" for h, k in zip(p[C.HARM], p["n"], strict=False)],
         }
     )
     places.loc[1, C.LSOA_NAME] = XSS_PLACE
@@ -264,7 +264,7 @@ def test_top_places_table(study, results, full):
     text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", full.html)).split())
     assert "“Chance in the top 20” is the share of draws in which the place is in the top 20." in text
     top = p.sort_values("rank").head(20)
-    for row, rec in zip(rows, top.to_dict("records")):
+    for row, rec in zip(rows, top.to_dict("records"), strict=False):
         assert row[4] == f"{rec['rank_low']}–{rec['rank_high']}"
         assert row[3] == rec["tier"]
         assert row[7] == rec["reason"]
@@ -307,8 +307,8 @@ def test_district_table_matches_summary(study, results, full):
     inc = study.incidents
     fw = inc[inc[C.SOURCE].isin(["police_uk", "county_weapons_2020"])]
     d = R.district_summary(R.lsoa_counts(fw, study.lsoa), places=results["places"], top_n=20)
-    assert [r[0] for r in rows] == ["Nottingham (City)"] + d[C.DISTRICT].iloc[1:].tolist()
-    for row, rec in zip(rows, d.to_dict("records")):
+    assert [r[0] for r in rows] == ["Nottingham (City)", *d[C.DISTRICT].iloc[1:].tolist()]
+    for row, rec in zip(rows, d.to_dict("records"), strict=False):
         assert row[3] == f"{rec['n']:,}"
         assert row[4] == f"{rec['rate_per_1000']:,.1f}"
         assert row[6] == str(int(rec["top_n_places"]))
@@ -452,7 +452,7 @@ def test_report_stage_on_real_run(bundled_run):
     rows = table_rows(html, "places-table")
     assert [r[1].split()[-1] for r in rows] == places[C.LSOA_CODE].head(20).tolist()
     assert [r[4] for r in rows] == [
-        f"{lo}–{hi}" for lo, hi in zip(places["rank_low"].head(20), places["rank_high"].head(20))
+        f"{lo}–{hi}" for lo, hi in zip(places["rank_low"].head(20), places["rank_high"].head(20), strict=False)
     ]
     assert [r[6] for r in rows] == [R.fmt_count(n) for n in places["n"].head(20)]
     tier1 = int((places["tier"] == 1).sum())
@@ -513,8 +513,11 @@ def test_key_points_follow_the_numbers(study, results, full):
     # these results pool every source, so report them for a study that pools every source
     cfg = dataclasses.replace(study.config, study=dataclasses.replace(study.config.study, sources=[]))
     pooled = R.build_report(
-        dataclasses.replace(study, config=cfg), results, auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}},
-        radius=100.0, extra=SITES_EXTRA,
+        dataclasses.replace(study, config=cfg),
+        results,
+        auto={"detect": {"cell_size": 100.0, "bandwidth": 312.5}},
+        radius=100.0,
+        extra=SITES_EXTRA,
     )
     m = re.search(r'<ul id="key-points">(.*?)</ul>', pooled.html, re.S)
     points = [

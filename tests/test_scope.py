@@ -40,8 +40,20 @@ def test_every_real_police_uk_category_is_mapped():
 
 
 def test_default_mapping_and_weights():
-    s, h = scope.assign_scope(pd.Series(["Violence and sexual offences", "Robbery", "Possession of weapons",
-                                         "Drugs", "Public order", "Shoplifting", "Something new", None]))
+    s, h = scope.assign_scope(
+        pd.Series(
+            [
+                "Violence and sexual offences",
+                "Robbery",
+                "Possession of weapons",
+                "Drugs",
+                "Public order",
+                "Shoplifting",
+                "Something new",
+                None,
+            ]
+        )
+    )
     assert s.tolist() == ["violence_sexual", "robbery", "weapons_possession"] + ["out"] * 5
     assert h.tolist() == [1.0, 4.0, 1.5] + [0.0] * 5
 
@@ -50,8 +62,15 @@ def test_offence_codes_override_the_crime_type():
     ct = pd.Series(["Violence and sexual offences"] * 5 + ["Robbery", "Possession of weapons"])
     codes = pd.Series(["1", " 5d ", "19C", "999", None, "34A", "10D"])
     s, h = scope.assign_scope(ct, codes)
-    assert s.tolist() == ["homicide", "gbh_serious_wounding", "rape", "violence_sexual", "violence_sexual",
-                          "robbery_business", "knife_possession"]
+    assert s.tolist() == [
+        "homicide",
+        "gbh_serious_wounding",
+        "rape",
+        "violence_sexual",
+        "violence_sexual",
+        "robbery_business",
+        "knife_possession",
+    ]
     assert h.tolist() == [70.0, 10.0, 18.0, 1.0, 1.0, 5.0, 1.8]
     # a code can also bring an out-of-scope category in (e.g. drug trafficking under "Drugs")
     s, _ = scope.assign_scope(pd.Series(["Drugs", "Drugs"]), pd.Series(["92A", "92D"]))

@@ -12,7 +12,10 @@ from conftest import ROOT
 def test_nte_city_centre_script(tmp_path):
     res = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "analysis_nte_city_centre.py"), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert res.returncode == 0, res.stderr
     assert "13,335 incidents from city_violence_2020" in res.stdout
@@ -26,7 +29,10 @@ def test_nte_city_centre_script(tmp_path):
 def test_weapons_countywide_script(tmp_path):
     res = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "analysis_weapons_countywide.py"), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert res.returncode == 0, res.stderr
     assert "1,037 weapons possession offences" in res.stdout

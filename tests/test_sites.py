@@ -32,16 +32,21 @@ def _incidents(xy, harm=None, crs=C.CRS):
     harm = np.ones(len(xy)) if harm is None else np.asarray(harm, dtype=float)
     return gpd.GeoDataFrame(
         {C.HARM: harm, C.LOCATION: [f"On or near {i}" for i in range(len(xy))]},
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=crs,
     )
 
 
 def _sites(xy, prefix="c", crs=C.CRS):
     xy = np.asarray(xy, dtype=float)
     return gpd.GeoDataFrame(
-        {K.SITE_ID: [f"{prefix}{i}" for i in range(len(xy))], K.SITE_SOURCE: K.SOURCE_CANDIDATE,
-         K.SITE_NAME: [f"site {i}" for i in range(len(xy))]},
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs,
+        {
+            K.SITE_ID: [f"{prefix}{i}" for i in range(len(xy))],
+            K.SITE_SOURCE: K.SOURCE_CANDIDATE,
+            K.SITE_NAME: [f"site {i}" for i in range(len(xy))],
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=crs,
     )
 
 
@@ -63,8 +68,7 @@ def _spopt(d, s, w, r, p, fixed_xy=None):
     if fixed_xy is not None:
         pre = np.r_[np.zeros(len(s), int), np.ones(len(fixed_xy), int)]
         p = p + len(fixed_xy)
-    model = MCLP.from_cost_matrix(cdist(d, sites), w, service_radius=r, p_facilities=p,
-                                  predefined_facilities_arr=pre)
+    model = MCLP.from_cost_matrix(cdist(d, sites), w, service_radius=r, p_facilities=p, predefined_facilities_arr=pre)
     model.solve(pulp.PULP_CBC_CMD(msg=False))
     return float(pulp.value(model.problem.objective))
 
@@ -253,7 +257,7 @@ def test_demand_points_aggregate_snapped_locations():
 
 def test_candidates_in_another_crs_are_reprojected():
     rng = np.random.default_rng(2)
-    d = rng.uniform(450_000, 451_000, (100, 2)) + [0, -110_000]
+    d = rng.uniform(450_000, 451_000, (100, 2)) + np.array([0, -110_000])
     s = d[:20] + 5.0
     inc, cand = _incidents(d), _sites(s)
     a = K.select_sites(inc, cand, p=3, radius=100.0)
@@ -304,8 +308,11 @@ def test_candidates_without_crs_and_duplicate_ids_are_errors():
 
 def test_unreachable_target_names_the_best_reachable():
     inc = _incidents([(0, 0), (1000, 0), (2000, 0), (3000, 0)])
-    with pytest.raises(InputError, match=r"a 80 % coverage target cannot be reached within 100 m: every candidate "
-                                         r"together covers 50\.0 % of harm"):
+    with pytest.raises(
+        InputError,
+        match=r"a 80 % coverage target cannot be reached within 100 m: every candidate "
+        r"together covers 50\.0 % of harm",
+    ):
         K.kits_for_target(inc, _sites([(0, 0), (1000, 0)]), target_pct=80.0, radius=100.0)
     with pytest.raises(InputError, match=r"target_pct must be a percentage in \(0, 100\], got 120"):
         K.kits_for_target(inc, _sites([(0, 0)]), target_pct=120, radius=100.0)
@@ -370,8 +377,10 @@ def test_read_site_file_errors(tmp_path):
     with pytest.raises(InputError, match=r"row 1 is at \(0, 0\), a missing location"):
         IOS.read_site_file(f)
     g = tmp_path / "nocrs.geojson"
-    g.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
-                 '"geometry":{"type":"Point","coordinates":[457000,340000]}}]}')
+    g.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+        '"geometry":{"type":"Point","coordinates":[457000,340000]}}]}'
+    )
     gdf = gpd.read_file(g).set_crs(None, allow_override=True)
     gdf.to_file(tmp_path / "nocrs.gpkg", driver="GPKG")
     with pytest.raises(InputError, match=r"has no CRS\. Save it with a CRS .* or set crs in the \[sites\] table"):
@@ -381,9 +390,12 @@ def test_read_site_file_errors(tmp_path):
 def test_sites_config_validates(tmp_path):
     f = tmp_path / "kits.csv"
     f.write_text("lon,lat\n-1.15,52.95\n")
-    cfg = build_section(SC.SitesConfig, {"p": 3, "existing_kits": "kits.csv",
-                                        "defibrillators": {"path": "kits.csv", "crs": "EPSG:4326"}},
-                        where="[sites]", base=tmp_path)
+    cfg = build_section(
+        SC.SitesConfig,
+        {"p": 3, "existing_kits": "kits.csv", "defibrillators": {"path": "kits.csv", "crs": "EPSG:4326"}},
+        where="[sites]",
+        base=tmp_path,
+    )
     assert cfg.existing_kits.path == f and cfg.defibrillators.crs == "EPSG:4326"
     for table, match in [
         ({"p": 0}, r"\[sites\] key 'p' must be at least 1 kit, got 0"),
@@ -392,8 +404,10 @@ def test_sites_config_validates(tmp_path):
         ({"candidates": ["venues", "shops"]}, r"unknown source 'shops'\. Valid: venues, incident_locations"),
         ({"existing_kits": "nope.csv"}, r"site file not found: .*nope\.csv"),
         ({"sensitivity_radii_m": [60, -1]}, r"'sensitivity_radii_m' values must be > 0 metres, got -1"),
-        ({"exclude_locations": ["hospital", "st (ann"]},
-         r"\[sites\] key 'exclude_locations': 'st \(ann' is not a regular expression .*Escape special"),
+        (
+            {"exclude_locations": ["hospital", "st (ann"]},
+            r"\[sites\] key 'exclude_locations': 'st \(ann' is not a regular expression .*Escape special",
+        ),
         ({"exclude_locations": ["prison|"]}, r"'prison\|' matches an empty location text, so it would exclude every"),
         ({"exclude_locations": "hospital"}, r"\[sites\] key 'exclude_locations' must be a list"),
     ]:
@@ -403,7 +417,10 @@ def test_sites_config_validates(tmp_path):
 
 def test_sites_config_exclude_locations_default_and_override(tmp_path):
     assert build_section(SC.SitesConfig, {}, where="[sites]", base=tmp_path).exclude_locations == (
-        "hospital", "prison", "police station")
+        "hospital",
+        "prison",
+        "police station",
+    )
     cfg = build_section(SC.SitesConfig, {"exclude_locations": []}, where="[sites]", base=tmp_path)
     assert cfg.exclude_locations == ()
 
@@ -422,16 +439,21 @@ def _named_incidents(rows):
 def _institutions():
     """The most harm at a hospital; a prison, a police station and a street elsewhere."""
     return _named_incidents(
-        [(0, 0, "On or near Hospital", 10.0)] * 3 + [(2000, 0, "On or near PRISON", 6.0)]
-        + [(4000, 0, "On or near Police Station", 5.0), (6000, 0, "On or near Market Street", 2.0),
-           (8000, 0, "On or near Hospital Lane", 1.0)]
+        [(0, 0, "On or near Hospital", 10.0)] * 3
+        + [(2000, 0, "On or near PRISON", 6.0)]
+        + [
+            (4000, 0, "On or near Police Station", 5.0),
+            (6000, 0, "On or near Market Street", 2.0),
+            (8000, 0, "On or near Hospital Lane", 1.0),
+        ]
     )
 
 
 def test_excluded_locations_are_not_candidates_but_stay_in_demand():
     inc = _institutions()
-    venues = gpd.GeoDataFrame({C.VENUE_ID: ["1"], C.VENUE_NAME: ["The Prison Bar"]},
-                              geometry=gpd.points_from_xy([2000], [5000]), crs=C.CRS)
+    venues = gpd.GeoDataFrame(
+        {C.VENUE_ID: ["1"], C.VENUE_NAME: ["The Prison Bar"]}, geometry=gpd.points_from_xy([2000], [5000]), crs=C.CRS
+    )
     cand = Cand.kit_candidates(inc, venues=venues)
     # venues are never excluded; the default patterns are searched, case-insensitively, in the location text
     assert cand[K.SITE_NAME].tolist() == ["The Prison Bar", "On or near Market Street"]
@@ -439,8 +461,11 @@ def test_excluded_locations_are_not_candidates_but_stay_in_demand():
     every = Cand.kit_candidates(inc, venues=venues, exclude_locations=())
     assert len(every) == 6 and every.attrs["excluded_locations"] == 0
     anchored = Cand.kit_candidates(inc, exclude_locations=(r"^on or near hospital$", "police station"))
-    assert anchored[K.SITE_NAME].tolist() == ["On or near PRISON", "On or near Market Street",
-                                                "On or near Hospital Lane"]
+    assert anchored[K.SITE_NAME].tolist() == [
+        "On or near PRISON",
+        "On or near Market Street",
+        "On or near Hospital Lane",
+    ]
     assert anchored.attrs["excluded_locations"] == 2
     assert Cand.kit_candidates(inc, exclude_locations="hospital").attrs["excluded_locations"] == 2  # one pattern
     # the hospital's harm is still demand: a user site 50 m away covers it and is chosen first
@@ -476,10 +501,14 @@ def test_real_data_kits(study):
     A = m.cover.tocsc()
     covered = np.zeros(A.shape[0], bool)
     for _ in range(5):
-        gains = [m.weights[A.indices[A.indptr[j]:A.indptr[j + 1]]][~covered[A.indices[A.indptr[j]:A.indptr[j + 1]]]].sum()
-                 for j in range(A.shape[1])]
+        gains = [
+            m.weights[A.indices[A.indptr[j] : A.indptr[j + 1]]][
+                ~covered[A.indices[A.indptr[j] : A.indptr[j + 1]]]
+            ].sum()
+            for j in range(A.shape[1])
+        ]
         j = int(np.argmax(gains))
-        covered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = True
+        covered[A.indices[A.indptr[j] : A.indptr[j + 1]]] = True
     assert stats["covered_harm"] >= m.weights[covered].sum() - 1e-9
     assert stats["total_harm"] == pytest.approx(study.incidents[C.HARM].sum())
 
@@ -502,9 +531,12 @@ def test_sites_stage_on_real_data_with_kit_files(tmp_path, config):
 
     (tmp_path / "kits.csv").write_text("id,name,lon,lat\nK1,Old Market Square,-1.1500,52.9529\n")
     (tmp_path / "shops.csv").write_text("id,name,easting,northing\nS1,Corner shop,457330,340397\n")
-    sites_cfg = build_section(SC.SitesConfig, {"p": 4, "existing_kits": "kits.csv", "candidate_sites": "shops.csv",
-                                               "sensitivity_radii_m": [60, 100]},
-                              where="[sites]", base=tmp_path)
+    sites_cfg = build_section(
+        SC.SitesConfig,
+        {"p": 4, "existing_kits": "kits.csv", "candidate_sites": "shops.csv", "sensitivity_radii_m": [60, 100]},
+        where="[sites]",
+        base=tmp_path,
+    )
     cfg = dataclasses.replace(config, sites=sites_cfg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
@@ -513,7 +545,9 @@ def test_sites_stage_on_real_data_with_kit_files(tmp_path, config):
     assert list(kits.columns) == K.BLEED_KIT_COLUMNS and len(kits) == 4
     layer = gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="bleed_kits")
     assert len(layer) == 4 and layer.crs.equals(C.CRS)
-    assert gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="fixed_sites")[IOS.SITE_ID].tolist() == ["existing_kit:K1"]
+    assert gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="fixed_sites")[IOS.SITE_ID].tolist() == [
+        "existing_kit:K1"
+    ]
     man = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert man["sites"]["bleed_kits"]["existing_covered_harm"] > 0
     assert [r["kits"] for r in man["sites"]["coverage_curve"]] == [0, 1, 2, 3, 4]
@@ -539,8 +573,9 @@ def test_target_already_met_by_existing_kits_needs_no_new_kits():
 
 def test_candidate_sources_can_be_chosen():
     inc = _incidents([(0, 0), (500, 0)])
-    venues = gpd.GeoDataFrame({C.VENUE_ID: ["7"], C.VENUE_NAME: ["The Bell"]},
-                              geometry=gpd.points_from_xy([10], [0]), crs=C.CRS)
+    venues = gpd.GeoDataFrame(
+        {C.VENUE_ID: ["7"], C.VENUE_NAME: ["The Bell"]}, geometry=gpd.points_from_xy([10], [0]), crs=C.CRS
+    )
     extra = _sites([(250, 0)], prefix="candidate:")
     both = Cand.kit_candidates(inc, venues=venues, extra=extra)
     assert both[K.SITE_ID].tolist() == ["venue:7", "location:E0N0", "location:E500N0", "candidate:0"]

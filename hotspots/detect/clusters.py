@@ -486,7 +486,7 @@ def density_clusters(
         )
         return out
     w = point_weights(points, weights)
-    xy, inverse, count, weight = distinct_locations(points, w)
+    xy, _inverse, count, weight = distinct_locations(points, w)
     labels, core, auto = cluster_locations(
         xy,
         weight,
@@ -522,7 +522,7 @@ def density_clusters(
     geom = gpd.GeoSeries([polys[lab] for lab in labs], crs=points.crs)
     # members inside their cluster's footprint count; fringe members outside it do not
     inside = np.zeros(len(xy), dtype=bool)
-    for lab, poly in zip(labs, geom.values):
+    for lab, poly in zip(labs, geom.values, strict=False):
         members = np.flatnonzero(labels == lab)
         inside[members] = shapely.contains_xy(poly, xy[members, 0], xy[members, 1]) | core[members]
     labels = np.where(inside, labels, -1)

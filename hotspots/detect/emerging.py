@@ -113,7 +113,7 @@ diminishing / historical (ArcGIS: "90 percent of the time-step intervals")."""
 
 
 def mann_kendall(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Mann-Kendall trend test of every row of ``values`` against time, vectorised.
+    r"""Mann-Kendall trend test of every row of ``values`` against time, vectorised.
 
     Parameters
     ----------
@@ -161,10 +161,7 @@ def mann_kendall(values: Any) -> tuple[np.ndarray, np.ndarray]:
     tie3 = np.zeros(m)  # sum t(t-1)(2t+5)
     tie1 = np.zeros(m)  # sum t(t-1)/2
     for j in range(1, T + 1):
-        if j < T:
-            same = xs[:, j] == xs[:, j - 1]
-        else:
-            same = np.zeros(m, dtype=bool)
+        same = xs[:, j] == xs[:, j - 1] if j < T else np.zeros(m, dtype=bool)
         ended = ~same
         t = run[ended]
         tie3[ended] += t * (t - 1) * (2 * t + 5)
@@ -188,7 +185,7 @@ def mann_kendall(values: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _trailing_run(flags: np.ndarray) -> np.ndarray:
     """Length of the run of True at the end of each row."""
-    m, T = flags.shape
+    _m, T = flags.shape
     # position of the last False, counting from the end
     rev = flags[:, ::-1]
     any_false = (~rev).any(axis=1)
@@ -297,12 +294,13 @@ def classify_emerging(hot: Any, cold: Any, gi_tau: Any, gi_p: Any, *, alpha: flo
                 "historical",
             ],
             HOT_CLASSES,
+            strict=False,
         )
     )
-    cold_names = dict(zip(hot_names, COLD_CLASSES))
+    cold_names = dict(zip(hot_names, COLD_CLASSES, strict=False))
     assigned = np.zeros(hot.shape[0], dtype=bool)
-    hot_final, hot_rules = _patterns(hot, cold, gi_tau, gi_p, alpha, +1)
-    cold_final, cold_rules = _patterns(cold, hot, gi_tau, gi_p, alpha, -1)
+    _hot_final, hot_rules = _patterns(hot, cold, gi_tau, gi_p, alpha, +1)
+    _cold_final, cold_rules = _patterns(cold, hot, gi_tau, gi_p, alpha, -1)
     # final-month patterns first (hot and cold are exclusive in the final month) ...
     for rules, names in ((hot_rules, hot_names), (cold_rules, cold_names)):
         for name, mask in rules:
@@ -523,7 +521,7 @@ def emerging_hotspots(
         if not months:
             raise InputError("months is empty: pass the months to analyse (YYYY-MM), or None for all.")
     T = len(months)
-    if T < min_months:
+    if min_months > T:
         raise InputError(
             f"only {T} month(s) ({months[0]} to {months[-1]}); emerging hot spot analysis "
             f"needs at least {min_months} monthly time steps (ArcGIS requires 10) for the "
@@ -580,8 +578,8 @@ def emerging_hotspots(
     Ws = grid_weights(sub, distance=distance)
     Z, P = cube_gistar(cube, Ws, time_window=time_window)
     Q = fdr_bh(P.ravel()).reshape(P.shape) if fdr else P
-    hot = (Q < alpha) & (Z > 0)
-    cold = (Q < alpha) & (Z < 0)
+    hot = (alpha > Q) & (Z > 0)
+    cold = (alpha > Q) & (Z < 0)
     tau, tp = mann_kendall(cube)
     gtau, gp = mann_kendall(Z)
     cls = classify_emerging(hot, cold, gtau, gp, alpha=alpha)

@@ -43,7 +43,7 @@ COLD_95 = "cold 95%"
 COLD_99 = "cold 99%"
 HOTSPOT_CLASSES = [HOT_99, HOT_95, HOT_90, NOT_SIGNIFICANT, COLD_90, COLD_95, COLD_99]
 """Classes as ArcGIS Gi_Bin +3 .. -3: confidence 99/95/90 % means q (or p) <= 0.01/0.05/0.10."""
-GI_BIN = dict(zip(HOTSPOT_CLASSES, [3, 2, 1, 0, -1, -2, -3]))
+GI_BIN = dict(zip(HOTSPOT_CLASSES, [3, 2, 1, 0, -1, -2, -3], strict=False))
 """ArcGIS Gi_Bin code of each class."""
 
 INFERENCES = ("analytic", "permutation")
@@ -169,7 +169,7 @@ def _as_csr(W: Any, n: int) -> sp.csr_array:
 
 
 def gistar(values: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Analytic Getis-Ord Gi* z-scores and two-sided normal p-values.
+    r"""Analytic Getis-Ord Gi* z-scores and two-sided normal p-values.
 
     Parameters
     ----------
@@ -390,7 +390,7 @@ def hotspot_gistar(
     out = units.copy()
     geom = out.geometry.name
     cols = [c for c in out.columns if c != geom and c not in GISTAR_COLUMNS]
-    out = out[cols + [geom]]
+    out = out[[*cols, geom]]
     for name, arr in ((GI_Z, z), (GI_P, p), (GI_Q, q), (HOTSPOT_CLASS, cls)):
         out.insert(len(out.columns) - 1, name, arr)
     out[HOTSPOT_CLASS] = out[HOTSPOT_CLASS].astype(object)

@@ -24,88 +24,32 @@ from scipy import ndimage, signal
 
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
-from hotspots.units import _check_points, _weights_of, cell_centres, grid_spec, point_xy
+from hotspots.units import (  # noqa: F401  (the bandwidth rule and kernels belong to KDE too)
+    GAUSSIAN_PER_QUARTIC,
+    KERNELS,
+    _check_points,
+    _weights_of,
+    cell_centres,
+    choose_bandwidth,
+    grid_spec,
+    point_xy,
+)
 
 log = logging.getLogger(__name__)
 
 KDE = "kde"
 """Kernel density of incidents (harm- or count-weighted) per km² at the cell centre."""
-KERNELS = ("quartic", "gaussian")
-GAUSSIAN_PER_QUARTIC = 1.0 / 2.778
-"""Gaussian sigma per quartic radius with the same smoothing (canonical bandwidths,
-Marron & Nolan 1988: the biweight radius equivalent to a Gaussian sigma is 2.778 sigma)."""
 DENOMINATORS = ("population", "venues")
-
-
-def choose_bandwidth(incidents: gpd.GeoDataFrame, *, weights: str | None = "harm", kernel: str = "quartic") -> float:
-    """Bandwidth (metres) by ArcGIS Pro's spatial Silverman rule.
-
-    ``h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2``, where SD is the (weighted)
-    standard distance of the points, Dm their (weighted) median distance from the
-    (weighted) mean centre and n the sum of the weights. This is the quartic search radius
-    ArcGIS's Kernel Density tool uses by default; for the Gaussian kernel the sigma with the
-    same smoothing is ``h / 2.778``.
-
-    Parameters
-    ----------
-    incidents
-        Points in a projected CRS (metres).
-    weights
-        Column of weights (``"harm"``), or ``None``/``"count"`` for one per point.
-    kernel
-        ``"quartic"`` (radius) or ``"gaussian"`` (sigma).
-
-    Returns
-    -------
-    float
-        Bandwidth in metres.
-
-    Raises
-    ------
-    InputError
-        Fewer than two distinct locations (no spread to base a bandwidth on).
-
-    Notes
-    -----
-    Silverman, B. W. (1986) Density Estimation for Statistics and Data Analysis, eq. 3.31;
-    Esri, "How Kernel Density works" (ArcGIS Pro 3).
-    """
-    if kernel not in KERNELS:
-        raise InputError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
-    _check_points(incidents)
-    xy = point_xy(incidents)
-    w = _weights_of(incidents, weights)
-    if len(xy) < 2 or len(np.unique(xy, axis=0)) < 2 or w.sum() <= 0:
-        raise InputError(
-            f"cannot choose a bandwidth from {len(xy)} point(s) at {len(np.unique(xy, axis=0)) if len(xy) else 0} "
-            f"distinct location(s): pass bandwidth= in metres."
-        )
-    tot = w.sum()
-    centre = (xy * w[:, None]).sum(axis=0) / tot
-    d2 = ((xy - centre) ** 2).sum(axis=1)
-    sd = math.sqrt((w * d2).sum() / tot)
-    d = np.sqrt(d2)
-    order = np.argsort(d)
-    cum = np.cumsum(w[order])
-    dm = float(d[order][np.searchsorted(cum, 0.5 * tot)])
-    h = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * tot**-0.2
-    if kernel == "gaussian":
-        h *= GAUSSIAN_PER_QUARTIC
-    log.info("KDE bandwidth set to %.0f m automatically (%s kernel, ArcGIS/Silverman rule)", h, kernel)
-    return float(h)
 
 
 def _kernel_array(kernel: str, bandwidth: float, res: float) -> np.ndarray:
     """The kernel sampled on raster offsets, summing to 1 (mass-conserving)."""
     support = bandwidth if kernel == "quartic" else 4.0 * bandwidth
-    r = max(1, int(math.ceil(support / res)))
+    r = max(1, math.ceil(support / res))
     off = np.arange(-r, r + 1) * res
     dx, dy = np.meshgrid(off, off)
     u2 = (dx**2 + dy**2) / bandwidth**2
-    if kernel == "quartic":
-        k = np.where(u2 < 1.0, (1.0 - u2) ** 2, 0.0)
-    else:
-        k = np.exp(-0.5 * u2)
+    k = np.where(u2 < 1.0, (1.0 - u2) ** 2, 0.0) if kernel == "quartic" else np.exp(-0.5 * u2)
     s = k.sum()
     if s <= 0:  # bandwidth far below the raster spacing: all weight on the node itself
         k = np.zeros_like(k)
@@ -121,7 +65,7 @@ def _raster(spec: dict[str, Any], res: float, pad: int) -> tuple[float, float, i
     """
     s = spec["cell_size"]
     if spec["shape"] == "square":
-        f = int(round(s / res))
+        f = round(s / res)
         ox = spec["x0"] + 0.5 * s - pad * res
         oy = spec["y0"] + 0.5 * s - pad * res
         nx = (spec["ncols"] - 1) * f + 1 + 2 * pad
@@ -129,8 +73,8 @@ def _raster(spec: dict[str, Any], res: float, pad: int) -> tuple[float, float, i
     else:
         ox = spec["x0"] - s - pad * res
         oy = spec["y0"] - s - pad * res
-        nx = int(math.ceil((spec["ncols"] + 2) * s / res)) + 2 * pad + 1
-        ny = int(math.ceil((spec["nrows"] * s * math.sqrt(3) / 2 + 2 * s) / res)) + 2 * pad + 1
+        nx = math.ceil((spec["ncols"] + 2) * s / res) + 2 * pad + 1
+        ny = math.ceil((spec["nrows"] * s * math.sqrt(3) / 2 + 2 * s) / res) + 2 * pad + 1
     return ox, oy, nx, ny
 
 
@@ -183,7 +127,7 @@ def _surface(xy: np.ndarray, w: np.ndarray, grid: gpd.GeoDataFrame, *, bandwidth
     dens = np.maximum(dens, 0.0) / (res * res) * 1e6  # weight per m² -> per km²
     dens[dens < 1e-12 * max(dens.max(initial=0.0), 1e-300)] = 0.0  # FFT round-off
     if spec["shape"] == "square":
-        f = int(round(spec["cell_size"] / res))
+        f = round(spec["cell_size"] / res)
         rows, cols = np.divmod(grid["cell_id"].to_numpy(dtype=np.int64), spec["ncols"])
         return dens[rows * f + pad, cols * f + pad]
     cxy = cell_centres(grid)

@@ -157,7 +157,7 @@ def nte_zones(
             stacklevel=2,
         )
         return out
-    xy, inverse, count, _ = distinct_locations(venues, np.ones(len(venues)))
+    xy, _inverse, count, _ = distinct_locations(venues, np.ones(len(venues)))
     labels = DBSCAN(eps=eps, min_samples=min_venues).fit(xy, sample_weight=count).labels_
     if not (labels >= 0).any():
         warnings.warn(

@@ -59,8 +59,6 @@ LAYER_COLUMNS = {
 """Columns (before geometry) of each layer of ``hotspots.gpkg``."""
 
 
-
-
 def _layer(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     """Exactly ``columns`` + geometry, in EPSG:27700, RangeIndex."""
     missing = [c for c in columns if c not in gdf.columns]
@@ -348,13 +346,13 @@ def _class_counts(s: pd.Series) -> dict[str, int]:
 
 
 __all__ = [
-    "DetectConfig",
-    "GRID_LAYER_COLUMNS",
-    "LSOA_LAYER_COLUMNS",
     "CLUSTER_LAYER_COLUMNS",
-    "NTE_LAYER_COLUMNS",
+    "GRID_LAYER_COLUMNS",
     "LAYER_COLUMNS",
-    "detect_grid",
+    "LSOA_LAYER_COLUMNS",
+    "NTE_LAYER_COLUMNS",
+    "DetectConfig",
     "DetectResult",
     "detect",
+    "detect_grid",
 ]

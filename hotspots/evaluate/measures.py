@@ -119,9 +119,9 @@ def _coverage_metrics(
     train_total = float(train.sum()) if train is not None else float("nan")
     arrays = [test] if train is None else [test, train]
     out = []
-    for cov, sums in zip(coverages, _selected_sums(s, coverages, arrays)):
+    for cov, sums in zip(coverages, _selected_sums(s, coverages, arrays), strict=False):
         k = cov * n
-        whole = min(int(math.floor(k + 1e-9)), n)
+        whole = min(math.floor(k + 1e-9), n)
         frac = k - whole
         max_hits = float(cum[whole]) + (frac * float(desc[whole]) if frac > 1e-9 and whole < n else 0.0)
         hits = sums[0]

@@ -12,8 +12,9 @@ Two families of measures:
   data (train on months up to *k*, test on the next month or quarter).
 
 The hit-rate functions live in :mod:`hotspots.evaluate.measures` and the concentration
-measures in :mod:`hotspots.rank.concentration`. Every function is pure (arrays or frames in, numbers or frames out). ``hotspots evaluate``
-(:mod:`hotspots.cli`) wraps :func:`evaluate_study` and writes ``OUT/evaluation.json``.
+measures in :mod:`hotspots.rank.concentration`. Every function is pure (arrays or frames in,
+numbers or frames out). ``hotspots evaluate`` (:mod:`hotspots.cli`) wraps :func:`evaluate_study`
+and writes ``OUT/evaluation.json``.
 
 Selecting "the top x % of the area" from scores with ties (most cells have no crime) is
 done deterministically by *expected value*: cells scoring above the cut-off are selected
@@ -136,7 +137,6 @@ METHOD_DEFINITIONS: dict[str, str] = {
 # --------------------------------------------------------------------------------------
 # configuration
 # --------------------------------------------------------------------------------------
-
 
 
 # --------------------------------------------------------------------------------------
@@ -383,9 +383,12 @@ def backtest(
     monthly_kde: np.ndarray | None = None
 
     def kde_of(k: int) -> np.ndarray:
-        """KDE of months[:k]. With a fixed bandwidth the KDE is linear in the points, so
-        it is the sum of one surface per month (each month estimated once); with an
-        automatic bandwidth each fold chooses its own from its training incidents."""
+        """KDE of months[:k].
+
+        With a fixed bandwidth the KDE is linear in the points, so it is the sum of one
+        surface per month (each month estimated once); with an automatic bandwidth each
+        fold chooses its own from its training incidents.
+        """
         nonlocal monthly_kde
         from hotspots.detect.kde import hotspot_kde
 
@@ -445,7 +448,7 @@ def backtest(
             covs = [float(c) for c in coverages]
             for method in methods:
                 s = _scores_array(scores[method])
-                for cov, metrics in zip(covs, _coverage_metrics(s, test, train, covs, ranked=ranked)):
+                for cov, metrics in zip(covs, _coverage_metrics(s, test, train, covs, ranked=ranked), strict=False):
                     rows.append(
                         {
                             HORIZON: h,
@@ -520,10 +523,14 @@ def _fmt(v: float) -> str:
 
 
 def choose_source(incidents: pd.DataFrame, source: str | None = None) -> str:
-    """The source to evaluate: ``source`` if given, else the one with the most months
-    (ties: most incidents, then name)."""
+    """The source to evaluate: ``source`` if given, else the one with the most months.
+
+    Ties go to the source with the most incidents, then by name.
+    """
     if C.SOURCE not in incidents.columns or C.MONTH not in incidents.columns:
-        raise InputError("incidents need 'source' and 'month' columns; load them with hotspots.prepare.study.load_study.")
+        raise InputError(
+            "incidents need 'source' and 'month' columns; load them with hotspots.prepare.study.load_study."
+        )
     known = sorted(incidents[C.SOURCE].dropna().astype(str).unique())
     if source is not None:
         if source not in known:
@@ -642,7 +649,7 @@ def evaluate_study(
     report = {
         "source": src,
         "area": {"rule": cfg.area, "districts": districts, "area_km2": round(geom.area / 1e6, 2)},
-        "grid": {"shape": "square", "cell_size_m": size, "cells": int(len(grid))},
+        "grid": {"shape": "square", "cell_size_m": size, "cells": len(grid)},
         "incidents": {"used": int((pos >= 0).sum()), "outside_area": outside, "months": months},
         "weights": cfg.weights,
         "kde_bandwidth_m": results.attrs.get("bandwidths") or cfg.kde_bandwidth,

@@ -125,8 +125,7 @@ class CrimeSource:
     def __post_init__(self) -> None:
         if self.format not in CRIME_FORMATS:
             raise ConfigError(
-                f"[[crime]] {self.name!r} key 'format' must be one of {list(CRIME_FORMATS)}, "
-                f"got {self.format!r}."
+                f"[[crime]] {self.name!r} key 'format' must be one of {list(CRIME_FORMATS)}, got {self.format!r}."
             )
         if self.format == "points" and self.columns.crime_type is None and self.crime_type is None:
             raise ConfigError(
@@ -153,9 +152,7 @@ class VenuesConfig:
     def __post_init__(self) -> None:
         require_file(self.path, "[venues] key 'path'")
         if self.format not in VENUE_FORMATS:
-            raise ConfigError(
-                f"[venues] key 'format' must be one of {list(VENUE_FORMATS)}, got {self.format!r}."
-            )
+            raise ConfigError(f"[venues] key 'format' must be one of {list(VENUE_FORMATS)}, got {self.format!r}.")
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,11 @@ def check_coordinate_ranges(x: np.ndarray, y: np.ndarray, crs: str, where: str, 
                 f"{my:.3f}. "
                 "Swap the two columns (or the x/y mapping in the config)."
             )
-    else:
-        if abs(mx) <= 180 and abs(my) <= 90:
-            raise InputError(
-                f"{where}: columns {xcol!r}/{ycol!r} hold values like {mx:.4f}, {my:.4f}, which look like "
-                f"longitude/latitude degrees, but the CRS is {crs}. Set crs = \"EPSG:4326\" for this file."
-            )
+    elif abs(mx) <= 180 and abs(my) <= 90:
+        raise InputError(
+            f"{where}: columns {xcol!r}/{ycol!r} hold values like {mx:.4f}, {my:.4f}, which look like "
+            f'longitude/latitude degrees, but the CRS is {crs}. Set crs = "EPSG:4326" for this file.'
+        )
 
 
 _TRANSFORMERS: dict[str, pyproj.Transformer] = {}

@@ -166,7 +166,7 @@ def read_table(
     if usecols is not None:
         # match headers as read_header reports them (spaces and a stray BOM removed)
         wanted = set(usecols)
-        select = lambda c: _clean_header(c) in wanted  # noqa: E731
+        select = lambda c: _clean_header(c) in wanted
     if floats:
         raw_header = _raw_header(path, encoding)
         float_cols = [h for h in raw_header if _clean_header(h) in set(floats)]
@@ -211,13 +211,11 @@ def read_table(
                 stacklevel=2,
             )
         if len(df) == 0:
-            raise InputError(
-                f"{path} has a header but no data rows. Replace it with the full export, or remove it."
-            )
+            raise InputError(f"{path} has a header but no data rows. Replace it with the full export, or remove it.")
         df.columns = [_clean_header(c) for c in df.columns]
         return df, enc
     raise InputError(
-        f"{path} cannot be decoded as {encodings[0]}: {last}. Set encoding = \"...\" for this file in the config."
+        f'{path} cannot be decoded as {encodings[0]}: {last}. Set encoding = "..." for this file in the config.'
     )
 
 
@@ -350,9 +348,7 @@ def find_crime_files(source: CrimeSource) -> list[Path]:
             files = sorted(path.rglob("*-street.csv")) + sorted(path.rglob("*-street.csv.gz"))
             what = "*-street.csv files (the data.police.uk layout YYYY-MM/YYYY-MM-<force>-street.csv)"
         else:
-            files = [
-                p for p in path.rglob("*") if p.is_file() and _suffix(p) in TABLE_SUFFIXES | VECTOR_SUFFIXES
-            ]
+            files = [p for p in path.rglob("*") if p.is_file() and _suffix(p) in TABLE_SUFFIXES | VECTOR_SUFFIXES]
             what = "CSV, GeoPackage or GeoJSON files"
         if not files:
             raise InputError(f"[[crime]] {source.name!r}: the folder {path} holds no {what}.")
@@ -473,7 +469,7 @@ def read_points(
         if not (columns.x and columns.y):
             raise InputError(
                 f"{path}: a CSV point file needs columns.x and columns.y in the config "
-                "(longitude/latitude, or easting/northing with crs = \"EPSG:27700\")."
+                '(longitude/latitude, or easting/northing with crs = "EPSG:27700").'
             )
         require_columns(path, header, need, hint=" Fix the [crime.columns] mapping in the config.")
         raw, enc = read_table(path, encoding=encoding, usecols=sorted(set(need)), floats=[columns.x, columns.y])
@@ -487,9 +483,7 @@ def read_points(
         names = {k: v for k, v in mapping.items() if v}
         names.update({"x": columns.x, "y": columns.y})
     else:
-        raise InputError(
-            f"{path}: unknown file type {suffix!r}. Use CSV (.csv, .csv.gz), GeoPackage or GeoJSON."
-        )
+        raise InputError(f"{path}: unknown file type {suffix!r}. Use CSV (.csv, .csv.gz), GeoPackage or GeoJSON.")
     if crime_type is not None and columns.crime_type is None:
         df["crime_type"] = crime_type
     frame = _standardise(df)
@@ -545,18 +539,17 @@ def read_vector(path: Path, *, what: str, columns: list[str] | None = None) -> g
     if missing.any():
         i = int(np.flatnonzero(missing.to_numpy())[0])
         label = f" ({columns[0]} {gdf.iloc[i][columns[0]]!r})" if columns else ""
-        raise InputError(
-            f"{what} file {path}: feature {i + 1}{label} has no geometry. Remove it or fix the geometry."
-        )
+        raise InputError(f"{what} file {path}: feature {i + 1}{label} has no geometry. Remove it or fix the geometry.")
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         idx = np.flatnonzero(invalid.to_numpy())
         reasons = shapely.is_valid_reason(gdf.geometry.values[idx[:3]])
-        labels = [f"feature {i + 1}" + (f" ({columns[0]} {gdf.iloc[i][columns[0]]!r})" if columns else "")
-                  for i in idx[:3]]
+        labels = [
+            f"feature {i + 1}" + (f" ({columns[0]} {gdf.iloc[i][columns[0]]!r})" if columns else "") for i in idx[:3]
+        ]
         warnings.warn(
             f"{what} file {path}: {len(idx)} invalid polygon(s) repaired with make_valid "
-            f"(first: {', '.join(f'{lab}: {r}' for lab, r in zip(labels, reasons))}).",
+            f"(first: {', '.join(f'{lab}: {r}' for lab, r in zip(labels, reasons, strict=False))}).",
             HotspotsWarning,
             stacklevel=2,
         )
@@ -717,9 +710,7 @@ def _read_iod_table(path: Path, wanted: dict[str, str], required: list[str]) -> 
             bad = num.isna() & vals.notna()
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(
-                    f"{path}: row {i + 1}, column {col!r}: {vals.iloc[i]!r} is not a number."
-                )
+                raise InputError(f"{path}: row {i + 1}, column {col!r}: {vals.iloc[i]!r} is not a number.")
             df[col] = num
     dup = df[C.LSOA_CODE].duplicated()
     if dup.any():
@@ -759,7 +750,7 @@ OPEN_PUBS_COLUMNS = ["fas_id", "name", "address", "postcode", "easting", "northi
 
 
 def read_venues(cfg: VenuesConfig) -> RawFile:
-    """Read NTE venues into a :class:`RawFile` whose frame has ``id, name, address, postcode, x, y``.
+    r"""Read NTE venues into a :class:`RawFile` whose frame has ``id, name, address, postcode, x, y``.
 
     Open Pubs (``format = "open_pubs"``) uses longitude/latitude (``\\N`` marks a missing
     value); a generic point file uses ``columns`` (``id``, ``name``, ``address``,
@@ -781,29 +772,58 @@ def read_venues(cfg: VenuesConfig) -> RawFile:
                 "y": df["latitude"],
             }
         )
-        return RawFile(cfg.path, "venues", frame, "EPSG:4326", sha256(cfg.path), enc,
-                       columns={"id": "fas_id", "x": "longitude", "y": "latitude"})
+        return RawFile(
+            cfg.path,
+            "venues",
+            frame,
+            "EPSG:4326",
+            sha256(cfg.path),
+            enc,
+            columns={"id": "fas_id", "x": "longitude", "y": "latitude"},
+        )
     cols = cfg.columns
     suffix = _suffix(cfg.path)
     if suffix in VECTOR_SUFFIXES:
         gdf = read_vector_file(cfg.path, what="venues")
-        get = lambda c: gdf[c].astype(str).where(gdf[c].notna()) if c else np.nan  # noqa: E731
-        frame = pd.DataFrame({"id": get(cols.id), "name": get(cols.name), "address": get(cols.address),
-                              "postcode": get(cols.postcode)})
+        get = lambda c: gdf[c].astype(str).where(gdf[c].notna()) if c else np.nan
+        frame = pd.DataFrame(
+            {"id": get(cols.id), "name": get(cols.name), "address": get(cols.address), "postcode": get(cols.postcode)}
+        )
         frame["x"] = shapely.get_x(gdf.geometry.values)
         frame["y"] = shapely.get_y(gdf.geometry.values)
-        return RawFile(cfg.path, "venues", frame, gdf.crs.to_string(), sha256(cfg.path), "utf-8",
-                       columns={"x": f"{gdf.geometry.name} x", "y": f"{gdf.geometry.name} y"}, table=False)
+        return RawFile(
+            cfg.path,
+            "venues",
+            frame,
+            gdf.crs.to_string(),
+            sha256(cfg.path),
+            "utf-8",
+            columns={"x": f"{gdf.geometry.name} x", "y": f"{gdf.geometry.name} y"},
+            table=False,
+        )
     if not (cols.x and cols.y and cols.name):
         raise InputError(f"{cfg.path}: a CSV venue file needs columns.x, columns.y and columns.name in [venues].")
     header = read_header(cfg.path, encoding=cfg.encoding)
     need = [c for c in (cols.id, cols.name, cols.address, cols.postcode, cols.x, cols.y) if c]
     require_columns(cfg.path, header, need, hint=" Fix the [venues.columns] mapping.")
     df, enc = read_table(cfg.path, encoding=cfg.encoding, usecols=need)
-    get2 = lambda c: df[c] if c else np.nan  # noqa: E731
-    frame = pd.DataFrame({"id": get2(cols.id), "name": df[cols.name], "address": get2(cols.address),
-                          "postcode": get2(cols.postcode), "x": df[cols.x], "y": df[cols.y]})
-    return RawFile(cfg.path, "venues", frame, cfg.crs, sha256(cfg.path), enc,
-                   columns={"id": cols.id or "id", "x": cols.x, "y": cols.y})
-
-
+    get2 = lambda c: df[c] if c else np.nan
+    frame = pd.DataFrame(
+        {
+            "id": get2(cols.id),
+            "name": df[cols.name],
+            "address": get2(cols.address),
+            "postcode": get2(cols.postcode),
+            "x": df[cols.x],
+            "y": df[cols.y],
+        }
+    )
+    return RawFile(
+        cfg.path,
+        "venues",
+        frame,
+        cfg.crs,
+        sha256(cfg.path),
+        enc,
+        columns={"id": cols.id or "id", "x": cols.x, "y": cols.y},
+    )

@@ -56,8 +56,11 @@ def _sites_frame(ids: Any, source: Any, names: Any, geometry: Any) -> gpd.GeoDat
     if isinstance(source, str):
         source = [source] * len(ids)
     return gpd.GeoDataFrame(
-        {SITE_ID: ids, SITE_SOURCE: pd.Series(source, dtype=object).to_numpy(),
-         SITE_NAME: pd.Series(names, dtype=object).fillna("").astype(str).to_numpy()},
+        {
+            SITE_ID: ids,
+            SITE_SOURCE: pd.Series(source, dtype=object).to_numpy(),
+            SITE_NAME: pd.Series(names, dtype=object).fillna("").astype(str).to_numpy(),
+        },
         geometry=gpd.GeoSeries(geometry, crs=C.CRS).values,
         crs=C.CRS,
     )
@@ -130,8 +133,13 @@ def read_site_file(spec: PointFile | str | Path, *, source: str = SOURCE_CANDIDA
     suffix = _suffix(path)
     where = f"{source} file {path}"
     if suffix in VECTOR_SUFFIXES:
-        gdf = read_vector_file(path, what=source, empty_hint=" Add sites, or remove the key from [sites].",
-                               crs=spec.crs, crs_hint=", or set crs in the [sites] table for this file")
+        gdf = read_vector_file(
+            path,
+            what=source,
+            empty_hint=" Add sites, or remove the key from [sites].",
+            crs=spec.crs,
+            crs_hint=", or set crs in the [sites] table for this file",
+        )
         cols = [str(c) for c in gdf.columns if c != gdf.geometry.name]
         empty = gdf.geometry.isna() | gdf.geometry.is_empty
         if empty.any():
@@ -189,21 +197,25 @@ def read_site_file(spec: PointFile | str | Path, *, source: str = SOURCE_CANDIDA
         bx, by = to_bng(x, y, crs)
         geom = gpd.GeoSeries(gpd.points_from_xy(bx, by), crs=C.CRS)
     else:
-        raise InputError(f"{where}: unknown file type {suffix!r}. Use CSV (lon/lat or easting/northing), "
-                         "GeoPackage or GeoJSON.")
+        raise InputError(
+            f"{where}: unknown file type {suffix!r}. Use CSV (lon/lat or easting/northing), GeoPackage or GeoJSON."
+        )
     idcol = spec.id or _find(cols, ("id", "site_id"))
     namecol = spec.name or _find(cols, ("name", "site_name"))
     for key, given in (("id", spec.id), ("name", spec.name)):
         if given is not None and given not in table.columns:
             raise InputError(f"{where}: no column {given!r} (the [sites] {key} column). Found {cols}.")
     raw_ids = table[idcol].astype(str) if idcol else pd.Series(np.arange(1, len(table) + 1)).astype(str)
-    sites = _sites_frame((f"{source}:" + raw_ids).to_numpy(), source,
-                         table[namecol] if namecol else "", gpd.points_from_xy(bx, by))
+    sites = _sites_frame(
+        (f"{source}:" + raw_ids).to_numpy(), source, table[namecol] if namecol else "", gpd.points_from_xy(bx, by)
+    )
     _check_unique(sites, where)
     return sites
 
 
-def fixed_sites(existing_kits: gpd.GeoDataFrame | None, defibrillators: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+def fixed_sites(
+    existing_kits: gpd.GeoDataFrame | None, defibrillators: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame | None:
     """Existing kits and defibrillators as one site frame (None when neither is given).
 
     Raises

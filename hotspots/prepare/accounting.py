@@ -22,6 +22,7 @@ class FileAccount:
 
     @property
     def rows_dropped(self) -> int:
+        """Rows dropped, for every reason."""
         return int(sum(self.dropped.values()))
 
     def balanced(self) -> bool:
@@ -29,6 +30,7 @@ class FileAccount:
         return self.rows_read == self.rows_used + self.rows_dropped
 
     def to_dict(self) -> dict[str, Any]:
+        """This file's accounting as plain JSON-serialisable data (for the manifest)."""
         return {
             "file": self.file,
             "source": self.source,
@@ -55,6 +57,7 @@ class Accounting:
     )
 
     def extend(self, other: Accounting) -> None:
+        """Add the files of ``other`` (e.g. the venue file's account) to this one."""
         self.files.extend(other.files)
         self.dropped_rows = pd.concat([self.dropped_rows, other.dropped_rows], ignore_index=True)
 
@@ -68,11 +71,17 @@ class Accounting:
         """One row per file: read, used, dropped, and each drop reason."""
         rows = []
         for f in self.files:
-            row = {"file": f.file, "source": f.source, "read": f.rows_read, "used": f.rows_used,
-                   "dropped": f.rows_dropped}
+            row = {
+                "file": f.file,
+                "source": f.source,
+                "read": f.rows_read,
+                "used": f.rows_used,
+                "dropped": f.rows_dropped,
+            }
             row.update(f.dropped)
             rows.append(row)
         return pd.DataFrame(rows).fillna(0)
 
     def to_dict(self) -> list[dict[str, Any]]:
+        """Every file's accounting as plain JSON-serialisable data (for the manifest)."""
         return [f.to_dict() for f in self.files]

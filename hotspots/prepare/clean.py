@@ -216,9 +216,7 @@ def clean_incidents(
             if month_bad.any():
                 i = int(np.flatnonzero(month_bad)[0])
             mcol, dcol = rf.columns.get("month"), rf.columns.get("date")
-            shown = ", ".join(
-                f"{c} = {df[k].iloc[i]!r}" for k, c in (("month", mcol), ("date", dcol)) if c is not None
-            )
+            shown = ", ".join(f"{c} = {df[k].iloc[i]!r}" for k, c in (("month", mcol), ("date", dcol)) if c is not None)
             raise InputError(
                 f"{rf.path}: no row has a readable month or date"
                 + (f" (first: {rf.row_label(i)}, {shown})" if shown else " (no month or date column is mapped)")
@@ -293,7 +291,7 @@ def clean_incidents(
         )
         outside = (assigned == "").to_numpy()
         reason[idx[outside]] = C.DROP_OUTSIDE_AREA
-        located = int(len(idx))
+        located = len(idx)
         if located and outside.all():
             b = lsoa.to_crs("EPSG:4326").total_bounds
             i = int(idx[0])
@@ -306,7 +304,10 @@ def clean_incidents(
         keep = ~outside
         used_idx = idx[keep]
         ids_used = ids.iloc[used_idx]
-        inc_id = ids_used.where(ids_used.notna(), rf.source + ":" + fname + ":" + (pd.Series(used_idx + 1, index=ids_used.index).astype(str)))
+        inc_id = ids_used.where(
+            ids_used.notna(),
+            rf.source + ":" + fname + ":" + (pd.Series(used_idx + 1, index=ids_used.index).astype(str)),
+        )
         frame = gpd.GeoDataFrame(
             {
                 C.INCIDENT_ID: inc_id.to_numpy(dtype=object),
@@ -352,9 +353,7 @@ def clean_incidents(
                     }
                 )
             )
-        log.info(
-            "%s: %d read, %d used, %d dropped %s", fname, n, fa.rows_used, fa.rows_dropped, fa.dropped
-        )
+        log.info("%s: %d read, %d used, %d dropped %s", fname, n, fa.rows_used, fa.rows_dropped, fa.dropped)
     if dropped_parts:
         acc.dropped_rows = pd.concat(dropped_parts, ignore_index=True)
     acc.check()
@@ -379,7 +378,9 @@ def _details(df: pd.DataFrame, reason: np.ndarray, idx: np.ndarray) -> np.ndarra
     if m.any():
         out[m] = [
             f"month={_shown(mo)} x={_shown(xx)} y={_shown(yy)}"
-            for mo, xx, yy in zip(sub["month"].to_numpy()[m], sub["x"].to_numpy()[m], sub["y"].to_numpy()[m])
+            for mo, xx, yy in zip(
+                sub["month"].to_numpy()[m], sub["x"].to_numpy()[m], sub["y"].to_numpy()[m], strict=False
+            )
         ]
     m = r == C.DROP_DUPLICATE_ID
     out[m] = sub["id"].to_numpy(dtype=object)[m]
@@ -498,8 +499,13 @@ def clean_venues(
             )
         ],
         dropped_rows=pd.DataFrame(
-            {"file": fname, "source": "venues", "row": drop_idx + 1, "reason": reason[drop_idx],
-             "detail": df["name"].iloc[drop_idx].fillna("").to_numpy(dtype=object)}
+            {
+                "file": fname,
+                "source": "venues",
+                "row": drop_idx + 1,
+                "reason": reason[drop_idx],
+                "detail": df["name"].iloc[drop_idx].fillna("").to_numpy(dtype=object),
+            }
         ),
     )
     acc.check()

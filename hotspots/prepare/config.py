@@ -78,8 +78,6 @@ class ScopeConfig:
                 raise ConfigError(f"[scope.harm] {cat!r} must be >= 0, got {weight!r}.")
 
 
-
-
 @dataclass(frozen=True)
 class StudyInputs:
     """Every config section that loading a study reads (see :func:`hotspots.prepare.study.load_study`).

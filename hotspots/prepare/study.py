@@ -159,8 +159,9 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
     inputs.append({"role": "lsoa_boundaries", "file": str(b.lsoa), "sha256": load.sha256(b.lsoa), "rows": len(lsoa)})
     districts = load.read_districts(b)
     if districts is not None and b.districts is not None:
-        inputs.append({"role": "districts", "file": str(b.districts), "sha256": load.sha256(b.districts),
-                       "rows": len(districts)})
+        inputs.append(
+            {"role": "districts", "file": str(b.districts), "sha256": load.sha256(b.districts), "rows": len(districts)}
+        )
     wards = load.read_wards(b)
     if wards is not None and b.wards is not None:
         inputs.append({"role": "wards", "file": str(b.wards), "sha256": load.sha256(b.wards), "rows": len(wards)})
@@ -175,8 +176,9 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         for role in ("domains", "population", "subdomains", "indicators"):
             p = getattr(d, role)
             if p is not None:
-                inputs.append({"role": f"iod2019_{role}", "file": str(p), "sha256": load.sha256(p),
-                               "rows": len(deprivation)})
+                inputs.append(
+                    {"role": f"iod2019_{role}", "file": str(p), "sha256": load.sha256(p), "rows": len(deprivation)}
+                )
         lsoa = _join_deprivation(lsoa, deprivation, caveats)
         timings["deprivation"] = time.perf_counter() - t
     if C.DISTRICT not in lsoa.columns and districts is not None:
@@ -208,8 +210,15 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
     )
     timings["clean_crime"] = time.perf_counter() - t
     for rf in raw_files:
-        inputs.append({"role": f"crime:{rf.source}", "file": str(rf.path), "sha256": rf.sha256, "rows": len(rf.frame),
-                       "encoding": rf.encoding})
+        inputs.append(
+            {
+                "role": f"crime:{rf.source}",
+                "file": str(rf.path),
+                "sha256": rf.sha256,
+                "rows": len(rf.frame),
+                "encoding": rf.encoding,
+            }
+        )
 
     venues = None
     if config.venues is not None:
@@ -225,7 +234,9 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
     roles = {"existing_kits": SOURCE_KIT, "defibrillators": SOURCE_DEFIB, "candidate_sites": SOURCE_CANDIDATE}
     for role, spec in config.site_files.items():
         sites[role] = read_site_file(spec, source=roles[role])
-        inputs.append({"role": role, "file": str(spec.path), "sha256": load.sha256(spec.path), "rows": len(sites[role])})
+        inputs.append(
+            {"role": role, "file": str(spec.path), "sha256": load.sha256(spec.path), "rows": len(sites[role])}
+        )
     if sites:
         timings["site_files"] = time.perf_counter() - t
 
@@ -347,7 +358,5 @@ def data_caveats(study: Study) -> list[str]:
             + " (Open Pubs: FSA-registered drinking venues at postcode centroids; no nightclub flag)."
         )
     if study.deprivation is not None:
-        out.append(
-            "Deprivation is IoD2019 on 2011 LSOAs; population denominators are mid-2015 (excluding prisoners)."
-        )
+        out.append("Deprivation is IoD2019 on 2011 LSOAs; population denominators are mid-2015 (excluding prisoners).")
     return out

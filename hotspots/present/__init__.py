@@ -1,2 +1,5 @@
-"""Presentation: the interactive maps (:mod:`~hotspots.present.maps`) and the Board report
-(:mod:`~hotspots.present.report`), with the offline web assets (:mod:`~hotspots.present.assets`)."""
+"""Presentation: the interactive maps and the Board report.
+
+The maps are in :mod:`~hotspots.present.maps`, the report in :mod:`~hotspots.present.report`
+and the offline web assets they inline in :mod:`~hotspots.present.assets`.
+"""

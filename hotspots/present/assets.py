@@ -52,7 +52,9 @@ DEFAULT_VENDOR_DIR = Path(__file__).resolve().with_name("_vendor")
 STAMP = "installed.json"
 """File in the vendor folder recording what was installed (versions, integrity, sha256 per file)."""
 
-INSTALL_HINT = "run `.venv/bin/python -m hotspots.present.assets install` (needs npm and access to the npm registry once)"
+INSTALL_HINT = (
+    "run `.venv/bin/python -m hotspots.present.assets install` (needs npm and access to the npm registry once)"
+)
 
 FOLIUM_TEMPLATES = Path(folium.__file__).resolve().parent / "templates"
 
@@ -64,7 +66,10 @@ URL_MAP: dict[str, tuple[str, str]] = {
         "bootstrap",
         "dist/js/bootstrap.bundle.min.js",
     ),
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": ("bootstrap", "dist/css/bootstrap.min.css"),
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": (
+        "bootstrap",
+        "dist/css/bootstrap.min.css",
+    ),
     "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (
         "leaflet.awesome-markers",
         "dist/leaflet.awesome-markers.js",
@@ -470,10 +475,7 @@ def _leaflet_icon_fix(dest: Path) -> str:
 
 def _licence_block(dest: Path, used: set[str]) -> str:
     stamp = _read_stamp(dest).get("packages", {})
-    parts = [
-        "Third-party software inlined in this page, with its licences. "
-        "Map data: see the attribution on the page."
-    ]
+    parts = ["Third-party software inlined in this page, with its licences. Map data: see the attribution on the page."]
     for name in sorted(used):
         if name == "folium":
             parts.append(f"== leaflet-heat, from folium {folium.__version__} (MIT) ==")

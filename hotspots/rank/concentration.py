@@ -186,7 +186,7 @@ def concentration(counts: Any) -> dict[str, float]:
     x = counts_array(counts)
     whole = bool(np.all(x == np.round(x)))
     return {
-        "places": int(len(x)),
+        "places": len(x),
         "incidents": float(x.sum()),
         "gini": gini(x),
         "generalised_gini": generalised_gini(x) if whole else float("nan"),

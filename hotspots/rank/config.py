@@ -104,13 +104,19 @@ COMPONENT_COLUMNS = [
 """Raw component columns of :func:`place_components` (after ``lsoa_code, lsoa_name, district``)."""
 
 PLACE_ID_COLUMNS = [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT]
-PLACES_COLUMNS = (
-    PLACE_ID_COLUMNS
-    + [RANK, SCORE, RANK_LOW, RANK_HIGH, P_TOP_N, TIER]
-    + COMPONENT_COLUMNS
-    + list(CONTRIB.values())
-    + [MISSING, REASON]
-)
+PLACES_COLUMNS = [
+    *PLACE_ID_COLUMNS,
+    RANK,
+    SCORE,
+    RANK_LOW,
+    RANK_HIGH,
+    P_TOP_N,
+    TIER,
+    *COMPONENT_COLUMNS,
+    *list(CONTRIB.values()),
+    MISSING,
+    REASON,
+]
 """Columns of ``places`` (plus geometry), in order."""
 
 DISTRICT_COLUMNS = [

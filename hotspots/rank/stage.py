@@ -93,9 +93,17 @@ from hotspots.rank.scale import combine_scaled, point_ranks, raw_matrix, scale
 from hotspots.results import AutoChoices
 
 __all__ = [
+    "COMBINES",
+    "COMPONENTS",
+    "COMPONENT_COLUMNS",
+    "CONTRIB",
     "CYP_DECILE",
     "CYP_NEED",
+    "DEFAULT_WEIGHTS",
+    "DEPRIVATION_MEASURES",
     "DEPRIVATION_SCORE",
+    "DISTRICT_COLUMNS",
+    "GEOMETRIC_FLOOR",
     "GI_Z",
     "HARM",
     "HARM_NEAR",
@@ -104,45 +112,37 @@ __all__ = [
     "IDACI_RATE_COL",
     "IMD_DECILE",
     "IMD_NC_DECILE_COL",
+    "INTERVAL",
     "KDE",
+    "KDE_AGGREGATES",
     "MISSING",
-    "N_INCIDENTS",
     "NEAR_VENUE_SHARE",
-    "P_TOP_N",
+    "N_INCIDENTS",
+    "ON_MISSING",
+    "PLACES_COLUMNS",
+    "PLACE_ID_COLUMNS",
     "POPULATION",
+    "P_TOP_N",
     "RANK",
     "RANK_HIGH",
     "RANK_LOW",
     "REASON",
-    "SCORE",
-    "TIER",
-    "VENUE_DENSITY",
-    "VENUES_NEAR",
-    "COMPONENTS",
-    "COMPONENT_COLUMNS",
-    "CONTRIB",
-    "DEFAULT_WEIGHTS",
-    "DISTRICT_COLUMNS",
-    "PLACE_ID_COLUMNS",
-    "PLACES_COLUMNS",
     "RESAMPLED",
     "SCALINGS",
-    "COMBINES",
-    "DEPRIVATION_MEASURES",
+    "SCORE",
+    "TIER",
+    "VENUES_NEAR",
+    "VENUE_DENSITY",
     "WEIGHT_NOISES",
-    "KDE_AGGREGATES",
-    "ON_MISSING",
-    "GEOMETRIC_FLOOR",
-    "INTERVAL",
     "RankConfig",
+    "RankResult",
     "check_weights",
     "composite_score",
     "district_profiles",
     "partial_sources",
     "place_components",
-    "rank_places",
-    "RankResult",
     "rank",
+    "rank_places",
     "scale",
 ]
 
@@ -365,7 +365,7 @@ def rank_places(
     out[REASON] = place_reasons(out, names, wv, scaled, available, combine, venue_radius, deprivation_label)
     out.attrs["rank"] = {
         "places": p,
-        "weights": dict(zip(names, (wv / wv.sum()).round(6).tolist())),
+        "weights": dict(zip(names, (wv / wv.sum()).round(6).tolist(), strict=False)),
         "scaling": scaling,
         "combine": combine,
         "draws": draws,
@@ -750,6 +750,4 @@ def rank(study: Study, detected: DetectResult | None, cfg: RankConfig, *, crime_
     conc["lorenz"] = lorenz(places[N_INCIDENTS].to_numpy(dtype=float))
     summary["concentration_lsoa"] = {k: v for k, v in conc.items() if k != "lorenz"}
     log.info("rank: %d places ranked; top: %s", len(places), places[C.LSOA_NAME].head(3).tolist())
-    return RankResult(
-        places=places, districts=profiles, concentration=conc, auto=dict(auto), summary=summary
-    )
+    return RankResult(places=places, districts=profiles, concentration=conc, auto=dict(auto), summary=summary)

@@ -141,8 +141,10 @@ def _location_pattern(patterns: tuple[str, ...], exc: type[Exception], where: st
                 "with a backslash, in a TOML literal string: 'St\\. Ann'."
             ) from None
         if one.search(""):
-            raise exc(f"{where}: {pat!r} matches an empty location text, so it would exclude every "
-                      "location. Give a word or phrase, e.g. 'hospital'.")
+            raise exc(
+                f"{where}: {pat!r} matches an empty location text, so it would exclude every "
+                "location. Give a word or phrase, e.g. 'hospital'."
+            )
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{pat})" for pat in patterns), re.IGNORECASE)
@@ -194,8 +196,14 @@ def kit_candidates(
     parts = []
     if "venues" in sources and venues is not None and len(venues):
         v = _to_bng(venues, "venues")
-        parts.append(_sites_frame("venue:" + v[C.VENUE_ID].astype(str), SOURCE_VENUE,
-                                  v[C.VENUE_NAME] if C.VENUE_NAME in v else "", v.geometry.values))
+        parts.append(
+            _sites_frame(
+                "venue:" + v[C.VENUE_ID].astype(str),
+                SOURCE_VENUE,
+                v[C.VENUE_NAME] if C.VENUE_NAME in v else "",
+                v.geometry.values,
+            )
+        )
     if "incident_locations" in sources and len(incidents):
         d = demand_points(incidents)
         xy = _xy(d)
@@ -207,14 +215,23 @@ def kit_candidates(
             excluded = int(drop.sum())
             if excluded:
                 names = loc.loc[drop, SITE_NAME].value_counts()
-                log.info("%d incident locations excluded as kit candidates: %s", excluded,
-                         ", ".join(f"{k!r} ({v})" for k, v in names.head(10).items()))
+                log.info(
+                    "%d incident locations excluded as kit candidates: %s",
+                    excluded,
+                    ", ".join(f"{k!r} ({v})" for k, v in names.head(10).items()),
+                )
             loc = loc[~drop]
         parts.append(loc)
     if "candidate_sites" in sources and extra is not None and len(extra):
         e = _to_bng(extra, "candidate sites")
-        parts.append(_sites_frame(e[SITE_ID], e[SITE_SOURCE] if SITE_SOURCE in e else SOURCE_CANDIDATE,
-                                  e[SITE_NAME] if SITE_NAME in e else "", e.geometry.values))
+        parts.append(
+            _sites_frame(
+                e[SITE_ID],
+                e[SITE_SOURCE] if SITE_SOURCE in e else SOURCE_CANDIDATE,
+                e[SITE_NAME] if SITE_NAME in e else "",
+                e.geometry.values,
+            )
+        )
     if not parts:
         out = empty_sites()
     else:
@@ -227,5 +244,3 @@ def kit_candidates(
 # --------------------------------------------------------------------------------------
 # Point files
 # --------------------------------------------------------------------------------------
-
-

@@ -48,8 +48,19 @@ COVERED_HARM = "covered_harm"  # harm within the radius of this kit (overlaps co
 MARGINAL_HARM = "marginal_harm"  # harm this kit adds beyond fixed sites and kits of lower order
 CUMULATIVE_COVERAGE_PCT = "cumulative_coverage_pct"  # % of all harm covered by fixed sites + kits 1..order
 
-BLEED_KIT_COLUMNS = [SITE_ID, ORDER, SITE_SOURCE, SITE_NAME, X, Y, LON, LAT, COVERED_HARM, MARGINAL_HARM,
-                     CUMULATIVE_COVERAGE_PCT]
+BLEED_KIT_COLUMNS = [
+    SITE_ID,
+    ORDER,
+    SITE_SOURCE,
+    SITE_NAME,
+    X,
+    Y,
+    LON,
+    LAT,
+    COVERED_HARM,
+    MARGINAL_HARM,
+    CUMULATIVE_COVERAGE_PCT,
+]
 """Columns of :func:`select_sites` (plus ``geometry``), ``bleed_kits.csv`` and layer ``bleed_kits``."""
 
 KITS = "kits"  # number of new kits
@@ -207,10 +218,19 @@ def select_sites(
     order, marginal = _mclp.greedy_order(m.cover, m.weights, sol.sites, fixed=m.fixed)
     kits = _kit_rows(m, order, marginal)
     kits.attrs["mclp"] = {
-        "p": int(p), "radius_m": float(radius), "optimal": bool(sol.optimal), "gap": sol.gap,
-        "status": sol.status, "solve_s": round(sol.seconds, 3), "demand_points": len(m.demand),
-        "candidates": len(m.candidates), "model_rows": sol.n_rows, "model_columns": sol.n_cols,
-        "model_pairs": sol.n_pairs, "total_harm": m.total, "existing_covered_harm": m.fixed_harm,
+        "p": int(p),
+        "radius_m": float(radius),
+        "optimal": bool(sol.optimal),
+        "gap": sol.gap,
+        "status": sol.status,
+        "solve_s": round(sol.seconds, 3),
+        "demand_points": len(m.demand),
+        "candidates": len(m.candidates),
+        "model_rows": sol.n_rows,
+        "model_columns": sol.n_cols,
+        "model_pairs": sol.n_pairs,
+        "total_harm": m.total,
+        "existing_covered_harm": m.fixed_harm,
         "covered_harm": m.fixed_harm + sol.objective,
         "coverage_pct": _pct(m.fixed_harm + sol.objective, m.total),
     }
@@ -220,7 +240,7 @@ def select_sites(
 def _kit_rows(m: _Model, order: np.ndarray, marginal: np.ndarray) -> gpd.GeoDataFrame:
     cand = m.candidates.iloc[order]
     csc = m.cover.tocsc()
-    covered = np.array([m.weights[csc.indices[csc.indptr[j]: csc.indptr[j + 1]]].sum() for j in order], dtype=float)
+    covered = np.array([m.weights[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]].sum() for j in order], dtype=float)
     xy = _xy(cand) if len(cand) else np.zeros((0, 2))
     ll = cand.geometry.to_crs("EPSG:4326") if len(cand) else cand.geometry
     cum = m.fixed_harm + np.cumsum(marginal)
@@ -230,8 +250,10 @@ def _kit_rows(m: _Model, order: np.ndarray, marginal: np.ndarray) -> gpd.GeoData
             ORDER: np.arange(1, len(order) + 1, dtype=np.int64),
             SITE_SOURCE: cand[SITE_SOURCE].to_numpy(dtype=object) if SITE_SOURCE in cand else SOURCE_CANDIDATE,
             SITE_NAME: cand[SITE_NAME].fillna("").to_numpy(dtype=object) if SITE_NAME in cand else "",
-            X: xy[:, 0], Y: xy[:, 1],
-            LON: shapely.get_x(ll.values).astype(float), LAT: shapely.get_y(ll.values).astype(float),
+            X: xy[:, 0],
+            Y: xy[:, 1],
+            LON: shapely.get_x(ll.values).astype(float),
+            LAT: shapely.get_y(ll.values).astype(float),
             COVERED_HARM: covered,
             MARGINAL_HARM: np.asarray(marginal, dtype=float),
             CUMULATIVE_COVERAGE_PCT: np.array([_pct(c, m.total) for c in cum], dtype=float),
@@ -341,17 +363,21 @@ def kits_for_target(
     sol = _mclp.solve_target(m.cover, m.weights, need, reduced=red, time_limit=time_limit)
     cov = m.fixed_harm + sol.objective
     return {
-        "target_pct": float(target_pct), "radius_m": float(radius), "kits": int(len(sol.sites)),
-        "site_ids": m.candidates[SITE_ID].iloc[sol.sites].astype(str).tolist() if SITE_ID in m.candidates
+        "target_pct": float(target_pct),
+        "radius_m": float(radius),
+        "kits": len(sol.sites),
+        "site_ids": m.candidates[SITE_ID].iloc[sol.sites].astype(str).tolist()
+        if SITE_ID in m.candidates
         else sol.sites.tolist(),
-        "covered_harm": cov, "coverage_pct": _pct(cov, m.total),
-        "existing_coverage_pct": _pct(m.fixed_harm, m.total), "optimal": bool(sol.optimal),
-        "gap": sol.gap, "solve_s": round(sol.seconds, 3),
+        "covered_harm": cov,
+        "coverage_pct": _pct(cov, m.total),
+        "existing_coverage_pct": _pct(m.fixed_harm, m.total),
+        "optimal": bool(sol.optimal),
+        "gap": sol.gap,
+        "solve_s": round(sol.seconds, 3),
     }
 
 
 # --------------------------------------------------------------------------------------
 # Pipeline stage
 # --------------------------------------------------------------------------------------
-
-

@@ -115,8 +115,11 @@ def reduce_model(cover: sp.csr_matrix, weights: np.ndarray, fixed: np.ndarray | 
     col_w = np.bincount(sub.indices[sub.indptr[:-1][single]], weights=merged_w[single], minlength=len(cols))
     sub = sub[~single].tocsr()
     return Reduced(
-        cover=sub.astype(np.int8), weights=merged_w[~single], col_weights=col_w.astype(float),
-        columns=cols, coverable=float(wsub.sum()),
+        cover=sub.astype(np.int8),
+        weights=merged_w[~single],
+        col_weights=col_w.astype(float),
+        columns=cols,
+        coverable=float(wsub.sum()),
     )
 
 
@@ -265,15 +268,21 @@ def solve_mclp(
     if m <= p:
         chosen = np.sort(red.columns)
         return Solution(
-            sites=chosen, objective=_objective(cover, weights, fixed, chosen),
-            seconds=time.perf_counter() - t0, status="all useful candidates chosen", **stats,
+            sites=chosen,
+            objective=_objective(cover, weights, fixed, chosen),
+            seconds=time.perf_counter() - t0,
+            status="all useful candidates chosen",
+            **stats,
         )
     if p == 1:  # exact by enumeration: the candidate reaching the most weight (HiGHS finds p=1 slow)
         reach = red.col_weights + red.cover.T @ red.weights
         chosen = red.columns[[int(np.argmax(reach))]]
         return Solution(
-            sites=chosen, objective=_objective(cover, weights, fixed, chosen),
-            seconds=time.perf_counter() - t0, status="optimal (enumeration)", **stats,
+            sites=chosen,
+            objective=_objective(cover, weights, fixed, chosen),
+            seconds=time.perf_counter() - t0,
+            status="optimal (enumeration)",
+            **stats,
         )
     work, info = lp_fix(red, p)
     if time_limit is not None:
@@ -286,22 +295,37 @@ def solve_mclp(
         sol = Solution(sites=chosen, objective=_objective(cover, weights, fixed, chosen), status="optimal (LP fixing)")
     elif info.get("proven"):
         chosen = np.sort(info["incumbent"])
-        sol = Solution(sites=chosen, objective=_objective(cover, weights, fixed, chosen),
-                       status="optimal (heuristic solution meets the LP bound)")
+        sol = Solution(
+            sites=chosen,
+            objective=_objective(cover, weights, fixed, chosen),
+            status="optimal (heuristic solution meets the LP bound)",
+        )
     else:
         cost = -np.concatenate([work.col_weights, work.weights])
         card = np.concatenate([np.ones(mw), np.zeros(nw)])
         try:
             sol = _solve_reduced(
-                work, cost, card, (p, p), cover=cover, weights=weights, fixed=fixed, time_limit=time_limit, t0=t0,
+                work,
+                cost,
+                card,
+                (p, p),
+                cover=cover,
+                weights=weights,
+                fixed=fixed,
+                time_limit=time_limit,
+                t0=t0,
                 presolve=False,
             )
         except InputError:
             if "incumbent" not in info:
                 raise
-            sol = Solution(sites=np.zeros(0, dtype=int), objective=-np.inf, optimal=False,
-                           gap=(info["lp_bound"] - info["heuristic"]) / max(abs(info["lp_bound"]), 1e-12),
-                           status="time limit: heuristic solution returned")
+            sol = Solution(
+                sites=np.zeros(0, dtype=int),
+                objective=-np.inf,
+                optimal=False,
+                gap=(info["lp_bound"] - info["heuristic"]) / max(abs(info["lp_bound"]), 1e-12),
+                status="time limit: heuristic solution returned",
+            )
         if "incumbent" in info:  # never return worse than the heuristic solution (a time limit was hit)
             inc = np.sort(info["incumbent"])
             inc_obj = _objective(cover, weights, fixed, inc)
@@ -321,7 +345,7 @@ def _value(red: Reduced, sel: np.ndarray) -> float:
 
 def _greedy(red: Reduced, p: int) -> np.ndarray:
     """Greedy MCLP on the reduced model: ``p`` times, take the candidate adding the most weight."""
-    n, m = red.cover.shape
+    _n, m = red.cover.shape
     cc = red.cover.tocsc()
     ct = cc.T.tocsr().astype(float)
     sel = np.zeros(m, dtype=bool)

@@ -46,12 +46,9 @@ PLACE_COLUMNS = [C.LSOA_CODE, "youth_n", YOUTH_HARM, IDACI, C.CYP_RANK, "gi_z", 
 """Columns of :func:`outreach_places` (plus ``geometry``)."""
 
 
-
-
 # --------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------
-
 
 
 # --------------------------------------------------------------------------------------
@@ -136,8 +133,11 @@ def outreach_places(
     n = g.size().reindex(codes).fillna(0).astype(np.int64).to_numpy()
     harm = g.sum().reindex(codes).fillna(0.0).to_numpy(dtype=float)
     idaci = idaci_rate(areas).to_numpy(dtype=float)
-    cyp = (pd.to_numeric(areas[C.CYP_RANK], errors="coerce").to_numpy(dtype=float)
-           if C.CYP_RANK in areas.columns else np.full(len(areas), np.nan))
+    cyp = (
+        pd.to_numeric(areas[C.CYP_RANK], errors="coerce").to_numpy(dtype=float)
+        if C.CYP_RANK in areas.columns
+        else np.full(len(areas), np.nan)
+    )
     if hot is not None:
         if C.LSOA_CODE not in hot.columns or "gi_z" not in hot.columns:
             raise InputError("`hot` must have columns 'lsoa_code' and 'gi_z' (the detect stage's LSOA layer).")
@@ -146,17 +146,29 @@ def outreach_places(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HotspotsWarning)
             z, _ = gistar.gistar(harm, gistar.contiguity_weights(areas))
-    comp = pd.DataFrame({
-        "youth_harm": _pct_rank(pd.Series(harm)), "hotspot": _pct_rank(pd.Series(z)),
-        "idaci": _pct_rank(pd.Series(idaci)), "cyp": _pct_rank(pd.Series(-cyp)),
-    })
+    comp = pd.DataFrame(
+        {
+            "youth_harm": _pct_rank(pd.Series(harm)),
+            "hotspot": _pct_rank(pd.Series(z)),
+            "idaci": _pct_rank(pd.Series(idaci)),
+            "cyp": _pct_rank(pd.Series(-cyp)),
+        }
+    )
     wv = pd.Series(w).reindex(comp.columns).fillna(0.0)
     have = comp.notna()
     score = (comp.fillna(0.0) * wv).sum(axis=1) / (have * wv).sum(axis=1).replace(0.0, np.nan)
     out = gpd.GeoDataFrame(
-        {C.LSOA_CODE: codes.to_numpy(dtype=object), "youth_n": n, YOUTH_HARM: harm, IDACI: idaci,
-         C.CYP_RANK: cyp, "gi_z": z, SCORE: score.fillna(0.0).to_numpy()},
-        geometry=areas.geometry.values, crs=areas.crs,
+        {
+            C.LSOA_CODE: codes.to_numpy(dtype=object),
+            "youth_n": n,
+            YOUTH_HARM: harm,
+            IDACI: idaci,
+            C.CYP_RANK: cyp,
+            "gi_z": z,
+            SCORE: score.fillna(0.0).to_numpy(),
+        },
+        geometry=areas.geometry.values,
+        crs=areas.crs,
     )
     return out.sort_values([SCORE, YOUTH_HARM, C.LSOA_CODE], ascending=[False, False, True], kind="stable")
 
@@ -166,8 +178,9 @@ def _focal_cells(youth: gpd.GeoDataFrame, grid: gpd.GeoDataFrame | None, cell_si
     xy = _xy(youth) if len(youth) else np.zeros((0, 2))
     if grid is not None and len(grid):
         g = _to_bng(grid, "grid", points=False)
-        pt, cell = g.sindex.query(gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=C.CRS).values,
-                                  predicate="intersects")
+        pt, cell = g.sindex.query(
+            gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=C.CRS).values, predicate="intersects"
+        )
         first = pd.Series(cell, index=pt).groupby(level=0).first()
         pos = np.full(len(xy), -1, dtype=np.int64)
         pos[first.index.to_numpy()] = first.to_numpy()
@@ -175,8 +188,11 @@ def _focal_cells(youth: gpd.GeoDataFrame, grid: gpd.GeoDataFrame | None, cell_si
         cent = shapely.centroid(g.geometry.values)
         cx = np.where(found, shapely.get_x(cent[np.maximum(pos, 0)]), np.nan)
         cy = np.where(found, shapely.get_y(cent[np.maximum(pos, 0)]), np.nan)
-        tie = (pd.to_numeric(g["kde"], errors="coerce").to_numpy(dtype=float)[np.maximum(pos, 0)]
-               if "kde" in g.columns else np.zeros(len(xy)))
+        tie = (
+            pd.to_numeric(g["kde"], errors="coerce").to_numpy(dtype=float)[np.maximum(pos, 0)]
+            if "kde" in g.columns
+            else np.zeros(len(xy))
+        )
         tie = np.where(found, tie, 0.0)
     else:
         found = np.zeros(len(xy), dtype=bool)
@@ -184,11 +200,16 @@ def _focal_cells(youth: gpd.GeoDataFrame, grid: gpd.GeoDataFrame | None, cell_si
     # incidents outside every cell (or no grid): a cell_size lattice aligned to the National Grid
     lx = (np.floor(xy[:, 0] / cell_size) + 0.5) * cell_size
     ly = (np.floor(xy[:, 1] / cell_size) + 0.5) * cell_size
-    return pd.DataFrame({
-        "cx": np.where(found, cx, lx), "cy": np.where(found, cy, ly), "tie": np.nan_to_num(tie),
-        C.LSOA_CODE: youth[C.LSOA_CODE].astype(str).to_numpy(), C.HARM: youth[C.HARM].to_numpy(dtype=float),
-        C.SCOPE: youth[C.SCOPE].astype(str).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "cx": np.where(found, cx, lx),
+            "cy": np.where(found, cy, ly),
+            "tie": np.nan_to_num(tie),
+            C.LSOA_CODE: youth[C.LSOA_CODE].astype(str).to_numpy(),
+            C.HARM: youth[C.HARM].to_numpy(dtype=float),
+            C.SCOPE: youth[C.SCOPE].astype(str).to_numpy(),
+        }
+    )
 
 
 def outreach_zones(
@@ -275,26 +296,42 @@ def outreach_zones(
         if num is not None and num.notna().any():
             kids = pd.to_numeric(sub[C.CHILDREN_0_15], errors="coerce")[num.notna()].sum()
             rate = float(num.sum() / kids) if kids > 0 else np.nan
-        rows.append({
-            "codes": codes, YOUTH_HARM: float(member[YOUTH_HARM].sum()), IDACI: rate,
-            FOCAL_X: float(best["cx"]), FOCAL_Y: float(best["cy"]), "focal_harm": float(best["h"]),
-            "score": float(member[SCORE].max()), "gi_z": float(np.nanmax(member["gi_z"].to_numpy(dtype=float)))
-            if np.isfinite(member["gi_z"].to_numpy(dtype=float)).any() else np.nan,
-            "cyp": float(np.nanmin(member[C.CYP_RANK].to_numpy(dtype=float)))
-            if np.isfinite(member[C.CYP_RANK].to_numpy(dtype=float)).any() else np.nan,
-            "by_scope": zc.groupby(C.SCOPE).size().to_dict(),
-            "district": sorted(sub[C.DISTRICT].dropna().astype(str).unique()) if C.DISTRICT in sub else [],
-            "geometry": shapely.union_all(member.geometry.values),
-        })
+        rows.append(
+            {
+                "codes": codes,
+                YOUTH_HARM: float(member[YOUTH_HARM].sum()),
+                IDACI: rate,
+                FOCAL_X: float(best["cx"]),
+                FOCAL_Y: float(best["cy"]),
+                "focal_harm": float(best["h"]),
+                "score": float(member[SCORE].max()),
+                "gi_z": float(np.nanmax(member["gi_z"].to_numpy(dtype=float)))
+                if np.isfinite(member["gi_z"].to_numpy(dtype=float)).any()
+                else np.nan,
+                "cyp": float(np.nanmin(member[C.CYP_RANK].to_numpy(dtype=float)))
+                if np.isfinite(member[C.CYP_RANK].to_numpy(dtype=float)).any()
+                else np.nan,
+                "by_scope": zc.groupby(C.SCOPE).size().to_dict(),
+                "district": sorted(sub[C.DISTRICT].dropna().astype(str).unique()) if C.DISTRICT in sub else [],
+                "geometry": shapely.union_all(member.geometry.values),
+            }
+        )
     rows.sort(key=lambda r: (-r[YOUTH_HARM], -r["score"], r["codes"][0]))
     out = []
     for i, r in enumerate(rows, start=1):
-        out.append({
-            ZONE_ID: f"Z{i:02d}", RANK: i, LSOA_CODES: ";".join(r["codes"]), YOUTH_HARM: r[YOUTH_HARM],
-            IDACI: r[IDACI], FOCAL_X: r[FOCAL_X], FOCAL_Y: r[FOCAL_Y],
-            REASON: _reason(r, total_youth, period, median_rate, cell_size if grid is None else None),
-            "geometry": r["geometry"],
-        })
+        out.append(
+            {
+                ZONE_ID: f"Z{i:02d}",
+                RANK: i,
+                LSOA_CODES: ";".join(r["codes"]),
+                YOUTH_HARM: r[YOUTH_HARM],
+                IDACI: r[IDACI],
+                FOCAL_X: r[FOCAL_X],
+                FOCAL_Y: r[FOCAL_Y],
+                REASON: _reason(r, total_youth, period, median_rate, cell_size if grid is None else None),
+                "geometry": r["geometry"],
+            }
+        )
     if not out:
         return gpd.GeoDataFrame({c: [] for c in OUTREACH_COLUMNS}, geometry=[], crs=C.CRS)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=C.CRS)[[*OUTREACH_COLUMNS, "geometry"]]
@@ -321,6 +358,8 @@ def _reason(r: dict[str, Any], total: float, period: str, median_rate: float, la
     if np.isfinite(r["gi_z"]):
         parts.append(f"Hotspot strength Gi* z up to {r['gi_z']:.1f}.")
     cell = f"{lattice:g} m lattice cell" if lattice else "grid cell"
-    parts.append(f"Start at the {cell} centred on E {r[FOCAL_X]:,.0f}, N {r[FOCAL_Y]:,.0f} "
-                 f"(youth-relevant harm {r['focal_harm']:,.0f} there).")
+    parts.append(
+        f"Start at the {cell} centred on E {r[FOCAL_X]:,.0f}, N {r[FOCAL_Y]:,.0f} "
+        f"(youth-relevant harm {r['focal_harm']:,.0f} there)."
+    )
     return " ".join(parts)

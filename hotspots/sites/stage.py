@@ -1,5 +1,7 @@
-"""Pipeline stage ``sites``: bleed-control kits (:mod:`hotspots.sites.kits`) and youth outreach zones
-(:mod:`hotspots.sites.outreach`) in one run."""
+"""Pipeline stage ``sites``: bleed-control kits and youth outreach zones in one run.
+
+The kits come from :mod:`hotspots.sites.kits`, the zones from :mod:`hotspots.sites.outreach`.
+"""
 
 from __future__ import annotations
 
@@ -87,24 +89,27 @@ def site(study: Study, detected: DetectResult | None, cfg: SitesConfig, ocfg: Ou
     inc = study.analysis_incidents
     extra = study.candidate_sites
     fixed = study.fixed_sites
-    cand = kit_candidates(inc, venues=study.venues, extra=extra, sources=cfg.candidates,
-                          exclude_locations=tuple(cfg.exclude_locations))
+    cand = kit_candidates(
+        inc, venues=study.venues, extra=extra, sources=cfg.candidates, exclude_locations=tuple(cfg.exclude_locations)
+    )
     limit = cfg.time_limit_s
     kits = select_sites(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
     curve = coverage_curve(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
-    sens = radius_sensitivity(inc, cand, p=cfg.p, radii=tuple(cfg.sensitivity_radii_m), fixed=fixed,
-                              time_limit=limit)
+    sens = radius_sensitivity(inc, cand, p=cfg.p, radii=tuple(cfg.sensitivity_radii_m), fixed=fixed, time_limit=limit)
     try:
-        target: dict[str, Any] = kits_for_target(inc, cand, target_pct=cfg.target_pct, radius=cfg.radius_m,
-                                                 fixed=fixed, time_limit=limit)
+        target: dict[str, Any] = kits_for_target(
+            inc, cand, target_pct=cfg.target_pct, radius=cfg.radius_m, fixed=fixed, time_limit=limit
+        )
     except InputError as exc:  # an unreachable target is an answer, not a failed run
         warnings.warn(str(exc), HotspotsWarning, stacklevel=2)
         target = {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
     stats = kits.attrs.get("mclp", {})
-    auto.record(candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
-               excluded_locations=cand.attrs.get("excluded_locations", 0),
-               demand_points=stats.get("demand_points"),
-               fixed_sites=0 if fixed is None else len(fixed))
+    auto.record(
+        candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
+        excluded_locations=cand.attrs.get("excluded_locations", 0),
+        demand_points=stats.get("demand_points"),
+        fixed_sites=0 if fixed is None else len(fixed),
+    )
     summary = {
         "bleed_kits": stats,
         "coverage_curve": curve.to_dict(orient="records"),
@@ -116,13 +121,29 @@ def site(study: Study, detected: DetectResult | None, cfg: SitesConfig, ocfg: Ou
     if lsoa_res is not None and {C.LSOA_CODE, "gi_z"} <= set(lsoa_res.columns):
         hot = pd.DataFrame(lsoa_res[[C.LSOA_CODE, "gi_z"]])
     grid = detected.grid if detected is not None else None
-    zones = outreach_zones(inc, study.lsoa, grid=grid, hot=hot, categories=tuple(ocfg.categories), top=ocfg.top,
-                           weights=ocfg.weights, cell_size=ocfg.cell_size_m)
-    oauto.record(hotspot_strength="detect stage LSOA gi_z" if hot is not None
-               else "Gi* z of youth-relevant harm, queen contiguity",
-               focal_cells="detect stage grid" if grid is not None else f"{ocfg.cell_size_m:g} m lattice")
-    log.info("sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones", len(kits),
-             stats.get("coverage_pct", 0.0), cfg.radius_m, len(zones))
+    zones = outreach_zones(
+        inc,
+        study.lsoa,
+        grid=grid,
+        hot=hot,
+        categories=tuple(ocfg.categories),
+        top=ocfg.top,
+        weights=ocfg.weights,
+        cell_size=ocfg.cell_size_m,
+    )
+    oauto.record(
+        hotspot_strength="detect stage LSOA gi_z"
+        if hot is not None
+        else "Gi* z of youth-relevant harm, queen contiguity",
+        focal_cells="detect stage grid" if grid is not None else f"{ocfg.cell_size_m:g} m lattice",
+    )
+    log.info(
+        "sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones",
+        len(kits),
+        stats.get("coverage_pct", 0.0),
+        cfg.radius_m,
+        len(zones),
+    )
     return SitesResult(
         kits=kits,
         coverage_curve=curve,

@@ -100,7 +100,18 @@ METHODS = {
 
 # columns each result must have for its layer
 REQUIRED = {
-    "places": ["lsoa_code", "lsoa_name", "district", "rank", "score", "rank_low", "rank_high", "p_top_n", "tier", "reason"],
+    "places": [
+        "lsoa_code",
+        "lsoa_name",
+        "district",
+        "rank",
+        "score",
+        "rank_low",
+        "rank_high",
+        "p_top_n",
+        "tier",
+        "reason",
+    ],
     "grid": ["cell_id", "hotspot_class"],
     "lsoa": ["lsoa_code", "n", "hotspot_class"],
     "clusters": ["cluster_id", "rank", "n", "harm", "area_km2", "harm_per_km2"],
@@ -127,8 +138,17 @@ FIXED_PLACE_COLUMNS = set(REQUIRED["places"]) | {"geometry"}
 
 
 class _Opts:
-    def __init__(self, *, tolerance: float, precision: int, max_cells: int, kde_scheme: str, kde_classes: int,
-                 suppress_below: int, kit_radius: float) -> None:
+    def __init__(
+        self,
+        *,
+        tolerance: float,
+        precision: int,
+        max_cells: int,
+        kde_scheme: str,
+        kde_classes: int,
+        suppress_below: int,
+        kit_radius: float,
+    ) -> None:
         self.tolerance = tolerance
         self.precision = precision
         self.max_cells = max_cells
@@ -171,8 +191,9 @@ def _frame(results: dict[str, Any], key: str, audience: str, *, required: bool) 
 def _with_lsoa_geometry(df: pd.DataFrame, lsoa: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns and df.geometry.notna().all():
         return df.to_crs(C.CRS) if df.crs is not None and not df.crs.equals(C.CRS) else df
-    geo = lsoa[[C.LSOA_CODE, "geometry"]].merge(pd.DataFrame(df).drop(columns="geometry", errors="ignore"),
-                                                 on=C.LSOA_CODE, how="inner")
+    geo = lsoa[[C.LSOA_CODE, "geometry"]].merge(
+        pd.DataFrame(df).drop(columns="geometry", errors="ignore"), on=C.LSOA_CODE, how="inner"
+    )
     if len(geo) < len(df):
         raise InputError(f"{what}: {len(df) - len(geo)} row(s) have an lsoa_code that is not a study-area LSOA.")
     return gpd.GeoDataFrame(geo, geometry="geometry", crs=lsoa.crs)
@@ -204,18 +225,26 @@ def _tier_label(t: Any) -> str:
     return esc(s if not s.isdigit() else f"Tier {s}")
 
 
-def _places_layer(m: folium.Map, places: gpd.GeoDataFrame, lsoa_counts: pd.Series | None, audience: str,
-                  o: _Opts, *, show: bool) -> folium.FeatureGroup:
+def _places_layer(
+    m: folium.Map, places: gpd.GeoDataFrame, lsoa_counts: pd.Series | None, audience: str, o: _Opts, *, show: bool
+) -> folium.FeatureGroup:
     tiers = _tier_order(places["tier"])
     colour_of = {t: TIER_COLOURS[min(i, len(TIER_COLOURS) - 1)] for i, t in enumerate(tiers)}
     suppress = o.suppress_below if audience == "board" else None
-    components = [c for c in places.columns if c not in FIXED_PLACE_COLUMNS and pd.api.types.is_numeric_dtype(places[c])]
+    components = [
+        c for c in places.columns if c not in FIXED_PLACE_COLUMNS and pd.api.types.is_numeric_dtype(places[c])
+    ]
     n_places = len(places)
     col = {c: places[c].tolist() for c in places.columns if c != "geometry"}
     fields: list[tuple[str, list[str]]] = [
-        ("Place", [f"{esc(a)} ({esc(b)})" for a, b in zip(col["lsoa_name"], col["district"])]),
-        ("Rank", [f"{fmt(r)} of {n_places:,} (likely {fmt(lo)}\u2013{fmt(hi)})"
-                  for r, lo, hi in zip(col["rank"], col["rank_low"], col["rank_high"])]),
+        ("Place", [f"{esc(a)} ({esc(b)})" for a, b in zip(col["lsoa_name"], col["district"], strict=False)]),
+        (
+            "Rank",
+            [
+                f"{fmt(r)} of {n_places:,} (likely {fmt(lo)}\u2013{fmt(hi)})"
+                for r, lo, hi in zip(col["rank"], col["rank_low"], col["rank_high"], strict=False)
+            ],
+        ),
         ("Tier", [_tier_label(t) for t in col["tier"]]),
         ("Why", [esc(suppress_counts_in_text(r, below=suppress)) for r in col["reason"]]),
         ("LSOA", [esc(c) for c in col["lsoa_code"]]),
@@ -223,24 +252,42 @@ def _places_layer(m: folium.Map, places: gpd.GeoDataFrame, lsoa_counts: pd.Serie
         ("Chance in top group", [f"{fmt(100 * float(v), 2)} %" if pd.notna(v) else "n/a" for v in col["p_top_n"]]),
     ]
     if lsoa_counts is not None:
-        fields.append(("Violent incidents", [count_text(lsoa_counts.get(c), suppress_below=suppress)
-                                             for c in col["lsoa_code"]]))
+        fields.append(
+            ("Violent incidents", [count_text(lsoa_counts.get(c), suppress_below=suppress) for c in col["lsoa_code"]])
+        )
     if audience == "analyst":
         fields += [(c, [fmt(v) for v in col[c]]) for c in components]
     colours = [colour_of.get(t, TIER_COLOURS[-1]) for t in col["tier"]]
-    group = polygon_layer(places, name="Priority places (tiers)", colours=colours, fields=fields, tip=[0, 1, 2, 3],
-                          tolerance=o.tolerance, precision=o.precision, coverage=True, fill_opacity=0.7,
-                          line_colour="#7a7a7a", weight=0.4, show=show)
+    group = polygon_layer(
+        places,
+        name="Priority places (tiers)",
+        colours=colours,
+        fields=fields,
+        tip=[0, 1, 2, 3],
+        tolerance=o.tolerance,
+        precision=o.precision,
+        coverage=True,
+        fill_opacity=0.7,
+        line_colour="#7a7a7a",
+        weight=0.4,
+        show=show,
+    )
     group.add_to(m)
     counts = places["tier"].value_counts()
     items = [(colour_of[t], f"{_tier_label(t)} ({counts.get(t, 0):,} places)") for t in tiers]
-    Legend(map_name=m.get_name(), layer=group, title="Priority tier", items=items,
-           note="Rank 1 = highest priority. Hover for the reason, click for the numbers.").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="Priority tier",
+        items=items,
+        note="Rank 1 = highest priority. Hover for the reason, click for the numbers.",
+    ).add_to(m)
     return group
 
 
-def _gi_layer(m: folium.Map, units: gpd.GeoDataFrame, *, name: str, label: str, o: _Opts, show: bool,
-              key: str) -> folium.FeatureGroup | None:
+def _gi_layer(
+    m: folium.Map, units: gpd.GeoDataFrame, *, name: str, label: str, o: _Opts, show: bool, key: str
+) -> folium.FeatureGroup | None:
     sig = units[units["hotspot_class"].isin(list(GI_COLOURS))]
     if len(sig) > o.max_cells:
         sig = dissolve_by(sig[["hotspot_class", "geometry"]], "hotspot_class")
@@ -251,13 +298,29 @@ def _gi_layer(m: folium.Map, units: gpd.GeoDataFrame, *, name: str, label: str, 
             if col in sig.columns:
                 fields.append((lab, [fmt(v) for v in sig[col]]))
     colours = [GI_COLOURS[c] for c in sig["hotspot_class"]]
-    group = polygon_layer(sig, name=name, colours=colours, fields=fields, popup=False, tolerance=0.0,
-                          precision=o.precision, fill_opacity=0.7, line_colour=None, weight=0.3, show=show)
+    group = polygon_layer(
+        sig,
+        name=name,
+        colours=colours,
+        fields=fields,
+        popup=False,
+        tolerance=0.0,
+        precision=o.precision,
+        fill_opacity=0.7,
+        line_colour=None,
+        weight=0.3,
+        show=show,
+    )
     group.add_to(m)
     counts = units["hotspot_class"].value_counts()
     items = [(c, f"{esc(k)} ({counts.get(k, 0):,})") for k, c in GI_COLOURS.items()]
-    Legend(map_name=m.get_name(), layer=group, title=name, items=items,
-           note="Getis-Ord Gi*, FDR-adjusted; not significant not drawn.").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title=name,
+        items=items,
+        note="Getis-Ord Gi*, FDR-adjusted; not significant not drawn.",
+    ).add_to(m)
     return group
 
 
@@ -287,7 +350,7 @@ def classify_kde(values: pd.Series, *, scheme: str, k: int) -> tuple[np.ndarray,
     bins = [float(b) for b in clf.bins]
     if len(bins) > len(KDE_COLOURS):  # head/tail breaks on very skewed data: merge the top classes
         yb = np.minimum(yb, len(KDE_COLOURS) - 1)
-        bins = bins[: len(KDE_COLOURS) - 1] + [bins[-1]]
+        bins = [*bins[: len(KDE_COLOURS) - 1], bins[-1]]
     cls[pos] = yb
     return cls, bins
 
@@ -299,38 +362,69 @@ def _kde_layer(m: folium.Map, grid: gpd.GeoDataFrame, o: _Opts, *, show: bool) -
     g = grid.assign(_cls=cls)[cls >= 0]
     nb = len(bins)
     palette = KDE_COLOURS[:nb] if nb <= len(KDE_COLOURS) else KDE_COLOURS
-    lows = [0.0] + bins[:-1]
-    labels = [f"{fmt(lo)} \u2013 {fmt(hi)}" for lo, hi in zip(lows, bins)]
+    lows = [0.0, *bins[:-1]]
+    labels = [f"{fmt(lo)} \u2013 {fmt(hi)}" for lo, hi in zip(lows, bins, strict=False)]
     if len(g) > o.max_cells:
         g = dissolve_by(g[["_cls", "geometry"]], "_cls")
         fields = [("KDE per km\u00b2", [labels[c] for c in g["_cls"]]), ("Cells", [fmt(n) for n in g["cells"]])]
     else:
         fields = [("KDE per km\u00b2", [fmt(v) for v in g["kde"]]), ("Class", [labels[c] for c in g["_cls"]])]
     colours = [palette[c] for c in g["_cls"]]
-    group = polygon_layer(g, name="KDE surface (harm density)", colours=colours, fields=fields, popup=False,
-                          tolerance=0.0, precision=o.precision, fill_opacity=0.6, line_colour=None, weight=0,
-                          show=show)
+    group = polygon_layer(
+        g,
+        name="KDE surface (harm density)",
+        colours=colours,
+        fields=fields,
+        popup=False,
+        tolerance=0.0,
+        precision=o.precision,
+        fill_opacity=0.6,
+        line_colour=None,
+        weight=0,
+        show=show,
+    )
     group.add_to(m)
-    Legend(map_name=m.get_name(), layer=group, title="KDE surface (harm density)",
-           items=list(zip(palette, labels)),
-           note=f"Harm-weighted density per km&sup2;, {esc(o.kde_scheme.replace('_', ' '))} classes; zero not drawn.").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="KDE surface (harm density)",
+        items=list(zip(palette, labels, strict=False)),
+        note=f"Harm-weighted density per km&sup2;, {esc(o.kde_scheme.replace('_', ' '))} classes; zero not drawn.",
+    ).add_to(m)
     return group
 
 
 def _clusters_layer(m: folium.Map, clusters: gpd.GeoDataFrame, o: _Opts, *, show: bool) -> folium.FeatureGroup:
     fields = [
-        ("Density cluster", [f"{esc(c)} (rank {fmt(r)})" for c, r in zip(clusters["cluster_id"], clusters["rank"])]),
+        (
+            "Density cluster",
+            [f"{esc(c)} (rank {fmt(r)})" for c, r in zip(clusters["cluster_id"], clusters["rank"], strict=False)],
+        ),
         ("Incidents", [fmt(v) for v in clusters["n"]]),
         ("Harm", [fmt(v) for v in clusters["harm"]]),
         ("Area (km\u00b2)", [fmt(v) for v in clusters["area_km2"]]),
         ("Harm per km\u00b2", [fmt(v) for v in clusters["harm_per_km2"]]),
     ]
-    group = polygon_layer(clusters, name="Density clusters", colours="#6a3d9a", fields=fields,
-                          tolerance=o.tolerance, precision=o.precision, fill_opacity=0.25, line_colour="#6a3d9a",
-                          weight=1.5, show=show)
+    group = polygon_layer(
+        clusters,
+        name="Density clusters",
+        colours="#6a3d9a",
+        fields=fields,
+        tolerance=o.tolerance,
+        precision=o.precision,
+        fill_opacity=0.25,
+        line_colour="#6a3d9a",
+        weight=1.5,
+        show=show,
+    )
     group.add_to(m)
-    Legend(map_name=m.get_name(), layer=group, title="Density clusters", items=[("#6a3d9a", "cluster footprint")],
-           note="Ranked by harm per km&sup2;.").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="Density clusters",
+        items=[("#6a3d9a", "cluster footprint")],
+        note="Ranked by harm per km&sup2;.",
+    ).add_to(m)
     return group
 
 
@@ -341,12 +435,26 @@ def _nte_layer(m: folium.Map, zones: gpd.GeoDataFrame, o: _Opts, *, show: bool) 
         ("Incidents within", [fmt(v) for v in zones["n_within"]]),
         ("Harm within", [fmt(v) for v in zones["harm_within"]]),
     ]
-    group = polygon_layer(zones, name="NTE zones", colours="#1f78b4", fields=fields,
-                          tolerance=o.tolerance, precision=o.precision, fill_opacity=0.2, line_colour="#1f78b4",
-                          weight=2, show=show)
+    group = polygon_layer(
+        zones,
+        name="NTE zones",
+        colours="#1f78b4",
+        fields=fields,
+        tolerance=o.tolerance,
+        precision=o.precision,
+        fill_opacity=0.2,
+        line_colour="#1f78b4",
+        weight=2,
+        show=show,
+    )
     group.add_to(m)
-    Legend(map_name=m.get_name(), layer=group, title="NTE zones", items=[("#1f78b4", "night-time economy zone")],
-           note="Venue clusters; violence inside and near each.").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="NTE zones",
+        items=[("#1f78b4", "night-time economy zone")],
+        note="Venue clusters; violence inside and near each.",
+    ).add_to(m)
     return group
 
 
@@ -365,23 +473,30 @@ def _venues_layer(m: folium.Map, venues: gpd.GeoDataFrame, *, show: bool) -> fol
     group = folium.FeatureGroup(name="NTE venues (2017)", show=show)
     pts = venues.to_crs(WGS84)
     rows = []
-    for row, geom in zip(pts.itertuples(index=False), pts.geometry):
+    for row, geom in zip(pts.itertuples(index=False), pts.geometry, strict=False):
         if geom is None or geom.is_empty:
             continue
         r = row._asdict()
         name = esc(r.get(C.VENUE_NAME, "")) or "venue"
-        body = table([
-            ("Address", esc(r.get(C.VENUE_ADDRESS, ""))),
-            ("Postcode", esc(r.get(C.VENUE_POSTCODE, ""))),
-            ("LSOA", esc(r.get(C.LSOA_CODE, ""))),
-        ], title=name)
+        body = table(
+            [
+                ("Address", esc(r.get(C.VENUE_ADDRESS, ""))),
+                ("Postcode", esc(r.get(C.VENUE_POSTCODE, ""))),
+                ("LSOA", esc(r.get(C.LSOA_CODE, ""))),
+            ],
+            title=name,
+        )
         rows.append([round(geom.y, 6), round(geom.x, 6), name, body])
     # one data array and one marker function instead of a folium element per venue (fast to write)
     FastMarkerCluster(rows, callback=VENUE_MARKER_JS, name="venues", control=False).add_to(group)
     group.add_to(m)
-    Legend(map_name=m.get_name(), layer=group, title="NTE venues (2017)",
-           items=[("#0067a3", "pub or bar (Open Pubs, Aug 2017)")],
-           note="Numbers are clusters of venues; zoom in to split them.").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="NTE venues (2017)",
+        items=[("#0067a3", "pub or bar (Open Pubs, Aug 2017)")],
+        note="Numbers are clusters of venues; zoom in to split them.",
+    ).add_to(m)
     return group
 
 
@@ -408,28 +523,47 @@ def _kits_layer(m: folium.Map, kits: pd.DataFrame, o: _Opts, *, show: bool) -> f
         if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
             continue
         title = f"Kit {fmt(r['order'])}: {esc(r['name'])}"
-        body = table([
-            ("Site", esc(r["site_id"])),
-            ("Candidate from", esc(r["source"])),
-            ("Harm covered", fmt(r["covered_harm"])),
-            ("Harm this kit adds", fmt(r["marginal_harm"])),
-            ("Cumulative coverage", f"{fmt(r['cumulative_coverage_pct'])} %"),
-            ("Radius", f"{fmt(o.kit_radius)} m walk"),
-        ], title=title)
+        body = table(
+            [
+                ("Site", esc(r["site_id"])),
+                ("Candidate from", esc(r["source"])),
+                ("Harm covered", fmt(r["covered_harm"])),
+                ("Harm this kit adds", fmt(r["marginal_harm"])),
+                ("Cumulative coverage", f"{fmt(r['cumulative_coverage_pct'])} %"),
+                ("Radius", f"{fmt(o.kit_radius)} m walk"),
+            ],
+            title=title,
+        )
         loc = [round(float(lat[i]), 6), round(float(lon[i]), 6)]
-        folium.Circle(loc, radius=o.kit_radius, color="#cb181d", weight=1.5, fill=True, fill_opacity=0.12,
-                      tooltip=folium.Tooltip(title)).add_to(group)
-        folium.Marker(loc, icon=folium.Icon(prefix="fa", icon="kit-medical", color="red", icon_color="white"),
-                      tooltip=folium.Tooltip(title), popup=folium.Popup(body, max_width=320)).add_to(group)
+        folium.Circle(
+            loc,
+            radius=o.kit_radius,
+            color="#cb181d",
+            weight=1.5,
+            fill=True,
+            fill_opacity=0.12,
+            tooltip=folium.Tooltip(title),
+        ).add_to(group)
+        folium.Marker(
+            loc,
+            icon=folium.Icon(prefix="fa", icon="kit-medical", color="red", icon_color="white"),
+            tooltip=folium.Tooltip(title),
+            popup=folium.Popup(body, max_width=320),
+        ).add_to(group)
     group.add_to(m)
-    Legend(map_name=m.get_name(), layer=group, title="Bleed-control kit sites",
-           items=[("#cb181d", f"kit site and its {fmt(o.kit_radius)} m coverage circle")],
-           note="Hover or click a kit for its place in the order of value (harm each kit adds).").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="Bleed-control kit sites",
+        items=[("#cb181d", f"kit site and its {fmt(o.kit_radius)} m coverage circle")],
+        note="Hover or click a kit for its place in the order of value (harm each kit adds).",
+    ).add_to(m)
     return group
 
 
-def _outreach_layer(m: folium.Map, zones: pd.DataFrame, lsoa: gpd.GeoDataFrame, o: _Opts, *,
-                    show: bool) -> folium.FeatureGroup:
+def _outreach_layer(
+    m: folium.Map, zones: pd.DataFrame, lsoa: gpd.GeoDataFrame, o: _Opts, *, show: bool
+) -> folium.FeatureGroup:
     if isinstance(zones, gpd.GeoDataFrame) and zones.geometry.name in zones.columns:
         geo = _geo(zones, "outreach")
     else:  # dissolve the zone's LSOAs
@@ -439,29 +573,47 @@ def _outreach_layer(m: folium.Map, zones: pd.DataFrame, lsoa: gpd.GeoDataFrame, 
             geoms.append(lsoa.loc[lsoa[C.LSOA_CODE].isin(codes_list)].geometry.union_all())
         geo = gpd.GeoDataFrame(pd.DataFrame(zones).reset_index(drop=True), geometry=geoms, crs=lsoa.crs)
     fields = [
-        ("Outreach zone", [f"{esc(z)} (rank {fmt(r)})" for z, r in zip(geo["zone_id"], geo["rank"])]),
+        ("Outreach zone", [f"{esc(z)} (rank {fmt(r)})" for z, r in zip(geo["zone_id"], geo["rank"], strict=False)]),
         ("Why", [esc(v) for v in geo["reason"]]),
         ("Youth-relevant harm", [fmt(v) for v in geo["youth_harm"]]),
         ("IDACI rate (derived)", [fmt(v) for v in geo["idaci_rate"]]),
         ("LSOAs", [esc(v) for v in geo["lsoa_codes"]]),
     ]
-    tips = [table([(esc(k), vals[i]) for k, vals in fields[1:]], title=f"Outreach zone {fields[0][1][i]}")
-            for i in range(len(geo))]
-    group = polygon_layer(geo, name="Youth outreach zones", colours="#238b45", fields=fields, tip=[0, 1],
-                          tolerance=o.tolerance, precision=o.precision, fill_opacity=0.3, line_colour="#00441b",
-                          weight=2, show=show)
+    tips = [
+        table([(esc(k), vals[i]) for k, vals in fields[1:]], title=f"Outreach zone {fields[0][1][i]}")
+        for i in range(len(geo))
+    ]
+    group = polygon_layer(
+        geo,
+        name="Youth outreach zones",
+        colours="#238b45",
+        fields=fields,
+        tip=[0, 1],
+        tolerance=o.tolerance,
+        precision=o.precision,
+        fill_opacity=0.3,
+        line_colour="#00441b",
+        weight=2,
+        show=show,
+    )
     focal = gpd.GeoSeries(gpd.points_from_xy(geo["focal_x"], geo["focal_y"]), crs=C.CRS).to_crs(WGS84)
-    for tip, pt, r in zip(tips, focal, geo.itertuples(index=False)):
+    for tip, pt, r in zip(tips, focal, geo.itertuples(index=False), strict=False):
         if pt is None or pt.is_empty or not np.isfinite(pt.x):
             continue
-        folium.Marker([round(pt.y, 6), round(pt.x, 6)],
-                      icon=folium.Icon(prefix="fa", icon="person-walking", color="green", icon_color="white"),
-                      tooltip=folium.Tooltip(f"Start here: outreach zone {esc(r.zone_id)}"),
-                      popup=folium.Popup(tip, max_width=340)).add_to(group)
+        folium.Marker(
+            [round(pt.y, 6), round(pt.x, 6)],
+            icon=folium.Icon(prefix="fa", icon="person-walking", color="green", icon_color="white"),
+            tooltip=folium.Tooltip(f"Start here: outreach zone {esc(r.zone_id)}"),
+            popup=folium.Popup(tip, max_width=340),
+        ).add_to(group)
     group.add_to(m)
-    Legend(map_name=m.get_name(), layer=group, title="Youth outreach zones",
-           items=[("#238b45", "zone (adjacent priority LSOAs)")],
-           note="Walking figure = focal point (densest cell) to start from.").add_to(m)
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="Youth outreach zones",
+        items=[("#238b45", "zone (adjacent priority LSOAs)")],
+        note="Walking figure = focal point (densest cell) to start from.",
+    ).add_to(m)
     return group
 
 
@@ -485,34 +637,77 @@ def _emerging_layer(m: folium.Map, grid: gpd.GeoDataFrame, o: _Opts, *, show: bo
         return None
     hot_order, cold_order = _emerging_order()
     present = set(g["emerging_class"].astype(str))
-    hot = [c for c in hot_order if c in present] + sorted(c for c in present if c.endswith("hot spot") and c not in hot_order)
-    cold = [c for c in cold_order if c in present] + sorted(c for c in present if c.endswith("cold spot") and c not in cold_order)
+    hot = [c for c in hot_order if c in present] + sorted(
+        c for c in present if c.endswith("hot spot") and c not in hot_order
+    )
+    cold = [c for c in cold_order if c in present] + sorted(
+        c for c in present if c.endswith("cold spot") and c not in cold_order
+    )
     reds = ["#67000d", "#a50f15", "#cb181d", "#ef3b2c", "#fb6a4a", "#fc9272", "#fcbba1", "#fee0d2"]
     blues = ["#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef", "#deebf7"]
-    colour_of = {c: reds[i % len(reds)] for i, c in enumerate(hot)} | {c: blues[i % len(blues)] for i, c in enumerate(cold)}
+    colour_of = {c: reds[i % len(reds)] for i, c in enumerate(hot)} | {
+        c: blues[i % len(blues)] for i, c in enumerate(cold)
+    }
     if len(g) > o.max_cells:
         g = dissolve_by(g[["emerging_class", "geometry"]], "emerging_class")
     fields = [("Emerging class", [esc(c) for c in g["emerging_class"]])]
-    group = polygon_layer(g, name="Emerging hot spots", colours=[colour_of[str(c)] for c in g["emerging_class"]],
-                          fields=fields, popup=False, tolerance=0.0, precision=o.precision, fill_opacity=0.7,
-                          line_colour=None, weight=0, show=show)
+    group = polygon_layer(
+        g,
+        name="Emerging hot spots",
+        colours=[colour_of[str(c)] for c in g["emerging_class"]],
+        fields=fields,
+        popup=False,
+        tolerance=0.0,
+        precision=o.precision,
+        fill_opacity=0.7,
+        line_colour=None,
+        weight=0,
+        show=show,
+    )
     group.add_to(m)
-    counts = g["emerging_class"].astype(str).value_counts() if "cells" not in g.columns else \
-        g.set_index("emerging_class")["cells"]
-    Legend(map_name=m.get_name(), layer=group, title="Emerging hot spots",
-           items=[(colour_of[c], f"{esc(c)} ({int(counts.get(c, 0)):,})") for c in hot + cold],
-           note="Monthly Gi* with a Mann-Kendall trend (ArcGIS categories).").add_to(m)
+    counts = (
+        g["emerging_class"].astype(str).value_counts()
+        if "cells" not in g.columns
+        else g.set_index("emerging_class")["cells"]
+    )
+    Legend(
+        map_name=m.get_name(),
+        layer=group,
+        title="Emerging hot spots",
+        items=[(colour_of[c], f"{esc(c)} ({int(counts.get(c, 0)):,})") for c in hot + cold],
+        note="Monthly Gi* with a Mann-Kendall trend (ArcGIS categories).",
+    ).add_to(m)
     return group
 
 
-def _outline_layer(m: folium.Map, gdf: gpd.GeoDataFrame | None, *, name: str, name_col: str, colour: str,
-                   weight: float, o: _Opts, show: bool) -> folium.FeatureGroup | None:
+def _outline_layer(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame | None,
+    *,
+    name: str,
+    name_col: str,
+    colour: str,
+    weight: float,
+    o: _Opts,
+    show: bool,
+) -> folium.FeatureGroup | None:
     if gdf is None or len(gdf) == 0:
         return None
     values = [esc(v) for v in gdf[name_col]] if name_col in gdf.columns else [esc(name)] * len(gdf)
-    group = polygon_layer(gdf, name=name, colours=None, fields=[(name.split(" (")[0], values)], popup=False,
-                          tolerance=o.tolerance, precision=o.precision,
-                          coverage=True, fill_opacity=0.0, line_colour=colour, weight=weight, show=show)
+    group = polygon_layer(
+        gdf,
+        name=name,
+        colours=None,
+        fields=[(name.split(" (", maxsplit=1)[0], values)],
+        popup=False,
+        tolerance=o.tolerance,
+        precision=o.precision,
+        coverage=True,
+        fill_opacity=0.0,
+        line_colour=colour,
+        weight=weight,
+        show=show,
+    )
     group.add_to(m)
     return group
 
@@ -531,10 +726,12 @@ TITLES = {
 
 
 def _frame_box(m: folium.Map, audience: str, study_name: str, period: str) -> None:
-    title = (f"<h1>{esc(TITLES[audience])}</h1><div>{esc(study_name)} &middot; data period {esc(period)}</div>")
+    title = f"<h1>{esc(TITLES[audience])}</h1><div>{esc(study_name)} &middot; data period {esc(period)}</div>"
     InfoBox(map_name=m.get_name(), body=title, position="topleft", css_class="hs-title").add_to(m)
-    notes = (f"<details open><summary>Method and sources</summary><div>{METHODS[audience]}</div>"
-             f"<div style='margin-top:4px'>{ATTRIBUTION}</div></details>")
+    notes = (
+        f"<details open><summary>Method and sources</summary><div>{METHODS[audience]}</div>"
+        f"<div style='margin-top:4px'>{ATTRIBUTION}</div></details>"
+    )
     InfoBox(map_name=m.get_name(), body=notes, position="bottomleft", css_class="hs-notes").add_to(m)
 
 
@@ -578,8 +775,15 @@ def build_map(
     """
     if audience not in AUDIENCES:
         raise InputError(f"unknown map audience {audience!r}; choose from {list(AUDIENCES)}.")
-    o = _Opts(tolerance=simplify_m, precision=precision, max_cells=max_cells, kde_scheme=kde_scheme,
-              kde_classes=kde_classes, suppress_below=suppress_below, kit_radius=kit_radius_m)
+    o = _Opts(
+        tolerance=simplify_m,
+        precision=precision,
+        max_cells=max_cells,
+        kde_scheme=kde_scheme,
+        kde_classes=kde_classes,
+        suppress_below=suppress_below,
+        kit_radius=kit_radius_m,
+    )
     lsoa = study.lsoa
     primary = PRIMARY[audience]
     needed = {
@@ -590,8 +794,14 @@ def build_map(
     frames = {k: _frame(results, k, audience, required=(k == primary)) for k in needed}
 
     minx, miny, maxx, maxy = gpd.GeoSeries([study.area], crs=C.CRS).to_crs(WGS84).total_bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10, tiles=None,
-                   control_scale=True, maxZoom=19, minZoom=7)
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        maxZoom=19,
+        minZoom=7,
+    )
     m.get_root().header.add_child(folium.Element(STYLE))  # type: ignore[attr-defined]
     if tiles is not None:
         url, attr = TILE_PROVIDERS[tiles]
@@ -605,19 +815,22 @@ def build_map(
 
     # drawn bottom to top
     if audience == "analyst":
-        _outline_layer(m, lsoa, name="LSOA outlines", name_col=C.LSOA_NAME, colour="#9a9a9a", weight=0.4, o=o,
-                       show=False)
+        _outline_layer(
+            m, lsoa, name="LSOA outlines", name_col=C.LSOA_NAME, colour="#9a9a9a", weight=0.4, o=o, show=False
+        )
         if frames.get("places") is not None:
-            _places_layer(m, _with_lsoa_geometry(frames["places"], lsoa, "places"), lsoa_counts, audience, o,
-                          show=False)
+            _places_layer(
+                m, _with_lsoa_geometry(frames["places"], lsoa, "places"), lsoa_counts, audience, o, show=False
+            )
         grid = _geo(frames["grid"], "grid")
         if "kde" in grid.columns:
             _kde_layer(m, grid, o, show=False)
         _gi_layer(m, grid, name="Gi* hot and cold spots (grid)", label="Cell", o=o, show=True, key="cell_id")
         if frames.get("lsoa") is not None:
             lsoa_units = _with_lsoa_geometry(frames["lsoa"], lsoa, "lsoa")
-            _gi_layer(m, lsoa_units, name="Gi* hot and cold spots (LSOA)", label="LSOA", o=o, show=False,
-                      key="lsoa_code")
+            _gi_layer(
+                m, lsoa_units, name="Gi* hot and cold spots (LSOA)", label="LSOA", o=o, show=False, key="lsoa_code"
+            )
         _emerging_layer(m, grid, o, show=False)
         if frames.get("clusters") is not None:
             _clusters_layer(m, _geo(frames["clusters"], "clusters"), o, show=False)
@@ -628,21 +841,40 @@ def build_map(
     elif audience == "board":
         _places_layer(m, _with_lsoa_geometry(frames["places"], lsoa, "places"), lsoa_counts, audience, o, show=True)
     else:
-        _outline_layer(m, lsoa, name="LSOA outlines", name_col=C.LSOA_NAME, colour="#9a9a9a", weight=0.4, o=o,
-                       show=True)
+        _outline_layer(
+            m, lsoa, name="LSOA outlines", name_col=C.LSOA_NAME, colour="#9a9a9a", weight=0.4, o=o, show=True
+        )
         _outreach_layer(m, frames["outreach"], lsoa, o, show=True)
 
-    _outline_layer(m, study.wards, name="Ward boundaries (City)", name_col=C.WARD_NAME, colour="#525252",
-                   weight=1.0, o=o, show=audience != "analyst")
-    _outline_layer(m, study.districts, name="District boundaries", name_col=C.DISTRICT_NAME_COL, colour="#252525",
-                   weight=2.0, o=o, show=True)
+    _outline_layer(
+        m,
+        study.wards,
+        name="Ward boundaries (City)",
+        name_col=C.WARD_NAME,
+        colour="#525252",
+        weight=1.0,
+        o=o,
+        show=audience != "analyst",
+    )
+    _outline_layer(
+        m,
+        study.districts,
+        name="District boundaries",
+        name_col=C.DISTRICT_NAME_COL,
+        colour="#252525",
+        weight=2.0,
+        o=o,
+        show=True,
+    )
     if audience in ("outreach", "analyst") and study.venues is not None and len(study.venues):
         _venues_layer(m, study.venues, show=audience == "outreach")
     kits = frames.get("bleed_kits")
     if kits is not None and len(kits):
         _kits_layer(m, kits, o, show=audience != "analyst")
     if audience == "outreach":  # open on the zones and kits, not the whole county
-        focus = [_geo(frames["outreach"], "outreach").geometry] if isinstance(frames["outreach"], gpd.GeoDataFrame) else []
+        focus = (
+            [_geo(frames["outreach"], "outreach").geometry] if isinstance(frames["outreach"], gpd.GeoDataFrame) else []
+        )
         if kits is not None and len(kits):
             lon, lat = _kits_lonlat(kits)
             focus.append(gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(C.CRS))
@@ -667,9 +899,6 @@ def map_html(m: folium.Map, *, tiles: str | None = None) -> str:
         url = TILE_PROVIDERS[tiles][0]
         allow = (url.split("{", 1)[0],)
     return assets.inline_html(m.get_root().render(), allow=allow)
-
-
-
 
 
 def write_map(m: folium.Map, path: Path, *, tiles: str | None = None) -> Path:
@@ -747,9 +976,17 @@ def build_maps(
     for audience in cfg.audiences:
         t = time.perf_counter()
         m = build_map(
-            audience, results, study, tiles=cfg.tiles, simplify_m=cfg.simplify_m, precision=cfg.precision,
-            max_cells=cfg.max_cells, kde_scheme=cfg.kde_scheme, kde_classes=cfg.kde_classes,
-            suppress_below=cfg.suppress_below, kit_radius_m=radius,
+            audience,
+            results,
+            study,
+            tiles=cfg.tiles,
+            simplify_m=cfg.simplify_m,
+            precision=cfg.precision,
+            max_cells=cfg.max_cells,
+            kde_scheme=cfg.kde_scheme,
+            kde_classes=cfg.kde_classes,
+            suppress_below=cfg.suppress_below,
+            kit_radius_m=radius,
         )
         pages[audience] = map_html(m, tiles=cfg.tiles)
         sizes[audience] = {"bytes": len(pages[audience].encode("utf-8")), "seconds": round(time.perf_counter() - t, 3)}

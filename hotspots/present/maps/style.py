@@ -46,7 +46,7 @@ TIER_COLOURS = ["#a50f15", "#fb6a4a", "#fcbba1", "#fee5d9", "#f7f7f7"]
 
 
 def esc(value: Any) -> str:
-    """Escape a data value for HTML inside a JavaScript template literal.
+    r"""Escape a data value for HTML inside a JavaScript template literal.
 
     ``html.escape`` plus the characters that matter inside backtick strings (`` ` ``,
     ``$``, ``\\``), ``/`` and ``:`` (so no text from the data can form ``</script>`` or a URL,
@@ -56,8 +56,9 @@ def esc(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
     s = html.escape(str(value), quote=True)
-    return (s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;").replace("/", "&#47;")
-            .replace(":", "&#58;"))
+    return (
+        s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;").replace("/", "&#47;").replace(":", "&#58;")
+    )
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -86,7 +87,9 @@ def count_text(n: Any, *, suppress_below: int | None) -> str:
     return fmt(n)
 
 
-_COUNT_IN_TEXT = re.compile(r"(?<![\d.,])(\d+)(\s+(?:violent\s+)?(?:incidents?|crimes?|offences?|robberies|robbery))\b", re.I)
+_COUNT_IN_TEXT = re.compile(
+    r"(?<![\d.,])(\d+)(\s+(?:violent\s+)?(?:incidents?|crimes?|offences?|robberies|robbery))\b", re.I
+)
 
 
 def suppress_counts_in_text(text: Any, *, below: int | None) -> Any:
@@ -117,9 +120,7 @@ def table(rows: Iterable[tuple[str, str]], *, title: str | None = None) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def web_geometry(
-    gdf: gpd.GeoDataFrame, *, tolerance: float, precision: int, coverage: bool = False
-) -> gpd.GeoSeries:
+def web_geometry(gdf: gpd.GeoDataFrame, *, tolerance: float, precision: int, coverage: bool = False) -> gpd.GeoSeries:
     """Simplify (metres, in the frame's CRS), reproject to WGS84 and round coordinates.
 
     ``coverage=True`` simplifies polygons that tile the plane (LSOAs, wards, districts)
@@ -145,7 +146,7 @@ def web_geometry(
 def feature_collection(geoms: gpd.GeoSeries, props: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """A GeoJSON FeatureCollection with numbered ids and the given properties."""
     feats = []
-    for i, (g, p) in enumerate(zip(geoms.to_numpy(), props)):
+    for i, (g, p) in enumerate(zip(geoms.to_numpy(), props, strict=False)):
         if g is None or g.is_empty:
             continue
         feats.append({"type": "Feature", "id": str(i), "properties": p, "geometry": shapely.geometry.mapping(g)})
@@ -202,7 +203,7 @@ def polygon_layer(
     keys = [f"f{i}" for i in range(len(fields))]
     props = []
     for i in range(len(gdf)):
-        p = {k: vals[i] for k, (_, vals) in zip(keys, fields)}
+        p = {k: vals[i] for k, (_, vals) in zip(keys, fields, strict=False)}
         p["c"] = colours[i]
         props.append(p)
     data = feature_collection(geoms, props)
@@ -224,8 +225,12 @@ def polygon_layer(
         name=name,
         style_function=style,
         highlight_function=lambda f: {"weight": max(weight * 3, 2), "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=[keys[i] for i in tip], aliases=[labels[i] for i in tip], sticky=True,
-                                      class_name="foliumtooltip hs-tip"),
+        tooltip=folium.GeoJsonTooltip(
+            fields=[keys[i] for i in tip],
+            aliases=[labels[i] for i in tip],
+            sticky=True,
+            class_name="foliumtooltip hs-tip",
+        ),
         popup=folium.GeoJsonPopup(fields=keys, aliases=labels, class_name="foliumpopup hs-pop") if popup else None,
         smooth_factor=1.0,
     )
@@ -264,8 +269,16 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, *, map_name: str, layer: folium.FeatureGroup, title: str, items: Sequence[tuple[str, str]],
-                 note: str = "", position: str = "bottomright") -> None:
+    def __init__(
+        self,
+        *,
+        map_name: str,
+        layer: folium.FeatureGroup,
+        title: str,
+        items: Sequence[tuple[str, str]],
+        note: str = "",
+        position: str = "bottomright",
+    ) -> None:
         super().__init__()
         self._name = "Legend"
         self.map_name = map_name

@@ -367,7 +367,7 @@ class _Builder:
         self.inc = self.study.incidents
         self.counts = lsoa_counts(self.inc, self.study.lsoa)
         self.counts_cmp = self.counts
-        self.summary.update({"incidents": int(len(self.inc)), "period": self.study.period})
+        self.summary.update({"incidents": len(self.inc), "period": self.study.period})
 
     def count(self, n: Any) -> str:
         return fmt_count(n, small=self.small)
@@ -596,9 +596,7 @@ class _Builder:
         curve = self.results.get("coverage_curve")
         if kits is None or not len(kits):
             return {"kit_rows": [], "kits_sentence": ""}
-        require_columns(
-            kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "results['bleed_kits']"
-        )
+        require_columns(kits, [KIT_ORDER, KIT_NAME, KIT_SOURCE, KIT_MARGINAL, KIT_CUMULATIVE], "results['bleed_kits']")
         ks = kits.sort_values(KIT_ORDER)
         where = self.where(ks)
         rows = [
@@ -610,7 +608,7 @@ class _Builder:
                 "marginal": fmt_num(r[KIT_MARGINAL], 1),
                 "cumulative": f"{float(r[KIT_CUMULATIVE]):.1f} %",
             }
-            for r, w in zip(ks.to_dict("records"), where)
+            for r, w in zip(ks.to_dict("records"), where, strict=False)
         ]
         final_pct = float(ks[KIT_CUMULATIVE].iloc[-1])
         sentence = (
@@ -636,7 +634,7 @@ class _Builder:
             self.summary["kits_for_target"] = {"target_pct": target["target_pct"], "kits": int(target["kits"])}
         if curve is not None and len(curve):
             self.add_figure("coverage_curve", coverage_figure(curve, radius=self.radius))
-        self.summary.update({"kits": int(len(ks)), "kits_coverage_pct": final_pct})
+        self.summary.update({"kits": len(ks), "kits_coverage_pct": final_pct})
         return {"kit_rows": rows, "kits_sentence": sentence}
 
     def where(self, sites: pd.DataFrame) -> list[str]:
@@ -649,7 +647,7 @@ class _Builder:
         j = j[~j.index.duplicated()]
         ward_of = lsoa_wards(lsoa, getattr(self.study, "wards", None))
         out = []
-        for code, district in zip(j[C.LSOA_CODE], j[C.DISTRICT]):
+        for code, district in zip(j[C.LSOA_CODE], j[C.DISTRICT], strict=False):
             if pd.isna(code):
                 out.append("")
                 continue
@@ -816,9 +814,7 @@ def report(
     if ranked is not None:
         results["district_profiles"] = ranked.districts
         results["concentration"] = ranked.concentration
-    extra = {
-        name: r.summary for name, r in (("detect", detected), ("rank", ranked), ("sites", sited)) if r is not None
-    }
+    extra = {name: r.summary for name, r in (("detect", detected), ("rank", ranked), ("sites", sited)) if r is not None}
     return build_report(
         study,
         results,

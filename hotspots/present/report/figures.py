@@ -75,7 +75,7 @@ def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
     fig = _figure(8.5, max(3.0, 0.32 * k + 1.6))
     ax = fig.add_subplot()
     name_col = C.LSOA_NAME if C.LSOA_NAME in p.columns else C.LSOA_CODE
-    labels = [f"{int(r)}. {n}" for r, n in zip(p[PLACE_RANK], p[name_col].astype(str))]
+    labels = [f"{int(r)}. {n}" for r, n in zip(p[PLACE_RANK], p[name_col].astype(str), strict=False)]
     y = np.arange(k)
     tiers = p[PLACE_TIER] if PLACE_TIER in p.columns else pd.Series([None] * k)
     colours = [_TIER_COLOURS.get(tier_label(t).lower(), _ACCENT) for t in tiers]
@@ -88,7 +88,7 @@ def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     seen: dict[str, str] = {}
-    for t, col in zip(tiers, colours):
+    for t, col in zip(tiers, colours, strict=False):
         seen.setdefault(tier_label(t), col)
     if any(lab != "n/a" for lab in seen):
         from matplotlib.lines import Line2D
@@ -120,7 +120,7 @@ def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
     ax.barh(y, np.nan_to_num(rate), color=colours)
     ax.set_yticks(y, [f"{n} (City)" if n == CITY_DISTRICT else str(n) for n in d[C.DISTRICT]], fontsize=9)
     xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
-    for yi, r, n in zip(y, rate, d["n"]):
+    for yi, r, n in zip(y, rate, d["n"], strict=False):
         if np.isfinite(r):
             ax.text(
                 float(r + xmax * 0.01),
@@ -196,7 +196,7 @@ def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
     axes = fig.subplots(len(sources), 1, sharex=True, squeeze=False)[:, 0]
     allm = pd.to_datetime(monthly[C.MONTH] + "-01")
     lo, hi = allm.min() - pd.Timedelta(days=20), allm.max() + pd.Timedelta(days=20)
-    for ax, src in zip(axes, sources):
+    for ax, src in zip(axes, sources, strict=False):
         m = monthly[monthly[C.SOURCE] == src]
         for scope_name, g in m.groupby(C.SCOPE, sort=True):
             t = pd.to_datetime(g[C.MONTH] + "-01")

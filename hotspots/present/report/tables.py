@@ -80,7 +80,7 @@ def fmt_count(n: Any, *, small: int = 5) -> str:
     """
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "n/a"
-    v = int(round(float(n)))
+    v = round(float(n))
     if v < small:
         return f"<{small}"
     return f"{v:,}"
