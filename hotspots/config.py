@@ -158,6 +158,12 @@ SECTIONS: dict[str, type] = {
 }
 """Top-level sections of the config file and the dataclass that validates each."""
 
+MOVED_KEYS: dict[tuple[str, str], str] = {
+    ("detect", "sources"): "[study] sources",
+    ("rank", "sources"): "[study] sources",
+}
+"""Keys of earlier versions and where their setting lives now (a clear error, not 'unknown key')."""
+
 STAGE_SECTIONS = ("detect", "rank", "evaluate", "sites", "outreach", "maps", "report")
 """Sections with every key optional: absent from the file, they take their defaults."""
 
@@ -320,6 +326,12 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
         table = raw.get(name, {})
         if not isinstance(table, dict):
             raise ConfigError(f"[{name}] must be a table.")
+        for key in table:
+            if (name, key) in MOVED_KEYS:
+                raise ConfigError(
+                    f"[{name}] key {key!r} is no longer used: every place analysis uses the same incidents, "
+                    f"chosen with {MOVED_KEYS[name, key]}. Move the list there and delete this key."
+                )
         stages[name] = build_section(SECTIONS[name], table, where=f"[{name}]", base=base)
 
     return Config(

@@ -86,12 +86,18 @@ def _detect(run: Run) -> None:
     run.detect = detect(run.study, run.config.detect)
 
 
+def _detected(run: Run) -> DetectResult:
+    if run.detect is None:  # pragma: no cover - Stage.needs runs detect first
+        raise RuntimeError("internal: a stage that needs detect ran before it")
+    return run.detect
+
+
 def _rank(run: Run) -> None:
-    run.rank = rank(run.study, run.detect, run.config.rank, crime_sources=[s.name for s in run.config.crime])
+    run.rank = rank(run.study, _detected(run), run.config.rank)
 
 
 def _sites(run: Run) -> None:
-    run.sites = site(run.study, run.detect, run.config.sites, run.config.outreach)
+    run.sites = site(run.study, _detected(run), run.config.sites, run.config.outreach)
 
 
 def _maps(run: Run) -> None:
@@ -104,22 +110,38 @@ def _report(run: Run) -> None:
 
 @dataclass(frozen=True)
 class Stage:
-    """A pipeline stage: its name and the function that runs it on a :class:`Run`."""
+    """A pipeline stage: its name, the function that runs it on a :class:`Run`, and the stages it needs."""
 
     name: str
     run: Callable[[Run], None]
+    needs: tuple[str, ...] = ()
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect),
-    Stage("rank", _rank),
-    Stage("sites", _sites),
+    Stage("rank", _rank, needs=("detect",)),
+    Stage("sites", _sites, needs=("detect",)),
     Stage("maps", _maps),
     Stage("report", _report),
 )
 """Pipeline stages after loading, in order."""
 
 STAGE_NAMES = tuple(s.name for s in STAGES)
+
+
+def with_needs(stages: list[str] | None) -> list[str] | None:
+    """``stages`` and every stage they need, in pipeline order (None = all stages)."""
+    if stages is None:
+        return None
+    by_name = {s.name: s for s in STAGES}
+    wanted: set[str] = set()
+    todo = list(stages)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo.extend(by_name[name].needs)
+    return [s.name for s in STAGES if s.name in wanted]
 
 
 def default_out_dir() -> Path:
@@ -143,7 +165,8 @@ def run(
     out
         Run folder (created).
     stages
-        Names of stages to run (default all of :data:`STAGES`).
+        Names of stages to run (default all of :data:`STAGES`); the stages they need run
+        too (``rank`` and ``sites`` need ``detect``), and their files are written.
     progress
         Called with each stage's name as it starts (the CLI prints it).
 
@@ -162,6 +185,7 @@ def run(
     state.timings["load"] = time.perf_counter() - t0
     written = Written(out)
     written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
+    stages = with_needs(stages)
     status = "ok"
     try:
         for stage in STAGES:

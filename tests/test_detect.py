@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 
@@ -134,8 +135,8 @@ def test_config_errors_are_clear(study, tmp_path):
         config_from_dict({**base, "detect": {"bandwith": 300}})
     with pytest.raises(ConfigError, match=r"\[detect\] key 'inference' must be one of \['analytic', 'permutation'\]"):
         DetectConfig(inference="bootstrap")
-    with pytest.raises(ConfigError, match=r"\[detect\] key 'sources' names unknown source\(s\) \['nope'\]"):
-        detect(study, DetectConfig(sources=["nope"]))
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'sources' is no longer used: .* \[study\] sources"):
+        config_from_dict({**base, "detect": {"sources": ["x"]}})
     with pytest.raises(ConfigError, match=r"'emerging_source' is 'nope', which is not a crime source"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -143,12 +144,13 @@ def test_config_errors_are_clear(study, tmp_path):
 
 
 def test_count_weights_and_hex_grid(study, tmp_path):
-    det = DetectConfig(
-        weights="count", grid_shape="hex", cell_size=500.0, sources=["city_violence_2020"], kernel="gaussian"
+    det = DetectConfig(weights="count", grid_shape="hex", cell_size=500.0, kernel="gaussian")
+    city = dataclasses.replace(
+        study.config, study=dataclasses.replace(study.config.study, sources=["city_violence_2020"])
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        grid = detect(study, det).grid
+        grid = detect(dataclasses.replace(study, config=city), det).grid
     assert grid.attrs["grid"]["shape"] == "hex"
     assert grid["n"].sum() == (study.incidents[C.SOURCE] == "city_violence_2020").sum()
     assert grid[grid.contains(square_point())]["hotspot_class"].iloc[0] == HOT_99

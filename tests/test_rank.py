@@ -385,20 +385,26 @@ def test_missing_deprivation_rows_reported(study):
 # --- district profiles and the stage on real data --------------------------------------------
 
 
-def crime_names(config):
-    return [s.name for s in config.crime]
+@pytest.fixture(scope="module")
+def detected(config, study):
+    """The detect stage on the bundled study (its Gi* and KDE are rank components)."""
+    from hotspots.detect import detect
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return detect(study, config.detect)
 
 
 @pytest.fixture(scope="module")
-def stage_ctx(config, study, tmp_path_factory):
-    """The rank stage alone (detect has not run) on the real data, and the files the pipeline writes from it."""
+def stage_ctx(config, study, detected, tmp_path_factory):
+    """The rank stage on the real data, and the files the pipeline writes from it."""
     from types import SimpleNamespace
 
     from hotspots.pipeline import Run, Written, write_outputs
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = rank(study, None, RankConfig(draws=300, seed=7), crime_sources=crime_names(config))
+        res = rank(study, detected, RankConfig(draws=300, seed=7))
     out = tmp_path_factory.mktemp("rank")
     written = Written(out)
     write_outputs(Run(config=config, study=study, rank=res), "rank", written)
@@ -418,25 +424,23 @@ def test_stage_outputs_real_data(stage_ctx, study):
     gpkg = gpd.read_file(ctx.out / "places.gpkg", layer="places")
     assert len(gpkg) == n and gpkg.crs.equals(C.CRS)
     assert set(ctx.outputs) >= {"places.csv", "places.gpkg", "districts.csv"}
-    # detect had not run: rank computed Gi* and KDE itself, and said so
-    assert "gi_z_source" in ctx.res.auto and "kde_source" in ctx.res.auto
+    # Gi* and KDE are the detect stage's, not recomputed
+    assert not ctx.res.auto
     assert places["kde"].notna().all()
     # the bundled config ranks on the force-wide sources only ([study] sources): none is partial
     assert "partial_coverage_sources" not in ctx.res.summary
     assert places["n"].sum() == len(study.analysis_incidents)
 
 
-def test_pooled_sources_are_reported_as_partial(config, study, tmp_path):
+def test_pooled_sources_are_reported_as_partial(config, study):
     """With [study] sources empty every source is pooled, and the City-only ones are named."""
+    from hotspots.detect import detect
+
     pooled = dataclasses.replace(config, study=dataclasses.replace(config.study, sources=[]))
+    s = dataclasses.replace(study, config=pooled.inputs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = rank(
-            dataclasses.replace(study, config=pooled.inputs),
-            None,
-            RankConfig(draws=50, seed=7),
-            crime_sources=crime_names(config),
-        )
+        res = rank(s, detect(s, config.detect), RankConfig(draws=50, seed=7))
     assert "city_violence_2020" in res.summary["partial_coverage_sources"]
     assert res.places["n"].sum() == len(study.incidents)
 
@@ -490,34 +494,23 @@ def test_district_profiles(stage_ctx, study):
         district_profiles(places.drop(columns="tier"))
 
 
-def test_stage_drops_components_without_data(config, study, tmp_path):
+def test_stage_drops_components_without_data(config, study, detected):
     no_venues = dataclasses.replace(study, venues=None)
     with pytest.warns(HotspotsWarning, match=r"component\(s\) venue_density, near_venue_share have no data"):
-        res = rank(no_venues, None, RankConfig(draws=0), crime_sources=crime_names(config))
+        res = rank(no_venues, detected, RankConfig(draws=0))
     assert res.summary["unavailable_components"] == ["venue_density", "near_venue_share"]
     assert "venue_density" not in res.summary["weights"]
     with pytest.raises(ConfigError, match="every weighted component lacks data"), warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        rank(no_venues, None, RankConfig(weights={"venue_density": 1}), crime_sources=crime_names(config))
+        rank(no_venues, detected, RankConfig(weights={"venue_density": 1}))
 
 
-def test_stage_sources_like_for_like(config, study, tmp_path):
+def test_partial_sources_are_the_ones_covering_part_of_the_area(study):
     from hotspots.rank.stage import partial_sources
 
     partial = partial_sources(study.incidents, study.lsoa)
     assert "city_violence_2020" in partial and "police_uk" not in partial
-    force_wide = sorted(set(study.incidents[C.SOURCE]) - set(partial))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", HotspotsWarning)
-        res = rank(study, None, RankConfig(draws=0, sources=force_wide), crime_sources=crime_names(config))
-    places = res.places
-    assert places["n"].sum() == study.incidents[C.SOURCE].isin(force_wide).sum()
-    assert res.summary["sources"] == force_wide and "partial_coverage_sources" not in res.summary
-    with pytest.raises(
-        ConfigError,
-        match=r"\[rank\] key 'sources' names unknown source\(s\) 'police'\. Valid \[\[crime\]\] names: police_uk",
-    ):
-        rank(study, None, RankConfig(sources=["police"]), crime_sources=crime_names(config))
+    assert partial_sources(study.analysis_incidents, study.lsoa) == []
 
 
 def test_same_output_on_any_thread_count(monkeypatch):
@@ -544,7 +537,7 @@ def test_stage_uses_detect_results(config, study, tmp_path):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        res = rank(study, detected, RankConfig(draws=0), crime_sources=crime_names(config))
+        res = rank(study, detected, RankConfig(draws=0))
     places = res.places.set_index(C.LSOA_CODE)
     np.testing.assert_allclose(places.loc[detect_lsoa[C.LSOA_CODE], "gi_z"], detect_lsoa["gi_z"])
     assert places["kde"].max() <= len(grid) - 1

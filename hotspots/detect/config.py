@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from hotspots.detect.gistar import INFERENCES
@@ -20,8 +19,6 @@ class DetectConfig:
 
     Attributes
     ----------
-    sources
-        Crime sources (``[[crime]] name``) to analyse; empty (default) = all.
     cell_size
         Grid cell size in metres; unset = sfhotspot's rule (shorter side of the study
         area's bounding box / 50, rounded; 1,000 m for Nottinghamshire).
@@ -60,7 +57,6 @@ class DetectConfig:
         Options of :func:`hotspots.detect.emerging.emerging_hotspots`.
     """
 
-    sources: list[str] = dataclasses.field(default_factory=list)
     cell_size: float | None = None
     grid_shape: str = "square"
     kernel: str = "quartic"

@@ -71,17 +71,6 @@ def _layer(gdf: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
-def select_sources(incidents: gpd.GeoDataFrame, sources: list[str]) -> gpd.GeoDataFrame:
-    """The incidents of the named sources (all when ``sources`` is empty)."""
-    if not sources:
-        return incidents
-    known = sorted(incidents[C.SOURCE].dropna().unique().tolist())
-    bad = [s for s in sources if s not in known]
-    if bad:
-        raise ConfigError(f"[detect] key 'sources' names unknown source(s) {bad}; the study has {known}.")
-    return incidents[incidents[C.SOURCE].isin(sources)]
-
-
 def choose_emerging_source(incidents: gpd.GeoDataFrame) -> str | None:
     """The source with the most distinct months (ties: most incidents); None when there is none."""
     if len(incidents) == 0:
@@ -188,9 +177,9 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
         ``[detect]`` names a source the study does not have.
     """
     auto = AutoChoices("detect")
-    incidents = select_sources(study.incidents, list(cfg.sources)) if cfg.sources else study.analysis_incidents
+    incidents = study.analysis_incidents
     if len(incidents) == 0:
-        raise InputError("detect: no incidents to analyse (check [detect] sources and the crime files).")
+        raise InputError("detect: no incidents to analyse (check [study] sources and the crime files).")
     auto.record(sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
     summary: dict[str, Any] = {}
 

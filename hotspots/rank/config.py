@@ -227,10 +227,6 @@ class RankConfig:
     on_missing
         ``"reweight"`` (default: a place missing a component is scored on the others, its
         weights re-normalised, and listed) or ``"error"``.
-    sources
-        Names of ``[[crime]]`` sources whose incidents are ranked (default all). Sources that
-        cover only part of the area raise the places they cover; list the force-wide ones
-        to compare places like for like.
     """
 
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -249,7 +245,6 @@ class RankConfig:
     lognormal_sigma: float = 0.2
     resample_counts: bool = True
     on_missing: str = "reweight"
-    sources: list[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", check_weights(self.weights))

@@ -90,7 +90,6 @@ from hotspots.rank.config import (
 )
 from hotspots.rank.reasons import place_reasons
 from hotspots.rank.scale import combine_scaled, point_ranks, raw_matrix, scale
-from hotspots.results import AutoChoices
 
 __all__ = [
     "COMBINES",
@@ -573,7 +572,7 @@ def partial_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
     """Sources whose incidents fall in some districts of the study area but not all.
 
     Pooling such a source (e.g. a City-only extract) with force-wide ones raises the places
-    it covers; the stage lists them in the manifest and ``[rank] sources`` can leave them out.
+    it covers; the stage lists them in the manifest, and ``[study] sources`` can leave them out.
     """
     if C.DISTRICT not in lsoa.columns or len(incidents) == 0:
         return []
@@ -615,7 +614,7 @@ class RankResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def rank(study: Study, detected: DetectResult | None, cfg: RankConfig, *, crime_sources: list[str]) -> RankResult:
+def rank(study: Study, detected: DetectResult, cfg: RankConfig) -> RankResult:
     """Pipeline stage ``rank``: score and rank the LSOAs and profile the districts.
 
     Parameters
@@ -623,14 +622,10 @@ def rank(study: Study, detected: DetectResult | None, cfg: RankConfig, *, crime_
     study
         The loaded study.
     detected
-        The detect stage's result: its LSOA Gi* and grid KDE are components. When it is
-        None (or ``[rank] sources`` differ from the place-analysis sources), Gi* on LSOA
-        contiguity and a KDE on an automatic grid are computed here with the same
-        library functions (recorded).
+        The detect stage's result: its LSOA Gi* z and grid KDE are the hotspot components,
+        computed on the same place-analysis incidents (``[study] sources``).
     cfg
         The ``[rank]`` section.
-    crime_sources
-        Names of every ``[[crime]]`` source (to check ``[rank] sources``).
 
     Returns
     -------
@@ -641,55 +636,18 @@ def rank(study: Study, detected: DetectResult | None, cfg: RankConfig, *, crime_
     """
     incidents = study.analysis_incidents
     notes: dict[str, Any] = {}
-    if cfg.sources is not None:
-        valid = list(crime_sources)
-        unknown = [x for x in cfg.sources if x not in valid]
-        if unknown or not cfg.sources:
-            raise ConfigError(
-                f"[rank] key 'sources' names unknown source(s) {', '.join(map(repr, unknown)) or '(none given)'}. "
-                f"Valid [[crime]] names: {', '.join(valid)}."
-            )
-        incidents = study.incidents[study.incidents[C.SOURCE].isin(cfg.sources)]
-        notes["sources"] = list(cfg.sources)
     partial = partial_sources(incidents, study.lsoa)
     if partial:
         notes["partial_coverage_sources"] = partial
         log.info("rank: sources covering only part of the area: %s", ", ".join(partial))
-    detect_lsoa = detected.lsoa if detected is not None else None
-    grid = detected.grid if detected is not None else None
-    if cfg.sources is not None:  # detect used every source: recompute Gi* and KDE on the selected ones
-        detect_lsoa, grid = None, None
     weights = dict(cfg.weights)
-    if weights.get("gi_z", 0) > 0 and (detect_lsoa is None or GI_Z not in detect_lsoa.columns):
-        from hotspots.detect.gistar import hotspot_gistar
-        from hotspots.units import lsoa_units
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", HotspotsWarning)
-            detect_lsoa = hotspot_gistar(lsoa_units(incidents, study.lsoa), value="harm")
-        notes["gi_z_source"] = (
-            "computed by rank (detect results absent or [rank] sources set): analytic Gi* of LSOA harm, "
-            "queen contiguity"
-        )
-    if weights.get("kde", 0) > 0 and (grid is None or KDE not in grid.columns) and len(incidents):
-        from hotspots.detect.kde import hotspot_kde
-        from hotspots.units import choose_cell_size, make_grid
-
-        size = min(choose_cell_size(incidents, study.area), 200.0)
-        grid = make_grid(study.area, cell_size=size)
-        kde_values = hotspot_kde(incidents, grid)
-        grid = grid.assign(**{KDE: kde_values.to_numpy()})
-        notes["kde_source"] = (
-            f"computed by rank (detect results absent or [rank] sources set): {size:.0f} m grid, bandwidth "
-            f"{float(kde_values.attrs.get('bandwidth', float('nan'))):.0f} m"
-        )
     comps = place_components(
         study.lsoa,
         incidents,
         venues=study.venues,
         deprivation=study.deprivation,
-        detect_lsoa=detect_lsoa,
-        grid=grid,
+        detect_lsoa=detected.lsoa,
+        grid=detected.grid,
         venue_radius=cfg.venue_radius,
         deprivation_measure=cfg.deprivation,
         kde_aggregate=cfg.kde_aggregate,
@@ -741,8 +699,6 @@ def rank(study: Study, detected: DetectResult | None, cfg: RankConfig, *, crime_
         )
         notes["missing_data"] = by_comp
     info = dict(places.attrs.get("rank", {}))
-    auto = AutoChoices("rank")
-    auto.record(**{k: notes[k] for k in ("gi_z_source", "kde_source") if k in notes})
     summary = {**info, **notes}
 
     profiles = district_profiles(places, top_n=cfg.top_n)
@@ -750,4 +706,4 @@ def rank(study: Study, detected: DetectResult | None, cfg: RankConfig, *, crime_
     conc["lorenz"] = lorenz(places[N_INCIDENTS].to_numpy(dtype=float))
     summary["concentration_lsoa"] = {k: v for k, v in conc.items() if k != "lorenz"}
     log.info("rank: %d places ranked; top: %s", len(places), places[C.LSOA_NAME].head(3).tolist())
-    return RankResult(places=places, districts=profiles, concentration=conc, auto=dict(auto), summary=summary)
+    return RankResult(places=places, districts=profiles, concentration=conc, summary=summary)

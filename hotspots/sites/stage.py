@@ -64,7 +64,7 @@ class SitesResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def site(study: Study, detected: DetectResult | None, cfg: SitesConfig, ocfg: OutreachConfig) -> SitesResult:
+def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachConfig) -> SitesResult:
     """Pipeline stage ``sites``: bleed-control kits and youth outreach zones.
 
     Parameters
@@ -74,8 +74,7 @@ def site(study: Study, detected: DetectResult | None, cfg: SitesConfig, ocfg: Ou
         incident locations and ``candidate_sites`` the candidates; its ``fixed_sites``
         (existing kits, defibrillators) cover what they already cover.
     detected
-        The detect stage's result (LSOA Gi* for the outreach score and the grid for focal
-        cells); None computes both here.
+        The detect stage's result: LSOA Gi* for the outreach score and the grid for focal cells.
     cfg, ocfg
         The ``[sites]`` and ``[outreach]`` sections.
 
@@ -116,11 +115,8 @@ def site(study: Study, detected: DetectResult | None, cfg: SitesConfig, ocfg: Ou
         "radius_sensitivity": sens.to_dict(orient="records"),
         "kits_for_target": target,
     }
-    hot = None
-    lsoa_res = detected.lsoa if detected is not None else None
-    if lsoa_res is not None and {C.LSOA_CODE, "gi_z"} <= set(lsoa_res.columns):
-        hot = pd.DataFrame(lsoa_res[[C.LSOA_CODE, "gi_z"]])
-    grid = detected.grid if detected is not None else None
+    hot = pd.DataFrame(detected.lsoa[[C.LSOA_CODE, "gi_z"]])
+    grid = detected.grid
     zones = outreach_zones(
         inc,
         study.lsoa,
@@ -131,12 +127,7 @@ def site(study: Study, detected: DetectResult | None, cfg: SitesConfig, ocfg: Ou
         weights=ocfg.weights,
         cell_size=ocfg.cell_size_m,
     )
-    oauto.record(
-        hotspot_strength="detect stage LSOA gi_z"
-        if hot is not None
-        else "Gi* z of youth-relevant harm, queen contiguity",
-        focal_cells="detect stage grid" if grid is not None else f"{ocfg.cell_size_m:g} m lattice",
-    )
+    oauto.record(hotspot_strength="detect stage LSOA gi_z", focal_cells="detect stage grid")
     log.info(
         "sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones",
         len(kits),
