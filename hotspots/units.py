@@ -23,6 +23,7 @@ import shapely
 
 from hotspots import columns as C
 from hotspots.errors import InputError
+from hotspots.validate import check_points, check_projected
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +53,6 @@ SQRT3 = math.sqrt(3.0)
 # --------------------------------------------------------------------------------------
 
 
-def check_projected(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str, *, purpose: str = "hot spot analysis") -> None:
-    """Raise :class:`InputError` unless ``gdf`` has a projected CRS in metres.
-
-    ``what`` names the frame and ``purpose`` the work that needs metres, in the message.
-    """
-    if gdf.crs is None:
-        raise InputError(
-            f"{what} has no CRS; distance work needs metres. Set it with "
-            f"`.set_crs('{C.CRS}')` (British National Grid) or the CRS of the coordinates."
-        )
-    if gdf.crs.is_geographic:
-        raise InputError(
-            f"{what} is in a geographic CRS ({gdf.crs.to_string()}), in degrees; {purpose} needs "
-            f"distances in metres. Use `.to_crs('{C.CRS}')` first."
-        )
-
-
 def _area_geometry(area: Any) -> tuple[shapely.Geometry, Any]:
     """The study area as one shapely geometry and its CRS (None for a bare geometry)."""
     if isinstance(area, (gpd.GeoDataFrame, gpd.GeoSeries)):
@@ -83,19 +67,6 @@ def _area_geometry(area: Any) -> tuple[shapely.Geometry, Any]:
     raise InputError(
         f"area must be a shapely geometry or a GeoDataFrame/GeoSeries in {C.CRS}, got {type(area).__name__}."
     )
-
-
-def _check_points(incidents: gpd.GeoDataFrame, what: str = "incidents") -> None:
-    if not isinstance(incidents, gpd.GeoDataFrame):
-        raise InputError(f"{what} must be a GeoDataFrame, got {type(incidents).__name__}.")
-    check_projected(incidents, what)
-    geom = incidents.geometry
-    if len(geom) and not (geom.geom_type == "Point").all():
-        bad = int(np.flatnonzero((geom.geom_type != "Point").to_numpy())[0])
-        raise InputError(
-            f"{what} must hold points; row {bad} (index {incidents.index[bad]!r}) is a "
-            f"{geom.iloc[bad].geom_type}. Use `.representative_point()` first."
-        )
 
 
 def show(value: Any) -> str:
@@ -198,7 +169,7 @@ def choose_bandwidth(incidents: gpd.GeoDataFrame, *, weights: str | None = "harm
     """
     if kernel not in KERNELS:
         raise InputError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
-    _check_points(incidents)
+    check_points(incidents, what="incidents")
     xy = point_xy(incidents)
     w = _weights_of(incidents, weights)
     if len(xy) < 2 or len(np.unique(xy, axis=0)) < 2 or w.sum() <= 0:
@@ -266,7 +237,7 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
     200.0
     """
     geom, _ = _area_geometry(area)
-    _check_points(incidents)
+    check_points(incidents, what="incidents")
     minx, miny, maxx, maxy = geom.bounds
     if len(incidents):
         ix0, iy0, ix1, iy1 = incidents.total_bounds
@@ -496,7 +467,7 @@ def count_in_units(
         ``n`` (int) and ``harm`` (float) aligned to ``units``' index; units without
         incidents get 0. Incidents outside every unit are not counted (logged).
     """
-    _check_points(incidents)
+    check_points(incidents, what="incidents")
     if key not in units.columns:
         raise InputError(f"units have no column {key!r}; pass key= the unit identifier column.")
     w = _weights_of(incidents, harm if harm in incidents.columns else None)

@@ -13,8 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 
+from hotspots import columns as C
 from hotspots.errors import ConfigError, InputError
 
 _MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -58,3 +62,65 @@ def counts_array(counts: Any, what: str = "counts") -> np.ndarray:
             f"Count places without crime as 0 and drop missing values."
         )
     return x
+
+
+def check_projected(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str, *, purpose: str = "hot spot analysis") -> None:
+    """Raise :class:`InputError` unless ``gdf`` has a projected CRS in metres.
+
+    ``what`` names the frame and ``purpose`` the work that needs metres, in the message.
+    """
+    if gdf.crs is None:
+        raise InputError(
+            f"{what} has no CRS; distance work needs metres. Set it with "
+            f"`.set_crs('{C.CRS}')` (British National Grid) or the CRS of the coordinates."
+        )
+    if gdf.crs.is_geographic:
+        raise InputError(
+            f"{what} is in a geographic CRS ({gdf.crs.to_string()}), in degrees; {purpose} needs "
+            f"distances in metres. Use `.to_crs('{C.CRS}')` first."
+        )
+
+
+def check_points(
+    points: Any, *, what: str = "points", weights: str | None = None, purpose: str = "hot spot analysis"
+) -> None:
+    """Check that ``points`` is a point GeoDataFrame in a projected CRS (metres).
+
+    ``what`` names the frame and ``purpose`` the work that needs metres, in the messages.
+
+    Raises
+    ------
+    InputError
+        Not a GeoDataFrame, no CRS, a geographic CRS (degrees), non-point or missing
+        geometries, or a bad ``weights`` column (missing, non-numeric, negative, NaN).
+    """
+    if not isinstance(points, gpd.GeoDataFrame):
+        raise InputError(f"{what} must be a GeoDataFrame of points, got {type(points).__name__}.")
+    check_projected(points, what, purpose=purpose)
+    if len(points):
+        geom = points.geometry
+        bad = geom.isna() | geom.is_empty
+        if bad.any():
+            row = points.index[np.flatnonzero(bad.to_numpy())[0]]
+            raise InputError(f"{what} row {row!r} has an empty or missing geometry; drop such rows first.")
+        kinds = shapely.get_type_id(geom.to_numpy())
+        if (kinds != 0).any():
+            row = points.index[np.flatnonzero(kinds != 0)[0]]
+            raise InputError(
+                f"{what} row {row!r} is a {geom.iloc[np.flatnonzero(kinds != 0)[0]].geom_type}, "
+                "not a Point; use point geometries (e.g. `.centroid`)."
+            )
+    if weights is not None:
+        if weights not in points.columns:
+            raise InputError(
+                f"{what} has no weights column {weights!r}; columns are "
+                f"{', '.join(map(str, points.columns))}. Pass weights=None to count points."
+            )
+        w = pd.to_numeric(points[weights], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{what} column {weights!r} row {points.index[i]!r} has the value "
+                f"{points[weights].tolist()[i]!r}; weights must be finite numbers >= 0."
+            )

@@ -255,15 +255,15 @@ def test_demand_points_aggregate_snapped_locations():
     assert d[C.LOCATION].tolist() == ["On or near A", "On or near B"]
 
 
-def test_candidates_in_another_crs_are_reprojected():
+def test_inputs_in_another_crs_are_an_error_saying_how_to_reproject():
+    """As every verb: no silent reprojection; a geographic or other projected CRS says what to do."""
     rng = np.random.default_rng(2)
     d = rng.uniform(450_000, 451_000, (100, 2)) + np.array([0, -110_000])
-    s = d[:20] + 5.0
-    inc, cand = _incidents(d), _sites(s)
-    a = K.select_sites(inc, cand, p=3, radius=100.0)
-    b = K.select_sites(inc.to_crs("EPSG:4326"), cand.to_crs("EPSG:4326"), p=3, radius=100.0)
-    assert a.attrs["mclp"]["covered_harm"] == pytest.approx(b.attrs["mclp"]["covered_harm"])
-    assert a[K.SITE_ID].tolist() == b[K.SITE_ID].tolist()
+    inc, cand = _incidents(d), _sites(d[:20] + 5.0)
+    with pytest.raises(InputError, match=r"incidents is in a geographic CRS .* Use `\.to_crs\('EPSG:27700'\)` first"):
+        K.select_sites(inc.to_crs("EPSG:4326"), cand, p=3, radius=100.0)
+    with pytest.raises(InputError, match=r"candidates is in EPSG:32630; .* Use `\.to_crs\('EPSG:27700'\)` first"):
+        K.select_sites(inc, cand.to_crs("EPSG:32630"), p=3, radius=100.0)
 
 
 def test_fewer_useful_candidates_than_p_warns_and_returns_them():
@@ -297,7 +297,7 @@ def test_no_demand_is_an_error():
 
 def test_candidates_without_crs_and_duplicate_ids_are_errors():
     cand = _sites([(0, 0), (1, 1)])
-    with pytest.raises(InputError, match=r"`candidates` has no CRS\. Set it"):
+    with pytest.raises(InputError, match=r"candidates has no CRS; distance work needs metres\. Set it"):
         K.select_sites(_incidents([(0, 0)]), cand.set_crs(None, allow_override=True), p=1)
     dup = cand.assign(**{K.SITE_ID: ["a", "a"]})
     with pytest.raises(InputError, match=r"candidate sites: duplicate site_id 'a' \(rows 1, 2\)\. Give every site"):

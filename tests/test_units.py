@@ -134,7 +134,7 @@ def test_errors_are_clear():
     with pytest.raises(InputError, match=r"would have .* cells \(limit 5,000,000\)"):
         make_grid(shapely.box(0, 0, 1e6, 1e6), cell_size=1)
     g = make_grid(DISC, cell_size=500)
-    with pytest.raises(InputError, match=r"incidents must hold points; row 0 .* is a Polygon"):
+    with pytest.raises(InputError, match=r"incidents row 0 is a Polygon, not a Point; use point geometries"):
         count_in_units(gpd.GeoDataFrame(geometry=[DISC], crs=C.CRS), g, key=CELL_ID)
     with pytest.raises(InputError, match=r"incidents is in a geographic CRS"):
         count_in_units(pts([[0, 0]], crs=4326), g, key=CELL_ID)

@@ -38,7 +38,7 @@ from sklearn.neighbors import KDTree
 
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
-from hotspots.units import check_projected
+from hotspots.validate import check_points
 
 log = logging.getLogger(__name__)
 
@@ -82,47 +82,6 @@ EPS_RANGE_M = (25.0, 500.0)
 # --------------------------------------------------------------------------------------
 # Validation shared by the detect-part-2 modules
 # --------------------------------------------------------------------------------------
-
-
-def check_points(points: Any, *, what: str = "points", weights: str | None = None) -> None:
-    """Check that ``points`` is a point GeoDataFrame in a projected CRS (metres).
-
-    Raises
-    ------
-    InputError
-        Not a GeoDataFrame, no CRS, a geographic CRS (degrees), non-point or missing
-        geometries, or a bad ``weights`` column (missing, non-numeric, negative, NaN).
-    """
-    if not isinstance(points, gpd.GeoDataFrame):
-        raise InputError(f"{what} must be a GeoDataFrame of points, got {type(points).__name__}.")
-    check_projected(points, what, purpose="density clustering")
-    if len(points):
-        geom = points.geometry
-        bad = geom.isna() | geom.is_empty
-        if bad.any():
-            row = points.index[np.flatnonzero(bad.to_numpy())[0]]
-            raise InputError(f"{what} row {row!r} has an empty or missing geometry; drop such rows first.")
-        kinds = shapely.get_type_id(geom.to_numpy())
-        if (kinds != 0).any():
-            row = points.index[np.flatnonzero(kinds != 0)[0]]
-            raise InputError(
-                f"{what} row {row!r} is a {geom.iloc[np.flatnonzero(kinds != 0)[0]].geom_type}, "
-                "not a Point; use point geometries (e.g. `.centroid`)."
-            )
-    if weights is not None:
-        if weights not in points.columns:
-            raise InputError(
-                f"{what} has no weights column {weights!r}; columns are "
-                f"{', '.join(map(str, points.columns))}. Pass weights=None to count points."
-            )
-        w = pd.to_numeric(points[weights], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(w) | (w < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                f"{what} column {weights!r} row {points.index[i]!r} has the value "
-                f"{points[weights].tolist()[i]!r}; weights must be finite numbers >= 0."
-            )
 
 
 def point_weights(points: gpd.GeoDataFrame, weights: str | None) -> np.ndarray:
@@ -458,7 +417,7 @@ def density_clusters(
     >>> int(out["rank"].iloc[0]), bool(out.geometry.iloc[0].contains(gpd.points_from_xy([0], [0])[0]))
     (1, True)
     """
-    check_points(points, what="points", weights=weights)
+    check_points(points, what="points", weights=weights, purpose="density clustering")
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
     if min_cluster_size is not None and (

@@ -28,7 +28,8 @@ from scipy import stats
 from hotspots import columns as C
 from hotspots.detect.gistar import fdr_bh, grid_weights
 from hotspots.errors import HotspotsWarning, InputError
-from hotspots.units import CELL_ID, assign_cells, check_projected, grid_spec
+from hotspots.units import CELL_ID, assign_cells, grid_spec
+from hotspots.validate import check_points, check_projected
 
 log = logging.getLogger(__name__)
 
@@ -480,8 +481,6 @@ def emerging_hotspots(
     only (as ArcGIS); significance is ``alpha`` on FDR q (ArcGIS reports 90/95/99 % bins);
     ``extent="data"`` uses the incidents' convex hull rather than their bounding box.
     """
-    from hotspots.detect.clusters import check_points
-
     check_points(incidents, what="incidents", weights="harm" if value == "harm" else None)
     check_projected(grid, "grid")
     spec = grid_spec(grid)

@@ -19,7 +19,8 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from hotspots.errors import HotspotsWarning, InputError
-from hotspots.units import CELL_ID, cell_centres, check_projected, grid_spec, unit_values
+from hotspots.units import CELL_ID, cell_centres, grid_spec, unit_values
+from hotspots.validate import check_projected
 
 log = logging.getLogger(__name__)
 

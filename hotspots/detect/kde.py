@@ -27,13 +27,13 @@ from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import (  # noqa: F401  (the bandwidth rule and kernels belong to KDE too)
     GAUSSIAN_PER_QUARTIC,
     KERNELS,
-    _check_points,
     _weights_of,
     cell_centres,
     choose_bandwidth,
     grid_spec,
     point_xy,
 )
+from hotspots.validate import check_points
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def hotspot_kde(
     2.0
     """
     _check_bandwidth(bandwidth, kernel)
-    _check_points(incidents)
+    check_points(incidents, what="incidents")
     grid_spec(grid)
     if incidents.crs is not None and grid.crs is not None and not incidents.crs.equals(grid.crs):
         raise InputError(f"incidents ({incidents.crs}) and grid ({grid.crs}) differ in CRS; reproject one.")
@@ -289,7 +289,7 @@ def dual_kde(
     else:
         if venues is None or len(venues) == 0:
             raise InputError("dual KDE by venues needs venues= with at least one venue.")
-        _check_points(venues, "venues")
+        check_points(venues, what="venues")
         xy, w = point_xy(venues), np.ones(len(venues))
         scale = 1.0
         floor = 1.0 if min_denominator is None else min_denominator

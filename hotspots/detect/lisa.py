@@ -20,7 +20,8 @@ import scipy.sparse as sp
 
 from hotspots.detect.gistar import fdr_bh
 from hotspots.errors import HotspotsWarning, InputError
-from hotspots.units import RATE_PER_1000, check_projected, unit_values
+from hotspots.units import RATE_PER_1000, unit_values
+from hotspots.validate import check_projected
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ import shapely
 from sklearn.cluster import DBSCAN
 
 from hotspots import columns as C
-from hotspots.detect.clusters import FOOTPRINT_BUFFER_M, check_points, distinct_locations, footprints, point_weights
+from hotspots.detect.clusters import FOOTPRINT_BUFFER_M, distinct_locations, footprints, point_weights
 from hotspots.errors import HotspotsWarning, InputError
+from hotspots.validate import check_points
 
 log = logging.getLogger(__name__)
 

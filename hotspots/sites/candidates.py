@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +29,7 @@ from hotspots.io.sites import (
     _sites_frame,
     empty_sites,
 )
+from hotspots.validate import check_points, check_projected
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +54,25 @@ def _xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     return np.column_stack([shapely.get_x(geom.values), shapely.get_y(geom.values)]).astype(float)
 
 
-def _check_frame(gdf: Any, what: str, points: bool = True) -> None:
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"`{what}` must be a GeoDataFrame, got {type(gdf).__name__}.")
-    if gdf.crs is None:
-        raise InputError(f"`{what}` has no CRS. Set it (e.g. gdf.set_crs('EPSG:27700')) first.")
-    if points and len(gdf) and not (gdf.geometry.geom_type == "Point").all():
-        bad = gdf.geometry.geom_type[gdf.geometry.geom_type != "Point"]
-        raise InputError(f"`{what}` row {bad.index[0]!r} is a {bad.iloc[0]}, not a Point.")
-
-
 def _to_bng(gdf: gpd.GeoDataFrame, what: str, points: bool = True) -> gpd.GeoDataFrame:
-    _check_frame(gdf, what, points)
+    """``gdf`` checked for distance work in metres: a GeoDataFrame in a projected CRS (points when asked).
+
+    A geographic CRS is an error that says how to reproject, as in every other verb. The kit
+    verbs report sites in British National Grid, so another projected CRS is an error too;
+    the frame is returned unchanged.
+    """
+    if points:
+        check_points(gdf, what=what, purpose="kit siting")
+    else:
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            raise InputError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}.")
+        check_projected(gdf, what, purpose="kit siting")
     if not gdf.crs.equals(C.CRS):
-        log.info("%s reprojected from %s to %s", what, gdf.crs.to_string(), C.CRS)
-        return gdf.to_crs(C.CRS)
+        raise InputError(
+            f"{what} is in {gdf.crs.to_string()}; kit siting works in British National Grid. "
+            f"Use `.to_crs('{C.CRS}')` first."
+        )
     return gdf
-
-
-# --------------------------------------------------------------------------------------
-# Demand and candidates
-# --------------------------------------------------------------------------------------
 
 
 def demand_points(incidents: gpd.GeoDataFrame, *, weights: str = C.HARM) -> gpd.GeoDataFrame:
