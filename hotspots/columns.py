@@ -46,6 +46,23 @@ ASSIGNED_BY_CODE = "code"
 ASSIGNED_POINT_IN_POLYGON = "point_in_polygon"
 ASSIGNED_NEAREST = "nearest"
 
+# --- analysis units (grid cells, LSOAs) and the layers built on them --------------------
+CELL_ID = "cell_id"  # grid cell id, 0..k-1 in row-major lattice order
+N = "n"  # incidents counted in the unit (cluster, zone, place)
+HARM_SUM = HARM  # harm of those incidents: the sum of their harm weights (same column name, "harm")
+RATE_PER_1000 = "rate_per_1000"  # incidents per 1,000 residents
+KDE = "kde"  # kernel density of incidents (harm- or count-weighted) per km² at the cell centre
+GI_Z = "gi_z"  # Getis-Ord Gi* z-score of the unit's neighbourhood
+GI_P = "gi_p"  # its two-sided p-value
+GI_Q = "gi_q"  # its Benjamini-Hochberg q-value (FDR-adjusted)
+HOTSPOT_CLASS = "hotspot_class"  # "hot 99%" ... "cold 99%" or "not significant"
+LISA_CLASS = "lisa_class"  # local Moran class: "HH", "HL", "LH", "LL" or "not significant"
+EMERGING_CLASS = "emerging_class"  # emerging hot spot category (ArcGIS's 17) or "not analysed"
+RANK = "rank"  # 1 = first (highest priority, most harm, ...) in the frame's own order
+REASON = "reason"  # one-line plain-language reason
+ZONE_ID = "zone_id"  # zone identifier
+ORDER = "order"  # 1 = the site that adds the most; each next adds the most of what is left
+
 # --- drop reasons (row accounting) ----------------------------------------------------
 DROP_UNPARSEABLE = "unparseable"
 DROP_NO_COORDINATES = "no_coordinates"

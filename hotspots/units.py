@@ -27,13 +27,13 @@ from hotspots.validate import check_points, check_projected
 
 log = logging.getLogger(__name__)
 
-CELL_ID = "cell_id"
+CELL_ID = C.CELL_ID
 """Grid cell identifier: ``row * ncols + col`` of the lattice in ``grid.attrs["grid"]``."""
-N = "n"
+N = C.N
 """Number of incidents in the unit."""
-HARM_SUM = "harm"
+HARM_SUM = C.HARM_SUM
 """Sum of the incidents' harm weights in the unit (relative units, see :mod:`hotspots.prepare.scope`)."""
-RATE_PER_1000 = "rate_per_1000"
+RATE_PER_1000 = C.RATE_PER_1000
 """Incidents per 1,000 residents (IoD2019 mid-2015 population)."""
 
 GRID_COLUMNS = [CELL_ID]

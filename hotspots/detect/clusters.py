@@ -43,9 +43,9 @@ from hotspots.validate import check_points
 log = logging.getLogger(__name__)
 
 CLUSTER_ID = "cluster_id"  # 1..k in rank order
-RANK = "rank"  # 1 = highest harm per km²
-N = "n"  # incidents (or venues) in the cluster
-HARM = "harm"  # summed weight of those points (the harm weights, or the count)
+RANK = C.RANK  # 1 = highest harm per km²
+N = C.N  # incidents (or venues) in the cluster
+HARM = C.HARM  # summed weight of those points (the harm weights, or the count)
 AREA_KM2 = "area_km2"  # footprint area, km²
 HARM_PER_KM2 = "harm_per_km2"  # harm / area_km2
 

@@ -34,7 +34,7 @@ from hotspots.validate import check_points, check_projected
 log = logging.getLogger(__name__)
 
 # --- output columns -------------------------------------------------------------------
-EMERGING_CLASS = "emerging_class"  # one of EMERGING_CLASSES, or NOT_ANALYSED
+EMERGING_CLASS = C.EMERGING_CLASS  # one of EMERGING_CLASSES, or NOT_ANALYSED
 TREND_TAU = "trend_tau"  # Kendall tau-b of the cell's monthly values against time
 TREND_P = "trend_p"  # two-sided Mann-Kendall p of that trend
 GI_TREND_TAU = "gi_trend_tau"  # Kendall tau-b of the cell's monthly Gi* z against time

@@ -18,19 +18,20 @@ import shapely
 from scipy import stats
 from scipy.spatial import cKDTree
 
+from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import CELL_ID, cell_centres, grid_spec, unit_values
 from hotspots.validate import check_projected
 
 log = logging.getLogger(__name__)
 
-GI_Z = "gi_z"
+GI_Z = C.GI_Z
 """Gi* z-score (standard normal under the null; positive = more than expected nearby)."""
-GI_P = "gi_p"
+GI_P = C.GI_P
 """Two-sided p-value of ``gi_z`` (normal, or pseudo p from permutations)."""
-GI_Q = "gi_q"
+GI_Q = C.GI_Q
 """Benjamini-Hochberg FDR-adjusted ``gi_p`` (equal to ``gi_p`` when FDR is off)."""
-HOTSPOT_CLASS = "hotspot_class"
+HOTSPOT_CLASS = C.HOTSPOT_CLASS
 """Gi_Bin-style class, one of :data:`HOTSPOT_CLASSES`."""
 GISTAR_COLUMNS = [GI_Z, GI_P, GI_Q, HOTSPOT_CLASS]
 """Columns :func:`hotspot_gistar` adds."""

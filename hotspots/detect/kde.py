@@ -37,7 +37,7 @@ from hotspots.validate import check_points
 
 log = logging.getLogger(__name__)
 
-KDE = "kde"
+KDE = C.KDE
 """Kernel density of incidents (harm- or count-weighted) per km² at the cell centre."""
 DENOMINATORS = ("population", "venues")
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from hotspots import columns as C
 from hotspots.detect.gistar import fdr_bh
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import RATE_PER_1000, unit_values
@@ -29,7 +30,7 @@ LISA_I = "lisa_i"
 """Local Moran's I of the unit (row-standardised queen weights, standardised values)."""
 LISA_P = "lisa_p"
 """Pseudo p-value from esda's conditional permutation (folded, one-sided as esda reports it)."""
-LISA_CLASS = "lisa_class"
+LISA_CLASS = C.LISA_CLASS
 """One of :data:`LISA_CLASSES`."""
 LISA_COLUMNS = [LISA_I, LISA_P, LISA_CLASS]
 """Columns :func:`hotspot_lisa` adds."""

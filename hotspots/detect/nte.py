@@ -23,7 +23,7 @@ from hotspots.validate import check_points
 
 log = logging.getLogger(__name__)
 
-ZONE_ID = "zone_id"  # 1..k, 1 = most harm within reach
+ZONE_ID = C.ZONE_ID  # 1..k, 1 = most harm within reach
 VENUES = "venues"  # venues in the zone
 N_WITHIN = "n_within"  # incidents inside or within `distance` m of the footprint
 HARM_WITHIN = "harm_within"  # their summed harm

@@ -42,7 +42,7 @@ from hotspots.units import (
 
 log = logging.getLogger(__name__)
 
-EMERGING_CLASS = "emerging_class"
+EMERGING_CLASS = C.EMERGING_CLASS
 """Emerging hot spot class of the cell (:data:`hotspots.detect.emerging.EMERGING_CLASSES`), or
 "not analysed" (outside the monthly data's extent, or too few months)."""
 

@@ -21,22 +21,22 @@ from hotspots.prepare.deprivation import IDACI_RATE, IMD_NC_DECILE
 # columns
 # --------------------------------------------------------------------------------------
 
-RANK = "rank"  # 1 = highest priority; a permutation of 1..N
+RANK = C.RANK  # 1 = highest priority; a permutation of 1..N
 SCORE = "score"  # composite score (weighted mean of scaled components: 0-1 for percentile/min-max)
 RANK_LOW = "rank_low"  # 5th percentile of the Monte Carlo ranks (best plausible rank), widened to contain `rank`
 RANK_HIGH = "rank_high"  # 95th percentile of the Monte Carlo ranks (worst plausible rank), widened to contain `rank`
 P_TOP_N = "p_top_n"  # share of Monte Carlo draws (0-1) in which the place is in the top N
 TIER = "tier"  # Board tier 1, 2 or 3 (see RankConfig.tier1_share / tier2_share)
-REASON = "reason"  # one-line plain-language reason
+REASON = C.REASON  # one-line plain-language reason
 MISSING = "missing"  # components with no data for this place ("" if none), ";"-separated
 
-N_INCIDENTS = "n"  # in-scope incidents in the LSOA (count)
-HARM = "harm"  # sum of harm weights of those incidents (harm-weighted count)
+N_INCIDENTS = C.N  # in-scope incidents in the LSOA (count)
+HARM = C.HARM  # sum of harm weights of those incidents (harm-weighted count)
 HARM_NEAR = "harm_near"  # harm of incidents within venue_radius m of an NTE venue
 HARM_RATE = "harm_rate"  # harm per 1,000 residents (IoD2019 mid-2015 population)
-GI_Z = "gi_z"  # Getis-Ord Gi* z-score of the LSOA's harm (queen contiguity), from detect
-HOTSPOT_CLASS = "hotspot_class"  # Gi* class ("hot 99%" ... "cold 99%"), from detect
-KDE = "kde"  # KDE of harm, per km², aggregated over grid cells whose centre is in the LSOA (max by default)
+GI_Z = C.GI_Z  # Getis-Ord Gi* z-score of the LSOA's harm (queen contiguity), from detect
+HOTSPOT_CLASS = C.HOTSPOT_CLASS  # Gi* class ("hot 99%" ... "cold 99%"), from detect
+KDE = C.KDE  # KDE of harm, per km², aggregated over grid cells whose centre is in the LSOA (max by default)
 VENUES_NEAR = "venues_near"  # NTE venues within venue_radius m of the LSOA boundary (count)
 VENUE_DENSITY = "venue_density"  # NTE venues in the LSOA per km² of its area
 NEAR_VENUE_SHARE = "near_venue_share"  # share (0-1) of the LSOA's harm within venue_radius m of a venue

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # Output columns
 # --------------------------------------------------------------------------------------
 
-ORDER = "order"  # 1 = the kit that adds the most harm; each next adds the most of what is left
+ORDER = C.ORDER  # 1 = the kit that adds the most harm; each next adds the most of what is left
 X = "x"  # easting, metres (EPSG:27700)
 Y = "y"  # northing, metres (EPSG:27700)
 LON = "lon"  # longitude, degrees (EPSG:4326)

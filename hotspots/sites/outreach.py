@@ -29,14 +29,14 @@ from hotspots.sites.config import DEFAULT_SCORE_WEIGHTS, _check_weights
 # Output columns
 # --------------------------------------------------------------------------------------
 
-ZONE_ID = "zone_id"  # "Z01", "Z02", ... in rank order
-RANK = "rank"  # 1 = first priority
+ZONE_ID = C.ZONE_ID  # "Z01", "Z02", ... in rank order
+RANK = C.RANK  # 1 = first priority
 LSOA_CODES = "lsoa_codes"  # LSOA 2011 codes in the zone, ";"-separated, best-scoring first
 YOUTH_HARM = "youth_harm"  # harm of youth-relevant incidents in the zone (relative harm units)
 IDACI = "idaci_rate"  # derived IDACI: children 0-15 in income-deprived families / children 0-15 (0-1)
 FOCAL_X = "focal_x"  # easting of the focal point (centre of the zone's densest grid cell), metres
 FOCAL_Y = "focal_y"  # northing of the focal point, metres
-REASON = "reason"  # plain-language reason for the zone
+REASON = C.REASON  # plain-language reason for the zone
 
 OUTREACH_COLUMNS = [ZONE_ID, RANK, LSOA_CODES, YOUTH_HARM, IDACI, FOCAL_X, FOCAL_Y, REASON]
 """Columns of :func:`outreach_zones` (plus ``geometry``), ``outreach.csv`` and layer ``outreach``."""

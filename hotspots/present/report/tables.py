@@ -19,6 +19,7 @@ import shapely
 
 from hotspots import columns as C
 from hotspots.errors import InputError
+from hotspots.io.sites import SITE_NAME, SITE_SOURCE
 from hotspots.rank import concentration as evaluate
 from hotspots.rank import stage as rank
 
@@ -38,9 +39,9 @@ PLACE_REASON = rank.REASON
 CURVE_KITS = "kits"
 CURVE_COVERED = "covered_harm"
 CURVE_PCT = "coverage_pct"
-KIT_ORDER = "order"
-KIT_NAME = "name"
-KIT_SOURCE = "source"
+KIT_ORDER = C.ORDER
+KIT_NAME = SITE_NAME
+KIT_SOURCE = SITE_SOURCE
 KIT_MARGINAL = "marginal_harm"
 KIT_CUMULATIVE = "cumulative_coverage_pct"
 
