@@ -79,7 +79,7 @@ config_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
-    r"""Place-based violence analysis for a Violence Reduction Unit.
+    """Place-based violence analysis for a Violence Reduction Unit.
 
     Finds where serious violence concentrates, ranks places for intervention with
     deprivation and night-time-economy venues, sites bleed-control kits and youth
@@ -90,7 +90,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
       hotspots check                 # validate the inputs, show row accounting
       hotspots run --out outputs/x   # run everything, write the run folder
       hotspots evaluate              # backtest the hotspot methods
-    """
+    """  # noqa: D301 - "\b" (backspace) is click's mark for a paragraph it must not re-wrap
     _setup_logging(verbose, quiet)
     ctx.obj = {"quiet": quiet, "verbose": verbose}
 

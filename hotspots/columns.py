@@ -1,6 +1,6 @@
 """Column names of every frame hotspots produces, in one place.
 
-The README documents each column; the code uses these constants so that the two
+The stage pages in docs/ document each column; the code uses these constants so that the two
 cannot drift apart.
 """
 

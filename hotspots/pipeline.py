@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotspots import __version__
 from hotspots.config import Config
@@ -29,6 +29,10 @@ from hotspots.present.maps.build import MapsResult, build_maps
 from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE, Report, report
 from hotspots.rank.stage import RankResult, rank
 from hotspots.sites.stage import SitesResult, site
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -228,11 +232,11 @@ class Written:
         self.outputs[rel] = description
         return self.out / rel
 
-    def csv(self, frame: Any, rel: str, description: str) -> Path:
+    def csv(self, frame: pd.DataFrame, rel: str, description: str) -> Path:
         """Write ``frame`` as CSV at ``rel``."""
         return write_csv(frame, self._register(rel, description))
 
-    def layers(self, layers: dict[str, Any], rel: str, description: str) -> Path:
+    def layers(self, layers: dict[str, gpd.GeoDataFrame], rel: str, description: str) -> Path:
         """Write each ``{name: frame}`` as a layer of the GeoPackage ``rel`` (replacing the file)."""
         path = self._register(rel, description)
         if path.exists():

@@ -31,7 +31,6 @@ class StudyConfig:
         outreach); empty (default) = every source. Use it to compare places like with like
         when some sources cover only part of the area or period: every source is still
         loaded, accounted for, and available to emerging hot spots and ``evaluate``.
-        A stage's own ``sources`` key, where it has one, overrides this.
     """
 
     name: str = "Study area"
@@ -50,9 +49,18 @@ class StudyConfig:
 class ScopeConfig:
     """``[scope]``: overrides of the VRU scope mapping and harm weights.
 
-    ``crime_types`` and ``offence_codes`` map a source category (or Home Office
-    offence code) to a scope category, or to ``"out"`` to exclude it; they are merged
-    over the defaults in :mod:`hotspots.prepare.scope`. ``harm`` overrides a category's weight.
+    The tables are merged over the defaults in :mod:`hotspots.prepare.scope`.
+
+    Attributes
+    ----------
+    crime_types
+        Source category -> scope category, or ``"out"`` to exclude it, e.g.
+        ``{ "Drugs" = "drugs_supply_proxy" }``.
+    offence_codes
+        Home Office offence code -> scope category or ``"out"``, e.g. ``{ "8L" = "abh" }``
+        (codes are matched ignoring case and spaces). A known code wins over the crime type.
+    harm
+        Scope category -> harm weight (>= 0), e.g. ``{ robbery = 6.0 }``.
     """
 
     crime_types: dict[str, str] = field(default_factory=dict)
