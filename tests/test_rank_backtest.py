@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hotspots import columns as C
-from hotspots.errors import InputError
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.evaluate.rank_backtest import (
     RANK_BACKTEST_COLUMNS,
     RANK_SUMMARY_COLUMNS,
@@ -102,3 +102,24 @@ def test_backtest_errors(monthly, kwargs, match):
 def test_summarise_needs_the_backtest_frame():
     with pytest.raises(InputError, match="results lack"):
         summarise_rank_backtest(pd.DataFrame({"horizon": [1]}))
+
+
+def test_folds_without_incidents_are_skipped_with_a_warning():
+    rng = np.random.default_rng(2)
+    m = rng.poisson(2.0, size=(30, 8)).astype(float)
+    m[:, 5] = 0.0  # a month with no incident at all (e.g. a gap in the source)
+    with pytest.warns(HotspotsWarning, match=r"1 fold\(s\) with no incidents .* skipped: 6\.\.6 \(horizon 1\)"):
+        res = rank_interval_backtest(m, horizons=(1,), draws=50)
+    assert len(res) == 4 and res.attrs["skipped_folds"] == ["6..6 (horizon 1)"]
+
+
+def test_rank_interval_evaluation_reports_coverage_and_width(study):
+    from hotspots.evaluate.rank_backtest import rank_interval_evaluation
+
+    codes = study.lsoa.loc[study.lsoa[C.DISTRICT] == "Nottingham", C.LSOA_CODE].tolist()
+    inc = study.incidents[study.incidents[C.SOURCE] == "city_violence_2020"]
+    ev = rank_interval_evaluation(inc, codes, MONTHS_2020, horizons=(1,), draws=200)
+    cov = ev["report"]["rank_interval_coverage"]["1"]
+    assert 0.85 <= cov <= 0.95
+    assert ev["report"]["rank_interval_median_width"]["1"] > 0
+    assert "next month" in ev["text"] and ev["report"]["rank_intervals"]["places"] == 182

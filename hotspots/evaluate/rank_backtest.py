@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hotspots.errors import InputError
+from hotspots import columns as C
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.rank.axes import tied_ranks
+from hotspots.rank.columns import HARM_RANK, HARM_RANK_HIGH, HARM_RANK_LOW
 from hotspots.rank.eb import Dispersion, estimate_dispersion, mark_scale
 from hotspots.rank.intervals import rank_intervals
 from hotspots.rank.monthly import monthly_harm
@@ -28,6 +32,8 @@ MATRIX = 2
 """Dimensions of a places x months matrix."""
 MIN_TRAIN = 2
 """Fewest training months (the overdispersion needs two)."""
+TOP_SHARE = 0.1
+"""Coverage is also reported for the training period's top 10 % of places (by harm rank)."""
 QUARTER = 3
 """A three-month horizon is printed as "next quarter"."""
 
@@ -160,12 +166,46 @@ def rank_interval_backtest(
     the prior, the overdispersion and the posterior come from the training months.
     """
     where = "rank_interval_backtest"
+    m, labels = _checked(monthly, months, horizons, min_train_months, where)
+    if dispersion != "estimate" and not isinstance(dispersion, Dispersion):
+        raise InputError(f"{where}: `dispersion` must be 'estimate' or a Dispersion, got {dispersion!r}.")
+    fixed = dispersion if isinstance(dispersion, Dispersion) else None
+    s = float(scale) if scale is not None else (mark_scale(marks) if marks is not None else 1.0)
+    rows, skipped = [], []
+    t = m.shape[1]
+    for h in horizons:
+        for fold, k in enumerate(range(min_train_months, t - h + 1), start=1):
+            train, test = m[:, :k], m[:, k : k + h].sum(axis=1)
+            if test.sum() <= 0 or train.sum() <= 0:
+                skipped.append(f"{labels[k]}..{labels[k + h - 1]} (horizon {h})")
+                continue
+            disp = fixed if fixed is not None else estimate_dispersion(train, scale=s)
+            iv_args = {"scale": s, "dispersion": disp, "draws": draws, "seed": seed + 1000 * h + fold}
+            row = _fold_row(train, test, h, iv_args, level=level, workers=workers)
+            row.update({FOLD: fold, TRAIN_END: labels[k - 1], TEST_START: labels[k], TEST_END: labels[k + h - 1]})
+            rows.append(row)
+    if skipped:
+        warnings.warn(
+            f"rank_interval_backtest: {len(skipped)} fold(s) with no incidents in the training or test months were "
+            f"skipped: {', '.join(skipped)}.",
+            HotspotsWarning,
+            stacklevel=2,
+        )
+    out = pd.DataFrame(rows, columns=RANK_BACKTEST_COLUMNS)
+    out.attrs["skipped_folds"] = skipped
+    return out
+
+
+def _checked(
+    monthly: npt.ArrayLike, months: Sequence[str] | None, horizons: Sequence[int], min_train_months: int, where: str
+) -> tuple[np.ndarray, list[str]]:
+    """The monthly matrix and month labels, checked."""
     m = np.asarray(monthly, dtype=float)
     if m.ndim != MATRIX:
         raise InputError(f"{where}: `monthly` must be places x months (2-D), got shape {m.shape!r}.")
     if (~np.isfinite(m)).any() or (m < 0).any():
         raise InputError(f"{where}: `monthly` has negative or non-finite values.")
-    p, t = m.shape
+    t = m.shape[1]
     labels = list(months) if months is not None else [str(i + 1) for i in range(t)]
     if len(labels) != t:
         raise InputError(f"{where}: {len(labels)} month labels for {t} months.")
@@ -178,60 +218,41 @@ def rank_interval_backtest(
             f"{where}: {t} months are too few: min_train_months={min_train_months} plus a test window of "
             f"{min(horizons)} needs {min_train_months + min(horizons)}."
         )
-    s = float(scale) if scale is not None else (mark_scale(marks) if marks is not None else 1.0)
-    rows = []
-    for h in horizons:
-        for fold, k in enumerate(range(min_train_months, t - h + 1), start=1):
-            train = m[:, :k]
-            test = m[:, k : k + h].sum(axis=1)
-            disp = estimate_dispersion(train, scale=s) if dispersion == "estimate" else dispersion
-            if not isinstance(disp, Dispersion):
-                raise InputError(f"{where}: `dispersion` must be 'estimate' or a Dispersion, got {dispersion!r}.")
-            t0 = time.perf_counter()
-            iv = rank_intervals(
-                train.sum(axis=1),
-                months=k,
-                horizon=h,
-                scale=s,
-                dispersion=disp,
-                draws=draws,
-                seed=seed + 1000 * h + fold,
-                level=level,
-                workers=workers,
-                widen=False,
-            )
-            secs = time.perf_counter() - t0
-            lo_raw = iv["harm_rank_low"].to_numpy()
-            hi_raw = iv["harm_rank_high"].to_numpy()
-            point = iv["harm_rank"].to_numpy()
-            lo, hi = np.minimum(lo_raw, point), np.maximum(hi_raw, point)
-            obs = tied_ranks(test)
-            inside = (obs >= lo) & (obs <= hi)
-            top = point <= math.ceil(0.1 * p)
-            rows.append(
-                {
-                    HORIZON: h,
-                    FOLD: fold,
-                    TRAIN_END: labels[k - 1],
-                    TEST_START: labels[k],
-                    TEST_END: labels[k + h - 1],
-                    PLACES: p,
-                    TEST_HARM: float(test.sum()),
-                    COVERAGE: float(inside.mean()),
-                    COVERAGE_RAW: float(((obs >= lo_raw) & (obs <= hi_raw)).mean()),
-                    BELOW: float((obs < lo).mean()),
-                    ABOVE: float((obs > hi).mean()),
-                    MEDIAN_WIDTH: float(np.median(hi - lo)),
-                    MEAN_WIDTH: float(np.mean(hi - lo)),
-                    MEDIAN_WIDTH_SHARE: float(np.median(hi - lo) / p),
-                    COVERAGE_TOP: float(inside[top].mean()) if top.any() else float("nan"),
-                    WIDTH_TOP: float(np.median((hi - lo)[top])) if top.any() else float("nan"),
-                    PHI: disp.phi,
-                    INV_KAPPA: disp.inv_kappa,
-                    SECONDS: round(secs, 3),
-                }
-            )
-    return pd.DataFrame(rows, columns=RANK_BACKTEST_COLUMNS)
+    return m, labels
+
+
+def _fold_row(
+    train: np.ndarray, test: np.ndarray, h: int, iv_args: dict[str, Any], *, level: float, workers: int
+) -> dict[str, Any]:
+    """One fold: the intervals from the training months, scored against the test window's ranks."""
+    p, k = train.shape
+    t0 = time.perf_counter()
+    iv = rank_intervals(train.sum(axis=1), months=k, horizon=h, level=level, workers=workers, widen=False, **iv_args)
+    secs = time.perf_counter() - t0
+    lo_raw, hi_raw = iv[HARM_RANK_LOW].to_numpy(), iv[HARM_RANK_HIGH].to_numpy()
+    point = iv[HARM_RANK].to_numpy()
+    lo, hi = np.minimum(lo_raw, point), np.maximum(hi_raw, point)
+    obs = tied_ranks(test)
+    inside = (obs >= lo) & (obs <= hi)
+    top = point <= math.ceil(TOP_SHARE * p)
+    disp = iv_args["dispersion"]
+    return {
+        HORIZON: h,
+        PLACES: p,
+        TEST_HARM: float(test.sum()),
+        COVERAGE: float(inside.mean()),
+        COVERAGE_RAW: float(((obs >= lo_raw) & (obs <= hi_raw)).mean()),
+        BELOW: float((obs < lo).mean()),
+        ABOVE: float((obs > hi).mean()),
+        MEDIAN_WIDTH: float(np.median(hi - lo)),
+        MEAN_WIDTH: float(np.mean(hi - lo)),
+        MEDIAN_WIDTH_SHARE: float(np.median(hi - lo) / p),
+        COVERAGE_TOP: float(inside[top].mean()) if top.any() else float("nan"),
+        WIDTH_TOP: float(np.median((hi - lo)[top])) if top.any() else float("nan"),
+        PHI: disp.phi,
+        INV_KAPPA: disp.inv_kappa,
+        SECONDS: round(secs, 3),
+    }
 
 
 def summarise_rank_backtest(results: pd.DataFrame) -> pd.DataFrame:
@@ -279,3 +300,81 @@ def format_rank_backtest(summary: pd.DataFrame, *, title: str = "") -> str:
             f"{r.coverage_top_decile:>14.3f}{r.median_width_top_decile:>7.1f}"
         )
     return "\n".join(lines) + "\n"
+
+
+RANK_DEFINITIONS: dict[str, str] = {
+    "rank_interval_coverage": "share of place-folds whose harm rank over the test window lies inside the 90 % "
+    "predictive interval computed from the training months (nominal 0.90); ranks are the number of places with at "
+    "least as much harm, zero-harm places included",
+    "median_width": "median over folds of the median interval width (rank_high - rank_low, in ranks): coverage alone "
+    "rewards intervals that are merely wide",
+    "rank_interval_folds": "rolling origin as for the hot spot methods: train on months 1..k, test on the next "
+    "`horizon` months; folds with no incidents in the training or test months are skipped",
+}
+"""Plain-language definitions of the rank-interval backtest, printed and written to evaluation.json."""
+
+
+def rank_interval_evaluation(
+    incidents: pd.DataFrame,
+    codes: Sequence[str],
+    months: Sequence[str],
+    *,
+    horizons: Sequence[int] = (1, 3),
+    min_train_months: int = 3,
+    draws: int = 1000,
+    seed: int = 0,
+    level: float = 0.90,
+) -> dict[str, Any]:
+    """The rank-interval backtest of ``hotspots evaluate`` on one source over the evaluation area's LSOAs.
+
+    Parameters
+    ----------
+    incidents
+        The evaluated source's incidents (``lsoa_code``, ``month``, ``harm``).
+    codes
+        The evaluation area's LSOAs (every one is ranked, zero-harm ones included).
+    months
+        The consecutive months of the backtest.
+    horizons, min_train_months, draws, seed, level
+        As :func:`rank_interval_backtest`.
+
+    Returns
+    -------
+    dict
+        ``results`` (per fold), ``summary`` (per horizon), ``text`` (the printed table) and
+        ``report``: JSON-ready ``rank_interval_coverage`` and ``rank_interval_median_width``
+        per horizon (keys ``"1"``, ``"3"``), the summary, the folds, skipped folds and definitions.
+    """
+    codes = [str(c) for c in codes]
+    inc = incidents[incidents[C.LSOA_CODE].astype(str).isin(codes)]
+    m = monthly_harm(inc, codes, months)
+    res = rank_interval_backtest(
+        m,
+        months=months,
+        marks=inc[C.HARM].to_numpy(dtype=float),
+        horizons=horizons,
+        min_train_months=min_train_months,
+        draws=draws,
+        seed=seed,
+        level=level,
+    )
+    summ = summarise_rank_backtest(res) if len(res) else pd.DataFrame(columns=RANK_SUMMARY_COLUMNS)
+    by_h = summ.set_index(HORIZON) if len(summ) else summ
+    report = {
+        "rank_interval_coverage": {str(h): float(by_h.loc[h, COVERAGE]) for h in by_h.index},
+        "rank_interval_median_width": {str(h): float(by_h.loc[h, MEDIAN_WIDTH]) for h in by_h.index},
+        "rank_intervals": {
+            "places": len(codes),
+            "incidents": len(inc),
+            "level": level,
+            "draws": draws,
+            "seed": seed,
+            "summary": summ.to_dict(orient="records"),
+            "folds": res.to_dict(orient="records"),
+            "skipped_folds": res.attrs.get("skipped_folds", []),
+            "definitions": RANK_DEFINITIONS,
+        },
+    }
+    title = f"harm-rank intervals ({level:.0%}, {len(codes):,} LSOAs, {len(inc):,} incidents): next-period coverage"
+    text = format_rank_backtest(summ, title=title) if len(summ) else f"{title}: no fold with data\n"
+    return {"results": res, "summary": summ, "text": text, "report": report}
