@@ -460,6 +460,11 @@ def test_stage_outputs_real_data(stage_ctx, study):
     assert "partial_coverage_sources" not in ctx.res.summary
     assert places["n"].sum() == ctx.res.summary["ranked_incidents"]
     assert ctx.res.summary["method"] == "axes" and ctx.res.summary["population_year"] == "mid-2015"
+    # what the ranking rests on, with each source's period: institutional snap points left out
+    ev = ctx.res.summary["evidence"]
+    assert ev["incidents"] == 4134 and ev["institutional_incidents_left_out"] == 66
+    assert ev["sources"]["police_uk"]["months"] == 1 and ev["sources"]["county_weapons_2020"]["months"] == 12
+    assert sum(s["incidents"] for s in ev["sources"].values()) == 4134
 
 
 def test_composite_stage_outputs_real_data(composite_ctx, study):

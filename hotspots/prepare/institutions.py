@@ -14,7 +14,7 @@ Matching (docs/rank.md, "Institutional locations"):
   apostrophes ignored), never on a word inside it: "On or near Gunthorpe Court" is a
   street, not a court. Each institution is a list of phrases; a phrase may begin with
   ``"* "`` (one or more leading words, a place name: "Leicester Royal Infirmary") or end
-  with ``" *"`` ("HMP Nottingham"). Words of at least :data:`FUZZY_MIN_LETTERS` letters may
+  with ``" *"`` ("HMP Anytown"). Words of at least :data:`FUZZY_MIN_LETTERS` letters may
   differ by one edit (two from :data:`FUZZY_TWO_EDITS_LETTERS`), so "Hospitl" and
   "Royal Infirmiry" match; shorter words must match exactly ("Brown Court" is not "Crown Court").
 * **By coordinates**, for rows with no location name (sources published as points only):

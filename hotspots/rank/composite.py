@@ -159,20 +159,10 @@ def rank_places(
     this flaw; see docs/rank.md).
     """
     w = check_weights(weights, where="rank_places weights", error=InputError)
-    check_options(
-        scaling=scaling,
-        combine=combine,
-        top_n=top_n,
-        tier1_share=tier1_share,
-        tier2_share=tier2_share,
-        draws=draws,
-        weight_noise=weight_noise,
-        dirichlet_concentration=dirichlet_concentration,
-        lognormal_sigma=lognormal_sigma,
-        on_missing=on_missing,
-        where="rank_places",
-        error=InputError,
-    )
+    opts = {"scaling": scaling, "combine": combine, "top_n": top_n, "tier1_share": tier1_share}
+    opts |= {"tier2_share": tier2_share, "draws": draws, "weight_noise": weight_noise, "on_missing": on_missing}
+    opts |= {"dirichlet_concentration": dirichlet_concentration, "lognormal_sigma": lognormal_sigma}
+    check_options(where="rank_places", error=InputError, **opts)
     names = [k for k in COMPONENTS if w.get(k, 0) > 0]
     wv = np.array([w[k] for k in names])
     raw = raw_matrix(_checked(components), names)
@@ -190,15 +180,8 @@ def rank_places(
     rank = point_ranks(score, harm)
     n_top = min(top_n, p)
     how = Perturbation(weight_noise, dirichlet_concentration, lognormal_sigma, resample_counts)
-    if draws > 0:
-        low, high, p_top = monte_carlo(
-            components, names, raw, available, wv, scaling=scaling, combine=combine, top_n=n_top, draws=draws,
-            seed=seed, how=how,
-        )  # fmt: skip
-        widened = int(((rank < low) | (rank > high)).sum())
-        low, high = np.minimum(low, rank), np.maximum(high, rank)
-    else:
-        low, high, p_top, widened = rank.copy(), rank.copy(), (rank <= n_top).astype(float), 0
+    mc = {"scaling": scaling, "combine": combine, "top_n": n_top, "draws": draws, "seed": seed, "how": how}
+    low, high, p_top, widened = _intervals(components, names, raw, available, wv, rank, mc)
     k1 = math.ceil(tier1_share * p)
     k2 = k1 + math.ceil(tier2_share * p)
     tier = np.where(rank <= k1, 1, np.where(rank <= k2, 2, 3))
@@ -230,6 +213,23 @@ def rank_places(
         geo = components.geometry.reindex(out.index)
         return gpd.GeoDataFrame(out, geometry=geo.values, crs=components.crs)
     return out
+
+
+def _intervals(
+    components: pd.DataFrame,
+    names: list[str],
+    raw: np.ndarray,
+    available: np.ndarray,
+    wv: np.ndarray,
+    rank: np.ndarray,
+    mc: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Monte Carlo interval (widened to contain the rank), P(top n), and how many intervals were widened."""
+    if mc["draws"] <= 0:
+        return rank.copy(), rank.copy(), (rank <= mc["top_n"]).astype(float), 0
+    low, high, p_top = monte_carlo(components, names, raw, available, wv, **mc)
+    widened = int(((rank < low) | (rank > high)).sum())
+    return np.minimum(low, rank), np.maximum(high, rank), p_top, widened
 
 
 def _checked(components: Any) -> pd.DataFrame:

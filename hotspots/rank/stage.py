@@ -245,6 +245,7 @@ def rank(study: Study, detected: DetectResult, cfg: RankConfig) -> RankResult:
     summary["concentration_lsoa"] = {k: v for k, v in conc.items() if k != "lorenz"}
     summary["rates"] = _rates_summary(annual, study.lsoa)
     summary["ranked_incidents"] = len(incidents)
+    summary["evidence"] = _evidence(study, incidents)
     log.info("rank: %d places ranked (%s); top: %s", len(places), cfg.method, places[C.LSOA_NAME].head(3).tolist())
     return RankResult(places=places, districts=profiles, concentration=conc, summary=summary)
 
@@ -268,6 +269,21 @@ def _concentration(places: pd.DataFrame, lsoa: gpd.GeoDataFrame, cfg: RankConfig
     )
     conc["lorenz"] = lorenz(n)
     return conc
+
+
+def _evidence(study: Study, incidents: pd.DataFrame) -> dict[str, Any]:
+    """What the ranking rests on: incidents per source with each source's period, and what was left out."""
+    left_out = len(study.analysis_incidents) - len(incidents)
+    by_source = {
+        str(src): {
+            "incidents": len(g),
+            "first_month": str(g[C.MONTH].min()),
+            "last_month": str(g[C.MONTH].max()),
+            "months": int(g[C.MONTH].nunique()),
+        }
+        for src, g in incidents.groupby(C.SOURCE, sort=True)
+    }
+    return {"incidents": len(incidents), "institutional_incidents_left_out": left_out, "sources": by_source}
 
 
 def _rates_summary(annual: pd.DataFrame, lsoa: gpd.GeoDataFrame) -> dict[str, Any]:

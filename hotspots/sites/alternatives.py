@@ -195,9 +195,9 @@ def most_different_set(
     k_max = p // 2 if max_shared is None else int(max_shared)
     objective = float(np.where(m.fixed, 0.0, m.weights)[_mclp.covered_mask(m.cover, chosen)].sum())
     cover, weights, columns = _useful(m)
+    cover, weights, col_weights, columns, twin = _compact(cover, weights, columns, _twins(cover, columns, chosen))
     n, mc = cover.shape
     card = np.concatenate([np.ones(mc), np.zeros(n)])
-    twin = _twins(cover, columns, chosen)
     shared_row = np.concatenate([twin.astype(float), np.zeros(n)])
     cons = [LinearConstraint(card[None, :], 0, p), LinearConstraint(shared_row[None, :], 0, k_max)]
     if n:
@@ -207,7 +207,7 @@ def most_different_set(
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     res = milp(
-        -np.concatenate([np.zeros(mc), weights]),
+        -np.concatenate([col_weights, weights]),
         integrality=card,
         bounds=Bounds(0, 1),
         constraints=cons,
@@ -238,6 +238,30 @@ def _useful(m: Model) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     sub = cover[np.flatnonzero(keep)]
     columns = np.flatnonzero(np.diff(sub.tocsc().indptr) > 0)
     return sub[:, columns].tocsr(), m.weights[keep], columns
+
+
+def _compact(
+    cover: sp.csr_matrix, weights: np.ndarray, columns: np.ndarray, twin: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The same problem, smaller: one candidate per identical reach, identical demand rows merged.
+
+    Demand reached by one candidate only is folded into that candidate's objective weight
+    (``col_weights``). Unlike :func:`hotspots.sites.mclp.reduce_model` no candidate reaching a strict subset of
+    another's demand is dropped: with the sharing row it may be needed.
+    """
+    csc = cover.tocsc()
+    keys = [csc.indices[csc.indptr[j] : csc.indptr[j + 1]].tobytes() for j in range(csc.shape[1])]
+    _, first = np.unique(np.array(keys, dtype=object), return_index=True)
+    keep = np.sort(first)
+    sub = cover[:, keep].tocsr()
+    sub.sort_indices()
+    rows = [sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
+    _, first_row, inverse = np.unique(np.array(rows, dtype=object), return_index=True, return_inverse=True)
+    merged_w = np.bincount(inverse.ravel(), weights=weights, minlength=len(first_row))
+    sub = sub[first_row].tocsr()
+    single = np.diff(sub.indptr) == 1
+    col_w = np.bincount(sub.indices[sub.indptr[:-1][single]], weights=merged_w[single], minlength=len(keep))
+    return sub[~single].tocsr(), merged_w[~single], col_w.astype(float), columns[keep], twin[keep]
 
 
 def _twins(cover: sp.csr_matrix, columns: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -76,6 +76,45 @@ class SitesResult:
     alternatives: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALTERNATIVE_COLUMNS))
 
 
+def _alternatives(
+    inc: gpd.GeoDataFrame,
+    cand: gpd.GeoDataFrame,
+    kits: gpd.GeoDataFrame,
+    fixed: gpd.GeoDataFrame | None,
+    cfg: SitesConfig,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
+    """Near-optimal alternatives of the kits: annotated kits, the alternatives frame, the manifest entry."""
+    alts = kit_alternatives(inc, cand, kits, radius=cfg.radius_m, fixed=fixed, share=cfg.alternative_share)
+    different = most_different_set(inc, cand, kits, radius=cfg.radius_m, fixed=fixed, time_limit=cfg.time_limit_s)
+    existing = 0 if fixed is None else len(fixed)
+    kits = annotate_kits(kits, alts, existing_sites=existing)
+    summary = {
+        "share_of_optimum": cfg.alternative_share,
+        "alternatives_per_kit": {str(k): int(v) for k, v in zip(kits["site_id"], kits["alternatives"], strict=True)},
+        "kits_with_an_alternative": int((kits["alternatives"] > 0).sum()),
+        "most_different_set": different,
+        "existing_sites_supplied": existing,
+        "note": "coverage = harm the new kits add beyond existing kits and defibrillators; an alternative "
+        "replaces one kit, the others kept"
+        + ("" if existing else "; no existing kits or defibrillators were supplied, so none are counted"),
+    }
+    return kits, alts, summary
+
+
+def _outreach(study: Study, detected: DetectResult, ocfg: OutreachConfig) -> gpd.GeoDataFrame:
+    """Youth outreach zones from the detect stage's LSOA Gi* and grid."""
+    return outreach_zones(
+        study.place_incidents("outreach"),
+        study.lsoa,
+        grid=detected.grid,
+        hot=pd.DataFrame(detected.lsoa[[C.LSOA_CODE, "gi_z"]]),
+        categories=tuple(ocfg.categories),
+        top=ocfg.top,
+        weights=ocfg.weights,
+        cell_size=ocfg.cell_size_m,
+    )
+
+
 def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachConfig) -> SitesResult:
     """Pipeline stage ``sites``: bleed-control kits and youth outreach zones.
 
@@ -115,10 +154,7 @@ def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachC
         warnings.warn(str(exc), HotspotsWarning, stacklevel=2)
         target = {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
     stats = kits.attrs.get("mclp", {})
-    alts = kit_alternatives(inc, cand, kits, radius=cfg.radius_m, fixed=fixed, share=cfg.alternative_share)
-    different = most_different_set(inc, cand, kits, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
-    existing = 0 if fixed is None else len(fixed)
-    kits = annotate_kits(kits, alts, existing_sites=existing)
+    kits, alts, alt_summary = _alternatives(inc, cand, kits, fixed, cfg)
     auto.record(
         candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
         excluded_locations=cand.attrs.get("excluded_locations", 0),
@@ -130,31 +166,9 @@ def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachC
         "coverage_curve": curve.to_dict(orient="records"),
         "radius_sensitivity": sens.to_dict(orient="records"),
         "kits_for_target": target,
-        "kit_alternatives": {
-            "share_of_optimum": cfg.alternative_share,
-            "alternatives_per_kit": {
-                str(k): int(v) for k, v in zip(kits["site_id"], kits["alternatives"], strict=True)
-            },
-            "kits_with_an_alternative": int((kits["alternatives"] > 0).sum()),
-            "most_different_set": different,
-            "existing_sites_supplied": existing,
-            "note": "coverage = harm the new kits add beyond existing kits and defibrillators; an alternative "
-            "replaces one kit, the others kept"
-            + ("" if existing else "; no existing kits or defibrillators were supplied, so none are counted"),
-        },
+        "kit_alternatives": alt_summary,
     }
-    hot = pd.DataFrame(detected.lsoa[[C.LSOA_CODE, "gi_z"]])
-    grid = detected.grid
-    zones = outreach_zones(
-        study.place_incidents("outreach"),
-        study.lsoa,
-        grid=grid,
-        hot=hot,
-        categories=tuple(ocfg.categories),
-        top=ocfg.top,
-        weights=ocfg.weights,
-        cell_size=ocfg.cell_size_m,
-    )
+    zones = _outreach(study, detected, ocfg)
     oauto.record(hotspot_strength="detect stage LSOA gi_z", focal_cells="detect stage grid")
     log.info(
         "sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones",
