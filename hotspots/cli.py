@@ -217,7 +217,7 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
 
     Rolling origin: train on every month up to k, test on the next month (and the next
     quarter). For each method (last period's counts, KDE, Gi*, composite, random
-    baseline) prints hit rate, PAI, PEI* and RRI at 1 %, 5 % and 10 % of the area, mean
+    baseline) prints hit rate, PAI, PEI and RRI at 1 %, 5 % and 10 % of the area, mean
     over the folds, with the definitions used; writes OUT/evaluation.json.
     """
     import hotspots.evaluate.rolling as ev
@@ -256,6 +256,8 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
             click.echo(f"  {k}: {v}")
         click.echo("")
         click.echo(ev.format_verdict(rep["versus_baseline"]))
+        if "rank_intervals" in res:
+            click.echo(res["rank_intervals"]["text"])
         click.echo(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
 
 

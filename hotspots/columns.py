@@ -23,6 +23,7 @@ HARM = "harm"  # harm weight of the incident (relative units, see hotspots.prepa
 LSOA_CODE = "lsoa_code"  # LSOA 2011 code in the study area
 LSOA_ASSIGNED = "lsoa_assigned"  # "code", "point_in_polygon" or "nearest"
 LOCATION = "location"  # street-level location text ("On or near ...")
+INSTITUTION = "institution"  # institution the location is (e.g. "hospital", "prison"), "" if none; set at load
 GEOMETRY = "geometry"
 
 INCIDENT_COLUMNS = [
@@ -39,6 +40,7 @@ INCIDENT_COLUMNS = [
     LSOA_CODE,
     LSOA_ASSIGNED,
     LOCATION,
+    INSTITUTION,
     GEOMETRY,
 ]
 

@@ -27,6 +27,7 @@ from hotspots.errors import ConfigError
 from hotspots.evaluate.config import EvaluateConfig
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
 from hotspots.prepare.config import ScopeConfig, StudyConfig, StudyInputs
+from hotspots.prepare.institutions import InstitutionsConfig
 from hotspots.present.maps.config import MapsConfig
 from hotspots.present.report.config import ReportConfig
 from hotspots.rank.config import RankConfig
@@ -176,6 +177,7 @@ SECTIONS: dict[str, type] = {
     "venues": VenuesConfig,
     "crime": CrimeSource,
     "scope": ScopeConfig,
+    "institutions": InstitutionsConfig,
     "detect": DetectConfig,
     "rank": RankConfig,
     "evaluate": EvaluateConfig,
@@ -204,7 +206,7 @@ class Config:
     ----------
     path
         The config file (None for a config built from a dict).
-    study, boundaries, crime, deprivation, venues, scope
+    study, boundaries, crime, deprivation, venues, scope, institutions
         The study and its inputs (``deprivation`` and ``venues`` are optional).
     detect, rank, evaluate, sites, outreach, maps, report
         The stage sections (their defaults when absent from the file).
@@ -219,6 +221,7 @@ class Config:
     deprivation: DeprivationConfig | None = None
     venues: VenuesConfig | None = None
     scope: ScopeConfig = field(default_factory=ScopeConfig)
+    institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
     detect: DetectConfig = field(default_factory=DetectConfig)
     rank: RankConfig = field(default_factory=RankConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
@@ -248,6 +251,7 @@ class Config:
             deprivation=self.deprivation,
             venues=self.venues,
             scope=self.scope,
+            institutions=self.institutions,
             site_files=files,
             base=self.base,
         )
@@ -354,6 +358,7 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
     )
     venues = build_section(VenuesConfig, raw["venues"], where="[venues]", base=base) if "venues" in raw else None
     scope = build_section(ScopeConfig, raw.get("scope", {}), where="[scope]", base=base)
+    institutions = build_section(InstitutionsConfig, raw.get("institutions", {}), where="[institutions]", base=base)
 
     stages: dict[str, Any] = {}
     for name in STAGE_SECTIONS:
@@ -376,6 +381,7 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
         deprivation=deprivation,
         venues=venues,
         scope=scope,
+        institutions=institutions,
         raw=raw,
         **stages,
     )

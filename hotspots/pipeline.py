@@ -41,10 +41,12 @@ PLACES_CSV = "places.csv"
 PLACES_GPKG = "places.gpkg"
 DISTRICTS_CSV = "districts.csv"
 KITS_CSV = "bleed_kits.csv"
+KIT_ALTERNATIVES_CSV = "kit_alternatives.csv"
 OUTREACH_CSV = "outreach.csv"
 SITES_GPKG = "sites.gpkg"
 MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
+INSTITUTIONS_CSV = "institutions.csv"
 MANIFEST = "manifest.json"
 
 
@@ -189,6 +191,7 @@ def run(
     state.timings["load"] = time.perf_counter() - t0
     written = Written(out)
     written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
+    written.csv(study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)")
     stages = with_needs(stages)
     status = "ok"
     try:
@@ -275,6 +278,11 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
     elif stage == "sites" and state.sites is not None:
         s = state.sites
         w.csv(s.kits, KITS_CSV, f"{len(s.kits)} bleed-control kit sites in order of value")
+        w.csv(
+            s.alternatives,
+            KIT_ALTERNATIVES_CSV,
+            "candidate sites that could replace each kit within 1 % of the optimum",
+        )
         w.csv(s.outreach, OUTREACH_CSV, f"{len(s.outreach)} youth outreach zones")
         layers = {"bleed_kits": s.kits, "outreach": s.outreach}
         if s.fixed_sites is not None:
@@ -326,6 +334,7 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
             "coverage": s.coverage,
         },
         "caveats": s.caveats,
+        "institutions": s.institutions_summary(),
         "auto": state.auto,
         "outputs": outputs,
         "timings_s": {

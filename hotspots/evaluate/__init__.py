@@ -1,6 +1,6 @@
 """Evaluation: how concentrated violence is and how well each method predicts it.
 
-Measures (:mod:`~hotspots.evaluate.measures`: hit rate, PAI, PEI*, RRI, Gini, Lorenz) and
+Measures (:mod:`~hotspots.evaluate.measures`: hit rate, PAI, PEI, RRI, Gini, Lorenz) and
 the rolling-origin backtest behind ``hotspots evaluate`` (:mod:`~hotspots.evaluate.rolling`).
 """
 

@@ -7,7 +7,7 @@ Two families of measures:
   outnumber crimes), :func:`lorenz` (curve data) and :func:`share_holding` (the smallest
   share of places holding half of the violence).
 * **Hit-rate metrics** of a prediction (a score per cell) against what happened next:
-  :func:`hit_rate`, :func:`pai`, :func:`pei_star`, :func:`rri`, at a given share of the
+  :func:`hit_rate`, :func:`pai`, :func:`pei`, :func:`rri`, at a given share of the
   area, and :func:`backtest`, a rolling-origin backtest of several methods on monthly
   data (train on months up to *k*, test on the next month or quarter).
 
@@ -43,7 +43,7 @@ from hotspots.evaluate.measures import (
     HITS,
     MAX_HITS,
     PAI,
-    PEI_STAR,
+    PEI,
     RRI,
     TEST_TOTAL,
     TRAIN_TOTAL,
@@ -84,13 +84,13 @@ BACKTEST_COLUMNS = [
     MAX_HITS,
     HIT_RATE,
     PAI,
-    PEI_STAR,
+    PEI,
     RRI,
 ]
 """Columns of :func:`backtest`: one row per horizon x fold x method x coverage."""
 
 FOLDS = "folds"  # number of folds averaged
-SUMMARY_COLUMNS = [HORIZON, METHOD, COVERAGE, FOLDS, HIT_RATE, PAI, PEI_STAR, RRI]
+SUMMARY_COLUMNS = [HORIZON, METHOD, COVERAGE, FOLDS, HIT_RATE, PAI, PEI, RRI]
 """Columns of :func:`summarise_backtest`: fold means per horizon x method x coverage."""
 
 GRID_METHODS = tuple(m for m in METHODS if m != "place_score")
@@ -103,9 +103,10 @@ DEFINITIONS: dict[str, str] = {
     "hit_rate": "test incidents in the selected cells / all test incidents in the area",
     "pai": "Predictive Accuracy Index (Chainey, Tompson & Uhlig 2008): hit rate / area share, "
     "with area share = selected cells / all cells (= coverage); 1 = no better than random",
-    "pei_star": "PEI* (predictive efficiency): hits / the most test incidents any selection of the "
+    "pei": "PEI (Predictive Efficiency Index, Hunt 2016): hits / the most test incidents any selection of the "
     "same number of cells could have held (the top cells of the test period itself); 1 = perfect "
-    "(Hunt 2016 PEI; cf. White, Hunt & Green 2023 and Joshi et al. 2021)",
+    "(PAI / the PAI of the perfect selection of the same area; called PEI* in earlier versions, but PEI* "
+    "(White, Hunt & Green 2023) is a different index, not computed here)",
     "rri": "Recapture Rate Index (Levine 2008): (test incidents in selection / test total) / "
     "(training incidents in selection / training total); about 1 = the selected cells keep "
     "their share of violence, < 1 = their share falls in the test period, NaN when the "
@@ -480,7 +481,7 @@ def summarise_backtest(results: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"results lack columns {missing}; pass the frame returned by backtest().")
     order = {m: i for i, m in enumerate(dict.fromkeys(results[METHOD]))}
     g = results.groupby([HORIZON, METHOD, COVERAGE], sort=False)
-    s = g[[HIT_RATE, PAI, PEI_STAR, RRI]].mean()
+    s = g[[HIT_RATE, PAI, PEI, RRI]].mean()
     s[FOLDS] = g[FOLD].nunique()
     s = s.reset_index()
     s["_o"] = s[METHOD].map(order)
@@ -497,7 +498,7 @@ def format_table(summary: pd.DataFrame) -> str:
         label = "next month" if h == 1 else ("next quarter" if h == 3 else f"next {h} months")
         lines.append(f"test window: {label} (horizon {h}), mean over {folds} folds")
         head = f"{'method':<12}" + "".join(f" | {f'{c:.0%} of area':^31}" for c in covs)
-        sub = f"{'':<12}" + "".join(f" | {'hit%':>6} {'PAI':>6} {'PEI*':>6} {'RRI':>6}" + " " * 3 for _ in covs)
+        sub = f"{'':<12}" + "".join(f" | {'hit%':>6} {'PAI':>6} {'PEI':>6} {'RRI':>6}" + " " * 3 for _ in covs)
         lines += [head, sub, "-" * len(sub)]
         for method, mb in block.groupby(METHOD, sort=False):
             cells = []
@@ -507,7 +508,7 @@ def format_table(summary: pd.DataFrame) -> str:
                     cells.append(" " * 31)
                     continue
                 r = r.iloc[0]
-                cells.append(f" | {r[HIT_RATE] * 100:6.1f} {r[PAI]:6.2f} {r[PEI_STAR]:6.3f} {_fmt(r[RRI]):>6}   ")
+                cells.append(f" | {r[HIT_RATE] * 100:6.1f} {r[PAI]:6.2f} {r[PEI]:6.3f} {_fmt(r[RRI]):>6}   ")
             lines.append(f"{method:<12}" + "".join(cells))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -666,17 +667,44 @@ def evaluate_study(
         "mean": jsonable(summary),
         "versus_baseline": versus_baseline(summary),
     }
-    return {"summary": summary, "results": results, "report": report, "grid": grid}
+    out = {"summary": summary, "results": results, "report": report, "grid": grid}
+    out.update(_rank_intervals(study, inc, districts, months, cfg, report))
+    return out
+
+
+def _rank_intervals(
+    study: Any, inc: pd.DataFrame, districts: list[str], months: list[str], cfg: EvaluateConfig, report: dict[str, Any]
+) -> dict[str, Any]:
+    """The harm-rank interval backtest over the evaluation area's LSOAs (:mod:`hotspots.evaluate.rank_backtest`)."""
+    if cfg.rank_draws <= 0:
+        return {}
+    from hotspots.evaluate.rank_backtest import rank_interval_evaluation
+
+    lsoa = study.lsoa
+    institutions = getattr(getattr(study, "config", None), "institutions", None)
+    if institutions is not None and "rank" in institutions.exclude_from and C.INSTITUTION in inc.columns:
+        inc = inc[inc[C.INSTITUTION].astype(str) == ""]  # as the rank stage: institutional snap points left out
+    in_area = lsoa[C.DISTRICT].isin(districts) if C.DISTRICT in lsoa.columns else np.ones(len(lsoa), dtype=bool)
+    ev = rank_interval_evaluation(
+        inc,
+        lsoa.loc[in_area, C.LSOA_CODE].astype(str).tolist(),
+        months,
+        horizons=cfg.horizons,
+        min_train_months=max(cfg.min_train_months, 2),
+        draws=cfg.rank_draws,
+    )
+    report.update(ev["report"])
+    return {"rank_intervals": ev}
 
 
 def versus_baseline(summary: pd.DataFrame, baselines: Iterable[str] = ("random", "counts")) -> list[dict[str, Any]]:
-    """Does any method beat each baseline? Per horizon x coverage, compared on mean PEI*.
+    """Does any method beat each baseline? Per horizon x coverage, compared on mean PEI.
 
     Returns
     -------
     list of dict
-        ``horizon, coverage, baseline, baseline_pei_star, best_method`` (best of the other
-        methods), ``best_pei_star, beats_baseline``.
+        ``horizon, coverage, baseline, baseline_pei, best_method`` (best of the other
+        methods), ``best_pei, beats_baseline``.
     """
     out = []
     for (h, cov), block in summary.groupby([HORIZON, COVERAGE], sort=True):
@@ -685,17 +713,17 @@ def versus_baseline(summary: pd.DataFrame, baselines: Iterable[str] = ("random",
             others = block[block[METHOD] != b]
             if len(base) == 0 or len(others) == 0:
                 continue
-            bv = float(base[PEI_STAR].iloc[0])
-            top = others.sort_values(PEI_STAR, ascending=False, kind="stable").iloc[0]
+            bv = float(base[PEI].iloc[0])
+            top = others.sort_values(PEI, ascending=False, kind="stable").iloc[0]
             out.append(
                 {
                     HORIZON: int(h),
                     COVERAGE: float(cov),
                     "baseline": b,
-                    "baseline_pei_star": bv,
+                    "baseline_pei": bv,
                     "best_method": str(top[METHOD]),
-                    "best_pei_star": float(top[PEI_STAR]),
-                    "beats_baseline": bool(top[PEI_STAR] > bv + 1e-9),
+                    "best_pei": float(top[PEI]),
+                    "beats_baseline": bool(top[PEI] > bv + 1e-9),
                 }
             )
     return out
@@ -703,7 +731,7 @@ def versus_baseline(summary: pd.DataFrame, baselines: Iterable[str] = ("random",
 
 def format_verdict(rows: list[dict[str, Any]]) -> str:
     """One line per horizon x coverage x baseline: the best other method and whether it wins."""
-    lines = ["versus the baselines (mean PEI*):"]
+    lines = ["versus the baselines (mean PEI):"]
     for r in rows:
         label = (
             "next month" if r[HORIZON] == 1 else ("next quarter" if r[HORIZON] == 3 else f"next {r[HORIZON]} months")
@@ -711,6 +739,6 @@ def format_verdict(rows: list[dict[str, Any]]) -> str:
         verdict = "beats" if r["beats_baseline"] else "does NOT beat"
         lines.append(
             f"  {label}, {r[COVERAGE]:.0%} of area: best other method {r['best_method']} "
-            f"({r['best_pei_star']:.3f}) {verdict} {r['baseline']} ({r['baseline_pei_star']:.3f})"
+            f"({r['best_pei']:.3f}) {verdict} {r['baseline']} ({r['baseline_pei']:.3f})"
         )
     return "\n".join(lines) + "\n"

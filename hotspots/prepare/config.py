@@ -13,6 +13,7 @@ from pathlib import Path
 from hotspots.errors import ConfigError
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
 from hotspots.prepare import scope
+from hotspots.prepare.institutions import InstitutionsConfig
 from hotspots.validate import check_month, suggest
 
 
@@ -92,7 +93,7 @@ class StudyInputs:
 
     Attributes
     ----------
-    study, boundaries, crime, deprivation, venues, scope
+    study, boundaries, crime, deprivation, venues, scope, institutions
         The sections of the same names.
     site_files
         The ``[sites]`` point files by role (``"existing_kits"``, ``"defibrillators"``,
@@ -107,5 +108,6 @@ class StudyInputs:
     deprivation: DeprivationConfig | None = None
     venues: VenuesConfig | None = None
     scope: ScopeConfig = field(default_factory=ScopeConfig)
+    institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
     site_files: dict[str, PointFile] = field(default_factory=dict)
     base: Path = field(default_factory=Path.cwd)
