@@ -12,7 +12,6 @@ MAX_MODULE_LINES = 600
 PENDING_SPLIT = {
     "hotspots.evaluate.rolling",
     "hotspots.present.assets",
-    "hotspots.present.report.build",
     "hotspots.present.maps.build",
     "hotspots.detect.emerging",
     "hotspots.io.load",
