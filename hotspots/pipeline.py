@@ -23,6 +23,7 @@ from typing import Any
 from hotspots import __version__
 from hotspots.config import Config
 from hotspots.detect.stage import DetectResult, detect
+from hotspots.evaluate.change_stage import ChangeResult, change
 from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.prepare.study import Study, load_study
 from hotspots.present.maps.build import MapsResult, build_maps
@@ -41,6 +42,8 @@ OUTREACH_CSV = "outreach.csv"
 SITES_GPKG = "sites.gpkg"
 MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
+CHANGE_CSV = "change.csv"
+IMPACT_CSV = "impact.csv"
 MANIFEST = "manifest.json"
 
 
@@ -52,8 +55,9 @@ class Run:
     ----------
     config, study
         The resolved configuration and the loaded study.
-    detect, rank, sites, maps, report
-        Each stage's frozen result (None until the stage has run, or when it was not asked for).
+    detect, rank, sites, change, maps, report
+        Each stage's frozen result (None until the stage has run, or when it was not asked for;
+        ``change`` also when the config has no ``[change]`` section).
     timings
         Seconds per stage.
     """
@@ -63,6 +67,7 @@ class Run:
     detect: DetectResult | None = None
     rank: RankResult | None = None
     sites: SitesResult | None = None
+    change: ChangeResult | None = None
     maps: MapsResult | None = None
     report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -77,6 +82,8 @@ class Run:
             auto["rank"] = self.rank.auto
         if self.sites is not None:
             auto.update({k: v for k, v in self.sites.auto.items() if v})
+        if self.change is not None and self.change.auto:
+            auto["change"] = self.change.auto
         if self.maps is not None:
             auto["maps"] = self.maps.auto
         return auto
@@ -100,12 +107,26 @@ def _sites(run: Run) -> None:
     run.sites = site(run.study, _detected(run), run.config.sites, run.config.outreach)
 
 
+def _change(run: Run) -> None:
+    cfg = run.config
+    if cfg.change is not None:  # "What changed" only when [change] is configured
+        run.change = change(
+            run.study,
+            cfg.change,
+            interventions=cfg.intervention,
+            cell_size=cfg.detect.cell_size,
+            names=("[change] before", "[change] after"),
+        )
+
+
 def _maps(run: Run) -> None:
     run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps)
 
 
 def _report(run: Run) -> None:
-    run.report = report(run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto)
+    run.report = report(
+        run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto, changed=run.change
+    )
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect),
     Stage("rank", _rank, needs=("detect",)),
     Stage("sites", _sites, needs=("detect",)),
+    Stage("change", _change),
     Stage("maps", _maps),
     Stage("report", _report),
 )
@@ -276,6 +298,11 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         if s.fixed_sites is not None:
             layers["fixed_sites"] = s.fixed_sites
         w.layers(layers, SITES_GPKG, "layers " + ", ".join(layers))
+    elif stage == "change" and state.change is not None:
+        ch = state.change
+        w.csv(ch.table, CHANGE_CSV, "what changed between the [change] periods, per unit (see docs/change.md)")
+        if ch.impact is not None:
+            w.csv(ch.impact, IMPACT_CSV, "intervention impact: WDD, harm-weighted WDD, ratio against control")
     elif stage == "maps" and state.maps is not None:
         for audience, page in state.maps.pages.items():
             w.text(
@@ -300,6 +327,8 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
         extra["rank"] = state.rank.summary
     if state.sites is not None:
         extra["sites"] = state.sites.summary
+    if state.change is not None:
+        extra["change"] = state.change.summary
     if state.maps is not None:
         extra["maps"] = state.maps.summary
     if state.report is not None:
