@@ -32,8 +32,9 @@ from hotspots.errors import ConfigError, InputError
 from hotspots.evaluate.change_config import ChangeConfig
 from hotspots.evaluate.change_stage import ChangeResult, change
 from hotspots.evaluate.change_units import check_cli_months
-from hotspots.io.atomic import atomic_folder
+from hotspots.io.atomic import atomic_folder, check_out
 from hotspots.io.write import write_csv, write_json, write_layer
+from hotspots.months import format_months, overlap, parse_months
 from hotspots.prepare.study import load_study
 from hotspots.present.change_map import change_map
 from hotspots.present.change_page import change_page
@@ -50,6 +51,11 @@ FILES = {
     "change.html": "Board page: what changed, how sure, what could have been seen (self-contained, no script)",
     "manifest.json": "this file",
 }
+
+
+def _owned(manifest: dict[str, Any]) -> bool:
+    """Whether an existing folder's manifest says ``hotspots change`` wrote it (so it may be replaced)."""
+    return manifest.get("command") == COMMAND
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,13 @@ def change_settings(
     if cfg.before is None or cfg.after is None:
         missing = " and ".join(n for n, v in (("--before", cfg.before), ("--after", cfg.after)) if v is None)
         raise InputError(f"give {missing} (month lists such as 2020-01..2020-06), or set them in [change].")
+    names = ("--before" if before else "[change] before", "--after" if after else "[change] after")
+    both = overlap(parse_months(cfg.before, what=names[0]), parse_months(cfg.after, what=names[1]))
+    if both:  # the same check as check_periods, before the data are loaded
+        raise InputError(
+            f"{names[0]} and {names[1]} overlap in {len(both)} month(s) ({format_months(both)}); "
+            f"a month can only be in one period."
+        )
     return cfg
 
 
@@ -159,6 +172,7 @@ def run_change(
     cfg = change_settings(
         config.change, before=before, after=after, sources=sources, units=units, cell_size=cell_size, measure=measure
     )
+    check_out(out, owned=_owned)
     step = progress or (lambda name: None)
     step("load")
     study = load_study(config)
@@ -178,7 +192,7 @@ def run_change(
     board = change_page(result, study_name=study.name, small_count=config.report.small_count)
     timings["pages"] = time.perf_counter() - t
     outputs: dict[str, str] = {}
-    with atomic_folder(out, owned=lambda m: m.get("command") == COMMAND) as tmp:
+    with atomic_folder(out, owned=_owned) as tmp:
         write_csv(result.table, tmp / "change.csv")
         write_csv(result.detail, tmp / "change_detail.csv")
         written = ["change.csv", "change_detail.csv"]

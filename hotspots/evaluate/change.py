@@ -37,7 +37,8 @@ The rate ratio itself is never changed.
 incident in either period is ``"no data"``, not a test, and not counted in BH.
 
 **Power.** ``mde_pct`` is the minimum detectable fall at 80 % power, per unit, at two-sided
-``alpha`` before BH (see :mod:`.power`), for the unit's effective before count ``before / phi_u``.
+``alpha`` before BH (see :mod:`.power`), with the same design effect as the test (evaluated at
+the unit's rate under the fall).
 
 The interval and the test can disagree at the margin: the Clopper-Pearson interval belongs to the
 "central" (doubled one-sided) test, scipy's two-sided p to the minimum-likelihood test. The class
@@ -388,8 +389,8 @@ def check_dispersion(dispersion: Any, where: str = "dispersion") -> float | str:
     )
 
 
-def unit_dispersion(tally: PeriodTally, dispersion: float | str = "auto") -> tuple[np.ndarray, np.ndarray, str]:
-    """Per-unit design effects for the test and for the minimum detectable fall.
+def unit_dispersion(tally: PeriodTally, dispersion: float | str = "auto") -> tuple[np.ndarray, float, float, str]:
+    """Per-unit design effects of the test, and what the minimum detectable fall allows for.
 
     Parameters
     ----------
@@ -401,32 +402,34 @@ def unit_dispersion(tally: PeriodTally, dispersion: float | str = "auto") -> tup
 
     Returns
     -------
-    (phi_test, phi_mde, description)
-        ``phi_test`` uses each unit's monthly mean over both periods (its rate under no change),
-        ``phi_mde`` its before rate (what could be seen from the before count); the description
-        says which was used, for the manifest and the pages.
+    (phi, constant, c, description)
+        ``phi`` per unit (``mu_u``: the unit's incidents per month over both periods, its rate
+        under no change); for :func:`.power.mde_fall`, the constant design effect and the NB2
+        coefficient; and a description for the manifest.
     """
     setting = check_dispersion(dispersion)
     tb, ta = tally.before_months, tally.after_months
     n = len(tally.before)
     d = tally.dispersion
     if setting == "none":
-        return np.ones(n), np.ones(n), "none: plain exact test (incidents independent)"
+        return np.ones(n), 1.0, 0.0, "none: plain exact test (incidents independent)"
     if isinstance(setting, float):
-        return (np.full(n, setting), np.full(n, setting), f"constant design effect {setting:g} for every unit")
+        return np.full(n, setting), setting, 0.0, f"constant design effect {setting:g} for every unit"
     if not d.estimated:
-        return np.ones(n), np.ones(n), "auto: could not be estimated (one month per period); plain exact test"
-    pooled = (tally.before + tally.after) / (tb + ta)
-    phi_test = d.phi(pooled)
-    phi_mde = d.phi(tally.before / tb)
+        return np.ones(n), 1.0, 0.0, "auto: could not be estimated (one month per period); plain exact test"
+    phi = d.phi((tally.before + tally.after) / (tb + ta))
     if d.c == 0:
-        how = f"auto: no overdispersion found (Pearson ratio {d.pearson:.2f} on {d.df:,} df); plain exact test"
-    else:
-        how = (
-            f"auto: monthly variance mu (1 + {d.c:.3g} mu) estimated within the periods ({d.df:,} df); "
-            f"design effect 1 + {d.c:.3g} x incidents per month, up to {float(phi_test.max()):.2f}"
+        return (
+            phi,
+            1.0,
+            0.0,
+            (f"auto: no overdispersion found (Pearson ratio {d.pearson:.2f} on {d.df:,} df); plain exact test"),
         )
-    return phi_test, phi_mde, how
+    how = (
+        f"auto: monthly variance mu (1 + {d.c:.3g} mu) estimated within the periods ({d.df:,} df); "
+        f"design effect 1 + {d.c:.3g} x incidents per month, up to {float(phi.max()):.2f}"
+    )
+    return phi, 1.0, d.c, how
 
 
 def _check_levels(alpha: float, confidence: float, power: float, mde_alpha: float | None) -> None:
@@ -502,13 +505,13 @@ def unit_change(
             f"unit_id and unit_name need {n_units} values (one per unit), got {len(ids)} and {len(names)}."
         )
     tb, ta = tally.before_months, tally.after_months
-    phi, phi_mde, how = unit_dispersion(tally, dispersion)
+    phi, constant, nb2_c, how = unit_dispersion(tally, dispersion)
     if measure == "count":
         test = count_change(
             tally.before, tally.after, before_months=tb, after_months=ta, confidence=confidence, dispersion=phi
         )
         before, after = tally.before, tally.after
-        mu = tally.before.astype(float) / phi_mde
+        mu = tally.before.astype(float) / constant
         method = "exact conditional binomial test of two Poisson counts (two-sided as scipy.stats.binomtest)"
     else:
         test = harm_change(
@@ -522,7 +525,7 @@ def unit_change(
         )
         before, after = tally.before_harm, tally.after_harm
         with np.errstate(divide="ignore", invalid="ignore"):  # effective count of a harm sum: S^2 / sum(w^2)
-            mu = np.where(tally.before_harm_sq > 0, tally.before_harm**2 / tally.before_harm_sq, 0.0) / phi_mde
+            mu = np.where(tally.before_harm_sq > 0, tally.before_harm**2 / tally.before_harm_sq, 0.0) / constant
         method = (
             "exact conditional test of harm sums (each incident after with probability t_a/(t_a+t_b), "
             "marks fixed; exact convolution on the harm lattice)"
@@ -530,7 +533,9 @@ def unit_change(
     q = fdr_bh(np.where(test.tested, test.p_value, np.nan))
     cls = classify_change(test.rate_ratio, q, test.tested, alpha=alpha)
     a_mde = mde_alpha if mde_alpha is not None else alpha
-    mde = mde_fall(mu, before_months=tb, after_months=ta, alpha=a_mde, power=power)
+    mde = mde_fall(
+        mu, before_months=tb, after_months=ta, alpha=a_mde, power=power, nb2_c=nb2_c, monthly=tally.before / tb
+    )
     out = pd.DataFrame(
         {
             UNIT_ID: ids,

@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats
 
 from hotspots.errors import InputError
-from hotspots.evaluate._exact import binom_p_two_sided
+from hotspots.evaluate._exact import _unique_rows, binom_p_two_sided
 
 _BISECT_STEPS = 22  # precision 2**-22 of the fall: far finer than the reported 0.1 %
 
@@ -165,6 +165,8 @@ def mde_fall(
     after_months: float,
     alpha: float = 0.05,
     power: float = 0.8,
+    nb2_c: float = 0.0,
+    monthly: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """Minimum detectable fall per unit, as a share of the before rate (0.35 = a 35 % fall).
 
@@ -172,13 +174,20 @@ def mde_fall(
     ----------
     mu_before
         Expected before count of each unit (the observed before count; for harm, the effective
-        count ``S**2 / sum(w**2)``, see :func:`.change.unit_change`).
+        count ``S**2 / sum(w**2)``, see :func:`.change.unit_change`), already divided by any
+        constant design effect.
     before_months, after_months
         Exposures (months with data).
     alpha
         Two-sided level of the test, per unit and before BH (see the module notes).
     power
         Required power (0.8 = 80 %).
+    nb2_c
+        Month-to-month overdispersion (:class:`.tally.Dispersion`): the test then uses effective
+        counts divided by ``phi = 1 + c m``, ``m`` the unit's incidents per month over both periods
+        *under the fall* (``monthly * (t_b + t_a (1 - f)) / (t_b + t_a)``), and so does the power.
+    monthly
+        Each unit's incidents per month before (default ``mu_before / before_months``); used with ``nb2_c``.
 
     Returns
     -------
@@ -192,28 +201,36 @@ def mde_fall(
     0.5
     """
     _check(alpha, power, before_months, after_months)
+    if not nb2_c >= 0:
+        raise InputError(f"nb2_c must be >= 0, got {nb2_c!r}.")
     mu = np.asarray(mu_before, dtype=float)
     shape = mu.shape
     flat = mu.ravel()
+    per_month = flat / before_months if monthly is None else np.broadcast_to(np.asarray(monthly, float), shape).ravel()
     out = np.full(flat.shape, np.nan)
     if flat.size == 0:
         return out.reshape(shape)
-    uniq, inv = np.unique(flat, return_inverse=True)
+    (uniq, umon), inv = _unique_rows(flat, per_month if nb2_c > 0 else np.zeros_like(flat))
     res = np.full(uniq.shape, np.nan)
     ok = uniq > 0
     if ok.any():
-        m = uniq[ok]
+        m, mon = uniq[ok], umon[ok]
         p0 = after_months / (before_months + after_months)
         ratio = after_months / before_months
+
+        def eff(f: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            """Effective before counts under a fall ``f`` (the test's design effect at the pooled rate)."""
+            return m[idx] / (1.0 + nb2_c * mon[idx] * (1.0 + ratio * (1.0 - f)) / (1.0 + ratio))
+
         k_lo = lower_rejection_bound(np.arange(_n_max(m, ratio) + 1), p0=p0, alpha=alpha)
-        full = _power(m, np.ones_like(m), p0=p0, ratio=ratio, k_lo=k_lo, alpha=alpha)
-        can = full >= power
-        lo = np.zeros(int(can.sum()))
-        hi = np.ones(int(can.sum()))
-        mc = m[can]
+        every = np.arange(len(m))
+        full = _power(eff(np.ones(len(m)), every), np.ones(len(m)), p0=p0, ratio=ratio, k_lo=k_lo, alpha=alpha)
+        can = np.flatnonzero(full >= power)
+        lo = np.zeros(len(can))
+        hi = np.ones(len(can))
         for _ in range(_BISECT_STEPS):
             mid = (lo + hi) / 2
-            enough = _power(mc, mid, p0=p0, ratio=ratio, k_lo=k_lo, alpha=alpha) >= power
+            enough = _power(eff(mid, can), mid, p0=p0, ratio=ratio, k_lo=k_lo, alpha=alpha) >= power
             hi = np.where(enough, mid, hi)
             lo = np.where(enough, lo, mid)
         r = np.full(m.shape, np.nan)

@@ -34,6 +34,24 @@ def _replaceable(out: Path, *, owned: Callable[[dict], bool]) -> bool:
     return isinstance(data, dict) and data.get("tool") == "hotspots" and owned(data)
 
 
+def check_out(out: Path, *, owned: Callable[[dict], bool] = lambda m: True) -> None:
+    """Raise :class:`InputError` now if :func:`atomic_folder` would refuse ``out`` (call it before long work).
+
+    Raises
+    ------
+    InputError
+        ``out`` exists and is a file, or a folder that may not be replaced (see :func:`atomic_folder`).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder to write.")
+    if out.exists() and not _replaceable(out, owned=owned):
+        raise InputError(
+            f"--out {out} already holds files this command did not write; choose a new or empty folder "
+            f"(an earlier output of the same command is replaced)."
+        )
+
+
 @contextlib.contextmanager
 def atomic_folder(out: Path, *, owned: Callable[[dict], bool] = lambda m: True) -> Iterator[Path]:
     """Yield a fresh temporary folder beside ``out``; on success move it into place as ``out``.
@@ -53,13 +71,7 @@ def atomic_folder(out: Path, *, owned: Callable[[dict], bool] = lambda m: True) 
         ``out`` exists and is a file, or a folder this command did not write.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder to write.")
-    if out.exists() and not _replaceable(out, owned=owned):
-        raise InputError(
-            f"--out {out} already holds files this command did not write; choose a new or empty folder "
-            f"(an earlier output of the same command is replaced)."
-        )
+    check_out(out, owned=owned)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:

@@ -222,8 +222,9 @@ def _impact_rows(r: ChangeResult, small: int) -> list[dict[str, str]]:
 def _sure(r: ChangeResult) -> str:
     title, article = UNIT_TITLES[r.units]
     many = UNIT_WORDS[r.units][1]
+    lead = article[0].upper() + article[1:]
     return (
-        f"{article[0].upper() + article[1:]} is called a significant fall or rise only when its change is unlikely to be "
+        f"{lead} is called a significant fall or rise only when its change is unlikely to be "
         f"chance: an exact test for each {title.lower()}, allowing for how much its counts vary from month to "
         f"month, with the Benjamini-Hochberg correction so that at most about {100 * r.config.alpha:g} % of the "
         f"{many} called significant are expected to be false alarms. The interval is the range of changes per "
