@@ -36,9 +36,8 @@ from hotspots.evaluate.change import (
     count_change,
     fdr_bh,
     harm_change,
-    unit_change,
-    unit_dispersion,
 )
+from hotspots.evaluate.change_table import unit_change, unit_dispersion
 from hotspots.evaluate.power import mde_fall
 from hotspots.evaluate.tally import tally_periods
 from hotspots.months import check_periods

@@ -108,6 +108,25 @@ def nulls(data: dict[str, tuple[np.ndarray, np.ndarray, int]]) -> None:
             print(f"{src:<22}{null:<9}{sets:>6}  " + "  ".join(cells))
 
 
+def dispersion_by_rate(data: dict[str, tuple[np.ndarray, np.ndarray, int]]) -> None:
+    unit, month, n = data["city_violence_2020"]
+    mat = month_matrix(unit, month, n)
+    halves = (mat[:, :6], mat[:, 6:])
+    c = estimate_dispersion(*halves).c
+    mu = mat.sum(axis=1) / 12
+    print(
+        f"\nMONTH-TO-MONTH VARIATION of City violence 2020 within the halves, by incidents per month (NB2 c = {c:.4f})"
+    )
+    print(f"{'incidents a month':<20}{'LSOAs':>7}{'observed var/mean':>19}{'modelled 1 + c mu':>19}")
+    for lo, hi in ((0, 1), (1, 2), (2, 4), (4, 8), (8, 16), (16, 60)):
+        s = (mu >= lo) & (mu < hi)
+        if not s.any():
+            continue
+        ss = sum(((h[s] - h[s].mean(axis=1, keepdims=True)) ** 2).sum() for h in halves)
+        den = sum(h[s].mean(axis=1).sum() * (h.shape[1] - 1) for h in halves)
+        print(f"{f'{lo}-{hi}':<20}{int(s.sum()):>7}{ss / den:>19.2f}{1 + c * mu[s].mean():>19.2f}")
+
+
 def plants(data: dict[str, tuple[np.ndarray, np.ndarray, int]]) -> None:
     rng = np.random.default_rng(7)
     unit, month, n = data["city_violence_2020"]
@@ -171,6 +190,7 @@ def main() -> None:
     data = matrices()
     for src, (unit, month, n) in data.items():
         print(f"{src}: {len(unit):,} incidents in {n} LSOAs; per month {np.bincount(month, minlength=12).tolist()}")
+    dispersion_by_rate(data)
     nulls(data)
     plants(data)
     mde_check()

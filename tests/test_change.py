@@ -18,8 +18,8 @@ from hotspots.evaluate.change import (
     count_change,
     fdr_bh,
     harm_change,
-    unit_change,
 )
+from hotspots.evaluate.change_table import unit_change
 from hotspots.evaluate.tally import estimate_dispersion, tally_periods
 from hotspots.months import check_periods
 

@@ -15,7 +15,8 @@ from scipy import stats
 
 from hotspots import columns as C
 from hotspots.evaluate._exact import binom_p_two_sided
-from hotspots.evaluate.change import count_change, unit_change
+from hotspots.evaluate.change import count_change
+from hotspots.evaluate.change_table import unit_change
 from hotspots.evaluate.change_units import assign_lsoa
 from hotspots.evaluate.power import mde_fall
 from hotspots.evaluate.tally import estimate_dispersion, tally_periods

@@ -17,9 +17,15 @@ from hotspots.evaluate.change import CHANGE_COLUMNS
 from hotspots.io.atomic import atomic_folder, check_out
 
 ROBBERY = [
-    "--source", "city_robbery_2020", "--source", "city_robbery_2022",
-    "--before", "2020-01..2020-12", "--after", "2022-01..2022-12",
-]  # fmt: skip
+    "--source",
+    "city_robbery_2020",
+    "--source",
+    "city_robbery_2022",
+    "--before",
+    "2020-01..2020-12",
+    "--after",
+    "2022-01..2022-12",
+]
 
 
 def cli(*args: str):
@@ -98,19 +104,27 @@ def test_atomic_folder_leaves_nothing_on_failure(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--before", "2020-01..2020-06", "--after", "2020-05..2020-12"],
-         "error: --before and --after overlap in 2 month(s) (2020-05..2020-06); a month can only be in one period."),
+        (
+            ["--before", "2020-01..2020-06", "--after", "2020-05..2020-12"],
+            "error: --before and --after overlap in 2 month(s) (2020-05..2020-06); a month can only be in one period.",
+        ),
         (["--before", ",", "--after", "2020-07"], "error: --before is empty; give months as YYYY-MM"),
         (["--before", "2020-13", "--after", "2020-07"], "error: --before: '2020-13' is not a month (YYYY-MM)"),
         (["--after", "2020-07"], "error: give --before (month lists such as 2020-01..2020-06)"),
-        (["--before", "2018-01..2018-06", "--after", "2020-07..2020-12", "--source", "city_violence_2020"],
-         "error: --before (2018-01..2018-06) has no month with data: the selected sources cover 2020-01 to 2020-12."),
-        (["--before", "2021-01..2021-06", "--after", "2021-07..2021-12"],
-         "error: no source has data in both periods (--before/--after)"),
-        (["--before", "2020-01", "--after", "2020-02", "--cell-size", "100"],
-         "error: --cell-size applies to grid cells only"),
+        (
+            ["--before", "2018-01..2018-06", "--after", "2020-07..2020-12", "--source", "city_violence_2020"],
+            "error: --before (2018-01..2018-06) has no month with data: the selected sources cover 2020-01 to 2020-12.",
+        ),
+        (
+            ["--before", "2021-01..2021-06", "--after", "2021-07..2021-12"],
+            "error: no source has data in both periods (--before/--after)",
+        ),
+        (
+            ["--before", "2020-01", "--after", "2020-02", "--cell-size", "100"],
+            "error: --cell-size applies to grid cells only",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_one_clear_line_and_exit_2(tmp_path, args, message):
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["-q", "change", *args, "--out", str(out)])
@@ -128,8 +142,15 @@ def test_run_shows_what_changed_only_when_change_is_configured(tmp_path, bundled
     assert "change.csv" not in bundled_run.outputs
     raw = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
     raw["change"] = {"before": "2020-01..2020-06", "after": "2020-07..2020-12", "sources": ["city_violence_2020"]}
-    raw["intervention"] = [{"name": "pilot", "start": "2020-07", "months": 6, "treated_lsoas": ["E01033406"],
-                            "control_lsoas": ["E01013855"]}]  # fmt: skip
+    raw["intervention"] = [
+        {
+            "name": "pilot",
+            "start": "2020-07",
+            "months": 6,
+            "treated_lsoas": ["E01033406"],
+            "control_lsoas": ["E01013855"],
+        }
+    ]
     cfg = config_from_dict(raw, path=CONFIG)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

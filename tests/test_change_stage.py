@@ -134,13 +134,15 @@ def test_comparison_ratio_sentence(study):
     ("kw", "match"),
     [
         ({"before": "2020-01..2020-06", "after": "2020-05..2020-12"}, r"overlap in 2 month\(s\) \(2020-05..2020-06\)"),
-        ({"before": "2018-01..2018-06", "after": "2020-07..2020-12", "sources": ["city_violence_2020"]},
-         r"has no month with data: the selected sources cover 2020-01 to 2020-12"),
+        (
+            {"before": "2018-01..2018-06", "after": "2020-07..2020-12", "sources": ["city_violence_2020"]},
+            r"has no month with data: the selected sources cover 2020-01 to 2020-12",
+        ),
         ({"before": "2021-01", "after": "2021-02"}, r"no source has data in both periods"),
         ({**HALVES, "districts": ["Notingham"]}, r"unknown district 'Notingham'\. Did you mean 'Nottingham'\?"),
         ({**HALVES, "sources": ["violence"]}, r"unknown source 'violence'"),
     ],
-)  # fmt: skip
+)
 def test_bad_periods_and_names(study, kw, match):
     with pytest.raises(InputError, match=match):
         run(study, **kw)
@@ -198,14 +200,23 @@ def test_intervention_register_wdd_harm_and_stored_geometry(study_with_area):
 def test_intervention_errors(study):
     """Unknown LSOAs, periods outside the data, overlapping areas (the file path only has to exist)."""
     with pytest.raises(InputError, match=r"'treated_lsoas': 'E0100000X' is not an LSOA of the study area"):
-        run(study, **HALVES, interventions=(InterventionConfig(name="x", start="2020-07", months=6,
-                                                               treated_lsoas=["E0100000X"]),))  # fmt: skip
+        run(
+            study,
+            **HALVES,
+            interventions=(InterventionConfig(name="x", start="2020-07", months=6, treated_lsoas=["E0100000X"]),),
+        )
     with pytest.raises(InputError, match=r"'x' after period has 1; the WDD test compares equal periods"):
-        run(study, **HALVES, interventions=(InterventionConfig(name="x", start="2020-12", months=6,
-                                                               treated_lsoas=[CENTRE]),))  # fmt: skip
+        run(
+            study,
+            **HALVES,
+            interventions=(InterventionConfig(name="x", start="2020-12", months=6, treated_lsoas=[CENTRE]),),
+        )
     with pytest.raises(InputError, match=r"'x' before period \(2023-01..2023-06\) has no month with data"):
-        run(study, **HALVES, interventions=(InterventionConfig(name="x", start="2023-07", months=6,
-                                                               treated_lsoas=[CENTRE]),))  # fmt: skip
+        run(
+            study,
+            **HALVES,
+            interventions=(InterventionConfig(name="x", start="2023-07", months=6, treated_lsoas=[CENTRE]),),
+        )
     centre = study.lsoa.set_index(C.LSOA_CODE).geometry[CENTRE]
     big = dataclasses.replace(study, areas={"x:treated": gpd.GeoDataFrame(geometry=[centre.buffer(500)], crs=C.CRS)})
     entry = InterventionConfig(name="x", start="2020-07", months=6, treated=CONFIG, control_lsoas=[CENTRE])
@@ -220,15 +231,21 @@ def test_config_sections_are_checked(tmp_path):
         ({"change": {"before": "2020-01", "after": "2020-02", "units": "ward"}}, r"'units' must be one of lsoa, grid"),
         ({"change": {"before": "2020-01", "after": "2020-02", "dispersion": 0.5}}, r"'dispersion' must be 'auto'"),
         ({"change": {"before": "2020-1", "after": "2020-02"}}, r"\[change\] key 'before': '2020-1' is not a month"),
-        ({"change": {"before": "2020-01", "after": "2020-02", "sources": ["polise_uk"]}},
-         r"\[change\] key 'sources' names unknown source\(s\) 'polise_uk'\. Did you mean 'police_uk'\?"),
+        (
+            {"change": {"before": "2020-01", "after": "2020-02", "sources": ["polise_uk"]}},
+            r"\[change\] key 'sources' names unknown source\(s\) 'polise_uk'\. Did you mean 'police_uk'\?",
+        ),
         ({"intervention": [{"name": "a", "start": "2020-07"}]}, r"has no treated area"),
-        ({"intervention": [{"name": "a", "start": "2020-07", "treated_lsoas": ["E1"], "buffer_m": 100}]},
-         r"sets 'buffer_m' without a control area"),
+        (
+            {"intervention": [{"name": "a", "start": "2020-07", "treated_lsoas": ["E1"], "buffer_m": 100}]},
+            r"sets 'buffer_m' without a control area",
+        ),
         ({"intervention": [{"name": "a", "start": "2020-07", "treated": "nope.gpkg"}]}, r"file not found"),
-        ({"intervention": [{"name": "a", "start": "2020-07", "treated_lsoas": ["E1"]}] * 2},
-         r"names must be unique; repeated: a"),
-    ]  # fmt: skip
+        (
+            {"intervention": [{"name": "a", "start": "2020-07", "treated_lsoas": ["E1"]}] * 2},
+            r"names must be unique; repeated: a",
+        ),
+    ]
     for extra, match in cases:
         with pytest.raises(ConfigError, match=match):
             config_from_dict({**raw, **extra}, path=CONFIG)

@@ -200,3 +200,38 @@ def test_intervention_impact_errors():
             start="2021-02",
             months=1,
         )
+
+
+def test_intervention_without_control_tests_the_treated_area_alone():
+    xy = np.array([(50.0, 50.0)] * 60)
+    months = np.array(["2021-01"] * 40 + ["2021-04"] * 20)
+    row = intervention_impact("alone", xy, months, treated=square(0, 0, 100), start="2021-04", months=3)
+    assert (row["treated_before"], row["treated_after"]) == (40, 20)
+    assert np.isnan(row["wdd"]) and np.isnan(row["control_before"]) and np.isnan(row["ratio_vs_control"])
+    assert row["treated_p"] == pytest.approx(stats.binomtest(20, 60, 0.5).pvalue)
+    assert row["treated_change_pct"] == pytest.approx(-50.0)
+    assert row["verdict"].startswith("no control area: the treated area alone shows a 50 % fall (p = 0.01")
+    assert 0 < row["mde_pct"] < 100
+    with pytest.raises(InputError, match=r"a displacement buffer needs a control area"):
+        intervention_impact("alone", xy, months, treated=square(0, 0, 100), start="2021-04", months=3, buffer_m=50)
+
+
+def test_intervention_harm_row_uses_harm_sums_and_sum_of_squares():
+    pts = [(50.0, 50.0)] * 30 + [(1050.0, 50.0)] * 30
+    months = ["2021-01"] * 10 + ["2021-04"] * 20 + ["2021-01"] * 15 + ["2021-04"] * 15
+    harm = np.array([4.0] * 10 + [1.0] * 20 + [1.5] * 30)
+    row = intervention_impact(
+        "harm",
+        np.array(pts),
+        np.array(months),
+        treated=square(0, 0, 100),
+        control=square(1000, 0, 100),
+        start="2021-04",
+        months=3,
+        harm=harm,
+        measure="harm",
+    )
+    assert (row["treated_before"], row["treated_after"]) == (40.0, 20.0)
+    assert row["wdd"] == (20 - 40) - (22.5 - 22.5)
+    assert row["wdd_se"] == pytest.approx(np.sqrt(10 * 16 + 20 * 1 + 30 * 1.5**2))
+    assert row["verdict"].startswith("20 less harm than the control trend predicts") or "no clear" in row["verdict"]

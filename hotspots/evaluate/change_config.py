@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotspots.errors import ConfigError, HotspotsError
-from hotspots.evaluate.change import DISPERSION_MODES, MEASURES, check_dispersion
+from hotspots.evaluate.change import DISPERSION_MODES, MEASURES
+from hotspots.evaluate.change_table import check_dispersion
 from hotspots.months import parse_months
 from hotspots.validate import check_month, require_file
 

@@ -27,9 +27,10 @@ import pandas as pd
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.evaluate.area import AreaChange, AreaComparison, area_change, compare_areas
-from hotspots.evaluate.change import CHANGE_COLUMNS, unit_change
+from hotspots.evaluate.change import CHANGE_COLUMNS
 from hotspots.evaluate.change_config import ChangeConfig, InterventionConfig
 from hotspots.evaluate.change_extras import interventions_impact, similarity
+from hotspots.evaluate.change_table import unit_change
 from hotspots.evaluate.change_units import Units, area_districts, assign_lsoa, build_units, choose_sources
 from hotspots.evaluate.similarity import ClassComparison, SpptResult
 from hotspots.evaluate.tally import PeriodTally, tally_periods
@@ -205,6 +206,24 @@ def _notes(
     return notes
 
 
+def _select(
+    study: Study, cfg: ChangeConfig, names: tuple[str, str]
+) -> tuple[list[str], list[str], gpd.GeoDataFrame, Periods]:
+    """The sources, notes about them, their incidents (with their LSOA by location) and the checked periods."""
+    inc_all = study.incidents
+    chosen, source_notes = choose_sources(
+        inc_all,
+        cfg.sources,
+        _parse(cfg.before, names[0]),
+        _parse(cfg.after, names[1]),
+        what=f"{names[0]}/{names[1]}",
+    )
+    inc = inc_all[inc_all[C.SOURCE].isin(chosen)].copy()
+    periods = _periods(inc, cfg, names)
+    inc["_unit_lsoa"] = assign_lsoa(inc, study.lsoa, tolerance=study.config.boundaries.nearest_tolerance_m)
+    return chosen, source_notes, inc, periods
+
+
 def change(
     study: Study,
     cfg: ChangeConfig,
@@ -239,19 +258,10 @@ def change(
         Periods that overlap, are empty or lie outside the data; unknown sources or districts;
         bad intervention areas.
     """
-    inc_all = study.incidents
-    chosen, source_notes = choose_sources(
-        inc_all,
-        cfg.sources,
-        _parse(cfg.before, names[0]),
-        _parse(cfg.after, names[1]),
-        what=f"{names[0]}/{names[1]}",
-    )
-    inc = inc_all[inc_all[C.SOURCE].isin(chosen)].copy()
-    periods = _periods(inc, cfg, names)
-    inc["_unit_lsoa"] = assign_lsoa(inc, study.lsoa, tolerance=study.config.boundaries.nearest_tolerance_m)
+    chosen, source_notes, inc, periods = _select(study, cfg, names)
+    in_periods = inc[C.MONTH].isin(periods.before_data + periods.after_data).to_numpy()
     districts = area_districts(
-        inc, study.lsoa, area=cfg.area, districts=cfg.districts, min_share=cfg.min_district_share
+        inc[in_periods], study.lsoa, area=cfg.area, districts=cfg.districts, min_share=cfg.min_district_share
     )
     lsoa = study.lsoa[study.lsoa[C.DISTRICT].isin(districts)] if districts else study.lsoa
     units = build_units(inc, lsoa.reset_index(drop=True), kind=cfg.units, cell_size=cfg.cell_size or cell_size)

@@ -204,6 +204,23 @@ def _tests(
     return vals, res, rvc, per_count, disp_var, var["control"]
 
 
+def _inputs(
+    xy: np.ndarray, month: np.ndarray | pd.Series, harm: np.ndarray | None, measure: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check and convert the per-incident inputs of :func:`intervention_impact`: coordinates, months, weights."""
+    if measure not in ("count", "harm"):
+        raise InputError(f"measure must be 'count' or 'harm', got {measure!r}.")
+    xy = np.asarray(xy, dtype=float)
+    if xy.ndim != COORDINATES or xy.shape[1] != COORDINATES:
+        raise InputError(f"xy must be an n x 2 array of coordinates, got shape {xy.shape}.")
+    month_a = np.asarray(pd.Series(month, dtype=object).astype(str))
+    if len(month_a) != len(xy):
+        raise InputError(f"xy has {len(xy)} incidents but month has {len(month_a)}.")
+    if measure == "harm" and harm is None:
+        raise InputError("measure='harm' needs each incident's harm weight (harm=).")
+    return xy, month_a, (np.ones(len(xy)) if harm is None else np.asarray(harm, dtype=float))
+
+
 def intervention_impact(
     name: str,
     xy: np.ndarray,
@@ -259,17 +276,7 @@ def intervention_impact(
     InputError
         Bad areas (see :func:`impact_areas`), bad measure, harm missing, xy of the wrong shape.
     """
-    if measure not in ("count", "harm"):
-        raise InputError(f"measure must be 'count' or 'harm', got {measure!r}.")
-    xy = np.asarray(xy, dtype=float)
-    if xy.ndim != COORDINATES or xy.shape[1] != COORDINATES:
-        raise InputError(f"xy must be an n x 2 array of coordinates, got shape {xy.shape}.")
-    month_a = np.asarray(pd.Series(month, dtype=object).astype(str))
-    if len(month_a) != len(xy):
-        raise InputError(f"xy has {len(xy)} incidents but month has {len(month_a)}.")
-    if measure == "harm" and harm is None:
-        raise InputError("measure='harm' needs each incident's harm weight (harm=).")
-    w = np.ones(len(xy)) if harm is None else np.asarray(harm, dtype=float)
+    xy, month_a, w = _inputs(xy, month, harm, measure)
     before, after = intervention_periods(start, months=months)
     areas = impact_areas(treated, control, buffer_m=buffer_m)
     in_b, in_a = np.isin(month_a, before), np.isin(month_a, after)
