@@ -44,6 +44,7 @@ MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
 CHANGE_CSV = "change.csv"
 IMPACT_CSV = "impact.csv"
+INTERVENTIONS_GPKG = "interventions.gpkg"
 MANIFEST = "manifest.json"
 
 
@@ -301,8 +302,9 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
     elif stage == "change" and state.change is not None:
         ch = state.change
         w.csv(ch.table, CHANGE_CSV, "what changed between the [change] periods, per unit (see docs/change.md)")
-        if ch.impact is not None:
+        if ch.impact is not None and ch.intervention_areas is not None:
             w.csv(ch.impact, IMPACT_CSV, "intervention impact: WDD, harm-weighted WDD, ratio against control")
+            w.layers({"interventions": ch.intervention_areas}, INTERVENTIONS_GPKG, "the intervention areas (geometry)")
     elif stage == "maps" and state.maps is not None:
         for audience, page in state.maps.pages.items():
             w.text(

@@ -157,7 +157,7 @@ def test_run_shows_what_changed_only_when_change_is_configured(tmp_path, bundled
         rc = pipeline.run(cfg, tmp_path, stages=["change", "report"])
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert 'id="what-changed"' in html and ">What changed<" in html and 'id="impact-table"' in html
-    assert "change.csv" in rc.outputs and "impact.csv" in rc.outputs
+    assert {"change.csv", "impact.csv", "interventions.gpkg"} <= set(rc.outputs)
     assert list(pd.read_csv(tmp_path / "change.csv").columns) == CHANGE_COLUMNS
     m = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert m["change"]["classes"] and m["auto"]["change"]["area_districts"] == ["Nottingham"]
