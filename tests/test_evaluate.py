@@ -356,14 +356,9 @@ def test_real_backtest_uses_no_future_months(study):
     geom, _ = E.evaluation_area(inc, study.lsoa)
     grid = make_grid(geom, cell_size=100)
     kw = dict(
-        methods=E.METHODS,
-        coverages=(0.05,),
-        horizons=(1,),
-        min_train_months=3,
-        lsoa=study.lsoa,
-        venues=study.venues,
-        deprivation=study.deprivation,
-    )
+        methods=E.METHODS, coverages=(0.05,), horizons=(1,), min_train_months=3,
+        lsoa=study.lsoa, venues=study.venues, deprivation=study.deprivation,
+    )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         full = E.backtest(inc, grid, months=["2020-01", "2020-02", "2020-03", "2020-04", "2020-05"], **kw)
