@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from hotspots.detect.config import DetectConfig
 from hotspots.errors import ConfigError
+from hotspots.evaluate.change_config import ChangeConfig, InterventionConfig
 from hotspots.evaluate.config import EvaluateConfig
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
 from hotspots.prepare.config import ScopeConfig, StudyConfig, StudyInputs
@@ -185,6 +186,8 @@ SECTIONS: dict[str, type] = {
     "outreach": OutreachConfig,
     "maps": MapsConfig,
     "report": ReportConfig,
+    "change": ChangeConfig,
+    "intervention": InterventionConfig,
 }
 """Top-level sections of the config file and the dataclass that validates each."""
 
@@ -210,6 +213,10 @@ class Config:
         The study and its inputs (``deprivation`` and ``venues`` are optional).
     detect, rank, evaluate, sites, outreach, maps, report
         The stage sections (their defaults when absent from the file).
+    change
+        ``[change]`` (None when absent: ``hotspots run`` then shows no "What changed" section).
+    intervention
+        The intervention register, one ``[[intervention]]`` per entry.
     raw
         The parsed TOML, as read.
     """
@@ -229,6 +236,8 @@ class Config:
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
     maps: MapsConfig = field(default_factory=MapsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    change: ChangeConfig | None = None
+    intervention: tuple[InterventionConfig, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -244,6 +253,12 @@ class Config:
             spec = getattr(self.sites, role)
             if spec is not None:
                 files[role] = spec
+        areas = {
+            f"{i.name}:{role}": path
+            for i in self.intervention
+            for role, path in (("treated", i.treated), ("control", i.control))
+            if path is not None
+        }
         return StudyInputs(
             study=self.study,
             boundaries=self.boundaries,
@@ -253,6 +268,7 @@ class Config:
             scope=self.scope,
             institutions=self.institutions,
             site_files=files,
+            area_files=areas,
             base=self.base,
         )
 
@@ -373,6 +389,7 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
                 )
         stages[name] = build_section(SECTIONS[name], table, where=f"[{name}]", base=base)
 
+    change, interventions = _change_sections(raw, names, base)
     return Config(
         path=path,
         study=study,
@@ -382,6 +399,47 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
         venues=venues,
         scope=scope,
         institutions=institutions,
+        change=change,
+        intervention=interventions,
         raw=raw,
         **stages,
     )
+
+
+def _change_sections(
+    raw: dict[str, Any], names: list[str], base: Path
+) -> tuple[ChangeConfig | None, tuple[InterventionConfig, ...]]:
+    """``[change]`` (None when absent) and the ``[[intervention]]`` register, checked against the source names."""
+
+    def known(sources: list[str], where: str) -> None:
+        unknown = [n for n in sources if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"{where} key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}."
+                f"{suggest(unknown[0], names)} Valid [[crime]] names: {', '.join(names)}."
+            )
+
+    change = None
+    if "change" in raw:
+        if not isinstance(raw["change"], dict):
+            raise ConfigError("[change] must be a table.")
+        change = build_section(ChangeConfig, raw["change"], where="[change]", base=base)
+        if change.before is None or change.after is None:
+            raise ConfigError("[change] needs both 'before' and 'after' (month lists such as '2020-01..2020-06').")
+        known(change.sources, "[change]")
+    tables = raw.get("intervention", [])
+    if isinstance(tables, dict):
+        tables = [tables]
+    entries = []
+    for i, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise ConfigError(f"[[intervention]] entry {i + 1} must be a table.")
+        label = f"[[intervention]] entry {i + 1} ({table.get('name', 'unnamed')!r})"
+        entry = build_section(InterventionConfig, table, where=label, base=base)
+        known(entry.sources, label)
+        entries.append(entry)
+    seen = [e.name for e in entries]
+    dupes = sorted({n for n in seen if seen.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"[[intervention]] names must be unique; repeated: {', '.join(dupes)}.")
+    return change, tuple(entries)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from hotspots import __version__
 from hotspots.config import Config
 from hotspots.detect.stage import DetectResult, detect
+from hotspots.evaluate.change_stage import ChangeResult, change
 from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.prepare.study import Study, load_study
 from hotspots.present.maps.build import MapsResult, build_maps
@@ -47,6 +48,9 @@ SITES_GPKG = "sites.gpkg"
 MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
 INSTITUTIONS_CSV = "institutions.csv"
+CHANGE_CSV = "change.csv"
+IMPACT_CSV = "impact.csv"
+INTERVENTIONS_GPKG = "interventions.gpkg"
 MANIFEST = "manifest.json"
 
 
@@ -58,8 +62,9 @@ class Run:
     ----------
     config, study
         The resolved configuration and the loaded study.
-    detect, rank, sites, maps, report
-        Each stage's frozen result (None until the stage has run, or when it was not asked for).
+    detect, rank, sites, change, maps, report
+        Each stage's frozen result (None until the stage has run, or when it was not asked for;
+        ``change`` also when the config has no ``[change]`` section).
     timings
         Seconds per stage.
     """
@@ -69,6 +74,7 @@ class Run:
     detect: DetectResult | None = None
     rank: RankResult | None = None
     sites: SitesResult | None = None
+    change: ChangeResult | None = None
     maps: MapsResult | None = None
     report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -83,6 +89,8 @@ class Run:
             auto["rank"] = self.rank.auto
         if self.sites is not None:
             auto.update({k: v for k, v in self.sites.auto.items() if v})
+        if self.change is not None and self.change.auto:
+            auto["change"] = self.change.auto
         if self.maps is not None:
             auto["maps"] = self.maps.auto
         return auto
@@ -106,12 +114,26 @@ def _sites(run: Run) -> None:
     run.sites = site(run.study, _detected(run), run.config.sites, run.config.outreach)
 
 
+def _change(run: Run) -> None:
+    cfg = run.config
+    if cfg.change is not None:  # "What changed" only when [change] is configured
+        run.change = change(
+            run.study,
+            cfg.change,
+            interventions=cfg.intervention,
+            cell_size=cfg.detect.cell_size,
+            names=("[change] before", "[change] after"),
+        )
+
+
 def _maps(run: Run) -> None:
     run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps)
 
 
 def _report(run: Run) -> None:
-    run.report = report(run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto)
+    run.report = report(
+        run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto, changed=run.change
+    )
 
 
 @dataclass(frozen=True)
@@ -127,6 +149,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect),
     Stage("rank", _rank, needs=("detect",)),
     Stage("sites", _sites, needs=("detect",)),
+    Stage("change", _change),
     Stage("maps", _maps),
     Stage("report", _report),
 )
@@ -288,6 +311,12 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         if s.fixed_sites is not None:
             layers["fixed_sites"] = s.fixed_sites
         w.layers(layers, SITES_GPKG, "layers " + ", ".join(layers))
+    elif stage == "change" and state.change is not None:
+        ch = state.change
+        w.csv(ch.table, CHANGE_CSV, "what changed between the [change] periods, per unit (see docs/change.md)")
+        if ch.impact is not None and ch.intervention_areas is not None:
+            w.csv(ch.impact, IMPACT_CSV, "intervention impact: WDD, harm-weighted WDD, ratio against control")
+            w.layers({"interventions": ch.intervention_areas}, INTERVENTIONS_GPKG, "the intervention areas (geometry)")
     elif stage == "maps" and state.maps is not None:
         for audience, page in state.maps.pages.items():
             w.text(
@@ -312,6 +341,8 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
         extra["rank"] = state.rank.summary
     if state.sites is not None:
         extra["sites"] = state.sites.summary
+    if state.change is not None:
+        extra["change"] = state.change.summary
     if state.maps is not None:
         extra["maps"] = state.maps.summary
     if state.report is not None:

@@ -123,7 +123,7 @@ def test_relative_config_path_argument(tmp_path, monkeypatch):
         (
             "[boundary]\n",
             r"unknown key 'boundary' in .*c\.toml \(top-level section\)\. Did you mean 'boundaries'\? "
-            r"Valid keys: boundaries, crime, deprivation, ",
+            r"Valid keys: boundaries, change, crime, deprivation, ",
         ),
         (
             '[venues]\npath = "nope.csv"\nsnapshots = "2017"\n',
@@ -277,7 +277,7 @@ def test_config_has_one_typed_field_per_section(tmp_path):
 
     hints = typing.get_type_hints(cfgmod.Config)
     for name, cls in cfgmod.SECTIONS.items():
-        want = tuple[cls, ...] if name == "crime" else cls
+        want = tuple[cls, ...] if name in ("crime", "intervention") else cls
         assert hints[name] in (want, want | None), (name, hints[name])
     c = load_config(write(tmp_path, MINIMAL))
     assert c.detect == cfgmod.DetectConfig() and c.maps == cfgmod.MapsConfig()

@@ -98,6 +98,9 @@ class StudyInputs:
     site_files
         The ``[sites]`` point files by role (``"existing_kits"``, ``"defibrillators"``,
         ``"candidate_sites"``), read and checked at load like every other input.
+    area_files
+        Polygon files of the intervention register by key (``"<name>:treated"``,
+        ``"<name>:control"``), read at load into :attr:`hotspots.prepare.study.Study.areas`.
     base
         The folder relative paths were resolved against (the config file's).
     """
@@ -110,4 +113,5 @@ class StudyInputs:
     scope: ScopeConfig = field(default_factory=ScopeConfig)
     institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
     site_files: dict[str, PointFile] = field(default_factory=dict)
+    area_files: dict[str, Path] = field(default_factory=dict)
     base: Path = field(default_factory=Path.cwd)

@@ -20,6 +20,7 @@ import shapely
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning
 from hotspots.io import load
+from hotspots.io.areas import read_area_file
 from hotspots.io.sites import SOURCE_CANDIDATE, SOURCE_DEFIB, SOURCE_KIT, fixed_sites, read_site_file
 from hotspots.prepare.clean import Accounting, clean_incidents, clean_venues
 from hotspots.prepare.config import StudyInputs
@@ -72,6 +73,9 @@ class Study:
         custody suites), one row per point and way of matching
         (:data:`hotspots.prepare.institutions.INSTITUTION_TABLE_COLUMNS`); the incidents
         themselves carry ``institution`` (:mod:`hotspots.prepare.institutions`).
+    areas
+        The intervention register's polygon files by key (``"<name>:treated"``, ...), in
+        EPSG:27700 (:func:`hotspots.io.areas.read_area_file`).
     """
 
     config: StudyInputs
@@ -91,6 +95,7 @@ class Study:
     fixed_sites: gpd.GeoDataFrame | None = None
     candidate_sites: gpd.GeoDataFrame | None = None
     institutions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INSTITUTION_TABLE_COLUMNS))
+    areas: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -275,6 +280,11 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         )
     if sites:
         timings["site_files"] = time.perf_counter() - t
+    areas = {key: read_area_file(path, what=f"[[intervention]] {key}") for key, path in config.area_files.items()}
+    inputs.extend(
+        {"role": f"area:{key}", "file": str(path), "sha256": load.sha256(path), "rows": len(areas[key])}
+        for key, path in config.area_files.items()
+    )
 
     area = shapely.union_all(lsoa.geometry.values)
     study = Study(
@@ -293,6 +303,7 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         fixed_sites=fixed_sites(sites.get("existing_kits"), sites.get("defibrillators")),
         candidate_sites=sites.get("candidate_sites"),
         institutions=institutions,
+        areas=areas,
     )
     study.coverage = coverage_table(incidents)
     study.caveats.extend(data_caveats(study))

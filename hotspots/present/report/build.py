@@ -48,8 +48,10 @@ from hotspots.detect.emerging import EMERGING_CLASS, EMERGING_CLASSES
 from hotspots.detect.emerging import NOT_ANALYSED as EMERGING_NOT_ANALYSED
 from hotspots.detect.gistar import HOTSPOT_CLASS, HOTSPOT_CLASSES
 from hotspots.detect.stage import DetectResult
+from hotspots.evaluate.change_stage import ChangeResult
 from hotspots.prepare.scope import SCOPE_CATEGORIES
 from hotspots.prepare.study import Study
+from hotspots.present.change_page import change_context
 from hotspots.present.report.config import ReportConfig
 from hotspots.present.report.figures import (
     concentration_figure,
@@ -258,6 +260,7 @@ def build_report(
     radius: float | None = None,
     extra: dict[str, Any] | None = None,
     created: str | None = None,
+    change: dict[str, Any] | None = None,
 ) -> Report:
     """Build the Board report from a study and the stages' results, without writing anything.
 
@@ -287,6 +290,9 @@ def build_report(
         spots were not analysed.
     created
         Date stamp shown on the page (default today, UTC).
+    change
+        The "What changed" section (:func:`hotspots.present.change_page.change_context`); None
+        (no ``[change]`` section) leaves it out.
 
     Returns
     -------
@@ -344,6 +350,7 @@ def build_report(
         caveats=_caveats(study),
         attribution=ATTRIBUTION,
         figures=_Figs(fig_ctx),
+        change=change,
         **variables,
     )
     return Report(html=html, figures=b.figures, summary=b.summary)
@@ -786,6 +793,7 @@ def report(
     *,
     auto: dict[str, dict[str, Any]] | None = None,
     created: str | None = None,
+    changed: ChangeResult | None = None,
 ) -> Report:
     """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
 
@@ -802,6 +810,8 @@ def report(
         Every stage's automatic choices, listed under Methods.
     created
         Date stamp shown on the page (default today, UTC).
+    changed
+        The change stage's result (``[change]`` configured): adds the "What changed" section.
 
     Returns
     -------
@@ -826,4 +836,5 @@ def report(
         radius=sited.radius_m if sited is not None else None,
         extra=extra,
         created=created,
+        change=None if changed is None else change_context(changed, small_count=cfg.small_count),
     )
