@@ -14,7 +14,6 @@ PENDING_SPLIT = {
     "hotspots.present.assets",
     "hotspots.present.report.build",
     "hotspots.present.maps.build",
-    "hotspots.detect.emerging",
     "hotspots.rank.stage",
     "hotspots.io.load",
 }

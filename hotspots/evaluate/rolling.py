@@ -227,7 +227,7 @@ class _PlaceScorer:
     def scores(self, train: gpd.GeoDataFrame, *, kde: np.ndarray | None) -> np.ndarray:
         import warnings
 
-        from hotspots.detect.gistar import hotspot_gistar
+        from hotspots.detect.inference import hotspot_gistar
         from hotspots.errors import HotspotsWarning
         from hotspots.rank.stage import COMPONENTS, composite_score, place_components
         from hotspots.units import lsoa_units
@@ -237,7 +237,7 @@ class _PlaceScorer:
             warnings.simplefilter("ignore", HotspotsWarning)
             det = None
             if "gi_z" in self.weights and len(train):
-                det = hotspot_gistar(lsoa_units(train, self.lsoa), value=C.HARM)
+                det = hotspot_gistar(lsoa_units(train, self.lsoa), value=C.HARM, marks=train[C.HARM])
             comps = place_components(
                 self.lsoa,
                 train,
