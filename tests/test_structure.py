@@ -10,7 +10,6 @@ from conftest import ROOT
 PACKAGE = ROOT / "hotspots"
 MAX_MODULE_LINES = 600
 PENDING_SPLIT = {
-    "hotspots.evaluate.rolling",
     "hotspots.present.assets",
     "hotspots.present.report.build",
     "hotspots.present.maps.build",
