@@ -347,6 +347,14 @@ def test_missing_primary_result_or_column_is_a_clear_error(results, study):
         maps.build_map("analyst", {k: v for k, v in results.items() if k != "clusters"}, study)
 
 
+def test_units_not_analysed_are_not_drawn(results, study):
+    grid = results["grid"].copy()
+    grid.loc[grid.index[:50], ["gi_z", "gi_p", "gi_q"]] = np.nan
+    grid.loc[grid.index[:50], "hotspot_class"] = "not analysed"
+    m = maps.build_map("analyst", {**results, "grid": grid}, study)
+    assert "Gi* hot and cold spots (grid)" in layer_names(m)
+
+
 def test_emerging_layer_draws_only_hot_and_cold_categories(results, study):
     grid = results["grid"].copy()
     grid["emerging_class"] = "not analysed"
