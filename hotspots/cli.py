@@ -211,13 +211,35 @@ def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: 
     help="Crime source ([[crime]] name) to backtest (default: [evaluate] source, else the source "
     "with the most months).",
 )
+@click.option(
+    "--train",
+    "train",
+    default=None,
+    help="Training months instead of rolling folds: comma-separated months and ranges A..B "
+    "(e.g. 2016-07,2017-07 or 2020-01..2020-09). Needs --test.",
+)
+@click.option(
+    "--test",
+    "test",
+    default=None,
+    help="Test months for --train (e.g. 2018-07 or 2020-10..2020-12).",
+)
 @click.pass_context
 @handle_errors
-def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, source: str | None) -> None:
+def evaluate(
+    ctx: click.Context,
+    config_path: Path | None,
+    out: Path | None,
+    source: str | None,
+    train: str | None,
+    test: str | None,
+) -> None:
     """Backtest the hotspot methods on monthly data and print how well each predicts.
 
-    Rolling origin: train on every month up to k, test on the next month (and the next
-    quarter). For each method (last period's counts, KDE, Gi*, composite, random
+    Rolling origin: train on every month with data before k, test on the next month (and
+    the next quarter); folds needing a month without data are skipped with a warning (a
+    missing month is never counted as zero). --train/--test give one fold of explicit
+    months instead. For each method (last period's counts, KDE, Gi*, composite, random
     baseline) prints hit rate, PAI, PEI and RRI at 1 %, 5 % and 10 % of the area, mean
     over the folds, with the definitions used; writes OUT/evaluation.json.
     """
@@ -232,7 +254,11 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
     rank_cfg = cfg.rank if "place_score" in ecfg.methods else None
     t = time.perf_counter()
     study = load_study(cfg)
-    res = ev.evaluate_study(study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg)
+    if (train is None) != (test is None):
+        raise click.UsageError("give both --train and --test, or neither.")
+    res = ev.evaluate_study(
+        study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg, train=train, test=test
+    )
     rep = res["report"]
     out = out or pipeline.default_out_dir()
     path = write_json({"tool": "hotspots", "version": __version__, **rep}, out / "evaluation.json")
@@ -241,8 +267,14 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
         inc = rep["incidents"]
         click.echo(
             f"source: {rep['source']}; {inc['used']:,} incidents, {inc['months'][0]} to {inc['months'][-1]} "
-            f"({len(inc['months'])} months); {inc['outside_area']:,} outside the area not used"
+            f"({len(inc['months'])} months with data; gaps: {inc['month_gaps']}); "
+            f"{inc['outside_area']:,} outside the area not used"
         )
+        if rep["folds_explicit"]:
+            fold = rep["folds"][0]
+            click.echo(f"one fold: train {fold['train_months']}, test {fold['test_months']}")
+        if rep["folds_skipped"]:
+            click.echo(f"{len(rep['folds_skipped'])} fold(s) skipped for months without data (see evaluation.json)")
         click.echo(
             f"area: {', '.join(rep['area']['districts'])} ({rep['area']['area_km2']:.1f} km2), "
             f"{rep['grid']['cells']:,} cells of {rep['grid']['cell_size_m']:g} m; weights: {rep['weights']}"

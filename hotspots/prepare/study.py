@@ -22,8 +22,10 @@ from hotspots.errors import HotspotsWarning
 from hotspots.io import load
 from hotspots.io.areas import read_area_file
 from hotspots.io.sites import SOURCE_CANDIDATE, SOURCE_DEFIB, SOURCE_KIT, fixed_sites, read_site_file
+from hotspots.months import missing_months
 from hotspots.prepare.clean import Accounting, clean_incidents, clean_venues
 from hotspots.prepare.config import StudyInputs
+from hotspots.prepare.coverage import month_gap_caveats, warn_month_gaps
 from hotspots.prepare.institutions import INSTITUTION_TABLE_COLUMNS, flag_institutions
 
 log = logging.getLogger(__name__)
@@ -307,6 +309,7 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
     )
     study.coverage = coverage_table(incidents)
     study.caveats.extend(data_caveats(study))
+    warn_month_gaps(incidents)
     if len(incidents) == 0:
         warnings.warn(
             "no incident is in scope, dated inside the window and inside the study area; "
@@ -343,9 +346,10 @@ def _join_deprivation(lsoa: gpd.GeoDataFrame, dep: pd.DataFrame, caveats: list[s
 
 
 def coverage_table(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per source: rows used, first and last month, months covered, scope categories, districts' LSOAs."""
+    """Per source: rows used, first and last month, months with data and missing between them, scope, LSOAs."""
+    cols = ["source", "incidents", "first_month", "last_month", "months", "missing_months", "scope", "lsoas"]
     if len(incidents) == 0:
-        return pd.DataFrame(columns=["source", "incidents", "first_month", "last_month", "months", "scope", "lsoas"])
+        return pd.DataFrame(columns=cols)
     g = incidents.groupby(C.SOURCE, sort=False)
     return pd.DataFrame(
         {
@@ -353,10 +357,11 @@ def coverage_table(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
             "first_month": g[C.MONTH].min(),
             "last_month": g[C.MONTH].max(),
             "months": g[C.MONTH].nunique(),
+            "missing_months": g[C.MONTH].agg(lambda s: len(missing_months(s.dropna().astype(str)))),
             "scope": g[C.SCOPE].agg(lambda s: ", ".join(sorted(s.unique()))),
             "lsoas": g[C.LSOA_CODE].nunique(),
         }
-    ).reset_index()
+    ).reset_index()[cols]
 
 
 def data_caveats(study: Study) -> list[str]:
@@ -398,6 +403,7 @@ def data_caveats(study: Study) -> list[str]:
                 else "they are pooled for the place analyses"
             )
             out.append(f"Sources differ in period, offence and area coverage, and {how}: {spans}.")
+        out.extend(month_gap_caveats(inc))
     if len(inc) and C.INSTITUTION in inc.columns:
         out.extend(_institution_caveat(study))
     if study.venues is not None:

@@ -46,7 +46,7 @@ from hotspots import __version__
 from hotspots import columns as C
 from hotspots.detect.emerging import EMERGING_CLASS, EMERGING_CLASSES
 from hotspots.detect.emerging import NOT_ANALYSED as EMERGING_NOT_ANALYSED
-from hotspots.detect.gistar import HOTSPOT_CLASS, HOTSPOT_CLASSES
+from hotspots.detect.gistar import CLASSES, HOTSPOT_CLASS, HOTSPOT_CLASSES, NOT_ANALYSED
 from hotspots.detect.stage import DetectResult
 from hotspots.evaluate.change_stage import ChangeResult
 from hotspots.prepare.scope import SCOPE_CATEGORIES
@@ -192,9 +192,9 @@ def _pivot_hotspots(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return {"units": [], "rows": []}
     totals = {r["unit"]: r["of"] for r in rows}
     body = []
-    for cls in HOTSPOT_CLASSES:
+    for cls in CLASSES:
         cells = {r["unit"]: r["count"] for r in rows if r["cls"] == cls}
-        if all(c == "0" for c in cells.values()) and cls.startswith("cold"):
+        if all(c == "0" for c in cells.values()) and (cls.startswith("cold") or cls == NOT_ANALYSED):
             continue
         body.append({"cls": cls, "counts": [cells.get(u, "") for u in units]})
     return {"units": [f"{u} (of {totals[u]:,})" for u in units], "rows": body}
@@ -536,9 +536,9 @@ class _Builder:
             frame = self.results.get(key)
             if frame is not None and len(frame) and HOTSPOT_CLASS in frame.columns:
                 vc = frame[HOTSPOT_CLASS].astype(str).value_counts()
-                for cls in HOTSPOT_CLASSES:
+                for cls in CLASSES:
                     rows.append({"unit": unit, "cls": cls, "count": f"{int(vc.get(cls, 0)):,}", "of": len(frame)})
-                self.summary[f"gistar_{key}"] = {cls: int(vc.get(cls, 0)) for cls in HOTSPOT_CLASSES}
+                self.summary[f"gistar_{key}"] = {cls: int(vc.get(cls, 0)) for cls in CLASSES}
         return {"hotspot_table": _pivot_hotspots(rows)}
 
     def trend(self) -> dict[str, Any]:
