@@ -12,7 +12,8 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
-from hotspots.detect.gistar import HOTSPOT_CLASSES, NOT_SIGNIFICANT, contiguity_weights, grid_weights, hotspot_gistar
+from hotspots.detect.gistar import HOTSPOT_CLASSES, NOT_SIGNIFICANT, contiguity_weights, grid_weights
+from hotspots.detect.inference import hotspot_gistar
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.evaluate.change_config import ChangeConfig, InterventionConfig
 from hotspots.evaluate.change_units import Units, choose_sources
@@ -55,10 +56,11 @@ def _gi_classes(units: Units, before: np.ndarray, after: np.ndarray) -> tuple[np
     notes: list[str] = []
     out = []
     for label, values in (("before", before), ("after", after)):
-        gdf = gpd.GeoDataFrame({"value": values}, geometry=frame.geometry.values, crs=C.CRS)
+        gdf = gpd.GeoDataFrame({C.N: values}, geometry=frame.geometry.values, crs=C.CRS)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = hotspot_gistar(gdf, value="value", weights=W)
+            # the detect stage's default test (exact, Pearson dispersion) on each period's counts, area as exposure
+            res = hotspot_gistar(gdf, value=C.N, count=C.N, exposure="area", weights=W)
         notes.extend(f"Gi* {label}: {w.message}" for w in caught if issubclass(w.category, HotspotsWarning))
         out.append(res[C.HOTSPOT_CLASS].to_numpy(dtype=object))
     return out[0], out[1], notes
