@@ -65,7 +65,9 @@ class BoundariesConfig:
                 'filter_column = "LAD19CD" and filter_values = ["E06000018"]) or neither.'
             )
         if self.filter_values is not None and not self.filter_values:
-            raise ConfigError("[boundaries] key 'filter_values' is empty; list at least one value, or remove both keys.")
+            raise ConfigError(
+                "[boundaries] key 'filter_values' is empty; list at least one value, or remove both keys."
+            )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ them into the canonical incident frame and accounts for every row.
 
 from __future__ import annotations
 
-import glob
 import logging
 from pathlib import Path
 
@@ -70,8 +69,8 @@ def find_crime_files(source: CrimeSource) -> list[Path]:
     raw = Path(source.path).expanduser()
     path = raw if raw.is_absolute() else base / raw
     if any(ch in source.path for ch in "*?["):
-        files = [Path(p) for p in glob.glob(str(path), recursive=True)]
-        files = [f for f in files if f.is_file()]
+        pattern = str(path.relative_to(path.anchor)) if path.is_absolute() else str(path)
+        files = [f for f in Path(path.anchor or ".").glob(pattern) if f.is_file()]
         if not files:
             raise InputError(f"[[crime]] {source.name!r}: the glob {str(path)!r} matches no files.")
         return sorted(files)

@@ -114,7 +114,8 @@ def detect_vintage(header: list[str], *, path: Path | str = "file") -> IodVintag
             m = re.match(r"Local Authority District code \((\d{4})\)", h)
             if m and int(m.group(1)) != IOD2025.lad_year:
                 raise InputError(
-                    f"{path}: 2021 LSOAs with district codes of {m.group(1)}; only IoD2025 (2024 districts) is supported."
+                    f"{path}: 2021 LSOAs with district codes of {m.group(1)}; "
+                    "only IoD2025 (2024 districts) is supported."
                 )
         return IOD2025
     require_columns(
@@ -302,7 +303,9 @@ def read_iod2019(cfg: DeprivationConfig) -> pd.DataFrame:
     ranks = read_iod_table(
         cfg.domains, IOD_FILE2, ["LSOA code (2011)", "Index of Multiple Deprivation (IMD) Rank"], what="domains"
     )
-    pop = read_iod_table(cfg.population, IOD_FILE6, ["LSOA code (2011)", "Total population: mid 2015"], what="population")
+    pop = read_iod_table(
+        cfg.population, IOD_FILE6, ["LSOA code (2011)", "Total population: mid 2015"], what="population"
+    )
     df = ranks.merge(pop, on=C.LSOA_CODE, how="left", validate="1:1")
     absent: dict[str, set[str]] = {}
     if cfg.subdomains is not None:

@@ -178,7 +178,9 @@ def _vector_venues(cfg: VenuesConfig) -> RawFile:
     frame["x"] = shapely.get_x(gdf.geometry.values)
     frame["y"] = shapely.get_y(gdf.geometry.values)
     names = {"x": f"{gdf.geometry.name} x", "y": f"{gdf.geometry.name} y"}
-    return RawFile(cfg.path, "venues", frame, gdf.crs.to_string(), sha256(cfg.path), "utf-8", columns=names, table=False)
+    return RawFile(
+        cfg.path, "venues", frame, gdf.crs.to_string(), sha256(cfg.path), "utf-8", columns=names, table=False
+    )
 
 
 def _table_venues(cfg: VenuesConfig) -> RawFile:

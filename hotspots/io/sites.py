@@ -118,7 +118,12 @@ def _vector_sites(path: Path, spec: PointFile, source: str, where: str) -> tuple
     geom = gdf.geometry.to_crs(C.CRS)
     if not (geom.geom_type == "Point").all():
         geom = geom.representative_point()
-    return pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), cols, shapely.get_x(geom.values), shapely.get_y(geom.values)
+    return (
+        pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
+        cols,
+        shapely.get_x(geom.values),
+        shapely.get_y(geom.values),
+    )
 
 
 def _coordinate_columns(cols: list[str], spec: PointFile, where: str) -> tuple[str, str, str]:

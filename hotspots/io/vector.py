@@ -29,6 +29,9 @@ from hotspots.validate import folder_message
 LSOA_CODE_RE = re.compile(r"^[EW]01\d{6}$")
 """An LSOA code of England (E01) or Wales (W01), 2011 or 2021."""
 
+_MOSTLY = 0.9
+"""Share of a column's values that must look like LSOA codes (or names) for it to be suggested."""
+
 DISTRICT_COLUMNS = [(f"LAD{y}CD", f"LAD{y}NM") for y in ("19", "24", "23", "22", "21", "20", "11")]
 """District code and name columns taken from an LSOA file when it carries them (first found wins)."""
 
@@ -206,7 +209,7 @@ def column_advice(gdf: pd.DataFrame, missing: str, key: str, kind: str) -> str:
     cols = [str(c) for c in gdf.columns if c != geom]
     pattern = LSOA_CODE_RE if kind == "code" else None
     text = [c for c in cols if not pd.api.types.is_numeric_dtype(gdf[c])]
-    hits = [c for c in text if _looks_like(gdf[c], pattern) > 0.9]
+    hits = [c for c in text if _looks_like(gdf[c], pattern) > _MOSTLY]
     if hits:
         return (
             f"column {missing!r} is missing; column {hits[0]!r} holds LSOA {kind}s: "

@@ -22,7 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
 COVERAGE_COLUMNS = ["source", "incidents", "first_month", "last_month", "months", "scope", "lsoas"]
 """Columns of :func:`coverage_table`."""
 
-POLICE_UK = "Crime: contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
+POLICE_UK = (
+    "Crime: contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
+)
 ONS = (
     "Boundaries: Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
     "Contains OS data © Crown copyright and database right{years}."
@@ -71,7 +73,11 @@ def _sources_caveat(study: Study) -> list[str]:
         for r in cov.itertuples()
     )
     used = list(study.config.study.sources)
-    how = f"the place analyses use only {', '.join(used)} ([study] sources)" if used else "they are pooled for the place analyses"
+    how = (
+        f"the place analyses use only {', '.join(used)} ([study] sources)"
+        if used
+        else "they are pooled for the place analyses"
+    )
     return [f"Sources differ in period, offence and area coverage, and {how}: {spans}."]
 
 

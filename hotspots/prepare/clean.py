@@ -379,5 +379,3 @@ def empty_incidents() -> gpd.GeoDataFrame:
     cols[C.SOURCE_ROW] = pd.Series(dtype=np.int64)
     cols[C.DATE] = pd.Series(dtype="datetime64[ns]")
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=C.CRS), crs=C.CRS)
-
-

@@ -15,7 +15,6 @@ from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig,
 from hotspots.prepare import scope
 from hotspots.validate import check_month, suggest
 
-
 DEFAULT_MAX_OUTSIDE_SHARE = 0.5
 """Default ``[study] max_outside_share``: more than half a file's rows outside the area means another area's file."""
 

@@ -72,6 +72,10 @@ class Study:
         The user's candidate kit sites (``[sites] candidate_sites``), or None.
     vintage
         The deprivation vintage (IoD2019 or IoD2025), or None without ``[deprivation]``.
+    police_uk_codes
+        The ``LSOA code`` of every row of the police.uk-format files (categorical; NaN where
+        empty), to compare the area with the force's own data
+        (:func:`hotspots.prepare.forces.compare_with_police_uk`); None without such files.
     """
 
     config: StudyInputs
@@ -91,6 +95,7 @@ class Study:
     fixed_sites: gpd.GeoDataFrame | None = None
     candidate_sites: gpd.GeoDataFrame | None = None
     vintage: IodVintage | None = None
+    police_uk_codes: pd.Series | None = None
 
     @property
     def attribution(self) -> list[str]:
@@ -199,6 +204,7 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         fixed_sites=fixed_sites(sites.get("existing_kits"), sites.get("defibrillators")),
         candidate_sites=sites.get("candidate_sites"),
         vintage=vintage_of(deprivation) if deprivation is not None else None,
+        police_uk_codes=loader.police_uk_codes,
     )
     study.coverage = coverage_table(incidents)
     study.caveats.extend(data_caveats(study))
@@ -222,11 +228,10 @@ class _Loader:
         self.caveats: list[str] = []
         self.timings: dict[str, float] = {}
         self.known: set[str] | None = None
+        self.police_uk_codes: pd.Series | None = None
 
     def _input(self, role: str, path: Any, rows: int, sha: str | None = None, **extra: Any) -> None:
-        self.inputs.append(
-            {"role": role, "file": str(path), "sha256": sha or load.sha256(path), "rows": rows, **extra}
-        )
+        self.inputs.append({"role": role, "file": str(path), "sha256": sha or load.sha256(path), "rows": rows, **extra})
 
     def boundaries(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
         t = time.perf_counter()
@@ -290,6 +295,10 @@ class _Loader:
             area=area,
         )
         self.timings["clean_crime"] = time.perf_counter() - t
+        police_uk = {src.name for src in cfg.crime if src.format == "police_uk"}
+        codes = [rf.frame["lsoa_code"] for rf in raw_files if rf.source in police_uk]
+        if codes:
+            self.police_uk_codes = pd.concat(codes, ignore_index=True).astype("category")
         for rf in raw_files:
             self._input(f"crime:{rf.source}", rf.path, len(rf.frame), rf.sha256, encoding=rf.encoding)
         return incidents, acc
