@@ -198,7 +198,7 @@ def run(
         if progress:
             progress("load")
         study = load_study(config)
-        check_needs(config, study, stages=stages)
+        check_needs(config, study, stages=[s.name for s in STAGES if stages is None or s.name in stages])
     except BaseException:
         rundir.discard(tmp)  # a failure at load leaves nothing behind
         raise

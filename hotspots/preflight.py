@@ -9,6 +9,7 @@ instead of failing in a later stage or silently dropping the measure.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from hotspots import columns as C
 from hotspots.config import Config
-from hotspots.errors import ConfigError
+from hotspots.errors import ConfigError, HotspotsWarning
 from hotspots.prepare.deprivation import idaci_rate
 from hotspots.prepare.study import Study
 
@@ -89,7 +90,7 @@ OUTREACH_NEEDS: dict[str, Need] = {"idaci": IDACI, "cyp": CYP}
 
 
 def check_needs(cfg: Config, study: Study, *, stages: list[str] | None = None) -> None:
-    """Raise :class:`ConfigError` for the first weighted component whose input the study lacks.
+    """Check that every weighted ranking and outreach component has its input.
 
     Parameters
     ----------
@@ -104,25 +105,41 @@ def check_needs(cfg: Config, study: Study, *, stages: list[str] | None = None) -
     Raises
     ------
     ConfigError
-        One line naming the component, its weight, the missing input, and both fixes:
-        provide the input, or set the weight to 0.
+        Weights written in the config give weight to a component whose input the study
+        lacks: one line naming the components and both fixes (provide the input, or the
+        weights to write without them).
+
+    Warns
+    -----
+    HotspotsWarning
+        The same for the default weights (no ``weights`` key in the section): those
+        components are left out of the score, and the warning says which and how to keep
+        them (or to write the weights explicitly).
     """
     checks: list[tuple[str, dict[str, float], dict[str, Need]]] = []
     if stages is None or "rank" in stages:
-        checks.append(("[rank]", cfg.rank.weights, RANK_NEEDS))
+        checks.append(("rank", cfg.rank.weights, RANK_NEEDS))
     if stages is None or "sites" in stages:
-        checks.append(("[outreach]", cfg.outreach.weights, OUTREACH_NEEDS))
+        checks.append(("outreach", cfg.outreach.weights, OUTREACH_NEEDS))
     for section, weights, needs in checks:
         lacking = [k for k, w in weights.items() if w > 0 and k in needs and not needs[k].available(study)]
         if not lacking:
             continue
-        first = needs[lacking[0]]
         keep = {k: w for k, w in weights.items() if w > 0 and k not in lacking}
         table = "{ " + ", ".join(f"{k} = {w:g}" for k, w in keep.items()) + " }"
         named = ", ".join(f"{k!r} ({weights[k]:g})" for k in lacking)
-        raise ConfigError(
-            f"{section} weights give weight to {named}, which need(s) {first.what}"
-            + ("" if len(lacking) == 1 else " and more")
-            + f", and the inputs have none for this area. Either {first.provide}, or set weights = {table} in "
-            f"{section} (without them)."
+        what = "; ".join(dict.fromkeys(needs[k].what for k in lacking))
+        provide = "; ".join(dict.fromkeys(needs[k].provide for k in lacking))
+        explicit = isinstance(cfg.raw.get(section), dict) and "weights" in cfg.raw[section]
+        if explicit:
+            raise ConfigError(
+                f"[{section}] weights give weight to {named}, which need {what}, and the inputs have none for this "
+                f"area. Either {provide}; or set weights = {table} in [{section}]."
+            )
+        warnings.warn(
+            f"the default [{section}] weights include {named}, which need {what}, and the inputs have none for this "
+            f"area: they are left out and the other weights re-normalised. To use them, {provide}; to say so in the "
+            f"config, set weights = {table} in [{section}].",
+            HotspotsWarning,
+            stacklevel=2,
         )

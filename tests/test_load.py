@@ -346,7 +346,7 @@ def test_boundary_file_without_the_code_column_never_advises_renaming_another_co
     with pytest.raises(InputError) as err:
         load.read_lsoa_boundaries(BoundariesConfig(lsoa=nocode))
     msg = str(err.value)
-    assert "LAD19CD" not in msg.split("Columns found")[0] and "rename" not in msg
+    assert "LAD19CD" not in msg.split("Columns found", maxsplit=1)[0] and "rename" not in msg
     assert "no column holds LSOA codes (E01/W01 codes); set lsoa_code_column in [boundaries]" in msg
     # a file whose code column has another name: the advice names it, and following it works
     other = tmp_path / "other.gpkg"

@@ -156,7 +156,7 @@ def check_outside(rf: RawFile, idx: np.ndarray, outside: np.ndarray, rules: Area
     if n_out == located:
         b = rules.lsoa.to_crs("EPSG:4326").total_bounds
         raise InputError(
-            f"{rf.path}: none of the {located} {what} falls inside {rules.area} "
+            f"{rf.path}: none of the {located} {what} falls inside the study area "
             f"(the LSOA boundaries cover longitude {b[0]:.3f}..{b[2]:.3f}, latitude {b[1]:.3f}..{b[3]:.3f}; "
             f"first: {first}). Check the coordinate columns and crs, or the [boundaries] file."
         )

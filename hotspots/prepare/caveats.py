@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots import columns as C
+from hotspots.errors import InputError
 from hotspots.io.iod import IOD2019
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,7 +130,31 @@ def data_caveats(study: Study) -> list[str]:
             f"Deprivation is {v.name} on {v.lsoa_year} LSOAs; population denominators are mid-{v.population_year}"
             + (" (excluding prisoners)." if v is IOD2019 else ".")
         )
+    else:
+        out.append(_no_deprivation(study))
     return out
+
+
+def _no_deprivation(study: Study) -> str:
+    """The caveat of a study without deprivation data (said plainly for a Welsh force)."""
+    text = (
+        "No deprivation data: places are ranked and outreach zones scored without deprivation, youth need or "
+        "rates per resident."
+    )
+    force = study.config.study.force
+    if force:
+        from hotspots.prepare.forces import get_force
+
+        try:
+            welsh = not get_force(force).english
+        except InputError:
+            welsh = False
+        if welsh:
+            text += (
+                " This force is in Wales: the English Indices of Deprivation cover England only, and the Welsh Index "
+                "of Multiple Deprivation is not supported yet."
+            )
+    return text
 
 
 def attribution(study: Study) -> list[str]:
