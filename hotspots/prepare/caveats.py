@@ -15,6 +15,7 @@ import pandas as pd
 
 from hotspots import columns as C
 from hotspots.errors import InputError
+from hotspots.io.config import BoundariesConfig
 from hotspots.io.iod import IOD2019
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,10 +25,10 @@ COVERAGE_COLUMNS = ["source", "incidents", "first_month", "last_month", "months"
 """Columns of :func:`coverage_table`."""
 
 POLICE_UK = (
-    "Crime: contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
+    "Crime: Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
 )
 ONS = (
-    "Boundaries: Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
+    "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0. "
     "Contains OS data © Crown copyright and database right{years}."
 )
 IOD = (
@@ -63,6 +64,20 @@ def lsoa_year(code_column: str) -> int | None:
     """The LSOA vintage a boundary code column names (``LSOA11CD`` -> 2011, ``LSOA21CD`` -> 2021), else None."""
     m = re.fullmatch(r"LSOA(\d\d)CD", code_column.strip(), flags=re.IGNORECASE)
     return 2000 + int(m.group(1)) if m else None
+
+
+def boundary_years(b: BoundariesConfig) -> list[int]:
+    """Years of the boundary files used, where they say (``LSOA11CD`` -> 2011; ``..._lad22_...``, ``..._2022_...``)."""
+    years = {lsoa_year(b.lsoa_code_column)}
+    for path, column in ((b.districts, b.district_code_column), (b.wards, b.ward_code_column)):
+        if path is None:
+            continue
+        text = f"{column} {path.name}"
+        m = re.search(r"(?:LAD|WD|lad|wd)(\d\d)(?:CD|_|\b)", text) or re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
+        if m:
+            y = int(m.group(1))
+            years.add(y if y > 100 else 2000 + y)  # noqa: PLR2004 (a two-digit year)
+    return sorted(y for y in years if y is not None)
 
 
 def _sources_caveat(study: Study) -> list[str]:
@@ -163,8 +178,8 @@ def attribution(study: Study) -> list[str]:
     out = []
     if any(s.format == "police_uk" for s in cfg.crime) and len(study.accounting.files):
         out.append(POLICE_UK)
-    year = lsoa_year(cfg.boundaries.lsoa_code_column)
-    out.append(ONS.format(years=f" {year}" if year else ""))
+    years = boundary_years(cfg.boundaries)
+    out.append(ONS.format(years=" " + "/".join(map(str, years)) if years else ""))
     if study.vintage is not None:
         out.append(IOD.format(year=study.vintage.year))
     if study.venues is not None and len(study.venues) and cfg.venues is not None:

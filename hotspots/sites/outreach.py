@@ -369,6 +369,8 @@ def _reason(r: dict[str, Any], total: float, period: str, median_rate: float, la
         rel = f" (study median {100 * median_rate:.0f} %)" if np.isfinite(median_rate) else ""
         label = "IDACI" if r["idaci_source"] == "official" else "derived IDACI"
         parts.append(f"{100 * r[IDACI]:.0f} % of children live in income-deprived families ({label}){rel}.")
+    elif r["idaci_source"] == "derived":
+        parts.append("IDACI numerator suppressed for these LSOAs.")
     elif r["idaci_source"]:
         parts.append("IDACI suppressed for these LSOAs.")
     if np.isfinite(r["cyp"]):

@@ -741,8 +741,8 @@ def _frame_box(m: folium.Map, audience: str, study: Any) -> None:
     period = esc(study.analysis_period)
     title = f"<h1>{esc(TITLES[audience])}</h1><div>{esc(study.name)} &middot; data period {period}</div>"
     InfoBox(map_name=m.get_name(), body=title, position="topleft", css_class="hs-title").add_to(m)
-    source = getattr(study, "source_line", None)
-    attribution = esc(source) if source else ATTRIBUTION
+    lines = getattr(study, "attribution", None)
+    attribution = esc(" ".join(lines)) if lines else ATTRIBUTION
     notes = (
         f"<details open><summary>Method and sources</summary><div>{METHODS[audience]}</div>"
         f"<div style='margin-top:4px'>{attribution}</div></details>"
