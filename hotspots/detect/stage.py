@@ -42,6 +42,9 @@ from hotspots.units import (
 
 log = logging.getLogger(__name__)
 
+MIN_LISA_UNITS = 3
+"""Fewest LSOAs with a rate for local Moran's I; fewer (no population in the data) leaves LISA not analysed."""
+
 EMERGING_CLASS = C.EMERGING_CLASS
 """Emerging hot spot class of the cell (:data:`hotspots.detect.emerging.EMERGING_CLASSES`), or
 "not analysed" (outside the monthly data's extent, or too few months)."""
@@ -266,20 +269,24 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
         seed=cfg.seed,
     )
     ok_rate = lsoa[RATE_PER_1000].notna().to_numpy()
-    lisa = hotspot_lisa(
-        lsoa[ok_rate],
-        value=RATE_PER_1000,
-        permutations=cfg.permutations,
-        alpha=cfg.alpha,
-        fdr=cfg.lisa_fdr,
-        seed=cfg.seed,
-    )
-    lsoa[LISA_CLASS] = "not significant"
-    lsoa.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
-    auto.record(
-        lsoa_neighbourhood="queen contiguity (libpysal) + self",
-        lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
-    )
+    if ok_rate.sum() >= MIN_LISA_UNITS:
+        lisa = hotspot_lisa(
+            lsoa[ok_rate],
+            value=RATE_PER_1000,
+            permutations=cfg.permutations,
+            alpha=cfg.alpha,
+            fdr=cfg.lisa_fdr,
+            seed=cfg.seed,
+        )
+        lsoa[LISA_CLASS] = "not significant"
+        lsoa.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
+        auto.record(
+            lsoa_neighbourhood="queen contiguity (libpysal) + self",
+            lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
+        )
+    else:  # no population (e.g. no [deprivation], as for a Welsh force): no rates to test
+        lsoa[LISA_CLASS] = NOT_ANALYSED
+        summary["lisa"] = "not analysed: the LSOAs have no population, so there are no rates per resident"
 
     # --- density clusters and NTE zones (B2's modules) -----------------------------------
     clusters = density_clusters(

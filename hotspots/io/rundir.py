@@ -117,6 +117,12 @@ def check_target(target: Path) -> None:
     """
     if target.is_file():
         raise InputError(f"--out {target} is a file; give a folder for the run (it is created).")
+    blocker = next((p for p in target.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise InputError(
+            f"cannot write the run folder {target}: {blocker} is a file, not a folder. "
+            "Give --out a folder you can write to."
+        )
     if target.is_dir() and any(target.iterdir()) and not is_run_folder(target):
         raise InputError(
             f"--out {target} is a folder that is not a hotspots run folder (no manifest.json) and is not empty; "

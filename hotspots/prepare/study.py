@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -265,6 +266,8 @@ class _Loader:
             lsoa = join_deprivation(lsoa, deprivation, self.caveats, config=d)
             self.known = (self.known or set()) | set(deprivation[C.LSOA_CODE])
             self.timings["deprivation"] = time.perf_counter() - t
+        if C.POPULATION not in lsoa.columns:
+            lsoa[C.POPULATION] = np.nan  # no population source (e.g. no [deprivation]): rates are missing, not zero
         if C.DISTRICT not in lsoa.columns and districts is not None:
             cent = gpd.GeoDataFrame(geometry=lsoa.representative_point(), crs=C.CRS)
             j = gpd.sjoin(cent, districts, how="left", predicate="within")
