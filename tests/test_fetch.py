@@ -449,3 +449,64 @@ def test_directory_of_a_full_size_archive(tmp_path, client):
     assert (tmp_path / NOTTS).read_bytes() == NOTTS_BYTES
     assert res.requests == 5
     assert res.bytes_received < 131_072 + (len(z) - cd_start) + member.compress_size + 5_000
+
+
+# -- the CLI: init, fetch, then check (the three commands for a new force) ---------------
+
+
+def _cli(*args: str):
+    import logging
+    import warnings
+
+    from click.testing import CliRunner
+
+    from hotspots.cli import main
+
+    lg = logging.getLogger("hotspots")
+    saved = (lg.handlers[:], lg.level, lg.propagate, warnings.showwarning)
+    try:
+        return CliRunner().invoke(main, list(args))
+    finally:
+        lg.handlers[:], lg.level, lg.propagate = saved[0], saved[1], saved[2]
+        warnings.showwarning = saved[3]
+
+
+def test_fetch_errors_are_one_line_exit_2(tmp_path):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    cases = [
+        (["--force", "nottinghamshir", "--from", "2019-09", "--to", "2019-09"], "error: unknown police force"),
+        (["--force", "gwent", "--from", "2019-9", "--to", "2019-09"], "error: --from '2019-9' is not a month"),
+        (
+            ["--force", "gwent", "--from", "2019-09", "--to", "2019-09", "--index-url", f"http://127.0.0.1:{port}/x/"],
+            f"error: cannot reach 127.0.0.1:{port}",
+        ),
+    ]
+    for args, message in cases:
+        r = _cli("fetch", *args, "--out", str(tmp_path / "o"), "--no-progress")
+        assert r.exit_code == 2, r.output
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(message), r.stderr
+    r = _cli("fetch", "--from", "2019-09", "--to", "2019-09")
+    assert r.exit_code == 2 and "give --config FILE.toml (written by `hotspots init`) or --force NAME" in r.output
+
+
+def test_three_commands_for_a_new_force(server, tmp_path, monkeypatch):
+    """init -> fetch (from the local archive server) -> check: the area and incidents of the bundled example."""
+    import functools
+
+    monkeypatch.setattr(F, "PoliteClient", functools.partial(F.PoliteClient, min_interval=0.0))  # a local server
+    cfg = tmp_path / "notts" / "notts.toml"
+    r = _cli("init", "--force", "Nottinghamshire Police", "--out", str(cfg))
+    assert r.exit_code == 0, r.output
+    r = _cli("fetch", "--config", str(cfg), "--from", "2019-09", "--to", "2019-09", "--index-url", server.index_url)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith(f"nottinghamshire: 1 month file(s) in {cfg.parent / 'police_uk'} (1 downloaded")
+    assert "11,472 rows" in r.stdout
+    assert (cfg.parent / "police_uk" / NOTTS).read_bytes() == NOTTS_BYTES
+    r = _cli("check", "--config", str(cfg))
+    assert r.exit_code == 0, r.output
+    assert "679 LSOAs" in r.stdout and "3,163 incidents in scope" in r.stdout
+    assert "673 of 679 area LSOAs have police.uk rows" in r.stdout

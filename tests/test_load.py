@@ -361,9 +361,11 @@ def test_boundary_file_without_the_code_column_never_advises_renaming_another_co
 
 def test_deprivation_real_files_bom_and_thousands(config):
     d = config.deprivation
-    raw_head = gzip.open(d.domains, "rb").read(3)
+    with gzip.open(d.domains, "rb") as fh:
+        raw_head = fh.read(3)
     assert raw_head == b"\xef\xbb\xbf"  # File 2 starts with a byte-order mark
-    raw6 = gzip.open(d.population, "rt", encoding="utf-8-sig").read(20_000)
+    with gzip.open(d.population, "rt", encoding="utf-8-sig") as fh:
+        raw6 = fh.read(20_000)
     assert '"1,' in raw6  # File 6 numbers carry thousands separators
     dep = load.read_deprivation(d)
     assert len(dep) == 32_844 and dep["lsoa_code"].is_unique

@@ -328,7 +328,10 @@ def clean_incidents(
     """
     rules = AreaRules(lsoa, known_codes, tolerance, max_outside_share, area)
     scope = {"crime_types": crime_types, "offence_codes": offence_codes, "harm": harm}
-    frames, dropped_parts, acc, seen = [], [], Accounting(), set()
+    frames: list[gpd.GeoDataFrame] = []
+    dropped_parts: list[pd.DataFrame] = []
+    acc = Accounting()
+    seen: set[str] = set()
     for k, rf in enumerate(raw_files):
         frame, fa, dropped, usable = _clean_file(rf, rel(rf.path, base), rules, seen, (start, end), scope)
         frames.append(frame)
