@@ -95,12 +95,18 @@ class ForceArea:
         return cls(f, force_districts(f.force))
 
 
+MAX_UPS = 2
+"""A path more than this many folders up from the config is written absolute (clearer than ``../../../..``)."""
+
+
 def _rel(path: Path, base: Path) -> str:
-    """``path`` relative to ``base`` with forward slashes (absolute when on another drive)."""
+    """``path`` relative to ``base`` with forward slashes; absolute when far away (or on another drive)."""
+    absolute = Path(path).resolve().as_posix()
     try:
-        return Path(os.path.relpath(Path(path).resolve(), base.resolve())).as_posix()
+        rel = Path(os.path.relpath(Path(path).resolve(), base.resolve()))
     except ValueError:  # pragma: no cover - a different drive on Windows
-        return Path(path).resolve().as_posix()
+        return absolute
+    return absolute if rel.parts[: MAX_UPS + 1] == ("..",) * (MAX_UPS + 1) else rel.as_posix()
 
 
 def _toml(value: str) -> str:

@@ -59,7 +59,7 @@ def test_nottinghamshire_config_is_the_bundled_area(tmp_path):
     assert b["filter_column"] == "LAD19CD" and len(b["filter_values"]) == 8
     assert "679 LSOAs" in text and '"E06000018",  # Nottingham (182 LSOAs)' in text
     for rel in [b["lsoa"], *raw["deprivation"].values(), raw["venues"]["path"]]:
-        assert not Path(rel).is_absolute() and (out.parent / rel).resolve().is_file()
+        assert (out.parent / rel).resolve().is_file()  # relative to the config, or absolute when far away
     assert raw["crime"][0]["path"] == "police_uk/*/*-nottinghamshire-street.csv*"
     assert raw["venues"]["clip_to_area"] is True
     # the generated config and the bundled example describe the same 679 LSOAs
@@ -177,3 +177,44 @@ def test_init_errors_are_one_line_exit_2(tmp_path, args, message):
 def test_init_needs_force_and_out():
     r = invoke("init")
     assert r.exit_code == 2 and "give --force NAME and --out FILE.toml (or --list)" in r.output
+
+
+def test_paths_are_relative_near_the_data_and_absolute_far_from_it(tmp_path):
+    from hotspots.newforce import DATA_DIR
+
+    near = DATA_DIR.parent / "outputs" / "test_newforce_tmp" / "n.toml"
+    try:
+        raw = tomllib.loads(render_config("gwent", out=near))
+        assert raw["boundaries"]["lsoa"] == "../../data/boundaries/lsoa2011_bsc_ew.fgb.zip"
+    finally:
+        shutil.rmtree(near.parent, ignore_errors=True)
+    far = tomllib.loads(render_config("gwent", out=tmp_path / "a" / "b" / "c" / "g.toml"))
+    assert Path(far["boundaries"]["lsoa"]).is_absolute()
+
+
+def test_a_force_without_deprivation_runs_every_stage_and_says_so(tmp_path):
+    """The Welsh configuration (no [deprivation]; weights without the English index), on the example's data."""
+    from hotspots import pipeline
+    from hotspots.config import config_from_dict
+
+    raw = {
+        "study": {"name": "No-deprivation test", "force": "gwent"},
+        "boundaries": {"lsoa": str(ROOT / "data/boundaries/lsoa2011_bsc_nottinghamshire.gpkg")},
+        "crime": [{"name": "police_uk", "path": str(MONTH)}],
+        "venues": {"path": str(ROOT / "data/nte/open_pubs_2017-08_nottinghamshire.csv.gz"), "snapshot": "2017-08"},
+        "rank": {"weights": WALES_RANK_WEIGHTS},
+        "outreach": {"weights": WALES_OUTREACH_WEIGHTS},
+    }
+    cfg = config_from_dict(raw, path=tmp_path / "c.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = pipeline.run(cfg, tmp_path / "run")
+    html = (rc.out / "report.html").read_text(encoding="utf-8")
+    assert "No deprivation data: places are ranked and outreach zones scored without deprivation" in html
+    assert "This force is in Wales: the English Indices of Deprivation cover England only" in html
+    assert "English Indices of Deprivation 2019" not in html and "IoD2019 mid-2015" not in html
+    assert "No population is configured (no deprivation data), so there are no rates per resident." in html
+    manifest = rc.run.detect.summary if rc.run.detect is not None else {}
+    assert manifest.get("lisa", "").startswith("not analysed: the LSOAs have no population")
+    for name in ("board", "outreach", "analyst"):
+        assert (rc.out / "maps" / f"{name}.html").stat().st_size > 0

@@ -521,14 +521,15 @@ class _Builder:
     def districts_intro(self, n: int) -> str:
         """The district section's first sentence, from the data and ``[study] city_districts``."""
         v = getattr(self.study, "vintage", None)
-        pop = f"{v.name} mid-{v.population_year} population" if v is not None else "the population in the data"
         cities = [c for c in self.cities if c in set(self.counts_cmp[C.DISTRICT].dropna())]
         if cities:
             named = ", ".join(city_name(c, self.cities) for c in cities)
             area = f"{named} and the {n - len(cities)} other district{'s' if n - len(cities) != 1 else ''}."
         else:
             area = f"The {n} district{'s' if n != 1 else ''} of the study area."
-        return f"{area} Rates are incidents per 1,000 residents ({pop})."
+        if v is None:
+            return f"{area} No population is configured (no deprivation data), so there are no rates per resident."
+        return f"{area} Rates are incidents per 1,000 residents ({v.name} mid-{v.population_year} population)."
 
     def concentration(self) -> dict[str, Any]:
         c = self.counts_cmp["n"].to_numpy(dtype=float)
