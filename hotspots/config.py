@@ -37,7 +37,7 @@ from hotspots.validate import suggest
 T = TypeVar("T")
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "nottinghamshire.toml"
-"""The bundled Nottinghamshire configuration used when ``--config`` is not given."""
+"""The bundled example configuration (one real force) used when ``--config`` is not given."""
 
 REQUIRED_SECTIONS = ("boundaries", "crime")
 
@@ -326,7 +326,7 @@ class Config:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate a config file (the bundled Nottinghamshire one by default).
+    """Read and validate a config file (the bundled example by default).
 
     Parameters
     ----------

@@ -11,7 +11,7 @@ The stage has three pure steps and a thin pipeline adapter:
    them (weighted or geometric mean), ranks the places, assigns Board tiers, runs a seeded
    Monte Carlo (Poisson-resampled counts, perturbed weights) for ``rank_low``/``rank_high``
    and ``p_top_n``, and writes each component's contribution and a one-line reason.
-3. :func:`district_profiles` summarises Nottingham City and each county district.
+3. :func:`district_profiles` summarises each district of the study area.
 
 :func:`run_stage` wires them to the run context and writes ``places.csv``,
 ``places.gpkg`` (layer ``places``) and ``districts.csv``.
@@ -514,7 +514,7 @@ def _monte_carlo(
 
 
 def district_profiles(places: pd.DataFrame, *, top_n: int = 20, tier: int = 1) -> pd.DataFrame:
-    """One row per district (Nottingham City and each county district) and a total row.
+    """One row per district of the study area and a total row.
 
     Parameters
     ----------
