@@ -224,3 +224,22 @@ def test_2021_boundaries_with_iod2025_join_by_code(tmp_path):
     out = join_deprivation(lsoa, dep, caveats)
     assert out["imd_rank"].notna().all() and caveats == []
     assert out["district"].tolist() == ["City of London"] * 4 + ["Barking and Dagenham"]  # File 7 LAD 2024 names
+
+
+def test_ranking_components_use_the_2025_n_and_the_official_idaci(tmp_path, f7):
+    """Format-level check of the rank stage's deprivation components on the five real IoD2025 rows."""
+    import geopandas as gpd
+    import shapely
+
+    from hotspots.prepare.clean import empty_incidents
+    from hotspots.rank.components import place_components
+    from hotspots.rank.config import CYP_NEED, IDACI_RATE_COL
+
+    polys = [shapely.box(530000 + 200 * i, 181000, 530200 + 200 * i, 181200) for i in range(5)]
+    named = f7.assign(lsoa_name=f7["iod_lsoa_name"], district=f7["lad_name"])
+    lsoa = gpd.GeoDataFrame(named, geometry=polys, crs=27700)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HotspotsWarning)  # five LSOAs, not all of England
+        comp = place_components(lsoa, empty_incidents(), deprivation=f7)
+    np.testing.assert_allclose(comp[CYP_NEED], 100 * (33_755 - f7["cyp_rank"] + 1) / 33_755)
+    assert comp[IDACI_RATE_COL].tolist() == f7["idaci_rate"].tolist()

@@ -13,10 +13,10 @@ import pandas as pd
 
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
+from hotspots.io.iod import national_n
 from hotspots.prepare.deprivation import (
     IMD_NC_DECILE,
     IMD_NC_SCORE,
-    N_ENGLAND,
     exponential_transform,
     idaci_rate,
     imd_without_crime,
@@ -156,9 +156,10 @@ def place_components(
         kde = _kde_per_lsoa(lsoa, grid, how=kde_aggregate)
 
     dep, imd_nc_decile = nan.copy(), nan.copy()
+    n_england = national_n(deprivation if deprivation is not None else lsoa)  # 32,844 (IoD2019) or 33,755 (IoD2025)
     if deprivation_measure == "imd":
         if C.IMD_RANK in lsoa.columns:
-            dep = exponential_transform(pd.to_numeric(lsoa[C.IMD_RANK], errors="coerce"), N_ENGLAND)
+            dep = exponential_transform(pd.to_numeric(lsoa[C.IMD_RANK], errors="coerce"), n_england)
     else:
         source = deprivation if deprivation is not None else lsoa
         ranks_ok = all(f"{d}_rank" in source.columns for d in C.DOMAINS if d != "crime")
@@ -168,12 +169,9 @@ def place_components(
             nc = imd_without_crime(src).set_index(C.LSOA_CODE)
             dep = nc[IMD_NC_SCORE].reindex(codes).to_numpy(dtype=float)
             imd_nc_decile = nc[IMD_NC_DECILE].astype(float).reindex(codes).to_numpy(dtype=float)
-    if C.IDACI_NUMERATOR in lsoa.columns and C.CHILDREN_0_15 in lsoa.columns:
-        idaci = idaci_rate(lsoa).to_numpy(dtype=float)
-    else:
-        idaci = nan.copy()
+    idaci = idaci_rate(lsoa, required=False).to_numpy(dtype=float)  # derived (IoD2019) or official (IoD2025)
     cyp_rank = pd.to_numeric(lsoa[C.CYP_RANK], errors="coerce").to_numpy(dtype=float) if C.CYP_RANK in lsoa else nan
-    cyp_need = 100.0 * (N_ENGLAND - cyp_rank + 1.0) / N_ENGLAND
+    cyp_need = 100.0 * (n_england - cyp_rank + 1.0) / n_england
 
     def numeric(name: str) -> np.ndarray:
         return pd.to_numeric(lsoa[name], errors="coerce").to_numpy(dtype=float) if name in lsoa else nan.copy()

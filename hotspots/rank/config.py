@@ -46,7 +46,7 @@ DEPRIVATION_SCORE = (
 IMD_DECILE = C.IMD_DECILE  # official IMD decile (1 = most deprived 10 % of England)
 IMD_NC_DECILE_COL = IMD_NC_DECILE  # IMD-without-crime decile (1 = most deprived 10 % of England)
 IDACI_RATE_COL = IDACI_RATE  # derived IDACI rate (0-1); NaN where suppressed
-CYP_NEED = "cyp_need"  # 0-100: 100 x (32,844 - cyp_rank + 1) / 32,844; 100 = most deprived in England
+CYP_NEED = "cyp_need"  # 0-100: 100 x (N - cyp_rank + 1) / N, N = LSOAs in England (32,844 IoD2019, 33,755 IoD2025)
 CYP_DECILE = C.CYP_DECILE  # Children and Young People sub-domain decile (1 = most deprived)
 POPULATION = C.POPULATION
 
