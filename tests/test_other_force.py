@@ -69,8 +69,13 @@ def _maps(lads: list[str], lsoas: pd.DataFrame) -> tuple[dict[str, str], dict[st
     return lad_code, lad_name, lsoa_code
 
 
-def _rename_iod(path: Path, out: Path, code_col: str, lsoa_code: dict, lad_code: dict, lad_name: dict) -> None:
+def _rename_iod(
+    path: Path, out: Path, code_col: str, lsoa_code: dict, lad_code: dict, lad_name: dict, *, area_only: bool
+) -> None:
+    """An IoD file with the bundled area's codes and names replaced; ``area_only`` keeps the area's rows only."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if area_only:  # only File 2 must be England-wide (national ranks); the others are joined to the area's LSOAs
+        df = df[df[code_col].isin(set(lsoa_code))]
     df[code_col] = df[code_col].replace(lsoa_code)
     for col in df.columns:
         if col.startswith("Local Authority District code"):
@@ -112,7 +117,7 @@ def synthshire(tmp_path_factory) -> Path:
     paths = {}
     for role, (src, col) in files.items():
         paths[role] = data / "iod2019" / f"{role}_synthshire.csv.gz"
-        _rename_iod(src, paths[role], col, lsoa_code, lad_code, lad_name)
+        _rename_iod(src, paths[role], col, lsoa_code, lad_code, lad_name, area_only=role != "iod_domains")
 
     pubs = pd.read_csv(DATA / "nte/open_pubs_2017-08_nottinghamshire.csv.gz", dtype=str, keep_default_na=False)
     pubs["name"] = [f"Synthetic Arms {i}" for i in range(len(pubs))]

@@ -49,7 +49,9 @@ class Study:
         The Indices of Deprivation for every LSOA in the files (England-wide with the
         bundled files), for national re-ranking; None without ``[deprivation]``.
     districts, wards
-        Boundaries for maps and profiles (None when not configured).
+        Boundaries for maps and profiles: ``[boundaries] districts``, else the LSOAs dissolved
+        by their district when the LSOA or deprivation file names it; ``wards`` only when
+        configured (None otherwise).
     venues
         NTE venues (``venue_id, name, address, postcode, lsoa_code``), or None.
     area
@@ -185,6 +187,8 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
     loader = _Loader(config)
     lsoa, districts, wards = loader.boundaries()
     deprivation, lsoa = loader.deprivation(lsoa, districts)
+    if districts is None:
+        districts = loader.district_outlines(lsoa)
     area = describe_area(config.study.name, len(lsoa))
     incidents, acc = loader.crime(lsoa, area)
     venues = loader.venues(lsoa, acc, area)
@@ -275,6 +279,15 @@ class _Loader:
             lsoa[C.DISTRICT_CODE] = j[C.DISTRICT_CODE].to_numpy()
             lsoa[C.DISTRICT] = j[C.DISTRICT].to_numpy()
         return deprivation, lsoa
+
+    @staticmethod
+    def district_outlines(lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+        """District polygons dissolved from the LSOAs (when no districts file is configured but LSOAs know theirs)."""
+        if C.DISTRICT_CODE not in lsoa.columns or C.DISTRICT not in lsoa.columns or lsoa[C.DISTRICT].isna().all():
+            return None
+        parts = lsoa[[C.DISTRICT_CODE, C.DISTRICT, "geometry"]].dropna(subset=[C.DISTRICT])
+        out = parts.dissolve(by=[C.DISTRICT_CODE, C.DISTRICT], as_index=False)
+        return gpd.GeoDataFrame(out[[C.DISTRICT_CODE, C.DISTRICT, "geometry"]], geometry="geometry", crs=C.CRS)
 
     def crime(self, lsoa: gpd.GeoDataFrame, area: str) -> tuple[gpd.GeoDataFrame, Accounting]:
         cfg = self.config
