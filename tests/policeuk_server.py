@@ -1,6 +1,6 @@
 """A local stand-in for data.police.uk's archive: index page, redirect, Range-capable zip server.
 
-It mimics what is known of the real service (see ``docs/fetch.md``): the index page
+It mimics what is known of the real service (see ``docs/any-force.md``): the index page
 ``/data/archive/`` links ``YYYY-MM.zip`` files; ``/data/archive/YYYY-MM.zip`` redirects (302)
 to the file on another path (the real site redirects to an S3 bucket), which answers
 ``Range: bytes=a-b``, ``bytes=a-`` and ``bytes=-n`` with 206 Partial Content.
