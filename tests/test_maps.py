@@ -272,7 +272,7 @@ def test_audiences_get_their_layers(results, study):
         "NTE venues (2017)",
         "Bleed-control kit sites",
         "Youth outreach zones",
-        "Ward boundaries (City)",
+        "Ward boundaries",
         "District boundaries",
     } <= set(analyst)
 
