@@ -54,10 +54,12 @@ N = "n"  # incidents counted in the unit (cluster, zone, place)
 HARM_SUM = HARM  # harm of those incidents: the sum of their harm weights (same column name, "harm")
 RATE_PER_1000 = "rate_per_1000"  # incidents per 1,000 residents
 KDE = "kde"  # kernel density of incidents (harm- or count-weighted) per km² at the cell centre
-GI_Z = "gi_z"  # Getis-Ord Gi* z-score of the unit's neighbourhood
+GI_Z = "gi_z"  # signed strength of the unit's neighbourhood (exact test: normal deviate of its tail; Gi* z)
 GI_P = "gi_p"  # its two-sided p-value
 GI_Q = "gi_q"  # its Benjamini-Hochberg q-value (FDR-adjusted)
-HOTSPOT_CLASS = "hotspot_class"  # "hot 99%" ... "cold 99%" or "not significant"
+HOTSPOT_CLASS = "hotspot_class"  # "hot 99%" ... "cold 99%", "not significant" or "not analysed"
+LOCAL_SUM = "local_sum"  # observed neighbourhood sum (the unit and its neighbours) of the tested value
+LOCAL_EXPECTED = "local_expected"  # its expectation under the exposure null (residents, or area)
 LISA_CLASS = "lisa_class"  # local Moran class: "HH", "HL", "LH", "LL" or "not significant"
 EMERGING_CLASS = "emerging_class"  # emerging hot spot category (ArcGIS's 17) or "not analysed"
 RANK = "rank"  # 1 = first (highest priority, most harm, ...) in the frame's own order

@@ -6,7 +6,9 @@ a frozen result (:func:`hotspots.detect.stage.detect`, :func:`hotspots.rank.stag
 :func:`hotspots.sites.stage.site`, :func:`hotspots.present.maps.build.build_maps`,
 :func:`hotspots.present.report.build.report`). No stage reads or writes a file: this
 module writes every output (:func:`write_outputs`) and ``manifest.json``, which is written
-last, and also when a stage fails, so a failed run still says what it did.
+last, and also when a stage fails, so a failed run still says what it did. The run folder is
+written atomically (:mod:`hotspots.io.rundir`): outputs go to a temporary folder that replaces
+the target only when the run succeeds.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from typing import TYPE_CHECKING, Any
 from hotspots import __version__
 from hotspots.config import Config
 from hotspots.detect.stage import DetectResult, detect
+from hotspots.evaluate.change_stage import ChangeResult, change
+from hotspots.io import rundir
 from hotspots.io.write import write_csv, write_json, write_layer
+from hotspots.preflight import check_needs
 from hotspots.prepare.study import Study, load_study
 from hotspots.present.maps.build import MapsResult, build_maps
 from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE, Report, report
@@ -47,6 +52,9 @@ SITES_GPKG = "sites.gpkg"
 MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
 INSTITUTIONS_CSV = "institutions.csv"
+CHANGE_CSV = "change.csv"
+IMPACT_CSV = "impact.csv"
+INTERVENTIONS_GPKG = "interventions.gpkg"
 MANIFEST = "manifest.json"
 
 
@@ -58,8 +66,9 @@ class Run:
     ----------
     config, study
         The resolved configuration and the loaded study.
-    detect, rank, sites, maps, report
-        Each stage's frozen result (None until the stage has run, or when it was not asked for).
+    detect, rank, sites, change, maps, report
+        Each stage's frozen result (None until the stage has run, or when it was not asked for;
+        ``change`` also when the config has no ``[change]`` section).
     timings
         Seconds per stage.
     """
@@ -69,6 +78,7 @@ class Run:
     detect: DetectResult | None = None
     rank: RankResult | None = None
     sites: SitesResult | None = None
+    change: ChangeResult | None = None
     maps: MapsResult | None = None
     report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -83,6 +93,8 @@ class Run:
             auto["rank"] = self.rank.auto
         if self.sites is not None:
             auto.update({k: v for k, v in self.sites.auto.items() if v})
+        if self.change is not None and self.change.auto:
+            auto["change"] = self.change.auto
         if self.maps is not None:
             auto["maps"] = self.maps.auto
         return auto
@@ -106,12 +118,26 @@ def _sites(run: Run) -> None:
     run.sites = site(run.study, _detected(run), run.config.sites, run.config.outreach)
 
 
+def _change(run: Run) -> None:
+    cfg = run.config
+    if cfg.change is not None:  # "What changed" only when [change] is configured
+        run.change = change(
+            run.study,
+            cfg.change,
+            interventions=cfg.intervention,
+            cell_size=cfg.detect.cell_size,
+            names=("[change] before", "[change] after"),
+        )
+
+
 def _maps(run: Run) -> None:
     run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps)
 
 
 def _report(run: Run) -> None:
-    run.report = report(run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto)
+    run.report = report(
+        run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto, changed=run.change
+    )
 
 
 @dataclass(frozen=True)
@@ -127,6 +153,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect),
     Stage("rank", _rank, needs=("detect",)),
     Stage("sites", _sites, needs=("detect",)),
+    Stage("change", _change),
     Stage("maps", _maps),
     Stage("report", _report),
 )
@@ -162,14 +189,17 @@ def run(
     stages: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunOutput:
-    """Run the pipeline on ``config`` and write the run folder ``out``.
+    """Run the pipeline on ``config`` and write the run folder ``out``, atomically.
 
     Parameters
     ----------
     config
         The resolved configuration.
     out
-        Run folder (created).
+        Run folder. The run is written into a temporary folder beside it and moved to
+        ``out`` only when every stage has succeeded, replacing an earlier run there (see
+        :mod:`hotspots.io.rundir`): ``out`` never mixes two runs, and a failed or
+        interrupted run never destroys the previous complete one.
     stages
         Names of stages to run (default all of :data:`STAGES`); the stages they need run
         too (``rank`` and ``sites`` need ``detect``), and their files are written.
@@ -181,37 +211,60 @@ def run(
     RunOutput
         The run (every stage's result), the files written and the timings;
         ``out/manifest.json`` has been written.
+
+    Raises
+    ------
+    InputError, ConfigError
+        ``out`` cannot be written, an input is unusable, or a configured component lacks its
+        input (:func:`hotspots.preflight.check_needs`): nothing is written and ``out`` is
+        untouched. A stage that fails leaves its partial run, with a manifest saying
+        ``"failed"``, in ``<out>.failed``.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    tmp = rundir.start(out)
     t0 = time.perf_counter()
-    if progress:
-        progress("load")
-    study = load_study(config)
+    stages = with_needs(stages)
+    try:
+        if progress:
+            progress("load")
+        study = load_study(config)
+        check_needs(config, study, stages=[s.name for s in STAGES if stages is None or s.name in stages])
+    except BaseException:
+        rundir.discard(tmp)  # a failure at load leaves nothing behind
+        raise
     state = Run(config=config, study=study)
     state.timings["load"] = time.perf_counter() - t0
-    written = Written(out)
-    written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
-    written.csv(study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)")
-    stages = with_needs(stages)
+    written = Written(tmp)
     status = "ok"
     try:
-        for stage in STAGES:
-            if stages is not None and stage.name not in stages:
-                continue
-            if progress:
-                progress(stage.name)
-            t = time.perf_counter()
-            stage.run(state)
-            state.timings[stage.name] = time.perf_counter() - t
-            write_outputs(state, stage.name, written)
+        written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
+        written.csv(
+            study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)"
+        )
+        _run_stages(state, stages, written, progress)
     except BaseException:
         status = "failed"
         raise
     finally:
         state.timings["total"] = time.perf_counter() - t0
         written.outputs.setdefault(MANIFEST, "this file")
-        write_json(manifest(state, written.outputs, status=status), out / MANIFEST)
+        write_json(manifest(state, written.outputs, status=status), tmp / MANIFEST)
+        if status == "failed":
+            failed = rundir.keep_failed(tmp, out)
+            log.warning("the run failed: its partial outputs are in %s; %s is untouched", failed, out)
+    rundir.publish(tmp, out)
     return RunOutput(run=state, out=out, outputs=written.outputs, timings=state.timings)
+
+
+def _run_stages(state: Run, stages: list[str] | None, written: Written, progress: Callable[[str], None] | None) -> None:
+    for stage in STAGES:
+        if stages is not None and stage.name not in stages:
+            continue
+        if progress:
+            progress(stage.name)
+        t = time.perf_counter()
+        stage.run(state)
+        state.timings[stage.name] = time.perf_counter() - t
+        write_outputs(state, stage.name, written)
 
 
 @dataclass(frozen=True)
@@ -288,6 +341,12 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         if s.fixed_sites is not None:
             layers["fixed_sites"] = s.fixed_sites
         w.layers(layers, SITES_GPKG, "layers " + ", ".join(layers))
+    elif stage == "change" and state.change is not None:
+        ch = state.change
+        w.csv(ch.table, CHANGE_CSV, "what changed between the [change] periods, per unit (see docs/change.md)")
+        if ch.impact is not None and ch.intervention_areas is not None:
+            w.csv(ch.impact, IMPACT_CSV, "intervention impact: WDD, harm-weighted WDD, ratio against control")
+            w.layers({"interventions": ch.intervention_areas}, INTERVENTIONS_GPKG, "the intervention areas (geometry)")
     elif stage == "maps" and state.maps is not None:
         for audience, page in state.maps.pages.items():
             w.text(
@@ -312,6 +371,8 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
         extra["rank"] = state.rank.summary
     if state.sites is not None:
         extra["sites"] = state.sites.summary
+    if state.change is not None:
+        extra["change"] = state.change.summary
     if state.maps is not None:
         extra["maps"] = state.maps.summary
     if state.report is not None:

@@ -118,17 +118,18 @@ def test_relative_config_path_argument(tmp_path, monkeypatch):
     [
         (
             '[study]\nnmae = "x"\n',
-            r"unknown key 'nmae' in \[study\]\. Did you mean 'name'\? Valid keys: end, name, sources, start\.",
+            r"unknown key 'nmae' in \[study\]\. Did you mean 'name'\? Valid keys: city_districts, end, force, "
+            r"max_outside_share, name, sources, start\.",
         ),
         (
             "[boundary]\n",
             r"unknown key 'boundary' in .*c\.toml \(top-level section\)\. Did you mean 'boundaries'\? "
-            r"Valid keys: boundaries, crime, deprivation, ",
+            r"Valid keys: boundaries, change, crime, deprivation, ",
         ),
         (
             '[venues]\npath = "nope.csv"\nsnapshots = "2017"\n',
-            r"unknown key 'snapshots' in \[venues\]\. Did you mean 'snapshot'\? Valid keys: columns, crs, "
-            r"encoding, format, path, snapshot\.",
+            r"unknown key 'snapshots' in \[venues\]\. Did you mean 'snapshot'\? Valid keys: clip_to_area, columns, "
+            r"crs, encoding, format, path, snapshot\.",
         ),
         (
             "[scope]\ncrime_type = {}\n",
@@ -277,7 +278,7 @@ def test_config_has_one_typed_field_per_section(tmp_path):
 
     hints = typing.get_type_hints(cfgmod.Config)
     for name, cls in cfgmod.SECTIONS.items():
-        want = tuple[cls, ...] if name == "crime" else cls
+        want = tuple[cls, ...] if name in ("crime", "intervention") else cls
         assert hints[name] in (want, want | None), (name, hints[name])
     c = load_config(write(tmp_path, MINIMAL))
     assert c.detect == cfgmod.DetectConfig() and c.maps == cfgmod.MapsConfig()

@@ -318,12 +318,12 @@ def test_bad_rank_places_input():
 
 @pytest.fixture(scope="module")
 def components(study):
-    from hotspots.detect.gistar import hotspot_gistar
+    from hotspots.detect.inference import hotspot_gistar
     from hotspots.units import lsoa_units
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        gi = hotspot_gistar(lsoa_units(study.incidents, study.lsoa), value="harm")
+        gi = hotspot_gistar(lsoa_units(study.incidents, study.lsoa), value="harm", marks=study.incidents["harm"])
     return place_components(
         study.lsoa, study.incidents, venues=study.venues, deprivation=study.deprivation, detect_lsoa=gi
     )

@@ -347,13 +347,16 @@ def test_tiers_defined_in_words_and_listed(bundled_run, real):
 def test_districts_per_year_with_gini_and_chance_floor(bundled_run, real):
     d = bundled_run.run.rank.districts
     rows = table_rows(real, "districts-table")
-    assert [r[0] for r in rows] == [*d["district"].iloc[:-1].tolist(), "Whole area"]
+    cities = bundled_run.run.study.city_districts
+    assert cities == ["Nottingham"] and d["district"].iloc[0] == "Nottingham"  # the most incidents, and the city
+    assert [r[0] for r in rows] == ["Nottingham (City)", *d["district"].iloc[1:-1].tolist(), "Whole area"]
     for row, rec in zip(rows, d.to_dict("records"), strict=True):
         assert row[1] == f"{rec['incidents']:,}"
         assert row[2] == f"{rec['incidents_per_1000_yr']:,.1f}"
         assert row[-2] == f"{rec['gini']:.2f}" and row[-1] == f"{rec['gini_chance_floor']:.2f}"
     section = visible(element(real, "section", "districts"))
-    assert "Rates are a year per 1,000 residents (mid-2015 residents)" in section
+    assert section.startswith("Districts and concentration Nottingham City and the 7 other districts. Rates are ")
+    assert "Rates are incidents a year per 1,000 residents (IoD2019 mid-2015 population)" in section
     assert "police_uk (1 month) stands for its months only" in section
     c = bundled_run.run.rank.concentration
     floor = c["gini_chance_floor_residents"]
@@ -525,3 +528,14 @@ def test_pipeline_writes_the_report_and_its_figures(bundled_run, real):
     pd.testing.assert_index_equal(
         pd.Index(sorted(summary["tiers"])), pd.Index(sorted(["Act now: high harm", "Prevent: high need", "Monitor"]))
     )
+
+
+def test_hot_spot_table_counts_units_not_analysed(bundled_run):
+    r = bundled_run.run
+    res = R.stage_results(r.detect, r.rank, r.sites)
+    lsoa = res["lsoa"].copy()
+    lsoa.loc[lsoa.index[-3:], "hotspot_class"] = "not analysed"  # e.g. LSOAs without residents
+    rep = stage_report(bundled_run, results={**res, "lsoa": lsoa})
+    rows = {r[0]: r[1] for r in table_rows(rep.html, "hotspots-table")}
+    assert rows["not analysed"] == "3" and rep.summary["hot_spots_lsoa"]["not analysed"] == 3
+    assert "not analysed" not in {r[0] for r in table_rows(stage_report(bundled_run).html, "hotspots-table")}

@@ -25,6 +25,7 @@ legend shown while the layer is on. Every text from the data is escaped.
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import time
 import warnings
@@ -74,7 +75,7 @@ ATTRIBUTION = (
     "and database right 2011&#47;2022. English Indices of Deprivation 2019 (MHCLG, OGL v3.0). Open Pubs (OGL v3.0; "
     "contains OS, Royal Mail and National Statistics data)."
 )
-"""Data attribution shown on every map (static text, already HTML)."""
+"""The default data attribution of a map; a loaded study gives its own (``study.source_line``: the data it used)."""
 
 METHODS = {
     "board": (
@@ -87,7 +88,7 @@ METHODS = {
         "Outreach zones group adjacent top-ranked LSOAs for youth-relevant violence (robbery, weapons, violence), "
         "youth deprivation (derived IDACI rate, Children and Young People sub-domain) and hotspot strength; "
         "start from the focal point (the densest cell). Kit sites maximise harm-weighted violence within "
-        "walking distance. Venues are the 2017 Open Pubs list."
+        "walking distance."
     ),
     "analyst": (
         "Gi* (Getis &amp; Ord 1992) with binary weights including self, analytic z, Benjamini-Hochberg FDR; classes "
@@ -469,8 +470,19 @@ VENUE_MARKER_JS = """function (row) {
 """Builds one venue marker from a row ``[lat, lon, tooltip, popup]`` (both already escaped HTML)."""
 
 
-def _venues_layer(m: folium.Map, venues: gpd.GeoDataFrame, *, show: bool) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="NTE venues (2017)", show=show)
+def _venue_labels(config: Any) -> tuple[str, str]:
+    """(layer name, legend item) of the venue list, from ``[venues]`` (snapshot and format)."""
+    snap = getattr(config, "snapshot", None) or ""
+    when = _dt.datetime.strptime(snap, "%Y-%m").strftime("%b %Y") if len(snap) == len("2017-08") else snap
+    name = f"NTE venues ({snap[:4]})" if snap else "NTE venues"
+    if getattr(config, "format", "open_pubs") == "open_pubs":
+        return name, "pub or bar (Open Pubs" + (f", {when})" if when else ")")
+    return name, "night-time-economy venue"
+
+
+def _venues_layer(m: folium.Map, venues: gpd.GeoDataFrame, *, show: bool, config: Any = None) -> folium.FeatureGroup:
+    layer_name, item = _venue_labels(config)
+    group = folium.FeatureGroup(name=layer_name, show=show)
     pts = venues.to_crs(WGS84)
     rows = []
     for row, geom in zip(pts.itertuples(index=False), pts.geometry, strict=False):
@@ -493,8 +505,8 @@ def _venues_layer(m: folium.Map, venues: gpd.GeoDataFrame, *, show: bool) -> fol
     Legend(
         map_name=m.get_name(),
         layer=group,
-        title="NTE venues (2017)",
-        items=[("#0067a3", "pub or bar (Open Pubs, Aug 2017)")],
+        title=layer_name,
+        items=[("#0067a3", item)],
         note="Numbers are clusters of venues; zoom in to split them.",
     ).add_to(m)
     return group
@@ -725,12 +737,15 @@ TITLES = {
 }
 
 
-def _frame_box(m: folium.Map, audience: str, study_name: str, period: str) -> None:
-    title = f"<h1>{esc(TITLES[audience])}</h1><div>{esc(study_name)} &middot; data period {esc(period)}</div>"
+def _frame_box(m: folium.Map, audience: str, study: Any) -> None:
+    period = esc(study.analysis_period)
+    title = f"<h1>{esc(TITLES[audience])}</h1><div>{esc(study.name)} &middot; data period {period}</div>"
     InfoBox(map_name=m.get_name(), body=title, position="topleft", css_class="hs-title").add_to(m)
+    lines = getattr(study, "attribution", None)
+    attribution = esc(" ".join(lines)) if lines else ATTRIBUTION
     notes = (
         f"<details open><summary>Method and sources</summary><div>{METHODS[audience]}</div>"
-        f"<div style='margin-top:4px'>{ATTRIBUTION}</div></details>"
+        f"<div style='margin-top:4px'>{attribution}</div></details>"
     )
     InfoBox(map_name=m.get_name(), body=notes, position="bottomleft", css_class="hs-notes").add_to(m)
 
@@ -807,7 +822,7 @@ def build_map(
         url, attr = TILE_PROVIDERS[tiles]
         folium.TileLayer(url, attr=attr, name=f"Base map ({tiles}, online)", max_zoom=19).add_to(m)
     m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
-    _frame_box(m, audience, study.name, study.analysis_period)
+    _frame_box(m, audience, study)
 
     lsoa_counts = None
     if "lsoa" in results and isinstance(results.get("lsoa"), pd.DataFrame) and "n" in results["lsoa"].columns:
@@ -849,7 +864,7 @@ def build_map(
     _outline_layer(
         m,
         study.wards,
-        name="Ward boundaries (City)",
+        name="Ward boundaries",
         name_col=C.WARD_NAME,
         colour="#525252",
         weight=1.0,
@@ -867,7 +882,7 @@ def build_map(
         show=True,
     )
     if audience in ("outreach", "analyst") and study.venues is not None and len(study.venues):
-        _venues_layer(m, study.venues, show=audience == "outreach")
+        _venues_layer(m, study.venues, show=audience == "outreach", config=getattr(study.config, "venues", None))
     kits = frames.get("bleed_kits")
     if kits is not None and len(kits):
         _kits_layer(m, kits, o, show=audience != "analyst")

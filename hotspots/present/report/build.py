@@ -32,7 +32,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hotspots import __version__
 from hotspots.detect.stage import DetectResult
+from hotspots.evaluate.change_stage import ChangeResult
 from hotspots.prepare.study import Study
+from hotspots.present.change_page import change_context
 from hotspots.present.report.config import ReportConfig
 from hotspots.present.report.context import Inputs, Parts
 from hotspots.present.report.sections.answer import answer_section
@@ -41,7 +43,7 @@ from hotspots.present.report.sections.detection import emerging_section, hot_spo
 from hotspots.present.report.sections.districts import districts_section
 from hotspots.present.report.sections.kits import kits_section
 from hotspots.present.report.sections.places import places_section, tiers
-from hotspots.present.report.text import GLOSSARY
+from hotspots.present.report.text import glossary
 from hotspots.rank.stage import RankResult
 from hotspots.sites.stage import SitesResult
 
@@ -153,8 +155,9 @@ def build_report(
     created
         Date stamp shown on the page (default today, UTC).
     change
-        The "What changed" block (``[change]`` configured): sentences for page 1
-        (``headline``) and a section (``change_section.html.j2``); None leaves both out.
+        The "What changed" block (``[change]`` configured;
+        :func:`hotspots.present.change_page.change_context`): its ``headline`` sentences on page 1
+        and its section (``change_section.html.j2``); None leaves both out.
     where_next_html
         The forecast's "Where next" block (escaped HTML), placed after the kits; empty for none.
 
@@ -201,7 +204,7 @@ def build_report(
         created=created or _dt.datetime.now(_dt.UTC).strftime("%d %B %Y"),
         version=__version__,
         small_count=small_count,
-        glossary=GLOSSARY,
+        glossary=glossary(study),
         figures=_figure_context(parts, dpi),
         change=change,
         where_next_html=where_next_html,
@@ -238,6 +241,7 @@ def report(
     *,
     auto: dict[str, dict[str, Any]] | None = None,
     created: str | None = None,
+    changed: ChangeResult | None = None,
 ) -> Report:
     """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
 
@@ -254,6 +258,9 @@ def report(
         Every stage's automatic choices (the appendix lists them).
     created
         Date stamp shown on the page (default today, UTC).
+    changed
+        The change stage's result (``[change]`` configured): "What changed" on page 1 and its
+        section (:func:`hotspots.present.change_page.change_context`).
 
     Returns
     -------
@@ -272,4 +279,5 @@ def report(
         radius=sited.radius_m if sited is not None else None,
         extra=extra,
         created=created,
+        change=None if changed is None else change_context(changed, small_count=cfg.small_count),
     )

@@ -56,6 +56,12 @@ def city_label(name: Any, cities: Sequence[str]) -> str:
     return f"{name} (City)" if name in cities and "city" not in name.lower() else name
 
 
+def city_name(name: Any, cities: Sequence[str]) -> str:
+    """A district as named in sentences: ``"X City"`` for a city district without "city" in its name."""
+    name = str(name)
+    return f"{name} City" if name in cities and "city" not in name.lower() else name
+
+
 def new_figure(width: float, height: float) -> Figure:
     """A figure on the Agg canvas with constrained layout."""
     fig = Figure(figsize=(width, height), layout="constrained")

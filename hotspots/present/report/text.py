@@ -259,6 +259,27 @@ GLOSSARY: list[tuple[str, str]] = [
 ]
 """The glossary printed in the report: term, meaning in plain words."""
 
+NEEDS_DEPRIVATION = ("IMD", "IDACI")
+"""Glossary terms shown only when the study has deprivation data."""
+
+
+def glossary(study: Any) -> list[tuple[str, str]]:
+    """The glossary for this study: the deprivation terms only when it has deprivation data.
+
+    The IMD entry names the deprivation release the study used (e.g. "English Indices of
+    Deprivation 2019"), so a force without it (a Welsh force) is not told about England's index.
+    """
+    v = getattr(study, "vintage", None)
+    has = v is not None or getattr(study, "deprivation", None) is not None
+    out = []
+    for term, meaning in GLOSSARY:
+        if term in NEEDS_DEPRIVATION and not has:
+            continue
+        if term == "IMD" and v is not None:
+            meaning = meaning.replace("(English Indices of Deprivation)", f"({v.title})")
+        out.append((term, meaning))
+    return out
+
 
 # --------------------------------------------------------------------------------------
 # Methods and caveats
@@ -291,24 +312,36 @@ METHOD_TEXT = {
 """One sentence or two per method, in the order the report lists them."""
 
 
+LSOA_CODE_YEARS = {"LSOA11CD": "2011 ", "LSOA21CD": "2021 "}
+"""The LSOA vintage named by the boundaries' code column."""
+
+
 def caveats(study: Any) -> list[str]:
     """The study's caveats (scope codes in words) and those about boundaries, deprivation and venues.
 
     Parameters
     ----------
     study
-        The loaded study (``caveats``, ``deprivation``, ``venues``, ``config``).
+        The loaded study (``caveats``, ``vintage``, ``venues``, ``config``).
     """
     out = [plain(c) for c in study.caveats]
     said = " ".join(out).lower()
+    code_column = str(getattr(study.config.boundaries, "lsoa_code_column", ""))
+    year = LSOA_CODE_YEARS.get(code_column.upper(), "")
     out.append(
-        "Places are Lower Layer Super Output Areas on the configured boundaries; rows whose LSOA code is of "
+        f"Places are {year}Lower Layer Super Output Areas on the configured boundaries; rows whose LSOA code is of "
         "another vintage (newer police.uk files use 2021 codes) are assigned to these areas by location."
     )
-    if getattr(study, "deprivation", None) is not None and "iod2019" not in said:
+    v = getattr(study, "vintage", None)
+    if v is not None and v.name == "IoD2019":
         out.append(
             "The English Indices of Deprivation 2019 (IoD2019) mostly describe 2015/16; deprivation may have "
             "changed since."
+        )
+    elif v is not None:
+        out.append(
+            f"The {v.title} ({v.name}) describe the years before its publication (population mid-{v.population_year}); "
+            "deprivation may have changed since."
         )
     venues_cfg = getattr(study.config, "venues", None)
     snap = venues_cfg.snapshot if venues_cfg is not None else None
@@ -317,7 +350,7 @@ def caveats(study: Any) -> list[str]:
     return out
 
 
-ATTRIBUTION = [
+ATTRIBUTION = [  # the default; a loaded study gives its own (study.attribution: only the data it used)
     "Crime: Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).",
     "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0. Contains OS data © Crown "
     "copyright and database right 2011/2022.",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from hotspots import columns as C
 from hotspots.present.report.context import Inputs, Parts
-from hotspots.present.report.figures import city_label, concentration_figure, districts_figure
+from hotspots.present.report.figures import city_label, city_name, concentration_figure, districts_figure
 from hotspots.present.report.tables import TOP_SHARE, fmt_num, fmt_pct, top_share
 from hotspots.present.report.text import tier_words
 from hotspots.rank import concentration as conc_mod
@@ -32,7 +32,30 @@ MONTHS_A_YEAR = 12
 HALF = 0.5
 
 
-def _rate_words(inp: Inputs, year: str) -> str:
+def _intro(inp: Inputs, names: list[str]) -> str:
+    """The districts named as the data name them; ``[study] city_districts`` first and called cities."""
+    cities = [c for c in getattr(inp.study, "city_districts", []) if c in names]
+    n = len(names)
+    if cities:
+        named = ", ".join(city_name(c, cities) for c in cities)
+        return f"{named} and the {n - len(cities)} other district{'s' if n - len(cities) != 1 else ''}."
+    return f"The {n} district{'s' if n != 1 else ''} of the study area."
+
+
+def _population(inp: Inputs, d: pd.DataFrame) -> str:
+    """The residents the rates are per, e.g. ``"IoD2019 mid-2015 population"``; empty without residents."""
+    if C.POPULATION in d and not pd.to_numeric(d[C.POPULATION], errors="coerce").gt(0).any():
+        return ""
+    v = getattr(inp.study, "vintage", None)
+    if v is not None:
+        return f"{v.name} mid-{v.population_year} population"
+    years = d[POPULATION_YEAR].dropna() if POPULATION_YEAR in d else pd.Series(dtype=object)
+    return f"{years.iloc[0]} population" if len(years) else "residents"
+
+
+def _rate_words(inp: Inputs, population: str) -> str:
+    if not population:
+        return "No population is configured (no deprivation data), so there are no rates per resident."
     ev = inp.evidence().get("sources") or {}
     short = [
         f"{s} ({int(v['months'])} month{'s' if int(v['months']) != 1 else ''})"
@@ -40,8 +63,8 @@ def _rate_words(inp: Inputs, year: str) -> str:
         if 0 < int(v.get("months") or 0) < MONTHS_A_YEAR
     ]
     text = (
-        f"Rates are a year per 1,000 residents ({year} residents): each source's incidents are multiplied by 12 "
-        "over the months it covers before they are added up."
+        f"Rates are incidents a year per 1,000 residents ({population}): each source's incidents are multiplied "
+        "by 12 over the months it covers before they are added up."
     )
     if short:
         text += (
@@ -74,8 +97,16 @@ def _gini_words(conc: dict[str, Any], n: int) -> str:
     return text
 
 
+def city_first(d: pd.DataFrame, cities: list[str]) -> pd.DataFrame:
+    """``[study] city_districts`` first (in their order), the others as the rank stage sorts them, the total last."""
+    first = {c: i for i, c in enumerate(cities)}
+    key = [(name == TOTAL_ROW, first.get(name, len(first))) for name in d[C.DISTRICT].astype(str)]
+    return d.iloc[sorted(range(len(d)), key=lambda i: key[i])]
+
+
 def _rows(inp: Inputs, d: pd.DataFrame, tier_cols: list[tuple[str, str]]) -> list[dict[str, Any]]:
     cities = list(getattr(inp.study, "city_districts", []))
+
     rows = []
     for r in d.to_dict("records"):
         total = r[C.DISTRICT] == TOTAL_ROW
@@ -94,19 +125,19 @@ def _rows(inp: Inputs, d: pd.DataFrame, tier_cols: list[tuple[str, str]]) -> lis
     return rows
 
 
-def _districts_figure(inp: Inputs, parts: Parts, body: pd.DataFrame, year: str) -> None:
+def _districts_figure(inp: Inputs, parts: Parts, body: pd.DataFrame, population: str) -> None:
     hi = body.loc[body[INCIDENTS_PER_1000_YR].idxmax()]
     fig = districts_figure(
         body,
         small=inp.small,
         cities=list(getattr(inp.study, "city_districts", [])),
         source=inp.source_line,
-        unit=f"Incidents a year per 1,000 residents ({year} residents)",
+        unit=f"Incidents a year per 1,000 residents ({population})",
     )
     parts.add_figure(
         "districts",
         fig,
-        caption=f"Incidents ranked, a year per 1,000 residents ({year} residents); the figure in brackets "
+        caption=f"Incidents ranked, a year per 1,000 residents ({population}); the figure in brackets "
         "is the count over the sources' own periods.",
         alt=f"Bar chart of incidents a year per 1,000 residents in {len(body)} districts; highest "
         f"{hi[C.DISTRICT]} at {hi[INCIDENTS_PER_1000_YR]:.1f}.",
@@ -143,18 +174,19 @@ def districts_section(inp: Inputs, parts: Parts) -> dict[str, Any]:
         return {"district_rows": []}
     conc = inp.results.get("concentration") or {}
     places = inp.frame("places")
-    years = d[POPULATION_YEAR].dropna() if POPULATION_YEAR in d else pd.Series(dtype=object)
-    year = str(years.iloc[0]) if len(years) else ""
+    population = _population(inp, d)
     tier_cols = [(f"tier{t}_places", tier_words(inp.tier_name(t).split(":")[0]) + " places") for t in (1, 2)]
+    d = city_first(d, list(getattr(inp.study, "city_districts", [])))
     body = d[d[C.DISTRICT] != TOTAL_ROW]
-    if len(body):
-        _districts_figure(inp, parts, body, year)
+    if len(body) and population:
+        _districts_figure(inp, parts, body, population)
     counts = places[C.N].to_numpy(dtype=float) if places is not None and C.N in places else np.zeros(0)
     out: dict[str, Any] = {
         "district_rows": _rows(inp, d, tier_cols),
         "tier_headers": [name for _, name in tier_cols],
-        "rate_words": _rate_words(inp, year),
-        "population_year": year,
+        "districts_intro": _intro(inp, body[C.DISTRICT].astype(str).tolist()),
+        "rate_words": _rate_words(inp, population),
+        "population": population,
         "gini_words": _gini_words(conc, int(counts.sum())),
     }
     if counts.sum() > 0:
