@@ -174,6 +174,8 @@ class Coverage:
         Median width (ranks) of the interval, next month.
     data
         What it was measured on.
+    short
+        The same in a few words (page 1).
     source
         The docs page with the measurement.
     """
@@ -182,12 +184,25 @@ class Coverage:
     next_quarter: float
     width_month: float
     data: str
+    short: str
     source: str = "docs/rank.md"
 
 
 RANK_INTERVAL_COVERAGE: dict[str, Coverage] = {
-    "axes": Coverage(0.908, 0.889, 126, "the example force's 2020 City violence (182 LSOAs, rolling folds)"),
-    "composite": Coverage(0.457, 0.600, 30, "the example force's 2020 City violence (182 LSOAs, rolling folds)"),
+    "axes": Coverage(
+        0.908,
+        0.889,
+        126,
+        "the example force's 2020 City violence (182 LSOAs, rolling folds)",
+        "the example force's 2020 monthly data",
+    ),
+    "composite": Coverage(
+        0.457,
+        0.600,
+        30,
+        "the example force's 2020 City violence (182 LSOAs, rolling folds)",
+        "the example force's 2020 monthly data",
+    ),
 }
 """Measured coverage of the nominal 90 % rank intervals (docs/rank.md, "Rank intervals that hold";
 ``scripts/analysis_rank_intervals.py``)."""
@@ -272,12 +287,11 @@ def glossary(study: Any) -> list[tuple[str, str]]:
     v = getattr(study, "vintage", None)
     has = v is not None or getattr(study, "deprivation", None) is not None
     out = []
-    for term, meaning in GLOSSARY:
+    for term, words in GLOSSARY:
         if term in NEEDS_DEPRIVATION and not has:
             continue
-        if term == "IMD" and v is not None:
-            meaning = meaning.replace("(English Indices of Deprivation)", f"({v.title})")
-        out.append((term, meaning))
+        named = words.replace("(English Indices of Deprivation)", f"({v.title})") if term == "IMD" and v else words
+        out.append((term, named))
     return out
 
 

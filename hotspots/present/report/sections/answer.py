@@ -151,12 +151,12 @@ def hot_spot_short(inp: Inputs) -> str:
     if cal.calibrated:
         return (
             f"“Hot 99 %”{here} means more harm around a place than chance would put there. The test was checked by "
-            f"simulation: on {cal.maps} maps with no hot spot at all, {cal.lsoa99:g} % of LSOA maps and "
-            f"{cal.grid99:g} % of grid maps showed one ({CALIBRATION_SOURCE})."
+            f"simulation on the example force: on {cal.maps} maps with no hot spot at all, {cal.lsoa99:g} % of LSOA "
+            f"maps and {cal.grid99:g} % of grid maps showed one ({CALIBRATION_SOURCE})."
         )
     return (
-        f"“Hot 99 %”{here} comes from a test that is not calibrated on sparse counts: on simulated maps with no hot "
-        f"spot at all, {cal.lsoa99:g} % of LSOA maps still showed one ({CALIBRATION_SOURCE}). Read it as the "
+        f"“Hot 99 %”{here} comes from a test that is not calibrated on sparse counts: on maps of the example force "
+        f"simulated with no hot spot at all, {cal.lsoa99:g} % of LSOA maps still showed one ({CALIBRATION_SOURCE}). Read it as the "
         "strongest class, not as 99 % confidence."
     )
 
@@ -169,8 +169,8 @@ def how_sure(inp: Inputs) -> list[str]:
             cov = RANK_INTERVAL_COVERAGE["axes"]
             out.append(
                 "“Likely rank” is the range a place's harm rank should fall in next period, 9 times in 10. In "
-                f"backtests such ranges held for {100 * cov.next_month:.0f} % of places next month and "
-                f"{100 * cov.next_quarter:.0f} % next quarter ({cov.source})."
+                f"backtests on {cov.short} such ranges held for {100 * cov.next_month:.0f} % of places next month "
+                f"and {100 * cov.next_quarter:.0f} % next quarter ({cov.source})."
             )
         else:
             cov = RANK_INTERVAL_COVERAGE["composite"]
