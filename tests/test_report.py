@@ -185,6 +185,24 @@ def test_zoom_window_only_where_kits_cluster():
     assert zoom_window([0, 10], [0, 10], bounds) is None  # too few kits
 
 
+def test_priority_map_without_a_cluster_has_one_panel(study):
+    from hotspots.present.report.priority_map import priority_map_figure
+
+    tiers = pd.Series(1, index=study.lsoa[C.LSOA_CODE].head(30).astype(str))
+    b = study.lsoa.total_bounds
+    kits = pd.DataFrame(
+        {
+            "order": [1, 2, 3],
+            "x": [b[0] + 5e3, (b[0] + b[2]) / 2, b[2] - 5e3],
+            "y": [b[1] + 5e3, (b[1] + b[3]) / 2, b[3] - 5e3],
+        }
+    )
+    fig, info = priority_map_figure(study.lsoa, tiers, tier_names={1: "Act now (30)", 3: "Monitor"}, kits=kits)
+    assert info["window"] is None and len(fig.axes) == 2  # the map and the legend row
+    fig, info = priority_map_figure(study.lsoa, tiers, tier_names={1: "Act now (30)"}, kits=None)
+    assert info["kits_in_window"] == 0 and len(info["districts"]) == 8
+
+
 def test_report_config_validates():
     with pytest.raises(ConfigError, match=r"\[report\] key 'top' must be at least 1, got 0"):
         ReportConfig(top=0)

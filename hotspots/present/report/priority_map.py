@@ -53,6 +53,16 @@ ZOOM_MIN_KITS = 3
 """The enlarged panel is drawn only when at least this many kits fall in it."""
 ZOOM_SHARE = 0.35
 """... and only when its side is at most this share of the area's longer side."""
+ZOOM_RADIUS = 1 / 20
+"""The enlarged group: the kits within this share of the area's longer side of the kit with most such neighbours."""
+ZOOM_PAD = 1.5
+"""The enlargement's side is the group's extent times this ..."""
+ZOOM_MIN_SIDE = 1 / 25
+"""... and at least this share of the area's longer side."""
+LABEL_MARGIN = 0.08
+"""Ward names are written only where their point is this share of the side inside the enlargement."""
+ZOOM_GROUP = 1 / 28
+"""In the enlargement, kits closer than this share of its side (where squares would overlap) share one label."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +82,9 @@ class Window:
 def zoom_window(x: Sequence[float], y: Sequence[float], bounds: Sequence[float]) -> Window | None:
     """The square around the densest group of kits, or None when an enlargement would not help.
 
-    The centre is the kit with the most other kits within a twelfth of the area's longer
-    side; the window holds every kit within twice that distance of it, padded by a quarter
-    of its size and at least a twentieth of the area's side.
+    The group is the kit with the most other kits within :data:`ZOOM_RADIUS` of the area's
+    longer side, and those kits; the window is their extent times :data:`ZOOM_PAD`, at least
+    :data:`ZOOM_MIN_SIDE` of the area's side, centred on them.
 
     Parameters
     ----------
@@ -93,7 +103,7 @@ def zoom_window(x: Sequence[float], y: Sequence[float], bounds: Sequence[float])
     --------
     >>> w = zoom_window([0, 100, 200, 50_000], [0, 100, 50, 50_000], (0, 0, 60_000, 60_000))
     >>> (w.kits, round(w.side))
-    (3, 3000)
+    (3, 2400)
     >>> zoom_window([0, 30_000], [0, 30_000], (0, 0, 60_000, 60_000)) is None
     True
     """
@@ -101,15 +111,14 @@ def zoom_window(x: Sequence[float], y: Sequence[float], bounds: Sequence[float])
     if len(px) < ZOOM_MIN_KITS:
         return None
     span = max(bounds[2] - bounds[0], bounds[3] - bounds[1])
-    r = span / 12
+    r = span * ZOOM_RADIUS
     d = np.hypot(px[:, None] - px[None, :], py[:, None] - py[None, :])
     centre = int(np.argmax((d <= r).sum(axis=1)))
-    near = d[centre] <= 2 * r
+    near = d[centre] <= r
     if near.sum() < ZOOM_MIN_KITS:
         return None
     x0, x1, y0, y1 = px[near].min(), px[near].max(), py[near].min(), py[near].max()
-    side = max(x1 - x0, y1 - y0)
-    side = max(side * 1.5, span / 20)
+    side = max(max(x1 - x0, y1 - y0) * ZOOM_PAD, span * ZOOM_MIN_SIDE)
     if side > ZOOM_SHARE * span:
         return None
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -185,6 +194,17 @@ def _kit_groups(x: np.ndarray, y: np.ndarray, r: float) -> list[list[int]]:
         else:
             groups.append([i])
     return groups
+
+
+def _draw_kit_groups(ax: Any, kits: pd.DataFrame, r: float) -> None:
+    """Numbered squares; kits closer than ``r`` to another are drawn small and labelled together beside."""
+    x, y = kits["x"].to_numpy(dtype=float), kits["y"].to_numpy(dtype=float)
+    groups = _kit_groups(x, y, r)
+    alone = [g[0] for g in groups if len(g) == 1]
+    _draw_kits(ax, kits.iloc[alone], numbered=True, size=70)
+    together = [i for g in groups if len(g) > 1 for i in g]
+    if together:
+        _draw_kit_labels(ax, kits.iloc[together], r)
 
 
 def _draw_kit_labels(ax: Any, kits: pd.DataFrame, r: float) -> None:
@@ -345,10 +365,14 @@ def _zoom_panel(
     _draw_places(ax, paths, tiers, lw=0.4)
     if wards is not None:
         _draw_lines(ax, _paths(wards.geometry.values), WARD_LINE, 0.5)
-        _label_areas(ax, wards, C.WARD_NAME, size=6, colour="#333333", within=win)
+        m = win.side * LABEL_MARGIN
+        _label_areas(
+            ax, wards, C.WARD_NAME, size=6, colour="#333333", within=Window(win.x0 + m, win.y0 + m, win.side - 2 * m, 0)
+        )
     if districts is not None:
         _draw_lines(ax, _paths(districts.geometry.values), DISTRICT_LINE, 1.2)
-    _draw_kits(ax, kits[win.contains(kits["x"].to_numpy(), kits["y"].to_numpy())], numbered=True, size=70)
+    inside = kits[win.contains(kits["x"].to_numpy(), kits["y"].to_numpy())]
+    _draw_kit_groups(ax, inside, win.side * ZOOM_GROUP)
     _frame(ax, win.x0, win.y0, win.x0 + win.side, win.y0 + win.side)
     ax.set_title(f"Enlarged: the {win.side / 1000:.1f} km square marked on the left", fontsize=8, loc="left")
 

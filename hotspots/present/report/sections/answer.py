@@ -156,8 +156,8 @@ def hot_spot_short(inp: Inputs) -> str:
         )
     return (
         f"“Hot 99 %”{here} comes from a test that is not calibrated on sparse counts: on maps of the example force "
-        f"simulated with no hot spot at all, {cal.lsoa99:g} % of LSOA maps still showed one ({CALIBRATION_SOURCE}). Read it as the "
-        "strongest class, not as 99 % confidence."
+        f"simulated with no hot spot at all, {cal.lsoa99:g} % of LSOA maps still showed one ({CALIBRATION_SOURCE}). "
+        "Read it as the strongest class, not as 99 % confidence."
     )
 
 
