@@ -163,8 +163,32 @@ def test_scope_codes_have_plain_labels():
 def test_inference_method_and_calibration_table():
     assert T.inference_method({"grid_inference": {"inference": "exact"}}) == "exact"
     assert T.inference_method(None) == T.DEFAULT_INFERENCE == "analytic"
-    assert T.HOT_SPOT_CALIBRATION["exact"].calibrated and not T.HOT_SPOT_CALIBRATION["analytic"].calibrated
-    assert T.HOT_SPOT_CALIBRATION["analytic"].lsoa99 == 69.0
+    cal = T.HOT_SPOT_CALIBRATION
+    assert cal["exact"].ok("lsoa") and cal["exact"].ok("grid") and not cal["analytic"].ok("lsoa")
+    assert cal["eb_rate"].ok("lsoa") and not cal["eb_rate"].ok("grid")
+
+
+def test_quoted_calibration_is_what_the_docs_measured():
+    """The false-alarm rates and coverages the page quotes are those docs/detect.md and docs/rank.md give."""
+    from conftest import ROOT
+
+    detect = (ROOT / "docs" / "detect.md").read_text(encoding="utf-8")
+    for method, label in (
+        ("exact", '**now: exact, dispersion `"pearson"`**'),
+        ("analytic", "before: analytic Gi\\* + BH"),
+    ):
+        c = T.HOT_SPOT_CALIBRATION[method]
+        for layer, p99, p95 in (("grid", c.grid99, c.grid95), ("LSOA", c.lsoa99, c.lsoa95)):
+            row = f"| {layer} | {label} | {p99:.1f} % ({round(p99 * 2)}) | {p95:.1f} % ({round(p95 * 2)}) |"
+            assert row in detect, row
+    eb = T.HOT_SPOT_CALIBRATION["eb_rate"]
+    assert f"LSOAs yes ({eb.lsoa99:g} % / {eb.lsoa95:g} %), grid **no** ({eb.grid99:g} % / {eb.grid95:g} %)" in detect
+    assert "on the null, yes (0 of 50 maps)" in detect
+    rank = (ROOT / "docs" / "rank.md").read_text(encoding="utf-8")
+    axes, composite = T.RANK_INTERVAL_COVERAGE["axes"], T.RANK_INTERVAL_COVERAGE["composite"]
+    assert f"| next month | {composite.next_month:.3f} (width {composite.width_month:g}) |" in rank
+    assert f"**{axes.next_month:.3f} ({axes.width_month:g})** |" in rank
+    assert f"{composite.next_quarter:.3f} (33)" in rank and f"**{axes.next_quarter:.3f} (97)**" in rank
 
 
 def test_curve_shape_is_decided_from_the_numbers():
@@ -285,7 +309,7 @@ def test_how_sure_quotes_the_measured_calibration(bundled_run, real):
     cal = T.HOT_SPOT_CALIBRATION[method]
     n99 = int((bundled_run.run.detect.lsoa["hotspot_class"] == "hot 99%").sum())
     assert f"“Hot 99 %” ({n99} LSOAs here)" in answer
-    if cal.calibrated:
+    if cal.ok("lsoa") and cal.ok("grid"):
         assert f"{cal.lsoa99:g} % of LSOA maps and {cal.grid99:g} % of grid maps showed one" in answer
     else:
         assert f"not calibrated on sparse counts: on simulated maps with no hot spot at all, {cal.lsoa99:g} %" in answer
@@ -296,11 +320,18 @@ def test_hot_spot_words_follow_the_test_used(bundled_run):
     auto = dict(bundled_run.run.auto)
     auto["detect"] = {**auto["detect"], "lsoa_inference": {"inference": "exact"}}
     page = visible(stage_report(bundled_run, auto=auto).html)
-    assert "on 200 maps with no hot spot at all, 0 % of LSOA maps and 0.5 % of grid maps showed one" in page
+    assert (
+        "on 200 maps of the example force simulated with no hot spot at all, 0 % of LSOA maps and 0.5 % of grid maps "
+        "showed one (docs/detect.md)" in page
+    )
     assert "not calibrated" not in page
     auto["detect"] = {**auto["detect"], "lsoa_inference": {"inference": "analytic"}}
     page = visible(stage_report(bundled_run, auto=auto).html)
     assert "69 % of LSOA maps still showed one" in page and "not as 99 % confidence" in page
+    auto["detect"] = {**auto["detect"], "lsoa_inference": {"inference": "eb_rate"}}
+    page = visible(stage_report(bundled_run, auto=auto).html)
+    assert "1 % of LSOA maps showed one, but 9.5 % of grid maps did" in page
+    assert "It holds for LSOAs only" in page
 
 
 def test_no_unsupported_claims(real):

@@ -91,6 +91,12 @@ def tier_words(name: Any) -> str:
 # --------------------------------------------------------------------------------------
 
 
+BAR_99 = 2.0
+"""The calibration bar: at most this per cent of null maps (4 of 200) with any unit hot at 99 % ..."""
+BAR_95 = 6.0
+"""... and at most this per cent (12 of 200) with any unit hot at 95 % or more (tests/test_calibration.py)."""
+
+
 @dataclass(frozen=True)
 class Calibration:
     """How often a hot spot method calls a unit hot where there is none, measured on simulated maps.
@@ -104,8 +110,6 @@ class Calibration:
         The same for ``hot 95%`` or more.
     maps
         Simulated maps per layer.
-    calibrated
-        Whether the method stays within the bar (at most 2 % of maps with a hot 99 % unit).
     note
         Anything the Board must know besides the rates (empty if nothing).
     """
@@ -115,21 +119,24 @@ class Calibration:
     grid95: float
     lsoa95: float
     maps: int
-    calibrated: bool
     note: str = ""
+
+    def ok(self, layer: str) -> bool:
+        """Whether the method is within the calibration bar on ``layer`` (``"lsoa"`` or ``"grid"``)."""
+        p99, p95 = (self.lsoa99, self.lsoa95) if layer == "lsoa" else (self.grid99, self.grid95)
+        return p99 <= BAR_99 and p95 <= BAR_95
 
 
 HOT_SPOT_CALIBRATION: dict[str, Calibration] = {
-    "exact": Calibration(0.5, 0.0, 1.0, 2.5, 200, calibrated=True),
-    "analytic": Calibration(18.5, 69.0, 43.5, 82.5, 200, calibrated=False),
-    "eb_rate": Calibration(9.5, 1.0, 20.0, 4.5, 200, calibrated=False),
+    "exact": Calibration(0.5, 0.0, 1.0, 2.5, 200),
+    "analytic": Calibration(18.5, 69.0, 43.5, 82.5, 200),
+    "eb_rate": Calibration(9.5, 1.0, 20.0, 4.5, 200),
     "permutation": Calibration(
         0.0,
         0.0,
         0.0,
         0.0,
         50,
-        calibrated=True,
         note="it ignores the extra variation between places that real counts show, so on real data it calls "
         "far more places hot than the default test",
     ),

@@ -143,21 +143,25 @@ def hot_spot_short(inp: Inputs) -> str:
     cal = HOT_SPOT_CALIBRATION.get(method)
     n = class_counts(inp.results.get("lsoa")).get(HOT_99)
     here = f" ({n:,} LSOAs here)" if n is not None else ""
+    lead = f"“Hot 99 %”{here} means more harm around a place than chance would put there."
     if cal is None:
-        return (
-            f"“Hot 99 %”{here}: more harm around a place than chance would put there; how often the test used "
-            "calls a hot spot where there is none has not been measured."
+        return f"{lead} How often the test used calls one where there is none has not been measured."
+    sims = f"on {cal.maps} maps of the example force simulated with no hot spot at all"
+    if cal.ok("lsoa") and cal.ok("grid"):
+        text = (
+            f"{lead} The test was checked by simulation: {sims}, {cal.lsoa99:g} % of LSOA maps and "
+            f"{cal.grid99:g} % of grid maps showed one ({CALIBRATION_SOURCE})."
         )
-    if cal.calibrated:
+        return text + (f" But {cal.note}." if cal.note else "")
+    if cal.ok("lsoa"):
         return (
-            f"“Hot 99 %”{here} means more harm around a place than chance would put there. The test was checked by "
-            f"simulation on the example force: on {cal.maps} maps with no hot spot at all, {cal.lsoa99:g} % of LSOA "
-            f"maps and {cal.grid99:g} % of grid maps showed one ({CALIBRATION_SOURCE})."
+            f"{lead} The test was checked by simulation: {sims}, {cal.lsoa99:g} % of LSOA maps showed one, but "
+            f"{cal.grid99:g} % of grid maps did ({CALIBRATION_SOURCE}): read grid cells' “99 %” as the strongest "
+            "class, not as 99 % confidence."
         )
     return (
-        f"“Hot 99 %”{here} comes from a test that is not calibrated on sparse counts: on maps of the example force "
-        f"simulated with no hot spot at all, {cal.lsoa99:g} % of LSOA maps still showed one ({CALIBRATION_SOURCE}). "
-        "Read it as the strongest class, not as 99 % confidence."
+        f"“Hot 99 %”{here} comes from a test that is not calibrated on sparse counts: {sims}, {cal.lsoa99:g} % of "
+        f"LSOA maps still showed one ({CALIBRATION_SOURCE}). Read it as the strongest class, not as 99 % confidence."
     )
 
 

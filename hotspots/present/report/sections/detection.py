@@ -53,13 +53,21 @@ def hot_spot_words(inp: Inputs) -> str:
     if cal is None:
         return f"{lead} ({label}; its false-alarm rate has not been measured). {found} are hot 99 % in this run."
     rates = (
-        f"on {cal.maps} simulated maps with no hot spot at all, {cal.lsoa99:g} % of LSOA maps and "
-        f"{cal.grid99:g} % of grid maps showed a hot 99 % unit ({CALIBRATION_SOURCE})"
+        f"on {cal.maps} maps of the example force simulated with no hot spot at all, {cal.lsoa99:g} % of LSOA "
+        f"maps and {cal.grid99:g} % of grid maps showed a hot 99 % unit, and {cal.lsoa95:g} % and "
+        f"{cal.grid95:g} % one at 95 % or more ({CALIBRATION_SOURCE})"
     )
-    if cal.calibrated:
+    layers = (("LSOAs", "lsoa"), ("grid cells", "grid"))
+    good = [w for w, layer in layers if cal.ok(layer)]
+    if len(good) == len(layers):
         text = f"{lead}. The test ({label}) was checked by simulation: {rates}."
         if cal.note:
             text += f" But {cal.note}."
+    elif good:
+        text = (
+            f"{lead}. The test ({label}) was checked by simulation: {rates}. It holds for {good[0]} only: read the "
+            "other layer's “99 %” as the name of the strongest class, not as 99 % confidence."
+        )
     else:
         text = (
             f"{lead}. Here it comes from {label}, which is not calibrated on sparse counts: {rates}. "
