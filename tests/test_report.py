@@ -588,3 +588,11 @@ def test_hot_spot_table_counts_units_not_analysed(bundled_run):
     rows = {r[0]: r[1] for r in table_rows(rep.html, "hotspots-table")}
     assert rows["not analysed"] == "3" and rep.summary["hot_spots_lsoa"]["not analysed"] == 3
     assert "not analysed" not in {r[0] for r in table_rows(stage_report(bundled_run).html, "hotspots-table")}
+
+
+def test_map_tier_colours_are_the_interactive_maps_colours():
+    from hotspots.present.report.priority_map import KIT_COLOUR, TIER_COLOURS
+
+    palette = pytest.importorskip("hotspots.present.maps.palette", reason="the maps' palette module is not here")
+    assert [TIER_COLOURS[t] for t in (1, 2, 3)] == palette.tier_colours(3)
+    assert KIT_COLOUR == palette.KIT

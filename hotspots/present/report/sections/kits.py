@@ -178,7 +178,12 @@ def _alt_cell(r: dict[str, Any]) -> str:
     if int(n) == 0:
         return "no other site"
     d = r.get("nearest_alternative_m")
-    near = f", nearest {float(d):.0f} m away" if d is not None and pd.notna(d) else ""
+    if d is None or pd.isna(d):
+        near = ""
+    elif float(d) < 1:
+        near = ", one at the same spot"
+    else:
+        near = f", nearest {float(d):.0f} m away"
     return f"{int(n)} site{'s' if int(n) != 1 else ''}{near}"
 
 
