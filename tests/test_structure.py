@@ -11,9 +11,7 @@ PACKAGE = ROOT / "hotspots"
 MAX_MODULE_LINES = 600
 PENDING_SPLIT = {
     "hotspots.evaluate.rolling",
-    "hotspots.present.assets",
     "hotspots.present.report.build",
-    "hotspots.present.maps.build",
     "hotspots.detect.emerging",
     "hotspots.rank.stage",
     "hotspots.io.load",
