@@ -39,19 +39,26 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
     months = sorted(d["month"].unique().tolist())
     m_index = {m: i for i, m in enumerate(months)}
     d["m"] = d["month"].map(m_index)
-    per = d.groupby(["x", "y", "m"]).size().rename("n").reset_index()
-    pts = per.groupby(["x", "y"], sort=True)
-    keys = list(pts.groups)
-    xy = np.array(keys, dtype=float).reshape(-1, 2)
+    per = d.groupby(["x", "y", "m"]).size().rename("n").reset_index()  # sorted by point, then month
+    xy_all = per[["x", "y"]].to_numpy(dtype=float)
+    first = np.r_[True, (np.diff(xy_all, axis=0) != 0).any(axis=1)]
+    starts = np.flatnonzero(first)
+    xy = xy_all[starts]
+    totals = np.add.reduceat(per["n"].to_numpy(), starts)
+    pairs = per[["m", "n"]].to_numpy().tolist()
+    ends = [*starts[1:].tolist(), len(per)]
+    by_month = [pairs[a:b] for a, b in zip(starts.tolist(), ends, strict=True)]
     named = d[(d["loc"] != "") & ~d["loc"].str.lower().isin(ctx.gaz.generic)].groupby(["x", "y"])["loc"].first()
+    loc = (
+        named.reindex(pd.MultiIndex.from_arrays([xy[:, 0], xy[:, 1]])).fillna("").to_numpy()
+        if len(named)
+        else np.full(len(xy), "", dtype=object)
+    )
     near = ctx.gaz.near(xy)
     areas = ctx.gaz.area_at(xy)
-    titles, totals, by_month = [], [], []
-    for k, (key, grp) in enumerate(pts):
-        loc = named.get(key, "")
-        titles.append(esc(f"On or near {loc}" if loc else (f"Near {near[k]}" if near[k] else "Map point")))
-        totals.append(int(grp["n"].sum()))
-        by_month.append([[int(m), int(n)] for m, n in zip(grp["m"], grp["n"], strict=True)])
+    titles = [
+        esc(f"On or near {n}" if n else (f"Near {s}" if s else "Map point")) for n, s in zip(loc, near, strict=True)
+    ]
     feats = point_features(
         xy,
         ids=[f"pt{k}" for k in range(len(xy))],
