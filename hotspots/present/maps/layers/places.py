@@ -154,7 +154,7 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         area = f", {where[i]}" if where[i] else ""
         search.append(search_entry(f"{title} ({esc(code)}){area}", "place", key="places", fid=code, at=at, zoom=15))
         if i < o.top:
-            labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=11, priority=i, css="place top"))
+            labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=10, priority=i, css="place top"))
             short = ctx.gaz.lsoa_ward.get(code) or places[C.DISTRICT].iloc[i]
             panel.append(
                 [f"{rank}. {title}" + (f" \u00b7 {esc(short)}" if isinstance(short, str) and short else ""), code]
@@ -167,7 +167,7 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         words = {tier_label(t, nm) for tt, nm in zip(places["tier"], names, strict=True) if tt == t}
         text = " / ".join(sorted(words))
         items.append((c, f"{text} ({int(counts.get(t, 0)):,} places)", "box"))
-    alphas = [0.75] * max(0, len(tiers) - 1) + [0.35]
+    alphas = [0.7] * max(0, len(tiers) - 1) + [0.35]
     return Layer(
         key="places",
         name="Priority places",
