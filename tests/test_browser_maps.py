@@ -73,6 +73,12 @@ def act(page, script: str, arg: Any = None) -> None:
         page.evaluate(f"() => {{ {script}; }}")
 
 
+def close_popup(page) -> None:
+    """Close the open popup and wait until it has left the page (it fades out)."""
+    act(page, "HS.map.closePopup()")
+    page.wait_for_function("!document.querySelector('.leaflet-popup')", timeout=3000)
+
+
 FIND_SPOT = """([key, fid, zoom]) => {
   /* centre the map on the feature and find a pixel where the feature itself is the topmost element */
   const lay = HS.index[key][fid];
@@ -225,7 +231,7 @@ def test_every_layer_on_at_load_opens_its_popup_on_click(chromium, bundled_run, 
         for key, feats in layers:
             done = False
             for fid, title in feats[:8]:
-                act(page, "HS.map.closePopup()")
+                close_popup(page)
                 text = click_feature(page, key, fid, zoom=15)
                 if text is None:
                     continue
@@ -265,10 +271,10 @@ def test_search_finds_places_wards_streets_kits_and_zones(chromium, bundled_run)
     try:
         first = search_and_pick(page, "Z01")
         assert first.lower().startswith("zone") and "Zone Z01" in popup_text(page)
-        act(page, "HS.map.closePopup()")
+        close_popup(page)
         first = search_and_pick(page, "Kit 1")
         assert first.lower().startswith("kit") and popup_text(page).startswith("Kit 1:")
-        act(page, "HS.map.closePopup()")
+        close_popup(page)
         first = search_and_pick(page, ward)
         assert first.lower().startswith("ward") and ward in first and page.evaluate("HS.map.getZoom()") >= 13
         street = page.evaluate("HS.data.search.find(e => e.k === 'street').l")
@@ -467,7 +473,8 @@ def test_markup_in_data_renders_as_text_and_runs_nothing(chromium, bundled_run, 
         act(page, "HS.index.venues.v0.openPopup()")
         text = popup_text(page)
         assert XSS in text and "${alert(2)}" in text
-        act(page, "HS.map.closePopup(); HS.index.outreach.Z01.openPopup()")
+        close_popup(page)
+        act(page, "HS.index.outreach.Z01.openPopup()")
         assert XSS in popup_text(page)
         page.locator(".hs-q").fill("img src")
         page.wait_for_timeout(100)

@@ -25,6 +25,16 @@ from hotspots.present.maps.text import esc, fmt, pct
 REQUIRED = ("site_id", C.ORDER, "source", "name", "covered_harm", "marginal_harm", "cumulative_coverage_pct")
 """Columns of ``bleed_kits`` the layer reads."""
 
+FIELDS = [
+    "Where",
+    "Chosen from",
+    "Harm within reach",
+    "Harm this kit adds",
+    "Share of all harm within reach of kits 1 to this",
+    "Reach",
+]
+"""Popup rows of a kit."""
+
 SOURCE_WORDS = {
     SOURCE_VENUE: "a night-time venue",
     SOURCE_LOCATION: "a police.uk crime location",
@@ -92,31 +102,15 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         radius_m=radius,
     )
     at = {p["i"]: p["ll"] for p in pts}
-    search = [
-        search_entry(f"{t}, {esc(w)}" if w else t, "kit", key="kits", fid=i, at=at[i], zoom=17)
-        for t, i, w in zip(titles, ids, where, strict=True)
-        if i in at
-    ]
-    panel = [[t, i] for t, i in zip(titles, ids, strict=True) if i in at][: ctx.opts.top]
-    labels = [
-        label(at[i], esc(s), min_zoom=15, priority=50 + k, css="kit")
-        for k, (i, s) in enumerate(zip(ids, sites, strict=True))
-        if i in at
-    ]
+    shown = [(k, i, t, w, s) for k, (i, t, w, s) in enumerate(zip(ids, titles, where, sites, strict=True)) if i in at]
+    panel = [[t, i] for _, i, t, _, _ in shown][: ctx.opts.top]
     return Layer(
         key="kits",
         name="Bleed-control kit sites",
         show=show,
         pane="markers",
         points=pts,
-        fields=[
-            "Where",
-            "Chosen from",
-            "Harm within reach",
-            "Harm this kit adds",
-            "Harm covered by kits 1 to this",
-            "Reach",
-        ],
+        fields=FIELDS,
         tip=1,
         palette=[KIT],
         legend=Legend(
@@ -127,8 +121,11 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
             ],
             note="Kit 1 adds the most harm within reach; each next kit adds the most of what is left.",
         ),
-        labels=labels,
-        search=search,
+        labels=[label(at[i], esc(s), min_zoom=15, priority=50 + k, css="kit") for k, i, _, _, s in shown],
+        search=[
+            search_entry(f"{t}, {esc(w)}" if w else t, "kit", key="kits", fid=i, at=at[i], zoom=17)
+            for _, i, t, w, _ in shown
+        ],
         panel={"title": f"Kits in order ({len(panel)})", "items": panel},
     )
 

@@ -7,6 +7,7 @@ are named by their police.uk location, else the nearest street.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -19,14 +20,14 @@ from hotspots.present.maps.palette import MONTHLY
 from hotspots.present.maps.text import esc, fmt
 
 
-def build(ctx: MapContext, show: bool) -> Layer | None:
-    """Dots per map point with counts by month."""
-    inc = getattr(ctx.study, "analysis_incidents", None)
-    if inc is None or len(inc) == 0 or C.MONTH not in inc.columns:
-        return None
-    inc = inc[inc[C.MONTH].notna() & inc.geometry.notna() & ~inc.geometry.is_empty]
-    if len(inc) == 0:
-        return None
+def monthly_counts(
+    inc: gpd.GeoDataFrame,
+) -> tuple[list[str], np.ndarray, list[list[list[int]]], np.ndarray, pd.DataFrame]:
+    """Incidents per map point and month.
+
+    Returns the months, the map points (n, 2), ``[[month index, count], ...]`` per point,
+    each point's total, and the rows (``x, y, month, loc, m``) with their location names.
+    """
     geoms = inc.geometry.to_numpy()
     d = pd.DataFrame(
         {
@@ -37,17 +38,25 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         }
     )
     months = sorted(d["month"].unique().tolist())
-    m_index = {m: i for i, m in enumerate(months)}
-    d["m"] = d["month"].map(m_index)
+    d["m"] = d["month"].map({m: i for i, m in enumerate(months)})
     per = d.groupby(["x", "y", "m"]).size().rename("n").reset_index()  # sorted by point, then month
     xy_all = per[["x", "y"]].to_numpy(dtype=float)
-    first = np.r_[True, (np.diff(xy_all, axis=0) != 0).any(axis=1)]
-    starts = np.flatnonzero(first)
-    xy = xy_all[starts]
-    totals = np.add.reduceat(per["n"].to_numpy(), starts)
+    starts = np.flatnonzero(np.r_[True, (np.diff(xy_all, axis=0) != 0).any(axis=1)])
     pairs = per[["m", "n"]].to_numpy().tolist()
     ends = [*starts[1:].tolist(), len(per)]
     by_month = [pairs[a:b] for a, b in zip(starts.tolist(), ends, strict=True)]
+    return months, xy_all[starts], by_month, np.add.reduceat(per["n"].to_numpy(), starts), d
+
+
+def build(ctx: MapContext, show: bool) -> Layer | None:
+    """Dots per map point with counts by month."""
+    inc = getattr(ctx.study, "analysis_incidents", None)
+    if inc is None or len(inc) == 0 or C.MONTH not in inc.columns:
+        return None
+    inc = inc[inc[C.MONTH].notna() & inc.geometry.notna() & ~inc.geometry.is_empty]
+    if len(inc) == 0:
+        return None
+    months, xy, by_month, totals, d = monthly_counts(inc)
     named = d[(d["loc"] != "") & ~d["loc"].str.lower().isin(ctx.gaz.generic)].groupby(["x", "y"])["loc"].first()
     loc = (
         named.reindex(pd.MultiIndex.from_arrays([xy[:, 0], xy[:, 1]])).fillna("").to_numpy()

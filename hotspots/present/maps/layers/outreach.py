@@ -36,6 +36,16 @@ from hotspots.present.maps.text import esc, fmt, join_names, pct
 REQUIRED = (C.ZONE_ID, C.RANK, "lsoa_codes", "youth_harm", "idaci_rate", "focal_x", "focal_y", C.REASON)
 """Columns of ``outreach`` the layer reads."""
 
+FIELDS = [
+    "Start",
+    "Rank",
+    "Youth-relevant harm",
+    "Children in income-deprived families",
+    "Places (LSOAs)",
+    "Why",
+]
+"""Popup rows of a zone."""
+
 _START_SENTENCE = re.compile(r"\s*Start at the [^.]*?centred on E [\d,]+, N [\d,]+[^.]*\.")
 
 
@@ -91,6 +101,28 @@ def reason_without_start(text: object) -> str:
     return _START_SENTENCE.sub("", str(text)).strip() if isinstance(text, str) else ""
 
 
+def start_texts(start: np.ndarray, street: list[str], on_street: np.ndarray, gaz: Gazetteer) -> list[str]:
+    """Where each start point is, in words: ``"On or near Shelton Street, St. Ann's ward, Nottingham"``."""
+    near = gaz.near(start)
+    return [
+        (f"On or near {s}" if on else (f"Near {n}" if n else "Inside the zone")) + (f", {a}" if a else "")
+        for s, on, n, a in zip(street, on_street, near, gaz.area_at(start), strict=True)
+    ]
+
+
+def zone_names(zones: pd.DataFrame, ctx: MapContext) -> tuple[list[str], list[str]]:
+    """Each zone's wards (else districts) and its LSOAs by name, as short lists in words (not escaped)."""
+    district = ctx.lsoa.set_index(C.LSOA_CODE)[C.DISTRICT]
+    wards, places = [], []
+    for codes in zones["lsoa_codes"]:
+        members = lsoa_list(codes)
+        w = [x for x in dict.fromkeys(ctx.gaz.lsoa_ward.get(c, "") for c in members) if x]
+        w = w or [x for x in dict.fromkeys(str(district.get(c, "")) for c in members) if x]
+        wards.append(join_names(w, most=3))
+        places.append(join_names([ctx.lsoa_names.get(c, c) for c in members], most=8))
+    return wards, places
+
+
 def build(ctx: MapContext, show: bool) -> Layer | None:
     """Zones (named by their wards), start markers, zone labels, search entries and the zone list."""
     df = ctx.frame("outreach")
@@ -98,68 +130,41 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         return None
     zones = zone_geometry(df, ctx.lsoa).sort_values(C.RANK, kind="stable").reset_index(drop=True)
     start, street, on_street = start_points(zones, ctx.gaz)
-    start_area = ctx.gaz.area_at(start)
-    near = ctx.gaz.near(start)
-    start_text = [
-        (f"On or near {s}" if on else (f"Near {n}" if n else "Inside the zone")) + (f", {a}" if a else "")
-        for s, on, n, a in zip(street, on_street, near, start_area, strict=True)
-    ]
+    where = [esc(s) for s in start_texts(start, street, on_street, ctx.gaz)]
     ids = [str(z) for z in zones[C.ZONE_ID]]
-    district = ctx.lsoa.set_index(C.LSOA_CODE)[C.DISTRICT]
-    wards, places = [], []
-    for codes in zones["lsoa_codes"]:
-        members = lsoa_list(codes)
-        w = list(dict.fromkeys(ctx.gaz.lsoa_ward.get(c, "") for c in members))
-        w = [x for x in w if x] or list(dict.fromkeys(str(district.get(c, "")) for c in members))
-        wards.append(join_names([x for x in w if x], most=3))
-        places.append(join_names([ctx.lsoa_names.get(c, c) for c in members], most=8))
+    wards, places = zone_names(zones, ctx)
     titles = [f"Zone {esc(z)}: {esc(w)}" if w else f"Zone {esc(z)}" for z, w in zip(ids, wards, strict=True)]
+    values = [
+        where,
+        [fmt(r) for r in zones[C.RANK]],
+        [fmt(v) for v in zones["youth_harm"]],
+        [pct(v) for v in zones["idaci_rate"]],
+        [esc(p) for p in places],
+        [esc(reason_without_start(r)) for r in zones[C.REASON]],
+    ]
+    o = ctx.opts
     feats = polygon_features(
-        zones,
-        ids=ids,
-        titles=titles,
-        values=[
-            [esc(s) for s in start_text],
-            [fmt(r) for r in zones[C.RANK]],
-            [esc(reason_without_start(r)) for r in zones[C.REASON]],
-            [fmt(v) for v in zones["youth_harm"]],
-            [pct(v) for v in zones["idaci_rate"]],
-            [esc(p) for p in places],
-        ],
-        tolerance=ctx.opts.simplify_m,
-        precision=ctx.opts.precision,
+        zones, ids=ids, titles=titles, values=values, tolerance=o.simplify_m, precision=o.precision
     )
     pts = point_features(
         start,
         ids=[f"start:{z}" for z in ids],
         titles=[f"Start here: zone {esc(z)}" for z in ids],
-        values=[[esc(s) for s in start_text], titles],
+        values=[where, titles],
         shape="start",
         classes=[1] * len(ids),
         fields=["Where", "Zone"],
     )
     inner = {f["properties"]["i"]: f["properties"]["p"] for f in feats}
-    labels = [label(inner[z], esc(z), min_zoom=0, priority=k, css="zone") for k, z in enumerate(ids) if z in inner]
-    search = [
-        search_entry(f"{t}, start {esc(s)}", "zone", key="outreach", fid=z, at=inner[z], zoom=15)
-        for t, z, s in zip(titles, ids, start_text, strict=True)
-        if z in inner
-    ]
-    panel = [[t, z] for t, z in zip(titles, ids, strict=True) if z in inner][: ctx.opts.top]
+    shown = [(k, z, t, w) for k, (z, t, w) in enumerate(zip(ids, titles, where, strict=True)) if z in inner]
+    panel = [[t, z] for _, z, t, _ in shown][: o.top]
     return Layer(
         key="outreach",
         name="Youth outreach zones",
         show=show,
         features=feats,
         points=pts,
-        fields=[
-            "Start",
-            "Rank",
-            "Why",
-            "Youth-relevant harm",
-            "Children in income-deprived families",
-            "Places (LSOAs)",
-        ],
+        fields=FIELDS,
         tip=1,
         palette=[ZONE, START],
         style={"fill": 0.3, "weight": 2, "line": "#00442d"},
@@ -168,12 +173,11 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
             items=[(ZONE, "zone (adjacent priority LSOAs)", "box"), (START, "start point, on a named street", "start")],
             note="Each zone starts at the named street inside it nearest its busiest cell.",
         ),
-        labels=labels,
-        search=search,
+        labels=[label(inner[z], esc(z), min_zoom=0, priority=k, css="zone") for k, z, _, _ in shown],
+        search=[
+            search_entry(f"{t}, start {w}", "zone", key="outreach", fid=z, at=inner[z], zoom=15) for _, z, t, w in shown
+        ],
         panel={"title": f"Outreach zones ({len(panel)})", "items": panel},
-        extra={
-            "inside": [bool(shapely.contains_xy(g, *p)) for g, p in zip(zones.geometry.to_numpy(), start, strict=True)]
-        },
     )
 
 

@@ -117,6 +117,44 @@ def _fields(places: pd.DataFrame, ctx: MapContext) -> list[tuple[str, list[str]]
     return out
 
 
+def _legend(places: pd.DataFrame, tiers: list[Any], colours: list[str]) -> Legend:
+    names = places[TIER_NAME].tolist() if TIER_NAME in places.columns else [None] * len(places)
+    counts = places["tier"].value_counts()
+    items = []
+    for t, c in zip(tiers, colours, strict=True):
+        words = {tier_label(t, nm) for tt, nm in zip(places["tier"], names, strict=True) if tt == t}
+        items.append((c, f"{' / '.join(sorted(words))} ({int(counts.get(t, 0)):,} places)", "box"))
+    return Legend(
+        title="Priority places",
+        items=items,
+        note="Rank 1 = highest priority. Click a place for its rank, likely range and reason.",
+    )
+
+
+def _finders(
+    places: pd.DataFrame, feats: list[dict[str, Any]], where: list[str], first_tier: Any, ctx: MapContext
+) -> tuple[list[list[Any]], list[dict[str, Any]], list[list[str]]]:
+    """Labels (the top places, then the rest of the first tier), search entries and the panel's top places."""
+    inner = {f["properties"]["i"]: f["properties"]["p"] for f in feats}
+    labels, search, panel = [], [], []
+    for i, r in enumerate(places.itertuples(index=False)):
+        code, title, rank = str(getattr(r, C.LSOA_CODE)), esc(getattr(r, C.LSOA_NAME)), fmt(getattr(r, C.RANK))
+        at = inner.get(code)
+        if at is None:
+            continue
+        area = f", {where[i]}" if where[i] else ""
+        search.append(search_entry(f"{title} ({esc(code)}){area}", "place", key="places", fid=code, at=at, zoom=15))
+        if i < ctx.opts.top:
+            labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=10, priority=i, css="place top"))
+            short = ctx.gaz.lsoa_ward.get(code) or getattr(r, C.DISTRICT)
+            panel.append(
+                [f"{rank}. {title}" + (f" \u00b7 {esc(short)}" if isinstance(short, str) and short else ""), code]
+            )
+        elif first_tier is not None and r.tier == first_tier:
+            labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=13, priority=100 + i, css="place"))
+    return labels, search, panel
+
+
 def build(ctx: MapContext, show: bool) -> Layer | None:
     """The priority-places layer (see the module notes)."""
     df = ctx.frame("places")
@@ -126,48 +164,20 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
     tiers = _tier_order(places["tier"])
     colours = tier_colours(len(tiers))
     cls_of = {t: i for i, t in enumerate(tiers)}
-    classes = [cls_of.get(t, len(tiers) - 1) for t in places["tier"]]
     fields = _fields(places, ctx)
-    codes = places[C.LSOA_CODE].astype(str).tolist()
-    titles = [esc(n) for n in places[C.LSOA_NAME]]
     o = ctx.opts
     feats = polygon_features(
         places,
-        ids=codes,
-        titles=titles,
+        ids=places[C.LSOA_CODE].astype(str).tolist(),
+        titles=[esc(n) for n in places[C.LSOA_NAME]],
         values=[v for _, v in fields],
-        classes=classes,
+        classes=[cls_of.get(t, len(tiers) - 1) for t in places["tier"]],
         tolerance=o.simplify_m,
         precision=o.precision,
         coverage=True,
     )
-    inner = {f["properties"]["i"]: f["properties"]["p"] for f in feats}
-    where = fields[0][1]
-    names = places[TIER_NAME].tolist() if TIER_NAME in places.columns else [None] * len(places)
-    first_tier = tiers[0] if tiers else None
-    labels, search, panel = [], [], []
-    for i, (code, title, r, t) in enumerate(zip(codes, titles, places[C.RANK], places["tier"], strict=True)):
-        at = inner.get(code)
-        if at is None:
-            continue
-        rank = fmt(r)
-        area = f", {where[i]}" if where[i] else ""
-        search.append(search_entry(f"{title} ({esc(code)}){area}", "place", key="places", fid=code, at=at, zoom=15))
-        if i < o.top:
-            labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=10, priority=i, css="place top"))
-            short = ctx.gaz.lsoa_ward.get(code) or places[C.DISTRICT].iloc[i]
-            panel.append(
-                [f"{rank}. {title}" + (f" \u00b7 {esc(short)}" if isinstance(short, str) and short else ""), code]
-            )
-        elif t == first_tier and len(tiers) > 1:
-            labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=13, priority=100 + i, css="place"))
-    counts = places["tier"].value_counts()
-    items = []
-    for t, c in zip(tiers, colours, strict=True):
-        words = {tier_label(t, nm) for tt, nm in zip(places["tier"], names, strict=True) if tt == t}
-        text = " / ".join(sorted(words))
-        items.append((c, f"{text} ({int(counts.get(t, 0)):,} places)", "box"))
-    alphas = [0.7] * max(0, len(tiers) - 1) + [0.35]
+    first_tier = tiers[0] if len(tiers) > 1 else None
+    labels, search, panel = _finders(places, feats, fields[0][1], first_tier, ctx)
     return Layer(
         key="places",
         name="Priority places",
@@ -176,12 +186,8 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         fields=[esc(k) for k, _ in fields],
         tip=3,
         palette=colours,
-        style={"fill": alphas, "weight": 0.5, "line": "#5b5b5b"},
-        legend=Legend(
-            title="Priority places",
-            items=items,
-            note="Rank 1 = highest priority. Click a place for its rank, likely range and reason.",
-        ),
+        style={"fill": [0.7] * max(0, len(tiers) - 1) + [0.35], "weight": 0.5, "line": "#5b5b5b"},
+        legend=_legend(places, tiers, colours),
         labels=labels,
         search=search,
         panel={"title": f"Top {min(o.top, len(places))} places", "items": panel},
