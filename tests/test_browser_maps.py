@@ -543,5 +543,7 @@ def test_serve_gives_an_index_and_refuses_a_folder_without_maps(bundled_run, tmp
         index = opener.open(server.url, timeout=10).read().decode()
         assert all(f"maps/{a}.html" in index for a in AUDIENCES) and "report.html" in index
         assert len(opener.open(server.url + "maps/board.html", timeout=10).read()) > 100_000
+        with pytest.raises(InputError, match=r"cannot listen on 127.0.0.1 port \d+ .*choose another with --port"):
+            MapServer(bundled_run.out, port=int(server.url.rsplit(":", 1)[1].strip("/")))
     with pytest.raises(InputError, match=r"holds no maps \(maps/\*.html\)"):
         MapServer(tmp_path)

@@ -493,6 +493,24 @@ def test_zones_and_their_popups_use_ward_and_lsoa_names(results, study, gaz):
     assert lay.labels[0][2] == "1" and lay.panel["items"][0][1] == "1"
 
 
+def test_maps_work_without_wards_or_location_names(results, study):
+    inc = study.incidents.assign(**{C.LOCATION: None})
+    bare = dataclasses.replace(study, wards=None, incidents=inc)
+    gaz = N.build_gazetteer(bare.incidents, bare.lsoa, wards=None, districts=bare.districts)
+    assert len(gaz.streets) == 0 and gaz.lsoa_ward == {}
+    for audience in maps.AUDIENCES:
+        page = maps.build_map(audience, results, bare, gazetteer=gaz)
+        keys = [x.key for x in page.layers]
+        assert "wards" not in keys and "streets" not in keys and "districts" in keys
+    zones = page.layer("outreach")
+    assert zones.popup("1")["Start"] in {
+        "Inside the zone",
+        *(f"Inside the zone, {d}" for d in study.districts["district"]),
+    }
+    kit = page.layer("kits").popup("kit1")
+    assert kit["Where"] in set(study.districts["district"])  # no street to name: the district
+
+
 def test_every_search_entry_points_at_something(results, study, gaz):
     for audience in maps.AUDIENCES:
         page = build(audience, results, study, gaz)

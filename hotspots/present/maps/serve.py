@@ -99,12 +99,23 @@ class MapServer:
         The run folder (holding ``maps/``).
     port
         Port to listen on (0: a free one).
+
+    Raises
+    ------
+    InputError
+        ``run_dir`` is not a run folder with maps, or the port is taken.
     """
 
     def __init__(self, run_dir: Path, *, port: int = 0) -> None:
         self.run_dir = check_run_dir(run_dir)
         handler = type("RunHandler", (_Handler,), {"run_dir": self.run_dir})
-        self.httpd = ThreadingHTTPServer((HOST, port), partial(handler, directory=str(self.run_dir)))
+        try:
+            self.httpd = ThreadingHTTPServer((HOST, port), partial(handler, directory=str(self.run_dir)))
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on {HOST} port {port} ({exc.strerror or exc}); choose another with --port, "
+                "or leave it out for a free one."
+            ) from exc
         self.thread: threading.Thread | None = None
 
     @property
