@@ -304,6 +304,9 @@ def test_panel_lists_the_top_items_and_zooms_to_them(chromium, bundled_run, audi
         assert page.evaluate("HS.map.getZoom()") > zoom
         text = popup_text(page)
         assert label.split(" \u00b7 ")[0].split(". ", 1)[-1] in text
+        page.wait_for_timeout(100)
+        for ctl in (".hs-title", ".hs-find", ".leaflet-control-layers", ".hs-legend"):
+            assert not overlaps(page, ".leaflet-popup-content-wrapper", ctl), f"popup under {ctl}"
         tabs = page.locator(".hs-tabs button")
         assert tabs.count() == 2  # places or zones, and kits
         tabs.nth(1).click()

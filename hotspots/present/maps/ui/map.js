@@ -34,7 +34,7 @@
     maxWidth: Math.min(360, W - 48),
     minWidth: Math.min(220, W - 60),
     maxHeight: Math.round(SMALL ? H * 0.42 : Math.min(460, H * 0.6)),
-    autoPanPadding: [12, 12],
+    autoPan: false,
     className: 'hs-popup'
   };
 
@@ -409,21 +409,30 @@
   });
 
   /* ---------------------------------------------------------------- popups clear of controls */
-  function clearOfControls(popup) {
+  /* Leaflet's own auto-pan is off (popupOptions): it animates, and knows nothing of our controls.
+     Here the map is moved once, without animation, so the popup lies inside the map and clear of
+     every visible control (below the top ones, above the bottom ones). */
+  function placePopup(popup) {
     var el = popup.getElement();
     if (!el || !map.hasLayer(popup)) { return; }
-    var r = el.getBoundingClientRect(), dy = 0;
+    var m = map.getContainer().getBoundingClientRect(), r = el.getBoundingClientRect(), pad = 10;
+    var dx = 0, dy = 0;
+    if (r.left < m.left + pad) { dx = r.left - m.left - pad; } else if (r.right > m.right - pad) { dx = r.right - m.right + pad; }
+    if (r.top < m.top + pad) { dy = r.top - m.top - pad; } else if (r.bottom > m.bottom - pad) { dy = r.bottom - m.bottom + pad; }
+    var left = r.left - dx, right = r.right - dx, top = r.top - dy, bottom = r.bottom - dy, down = 0, up = 0;
     Array.prototype.forEach.call(document.querySelectorAll('.leaflet-control'), function (c) {
       if (c.offsetParent === null || c.hidden) { return; }
       var k = c.getBoundingClientRect();
-      if (k.width === 0 || k.right <= r.left || k.left >= r.right || k.bottom <= r.top || k.top >= r.bottom) { return; }
-      if (/top/.test(c.parentNode.className)) { dy = Math.max(dy, k.bottom - r.top + 8); } else { dy = Math.min(dy, k.top - r.bottom - 8); }
+      if (k.width === 0 || k.right <= left || k.left >= right || k.bottom <= top || k.top >= bottom) { return; }
+      if (/top/.test(c.parentNode.className)) { down = Math.max(down, k.bottom + 8 - top); } else { up = Math.max(up, bottom - k.top + 8); }
     });
-    if (dy !== 0) { map.panBy([0, -dy], { animate: false }); }
+    dy = dy - down + (down ? 0 : up);
+    if (dx !== 0 || dy !== 0) { map.panBy([dx, dy], { animate: false }); }
   }
+  HS.placePopup = placePopup;
   map.on('popupopen', function (e) {
-    setTimeout(function () { clearOfControls(e.popup); }, 0);
-    setTimeout(function () { clearOfControls(e.popup); }, 320);
+    placePopup(e.popup);
+    setTimeout(function () { placePopup(e.popup); }, 60);
   });
   map.on('popupopen', function () { if (pin) { map.removeLayer(pin); pin = null; } });
   document.addEventListener('click', function (ev) { if (!find.contains(ev.target)) { results.hidden = true; } });
