@@ -516,12 +516,20 @@ def test_online_basemap_asks_only_its_tile_host_with_a_referer_when_served(chrom
                 route_.continue_()
                 return
             seen[kind].append((req.url, req.headers.get("referer")))
-            route_.fulfill(status=200, content_type="image/png", body=PNG_1X1)
+            if kind == "file":  # as the tile server does without a Referer
+                route_.fulfill(status=403, content_type="text/plain", body=b"Referer is required")
+            else:
+                route_.fulfill(status=200, content_type="image/png", body=PNG_1X1)
 
         page.route("**/*", route)
         page.goto(url, wait_until="load")
         page.wait_for_function("window.HS && HS.ready")
         page.wait_for_timeout(500)
+        notice = page.locator(".hs-notice")
+        if kind == "file":
+            assert notice.is_visible() and "hotspots serve" in notice.inner_text()
+        else:
+            assert not notice.is_visible()
         context.close()
 
     with MapServer(run_dir) as server:
