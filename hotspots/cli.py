@@ -98,6 +98,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
       hotspots run --out outputs/x   # run everything, write the run folder
       hotspots evaluate              # backtest the hotspot methods
       hotspots change --before 2020-01..2020-06 --after 2020-07..2020-12 --out outputs/c
+      hotspots serve outputs/x       # open the run's maps in the browser
     """  # noqa: D301 - "\b" (backspace) is click's mark for a paragraph it must not re-wrap
     _setup_logging(verbose, quiet)
     ctx.obj = {"quiet": quiet, "verbose": verbose}
@@ -537,6 +538,29 @@ def change(
         for rel, desc in res.outputs.items():
             click.echo(f"  {rel}: {desc}")
         click.echo(f"done in {res.timings['total']:.1f} s")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open the browser; just print the address.")
+@click.option(
+    "--map",
+    "audience",
+    type=click.Choice(["board", "outreach", "analyst"]),
+    default=None,
+    help="Open this map instead of the run's index page.",
+)
+@handle_errors
+def serve(run_dir: Path, port: int, no_browser: bool, audience: str | None) -> None:
+    """Show a run's maps in the browser over http://localhost (needed for online base maps).
+
+    Starts a small local web server (this computer only) on RUN_DIR, the folder
+    `hotspots run` wrote, and opens its index page. The maps work offline when opened as
+    files; tile servers such as OpenStreetMap's refuse requests from pages opened as files,
+    so with [maps] basemap set, open the maps this way. Stop with Ctrl+C.
+    """
+    from hotspots.present.maps.serve import serve as run_server
+
+    page = f"maps/{audience}.html" if audience else ""
+    run_server(run_dir, port=port, open_browser=not no_browser, page=page, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,7 +47,8 @@ NEEDS_ENGLISH_INDEX = ("harm_rate", "deprivation", "idaci", "cyp")
 """Components that need the English Indices of Deprivation (population, ranks, youth need)."""
 
 WALES_RANK_WEIGHTS: dict[str, float] = {k: v for k, v in DEFAULT_WEIGHTS.items() if k not in NEEDS_ENGLISH_INDEX}
-"""The default ``[rank] weights`` without the components that need the English index."""
+"""The composite ranking's default ``[rank] weights`` without the components that need the English
+index (for a Welsh config that sets ``method = "composite"``; the default axes ranking needs none)."""
 
 WALES_OUTREACH_WEIGHTS: dict[str, float] = {
     k: v for k, v in DEFAULT_SCORE_WEIGHTS.items() if k not in NEEDS_ENGLISH_INDEX
@@ -269,9 +270,9 @@ def _weights(weights: dict[str, float]) -> str:
 def _wales_weights() -> list[str]:
     return [
         "",
-        "[rank]",
-        "# No English deprivation or population in Wales: rank on violence and venues only.",
-        _weights(WALES_RANK_WEIGHTS),
+        "# [rank]: places are ranked on the harm axis as everywhere; with no English deprivation or",
+        "# population in Wales the need axis is empty, so there is no 'prevent: high need' tier and no",
+        "# rates per resident (the report says so).",
         "",
         "[outreach]",
         _weights(WALES_OUTREACH_WEIGHTS),

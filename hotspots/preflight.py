@@ -117,7 +117,7 @@ def check_needs(cfg: Config, study: Study, *, stages: list[str] | None = None) -
         them (or to write the weights explicitly).
     """
     checks: list[tuple[str, dict[str, float], dict[str, Need]]] = []
-    if stages is None or "rank" in stages:
+    if (stages is None or "rank" in stages) and cfg.rank.method == "composite":  # the axes use no weights
         checks.append(("rank", cfg.rank.weights, RANK_NEEDS))
     if stages is None or "sites" in stages:
         checks.append(("outreach", cfg.outreach.weights, OUTREACH_NEEDS))

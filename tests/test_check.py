@@ -191,7 +191,7 @@ def test_unwritable_out_is_one_line_and_a_writable_one_works(tmp_path, monkeypat
         ("sites", "sensitivity_radii_m", [60.0, math.nan], [60.0, 100.0], "must be"),
         ("detect", "nte_eps", 0.0, 150.0, "must be > 0, got 0.0"),
         ("rank", "seed", -1, 0, "must be >= 0, got -1"),
-        ("rank", "weights", {"harm_count": math.nan}, {"harm_count": 1.0}, "must be a finite number"),
+        ("outreach", "weights", {"youth_harm": math.nan}, {"youth_harm": 1.0}, "must be >= 0, got nan"),
         ("scope", "harm", {"robbery": math.inf}, {"robbery": 4.0}, "must be a finite number"),
         ("study", "max_outside_share", 1.5, 0.9, "must be a share between 0 and 1, got 1.5"),
     ],
@@ -203,7 +203,8 @@ def test_every_number_is_finite_and_in_range(tmp_path, section, key, bad, good, 
 
 
 def test_zero_is_allowed_where_it_means_off(tmp_path):
-    ok(check(write_config(tmp_path, base(boundaries={"nearest_tolerance_m": 0}, rank={"draws": 0, "seed": 0}))))
+    composite = {"method": "composite", "draws": 0, "seed": 0}  # 0 draws: no Monte Carlo (the axes need draws)
+    ok(check(write_config(tmp_path, base(boundaries={"nearest_tolerance_m": 0}, rank=composite))))
 
 
 # --- what run will need -----------------------------------------------------------------
@@ -236,18 +237,20 @@ def test_source_names_anywhere_must_exist(tmp_path):
 
 def test_explicit_weights_need_their_inputs(tmp_path):
     weights = {"harm_count": 0.5, "idaci": 0.5}
-    msg = one_error_line(check(write_config(tmp_path, base(rank={"weights": weights}))))
+    msg = one_error_line(check(write_config(tmp_path, base(rank={"method": "composite", "weights": weights}))))
     assert "[rank] weights give weight to 'idaci' (0.5), which need youth income deprivation (IDACI)" in msg
     assert "or set weights = { harm_count = 0.5 } in [rank]." in msg
-    ok(check(write_config(tmp_path, base(rank={"weights": {"harm_count": 0.5}}))))  # the second advice
+    second = base(rank={"method": "composite", "weights": {"harm_count": 0.5}})
+    ok(check(write_config(tmp_path, second)))  # the second advice
     with_indicators = base(
-        rank={"weights": weights}, deprivation={"domains": FILE2, "population": FILE6, "indicators": INDICATORS}
+        rank={"method": "composite", "weights": weights},
+        deprivation={"domains": FILE2, "population": FILE6, "indicators": INDICATORS},
     )
     ok(check(write_config(tmp_path, with_indicators)))  # the first advice
 
 
 def test_default_weights_without_their_inputs_warn_and_say_which(tmp_path):
-    r = check(write_config(tmp_path, base()))
+    r = check(write_config(tmp_path, base(rank={"method": "composite"})))
     ok(r)
     warn = [line for line in r.stderr.splitlines() if "default [rank] weights" in line]
     assert len(warn) == 1 and "'harm_rate' (0.2)" in warn[0] and "'idaci' (0.1)" in warn[0]

@@ -232,8 +232,8 @@ def test_ranking_components_use_the_2025_n_and_the_official_idaci(tmp_path, f7):
     import shapely
 
     from hotspots.prepare.clean import empty_incidents
+    from hotspots.rank.columns import CYP_NEED, IDACI_RATE_COL
     from hotspots.rank.components import place_components
-    from hotspots.rank.config import CYP_NEED, IDACI_RATE_COL
 
     polys = [shapely.box(530000 + 200 * i, 181000, 530200 + 200 * i, 181200) for i in range(5)]
     named = f7.assign(lsoa_name=f7["iod_lsoa_name"], district=f7["lad_name"])

@@ -99,11 +99,12 @@ def test_welsh_force_has_no_english_deprivation(tmp_path):
     raw = tomllib.loads(text)
     assert "deprivation" not in raw
     assert "NO\n# [deprivation] section" in text and "Welsh Index of Multiple Deprivation" in text
-    assert raw["rank"]["weights"] == WALES_RANK_WEIGHTS
+    assert "rank" not in raw  # the axes ranking needs no weights; the need axis is empty without the index
+    assert "need axis is empty" in text
     assert raw["outreach"]["weights"] == WALES_OUTREACH_WEIGHTS
-    assert not {"deprivation", "idaci", "cyp", "harm_rate"} & set(raw["rank"]["weights"])
+    assert not {"deprivation", "idaci", "cyp", "harm_rate"} & set(WALES_RANK_WEIGHTS)
     cfg = load_config(out)
-    assert cfg.deprivation is None and cfg.rank.weights.get("harm_rate", 0) == 0
+    assert cfg.deprivation is None and cfg.rank.method == "axes"
     assert cfg.study.force == "south-wales" and len(cfg.boundaries.filter_values or []) == 7
 
 
@@ -202,7 +203,6 @@ def test_a_force_without_deprivation_runs_every_stage_and_says_so(tmp_path):
         "boundaries": {"lsoa": str(ROOT / "data/boundaries/lsoa2011_bsc_nottinghamshire.gpkg")},
         "crime": [{"name": "police_uk", "path": str(MONTH)}],
         "venues": {"path": str(ROOT / "data/nte/open_pubs_2017-08_nottinghamshire.csv.gz"), "snapshot": "2017-08"},
-        "rank": {"weights": WALES_RANK_WEIGHTS},
         "outreach": {"weights": WALES_OUTREACH_WEIGHTS},
     }
     cfg = config_from_dict(raw, path=tmp_path / "c.toml")

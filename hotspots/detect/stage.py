@@ -298,6 +298,8 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     )
     emerging = _emerging(study, incidents, grid, cfg, auto, summary)
     lsoa = detect_lsoa(incidents, study.lsoa, cfg)
+    if len(lsoa) and (lsoa[LISA_CLASS] == NOT_ANALYSED).all():
+        summary["lisa"] = "not analysed: the LSOAs have no population, so there are no rates per resident"
     auto.record(
         lsoa_neighbourhood="queen contiguity + self",
         lsoa_inference=lsoa.attrs.get("inference", {}),

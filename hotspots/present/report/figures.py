@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from hotspots import __version__
 from hotspots import columns as C
 from hotspots.errors import InputError
+from hotspots.present.maps.palette import tier_colours
 from hotspots.present.report.tables import (
     CURVE_KITS,
     CURVE_PCT,
@@ -44,8 +45,9 @@ SOURCE_LINE = (
 
 ACCENT = "#8c1c13"
 GREY = "#7a7a7a"
-TIER_COLOURS = {1: "#d55e00", 2: "#0072b2", 3: "#9a9a9a"}
-"""Tier colours of the charts (the maps' vermillion and blue; a darker grey than the maps' fill, for dots)."""
+TIER_COLOURS = {**dict(enumerate(tier_colours(3)[:2], start=1)), 3: "#9a9a9a"}
+"""Tier colours of the charts: the maps' (:func:`hotspots.present.maps.palette.tier_colours`), with a darker
+grey than the maps' neutral fill for the last tier, so its dots show."""
 
 SOURCE_LINE_CHARS_PER_INCH = 17
 

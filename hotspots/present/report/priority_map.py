@@ -27,14 +27,16 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
 
 from hotspots import columns as C
+from hotspots.present.maps.palette import KIT, tier_colours
 from hotspots.present.report.figures import SOURCE_LINE, new_figure, source_line
 
-TIER_COLOURS = {1: "#d55e00", 2: "#0072b2", 3: "#bdbdbd"}
-"""Fill of the tiers, as on the interactive maps (Okabe-Ito vermillion and blue; neutral grey for the last)."""
+TIER_COLOURS = dict(enumerate(tier_colours(3), start=1))
+"""Fill of the tiers: the interactive maps' (:func:`hotspots.present.maps.palette.tier_colours`: Okabe-Ito
+vermillion and blue, the last tier neutral grey)."""
 TIER_ALPHA = {1: 0.85, 2: 0.8, 3: 0.35}
 """Fill opacity of each tier (the maps use 0.75 for priority tiers and 0.35 for the last, over a base map)."""
-KIT_COLOUR = "#1a1a1a"
-"""Kit markers: a near-black square (as on the maps) with the kit's number in white."""
+KIT_COLOUR = KIT
+"""Kit markers: the maps' near-black square (:data:`hotspots.present.maps.palette.KIT`), the kit's number in white."""
 OUTLINE = "#8a8a8a"
 DISTRICT_LINE = "#252525"
 WARD_LINE = "#525252"
