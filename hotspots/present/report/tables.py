@@ -1,7 +1,7 @@
 """The Board report's tables and number formatting (pure: frames in, frames or text out).
 
-Counts per month and per LSOA, the share in the busiest places, the ward of each LSOA, the
-force-wide sources, and the Board's disclosure control (:func:`fmt_count`,
+Counts per month and per LSOA, the share in the busiest places, the ward of each LSOA, and
+the Board's disclosure control (:func:`fmt_count`,
 :func:`mask_small_counts`). The district comparison and the concentration with its chance
 floor come from the rank stage (:mod:`hotspots.rank.districts`), which annualises each
 source by its own months.
@@ -220,25 +220,3 @@ def lsoa_wards(lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> pd.Ser
     j = j.sort_values("share", ascending=False, kind="stable").drop_duplicates(C.LSOA_CODE)
     j = j[j["share"] >= WARD_SHARE]
     return pd.Series(j[C.WARD_NAME].to_numpy(), index=j[C.LSOA_CODE].to_numpy())
-
-
-def force_wide_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
-    """Sources with incidents in every district of the study area, in incident-frame order.
-
-    Sources that cover only part of the area (e.g. City-only extracts) would make the
-    districts they cover look worse; comparisons between districts and the headline
-    concentration use only the force-wide sources when there are any.
-
-    Returns
-    -------
-    list of str
-        Source names; empty when the LSOAs carry no district or no source covers them all.
-    """
-    require_columns(incidents, [C.SOURCE, C.LSOA_CODE], "the incident frame")
-    if C.DISTRICT not in lsoa.columns or lsoa[C.DISTRICT].isna().all() or len(incidents) == 0:
-        return []
-    district_of = pd.Series(lsoa[C.DISTRICT].to_numpy(), index=lsoa[C.LSOA_CODE].to_numpy())
-    want = set(district_of.dropna())
-    d = incidents[C.LSOA_CODE].map(district_of)
-    have = pd.DataFrame({"s": incidents[C.SOURCE].to_numpy(), "d": d.to_numpy()}).dropna().groupby("s", sort=False)["d"]
-    return [str(src) for src, ds in have if set(ds) >= want]

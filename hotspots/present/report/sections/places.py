@@ -23,7 +23,6 @@ from hotspots.present.report.tables import (
     PLACE_REASON,
     PLACE_TIER,
     fmt_num,
-    fmt_pct,
     lsoa_wards,
     mask_small_counts,
     require_columns,
@@ -152,7 +151,6 @@ def _row(inp: Inputs, r: dict[str, Any], ward_of: pd.Series, cols: tuple[str, st
         "n": inp.count(r.get(C.N, 0)),
         "rate": fmt_num(r.get(HARM_RATE_YR), 0),
         "need": fmt_num(r.get(NEED_SCORE), 0),
-        "p_top": fmt_pct(r.get("p_top_n"), 0),
         "reason": mask_small_counts(str(r.get(PLACE_REASON, "")), small=inp.small),
     }
 
