@@ -160,7 +160,7 @@ def format_accounting(table: Any) -> str:
     "--stage",
     "stages",
     multiple=True,
-    help="Run only these stages after loading (repeatable): detect, rank, sites, maps, report.",
+    help="Run only these stages after loading (repeatable): detect, rank, sites, forecast, maps, report.",
 )
 @click.pass_context
 @handle_errors
@@ -222,6 +222,7 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
     """
     import hotspots.evaluate.rolling as ev
     from hotspots import pipeline
+    from hotspots.evaluate.forecast.evaluation import evaluate_forecasts, format_forecasts, merge_evaluation
     from hotspots.io.write import write_json
     from hotspots.prepare.study import load_study
 
@@ -232,9 +233,13 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
     t = time.perf_counter()
     study = load_study(cfg)
     res = ev.evaluate_study(study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg)
+    fe = evaluate_forecasts(study, res, ecfg=ecfg, fcfg=cfg.forecast, sites=cfg.sites)  # issue 14: forecasts, kits
+    res = merge_evaluation(res, fe)
     rep = res["report"]
     out = out or pipeline.default_out_dir()
     path = write_json({"tool": "hotspots", "version": __version__, **rep}, out / "evaluation.json")
+    for name, png in (fe.figures if fe else {}).items():
+        (out / name).write_bytes(png)
     quiet = ctx.obj.get("quiet", False)
     if not quiet:
         inc = rep["incidents"]
@@ -256,6 +261,8 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
             click.echo(f"  {k}: {v}")
         click.echo("")
         click.echo(ev.format_verdict(rep["versus_baseline"]))
+        if fe is not None:
+            click.echo(format_forecasts(fe))
         click.echo(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
 
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from hotspots.detect.config import DetectConfig
 from hotspots.errors import ConfigError
 from hotspots.evaluate.config import EvaluateConfig
+from hotspots.evaluate.forecast.config import ForecastConfig
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
 from hotspots.prepare.config import ScopeConfig, StudyConfig, StudyInputs
 from hotspots.present.maps.config import MapsConfig
@@ -153,6 +154,7 @@ SECTIONS: dict[str, type] = {
     "evaluate": EvaluateConfig,
     "sites": SitesConfig,
     "outreach": OutreachConfig,
+    "forecast": ForecastConfig,
     "maps": MapsConfig,
     "report": ReportConfig,
 }
@@ -164,7 +166,7 @@ MOVED_KEYS: dict[tuple[str, str], str] = {
 }
 """Keys of earlier versions and where their setting lives now (a clear error, not 'unknown key')."""
 
-STAGE_SECTIONS = ("detect", "rank", "evaluate", "sites", "outreach", "maps", "report")
+STAGE_SECTIONS = ("detect", "rank", "evaluate", "sites", "outreach", "forecast", "maps", "report")
 """Sections with every key optional: absent from the file, they take their defaults."""
 
 
@@ -178,7 +180,7 @@ class Config:
         The config file (None for a config built from a dict).
     study, boundaries, crime, deprivation, venues, scope
         The study and its inputs (``deprivation`` and ``venues`` are optional).
-    detect, rank, evaluate, sites, outreach, maps, report
+    detect, rank, evaluate, sites, outreach, forecast, maps, report
         The stage sections (their defaults when absent from the file).
     raw
         The parsed TOML, as read.
@@ -196,6 +198,7 @@ class Config:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     sites: SitesConfig = field(default_factory=SitesConfig)
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
     maps: MapsConfig = field(default_factory=MapsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     raw: dict[str, Any] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from typing import Any
 from hotspots import __version__
 from hotspots.config import Config
 from hotspots.detect.stage import DetectResult, detect
+from hotspots.evaluate.forecast.stage import ForecastResult, forecast
 from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.prepare.study import Study, load_study
 from hotspots.present.maps.build import MapsResult, build_maps
@@ -39,6 +40,8 @@ DISTRICTS_CSV = "districts.csv"
 KITS_CSV = "bleed_kits.csv"
 OUTREACH_CSV = "outreach.csv"
 SITES_GPKG = "sites.gpkg"
+WHERE_NEXT_CSV = "where_next.csv"
+WHERE_NEXT_GPKG = "where_next.gpkg"
 MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
 MANIFEST = "manifest.json"
@@ -52,7 +55,7 @@ class Run:
     ----------
     config, study
         The resolved configuration and the loaded study.
-    detect, rank, sites, maps, report
+    detect, rank, sites, forecast, maps, report
         Each stage's frozen result (None until the stage has run, or when it was not asked for).
     timings
         Seconds per stage.
@@ -63,6 +66,7 @@ class Run:
     detect: DetectResult | None = None
     rank: RankResult | None = None
     sites: SitesResult | None = None
+    forecast: ForecastResult | None = None
     maps: MapsResult | None = None
     report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -77,6 +81,8 @@ class Run:
             auto["rank"] = self.rank.auto
         if self.sites is not None:
             auto.update({k: v for k, v in self.sites.auto.items() if v})
+        if self.forecast is not None and self.forecast.auto:
+            auto["forecast"] = self.forecast.auto
         if self.maps is not None:
             auto["maps"] = self.maps.auto
         return auto
@@ -100,12 +106,18 @@ def _sites(run: Run) -> None:
     run.sites = site(run.study, _detected(run), run.config.sites, run.config.outreach)
 
 
+def _forecast(run: Run) -> None:
+    run.forecast = forecast(run.study, run.config.forecast)
+
+
 def _maps(run: Run) -> None:
-    run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps)
+    run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps, forecast=run.forecast)
 
 
 def _report(run: Run) -> None:
-    run.report = report(run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto)
+    run.report = report(
+        run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto, forecast=run.forecast
+    )
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect),
     Stage("rank", _rank, needs=("detect",)),
     Stage("sites", _sites, needs=("detect",)),
+    Stage("forecast", _forecast),
     Stage("maps", _maps),
     Stage("report", _report),
 )
@@ -276,6 +289,11 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         if s.fixed_sites is not None:
             layers["fixed_sites"] = s.fixed_sites
         w.layers(layers, SITES_GPKG, "layers " + ", ".join(layers))
+    elif stage == "forecast" and state.forecast is not None:
+        f = state.forecast
+        w.csv(f.table, WHERE_NEXT_CSV, f"where violence is likely next: the top cells of {len(f.sources)} source(s)")
+        if len(f.sources):
+            w.layers({"where_next": f.layer}, WHERE_NEXT_GPKG, "forecast layer where_next: the top cells (EPSG:27700)")
     elif stage == "maps" and state.maps is not None:
         for audience, page in state.maps.pages.items():
             w.text(
@@ -300,6 +318,8 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
         extra["rank"] = state.rank.summary
     if state.sites is not None:
         extra["sites"] = state.sites.summary
+    if state.forecast is not None:
+        extra["forecast"] = state.forecast.summary
     if state.maps is not None:
         extra["maps"] = state.maps.summary
     if state.report is not None:

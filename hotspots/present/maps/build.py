@@ -838,6 +838,18 @@ def build_map(
             _nte_layer(m, _geo(frames["nte_zones"], "nte_zones"), o, show=False)
         if frames.get("outreach") is not None:
             _outreach_layer(m, frames["outreach"], lsoa, o, show=False)
+        if results.get("where_next") is not None:  # issue 14: the forecast stage's layer
+            from hotspots.present.maps.where_next import where_next_layer
+
+            where_next_layer(
+                m,
+                results["where_next"],
+                results.get("where_next_top"),
+                tolerance=o.tolerance,
+                precision=o.precision,
+                max_cells=o.max_cells,
+                show=False,
+            )
     elif audience == "board":
         _places_layer(m, _with_lsoa_geometry(frames["places"], lsoa, "places"), lsoa_counts, audience, o, show=True)
     else:
@@ -929,10 +941,16 @@ class MapsResult:
 
 
 def stage_results(
-    detected: DetectResult | None, ranked: RankResult | None, sited: SitesResult | None
+    detected: DetectResult | None,
+    ranked: RankResult | None,
+    sited: SitesResult | None,
+    forecast: Any = None,
 ) -> dict[str, Any]:
     """The stage results the map layers draw, by name (absent stages are left out)."""
     results: dict[str, Any] = {}
+    if forecast is not None:  # the forecast stage (issue 14): hotspots.present.maps.where_next
+        results["where_next"] = forecast.layer
+        results["where_next_top"] = forecast.table
     if detected is not None:
         results.update(detected.layers())
         results["emerging"] = detected.emerging
@@ -951,6 +969,8 @@ def build_maps(
     ranked: RankResult | None,
     sited: SitesResult | None,
     cfg: MapsConfig,
+    *,
+    forecast: Any = None,
 ) -> MapsResult:
     """Pipeline stage ``maps``: one self-contained page per configured audience.
 
@@ -963,13 +983,16 @@ def build_maps(
         its layers are left out, with a warning, unless an audience cannot do without it).
     cfg
         The ``[maps]`` section.
+    forecast
+        The forecast stage's result (:class:`hotspots.evaluate.forecast.stage.ForecastResult`):
+        the analyst map's "where next" layer; None leaves it out.
 
     Returns
     -------
     MapsResult
         The pages, the kit radius drawn and each page's size and build time.
     """
-    results = stage_results(detected, ranked, sited)
+    results = stage_results(detected, ranked, sited, forecast)
     radius = cfg.kit_radius_m or (sited.radius_m if sited is not None else DEFAULT_KIT_RADIUS_M)
     pages: dict[str, str] = {}
     sizes: dict[str, Any] = {}

@@ -90,6 +90,7 @@ from hotspots.present.report.tables import (
     tier_label,
     top_share,
 )
+from hotspots.present.report.where_next import where_next_section
 from hotspots.rank import concentration as evaluate
 from hotspots.rank.stage import RankResult
 from hotspots.sites.stage import SitesResult
@@ -258,6 +259,7 @@ def build_report(
     radius: float | None = None,
     extra: dict[str, Any] | None = None,
     created: str | None = None,
+    where_next: dict[str, Any] | None = None,
 ) -> Report:
     """Build the Board report from a study and the stages' results, without writing anything.
 
@@ -287,6 +289,8 @@ def build_report(
         spots were not analysed.
     created
         Date stamp shown on the page (default today, UTC).
+    where_next
+        The forecast stage's report block (:mod:`hotspots.present.report.where_next`), or None.
 
     Returns
     -------
@@ -344,6 +348,7 @@ def build_report(
         caveats=_caveats(study),
         attribution=ATTRIBUTION,
         figures=_Figs(fig_ctx),
+        where_next_html=where_next_section(where_next, small_count=small_count),
         **variables,
     )
     return Report(html=html, figures=b.figures, summary=b.summary)
@@ -786,6 +791,7 @@ def report(
     *,
     auto: dict[str, dict[str, Any]] | None = None,
     created: str | None = None,
+    forecast: Any = None,
 ) -> Report:
     """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
 
@@ -802,6 +808,9 @@ def report(
         Every stage's automatic choices, listed under Methods.
     created
         Date stamp shown on the page (default today, UTC).
+    forecast
+        The forecast stage's result (:class:`hotspots.evaluate.forecast.stage.ForecastResult`): its
+        "where next" block; None leaves it out.
 
     Returns
     -------
@@ -826,4 +835,5 @@ def report(
         radius=sited.radius_m if sited is not None else None,
         extra=extra,
         created=created,
+        where_next=forecast.report_block() if forecast is not None else None,
     )
