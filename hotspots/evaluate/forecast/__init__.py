@@ -23,7 +23,7 @@ from hotspots.evaluate.forecast.calibration import calibration_table
 from hotspots.evaluate.forecast.choice import nested_choice, nested_summary, paired_differences, recommend_method
 from hotspots.evaluate.forecast.config import FORECAST_METHODS, NEW_METHODS, ForecastConfig
 from hotspots.evaluate.forecast.models import forecast_cells
-from hotspots.evaluate.forecast.where_next import top_cells, where_next
+from hotspots.evaluate.forecast.where_next import top_cells, where_next_matrix
 
 __all__ = [
     "FORECAST_METHODS",
@@ -39,5 +39,5 @@ __all__ = [
     "paired_differences",
     "recommend_method",
     "top_cells",
-    "where_next",
+    "where_next_matrix",
 ]

@@ -101,8 +101,8 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> spreadsheet_safe(pd.DataFrame({"a": ["=1+1", "Goose Gate", None], "b": [1, 2, 3]}))["a"].tolist()
-    ["'=1+1", 'Goose Gate', None]
+    >>> spreadsheet_safe(pd.DataFrame({"a": ["=1+1", "Goose Gate"], "b": [1, 2]}))["a"].tolist()
+    ["'=1+1", 'Goose Gate']
     """
     out = frame.copy()
     for col in out.columns:
