@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 UNSTABLE_RATIO = 3.0
 """A model forecast totalling more than this many times the long-run rate is reported as unstable."""
 
+MAX_RATE_FACTOR = 2.0
+"""A GLM forecasting a cell above this many times the busiest training target is refitted with a larger penalty."""
+
 
 def _training_rows(
     history: History,
@@ -150,8 +153,6 @@ def model_forecast(
         With no training origin (``k = 1``) or no incident in any target, the long-run counts
         scaled to ``h`` months are returned and ``info["fallback"]`` says so.
     """
-    from sklearn.ensemble import HistGradientBoostingRegressor
-    from sklearn.linear_model import PoissonRegressor
     from threadpoolctl import threadpool_limits
 
     if method not in ("hgb", "poisson"):
@@ -172,43 +173,82 @@ def model_forecast(
     xt = xt[:, use]
     with threadpool_limits(limits=cfg.threads):
         if method == "hgb":
-            model = HistGradientBoostingRegressor(
-                loss="poisson",
-                learning_rate=cfg.hgb_learning_rate,
-                max_iter=cfg.hgb_max_iter,
-                max_leaf_nodes=cfg.hgb_max_leaf_nodes,
-                min_samples_leaf=cfg.hgb_min_samples_leaf,
-                l2_regularization=cfg.hgb_l2,
-                early_stopping=False,
-                random_state=int(cfg.seed),
-            )
-            model.fit(x, y, sample_weight=w)
-            rate = model.predict(xt)
+            rate, extra = _fit_hgb(x, y, w, xt, cfg)
         else:
-            dx, fill = _glm_design(x, names)
-            mean = np.average(dx, axis=0, weights=w)
-            sd = np.sqrt(np.average((dx - mean) ** 2, axis=0, weights=w))
-            sd[~(sd > 0)] = 1.0  # a constant column stays constant (as StandardScaler)
-            glm = PoissonRegressor(alpha=cfg.glm_alpha, max_iter=1000)
-            glm.fit((dx - mean) / sd, y, sample_weight=w)
-            rate = glm.predict((_glm_design(xt, names, fill)[0] - mean) / sd)
+            rate, extra = _fit_glm(x, names, y, w, xt, cfg, h=h, long_run=fallback.sum())
     out = h * np.clip(rate, 0.0, None)
     ratio = float(out.sum() / fallback.sum()) if fallback.sum() > 0 else float("nan")
     info = {
         "training_rows": len(y),
         "positive_rows": int((y > 0).sum()),
         "features": names,
+        **extra,
         "forecast_total_over_long_run": round(ratio, 3),
         "seconds": round(time.perf_counter() - t0, 3),
     }
     if ratio > UNSTABLE_RATIO:
         warnings.warn(
             f"{method} forecast for months {k + 1}..{k + h} totals {ratio:.1f} x the long-run rate: the model is "
-            "unstable on these data; raise hgb_l2 / hgb_min_samples_leaf or use the ensemble.",
+            "unstable on these data; raise hgb_l2 / hgb_min_samples_leaf (or glm_alpha) or use the ensemble.",
             HotspotsWarning,
             stacklevel=2,
         )
     return out, info
+
+
+def _fit_hgb(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, xt: np.ndarray, cfg: ForecastConfig
+) -> tuple[np.ndarray, dict[str, Any]]:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    model = HistGradientBoostingRegressor(
+        loss="poisson",
+        learning_rate=cfg.hgb_learning_rate,
+        max_iter=cfg.hgb_max_iter,
+        max_leaf_nodes=cfg.hgb_max_leaf_nodes,
+        min_samples_leaf=cfg.hgb_min_samples_leaf,
+        l2_regularization=cfg.hgb_l2,
+        early_stopping=False,
+        random_state=int(cfg.seed),
+    )
+    model.fit(x, y, sample_weight=w)
+    return model.predict(xt), {}
+
+
+def _fit_glm(
+    x: np.ndarray,
+    names: list[str],
+    y: np.ndarray,
+    w: np.ndarray,
+    xt: np.ndarray,
+    cfg: ForecastConfig,
+    *,
+    h: int,
+    long_run: float,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The Poisson GLM's rate per cell, its L2 penalty raised tenfold (up to 1000x) while the fit is unstable.
+
+    A fit is unstable when its forecast totals more than :data:`UNSTABLE_RATIO` times the long-run
+    total, or forecasts a cell above :data:`MAX_RATE_FACTOR` times the busiest training target
+    (extrapolation far beyond anything seen). Both tests read the training months only.
+    """
+    from sklearn.linear_model import PoissonRegressor
+
+    dx, fill = _glm_design(x, names)
+    mean = np.average(dx, axis=0, weights=w)
+    sd = np.sqrt(np.average((dx - mean) ** 2, axis=0, weights=w))
+    sd[~(sd > 0)] = 1.0  # a constant column stays constant (as StandardScaler)
+    z, zt = (dx - mean) / sd, (_glm_design(xt, names, fill)[0] - mean) / sd
+    cap = MAX_RATE_FACTOR * float(y.max())
+    alpha = cfg.glm_alpha
+    for step in range(4):
+        alpha = cfg.glm_alpha * 10.0**step
+        glm = PoissonRegressor(alpha=alpha, max_iter=1000).fit(z, y, sample_weight=w)
+        rate = glm.predict(zt)
+        total = h * float(rate.sum())
+        if float(rate.max()) <= cap and (long_run <= 0 or total <= UNSTABLE_RATIO * long_run):
+            break
+    return rate, {"glm_alpha": alpha}
 
 
 # --------------------------------------------------------------------------------------
