@@ -3,7 +3,7 @@
 Load police.uk (or local force) crime, IoD2019 deprivation, LSOA boundaries and
 night-time-economy venues; find where serious violence concentrates; rank places for
 intervention; site bleed-control kits and youth outreach; write offline maps and a
-Board report. See the README for the pipeline and every output column.
+Board report. See docs/ (the documentation site) for the pipeline and every output column.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ config_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
-    r"""Place-based violence analysis for a Violence Reduction Unit.
+    """Place-based violence analysis for a Violence Reduction Unit.
 
     Finds where serious violence concentrates, ranks places for intervention with
     deprivation and night-time-economy venues, sites bleed-control kits and youth
@@ -90,7 +90,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
       hotspots check                 # validate the inputs, show row accounting
       hotspots run --out outputs/x   # run everything, write the run folder
       hotspots evaluate              # backtest the hotspot methods
-    """
+      hotspots change --before 2020-01..2020-06 --after 2020-07..2020-12 --out outputs/c
+    """  # noqa: D301 - "\b" (backspace) is click's mark for a paragraph it must not re-wrap
     _setup_logging(verbose, quiet)
     ctx.obj = {"quiet": quiet, "verbose": verbose}
 
@@ -210,14 +211,36 @@ def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: 
     help="Crime source ([[crime]] name) to backtest (default: [evaluate] source, else the source "
     "with the most months).",
 )
+@click.option(
+    "--train",
+    "train",
+    default=None,
+    help="Training months instead of rolling folds: comma-separated months and ranges A..B "
+    "(e.g. 2016-07,2017-07 or 2020-01..2020-09). Needs --test.",
+)
+@click.option(
+    "--test",
+    "test",
+    default=None,
+    help="Test months for --train (e.g. 2018-07 or 2020-10..2020-12).",
+)
 @click.pass_context
 @handle_errors
-def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, source: str | None) -> None:
+def evaluate(
+    ctx: click.Context,
+    config_path: Path | None,
+    out: Path | None,
+    source: str | None,
+    train: str | None,
+    test: str | None,
+) -> None:
     """Backtest the hotspot methods on monthly data and print how well each predicts.
 
-    Rolling origin: train on every month up to k, test on the next month (and the next
-    quarter). For each method (last period's counts, KDE, Gi*, composite, random
-    baseline) prints hit rate, PAI, PEI* and RRI at 1 %, 5 % and 10 % of the area, mean
+    Rolling origin: train on every month with data before k, test on the next month (and
+    the next quarter); folds needing a month without data are skipped with a warning (a
+    missing month is never counted as zero). --train/--test give one fold of explicit
+    months instead. For each method (last period's counts, KDE, Gi*, composite, random
+    baseline) prints hit rate, PAI, PEI and RRI at 1 %, 5 % and 10 % of the area, mean
     over the folds, with the definitions used; writes OUT/evaluation.json.
     """
     import hotspots.evaluate.rolling as ev
@@ -232,7 +255,11 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
     rank_cfg = cfg.rank if "place_score" in ecfg.methods else None
     t = time.perf_counter()
     study = load_study(cfg)
-    res = ev.evaluate_study(study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg)
+    if (train is None) != (test is None):
+        raise click.UsageError("give both --train and --test, or neither.")
+    res = ev.evaluate_study(
+        study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg, train=train, test=test
+    )
     fe = evaluate_forecasts(study, res, ecfg=ecfg, fcfg=cfg.forecast, sites=cfg.sites)  # issue 14: forecasts, kits
     res = merge_evaluation(res, fe)
     rep = res["report"]
@@ -245,8 +272,14 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
         inc = rep["incidents"]
         click.echo(
             f"source: {rep['source']}; {inc['used']:,} incidents, {inc['months'][0]} to {inc['months'][-1]} "
-            f"({len(inc['months'])} months); {inc['outside_area']:,} outside the area not used"
+            f"({len(inc['months'])} months with data; gaps: {inc['month_gaps']}); "
+            f"{inc['outside_area']:,} outside the area not used"
         )
+        if rep["folds_explicit"]:
+            fold = rep["folds"][0]
+            click.echo(f"one fold: train {fold['train_months']}, test {fold['test_months']}")
+        if rep["folds_skipped"]:
+            click.echo(f"{len(rep['folds_skipped'])} fold(s) skipped for months without data (see evaluation.json)")
         click.echo(
             f"area: {', '.join(rep['area']['districts'])} ({rep['area']['area_km2']:.1f} km2), "
             f"{rep['grid']['cells']:,} cells of {rep['grid']['cell_size_m']:g} m; weights: {rep['weights']}"
@@ -261,9 +294,113 @@ def evaluate(ctx: click.Context, config_path: Path | None, out: Path | None, sou
             click.echo(f"  {k}: {v}")
         click.echo("")
         click.echo(ev.format_verdict(rep["versus_baseline"]))
+        if "rank_intervals" in res:
+            click.echo(res["rank_intervals"]["text"])
         if fe is not None:
             click.echo(format_forecasts(fe))
         click.echo(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
+
+
+@main.command()
+@config_option
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Crime source ([[crime]] name) to include, repeatable; pooled. Default: [change] sources, else every "
+    "source with data in both periods.",
+)
+@click.option("--before", default=None, metavar="MONTHS", help="Months before, e.g. 2020-01..2020-06,2020-09.")
+@click.option("--after", default=None, metavar="MONTHS", help="Months after (the same syntax).")
+@click.option(
+    "--units",
+    type=click.Choice(["lsoa", "grid", "district"]),
+    default=None,
+    help="Units to compare (default [change] units, else lsoa). Incidents are placed by location.",
+)
+@click.option(
+    "--cell-size",
+    "cell_size",
+    type=float,
+    default=None,
+    help="Grid cell size in metres for --units grid (default: the run's cell-size rule).",
+)
+@click.option(
+    "--measure", type=click.Choice(["count", "harm"]), default=None, help="count (default) or harm (harm sums)."
+)
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write (replaced atomically; an existing folder must be empty or an earlier change output).",
+)
+@click.pass_context
+@handle_errors
+def change(
+    ctx: click.Context,
+    *,
+    config_path: Path | None,
+    sources: tuple[str, ...],
+    before: str | None,
+    after: str | None,
+    units: str | None,
+    cell_size: float | None,
+    measure: str | None,
+    out: Path,
+) -> None:
+    """Did it change? Compare two periods unit by unit, with significance and power.
+
+    Each unit's incidents per month (months with data) after against before: an exact test
+    allowing for month-to-month variation, Benjamini-Hochberg across units, the rate ratio and
+    its interval, and the smallest fall that could have been seen. Also the whole area's
+    change (overdispersion-aware interval, seasonal matching, comparison area when set in
+    [change]), the similarity of the two periods' patterns (SPPT, Gi* agreement), and each
+    [[intervention]]'s impact (WDD, harm-weighted WDD, ratio against control). Writes
+    OUT/change.csv, change_detail.csv, impact.csv (with interventions), maps/change.html,
+    change.html and manifest.json.
+    """
+    from hotspots.change_run import run_change
+
+    cfg = _load_config(config_path)
+    quiet = ctx.obj.get("quiet", False)
+
+    def progress(name: str) -> None:
+        if not quiet:
+            click.echo(f"[{name}]", err=True)
+
+    res = run_change(
+        cfg,
+        out,
+        before=before,
+        after=after,
+        sources=sources,
+        units=units,
+        cell_size=cell_size,
+        measure=measure,
+        progress=progress,
+    )
+    if not quiet:
+        s = res.result.summary
+        area = s["area"]
+        click.echo(
+            f"{s['units']} units: {s['unit_count']:,} ({s['tested']:,} with data); before {s['before']} "
+            f"({s['before_months']} months with data), after {s['after']} ({s['after_months']}); "
+            f"sources {', '.join(s['sources'])}"
+        )
+        click.echo(
+            f"whole area ({area['label']}): {area['before']:,.0f} -> {area['after']:,.0f}, rate ratio "
+            f"{area['rate_ratio']:.3f} ({area['lower']:.3f} to {area['upper']:.3f}), p = {area['p_value']:.3g}"
+        )
+        if s["comparison"]:
+            click.echo(s["comparison"]["sentence"])
+        click.echo("classes: " + ", ".join(f"{k} {v:,}" for k, v in s["classes"].items()))
+        click.echo(f"dispersion: {s['dispersion']['used']}")
+        click.echo(f"folder: {out}")
+        for rel, desc in res.outputs.items():
+            click.echo(f"  {rel}: {desc}")
+        click.echo(f"done in {res.timings['total']:.1f} s")
 
 
 if __name__ == "__main__":  # pragma: no cover

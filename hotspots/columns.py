@@ -1,6 +1,6 @@
 """Column names of every frame hotspots produces, in one place.
 
-The README documents each column; the code uses these constants so that the two
+The stage pages in docs/ document each column; the code uses these constants so that the two
 cannot drift apart.
 """
 
@@ -23,6 +23,7 @@ HARM = "harm"  # harm weight of the incident (relative units, see hotspots.prepa
 LSOA_CODE = "lsoa_code"  # LSOA 2011 code in the study area
 LSOA_ASSIGNED = "lsoa_assigned"  # "code", "point_in_polygon" or "nearest"
 LOCATION = "location"  # street-level location text ("On or near ...")
+INSTITUTION = "institution"  # institution the location is (e.g. "hospital", "prison"), "" if none; set at load
 GEOMETRY = "geometry"
 
 INCIDENT_COLUMNS = [
@@ -39,6 +40,7 @@ INCIDENT_COLUMNS = [
     LSOA_CODE,
     LSOA_ASSIGNED,
     LOCATION,
+    INSTITUTION,
     GEOMETRY,
 ]
 
@@ -52,10 +54,12 @@ N = "n"  # incidents counted in the unit (cluster, zone, place)
 HARM_SUM = HARM  # harm of those incidents: the sum of their harm weights (same column name, "harm")
 RATE_PER_1000 = "rate_per_1000"  # incidents per 1,000 residents
 KDE = "kde"  # kernel density of incidents (harm- or count-weighted) per km² at the cell centre
-GI_Z = "gi_z"  # Getis-Ord Gi* z-score of the unit's neighbourhood
+GI_Z = "gi_z"  # signed strength of the unit's neighbourhood (exact test: normal deviate of its tail; Gi* z)
 GI_P = "gi_p"  # its two-sided p-value
 GI_Q = "gi_q"  # its Benjamini-Hochberg q-value (FDR-adjusted)
-HOTSPOT_CLASS = "hotspot_class"  # "hot 99%" ... "cold 99%" or "not significant"
+HOTSPOT_CLASS = "hotspot_class"  # "hot 99%" ... "cold 99%", "not significant" or "not analysed"
+LOCAL_SUM = "local_sum"  # observed neighbourhood sum (the unit and its neighbours) of the tested value
+LOCAL_EXPECTED = "local_expected"  # its expectation under the exposure null (residents, or area)
 LISA_CLASS = "lisa_class"  # local Moran class: "HH", "HL", "LH", "LL" or "not significant"
 EMERGING_CLASS = "emerging_class"  # emerging hot spot category (ArcGIS's 17) or "not analysed"
 RANK = "rank"  # 1 = first (highest priority, most harm, ...) in the frame's own order

@@ -24,10 +24,12 @@ from typing import Any, TypeVar
 
 from hotspots.detect.config import DetectConfig
 from hotspots.errors import ConfigError
+from hotspots.evaluate.change_config import ChangeConfig, InterventionConfig
 from hotspots.evaluate.config import EvaluateConfig
 from hotspots.evaluate.forecast.config import ForecastConfig
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
 from hotspots.prepare.config import ScopeConfig, StudyConfig, StudyInputs
+from hotspots.prepare.institutions import InstitutionsConfig
 from hotspots.present.maps.config import MapsConfig
 from hotspots.present.report.config import ReportConfig
 from hotspots.rank.config import RankConfig
@@ -56,62 +58,90 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _coerce(value: Any, tp: Any, where: str, base: Path | None) -> Any:
-    """Check ``value`` against the annotation ``tp``; resolve paths against ``base``."""
+def _path(value: Any, where: str, base: Path | None) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be a file path (a string), got {value!r}.")
+    path = Path(value).expanduser()
+    return base / path if base is not None and not path.is_absolute() else path
+
+
+def _bool(value: Any, where: str, base: Path | None) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}.")
+    return value
+
+
+def _int(value: Any, where: str, base: Path | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} must be a whole number, got {value!r}.")
+    return value
+
+
+def _float(value: Any, where: str, base: Path | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} must be a number, got {value!r}.")
+    return float(value)
+
+
+def _str(value: Any, where: str, base: Path | None) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {value!r}.")
+    return value
+
+
+_SCALARS: dict[Any, typing.Callable[[Any, str, Path | None], Any]] = {
+    Any: lambda value, where, base: value,
+    Path: _path,
+    bool: _bool,
+    int: _int,
+    float: _float,
+    str: _str,
+}
+"""The check (and conversion) of a TOML value for each scalar annotation of a config field."""
+
+
+def _union(value: Any, tp: Any, where: str, base: Path | None) -> Any:
+    """The value checked against the first member of ``X | Y | None`` it fits."""
+    args = typing.get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    errors = []
+    for arg in args:
+        if arg is type(None):
+            continue
+        try:
+            return _coerce(value, arg, where, base)
+        except ConfigError as exc:
+            errors.append(str(exc))
+    raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
+
+
+def _container(value: Any, tp: Any, where: str, base: Path | None) -> Any:
+    """A TOML array (``list``/``tuple``) or table (``dict``, a nested dataclass)."""
     origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, where, base)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
-    if tp is Any:
-        return value
-    if tp is Path:
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{where} must be a file path (a string), got {value!r}.")
-        path = Path(value).expanduser()
-        if base is not None and not path.is_absolute():
-            path = base / path
-        return path
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}.")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be a whole number, got {value!r}.")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, got {value!r}.")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where} must be a string, got {value!r}.")
-        return value
     if origin in (list, tuple):
         if not isinstance(value, list):
             raise ConfigError(f"{where} must be a list, got {value!r}.")
         (arg,) = typing.get_args(tp)[:1] or (Any,)
         items = [_coerce(v, arg, f"{where}[{i}]", base) for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table, got {value!r}.")
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where} must be a table, got {value!r}.")
         _, vtype = typing.get_args(tp) or (str, Any)
         return {str(k): _coerce(v, vtype, f"{where}.{k}", base) for k, v in value.items()}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where} must be a table, got {value!r}.")
-        return build_section(tp, value, where=where, base=base)
+    return build_section(tp, value, where=where, base=base)
+
+
+def _coerce(value: Any, tp: Any, where: str, base: Path | None) -> Any:
+    """Check ``value`` against the annotation ``tp``; resolve paths against ``base``."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return _union(value, tp, where, base)
+    if tp in _SCALARS:
+        return _SCALARS[tp](value, where, base)
+    if origin in (list, tuple, dict) or (isinstance(tp, type) and dataclasses.is_dataclass(tp)):
+        return _container(value, tp, where, base)
     raise ConfigError(f"{where}: cannot check a value of type {_type_name(tp)}")  # pragma: no cover
 
 
@@ -149,6 +179,7 @@ SECTIONS: dict[str, type] = {
     "venues": VenuesConfig,
     "crime": CrimeSource,
     "scope": ScopeConfig,
+    "institutions": InstitutionsConfig,
     "detect": DetectConfig,
     "rank": RankConfig,
     "evaluate": EvaluateConfig,
@@ -157,6 +188,8 @@ SECTIONS: dict[str, type] = {
     "forecast": ForecastConfig,
     "maps": MapsConfig,
     "report": ReportConfig,
+    "change": ChangeConfig,
+    "intervention": InterventionConfig,
 }
 """Top-level sections of the config file and the dataclass that validates each."""
 
@@ -178,10 +211,14 @@ class Config:
     ----------
     path
         The config file (None for a config built from a dict).
-    study, boundaries, crime, deprivation, venues, scope
+    study, boundaries, crime, deprivation, venues, scope, institutions
         The study and its inputs (``deprivation`` and ``venues`` are optional).
     detect, rank, evaluate, sites, outreach, forecast, maps, report
         The stage sections (their defaults when absent from the file).
+    change
+        ``[change]`` (None when absent: ``hotspots run`` then shows no "What changed" section).
+    intervention
+        The intervention register, one ``[[intervention]]`` per entry.
     raw
         The parsed TOML, as read.
     """
@@ -193,6 +230,7 @@ class Config:
     deprivation: DeprivationConfig | None = None
     venues: VenuesConfig | None = None
     scope: ScopeConfig = field(default_factory=ScopeConfig)
+    institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
     detect: DetectConfig = field(default_factory=DetectConfig)
     rank: RankConfig = field(default_factory=RankConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
@@ -201,6 +239,8 @@ class Config:
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     maps: MapsConfig = field(default_factory=MapsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    change: ChangeConfig | None = None
+    intervention: tuple[InterventionConfig, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -216,6 +256,12 @@ class Config:
             spec = getattr(self.sites, role)
             if spec is not None:
                 files[role] = spec
+        areas = {
+            f"{i.name}:{role}": path
+            for i in self.intervention
+            for role, path in (("treated", i.treated), ("control", i.control))
+            if path is not None
+        }
         return StudyInputs(
             study=self.study,
             boundaries=self.boundaries,
@@ -223,7 +269,9 @@ class Config:
             deprivation=self.deprivation,
             venues=self.venues,
             scope=self.scope,
+            institutions=self.institutions,
             site_files=files,
+            area_files=areas,
             base=self.base,
         )
 
@@ -283,6 +331,26 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"config {path}: {msg}") from exc.__cause__
 
 
+def _crime_sources(tables: Any, *, where: str, base: Path) -> list[CrimeSource]:
+    """The ``[[crime]]`` entries (one table or a list of them), each checked, names unique."""
+    if isinstance(tables, dict):
+        tables = [tables]
+    if not tables:
+        raise ConfigError(f"{where}: [[crime]] lists no sources; add at least one.")
+    sources = []
+    for i, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise ConfigError(f"[[crime]] entry {i + 1} must be a table.")
+        label = f"[[crime]] entry {i + 1} ({table.get('name', 'unnamed')!r})"
+        src = build_section(CrimeSource, {**table}, where=label, base=base)
+        sources.append(dataclasses.replace(src, base=base))
+    names = [s.name for s in sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"[[crime]] names must be unique; repeated: {', '.join(dupes)}.")
+    return sources
+
+
 def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config:
     """Validate a config already parsed into a dict (see :func:`load_config`)."""
     base = path.parent if path else Path.cwd()
@@ -294,27 +362,13 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
 
     study = build_section(StudyConfig, raw.get("study", {}), where="[study]", base=base)
     boundaries = build_section(BoundariesConfig, raw["boundaries"], where="[boundaries]", base=base)
-    crime_tables = raw["crime"]
-    if isinstance(crime_tables, dict):
-        crime_tables = [crime_tables]
-    if not crime_tables:
-        raise ConfigError(f"{where}: [[crime]] lists no sources; add at least one.")
-    sources = []
-    for i, table in enumerate(crime_tables):
-        if not isinstance(table, dict):
-            raise ConfigError(f"[[crime]] entry {i + 1} must be a table.")
-        label = f"[[crime]] entry {i + 1} ({table.get('name', 'unnamed')!r})"
-        src = build_section(CrimeSource, {**table}, where=label, base=base)
-        sources.append(dataclasses.replace(src, base=base))
+    sources = _crime_sources(raw["crime"], where=where, base=base)
     names = [s.name for s in sources]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ConfigError(f"[[crime]] names must be unique; repeated: {', '.join(dupes)}.")
     unknown = [n for n in study.sources if n not in names]
     if unknown:
         raise ConfigError(
-            f"[study] key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}.{suggest(unknown[0], names)} "
-            f"Valid [[crime]] names: {', '.join(names)}."
+            f"[study] key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}."
+            f"{suggest(unknown[0], names)} Valid [[crime]] names: {', '.join(names)}."
         )
     deprivation = (
         build_section(DeprivationConfig, raw["deprivation"], where="[deprivation]", base=base)
@@ -323,6 +377,7 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
     )
     venues = build_section(VenuesConfig, raw["venues"], where="[venues]", base=base) if "venues" in raw else None
     scope = build_section(ScopeConfig, raw.get("scope", {}), where="[scope]", base=base)
+    institutions = build_section(InstitutionsConfig, raw.get("institutions", {}), where="[institutions]", base=base)
 
     stages: dict[str, Any] = {}
     for name in STAGE_SECTIONS:
@@ -337,6 +392,7 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
                 )
         stages[name] = build_section(SECTIONS[name], table, where=f"[{name}]", base=base)
 
+    change, interventions = _change_sections(raw, names, base)
     return Config(
         path=path,
         study=study,
@@ -345,6 +401,48 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
         deprivation=deprivation,
         venues=venues,
         scope=scope,
+        institutions=institutions,
+        change=change,
+        intervention=interventions,
         raw=raw,
         **stages,
     )
+
+
+def _change_sections(
+    raw: dict[str, Any], names: list[str], base: Path
+) -> tuple[ChangeConfig | None, tuple[InterventionConfig, ...]]:
+    """``[change]`` (None when absent) and the ``[[intervention]]`` register, checked against the source names."""
+
+    def known(sources: list[str], where: str) -> None:
+        unknown = [n for n in sources if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"{where} key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}."
+                f"{suggest(unknown[0], names)} Valid [[crime]] names: {', '.join(names)}."
+            )
+
+    change = None
+    if "change" in raw:
+        if not isinstance(raw["change"], dict):
+            raise ConfigError("[change] must be a table.")
+        change = build_section(ChangeConfig, raw["change"], where="[change]", base=base)
+        if change.before is None or change.after is None:
+            raise ConfigError("[change] needs both 'before' and 'after' (month lists such as '2020-01..2020-06').")
+        known(change.sources, "[change]")
+    tables = raw.get("intervention", [])
+    if isinstance(tables, dict):
+        tables = [tables]
+    entries = []
+    for i, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise ConfigError(f"[[intervention]] entry {i + 1} must be a table.")
+        label = f"[[intervention]] entry {i + 1} ({table.get('name', 'unnamed')!r})"
+        entry = build_section(InterventionConfig, table, where=label, base=base)
+        known(entry.sources, label)
+        entries.append(entry)
+    seen = [e.name for e in entries]
+    dupes = sorted({n for n in seen if seen.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"[[intervention]] names must be unique; repeated: {', '.join(dupes)}.")
+    return change, tuple(entries)

@@ -117,6 +117,52 @@ def format_months(months: Iterable[str]) -> str:
     return ",".join(out)
 
 
+def month_runs(months: Iterable[str]) -> list[list[str]]:
+    """Split distinct months into runs of consecutive months, ascending.
+
+    Examples
+    --------
+    >>> month_runs(["2016-07", "2017-07", "2017-08"])
+    [['2016-07'], ['2017-07', '2017-08']]
+    """
+    periods = sorted({pd.Period(m, freq="M") for m in months})
+    runs: list[list[str]] = []
+    for i, p in enumerate(periods):
+        if i == 0 or p != periods[i - 1] + 1:
+            runs.append([])
+        runs[-1].append(str(p))
+    return runs
+
+
+def missing_months(months: Iterable[str]) -> list[str]:
+    """List the months between the first and the last of ``months`` that are not in it, ascending.
+
+    Examples
+    --------
+    >>> format_months(missing_months(["2016-07", "2017-07", "2018-07"]))
+    '2016-08..2017-06,2017-08..2018-06'
+    """
+    present = {pd.Period(m, freq="M") for m in months}
+    if not present:
+        return []
+    span = pd.period_range(min(present), max(present), freq="M")
+    return [str(p) for p in span if p not in present]
+
+
+def longest_run(months: Iterable[str]) -> list[str]:
+    """The longest run of consecutive months (the latest among equally long runs); empty for no months.
+
+    Examples
+    --------
+    >>> longest_run(["2016-07", "2017-07", "2017-08", "2019-01", "2019-02"])
+    ['2019-01', '2019-02']
+    """
+    runs = month_runs(months)
+    if not runs:
+        return []
+    return max(reversed(runs), key=len)
+
+
 def overlap(a: Iterable[str], b: Iterable[str]) -> list[str]:
     """Months in both lists, ascending (empty when the lists do not overlap)."""
     return sorted(set(a) & set(b))

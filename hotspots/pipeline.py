@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotspots import __version__
 from hotspots.config import Config
 from hotspots.detect.stage import DetectResult, detect
+from hotspots.evaluate.change_stage import ChangeResult, change
 from hotspots.evaluate.forecast.stage import ForecastResult, forecast
 from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.prepare.study import Study, load_study
@@ -31,6 +32,10 @@ from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_D
 from hotspots.rank.stage import RankResult, rank
 from hotspots.sites.stage import SitesResult, site
 
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 
 HOTSPOTS_GPKG = "hotspots.gpkg"
@@ -38,12 +43,17 @@ PLACES_CSV = "places.csv"
 PLACES_GPKG = "places.gpkg"
 DISTRICTS_CSV = "districts.csv"
 KITS_CSV = "bleed_kits.csv"
+KIT_ALTERNATIVES_CSV = "kit_alternatives.csv"
 OUTREACH_CSV = "outreach.csv"
 SITES_GPKG = "sites.gpkg"
 WHERE_NEXT_CSV = "where_next.csv"
 WHERE_NEXT_GPKG = "where_next.gpkg"
 MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
+INSTITUTIONS_CSV = "institutions.csv"
+CHANGE_CSV = "change.csv"
+IMPACT_CSV = "impact.csv"
+INTERVENTIONS_GPKG = "interventions.gpkg"
 MANIFEST = "manifest.json"
 
 
@@ -55,8 +65,9 @@ class Run:
     ----------
     config, study
         The resolved configuration and the loaded study.
-    detect, rank, sites, forecast, maps, report
-        Each stage's frozen result (None until the stage has run, or when it was not asked for).
+    detect, rank, sites, forecast, change, maps, report
+        Each stage's frozen result (None until the stage has run, or when it was not asked for;
+        ``change`` also when the config has no ``[change]`` section).
     timings
         Seconds per stage.
     """
@@ -67,6 +78,7 @@ class Run:
     rank: RankResult | None = None
     sites: SitesResult | None = None
     forecast: ForecastResult | None = None
+    change: ChangeResult | None = None
     maps: MapsResult | None = None
     report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -83,6 +95,8 @@ class Run:
             auto.update({k: v for k, v in self.sites.auto.items() if v})
         if self.forecast is not None and self.forecast.auto:
             auto["forecast"] = self.forecast.auto
+        if self.change is not None and self.change.auto:
+            auto["change"] = self.change.auto
         if self.maps is not None:
             auto["maps"] = self.maps.auto
         return auto
@@ -110,13 +124,32 @@ def _forecast(run: Run) -> None:
     run.forecast = forecast(run.study, run.config.forecast)
 
 
+def _change(run: Run) -> None:
+    cfg = run.config
+    if cfg.change is not None:  # "What changed" only when [change] is configured
+        run.change = change(
+            run.study,
+            cfg.change,
+            interventions=cfg.intervention,
+            cell_size=cfg.detect.cell_size,
+            names=("[change] before", "[change] after"),
+        )
+
+
 def _maps(run: Run) -> None:
     run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps, forecast=run.forecast)
 
 
 def _report(run: Run) -> None:
     run.report = report(
-        run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto, forecast=run.forecast
+        run.study,
+        run.detect,
+        run.rank,
+        run.sites,
+        run.config.report,
+        auto=run.auto,
+        changed=run.change,
+        forecast=run.forecast,
     )
 
 
@@ -134,6 +167,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("rank", _rank, needs=("detect",)),
     Stage("sites", _sites, needs=("detect",)),
     Stage("forecast", _forecast),
+    Stage("change", _change),
     Stage("maps", _maps),
     Stage("report", _report),
 )
@@ -198,6 +232,7 @@ def run(
     state.timings["load"] = time.perf_counter() - t0
     written = Written(out)
     written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
+    written.csv(study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)")
     stages = with_needs(stages)
     status = "ok"
     try:
@@ -241,11 +276,11 @@ class Written:
         self.outputs[rel] = description
         return self.out / rel
 
-    def csv(self, frame: Any, rel: str, description: str) -> Path:
+    def csv(self, frame: pd.DataFrame, rel: str, description: str) -> Path:
         """Write ``frame`` as CSV at ``rel``."""
         return write_csv(frame, self._register(rel, description))
 
-    def layers(self, layers: dict[str, Any], rel: str, description: str) -> Path:
+    def layers(self, layers: dict[str, gpd.GeoDataFrame], rel: str, description: str) -> Path:
         """Write each ``{name: frame}`` as a layer of the GeoPackage ``rel`` (replacing the file)."""
         path = self._register(rel, description)
         if path.exists():
@@ -284,6 +319,11 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
     elif stage == "sites" and state.sites is not None:
         s = state.sites
         w.csv(s.kits, KITS_CSV, f"{len(s.kits)} bleed-control kit sites in order of value")
+        w.csv(
+            s.alternatives,
+            KIT_ALTERNATIVES_CSV,
+            "candidate sites that could replace each kit within 1 % of the optimum",
+        )
         w.csv(s.outreach, OUTREACH_CSV, f"{len(s.outreach)} youth outreach zones")
         layers = {"bleed_kits": s.kits, "outreach": s.outreach}
         if s.fixed_sites is not None:
@@ -294,6 +334,12 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         w.csv(f.table, WHERE_NEXT_CSV, f"where violence is likely next: the top cells of {len(f.sources)} source(s)")
         if len(f.sources):
             w.layers({"where_next": f.layer}, WHERE_NEXT_GPKG, "forecast layer where_next: the top cells (EPSG:27700)")
+    elif stage == "change" and state.change is not None:
+        ch = state.change
+        w.csv(ch.table, CHANGE_CSV, "what changed between the [change] periods, per unit (see docs/change.md)")
+        if ch.impact is not None and ch.intervention_areas is not None:
+            w.csv(ch.impact, IMPACT_CSV, "intervention impact: WDD, harm-weighted WDD, ratio against control")
+            w.layers({"interventions": ch.intervention_areas}, INTERVENTIONS_GPKG, "the intervention areas (geometry)")
     elif stage == "maps" and state.maps is not None:
         for audience, page in state.maps.pages.items():
             w.text(
@@ -320,6 +366,8 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
         extra["sites"] = state.sites.summary
     if state.forecast is not None:
         extra["forecast"] = state.forecast.summary
+    if state.change is not None:
+        extra["change"] = state.change.summary
     if state.maps is not None:
         extra["maps"] = state.maps.summary
     if state.report is not None:
@@ -342,6 +390,7 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
             "coverage": s.coverage,
         },
         "caveats": s.caveats,
+        "institutions": s.institutions_summary(),
         "auto": state.auto,
         "outputs": outputs,
         "timings_s": {

@@ -40,7 +40,7 @@ GRID_COLUMNS = [CELL_ID]
 """Columns of :func:`make_grid` (plus geometry)."""
 COUNT_COLUMNS = [N, HARM_SUM]
 """Columns of :func:`count_in_units`."""
-LSOA_UNIT_COLUMNS = [C.LSOA_CODE, N, HARM_SUM, RATE_PER_1000]
+LSOA_UNIT_COLUMNS = [C.LSOA_CODE, N, HARM_SUM, RATE_PER_1000, C.POPULATION]
 """Columns of :func:`lsoa_units` (plus geometry)."""
 
 GRID_SHAPES = ("square", "hex")
@@ -516,7 +516,8 @@ def lsoa_units(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDa
     -------
     geopandas.GeoDataFrame
         ``lsoa_code, n, harm, rate_per_1000`` (incidents per 1,000 residents; NaN only
-        where the population is missing or zero, with a warning) and geometry, in
+        where the population is missing or zero, with a warning), ``population`` (the
+        residents: the exposure of the hot spot test; NaN where missing) and geometry, in
         ``lsoa``'s order and CRS.
     """
     for col in (C.LSOA_CODE, C.POPULATION):
@@ -544,6 +545,7 @@ def lsoa_units(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDa
             N: counts[N].to_numpy(),
             HARM_SUM: counts[HARM_SUM].to_numpy(),
             RATE_PER_1000: rate,
+            C.POPULATION: pop,
         },
         geometry=lsoa.geometry.values,
         crs=lsoa.crs,

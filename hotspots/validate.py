@@ -11,10 +11,10 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -46,7 +46,7 @@ def require_file(path: Path | None, where: str) -> None:
         raise ConfigError(f"{where}: file not found: {shown}. Paths are relative to the config file.")
 
 
-def counts_array(counts: Any, what: str = "counts") -> np.ndarray:
+def counts_array(counts: npt.ArrayLike, what: str = "counts") -> np.ndarray:
     """``counts`` as a 1-D float array of non-negative finite numbers, one per place; else :class:`InputError`."""
     try:
         x = np.asarray(counts, dtype=float).ravel()
@@ -82,11 +82,12 @@ def check_projected(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str, *, purpose
 
 
 def check_points(
-    points: Any, *, what: str = "points", weights: str | None = None, purpose: str = "hot spot analysis"
+    points: object, *, what: str = "points", weights: str | None = None, purpose: str = "hot spot analysis"
 ) -> None:
     """Check that ``points`` is a point GeoDataFrame in a projected CRS (metres).
 
-    ``what`` names the frame and ``purpose`` the work that needs metres, in the messages.
+    ``points`` may be anything (it is what a caller passed); ``what`` names it and
+    ``purpose`` the work that needs metres, in the messages.
 
     Raises
     ------

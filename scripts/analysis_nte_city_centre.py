@@ -26,7 +26,7 @@ from pathlib import Path
 import shapely
 
 from hotspots import load_config, load_study
-from hotspots.detect.gistar import hotspot_gistar
+from hotspots.detect.inference import hotspot_gistar
 from hotspots.detect.kde import hotspot_kde
 from hotspots.detect.nte import nte_zones
 from hotspots.io.write import write_layer

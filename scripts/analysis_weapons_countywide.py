@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 
 from hotspots import load_config, load_study
-from hotspots.detect.gistar import hotspot_gistar
+from hotspots.detect.inference import hotspot_gistar
 from hotspots.detect.lisa import hotspot_lisa
 from hotspots.io.write import write_csv, write_layer
 from hotspots.rank.concentration import generalised_gini, gini, share_holding
@@ -52,7 +52,7 @@ def main() -> None:
     units = hotspot_gistar(units, value="n")
     lisa = hotspot_lisa(units, value="rate_per_1000", seed=0)
     units["lisa_class"] = lisa["lisa_class"].to_numpy()
-    units = units.merge(study.lsoa[["lsoa_code", "lsoa_name", "district", "population"]], on="lsoa_code")
+    units = units.merge(study.lsoa[["lsoa_code", "lsoa_name", "district"]], on="lsoa_code")
 
     hot = units[units["hotspot_class"].str.startswith("hot")].sort_values("gi_z", ascending=False)
     print(f"\nGi* hot spot LSOAs (FDR-adjusted): {len(hot)}")

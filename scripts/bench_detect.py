@@ -14,7 +14,8 @@ All inputs are SYNTHETIC (seeded):
 * **Gi* on a grid**: a 316 x 316 square grid of 100 m cells (99,856 cells) with Poisson
   counts around 25 planted centres. hotspots: queen weights from the lattice
   (:func:`hotspots.detect.gistar.grid_weights`) + analytic Gi* + Benjamini-Hochberg + classes
-  (:func:`hotspots.detect.gistar.hotspot_gistar`). Peer: libpysal ``Graph.build_contiguity`` (queen)
+  (:func:`hotspots.detect.inference.hotspot_gistar` with ``inference="analytic"``; the calibrated
+  default is benchmarked in ``scripts/bench_inference.py``). Peer: libpysal ``Graph.build_contiguity`` (queen)
   + esda ``G_Local(star=True, transform="B", permutations=999, keep_simulations=False)``
   + the same FDR. The z column compares hotspots' z with esda's analytic ``Zs``; the class
   column the share of cells given the same 99 % hot/cold/other class.
@@ -189,13 +190,16 @@ def case_kde_sklearn(work: Path) -> dict:
 
 
 def _gi_hotspots(units, build) -> tuple[dict, object]:
-    from hotspots.detect.gistar import hotspot_gistar
+    from hotspots.detect.inference import hotspot_gistar
 
+    attrs = dict(units.attrs)
+    units = units.assign(n=units["harm"].round())  # the values are Poisson counts
+    units.attrs = attrs
     before = rss_mb()
     t = time.perf_counter()
     W = build(units)
     t_w = time.perf_counter() - t
-    out = hotspot_gistar(units, value="harm", weights=W)
+    out = hotspot_gistar(units, value="harm", weights=W, inference="analytic", exposure="area")
     secs = time.perf_counter() - t
     return {"seconds": secs, "step_mb": rss_mb() - before, "note": f"weights {t_w:.2f} s"}, out
 

@@ -12,8 +12,8 @@ Real data: the bundled 2020 force-wide possession-of-weapons source on the 100 m
   :class:`hotspots.evaluate.forecast.features.History` (cumulative sums, each month smoothed once,
   sparse Gaussian patches) against a pandas loop that slices the month columns and smooths every
   window with ``scipy.ndimage.gaussian_filter`` each time it is needed;
-* the ensemble's choice for one fold: cached inner folds and an O(n) PEI* against recomputing every
-  setting and scoring it with the full-sort :func:`hotspots.evaluate.measures.pei_star`;
+* the ensemble's choice for one fold: cached inner folds and an O(n) PEI against recomputing every
+  setting and scoring it with the full-sort :func:`hotspots.evaluate.measures.pei`;
 * one Poisson GLM fold: subsampled rows (re-weighted), NumPy design, one thread, against a
   scikit-learn ``Pipeline(StandardScaler, PoissonRegressor)`` on every cell x origin row of a DataFrame;
 * the whole next-quarter backtest (7 folds, counts + Poisson GLM + ensemble) with the package only
@@ -36,13 +36,14 @@ sys.path.insert(0, str(ROOT))
 
 from hotspots import columns as C  # noqa: E402
 from hotspots.config import load_config  # noqa: E402
+from hotspots.evaluate.folds import calendar  # noqa: E402
 from hotspots.evaluate.forecast.backtest import backtest_matrix  # noqa: E402
 from hotspots.evaluate.forecast.config import ForecastConfig  # noqa: E402
 from hotspots.evaluate.forecast.ensemble import EnsembleSearch  # noqa: E402
 from hotspots.evaluate.forecast.features import History, Lattice, feature_array, static_features  # noqa: E402
 from hotspots.evaluate.forecast.models import model_forecast  # noqa: E402
-from hotspots.evaluate.measures import pei_star  # noqa: E402
-from hotspots.evaluate.rolling import _month_range, evaluation_area, month_matrix  # noqa: E402
+from hotspots.evaluate.measures import pei  # noqa: E402
+from hotspots.evaluate.rolling import evaluation_area, month_matrix  # noqa: E402
 from hotspots.prepare.study import load_study  # noqa: E402
 from hotspots.units import make_grid  # noqa: E402
 
@@ -96,7 +97,7 @@ def main() -> None:
     inc = study.incidents[study.incidents[C.SOURCE] == "county_weapons_2020"]
     geom, _ = evaluation_area(inc, study.lsoa)
     grid = make_grid(geom, cell_size=100)
-    months = _month_range(min(inc[C.MONTH]), max(inc[C.MONTH]))
+    months = calendar(inc[C.MONTH].unique())
     mat, _ = month_matrix(inc, grid, months=months)
     lattice = Lattice.from_grid(grid)
     cfg = ForecastConfig()
@@ -135,7 +136,7 @@ def main() -> None:
                         plane.reshape(lattice.nrows, lattice.ncols), p.sigma_m / 100, mode="constant", truncate=3
                     ).ravel()[lattice.ids]
                     score = (j * own + p.prior_months * sm) / (j + p.prior_months)
-                row.append(pei_star(score, test, coverage=0.05))
+                row.append(pei(score, test, coverage=0.05))
             table.append(row)
         int(np.argmax(np.nanmean(np.array(table), axis=0)))
     rows.append((f"ensemble choice, one fold ({len(grid_settings)} settings x {k - hz} inner folds)", ours, naive))

@@ -1,4 +1,4 @@
-"""Benchmark: rank all 32,844 English LSOAs with 1,000 Monte Carlo draws.
+"""Benchmark: rank all 32,844 English LSOAs with 1,000 draws (axes intervals beside the composite Monte Carlo).
 
 Deprivation is REAL (IoD2019 File 2 and File 6 from ``data/iod2019``: the IMD-without-crime
 score is computed nationally, population from File 6). Violence counts, venues, Gi* z, KDE
@@ -8,12 +8,19 @@ weighted mean, Dirichlet weight noise and Poisson resampling: the full default m
 
 Each method runs in a fresh Python process (time and peak memory are its own):
 
-* ``hotspots``: :func:`hotspots.rank.stage.rank_places` (vectorised blocks of draws, 2 threads);
+* ``intervals``: :func:`hotspots.rank.intervals.rank_intervals`, the default method's 90 %
+  predictive harm-rank intervals (negative binomial, all places re-ranked per draw), on
+  SYNTHETIC monthly harm (12 months per LSOA, Gamma-Poisson, month-to-month variance
+  1.15 mu + 0.05 mu^2, harm marks 1 / 1.5 / 4), the overdispersion estimated from it;
+* ``axes``: :func:`hotspots.rank.places.rank_axes`, the whole default ranking (harm axis,
+  need axis from the REAL IMD without crime, tiers, intervals, reasons) on the same data;
+* ``hotspots``: :func:`hotspots.rank.composite.rank_places`, the composite method's Monte Carlo
+  (vectorised blocks of draws, 2 threads);
 * ``loop baseline``: the textbook way, one draw at a time in a Python loop with
   ``scipy.stats.rankdata`` for every component and for the final ranking (same model,
   same seeds per draw cannot be shared, so its intervals agree statistically, not exactly).
 
-Run: ``.venv/bin/python scripts/bench_rank.py [--draws 1000]``. Target: under 10 s.
+Run: ``.venv/bin/python scripts/bench_rank.py [--draws 1000]``. Target: under 10 s each.
 """
 
 from __future__ import annotations
@@ -76,14 +83,69 @@ def england_components(seed: int = 0):
             ),
             "cyp_need": np.clip(d + rng.normal(0, 10, n), 0, 100),  # SYNTHETIC
             "cyp_decile": np.nan,
+            "imd_nc_rank": nc["imd_nc_rank"].astype(float).to_numpy(),  # REAL
         }
     )
+
+
+def synthetic_monthly(p: int, seed: int = 2):
+    """SYNTHETIC monthly harm of ``p`` places over 12 months, and the harm marks behind it."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    theta = rng.gamma(0.4, 1.5, size=(p, 1))
+    v = 0.15 * theta + 0.05 * theta**2
+    counts = rng.poisson(rng.gamma(theta**2 / v, v / theta, size=(p, 12)))
+    marks = rng.choice([1.0, 1.5, 4.0], p=[0.88, 0.06, 0.06], size=int(counts.sum()))
+    cell = np.repeat(np.arange(counts.size), counts.ravel())
+    harm = np.bincount(cell, weights=marks, minlength=counts.size).reshape(counts.shape)
+    return harm, marks
+
+
+def run_intervals(draws: int, *, whole: bool = False) -> dict:
+    import tracemalloc
+
+    import numpy as np
+
+    from hotspots.rank.eb import estimate_dispersion, mark_scale
+    from hotspots.rank.intervals import rank_intervals
+    from hotspots.rank.places import rank_axes
+
+    comps = england_components()
+    monthly, marks = synthetic_monthly(len(comps))
+    comps["harm"] = monthly.sum(axis=1)
+    comps["n"] = np.round(comps["harm"]).astype(int)
+    tracemalloc.start()
+    c = time.process_time()
+    t = time.perf_counter()
+    s = mark_scale(marks)
+    disp = estimate_dispersion(monthly, scale=s)
+    if whole:
+        out = rank_axes(comps, months=12, dispersion=disp, scale=s, draws=draws, seed=1)
+        low, high, p_top = out["harm_rank_low"], out["harm_rank_high"], out["p_top_n"]
+    else:
+        out = rank_intervals(comps["harm"].to_numpy(), months=12, dispersion=disp, scale=s, draws=draws, seed=1)
+        low, high, p_top = out["harm_rank_low"], out["harm_rank_high"], out["p_top_n"]
+    sec = time.perf_counter() - t
+    cpu = time.process_time() - c
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "seconds": sec,
+        "cpu_seconds": cpu,
+        "peak_traced_mb": peak / 1e6,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "places": len(out),
+        "median_interval_width": float(np.median((high - low).to_numpy())),
+        "top20_certain": int((p_top == 1).sum()),
+        "top_codes": [],
+    }
 
 
 def run_hotspots(draws: int) -> dict:
     import tracemalloc
 
-    from hotspots.rank.stage import rank_places
+    from hotspots.rank.composite import rank_places
 
     comps = england_components()
     tracemalloc.start()
@@ -114,7 +176,7 @@ def run_loop(draws: int) -> dict:
     import numpy as np
     from scipy.stats import rankdata
 
-    from hotspots.rank.stage import COMPONENTS, DEFAULT_WEIGHTS, RESAMPLED
+    from hotspots.rank.components.registry import COMPONENTS, DEFAULT_WEIGHTS, RESAMPLED
 
     comps = england_components()
     tracemalloc.start()
@@ -184,15 +246,20 @@ def run_loop(draws: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--worker", choices=["hotspots", "loop"])
+    ap.add_argument("--worker", choices=["intervals", "axes", "hotspots", "loop"])
     ap.add_argument("--skip-loop", action="store_true", help="do not run the slow loop baseline")
     a = ap.parse_args()
     if a.worker:
-        res = run_hotspots(a.draws) if a.worker == "hotspots" else run_loop(a.draws)
-        print(json.dumps(res))
+        runs = {
+            "intervals": lambda: run_intervals(a.draws),
+            "axes": lambda: run_intervals(a.draws, whole=True),
+            "hotspots": lambda: run_hotspots(a.draws),
+            "loop": lambda: run_loop(a.draws),
+        }
+        print(json.dumps(runs[a.worker]()))
         return
     rows = {}
-    for worker in ["hotspots"] + ([] if a.skip_loop else ["loop"]):
+    for worker in ["intervals", "axes", "hotspots"] + ([] if a.skip_loop else ["loop"]):
         proc = subprocess.run(
             [sys.executable, __file__, "--worker", worker, "--draws", str(a.draws)],
             capture_output=True,
@@ -203,24 +270,25 @@ def main() -> None:
         rows[worker] = json.loads(proc.stdout.strip().splitlines()[-1])
     print(
         f"Ranking {rows['hotspots']['places']:,} English LSOAs (REAL IoD2019 deprivation, SYNTHETIC violence), "
-        f"{a.draws:,} Monte Carlo draws, 9 components, each method in a fresh process\n"
+        f"{a.draws:,} draws, each method in a fresh process\n"
     )
-    print(
-        f"{'method':<42}{'CPU s':>8}{'time s':>9}{'peak traced MB':>16}{'max RSS MB':>12}{'median 5-95 width':>19}{'P(top20)=1':>12}"
-    )
-    labels = {"hotspots": "hotspots.rank.stage.rank_places", "loop": "loop baseline (scipy rankdata per draw)"}
+    head = f"{'method':<42}{'CPU s':>8}{'time s':>9}{'peak traced MB':>16}{'max RSS MB':>12}"
+    print(head + f"{'median 5-95 width':>19}{'P(top20)=1':>12}")
+    labels = {
+        "intervals": "axes: rank_intervals (NB predictive)",
+        "axes": "axes: rank_axes (whole default ranking)",
+        "hotspots": "composite: rank_places (Monte Carlo)",
+        "loop": "composite loop baseline (scipy rankdata)",
+    }
     for k, r in rows.items():
-        print(
-            f"{labels[k]:<42}{r['cpu_seconds']:>8.2f}{r['seconds']:>9.2f}{r['peak_traced_mb']:>16.0f}{r['maxrss_mb']:>12.0f}"
-            f"{r['median_interval_width']:>19.0f}{r['top20_certain']:>12d}"
-        )
+        cols = f"{labels[k]:<42}{r['cpu_seconds']:>8.2f}{r['seconds']:>9.2f}{r['peak_traced_mb']:>16.0f}"
+        print(cols + f"{r['maxrss_mb']:>12.0f}{r['median_interval_width']:>19.0f}{r['top20_certain']:>12d}")
     if "loop" in rows:
         same = rows["hotspots"]["top_codes"] == rows["loop"]["top_codes"]
-        print(
-            f"\npoint top 20 identical in both: {same}; speed-up {rows['loop']['seconds'] / rows['hotspots']['seconds']:.1f}x"
-        )
-    verdict = "PASS" if rows["hotspots"]["seconds"] < 10 else "FAIL"
-    print(f"target < 10 s wall: {verdict}")
+        speed = rows["loop"]["seconds"] / rows["hotspots"]["seconds"]
+        print(f"\ncomposite point top 20 identical in both: {same}; speed-up {speed:.1f}x")
+    for k in ("intervals", "axes", "hotspots"):
+        print(f"target < 10 s wall, {labels[k]}: {'PASS' if rows[k]['seconds'] < 10 else 'FAIL'}")
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
     print(
         f"machine: {cores} cores, 1-minute load average {load:.1f} at the end"

@@ -6,7 +6,7 @@ Usage::
 
 For each source (default the 2020 City violence and the 2020 force-wide weapons data) runs what
 ``hotspots evaluate`` runs (the same area, 100 m grid, rolling folds, measures) with every existing
-method and every forecasting method (``hgb`` included unless ``--no-hgb``), and prints: mean PEI*
+method and every forecasting method (``hgb`` included unless ``--no-hgb``), and prints: mean PEI
 (PAI) per method, the paired difference of the main methods against long-run counts and against
 the composite with fold standard errors, the nested choice, the recommended method with its
 calibration by decile, the verdicts, a ceiling (long-run counts against counts over every other
@@ -35,7 +35,7 @@ from hotspots.evaluate.config import KIT_METHODS, METHODS, EvaluateConfig  # noq
 from hotspots.evaluate.forecast.choice import window_label  # noqa: E402
 from hotspots.evaluate.forecast.config import FAST_CONFIG, ForecastConfig  # noqa: E402
 from hotspots.evaluate.forecast.evaluation import evaluate_forecasts  # noqa: E402
-from hotspots.evaluate.forecast.features import pei_star_fast  # noqa: E402
+from hotspots.evaluate.forecast.features import pei_fast  # noqa: E402
 from hotspots.prepare.study import load_study  # noqa: E402
 
 CONFIG = ROOT / "data" / "nottinghamshire.toml"
@@ -44,7 +44,7 @@ MAIN = ("ensemble", "poisson", "hgb", "composite", "last_period", "kde")
 
 
 def pei_table(summary: pd.DataFrame) -> str:
-    """Methods x (horizon, coverage): mean PEI*, PAI in brackets."""
+    """Methods x (horizon, coverage): mean PEI, PAI in brackets."""
     covs = sorted(summary["coverage"].unique())
     hs = sorted(summary["horizon"].unique())
     cols = [(h, c) for h in hs for c in covs]
@@ -54,7 +54,7 @@ def pei_table(summary: pd.DataFrame) -> str:
         cells = []
         for h, c in cols:
             r = summary[(summary["method"] == m) & (summary["horizon"] == h) & np.isclose(summary["coverage"], c)]
-            cells.append(" | " + (f"{r['pei_star'].iloc[0]:.3f} ({r['pai'].iloc[0]:5.2f})" if len(r) else " " * 15))
+            cells.append(" | " + (f"{r['pei'].iloc[0]:.3f} ({r['pai'].iloc[0]:5.2f})" if len(r) else " " * 15))
         lines.append(f"{m:<12}" + "".join(cells))
     return "\n".join(lines)
 
@@ -63,7 +63,7 @@ def print_paired(paired: pd.DataFrame) -> None:
     """Paired differences at 5 % of the area of the main methods against each baseline."""
     p5 = paired[np.isclose(paired["coverage"], 0.05)]
     for base in dict.fromkeys(p5["baseline"]):
-        print(f"\npaired difference against {base}, PEI* at 5 % (mean over folds +- fold SE; 95 % t interval):")
+        print(f"\npaired difference against {base}, PEI at 5 % (mean over folds +- fold SE; 95 % t interval):")
         for h in sorted(p5["horizon"].unique()):
             blk = p5[(p5["baseline"] == base) & (p5["horizon"] == h)]
             print(f"  {window_label(h)} ({base} {blk['baseline_mean'].iloc[0]:.3f}):")
@@ -78,7 +78,7 @@ def print_paired(paired: pd.DataFrame) -> None:
 def print_ceiling(inc: pd.DataFrame, grid: object, months: list[str]) -> None:
     """How much more history could help: counts before the window against counts of every other month.
 
-    For each next-quarter fold, PEI* at 5 % of the long-run counts (months before the window) beside
+    For each next-quarter fold, PEI at 5 % of the long-run counts (months before the window) beside
     the counts of every month outside the window, before and after it: a forecaster that had seen
     the future months too. The gap is an upper guide to what a better use of history can gain.
     """
@@ -89,13 +89,13 @@ def print_ceiling(inc: pd.DataFrame, grid: object, months: list[str]) -> None:
         rows.append(
             (
                 months[k - 1],
-                pei_star_fast(m[:, :k].sum(axis=1), test, 0.05),
-                pei_star_fast(m.sum(axis=1) - test, test, 0.05),
+                pei_fast(m[:, :k].sum(axis=1), test, 0.05),
+                pei_fast(m.sum(axis=1) - test, test, 0.05),
             )
         )
     t = pd.DataFrame(rows, columns=["train_end", "counts", "all_other_months"])
     t["gain"] = t["all_other_months"] - t["counts"]
-    print("\nceiling: PEI* at 5 %, next quarter, counts before the window vs counts of every other month:")
+    print("\nceiling: PEI at 5 %, next quarter, counts before the window vs counts of every other month:")
     print(t.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"mean gain from seeing every other month: {t['gain'].mean():+.4f}")
 
@@ -132,10 +132,10 @@ def main() -> None:
             f"area: {', '.join(rep['area']['districts'])}; {rep['grid']['cells']:,} cells of "
             f"{rep['grid']['cell_size_m']:g} m; months {months[0]}..{months[-1]}"
         )
-        print("\nmean PEI* (PAI) over the folds:")
+        print("\nmean PEI (PAI) over the folds:")
         print(pei_table(E.summarise_backtest(fe.results)))
         print_paired(fe.paired)
-        print("\nnested choice (forecast method chosen on earlier completed folds by PEI* at 5 %, scored on the next):")
+        print("\nnested choice (forecast method chosen on earlier completed folds by PEI at 5 %, scored on the next):")
         print(fe.nested_summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         for v in fe.verdicts:
             print(f"verdict: {v['text']}")

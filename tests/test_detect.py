@@ -15,7 +15,7 @@ from conftest import CONFIG, assert_frame_contract
 
 from hotspots import columns as C
 from hotspots.config import config_from_dict, load_config
-from hotspots.detect.gistar import HOT_99, HOTSPOT_CLASSES
+from hotspots.detect.gistar import CLASSES, HOT_99
 from hotspots.detect.lisa import HH, LISA_CLASSES
 from hotspots.detect.stage import LAYER_COLUMNS, DetectConfig, choose_emerging_source, detect
 from hotspots.errors import ConfigError, HotspotsWarning
@@ -67,7 +67,7 @@ def test_results_are_consistent(detected, study):
     grid, lsoa = detected.run.detect.grid, detected.run.detect.lsoa
     assert grid["n"].sum() == len(study.analysis_incidents) == lsoa["n"].sum()
     assert grid["harm"].sum() == pytest.approx(study.analysis_incidents[C.HARM].sum())
-    assert set(grid["hotspot_class"]) <= set(HOTSPOT_CLASSES)
+    assert set(grid["hotspot_class"]) <= set(CLASSES)
     assert set(lsoa["lisa_class"]) <= set(LISA_CLASSES)
     assert (grid["gi_q"] >= grid["gi_p"] - 1e-15).all()
     assert len(lsoa) == 679
@@ -133,8 +133,20 @@ def test_config_errors_are_clear(study, tmp_path):
         config_from_dict({**base, "detect": {"cell_size": -5}})
     with pytest.raises(ConfigError, match=r"unknown key 'bandwith' in \[detect\]. Did you mean 'bandwidth'\?"):
         config_from_dict({**base, "detect": {"bandwith": 300}})
-    with pytest.raises(ConfigError, match=r"\[detect\] key 'inference' must be one of \['analytic', 'permutation'\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[detect\] key 'inference' must be one of "
+        r"\['exact', 'analytic', 'permutation', 'eb_rate'\], got 'bootstrap'",
+    ):
         DetectConfig(inference="bootstrap")
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'dispersion' must be 'pearson' or a number >= 1 .*got 0.5"):
+        DetectConfig(dispersion=0.5)
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'dispersion' applies to inference \['exact'\] only"):
+        DetectConfig(inference="analytic", dispersion=2.0)
+    with pytest.raises(ConfigError, match=r"\[detect\] key 'grid_exposure' must be one of \['area', 'residents'\]"):
+        DetectConfig(grid_exposure="people")
+    assert DetectConfig(inference="analytic").method_dispersion is None
+    assert DetectConfig().method_dispersion == "pearson"
     with pytest.raises(ConfigError, match=r"\[detect\] key 'sources' is no longer used: .* \[study\] sources"):
         config_from_dict({**base, "detect": {"sources": ["x"]}})
     with pytest.raises(ConfigError, match=r"'emerging_source' is 'nope', which is not a crime source"):
@@ -155,3 +167,59 @@ def test_count_weights_and_hex_grid(study, tmp_path):
     assert grid["n"].sum() == (study.incidents[C.SOURCE] == "city_violence_2020").sum()
     assert grid[grid.contains(square_point())]["hotspot_class"].iloc[0] == HOT_99
     assert np.isfinite(grid["kde"]).all()
+
+
+MARKET_SQUARE_LSOA = "E01033400"  # Nottingham 039B (Old Market Square)
+
+
+def test_calibrated_default_on_the_bundled_data(detected):
+    """The default (exact test, Pearson dispersion): 039B hot 99 %, every hot unit holds an incident."""
+    grid, lsoa = detected.run.detect.grid, detected.run.detect.lsoa
+    row = lsoa[lsoa["lsoa_code"] == MARKET_SQUARE_LSOA].iloc[0]
+    assert row["hotspot_class"] == HOT_99 and row["n"] == 74
+    assert row["local_sum"] > 3 * row["local_expected"]
+    for units in (grid, lsoa):
+        hot = units["hotspot_class"].str.startswith("hot")
+        assert hot.any() and (units.loc[hot, "n"] >= 1).all()
+        assert (units["local_sum"] >= 0).all() and (units["local_expected"] > 0).all()
+    # measured (docs/detect.md): 24 hot LSOAs and 50 hot cells, against 42 and 135 with the analytic Gi*
+    assert 15 <= lsoa["hotspot_class"].str.startswith("hot").sum() <= 35
+    assert 30 <= grid["hotspot_class"].str.startswith("hot").sum() <= 80
+    m = json.loads((detected.out / "manifest.json").read_text())
+    for key in ("grid_inference", "lsoa_inference"):
+        info = m["auto"]["detect"][key]
+        assert info["inference"] == "exact" and info["dispersion_rule"] == "pearson (estimated)"
+        assert info["dispersion"] > 1 and info["incidents"] == 4200
+    assert m["auto"]["detect"]["lsoa_inference"]["exposure"] == "population"
+
+
+def test_emerging_is_analysed_over_the_source_coverage_only(detected, study):
+    """City-only violence: analysed cells lie in the City and hold incidents (ArcGIS: locations with data)."""
+    grid = detected.run.detect.grid
+    em = detected.run.detect.emerging
+    auto = json.loads((detected.out / "manifest.json").read_text())["auto"]["detect"]["emerging"]
+    assert auto["source_districts"] == ["Nottingham"] and auto["month_gaps"] == "none"
+    analysed = em["emerging_class"] != "not analysed"
+    assert analysed.sum() == auto["cells_analysed"]
+    city = shapely.union_all(study.lsoa.geometry[study.lsoa["district"] == "Nottingham"].values)
+    inc = study.incidents[study.incidents["source"] == "city_violence_2020"]
+    from hotspots.units import assign_cells
+
+    pos = assign_cells(inc, grid)
+    has = np.bincount(pos[pos >= 0], minlength=len(grid)) > 0
+    assert (has[analysed.to_numpy()]).all()
+    assert grid.geometry[analysed.to_numpy()].intersects(city).all()
+    assert auto["incidents_used"] == len(inc) == 13335
+
+
+def test_grid_exposure_residents(study):
+    cfg = DetectConfig(grid_exposure="residents", cell_size=1000.0, bandwidth=1500.0, emerging_source="police_uk")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = detect(study, cfg)
+    info = res.auto["grid_inference"]
+    assert info["exposure"] == "residents"
+    grid = res.grid
+    hot = grid["hotspot_class"].str.startswith("hot")
+    assert hot.any() and (grid.loc[hot, "n"] >= 1).all()
+    assert grid[grid.contains(square_point())]["hotspot_class"].iloc[0] == HOT_99

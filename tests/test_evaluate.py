@@ -119,14 +119,14 @@ def test_concentration_bad_input():
 def test_perfect_prediction():
     test = np.zeros(100)
     test[:5] = [9, 7, 5, 3, 1]
-    # scores equal to what happened: PEI* 1; all test crime fits in 10 % -> PAI = 1 / 0.10
-    assert M.pei_star(test, test, coverage=0.10) == pytest.approx(1.0)
+    # scores equal to what happened: PEI 1; all test crime fits in 10 % -> PAI = 1 / 0.10
+    assert M.pei(test, test, coverage=0.10) == pytest.approx(1.0)
     assert M.pai(test, test, coverage=0.10) == pytest.approx(10.0)
     assert M.hit_rate(test, test, coverage=0.10) == pytest.approx(1.0)
-    assert M.pei_star(test, test, coverage=0.01) == pytest.approx(1.0)
+    assert M.pei(test, test, coverage=0.01) == pytest.approx(1.0)
     assert M.pai(test, test, coverage=0.01) == pytest.approx(9 / 25 / 0.01)
     # the worst prediction catches nothing
-    assert M.pei_star(-test, test, coverage=0.05) == pytest.approx(0.0)
+    assert M.pei(-test, test, coverage=0.05) == pytest.approx(0.0)
 
 
 def test_constant_score_is_the_random_expectation():
@@ -166,7 +166,7 @@ def test_selection_properties(scores, cov, rnd):
     assert M.selection(s[perm], cov) == pytest.approx(w[perm])
     test = np.asarray(scores[::-1], dtype=float)
     if test.sum() > 0:
-        pe = M.pei_star(s, test, coverage=cov)
+        pe = M.pei(s, test, coverage=cov)
         assert 0 <= pe <= 1 + 1e-9
         # the one-sort fast path used by the backtest agrees with the explicit selection
         assert M.hit_rate(s, test, coverage=cov) == pytest.approx(w @ test / test.sum())
@@ -181,11 +181,10 @@ def test_hand_computed_metrics():
     scores, test, train = [3, 2, 1, 0], [4, 0, 0, 1], [6, 2, 1, 1]
     assert M.hit_rate(scores, test, coverage=0.25) == pytest.approx(0.8)
     assert M.pai(scores, test, coverage=0.25) == pytest.approx(3.2)
-    assert M.pei_star(scores, test, coverage=0.25) == pytest.approx(1.0)
-    assert M.pei_star(scores, test, coverage=0.5) == pytest.approx(0.8)  # best 2 cells hold 4 + 1; caught 4
+    assert M.pei(scores, test, coverage=0.25) == pytest.approx(1.0)
+    assert M.pei(scores, test, coverage=0.5) == pytest.approx(0.8)  # best 2 cells hold 4 + 1; caught 4
     # RRI: (4/5) / (6/10)
     assert M.rri(scores, test, train, coverage=0.25) == pytest.approx((4 / 5) / (6 / 10))
-    assert M.pei is M.pei_star
 
 
 def test_metric_bad_input():
@@ -238,7 +237,7 @@ def test_backtest_planted_hotspot_and_fold_counts():
     for m in ("counts", "last_period", "kde", "composite"):
         hr = one[one[E.METHOD] == m][E.HIT_RATE]
         assert hr.min() >= 0.7, (m, hr.tolist())
-        assert one[one[E.METHOD] == m][E.PEI_STAR].min() == pytest.approx(1.0), m
+        assert one[one[E.METHOD] == m][E.PEI].min() == pytest.approx(1.0), m
     # Gi* scores neighbourhoods: the hot cell and its 8 neighbours score alike, so at 20 cells it is caught
     five = res[(res[E.COVERAGE] == 0.05) & (res[E.METHOD] == "gistar")]
     assert five[E.HIT_RATE].min() >= 0.7
@@ -249,7 +248,7 @@ def test_backtest_planted_hotspot_and_fold_counts():
     assert len(summ) == 2 * len(E.GRID_METHODS) * 2
     assert summ[E.FOLDS].tolist().count(9) == len(E.GRID_METHODS) * 2
     table = E.format_table(summ)
-    assert "next quarter" in table and "composite" in table and "PEI*" in table
+    assert "next quarter" in table and "composite" in table and "PEI" in table
 
 
 def test_backtest_fixed_bandwidth_kde_is_the_sum_of_monthly_surfaces():
@@ -267,7 +266,7 @@ def test_backtest_fixed_bandwidth_kde_is_the_sum_of_monthly_surfaces():
             dens = hotspot_kde(train, grid, bandwidth=250, weights=None).to_numpy()
             in_test = (inc[C.MONTH] >= r[E.TEST_START]).to_numpy() & (inc[C.MONTH] <= r[E.TEST_END]).to_numpy()
             test = np.bincount(pos[in_test & (pos >= 0)], minlength=len(grid)).astype(float)
-            assert r[E.PEI_STAR] == pytest.approx(M.pei_star(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
+            assert r[E.PEI] == pytest.approx(M.pei(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
             assert r[E.HIT_RATE] == pytest.approx(M.hit_rate(dens, test, coverage=r[E.COVERAGE]), abs=1e-9)
     assert set(res.attrs["bandwidths"].values()) == {250.0}
 
@@ -334,9 +333,9 @@ def test_real_backtest_anchors(city_eval):
             & (res[E.TRAIN_END] == train_end)
         ]
         assert len(r) == 1
-        return float(r[E.PEI_STAR].iloc[0])
+        return float(r[E.PEI].iloc[0])
 
-    # NOTES.md: counts on 100 m cells, PEI* at 5 % = 0.70 (Jan-Sep -> Oct-Dec), 0.74 (Jan-Jun -> Jul-Sep)
+    # NOTES.md: counts on 100 m cells, PEI at 5 % = 0.70 (Jan-Sep -> Oct-Dec), 0.74 (Jan-Jun -> Jul-Sep)
     assert pe("counts", "2020-09") == pytest.approx(0.70, abs=0.04)
     assert pe("counts", "2020-06") == pytest.approx(0.74, abs=0.04)
     # every method beats the random baseline by far (PAI > 2 against exactly 1)
@@ -372,10 +371,10 @@ def test_real_backtest_uses_no_future_months(study):
 
 
 def test_real_gaussian_smoothing_anchor(study):
-    # NOTES.md: Gaussian smoothing alone (sigma one 100 m cell) loses badly: PEI* about 0.51
+    # NOTES.md: Gaussian smoothing alone (sigma one 100 m cell) loses badly: PEI about 0.51
     cfg = EC.EvaluateConfig(methods=["kde"], kde_kernel="gaussian", kde_bandwidth=100.0, horizons=[3], coverages=[0.05])
     res = E.evaluate_study(study, cfg)["results"]
-    got = res.set_index(E.TRAIN_END)[E.PEI_STAR]
+    got = res.set_index(E.TRAIN_END)[E.PEI]
     assert got["2020-09"] == pytest.approx(0.51, abs=0.04)
     assert got["2020-06"] == pytest.approx(0.51, abs=0.04)
 
@@ -401,7 +400,7 @@ def test_cli_evaluate(tmp_path):
     r = CliRunner().invoke(main, ["evaluate", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "test window: next quarter (horizon 3), mean over 7 folds" in r.output
-    assert "PEI*" in r.output and "rri: Recapture Rate Index (Levine 2008)" in r.output
+    assert "PEI" in r.output and "rri: Recapture Rate Index (Levine 2008)" in r.output
     assert "does NOT beat counts" in r.output
     rep = json.loads((out / "evaluation.json").read_text())
     for key in (
@@ -420,6 +419,14 @@ def test_cli_evaluate(tmp_path):
     assert len(rep["folds"]) == 16
     assert len(rep["metrics"]) == 16 * len(E.METHODS) * 3
     assert {m["method"] for m in rep["mean"]} == set(E.METHODS)
+    # the harm-rank intervals hold on the bundled 2020 City violence (nominal 0.90), with their width beside
+    assert "harm-rank intervals (90%, 182 LSOAs" in r.output and "median width" in r.output
+    assert set(rep["rank_interval_coverage"]) == {"1", "3"}
+    for h in ("1", "3"):
+        assert 0.85 <= rep["rank_interval_coverage"][h] <= 0.95, rep["rank_interval_coverage"]
+        assert 0 < rep["rank_interval_median_width"][h] < 182
+    assert len(rep["rank_intervals"]["folds"]) == 16 and rep["rank_intervals"]["skipped_folds"] == []
+    assert "pei" in rep["definitions"] and "Hunt 2016" in rep["definitions"]["pei"]
 
 
 def test_cli_evaluate_errors(tmp_path):

@@ -65,7 +65,7 @@ def toy():
 # --------------------------------------------------------------------------------------
 
 
-def test_pei_star_fast_matches_evaluate_pei_star():
+def test_pei_fast_matches_evaluate_pei():
     rng = np.random.default_rng(0)
     for trial in range(30):
         n = int(rng.integers(20, 400))
@@ -77,8 +77,8 @@ def test_pei_star_fast_matches_evaluate_pei_star():
         else:
             s = np.zeros(n)  # all tied
         for cov in (0.01, 0.05, 0.1, 0.5, 1.0):
-            want = M.pei_star(s, test, coverage=cov)
-            got = FE.pei_star_fast(s, test, cov)
+            want = M.pei(s, test, coverage=cov)
+            got = FE.pei_fast(s, test, cov)
             assert (np.isnan(want) and np.isnan(got)) or got == pytest.approx(want, abs=1e-12)
 
 
@@ -246,7 +246,7 @@ def test_calibrated_ensemble_ranks_like_its_score(toy):
     score = EN.ensemble_forecast(h, 9, 3, params)
     test = m[:, 9:].sum(axis=1)
     for cov in (0.01, 0.05, 0.1):
-        assert FE.pei_star_fast(f, test, cov) == pytest.approx(FE.pei_star_fast(score, test, cov), abs=1e-12)
+        assert FE.pei_fast(f, test, cov) == pytest.approx(FE.pei_fast(score, test, cov), abs=1e-12)
     assert f.sum() == pytest.approx(3 * m[:, :9].mean(axis=1).sum(), rel=0.3)  # about the long-run total
 
 
@@ -257,7 +257,7 @@ def test_ensemble_search_without_inner_fold_uses_counts(toy):
     assert p == s.grid[0] and why["inner_folds"] == 0
     p, why = s.choose(6, 3)
     assert why["inner_folds"] == 3 and why["inner_horizon"] == 3  # inner folds train on 1..j, j = 1..3
-    assert why["inner_pei_star"] >= why["inner_pei_star_counts"]
+    assert why["inner_pei"] >= why["inner_pei_counts"]
 
 
 # --------------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def test_real_city_violence_no_leakage(study):
     a = full.results[full.results[E.FOLD] == 1].reset_index(drop=True)
     pd.testing.assert_frame_equal(a, cut.results.reset_index(drop=True))
     assert len(grid) == 7797  # the grid of `hotspots evaluate`: 100 m cells over the City
-    counts = a[a[E.METHOD] == "counts"][M.PEI_STAR].iloc[0]
+    counts = a[a[E.METHOD] == "counts"][M.PEI].iloc[0]
     assert counts == pytest.approx(0.531, abs=0.001)  # the first next-month fold of `hotspots evaluate`
 
 
@@ -338,7 +338,7 @@ def test_planted_rising_trend_beats_long_run_counts():
         min_train_months=5,
         cfg=FAST,
     )
-    mean = bt.results.groupby(E.METHOD)[M.PEI_STAR].mean()
+    mean = bt.results.groupby(E.METHOD)[M.PEI].mean()
     # measured with seeds 7, 8, 9: ensemble +0.06 to +0.08, hgb +0.22 to +0.24, poisson +0.16 to +0.19
     assert mean["ensemble"] > mean["counts"] + 0.04, mean
     assert mean["hgb"] > mean["counts"] + 0.1, mean
@@ -358,7 +358,7 @@ def test_no_signal_ensemble_does_not_lose_much(toy):
         horizons=(3,),
         cfg=FAST,
     )
-    mean = bt.results.groupby(E.METHOD)[M.PEI_STAR].mean()
+    mean = bt.results.groupby(E.METHOD)[M.PEI].mean()
     assert mean["ensemble"] > mean["counts"] - 0.05
 
 
@@ -494,9 +494,9 @@ def test_folds_from_results_mirror_evaluate(toy):
     inc = incidents_from(m, grid, MONTHS)
     res = E.backtest(inc, grid, months=MONTHS, methods=["counts"], coverages=[0.05], horizons=[1, 3])
     folds, skipped = B.folds_from_results(res, MONTHS)
-    assert folds == B.rolling_folds(12, [1, 3], 3) and skipped == []
+    assert folds == B.forecast_folds(12, [1, 3], 3) and skipped == []
     odd = res.copy()
-    odd.loc[odd[E.FOLD] == 2, E.TRAIN_START] = "2020-02"  # not an expanding window from the first month
+    odd.loc[odd[E.FOLD] == 2, E.TRAIN_MONTHS] = "2020-02..2020-04"  # not an expanding window from the first month
     folds, skipped = B.folds_from_results(odd, MONTHS)
-    assert len(folds) == len(B.rolling_folds(12, [1, 3], 3)) - 2 and len(skipped) == 2
+    assert len(folds) == len(B.forecast_folds(12, [1, 3], 3)) - 2 and len(skipped) == 2
     assert "not an expanding window over consecutive months" in skipped[0]

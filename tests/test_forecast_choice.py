@@ -9,7 +9,7 @@ from scipy import stats
 
 from hotspots.errors import InputError
 from hotspots.evaluate.forecast import choice as CH
-from hotspots.evaluate.measures import PEI_STAR
+from hotspots.evaluate.measures import PEI
 from hotspots.evaluate.rolling import COVERAGE, FOLD, HORIZON, METHOD, TEST_END, TEST_START, TRAIN_END
 
 
@@ -29,7 +29,7 @@ def results_frame(values: dict[str, list[float]], *, horizon: int = 1, coverage:
                     TEST_END: f"2020-{k + horizon:02d}",
                     METHOD: m,
                     COVERAGE: coverage,
-                    PEI_STAR: v,
+                    PEI: v,
                 }
             )
     return pd.DataFrame(rows)
@@ -48,8 +48,8 @@ def test_paired_differences_hand_computed():
     assert a[CH.MEAN] == pytest.approx(0.7) and a[CH.BASELINE_MEAN] == pytest.approx(0.6)
     with pytest.raises(InputError, match="no rows of the baseline method 'composite'"):
         CH.paired_differences(res, baseline="composite")
-    with pytest.raises(InputError, match=r"results lack columns \['pei_star'\]"):
-        CH.paired_differences(res.drop(columns=[PEI_STAR]))
+    with pytest.raises(InputError, match=r"results lack columns \['pei'\]"):
+        CH.paired_differences(res.drop(columns=[PEI]))
 
 
 def test_nested_choice_uses_only_finished_earlier_folds():
@@ -67,7 +67,7 @@ def test_nested_choice_uses_only_finished_earlier_folds():
     assert s[CH.DIFFERENCE].iloc[0] == pytest.approx(np.mean([0.3, -0.4, -0.4, 0.4]))
     # a fold is never chosen on itself or later folds: changing fold 5 changes only fold 5's value
     later = res.copy()
-    later.loc[(later[FOLD] == 5) & (later[METHOD] == "a"), PEI_STAR] = 1.0
+    later.loc[(later[FOLD] == 5) & (later[METHOD] == "a"), PEI] = 1.0
     assert CH.nested_choice(later)[CH.CHOSEN].tolist() == n[CH.CHOSEN].tolist()
 
 
@@ -114,7 +114,7 @@ def test_verdict_says_what_the_numbers_support(a_values, claim):
     d = np.array(a_values) - 0.5
     assert v[CH.DIFFERENCE] == pytest.approx(d.mean()) and v[CH.FOLDS] == 6
     text = CH.verdict_text(v)
-    assert text.startswith(f"next month: a {claim} counts: PEI* at 5% of the area")
+    assert text.startswith(f"next month: a {claim} counts: PEI at 5% of the area")
     assert "chosen on earlier folds and scored on later ones" in text
 
 

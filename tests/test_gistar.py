@@ -1,4 +1,4 @@
-"""Gi*: esda as the oracle, planted clusters, FDR under complete spatial randomness, errors."""
+"""Gi* building blocks (weights, analytic z with esda as the oracle, FDR, classes) and the verb's analytic option."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from hotspots.detect.gistar import (
     fdr_bh,
     gistar,
     grid_weights,
-    hotspot_gistar,
 )
+from hotspots.detect.inference import hotspot_gistar
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import CELL_ID, lsoa_units, make_grid
 
@@ -52,8 +52,10 @@ def square_grid(n=30, size=100):
 
 
 def with_values(grid, values):
+    """Counts as both ``n`` and ``harm`` (every mark 1)."""
     attrs = dict(grid.attrs)
-    out = grid.assign(harm=np.asarray(values, dtype=float))
+    v = np.asarray(values, dtype=float)
+    out = grid.assign(n=np.where(np.isfinite(v), np.round(v), 0.0), harm=v)
     out.attrs = attrs
     return out
 
@@ -94,8 +96,8 @@ def test_planted_cluster_is_found():
     rows, cols = np.divmod(g[CELL_ID].to_numpy(), g.attrs["grid"]["ncols"])
     block = (rows >= 12) & (rows < 16) & (cols >= 20) & (cols < 24)
     x[block] += rng.poisson(6.0, block.sum())
-    r = hotspot_gistar(with_values(g, x), value="harm")
-    assert_frame_contract(r, [CELL_ID, "harm", *GISTAR_COLUMNS])
+    r = hotspot_gistar(with_values(g, x), value="n")
+    assert_frame_contract(r, [CELL_ID, "n", "harm", *GISTAR_COLUMNS])
     assert (r.loc[block, "hotspot_class"] == HOT_99).mean() >= 0.75
     hot = r["hotspot_class"].isin(HOT).to_numpy()
     # hot cells outside the block must touch it (queen spillover), nowhere else
@@ -109,7 +111,7 @@ def test_planted_cold_spot_is_found():
     rows, cols = np.divmod(g[CELL_ID].to_numpy(), g.attrs["grid"]["ncols"])
     block = (rows < 5) & (cols < 5)
     x[block] = 0
-    r = hotspot_gistar(with_values(g, x), value="harm")
+    r = hotspot_gistar(with_values(g, x), value="n")
     inner = (rows < 4) & (cols < 4)
     assert (r.loc[inner, "hotspot_class"] == COLD_99).all()
 
@@ -151,15 +153,19 @@ def test_classify_thresholds():
     q = np.array([0.005, 0.03, 0.08, 0.2, 0.01, 0.05, 0.1, 0.001])
     assert list(classify(z, q)) == [HOT_99, HOT_95, HOT_90, NOT_SIGNIFICANT, COLD_99, "cold 95%", "cold 90%", HOT_99]
     assert set(HOTSPOT_CLASSES) == {HOT_99, HOT_95, HOT_90, NOT_SIGNIFICANT, "cold 90%", "cold 95%", COLD_99}
+    # with each unit's own count: hot only where the unit holds an incident; cold needs none
+    own = np.array([1, 0, 1, 1, 0, 0, 0, 0])
+    assert list(classify(z, q, own))[:2] == [HOT_99, NOT_SIGNIFICANT]
+    assert list(classify(z, q, own))[4] == COLD_99
 
 
 def test_fdr_off_classifies_on_raw_p():
     g = square_grid(20)
     x = np.random.default_rng(5).poisson(1.0, len(g)).astype(float)
     x[:3] += 6
-    r = hotspot_gistar(with_values(g, x), fdr=False)
+    r = hotspot_gistar(with_values(g, x), value="n", fdr=False)
     np.testing.assert_array_equal(r["gi_q"], r["gi_p"])
-    r2 = hotspot_gistar(with_values(g, x), fdr=True)
+    r2 = hotspot_gistar(with_values(g, x), value="n", fdr=True)
     assert (r2["gi_q"] >= r2["gi_p"]).all()
     assert r2["hotspot_class"].isin(HOT).sum() <= r["hotspot_class"].isin(HOT).sum()
 
@@ -167,36 +173,18 @@ def test_fdr_off_classifies_on_raw_p():
 def test_polygons_default_to_contiguity_and_input_is_unchanged(study):
     u = lsoa_units(study.incidents, study.lsoa)
     before = u.copy()
-    r = hotspot_gistar(u, value="harm")
+    r = hotspot_gistar(u, value="harm", marks=study.incidents["harm"])
     assert_frame_contract(r, [*u.columns[:-1], *GISTAR_COLUMNS], index=u.index)
     assert u.equals(before)
     square = gpd.GeoSeries([shapely.Point(-1.1500, 52.9530)], crs=4326).to_crs(C.CRS).iloc[0]
     assert r.loc[r.contains(square), "hotspot_class"].iloc[0] == HOT_99
 
 
-def test_permutation_inference_through_esda():
-    g = square_grid(12)
-    rng = np.random.default_rng(4)
-    x = rng.poisson(1.0, len(g)).astype(float)
-    block = [65, 66, 77, 78]  # rows 5-6, cols 5-6 of the 12 x 12 grid
-    x[block] += 8
-    with pytest.warns(HotspotsWarning, match=r"with 199 permutations and 144 units the smallest pseudo p \(0.01\)"):
-        r = hotspot_gistar(with_values(g, x), inference="permutation", permutations=199, seed=1, fdr=False)
-    a = hotspot_gistar(with_values(g, x), fdr=False)
-    np.testing.assert_allclose(r["gi_z"], a["gi_z"])
-    assert r["gi_p"].between(0, 1).all() and r["gi_p"].min() >= 2 / 200
-    assert r.loc[block, "hotspot_class"].isin(HOT).all()
-    strong = a["gi_p"] < 0.001
-    assert strong.sum() >= 4 and (r.loc[strong, "gi_p"] <= 0.05).all()
-    with pytest.raises(InputError, match=r"with 19 permutations the smallest two-sided pseudo p is 0.1, above alpha"):
-        hotspot_gistar(with_values(g, x), inference="permutation", permutations=19)
-
-
 def test_zero_variance_warns_and_writes_no_nan():
     g = square_grid(5)
     with pytest.warns(HotspotsWarning, match=r"all values are equal \(zero variance\)"):
         with pytest.warns(HotspotsWarning, match=r"no unit is a significant hot or cold spot of 'harm'"):
-            r = hotspot_gistar(with_values(g, np.full(len(g), 3.0)))
+            r = hotspot_gistar(with_values(g, np.full(len(g), 3.0)), inference="analytic")
     assert (r["gi_z"] == 0).all() and (r["gi_p"] == 1).all()
     assert (r["hotspot_class"] == NOT_SIGNIFICANT).all()
 
@@ -205,12 +193,12 @@ def test_all_points_in_one_cell():
     g = square_grid(10)
     x = np.zeros(len(g))
     x[55] = 40
-    r = hotspot_gistar(with_values(g, x))
+    r = hotspot_gistar(with_values(g, x), inference="analytic")
     assert r["gi_z"].notna().all()
     # the cell and its 8 queen neighbours all see the 40 points: z ~ 3.18, p ~ 0.0015, BH q ~ 0.016
-    block = [44, 45, 46, 54, 55, 56, 64, 65, 66]
-    assert (r.loc[block, "hotspot_class"] == HOT_95).all()
-    assert (r.drop(index=block)["hotspot_class"] == NOT_SIGNIFICANT).all()
+    # ... but only the cell holding them is hot: its neighbours hold no incident
+    assert r.loc[55, "hotspot_class"] == HOT_95
+    assert (r.drop(index=55)["hotspot_class"] == NOT_SIGNIFICANT).all()
     np.testing.assert_allclose(r.loc[55, "gi_z"], 36.4 / (np.sqrt(16 - 0.16) * np.sqrt((900 - 81) / 99)))
 
 
@@ -220,17 +208,25 @@ def test_errors_are_clear():
         gistar([1.0], sp.eye_array(1))
     with pytest.raises(InputError, match=r"weights are 3 x 3 but there are 25 values"):
         gistar(np.ones(25), sp.eye_array(3))
-    with pytest.raises(InputError, match=r"units have no column 'n'; choose one of \['cell_id', 'harm'\]"):
-        hotspot_gistar(with_values(g, np.ones(25)), value="n")
+    with pytest.raises(
+        InputError, match=r"units have no value column 'rate'; choose one of \['cell_id', 'n', 'harm'\]"
+    ):
+        hotspot_gistar(with_values(g, np.ones(25)), value="rate")
     bad = np.ones(25)
     bad[7] = np.nan
-    with pytest.raises(InputError, match=r"units column 'harm' row 7 \(index 7\) is nan; Gi\* needs a number"):
-        hotspot_gistar(with_values(g, bad))
+    with pytest.raises(
+        InputError, match=r"units column 'harm' row 7 \(index 7\) is nan; the hot spot test needs a number"
+    ):
+        hotspot_gistar(with_values(g, bad), marks=np.ones(24))
     with pytest.raises(InputError, match=r"units are empty"):
         hotspot_gistar(with_values(g, np.ones(25)).iloc[:0])
-    with pytest.raises(InputError, match=r"inference must be one of \['analytic', 'permutation'\]"):
+    with pytest.raises(
+        InputError, match=r"inference must be one of \['exact', 'analytic', 'permutation', 'eb_rate'\], got 'bayes'"
+    ):
         hotspot_gistar(with_values(g, np.ones(25)), inference="bayes")
-    geo = gpd.GeoDataFrame({"harm": [1.0, 2.0]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326)
+    geo = gpd.GeoDataFrame(
+        {"n": [1, 2], "harm": [1.0, 2.0]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326
+    )
     with pytest.raises(InputError, match=r"units is in a geographic CRS"):
         hotspot_gistar(geo)
     with pytest.raises(InputError, match=r"neighbour distance must be a positive number of metres, got -5"):
@@ -267,15 +263,3 @@ def test_contiguity_matches_libpysal(study):
     assert abs(contiguity_weights(polys) - ref).sum() == 0
     with pytest.raises(InputError, match=r"polygon 1 \(index 1\) is empty"):
         contiguity_weights(gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.Polygon()], crs=C.CRS))
-
-
-def test_permutation_warns_on_zero_inflated_values():
-    g = square_grid(12)
-    x = np.zeros(len(g))
-    x[[65, 66, 77]] = [5.0, 3.0, 4.0]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        hotspot_gistar(with_values(g, x), inference="permutation", permutations=199, fdr=False)
-    assert any(
-        "98% of the values are 0: esda's pseudo p counts permutations that tie" in str(w.message) for w in caught
-    )

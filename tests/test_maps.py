@@ -48,7 +48,7 @@ requires_assets = pytest.mark.skipif(
 def make_results(study, *, cell_size: float = 1000.0) -> dict:
     """Results as the detect/rank/sites stages document them (values derived from real counts)."""
     from hotspots import units as U
-    from hotspots.detect import gistar as G
+    from hotspots.detect import inference as G
 
     inc = study.incidents
     grid = U.make_grid(study.area, cell_size=cell_size)
@@ -56,8 +56,8 @@ def make_results(study, *, cell_size: float = 1000.0) -> dict:
     grid = grid.assign(n=cnt["n"].to_numpy(), harm=cnt["harm"].to_numpy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        grid = G.hotspot_gistar(grid, value="harm")
-        lsoa = G.hotspot_gistar(U.lsoa_units(inc, study.lsoa), value="harm")
+        grid = G.hotspot_gistar(grid, value="harm", marks=inc["harm"])
+        lsoa = G.hotspot_gistar(U.lsoa_units(inc, study.lsoa), value="harm", marks=inc["harm"])
     grid.insert(3, "kde", grid["harm"].to_numpy() / (cell_size / 1000) ** 2)
     order = lsoa["harm"].rank(ascending=False, method="first").astype(int).to_numpy()
     places = study.lsoa[[C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, "geometry"]].merge(
@@ -345,6 +345,14 @@ def test_missing_primary_result_or_column_is_a_clear_error(results, study):
         maps.build_map("press", results, study)
     with pytest.warns(Warning, match=r"analyst map: no 'clusters' result \(made by the detect stage\)"):
         maps.build_map("analyst", {k: v for k, v in results.items() if k != "clusters"}, study)
+
+
+def test_units_not_analysed_are_not_drawn(results, study):
+    grid = results["grid"].copy()
+    grid.loc[grid.index[:50], ["gi_z", "gi_p", "gi_q"]] = np.nan
+    grid.loc[grid.index[:50], "hotspot_class"] = "not analysed"
+    m = maps.build_map("analyst", {**results, "grid": grid}, study)
+    assert "Gi* hot and cold spots (grid)" in layer_names(m)
 
 
 def test_emerging_layer_draws_only_hot_and_cold_categories(results, study):

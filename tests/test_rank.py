@@ -1,4 +1,4 @@
-"""Tests for hotspots.rank.stage: components, scaling, composite score, Monte Carlo, reasons, profiles, stage."""
+"""Tests for the rank stage: components, scaling, composite score, Monte Carlo, reasons, profiles, the stage."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from hotspots.rank.scale import _average_rank
 from hotspots.rank.stage import (
     COMPONENT_COLUMNS,
     COMPONENTS,
+    COMPOSITE_PLACES_COLUMNS,
     CONTRIB,
     DEFAULT_WEIGHTS,
     DISTRICT_COLUMNS,
@@ -278,8 +279,19 @@ def test_bad_rank_config_from_toml_table(config):
         RankConfig(draws=-1)
     with pytest.raises(ConfigError, match=r"'deprivation' must be one of 'imd_without_crime', 'imd'"):
         RankConfig(deprivation="imd2015")
-    cfg = config_from_dict({**raw, "rank": {"weights": {"harm_rate": 2}, "draws": 10}}, path=config.path)
+    table = {"method": "composite", "weights": {"harm_rate": 2}, "draws": 10}
+    cfg = config_from_dict({**raw, "rank": table}, path=config.path)
     assert cfg.rank.weights == {"harm_rate": 2.0}
+    with pytest.raises(ConfigError, match=r"\[rank\] key 'weights' applies only to method = 'composite'"):
+        config_from_dict({**raw, "rank": {"weights": {"harm_rate": 2}}}, path=config.path)
+    with pytest.raises(ConfigError, match=r"\[rank\] key 'act_share' applies only to method = 'axes'"):
+        RankConfig(method="composite", act_share=0.1)
+    with pytest.raises(ConfigError, match=r"\[rank\] key 'method' must be one of 'axes', 'composite'"):
+        RankConfig(method="score")
+    with pytest.raises(ConfigError, match=r"'draws' must be >= 1 with method = 'axes'"):
+        RankConfig(draws=0)
+    with pytest.raises(ConfigError, match=r"'act_share' must be a share in \(0, 1\]"):
+        RankConfig(act_share=5)
 
 
 def test_bad_rank_places_input():
@@ -298,7 +310,7 @@ def test_bad_rank_places_input():
         rank_places(df, scaling="robust")
     # only the weighted components are needed
     out = rank_places(df[[C.LSOA_CODE, "harm_rate"]], weights={"harm_rate": 1}, draws=0)
-    assert list(out.columns) == PLACES_COLUMNS
+    assert list(out.columns) == COMPOSITE_PLACES_COLUMNS
 
 
 # --- components on real data ------------------------------------------------------------
@@ -306,12 +318,12 @@ def test_bad_rank_places_input():
 
 @pytest.fixture(scope="module")
 def components(study):
-    from hotspots.detect.gistar import hotspot_gistar
+    from hotspots.detect.inference import hotspot_gistar
     from hotspots.units import lsoa_units
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        gi = hotspot_gistar(lsoa_units(study.incidents, study.lsoa), value="harm")
+        gi = hotspot_gistar(lsoa_units(study.incidents, study.lsoa), value="harm", marks=study.incidents["harm"])
     return place_components(
         study.lsoa, study.incidents, venues=study.venues, deprivation=study.deprivation, detect_lsoa=gi
     )
@@ -319,8 +331,11 @@ def components(study):
 
 def test_place_components_contract_and_counts(study, components):
     assert_frame_contract(
-        components, [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, *COMPONENT_COLUMNS], index=study.lsoa.index
+        components,
+        [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, *COMPONENT_COLUMNS, "imd_nc_rank", "deprivation_ranked"],
+        index=study.lsoa.index,
     )
+    assert (components["deprivation_ranked"] == 32_844).all()  # IMD without crime ranked over England
     assert components["n"].sum() == len(study.incidents)
     assert components["harm"].sum() == pytest.approx(study.incidents[C.HARM].sum())
     assert (components["harm_near"] <= components["harm"] + 1e-9).all()
@@ -397,7 +412,7 @@ def detected(config, study):
 
 @pytest.fixture(scope="module")
 def stage_ctx(config, study, detected, tmp_path_factory):
-    """The rank stage on the real data, and the files the pipeline writes from it."""
+    """The rank stage (default: the two axes) on the real data, and the files the pipeline writes from it."""
     from types import SimpleNamespace
 
     from hotspots.pipeline import Run, Written, write_outputs
@@ -411,25 +426,55 @@ def stage_ctx(config, study, detected, tmp_path_factory):
     return SimpleNamespace(res=res, out=out, outputs=written.outputs, caught=[str(w.message) for w in caught])
 
 
+@pytest.fixture(scope="module")
+def composite_ctx(study, detected):
+    """The rank stage with ``method = "composite"`` on the real data."""
+    from types import SimpleNamespace
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = rank(study, detected, RankConfig(method="composite", draws=300, seed=7))
+    return SimpleNamespace(res=res, caught=[str(w.message) for w in caught])
+
+
 def test_stage_outputs_real_data(stage_ctx, study):
     ctx = stage_ctx
     places = ctx.res.places
     assert_frame_contract(places, PLACES_COLUMNS)
     n = len(study.lsoa)
-    assert len(places) == n and sorted(places["rank"]) == list(range(1, n + 1))
+    assert len(places) == n and sorted(places["order"]) == list(range(1, n + 1))
+    assert places["order"].is_monotonic_increasing
+    # the columns today's maps and report read repeat the harm axis
+    assert (places["rank"] == places["harm_rank"]).all() and (places["score"] == places["harm_eb"]).all()
     assert (places["rank_low"] <= places["rank"]).all() and (places["rank"] <= places["rank_high"]).all()
+    assert set(places["tier"]) == {1, 2, 3}
+    assert set(places["tier_name"]) == {"act now: high harm", "prevent: high need", "monitor"}
     # written files
     csv = pd.read_csv(ctx.out / "places.csv")
     assert list(csv.columns) == PLACES_COLUMNS and len(csv) == n
     gpkg = gpd.read_file(ctx.out / "places.gpkg", layer="places")
     assert len(gpkg) == n and gpkg.crs.equals(C.CRS)
     assert set(ctx.outputs) >= {"places.csv", "places.gpkg", "districts.csv"}
-    # Gi* and KDE are the detect stage's, not recomputed
     assert not ctx.res.auto
-    assert places["kde"].notna().all()
-    # the bundled config ranks on the force-wide sources only ([study] sources): none is partial
+    assert places["gi_z"].notna().all()
     assert "partial_coverage_sources" not in ctx.res.summary
-    assert places["n"].sum() == len(study.analysis_incidents)
+    assert places["n"].sum() == ctx.res.summary["ranked_incidents"]
+    assert ctx.res.summary["method"] == "axes" and ctx.res.summary["population_year"] == "mid-2015"
+    # what the ranking rests on, with each source's period: institutional snap points left out
+    ev = ctx.res.summary["evidence"]
+    assert ev["incidents"] == 4134 and ev["institutional_incidents_left_out"] == 66
+    assert ev["sources"]["police_uk"]["months"] == 1 and ev["sources"]["county_weapons_2020"]["months"] == 12
+    assert sum(s["incidents"] for s in ev["sources"].values()) == 4134
+
+
+def test_composite_stage_outputs_real_data(composite_ctx, study):
+    places = composite_ctx.res.places
+    assert_frame_contract(places, COMPOSITE_PLACES_COLUMNS)
+    n = len(study.lsoa)
+    assert sorted(places["rank"]) == list(range(1, n + 1))
+    assert (places["rank_low"] <= places["rank"]).all() and (places["rank"] <= places["rank_high"]).all()
+    assert places["kde"].notna().all()
+    assert composite_ctx.res.summary["method"] == "composite"
 
 
 def test_pooled_sources_are_reported_as_partial(config, study):
@@ -442,27 +487,35 @@ def test_pooled_sources_are_reported_as_partial(config, study):
         warnings.simplefilter("ignore")
         res = rank(s, detect(s, config.detect), RankConfig(draws=50, seed=7))
     assert "city_violence_2020" in res.summary["partial_coverage_sources"]
-    assert res.places["n"].sum() == len(study.incidents)
+    assert res.places["n"].sum() == res.summary["ranked_incidents"]
 
 
-def test_city_centre_near_the_top(stage_ctx):
+def test_the_most_harm_is_act_now_and_first(stage_ctx, study):
     places = stage_ctx.res.places.set_index(C.LSOA_CODE)
-    n = len(places)
     oms = places.loc[OLD_MARKET_SQUARE]
-    assert oms["tier"] == 1 and oms["rank"] <= 0.05 * n
-    assert oms["p_top_n"] > 0.2
+    assert places["harm"].idxmax() == OLD_MARKET_SQUARE  # 74 incidents, the most in the force
+    assert oms["tier"] == 1 and oms["harm_rank"] == 1 and oms["order"] == 1
+    assert oms["p_top_n"] > 0.9 and oms["harm_rank_low"] == 1
+    assert oms["reason"].startswith("Act now: high harm")
+    # the whole act-now tier has more harm than every monitor place
+    assert places.loc[places["tier"] == 1, "harm_eb"].min() > places.loc[places["tier"] == 3, "harm_eb"].max()
+    # prevent places are the high-need ones not in act now
+    prevent = places[places["tier"] == 2]
+    assert prevent["need_score"].min() >= places.loc[places["tier"] == 3, "need_score"].max()
+
+
+def test_composite_demotes_the_most_harm(composite_ctx):
+    """The composite (kept as an option) ranks the place with the most harm 11th: why the axes are the default."""
+    places = composite_ctx.res.places.set_index(C.LSOA_CODE)
+    oms = places.loc[OLD_MARKET_SQUARE]
+    assert oms["tier"] == 1 and oms["rank"] == 11
     top10 = places.sort_values("rank").head(10)
-    # like-for-like (force-wide) sources: the City leads, and Mansfield's centre is up there too
     assert (top10[C.DISTRICT] == "Nottingham").sum() >= 5
-    assert "Mansfield" in set(top10[C.DISTRICT])
     assert top10["reason"].str.contains("harm-weighted violence").all()
-    # the county's busiest LSOA outranks its quietest
-    county = places[places[C.DISTRICT] != "Nottingham"]
-    assert county.loc[county["harm"].idxmax(), "rank"] < county.loc[county["harm"].idxmin(), "rank"]
 
 
-def test_stage_reports_missing_idaci(stage_ctx, study):
-    ctx = stage_ctx
+def test_stage_reports_missing_idaci(composite_ctx, stage_ctx, study):
+    ctx = composite_ctx
     suppressed = set(study.lsoa.loc[study.lsoa[C.IDACI_NUMERATOR].isna(), C.LSOA_CODE])
     assert set(ctx.res.summary["missing_data"]["idaci"]) == suppressed
     assert any("lack data for some components (idaci: 93)" in m for m in ctx.caught)
@@ -470,6 +523,9 @@ def test_stage_reports_missing_idaci(stage_ctx, study):
     flagged = places[places["missing"] != ""]
     assert set(flagged[C.LSOA_CODE]) == suppressed
     assert flagged["rank"].min() < len(places) / 2  # some are ranked high: not pushed to the bottom
+    axes = stage_ctx.res.places
+    assert set(axes.loc[axes["need_missing"] == "idaci", C.LSOA_CODE]) == suppressed
+    assert axes["need_score"].notna().all()
 
 
 def test_district_profiles(stage_ctx, study):
@@ -479,30 +535,66 @@ def test_district_profiles(stage_ctx, study):
     assert set(prof[C.DISTRICT]) == districts | {"All"}
     body = prof[prof[C.DISTRICT] != "All"]
     total = prof[prof[C.DISTRICT] == "All"].iloc[0]
-    assert body["incidents"].sum() == total["incidents"] == len(study.analysis_incidents)
+    ranked = stage_ctx.res.summary["ranked_incidents"]
+    assert body["incidents"].sum() == total["incidents"] == ranked
     assert body["lsoas"].sum() == total["lsoas"] == len(study.lsoa)
-    assert body["top_n_places"].sum() == 20
+    assert body["tier1_places"].sum() == stage_ctx.res.summary["tiers"]["sizes"]["act now: high harm"]
+    assert (prof["population_year"] == "mid-2015").all()
     places = stage_ctx.res.places
+    inc = study.place_incidents("rank")
+    district_of = study.lsoa.set_index(C.LSOA_CODE)[C.DISTRICT]
     for r in body.itertuples():
         counts = places.loc[places[C.DISTRICT] == r.district, "n"].to_numpy(dtype=float)
         assert r.gini == pytest.approx(evaluate.gini(counts))
         assert r.share_lsoas_50pct == pytest.approx(evaluate.share_holding(counts, 0.5))
-        assert r.rate_per_1000 == pytest.approx(counts.sum() / r.population * 1000)
+        # per year: each source annualised by the months it covers (police_uk: 1 month, weapons: 12)
+        months = inc.groupby(C.SOURCE)[C.MONTH].nunique()
+        mine = inc[inc[C.LSOA_CODE].map(district_of) == r.district]
+        per_year = sum(len(g) * 12 / months[src] for src, g in mine.groupby(C.SOURCE))
+        assert r.incidents_per_year == pytest.approx(per_year)
+        assert r.incidents_per_1000_yr == pytest.approx(per_year / r.population * 1000)
+        # the chance floor is below the observed Gini: violence is concentrated beyond chance
+        assert 0 < r.gini_chance_floor < r.gini
     written = pd.read_csv(stage_ctx.out / "districts.csv")
     assert list(written.columns) == DISTRICT_COLUMNS and len(written) == len(prof)
     with pytest.raises(InputError, match=r"places have no column\(s\) 'tier'"):
         district_profiles(places.drop(columns="tier"))
 
 
+def test_concentration_has_its_chance_floor(stage_ctx):
+    conc = stage_ctx.res.summary["concentration_lsoa"]
+    floor = conc["gini_chance_floor_residents"]
+    assert floor["low"] <= floor["mean"] <= floor["high"] < conc["gini"]
+    assert conc["gini_chance_floor_area"]["mean"] > floor["mean"]  # LSOAs are drawn to equal residents, not area
+    rates = stage_ctx.res.summary["rates"]
+    assert rates["months_by_source"] == {"county_weapons_2020": 12, "police_uk": 1}
+    assert rates["population_year"] == "mid-2015"
+
+
+def test_gini_chance_floor_oracle():
+    # few incidents over many equal places: the Gini is high by chance alone
+    f = evaluate.gini_chance_floor(50, np.ones(1000), draws=400, seed=3)
+    # oracle: direct simulation with numpy's multinomial and the plain Gini
+    rng = np.random.default_rng(11)
+    direct = np.mean([evaluate.gini(rng.multinomial(50, np.full(1000, 1e-3))) for _ in range(400)])
+    assert f["mean"] == pytest.approx(direct, abs=0.005)
+    assert f["mean"] > 0.9
+    # many incidents: the floor falls towards 0
+    assert evaluate.gini_chance_floor(1_000_000, np.ones(100), draws=20, seed=1)["mean"] < 0.01
+    assert np.isnan(evaluate.gini_chance_floor(0, np.ones(5))["mean"])
+    with pytest.raises(InputError, match="whole number"):
+        evaluate.gini_chance_floor(2.5, np.ones(5))
+
+
 def test_stage_drops_components_without_data(config, study, detected):
     no_venues = dataclasses.replace(study, venues=None)
     with pytest.warns(HotspotsWarning, match=r"component\(s\) venue_density, near_venue_share have no data"):
-        res = rank(no_venues, detected, RankConfig(draws=0))
+        res = rank(no_venues, detected, RankConfig(method="composite", draws=0))
     assert res.summary["unavailable_components"] == ["venue_density", "near_venue_share"]
     assert "venue_density" not in res.summary["weights"]
     with pytest.raises(ConfigError, match="every weighted component lacks data"), warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        rank(no_venues, detected, RankConfig(weights={"venue_density": 1}))
+        rank(no_venues, detected, RankConfig(method="composite", weights={"venue_density": 1}))
 
 
 def test_partial_sources_are_the_ones_covering_part_of_the_area(study):
@@ -514,11 +606,11 @@ def test_partial_sources_are_the_ones_covering_part_of_the_area(study):
 
 
 def test_same_output_on_any_thread_count(monkeypatch):
-    import hotspots.rank.stage as R
+    import hotspots.rank.montecarlo as M
 
     df = synthetic(1000, 6)  # 2,100 draws of 1,000 places = two blocks of draws
     a = rank_places(df, draws=2100, seed=5)
-    monkeypatch.setattr(R.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(M.os, "cpu_count", lambda: 1)
     b = rank_places(df, draws=2100, seed=5)
     pd.testing.assert_frame_equal(a, b)
 
@@ -537,8 +629,11 @@ def test_stage_uses_detect_results(config, study, tmp_path):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotspotsWarning)
-        res = rank(study, detected, RankConfig(draws=0))
+        res = rank(study, detected, RankConfig(method="composite", draws=0))
+        axes = rank(study, detected, RankConfig(draws=10))
     places = res.places.set_index(C.LSOA_CODE)
     np.testing.assert_allclose(places.loc[detect_lsoa[C.LSOA_CODE], "gi_z"], detect_lsoa["gi_z"])
     assert places["kde"].max() <= len(grid) - 1
     assert not res.auto  # nothing recomputed
+    ap = axes.places.set_index(C.LSOA_CODE)
+    np.testing.assert_allclose(ap.loc[detect_lsoa[C.LSOA_CODE], "gi_z"], detect_lsoa["gi_z"])

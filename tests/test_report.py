@@ -341,6 +341,17 @@ def test_hotspot_table(full):
     assert full.summary["gistar_lsoa"]["hot 99%"] == 10
 
 
+def test_hotspot_table_counts_units_not_analysed(study, results):
+    lsoa = results["lsoa"].copy()
+    lsoa.loc[lsoa.index[-3:], "hotspot_class"] = "not analysed"  # e.g. LSOAs without residents
+    rep = R.build_report(study, {**results, "lsoa": lsoa}, auto={}, radius=100.0, extra=SITES_EXTRA)
+    rows = dict(table_rows(rep.html, "hotspots-table"))
+    assert rows["not analysed"] == "3" and rep.summary["gistar_lsoa"]["not analysed"] == 3
+    assert "not analysed" not in dict(
+        table_rows(R.build_report(study, results, auto={}, radius=100.0, extra=SITES_EXTRA).html, "hotspots-table")
+    )
+
+
 def test_methods_caveats_attribution(study, full):
     html = full.html
     for c in study.caveats:

@@ -497,7 +497,7 @@ def test_real_data_kits(study):
     stats = kits.attrs["mclp"]
     assert stats["optimal"] and len(kits) == 5
     # the optimum is at least as good as plain greedy from scratch
-    m = K._model(study.incidents, cand, radius=100.0, fixed=None)
+    m = K.build_model(study.incidents, cand, radius=100.0, fixed=None)
     A = m.cover.tocsc()
     covered = np.zeros(A.shape[0], bool)
     for _ in range(5):
@@ -542,7 +542,9 @@ def test_sites_stage_on_real_data_with_kit_files(tmp_path, config):
         warnings.simplefilter("ignore", HotspotsWarning)
         res = pipeline.run(cfg, tmp_path / "out", stages=["sites"])
     kits = pd.read_csv(tmp_path / "out" / "bleed_kits.csv")
-    assert list(kits.columns) == K.BLEED_KIT_COLUMNS and len(kits) == 4
+    extra = ["alternatives", "nearest_alternative_m", "existing_sites_supplied"]
+    assert list(kits.columns) == [*K.BLEED_KIT_COLUMNS, *extra] and len(kits) == 4
+    assert (kits["existing_sites_supplied"] == 1).all()
     layer = gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="bleed_kits")
     assert len(layer) == 4 and layer.crs.equals(C.CRS)
     assert gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="fixed_sites")[IOS.SITE_ID].tolist() == [
@@ -553,8 +555,11 @@ def test_sites_stage_on_real_data_with_kit_files(tmp_path, config):
     assert [r["kits"] for r in man["sites"]["coverage_curve"]] == [0, 1, 2, 3, 4]
     assert [r["radius_m"] for r in man["sites"]["radius_sensitivity"]] == [60.0, 100.0]
     assert man["sites"]["kits_for_target"]["coverage_pct"] >= 50.0
+    assert man["sites"]["kit_alternatives"]["existing_sites_supplied"] == 1
+    assert (tmp_path / "out" / "kit_alternatives.csv").exists()
     assert "candidate" in man["auto"]["sites"]["candidates"]
-    assert man["auto"]["sites"]["excluded_locations"] >= 3  # hospital, prison, police station
+    # institutional snap points are out of the kit demand ([institutions] exclude_from), so none is a candidate
+    assert man["auto"]["sites"]["excluded_locations"] == 0
     # the site files were read and hashed at load, like every other input
     roles = {i["role"]: i for i in man["inputs"]}
     assert roles["existing_kits"]["rows"] == 1 and len(roles["candidate_sites"]["sha256"]) == 64

@@ -119,9 +119,9 @@ def test_stage_skips_a_one_month_source_and_forecasts_the_weapons(bundled_run):
     assert s.method in FC.ForecastConfig().methods and set(s.ranking) == {"counts", "poisson"}
     assert s.cell_size == 200.0 and s.cells == 54_896  # force-wide: 100 m would be 217,886 cells
     a = s.accuracy
-    # measured: the Poisson GLM's nested PEI* at 5 % about 0.72 against long-run counts 0.40 (4 folds)
-    assert a["folds"] == 4 and a["pei_star"] > a["counts_pei_star"] + 0.2
-    assert 0 < a["pei_star"] <= 1 and a["coverage"] == 0.05
+    # measured: the Poisson GLM's nested PEI at 5 % about 0.72 against long-run counts 0.40 (4 folds)
+    assert a["folds"] == 4 and a["pei"] > a["counts_pei"] + 0.2
+    assert 0 < a["pei"] <= 1 and a["coverage"] == 0.05
     assert len(s.top) == 10 and (s.top[WN.LOCATION].str.len() > 0).all()  # every top cell named
     assert (s.top[WN.NAME_DISTANCE_M] < 150).all()
     assert s.top[WN.FORECAST].is_monotonic_decreasing
@@ -200,8 +200,8 @@ def _toy_result_frames():
             WN.LON: [-1.15, -1.149],
             WN.LAT: [52.95, 52.951],
             ST.METHOD: "poisson",
-            ST.BACKTEST_PEI_STAR: 0.7,
-            ST.BACKTEST_COUNTS_PEI_STAR: 0.4,
+            ST.BACKTEST_PEI: 0.7,
+            ST.BACKTEST_COUNTS_PEI: 0.4,
             ST.BACKTEST_FOLDS: 4,
         }
     )
@@ -216,7 +216,7 @@ def test_map_layer_bands_markers_and_escaping():
     assert g is not None and NAME in html
     assert "Where next 1: Goose Gate" in html and "Where next 2: unnamed cell" in html
     assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "top 1 % of the area" in html and "backtest PEI* 0.7" in html
+    assert "top 1 % of the area" in html and "backtest PEI 0.7" in html
     dense = folium.Map(tiles=None)
     where_next_layer(dense, layer, None, tolerance=0.0, precision=5, max_cells=10)  # drawn as one shape per band
     assert "Cells" in dense.get_root().render()
@@ -233,7 +233,7 @@ def test_report_block_escapes_and_suppresses_small_counts():
                 "months": "2020-01 to 2020-12",
                 "forecast_months": "2021-01 to 2021-03",
                 "cell_size_m": 200.0,
-                "accuracy": "backtest (...): PEI* 0.719",
+                "accuracy": "backtest (...): PEI 0.719",
                 "rows": [
                     {
                         "rank": 1,
@@ -253,7 +253,7 @@ def test_report_block_escapes_and_suppresses_small_counts():
     assert html.startswith('<section id="where-next">') and XSS not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert '<td class="num">2.8</td><td class="num">&lt;5</td><td class="num">7</td>' in html
-    assert "Backtest (...): PEI* 0.719." in html and "police_uk: 1 consecutive month(s)." in html
+    assert "Backtest (...): PEI 0.719." in html and "police_uk: 1 consecutive month(s)." in html
     assert where_next_section(None) == ""
 
 

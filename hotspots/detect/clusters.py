@@ -53,6 +53,10 @@ CLUSTER_COLUMNS = [CLUSTER_ID, RANK, N, HARM, AREA_KM2, HARM_PER_KM2]
 """Output columns of :func:`density_clusters` (plus ``geometry``)."""
 
 METHODS = ("hdbscan", "dbscan")
+MIN_POINTS = 2
+"""Fewest points (and distinct locations in a cluster) that can form a cluster."""
+KNEE_MIN_LOCATIONS = 3
+"""Fewest core distances for a knee of the k-distance curve."""
 
 FOOTPRINT_BUFFER_M = 50.0
 """Default buffer (metres) around the hull of a cluster's locations: about half a street
@@ -169,7 +173,7 @@ def knee_eps(core: np.ndarray) -> float:
     :data:`EPS_RANGE_M`.
     """
     d = np.sort(core[np.isfinite(core)])
-    if len(d) < 3 or d[-1] <= d[0]:
+    if len(d) < KNEE_MIN_LOCATIONS or d[-1] <= d[0]:
         return float(np.clip(d[-1] if len(d) else EPS_RANGE_M[0], *EPS_RANGE_M))
     x = np.linspace(0.0, 1.0, len(d))
     y = (d - d[0]) / (d[-1] - d[0])
@@ -418,27 +422,22 @@ def density_clusters(
     (1, True)
     """
     check_points(points, what="points", weights=weights, purpose="density clustering")
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
-    if min_cluster_size is not None and (
-        isinstance(min_cluster_size, bool) or not (isinstance(min_cluster_size, int) and min_cluster_size >= 2)
-    ):
-        raise InputError(f"min_cluster_size must be a whole number >= 2, got {min_cluster_size!r}.")
-    for name, value in (("min_samples", min_samples), ("eps", eps)):
-        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise InputError(f"{name} must be a number > 0, got {value!r}.")
-    if selection not in ("leaf", "eom"):
-        raise InputError(f"selection must be 'leaf' or 'eom', got {selection!r}.")
-    if not (isinstance(buffer, (int, float)) and buffer >= 0):
-        raise InputError(f"buffer must be a distance in metres >= 0, got {buffer!r}.")
+    _check_options(
+        method=method,
+        min_cluster_size=min_cluster_size,
+        min_samples=min_samples,
+        eps=eps,
+        selection=selection,
+        buffer=buffer,
+    )
     out = empty_clusters()
     if points.crs is not None:
         out = out.set_crs(points.crs, allow_override=True)
     out.attrs["auto"] = {}
     out.attrs["noise"] = len(points)
-    if len(points) < 2:
+    if len(points) < MIN_POINTS:
         warnings.warn(
-            f"density_clusters got {len(points)} point(s); at least 2 are needed to form "
+            f"density_clusters got {len(points)} point(s); at least {MIN_POINTS} are needed to form "
             "a cluster. Returning no clusters.",
             HotspotsWarning,
             stacklevel=2,
@@ -461,38 +460,15 @@ def density_clusters(
         if k not in ("method", "distinct_locations"):
             log.info("density clusters (%s): %s set to %s automatically", auto["method"], k, v)
     if not (labels >= 0).any():
-        mcs = min_cluster_size if min_cluster_size is not None else auto.get("min_cluster_size")
-        if auto["method"] == "hdbscan" and mcs is not None and len(xy) < mcs:
-            hint = (
-                f"HDBSCAN needs at least min_cluster_size={mcs} distinct locations; use "
-                "method='dbscan' or a smaller min_cluster_size."
-            )
-        else:
-            hint = "try a smaller min_samples."
         warnings.warn(
-            f"density_clusters ({auto['method']}) found no cluster among {len(points):,} points "
-            f"({len(xy):,} distinct locations); {hint}",
+            _no_cluster_message(auto, min_cluster_size, n_points=len(points), n_locations=len(xy)),
             HotspotsWarning,
             stacklevel=2,
         )
         return out
-    polys = footprints(xy, np.where(core, labels, -1), buffer=buffer)
-    labs = np.array(sorted(polys))
-    geom = gpd.GeoSeries([polys[lab] for lab in labs], crs=points.crs)
-    # members inside their cluster's footprint count; fringe members outside it do not
-    inside = np.zeros(len(xy), dtype=bool)
-    for lab, poly in zip(labs, geom.values, strict=False):
-        members = np.flatnonzero(labels == lab)
-        inside[members] = shapely.contains_xy(poly, xy[members, 0], xy[members, 1]) | core[members]
-    labels = np.where(inside, labels, -1)
-    # a cluster lighter than min_samples is not dense (a DBSCAN core whose neighbours
-    # were all claimed by other clusters, or an HDBSCAN cluster whose core is one point)
-    heavy = np.array(
-        [weight[labels == lab].sum() >= auto.get("min_samples", min_samples or 0) - 1e-9 for lab in labs], dtype=bool
+    labs, geom, labels = _dense_footprints(
+        xy, labels, core, weight, auto.get("min_samples", min_samples or 0), buffer=buffer, crs=points.crs
     )
-    for lab in labs[~heavy]:
-        labels[labels == lab] = -1
-    labs, geom = labs[heavy], geom[heavy].reset_index(drop=True)
     if len(labs) == 0:
         warnings.warn(
             f"density_clusters ({auto['method']}) found no cluster holding min_samples of weight "
@@ -501,18 +477,89 @@ def density_clusters(
             stacklevel=2,
         )
         return out
-    n = np.array([count[labels == lab].sum() for lab in labs], dtype=np.int64)
-    harm = np.array([weight[labels == lab].sum() for lab in labs], dtype=float)
-    area = geom.area.to_numpy() / 1e6
-    frame = gpd.GeoDataFrame(
-        {N: n, HARM: harm, AREA_KM2: area, HARM_PER_KM2: harm / area},
-        geometry=geom,
-        crs=points.crs,
-    )
-    frame = frame.sort_values([HARM_PER_KM2, HARM], ascending=False, kind="mergesort").reset_index(drop=True)
-    frame.insert(0, RANK, np.arange(1, len(frame) + 1, dtype=np.int64))
-    frame.insert(0, CLUSTER_ID, frame[RANK].to_numpy().copy())
-    frame = frame[[*CLUSTER_COLUMNS, "geometry"]]
+    frame = _cluster_frame(labs, geom, labels, count, weight, crs=points.crs)
     frame.attrs["auto"] = auto
     frame.attrs["noise"] = int(count[labels < 0].sum())
     return frame
+
+
+def _cluster_frame(
+    labs: np.ndarray, geom: gpd.GeoSeries, labels: np.ndarray, count: np.ndarray, weight: np.ndarray, *, crs: Any
+) -> gpd.GeoDataFrame:
+    """The clusters' rows (:data:`CLUSTER_COLUMNS`), ranked by harm per km²."""
+    n = np.array([count[labels == lab].sum() for lab in labs], dtype=np.int64)
+    harm = np.array([weight[labels == lab].sum() for lab in labs], dtype=float)
+    area = geom.area.to_numpy() / 1e6
+    frame = gpd.GeoDataFrame({N: n, HARM: harm, AREA_KM2: area, HARM_PER_KM2: harm / area}, geometry=geom, crs=crs)
+    frame = frame.sort_values([HARM_PER_KM2, HARM], ascending=False, kind="mergesort").reset_index(drop=True)
+    frame.insert(0, RANK, np.arange(1, len(frame) + 1, dtype=np.int64))
+    frame.insert(0, CLUSTER_ID, frame[RANK].to_numpy().copy())
+    return frame[[*CLUSTER_COLUMNS, "geometry"]]
+
+
+def _check_options(
+    *, method: str, min_cluster_size: Any, min_samples: Any, eps: Any, selection: str, buffer: Any
+) -> None:
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
+    if min_cluster_size is not None and (
+        isinstance(min_cluster_size, bool) or not (isinstance(min_cluster_size, int) and min_cluster_size >= MIN_POINTS)
+    ):
+        raise InputError(f"min_cluster_size must be a whole number >= {MIN_POINTS}, got {min_cluster_size!r}.")
+    for name, value in (("min_samples", min_samples), ("eps", eps)):
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise InputError(f"{name} must be a number > 0, got {value!r}.")
+    if selection not in ("leaf", "eom"):
+        raise InputError(f"selection must be 'leaf' or 'eom', got {selection!r}.")
+    if not (isinstance(buffer, (int, float)) and buffer >= 0):
+        raise InputError(f"buffer must be a distance in metres >= 0, got {buffer!r}.")
+
+
+def _no_cluster_message(auto: dict[str, Any], min_cluster_size: int | None, *, n_points: int, n_locations: int) -> str:
+    mcs = min_cluster_size if min_cluster_size is not None else auto.get("min_cluster_size")
+    if auto["method"] == "hdbscan" and mcs is not None and n_locations < mcs:
+        hint = (
+            f"HDBSCAN needs at least min_cluster_size={mcs} distinct locations; use "
+            "method='dbscan' or a smaller min_cluster_size."
+        )
+    else:
+        hint = "try a smaller min_samples."
+    return (
+        f"density_clusters ({auto['method']}) found no cluster among {n_points:,} points "
+        f"({n_locations:,} distinct locations); {hint}"
+    )
+
+
+def _dense_footprints(
+    xy: np.ndarray,
+    labels: np.ndarray,
+    core: np.ndarray,
+    weight: np.ndarray,
+    min_samples: float,
+    *,
+    buffer: float,
+    crs: Any,
+) -> tuple[np.ndarray, gpd.GeoSeries, np.ndarray]:
+    """Footprints of the clusters holding at least ``min_samples`` of weight, and the members inside them.
+
+    Returns
+    -------
+    labs, geom, labels
+        The kept cluster labels, their footprints, and each location's label (-1: noise, a
+        fringe member outside its cluster's footprint, or a member of a cluster too light).
+    """
+    polys = footprints(xy, np.where(core, labels, -1), buffer=buffer)
+    labs = np.array(sorted(polys))
+    geom = gpd.GeoSeries([polys[lab] for lab in labs], crs=crs)
+    # members inside their cluster's footprint count; fringe members outside it do not
+    inside = np.zeros(len(xy), dtype=bool)
+    for lab, poly in zip(labs, geom.values, strict=False):
+        members = np.flatnonzero(labels == lab)
+        inside[members] = shapely.contains_xy(poly, xy[members, 0], xy[members, 1]) | core[members]
+    labels = np.where(inside, labels, -1)
+    # a cluster lighter than min_samples is not dense (a DBSCAN core whose neighbours
+    # were all claimed by other clusters, or an HDBSCAN cluster whose core is one point)
+    heavy = np.array([weight[labels == lab].sum() >= min_samples - 1e-9 for lab in labs], dtype=bool)
+    for lab in labs[~heavy]:
+        labels[labels == lab] = -1
+    return labs[heavy], geom[heavy].reset_index(drop=True), labels

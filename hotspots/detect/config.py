@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotspots.detect.gistar import INFERENCES
+from hotspots.detect.exposure import GRID_EXPOSURES
 from hotspots.detect.kde import KERNELS
-from hotspots.errors import ConfigError
+from hotspots.detect.lisa import MIN_PERMUTATIONS
+from hotspots.detect.methods.exact import DEFAULT_DISPERSION, check_dispersion
+from hotspots.detect.registry import DEFAULT_INFERENCE, METHODS
+from hotspots.detect.trend import MIN_TIMES
+from hotspots.errors import ConfigError, InputError
 from hotspots.units import GRID_SHAPES
 
 WEIGHTS = ("harm", "count")
@@ -33,11 +37,25 @@ class DetectConfig:
         ``"harm"`` (default: harm-weighted KDE, Gi* on harm sums, clusters by harm) or
         ``"count"``.
     fdr
-        Benjamini-Hochberg false discovery rate control for Gi* classes (default true).
+        Benjamini-Hochberg false discovery rate control for the hot spot classes (default true).
     inference
-        Gi* inference: ``"analytic"`` (default) or ``"permutation"`` (esda).
+        Hot spot inference (a method of :data:`hotspots.detect.registry.METHODS`):
+        ``"exact"`` (default: the exact tail test of each unit's neighbourhood sum under an
+        exposure null; calibrated), ``"analytic"`` (Getis-Ord Gi* z with normal p: fast, not
+        calibrated on sparse counts), ``"permutation"`` (Monte Carlo under the exposure null,
+        ``permutations`` maps; its p floor is stated in a warning) or ``"eb_rate"`` (Gi* on
+        empirical-Bayes smoothed rates).
+    dispersion
+        Variance / mean of the null counts for ``inference = "exact"`` and emerging hot spots:
+        ``"pearson"`` (default: estimated from the unit counts; real counts are overdispersed,
+        and a plain Poisson null calls 147 of the 679 bundled LSOAs hot) or a number >= 1
+        (1 = Poisson).
+    grid_exposure
+        What grid-cell incidents are proportional to under the null: ``"area"`` (default:
+        complete spatial randomness) or ``"residents"`` (the residents of the LSOAs each cell
+        overlaps, by area; cells without residents are not analysed). LSOAs always use residents.
     permutations
-        Permutations for Gi* (``inference = "permutation"``) and local Moran (default 999).
+        Monte Carlo maps for ``inference = "permutation"`` and permutations of local Moran (default 999).
     seed
         Seed of every random step (default 0).
     neighbour_distance
@@ -63,7 +81,9 @@ class DetectConfig:
     bandwidth: float | None = None
     weights: str = "harm"
     fdr: bool = True
-    inference: str = "analytic"
+    inference: str = DEFAULT_INFERENCE
+    dispersion: float | str = DEFAULT_DISPERSION
+    grid_exposure: str = "area"
     permutations: int = 999
     seed: int = 0
     neighbour_distance: float | None = None
@@ -91,7 +111,9 @@ class DetectConfig:
         one_of("grid_shape", GRID_SHAPES)
         one_of("kernel", KERNELS)
         one_of("weights", WEIGHTS)
-        one_of("inference", INFERENCES)
+        one_of("inference", tuple(METHODS))
+        one_of("grid_exposure", GRID_EXPOSURES)
+        self._check_dispersion()
         one_of("cluster_method", CLUSTER_METHODS)
         one_of("emerging_value", ("n", "harm"))
         for key in ("cell_size", "bandwidth", "neighbour_distance", "cluster_eps"):
@@ -103,13 +125,32 @@ class DetectConfig:
                 raise ConfigError(f"[detect] key {key!r} must be >= 0 metres, got {getattr(self, key)!r}.")
         if not 0 < self.alpha < 1:
             raise ConfigError(f"[detect] key 'alpha' must be between 0 and 1, got {self.alpha!r}.")
-        if self.permutations < 99:
-            raise ConfigError(f"[detect] key 'permutations' must be at least 99, got {self.permutations!r}.")
-        if self.emerging_min_months < 3:
+        if self.permutations < MIN_PERMUTATIONS:
             raise ConfigError(
-                f"[detect] key 'emerging_min_months' must be at least 3, got {self.emerging_min_months!r}."
+                f"[detect] key 'permutations' must be at least {MIN_PERMUTATIONS}, got {self.permutations!r}."
+            )
+        if self.emerging_min_months < MIN_TIMES:
+            raise ConfigError(
+                f"[detect] key 'emerging_min_months' must be at least {MIN_TIMES}, got {self.emerging_min_months!r}."
             )
         if self.emerging_time_window < 0:
             raise ConfigError(f"[detect] key 'emerging_time_window' must be >= 0, got {self.emerging_time_window!r}.")
         if self.nte_min_venues < 1:
             raise ConfigError(f"[detect] key 'nte_min_venues' must be >= 1, got {self.nte_min_venues!r}.")
+
+    def _check_dispersion(self) -> None:
+        try:
+            check_dispersion(self.dispersion, where="[detect] key 'dispersion'")
+        except InputError as exc:
+            raise ConfigError(str(exc)) from exc
+        if self.dispersion != DEFAULT_DISPERSION and not METHODS[self.inference].uses_dispersion:
+            users = [name for name, m in METHODS.items() if m.uses_dispersion]
+            raise ConfigError(
+                f"[detect] key 'dispersion' applies to inference {users} only, not {self.inference!r}; "
+                f"remove the key or set inference = {users[0]!r}."
+            )
+
+    @property
+    def method_dispersion(self) -> float | str | None:
+        """The dispersion to pass to the inference method (None for methods that do not use it)."""
+        return self.dispersion if METHODS[self.inference].uses_dispersion else None

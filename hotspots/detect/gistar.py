@@ -1,13 +1,16 @@
-"""Getis-Ord Gi* hot spots with Benjamini-Hochberg FDR, classified as ArcGIS's Gi_Bin.
+"""Getis-Ord Gi* building blocks: weights, the analytic statistic, FDR and the Gi_Bin classes.
 
-The analytic statistic is one sparse matrix-vector product over binary weights that include
-each unit itself (Getis & Ord 1992; Ord & Getis 1995). Permutation inference through esda's
-``G_Local`` is an option (``inference="permutation"``).
+The neighbourhood of a unit is the unit and its queen neighbours on a grid (or a distance
+band), or the polygons sharing a vertex with it: binary weights that include each unit itself,
+as Gi* (Getis & Ord 1992; Ord & Getis 1995). :func:`gistar` is the analytic statistic (one
+sparse matrix-vector product, normal p-values), the ``"analytic"`` inference option of
+:func:`hotspots.detect.inference.hotspot_gistar`, whose default is the calibrated exact test
+(:mod:`hotspots.detect.methods.exact`). :func:`fdr_bh` and :func:`classify` turn p-values into
+ArcGIS's Gi_Bin classes.
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import Any
 
@@ -20,21 +23,23 @@ from scipy.spatial import cKDTree
 
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
-from hotspots.units import CELL_ID, cell_centres, grid_spec, unit_values
-from hotspots.validate import check_projected
-
-log = logging.getLogger(__name__)
+from hotspots.units import CELL_ID, cell_centres, grid_spec
 
 GI_Z = C.GI_Z
-"""Gi* z-score (standard normal under the null; positive = more than expected nearby)."""
+"""Signed strength: the normal deviate with the same one-sided tail as the test (exact test), or Gi* z
+(positive = more than expected nearby)."""
 GI_P = C.GI_P
-"""Two-sided p-value of ``gi_z`` (normal, or pseudo p from permutations)."""
+"""Two-sided p-value of the unit's neighbourhood."""
 GI_Q = C.GI_Q
-"""Benjamini-Hochberg FDR-adjusted ``gi_p`` (equal to ``gi_p`` when FDR is off)."""
+"""Benjamini-Hochberg FDR-adjusted ``gi_p`` over the analysed units (equal to ``gi_p`` when FDR is off)."""
 HOTSPOT_CLASS = C.HOTSPOT_CLASS
-"""Gi_Bin-style class, one of :data:`HOTSPOT_CLASSES`."""
-GISTAR_COLUMNS = [GI_Z, GI_P, GI_Q, HOTSPOT_CLASS]
-"""Columns :func:`hotspot_gistar` adds."""
+"""Gi_Bin-style class, one of :data:`CLASSES`."""
+LOCAL_SUM = C.LOCAL_SUM
+"""Observed neighbourhood sum of the tested value (the numerator of Gi*)."""
+LOCAL_EXPECTED = C.LOCAL_EXPECTED
+"""Its expectation under the exposure null (``N pi_i`` times the mean mark)."""
+GISTAR_COLUMNS = [GI_Z, GI_P, GI_Q, HOTSPOT_CLASS, LOCAL_SUM, LOCAL_EXPECTED]
+"""Columns :func:`hotspots.detect.inference.hotspot_gistar` adds, in this order, before the geometry."""
 
 HOT_99 = "hot 99%"
 HOT_95 = "hot 95%"
@@ -43,12 +48,20 @@ NOT_SIGNIFICANT = "not significant"
 COLD_90 = "cold 90%"
 COLD_95 = "cold 95%"
 COLD_99 = "cold 99%"
+NOT_ANALYSED = "not analysed"
+"""Class of units with no exposure (no residents, no area): they are not tested."""
 HOTSPOT_CLASSES = [HOT_99, HOT_95, HOT_90, NOT_SIGNIFICANT, COLD_90, COLD_95, COLD_99]
 """Classes as ArcGIS Gi_Bin +3 .. -3: confidence 99/95/90 % means q (or p) <= 0.01/0.05/0.10."""
+CLASSES = [*HOTSPOT_CLASSES, NOT_ANALYSED]
+"""Every class a unit can have: :data:`HOTSPOT_CLASSES` and :data:`NOT_ANALYSED`."""
+HOT_CLASSES = (HOT_99, HOT_95, HOT_90)
+COLD_CLASSES = (COLD_99, COLD_95, COLD_90)
 GI_BIN = dict(zip(HOTSPOT_CLASSES, [3, 2, 1, 0, -1, -2, -3], strict=False))
 """ArcGIS Gi_Bin code of each class."""
-
-INFERENCES = ("analytic", "permutation")
+MIN_UNITS = 2
+"""Fewest units Gi* and the hot spot tests accept."""
+LEVELS = ((0.10, HOT_90, COLD_90), (0.05, HOT_95, COLD_95), (0.01, HOT_99, COLD_99))
+"""q-value level and the hot / cold class it gives (ArcGIS Gi_Bin 1, 2, 3)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -159,14 +172,15 @@ def contiguity_weights(polygons: gpd.GeoDataFrame | gpd.GeoSeries) -> sp.csr_arr
 # --------------------------------------------------------------------------------------
 
 
-def _as_csr(W: Any, n: int) -> sp.csr_array:
+def as_csr(W: Any, n: int, *, what: str = "values") -> sp.csr_array:
+    """Weights as a CSR array (libpysal ``W`` / ``Graph`` accepted), checked to be ``n x n``."""
     if hasattr(W, "sparse") and not sp.issparse(W):  # libpysal W / Graph
         W = W.sparse
     if not sp.issparse(W):
         W = np.asarray(W)
     W = sp.csr_array(W)
     if W.shape != (n, n):
-        raise InputError(f"weights are {W.shape[0]} x {W.shape[1]} but there are {n} values; they must match.")
+        raise InputError(f"weights are {W.shape[0]} x {W.shape[1]} but there are {n} {what}; they must match.")
     return W
 
 
@@ -208,12 +222,12 @@ def gistar(values: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
     n = len(x)
     if n == 0:
         raise InputError("no values: Gi* needs at least two units.")
-    if n < 2:
+    if n < MIN_UNITS:
         raise InputError("one value only: Gi* needs at least two units.")
     if not np.isfinite(x).all():
         i = int(np.flatnonzero(~np.isfinite(x))[0])
         raise InputError(f"value {i} is {x[i]!r}; Gi* needs finite values (fill missing with 0 or drop the unit).")
-    W = _as_csr(W, n)
+    W = as_csr(W, n)
     xbar = x.mean()
     s = x.std()
     wi = np.asarray(W.sum(axis=1)).ravel()
@@ -241,170 +255,47 @@ def gistar(values: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
     return z, p
 
 
-def fdr_bh(p: Any) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), via ``scipy.stats.false_discovery_control``."""
+def fdr_bh(p: Any, *, axis: int = 0) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) along ``axis``, via ``scipy.stats.false_discovery_control``."""
     p = np.asarray(p, dtype=float)
-    if len(p) == 0:
+    if p.size == 0:
         return p.copy()
-    return stats.false_discovery_control(np.clip(p, 0.0, 1.0), method="bh")
+    return np.asarray(stats.false_discovery_control(np.clip(p, 0.0, 1.0), method="bh", axis=axis))
 
 
-def classify(z: Any, q: Any) -> np.ndarray:
-    """Gi_Bin-style classes from z and (adjusted) p: hot/cold at 99, 95, 90 % or not significant."""
+def classify(z: Any, q: Any, own_count: Any = None) -> np.ndarray:
+    """Gi_Bin classes from the signed statistic and (adjusted) p: hot/cold at 99, 95, 90 % or not significant.
+
+    Hot at 99 / 95 / 90 % where q <= 0.01 / 0.05 / 0.10 and z > 0, and, when ``own_count`` is
+    given, **the unit itself holds at least one incident**; cold likewise with z < 0 (cold needs
+    no incident). Arrays of any shape (e.g. units x maps); NaN q stays "not significant".
+
+    Examples
+    --------
+    >>> classify([5.0, 5.0, -5.0], [0.001, 0.001, 0.03], own_count=[1, 0, 0]).tolist()
+    ['hot 99%', 'not significant', 'cold 95%']
+    """
     z = np.asarray(z, dtype=float)
     q = np.asarray(q, dtype=float)
-    out = np.full(len(z), NOT_SIGNIFICANT, dtype=object)
-    for level, hot, cold in ((0.10, HOT_90, COLD_90), (0.05, HOT_95, COLD_95), (0.01, HOT_99, COLD_99)):
+    has = np.ones(z.shape, dtype=bool) if own_count is None else np.asarray(own_count) >= 1
+    out = np.full(z.shape, NOT_SIGNIFICANT, dtype=object)
+    for level, hot, cold in LEVELS:
         sig = q <= level
-        out[sig & (z > 0)] = hot
+        out[sig & (z > 0) & has] = hot
         out[sig & (z < 0)] = cold
     return out
 
 
-def permutation_gistar(
-    values: Any, W: Any, *, permutations: int = 999, seed: int = 0, alpha: float = 0.05
-) -> tuple[np.ndarray, np.ndarray]:
-    """Gi* z (analytic) and two-sided pseudo p from esda's conditional permutation.
-
-    Runs ``esda.G_Local(star=True, transform="B", keep_simulations=False)``. esda's
-    folded pseudo p is one-sided in the direction of the observed value; it is doubled
-    (capped at 1) to be comparable with the analytic two-sided p.
-
-    Warns when the smallest attainable two-sided pseudo p, ``2 / (permutations + 1)``, is
-    above the Benjamini-Hochberg threshold for a single unit at 99 % (``0.01 / n``): then FDR
-    can only confirm hot spots that span many units. Refuses (``InputError``) when it is
-    above ``alpha`` itself, where FDR could not reject anything.
-    """
-    import esda
-    from libpysal.graph import Graph
-
-    x = np.asarray(values, dtype=float).ravel()
-    n = len(x)
-    if permutations < 1:
-        raise InputError(f"permutations must be a positive whole number, got {permutations!r}.")
-    p_min = 2.0 / (permutations + 1)
-    if p_min > alpha:
-        raise InputError(
-            f"with {permutations} permutations the smallest two-sided pseudo p is {p_min:.3g}, above "
-            f"alpha = {alpha:g}: no unit could ever be significant. Use at least {int(np.ceil(2 / alpha))} "
-            f"permutations, or inference = 'analytic'."
-        )
-    if p_min > 0.01 / n:
-        warnings.warn(
-            f"with {permutations} permutations and {n:,} units the smallest pseudo p ({p_min:.3g}) is above the "
-            f"FDR threshold for a single 99 % hot spot ({0.01 / n:.2g}); FDR can only confirm hot spots spanning "
-            f"at least {int(np.ceil(p_min * n / 0.01))} units. Use inference = 'analytic' or more permutations.",
-            HotspotsWarning,
-            stacklevel=2,
-        )
-    zero_share = float((x == 0).mean())
-    if zero_share > 0.5:
-        warnings.warn(
-            f"{zero_share:.0%} of the values are 0: esda's pseudo p counts permutations that tie with the "
-            f"observed value as extreme, so empty neighbourhoods come out as significant cold spots (on the "
-            f"bundled 250 m grid, 29,532 empty cells are 'cold 99%' with 9,999 permutations). Use "
-            f"inference = 'analytic', or larger units.",
-            HotspotsWarning,
-            stacklevel=2,
-        )
-    z, _ = gistar(x, W)
-    A = _as_csr(W, n).tolil()
-    A.setdiag(0)
-    g = Graph.from_sparse(sp.csr_array(A.tocsr()))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        gl = esda.G_Local(x, g, transform="B", star=True, permutations=permutations, seed=seed, keep_simulations=False)
-    # esda stores (k + 1) / (permutations + 1) in float32: recover the exact fraction
-    p_sim = np.round(np.asarray(gl.p_sim, dtype=float) * (permutations + 1)) / (permutations + 1)
-    p = np.minimum(1.0, 2.0 * p_sim)
-    return z, p
-
-
-def hotspot_gistar(
-    units: gpd.GeoDataFrame,
-    *,
-    value: str = "harm",
-    weights: Any = None,
-    distance: float | None = None,
-    fdr: bool = True,
-    inference: str = "analytic",
-    permutations: int = 999,
-    seed: int = 0,
-) -> gpd.GeoDataFrame:
-    """Getis-Ord Gi* hot and cold spots of ``units`` with FDR-controlled classes.
-
-    Parameters
-    ----------
-    units
-        Grid cells (from :func:`hotspots.units.make_grid`, with counts) or polygons, in a
-        projected CRS, with a numeric column ``value``.
-    value
-        Column tested (e.g. ``"harm"`` or ``"n"``); missing values are an error.
-    weights
-        ``n x n`` binary weights including self. Default: :func:`grid_weights` (queen, or
-        the ``distance`` band) for a grid, :func:`contiguity_weights` (queen) otherwise.
-    distance
-        Fixed distance band in metres for a grid's default weights (None = queen).
-    fdr
-        Classify on Benjamini-Hochberg q-values (default) rather than raw p.
-    inference
-        ``"analytic"`` (normal approximation; default, fast) or ``"permutation"``
-        (esda conditional permutation with ``permutations`` and ``seed``).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``units`` with ``gi_z``, ``gi_p``, ``gi_q`` and ``hotspot_class`` added before the
-        geometry; the input is not changed. Warns when nothing is significant.
-
-    Notes
-    -----
-    Getis, A. & Ord, J. K. (1992) The analysis of spatial association by use of distance
-    statistics. Geographical Analysis 24(3). Ord, J. K. & Getis, A. (1995) Local spatial
-    autocorrelation statistics: distributional issues and an application. Geographical
-    Analysis 27(4). Benjamini, Y. & Hochberg, Y. (1995) JRSS B 57(1). Classes follow ArcGIS
-    Pro's Gi_Bin (+/-3 = 99 %, +/-2 = 95 %, +/-1 = 90 % confidence).
-    """
-    if inference not in INFERENCES:
-        raise InputError(f"inference must be one of {list(INFERENCES)}, got {inference!r}.")
-    if not isinstance(units, gpd.GeoDataFrame):
-        raise InputError(f"units must be a GeoDataFrame, got {type(units).__name__}.")
-    if len(units) == 0:
-        raise InputError("units are empty: there is nothing to test for hot spots.")
-    if value not in units.columns:
-        raise InputError(
-            f"units have no column {value!r}; choose one of {[c for c in units.columns if c != units.geometry.name]}."
-        )
-    check_projected(units, "units")
-    x = unit_values(units, value, need="Gi* needs a number in every unit (0 where nothing happened)")
-    if weights is None:
-        weights = (
-            grid_weights(units, distance=distance)
-            if "grid" in units.attrs and CELL_ID in units
-            else (contiguity_weights(units))
-        )
-    if inference == "analytic":
-        z, p = gistar(x, weights)
-    else:
-        z, p = permutation_gistar(x, weights, permutations=permutations, seed=seed)
-    q = fdr_bh(p) if fdr else p.copy()
-    cls = classify(z, q)
-    out = units.copy()
-    geom = out.geometry.name
-    cols = [c for c in out.columns if c != geom and c not in GISTAR_COLUMNS]
-    out = out[[*cols, geom]]
-    for name, arr in ((GI_Z, z), (GI_P, p), (GI_Q, q), (HOTSPOT_CLASS, cls)):
-        out.insert(len(out.columns) - 1, name, arr)
-    out[HOTSPOT_CLASS] = out[HOTSPOT_CLASS].astype(object)
-    out.attrs = dict(units.attrs)
-    n_hot = int(np.isin(cls, [HOT_99, HOT_95, HOT_90]).sum())
-    n_cold = int(np.isin(cls, [COLD_99, COLD_95, COLD_90]).sum())
-    log.info("Gi*: %d hot and %d cold units of %d (%s, FDR %s)", n_hot, n_cold, len(cls), inference, fdr)
-    if n_hot + n_cold == 0:
-        warnings.warn(
-            f"no unit is a significant hot or cold spot of {value!r} at 90 % confidence"
-            f"{' after FDR correction' if fdr else ''}.",
-            HotspotsWarning,
-            stacklevel=2,
-        )
-    return out
+__all__ = [
+    "CLASSES",
+    "GISTAR_COLUMNS",
+    "HOTSPOT_CLASSES",
+    "LEVELS",
+    "NOT_ANALYSED",
+    "as_csr",
+    "classify",
+    "contiguity_weights",
+    "fdr_bh",
+    "gistar",
+    "grid_weights",
+]

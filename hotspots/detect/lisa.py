@@ -43,6 +43,10 @@ LISA_NOT_SIGNIFICANT = "not significant"
 LISA_CLASSES = [HH, HL, LH, LL, LISA_NOT_SIGNIFICANT]
 """HH high among high, HL high among low, LH low among high, LL low among low (esda quadrants 1, 4, 2, 3)."""
 _QUADRANT = {1: HH, 2: LH, 3: LL, 4: HL}
+MIN_UNITS = 3
+"""Fewest units local Moran's I accepts."""
+MIN_PERMUTATIONS = 99
+"""Fewest conditional permutations accepted (the smallest pseudo p is then 0.01)."""
 
 
 def hotspot_lisa(
@@ -86,37 +90,15 @@ def hotspot_lisa(
     Analysis 27(2). esda ``Moran_Local`` (Rey & Anselin 2007, PySAL).
     """
     import esda
-    from libpysal.graph import Graph
 
-    if not isinstance(units, gpd.GeoDataFrame):
-        raise InputError(f"units must be a GeoDataFrame, got {type(units).__name__}.")
-    if len(units) < 3:
-        raise InputError(f"local Moran's I needs at least 3 units, got {len(units)}.")
-    if value not in units.columns:
-        raise InputError(
-            f"units have no column {value!r}; choose one of {[c for c in units.columns if c != units.geometry.name]}."
-        )
-    check_projected(units, "units")
-    if not (isinstance(permutations, int) and permutations >= 99):
-        raise InputError(f"permutations must be a whole number >= 99, got {permutations!r}.")
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}.")
+    _check_options(units, value=value, permutations=permutations, alpha=alpha)
     x = unit_values(
         units, value, need="local Moran needs a number in every unit (drop units without a population first)"
     )
     out = units.copy()
     geom = out.geometry.name
     out = out[[c for c in out.columns if c != geom and c not in LISA_COLUMNS] + [geom]]
-    if weights is None:
-        g = Graph.build_contiguity(gpd.GeoSeries(units.geometry.values, crs=units.crs), rook=False)
-    elif isinstance(weights, Graph):
-        g = weights
-    elif sp.issparse(weights):
-        A = sp.csr_array(weights).tolil()
-        A.setdiag(0)
-        g = Graph.from_sparse(sp.csr_array(A.tocsr()))
-    else:
-        g = Graph.from_W(weights)
+    g = _graph(units, weights)
     card = np.asarray(g.sparse.sum(axis=1)).ravel()
     islands = card == 0
     if islands.any():
@@ -163,3 +145,34 @@ def hotspot_lisa(
             stacklevel=2,
         )
     return out
+
+
+def _check_options(units: Any, *, value: str, permutations: Any, alpha: float) -> None:
+    if not isinstance(units, gpd.GeoDataFrame):
+        raise InputError(f"units must be a GeoDataFrame, got {type(units).__name__}.")
+    if len(units) < MIN_UNITS:
+        raise InputError(f"local Moran's I needs at least {MIN_UNITS} units, got {len(units)}.")
+    if value not in units.columns:
+        raise InputError(
+            f"units have no column {value!r}; choose one of {[c for c in units.columns if c != units.geometry.name]}."
+        )
+    check_projected(units, "units")
+    if not (isinstance(permutations, int) and permutations >= MIN_PERMUTATIONS):
+        raise InputError(f"permutations must be a whole number >= {MIN_PERMUTATIONS}, got {permutations!r}.")
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}.")
+
+
+def _graph(units: gpd.GeoDataFrame, weights: Any) -> Any:
+    """A libpysal Graph from ``weights`` (default: queen contiguity of the units), without self-weights."""
+    from libpysal.graph import Graph
+
+    if weights is None:
+        return Graph.build_contiguity(gpd.GeoSeries(units.geometry.values, crs=units.crs), rook=False)
+    if isinstance(weights, Graph):
+        return weights
+    if sp.issparse(weights):
+        A = sp.csr_array(weights).tolil()
+        A.setdiag(0)
+        return Graph.from_sparse(sp.csr_array(A.tocsr()))
+    return Graph.from_W(weights)

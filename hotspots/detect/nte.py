@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -133,20 +134,7 @@ def nte_zones(
     >>> z[["zone_id", "venues", "n_within", "harm_within"]].values.tolist()
     [[1.0, 5.0, 1.0, 1.0]]
     """
-    check_points(venues, what="venues")
-    check_points(incidents, what="incidents", weights=weights)
-    if not venues.crs.equals(incidents.crs):
-        raise InputError(
-            f"venues ({venues.crs.to_string()}) and incidents ({incidents.crs.to_string()}) differ "
-            "in CRS; reproject one with `.to_crs()`."
-        )
-    for name, value in (("distance", distance), ("buffer", buffer)):
-        if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
-            raise InputError(f"{name} must be a distance in metres >= 0, got {value!r}.")
-    if not (isinstance(eps, (int, float)) and np.isfinite(eps) and eps > 0):
-        raise InputError(f"eps must be a distance in metres > 0, got {eps!r}.")
-    if isinstance(min_venues, bool) or not (isinstance(min_venues, int) and min_venues >= 1):
-        raise InputError(f"min_venues must be a whole number >= 1, got {min_venues!r}.")
+    _check_options(venues, incidents, weights=weights, distance=distance, buffer=buffer, eps=eps, min_venues=min_venues)
     out = empty_zones(venues.crs)
     params = {"eps_m": float(eps), "min_venues": min_venues, "distance_m": float(distance), "buffer_m": float(buffer)}
     out.attrs["params"] = params
@@ -173,21 +161,7 @@ def nte_zones(
     geoms = np.array([polys[lab] for lab in labs], dtype=object)
     n_venues = np.array([count[labels == lab].sum() for lab in labs], dtype=np.int64)
 
-    w = point_weights(incidents, weights)
-    pts = incidents.geometry.values
-    tree = shapely.STRtree(geoms)
-    pairs = np.asarray(tree.query(pts, predicate="dwithin", distance=distance), dtype=np.intp).reshape(2, -1)
-    ii, zz = pairs[0], pairs[1]
-    n_within = np.zeros(len(labs), dtype=np.int64)
-    harm_within = np.zeros(len(labs))
-    if len(ii):
-        d = shapely.distance(pts[ii], geoms[zz])
-        order = np.lexsort((d, ii))
-        ii, zz = ii[order], zz[order]
-        first = np.r_[True, ii[1:] != ii[:-1]]  # nearest zone of each incident
-        ii, zz = ii[first], zz[first]
-        n_within = np.bincount(zz, minlength=len(labs)).astype(np.int64)
-        harm_within = np.bincount(zz, weights=w[ii], minlength=len(labs)).astype(float)
+    n_within, harm_within = _within(incidents, geoms, point_weights(incidents, weights), distance=distance)
     frame = gpd.GeoDataFrame(
         {VENUES: n_venues, N_WITHIN: n_within, HARM_WITHIN: harm_within},
         geometry=gpd.GeoSeries(geoms, crs=venues.crs),
@@ -207,3 +181,48 @@ def nte_zones(
         distance,
     )
     return frame
+
+
+def _check_options(
+    venues: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    *,
+    weights: str | None,
+    distance: Any,
+    buffer: Any,
+    eps: Any,
+    min_venues: Any,
+) -> None:
+    check_points(venues, what="venues")
+    check_points(incidents, what="incidents", weights=weights)
+    if not venues.crs.equals(incidents.crs):
+        raise InputError(
+            f"venues ({venues.crs.to_string()}) and incidents ({incidents.crs.to_string()}) differ "
+            "in CRS; reproject one with `.to_crs()`."
+        )
+    for name, value in (("distance", distance), ("buffer", buffer)):
+        if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
+            raise InputError(f"{name} must be a distance in metres >= 0, got {value!r}.")
+    if not (isinstance(eps, (int, float)) and np.isfinite(eps) and eps > 0):
+        raise InputError(f"eps must be a distance in metres > 0, got {eps!r}.")
+    if isinstance(min_venues, bool) or not (isinstance(min_venues, int) and min_venues >= 1):
+        raise InputError(f"min_venues must be a whole number >= 1, got {min_venues!r}.")
+
+
+def _within(
+    incidents: gpd.GeoDataFrame, geoms: np.ndarray, w: np.ndarray, *, distance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Incidents (and their weight) within ``distance`` of each zone, each counted once in its nearest zone."""
+    pts = incidents.geometry.values
+    tree = shapely.STRtree(geoms)
+    pairs = np.asarray(tree.query(pts, predicate="dwithin", distance=distance), dtype=np.intp).reshape(2, -1)
+    ii, zz = pairs[0], pairs[1]
+    if not len(ii):
+        return np.zeros(len(geoms), dtype=np.int64), np.zeros(len(geoms))
+    d = shapely.distance(pts[ii], geoms[zz])
+    order = np.lexsort((d, ii))
+    ii, zz = ii[order], zz[order]
+    first = np.r_[True, ii[1:] != ii[:-1]]  # nearest zone of each incident
+    ii, zz = ii[first], zz[first]
+    n_within = np.bincount(zz, minlength=len(geoms)).astype(np.int64)
+    return n_within, np.bincount(zz, weights=w[ii], minlength=len(geoms)).astype(float)

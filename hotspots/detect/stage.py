@@ -1,11 +1,13 @@
 """Pipeline stage ``detect``: where serious violence concentrates.
 
 Builds the analysis units (a grid over the study area and the LSOAs), then runs every
-detection method on them: kernel density (:mod:`hotspots.detect.kde`), Getis-Ord Gi* with FDR
-(:mod:`hotspots.detect.gistar`), local Moran's I of LSOA rates (:mod:`hotspots.detect.lisa`), density
-clusters (:mod:`hotspots.detect.clusters`), emerging hot spots (:mod:`hotspots.detect.emerging`) and NTE
-zones (:mod:`hotspots.detect.nte`). Writes ``OUT/hotspots.gpkg`` with the layers ``grid``,
-``lsoa``, ``clusters`` and ``nte_zones`` (columns :data:`LAYER_COLUMNS`, EPSG:27700).
+detection method on them: kernel density (:mod:`hotspots.detect.kde`), calibrated hot spot
+inference (:func:`hotspots.detect.inference.hotspot_gistar`: the exact test of each
+neighbourhood's sum under an exposure null, BH-FDR), local Moran's I of LSOA rates
+(:mod:`hotspots.detect.lisa`), density clusters (:mod:`hotspots.detect.clusters`), emerging hot
+spots (:mod:`hotspots.detect.emerging`) and NTE zones (:mod:`hotspots.detect.nte`). Writes
+``OUT/hotspots.gpkg`` with the layers ``grid``, ``lsoa``, ``clusters`` and ``nte_zones`` (columns
+:data:`LAYER_COLUMNS`, EPSG:27700).
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from hotspots import columns as C
 from hotspots.detect.clusters import density_clusters
 from hotspots.detect.config import DetectConfig
 from hotspots.detect.emerging import NOT_ANALYSED, emerging_hotspots
-from hotspots.detect.gistar import GI_P, GI_Q, GI_Z, HOTSPOT_CLASS, HOTSPOT_CLASSES, hotspot_gistar
+from hotspots.detect.exposure import RESIDENTS, areal_exposure
+from hotspots.detect.gistar import CLASSES, GI_P, GI_Q, GI_Z, HOTSPOT_CLASS, LOCAL_EXPECTED, LOCAL_SUM
+from hotspots.detect.inference import hotspot_gistar
 from hotspots.detect.kde import KDE, choose_bandwidth, hotspot_kde
 from hotspots.detect.lisa import LISA_CLASS, hotspot_lisa
 from hotspots.detect.nte import empty_zones, nte_zones
 from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.prepare.coverage import source_area
 from hotspots.prepare.study import Study
 from hotspots.results import AutoChoices
 from hotspots.units import (
@@ -44,10 +49,33 @@ log = logging.getLogger(__name__)
 
 EMERGING_CLASS = C.EMERGING_CLASS
 """Emerging hot spot class of the cell (:data:`hotspots.detect.emerging.EMERGING_CLASSES`), or
-"not analysed" (outside the monthly data's extent, or too few months)."""
+"not analysed" (outside the emerging source's coverage, no incident, or too few consecutive months)."""
 
-GRID_LAYER_COLUMNS = [CELL_ID, N, HARM_SUM, KDE, GI_Z, GI_P, GI_Q, HOTSPOT_CLASS, EMERGING_CLASS]
-LSOA_LAYER_COLUMNS = [C.LSOA_CODE, N, HARM_SUM, RATE_PER_1000, GI_Z, GI_Q, HOTSPOT_CLASS, LISA_CLASS]
+GRID_LAYER_COLUMNS = [
+    CELL_ID,
+    N,
+    HARM_SUM,
+    KDE,
+    GI_Z,
+    GI_P,
+    GI_Q,
+    HOTSPOT_CLASS,
+    LOCAL_SUM,
+    LOCAL_EXPECTED,
+    EMERGING_CLASS,
+]
+LSOA_LAYER_COLUMNS = [
+    C.LSOA_CODE,
+    N,
+    HARM_SUM,
+    RATE_PER_1000,
+    GI_Z,
+    GI_Q,
+    HOTSPOT_CLASS,
+    LOCAL_SUM,
+    LOCAL_EXPECTED,
+    LISA_CLASS,
+]
 CLUSTER_LAYER_COLUMNS = ["cluster_id", "rank", "n", "harm", "area_km2", "harm_per_km2"]
 NTE_LAYER_COLUMNS = ["zone_id", "venues", "n_within", "harm_within"]
 LAYER_COLUMNS = {
@@ -91,32 +119,80 @@ def detect_grid(
     weights: str = "harm",
     distance: float | None = None,
     fdr: bool = True,
-    inference: str = "analytic",
+    inference: str = "exact",
+    dispersion: float | str | None = None,
+    residents: gpd.GeoDataFrame | None = None,
     permutations: int = 999,
     seed: int = 0,
 ) -> gpd.GeoDataFrame:
-    """Grid with counts, harm, KDE and Gi* (the ``grid`` layer without ``emerging_class``).
+    """Grid with counts, harm, KDE and the hot spot test (the ``grid`` layer without ``emerging_class``).
+
+    Parameters
+    ----------
+    residents
+        LSOAs with ``population``: when given, each cell's exposure is the residents of the
+        LSOAs it overlaps (areal weighting; ``[detect] grid_exposure = "residents"``), else its
+        area (complete spatial randomness).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``cell_id, n, harm, kde, gi_z, gi_p, gi_q, hotspot_class`` and geometry, with the
-        lattice in ``attrs["grid"]`` and the KDE bandwidth in ``attrs["kde"]``.
+        ``cell_id, n, harm, kde, gi_z, gi_p, gi_q, hotspot_class, local_sum, local_expected``
+        and geometry, with the lattice in ``attrs["grid"]``, the KDE bandwidth in
+        ``attrs["kde"]`` and the test in ``attrs["inference"]``.
     """
     grid = make_grid(area, cell_size=cell_size, shape=shape)
     counts = count_in_units(incidents, grid, key=CELL_ID)
-    kde = hotspot_kde(
-        incidents, grid, bandwidth=bandwidth, kernel=kernel, weights=None if weights == "count" else C.HARM
-    )
+    harm_w = None if weights == "count" else C.HARM
+    kde = hotspot_kde(incidents, grid, bandwidth=bandwidth, kernel=kernel, weights=harm_w)
     attrs = dict(grid.attrs)
     grid = grid.assign(**{N: counts[N].to_numpy(), HARM_SUM: counts[HARM_SUM].to_numpy(), KDE: kde.to_numpy()})
+    exposure = None
+    if residents is not None:
+        grid[RESIDENTS] = areal_exposure(grid, residents).to_numpy()
+        exposure = RESIDENTS
     grid.attrs = attrs
-    value = N if weights == "count" else HARM_SUM
     out = hotspot_gistar(
-        grid, value=value, distance=distance, fdr=fdr, inference=inference, permutations=permutations, seed=seed
+        grid,
+        value=N if weights == "count" else HARM_SUM,
+        marks=None if weights == "count" else incidents[C.HARM].to_numpy(dtype=float),
+        exposure=exposure,
+        inference=inference,
+        dispersion=dispersion,
+        distance=distance,
+        fdr=fdr,
+        permutations=permutations,
+        seed=seed,
     )
     out.attrs["kde"] = dict(kde.attrs)
     return out
+
+
+def detect_lsoa(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, cfg: DetectConfig) -> gpd.GeoDataFrame:
+    """LSOAs with counts, harm, rate, the hot spot test (exposure: residents) and the local Moran class."""
+    units = lsoa_units(incidents, lsoa)
+    units = hotspot_gistar(
+        units,
+        value=N if cfg.weights == "count" else HARM_SUM,
+        marks=None if cfg.weights == "count" else incidents[C.HARM].to_numpy(dtype=float),
+        inference=cfg.inference,
+        dispersion=cfg.method_dispersion,
+        fdr=cfg.fdr,
+        permutations=cfg.permutations,
+        seed=cfg.seed,
+    )
+    ok_rate = units[RATE_PER_1000].notna().to_numpy()
+    lisa = hotspot_lisa(
+        units[ok_rate],
+        value=RATE_PER_1000,
+        permutations=cfg.permutations,
+        alpha=cfg.alpha,
+        fdr=cfg.lisa_fdr,
+        seed=cfg.seed,
+    )
+    units[LISA_CLASS] = "not significant"
+    units.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
+    return units
 
 
 @dataclass(frozen=True)
@@ -155,7 +231,7 @@ class DetectResult:
 
 
 def detect(study: Study, cfg: DetectConfig) -> DetectResult:
-    """Pipeline stage ``detect``: units, KDE, Gi*, local Moran, clusters, emerging, NTE zones.
+    """Pipeline stage ``detect``: units, KDE, hot spot test, local Moran, clusters, emerging, NTE zones.
 
     Parameters
     ----------
@@ -182,24 +258,7 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
         raise InputError("detect: no incidents to analyse (check [study] sources and the crime files).")
     auto.record(sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
     summary: dict[str, Any] = {}
-
-    # --- grid: counts, KDE, Gi* ---------------------------------------------------------
-    if cfg.cell_size is None:
-        cell_size = choose_cell_size(incidents, study.area)
-        auto.record(
-            cell_size_m=cell_size,
-            cell_size_rule="nice(min(shorter side of bounding box / 50 (sfhotspot), default KDE bandwidth / 2))",
-        )
-    else:
-        cell_size = cfg.cell_size
-    bandwidth = cfg.bandwidth
-    if bandwidth is None:
-        bandwidth = choose_bandwidth(incidents, weights=None if cfg.weights == "count" else C.HARM, kernel=cfg.kernel)
-        auto.record(
-            kde_bandwidth_m=round(bandwidth, 1),
-            kde_bandwidth_rule="ArcGIS spatial Silverman: 0.9 min(SD, sqrt(1/ln2) Dm) n^-0.2"
-            + (" / 2.778 (Gaussian sigma)" if cfg.kernel == "gaussian" else " (quartic radius)"),
-        )
+    cell_size, bandwidth = _grid_choices(study, incidents, cfg, auto)
     grid = detect_grid(
         incidents,
         study.area,
@@ -211,6 +270,8 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
         distance=cfg.neighbour_distance,
         fdr=cfg.fdr,
         inference=cfg.inference,
+        dispersion=cfg.method_dispersion,
+        residents=study.lsoa if cfg.grid_exposure == RESIDENTS else None,
         permutations=cfg.permutations,
         seed=cfg.seed,
     )
@@ -219,93 +280,16 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
         gi_neighbourhood="queen (8 square / 6 hex neighbours + self)"
         if cfg.neighbour_distance is None
         else f"distance band {cfg.neighbour_distance:g} m + self",
+        grid_inference=grid.attrs.get("inference", {}),
     )
-
-    # --- emerging hot spots on the same grid ---------------------------------------------
-    emerging = None
-    src = cfg.emerging_source
-    if src is None:
-        src = choose_emerging_source(incidents)
-        auto.record(emerging_source=src)
-    # an explicitly named source may lie outside the place-analysis sources ([study] sources)
-    pool = incidents if cfg.emerging_source is None else study.incidents
-    em_inc = pool if src == "all" else pool[pool[C.SOURCE] == src]
-    if src != "all" and src not in set(study.incidents[C.SOURCE]):
-        raise ConfigError(
-            f"[detect] key 'emerging_source' is {src!r}, which is not a crime source of this study; "
-            f"choose one of {sorted(study.incidents[C.SOURCE].unique().tolist())} or 'all'."
-        )
-    try:
-        emerging = emerging_hotspots(
-            em_inc,
-            grid,
-            min_months=cfg.emerging_min_months,
-            alpha=cfg.alpha,
-            value=cast(Any, cfg.emerging_value),
-            time_window=cfg.emerging_time_window,
-            distance=cfg.neighbour_distance,
-            fdr=cfg.fdr,
-        )
-        emerging.attrs["source"] = src
-        grid[EMERGING_CLASS] = emerging[EMERGING_CLASS].to_numpy()
-        auto.record(emerging=emerging.attrs.get("auto", {}))
-        summary["emerging"] = emerging.attrs.get("class_counts", {})
-    except InputError as exc:
-        warnings.warn(f"emerging hot spots not analysed: {exc}", HotspotsWarning, stacklevel=2)
-        grid[EMERGING_CLASS] = NOT_ANALYSED
-        summary["emerging"] = f"not analysed: {exc}"
-
-    # --- LSOAs: rates, Gi*, local Moran -------------------------------------------------
-    lsoa = lsoa_units(incidents, study.lsoa)
-    lsoa = hotspot_gistar(
-        lsoa,
-        value=N if cfg.weights == "count" else HARM_SUM,
-        fdr=cfg.fdr,
-        inference=cfg.inference,
-        permutations=cfg.permutations,
-        seed=cfg.seed,
-    )
-    ok_rate = lsoa[RATE_PER_1000].notna().to_numpy()
-    lisa = hotspot_lisa(
-        lsoa[ok_rate],
-        value=RATE_PER_1000,
-        permutations=cfg.permutations,
-        alpha=cfg.alpha,
-        fdr=cfg.lisa_fdr,
-        seed=cfg.seed,
-    )
-    lsoa[LISA_CLASS] = "not significant"
-    lsoa.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
+    emerging = _emerging(study, incidents, grid, cfg, auto, summary)
+    lsoa = detect_lsoa(incidents, study.lsoa, cfg)
     auto.record(
-        lsoa_neighbourhood="queen contiguity (libpysal) + self",
+        lsoa_neighbourhood="queen contiguity + self",
+        lsoa_inference=lsoa.attrs.get("inference", {}),
         lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
     )
-
-    # --- density clusters and NTE zones (B2's modules) -----------------------------------
-    clusters = density_clusters(
-        incidents,
-        method=cast(Any, cfg.cluster_method),
-        min_cluster_size=cfg.cluster_min_cluster_size,
-        min_samples=cfg.cluster_min_samples,
-        eps=cfg.cluster_eps,
-        weights=None if cfg.weights == "count" else C.HARM,
-        buffer=cfg.cluster_buffer,
-    )
-    auto.record(clusters=clusters.attrs.get("auto", {}))
-    if study.venues is not None and len(study.venues):
-        zones = nte_zones(
-            study.venues,
-            incidents,
-            distance=cfg.nte_distance,
-            eps=cfg.nte_eps,
-            min_venues=cfg.nte_min_venues,
-            weights=None if cfg.weights == "count" else C.HARM,
-        )
-    else:
-        warnings.warn("no venues configured: the nte_zones layer is empty.", HotspotsWarning, stacklevel=2)
-        zones = empty_zones()
-
-    # --- results and the GeoPackage ------------------------------------------------------
+    clusters, zones = _clusters_and_zones(study, incidents, cfg, auto)
     layers = {
         "grid": _layer(grid, GRID_LAYER_COLUMNS),
         "lsoa": _layer(lsoa, LSOA_LAYER_COLUMNS),
@@ -329,9 +313,114 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     )
 
 
+def _grid_choices(
+    study: Study, incidents: gpd.GeoDataFrame, cfg: DetectConfig, auto: AutoChoices
+) -> tuple[float, float]:
+    """Cell size and KDE bandwidth: as configured, or chosen (and recorded) automatically."""
+    if cfg.cell_size is None:
+        cell_size = choose_cell_size(incidents, study.area)
+        auto.record(
+            cell_size_m=cell_size,
+            cell_size_rule="nice(min(shorter side of bounding box / 50 (sfhotspot), default KDE bandwidth / 2))",
+        )
+    else:
+        cell_size = cfg.cell_size
+    bandwidth = cfg.bandwidth
+    if bandwidth is None:
+        bandwidth = choose_bandwidth(incidents, weights=None if cfg.weights == "count" else C.HARM, kernel=cfg.kernel)
+        auto.record(
+            kde_bandwidth_m=round(bandwidth, 1),
+            kde_bandwidth_rule="ArcGIS spatial Silverman: 0.9 min(SD, sqrt(1/ln2) Dm) n^-0.2"
+            + (" / 2.778 (Gaussian sigma)" if cfg.kernel == "gaussian" else " (quartic radius)"),
+        )
+    return cell_size, bandwidth
+
+
+def _emerging(
+    study: Study,
+    incidents: gpd.GeoDataFrame,
+    grid: gpd.GeoDataFrame,
+    cfg: DetectConfig,
+    auto: AutoChoices,
+    summary: dict[str, Any],
+) -> pd.DataFrame | None:
+    """Emerging hot spots of the configured (or chosen) source over its coverage; sets ``grid[emerging_class]``."""
+    src = cfg.emerging_source
+    if src is None:
+        src = choose_emerging_source(incidents)
+        auto.record(emerging_source=src)
+    if src != "all" and src not in set(study.incidents[C.SOURCE]):
+        raise ConfigError(
+            f"[detect] key 'emerging_source' is {src!r}, which is not a crime source of this study; "
+            f"choose one of {sorted(study.incidents[C.SOURCE].unique().tolist())} or 'all'."
+        )
+    # an explicitly named source may lie outside the place-analysis sources ([study] sources)
+    pool = incidents if cfg.emerging_source is None else study.incidents
+    em_inc = pool if src == "all" else pool[pool[C.SOURCE] == src]
+    try:
+        coverage, districts = source_area(em_inc, study.lsoa)
+        residents = None
+        if cfg.grid_exposure == RESIDENTS:
+            covered = study.lsoa[study.lsoa[C.DISTRICT].isin(districts)] if districts else study.lsoa
+            residents = areal_exposure(grid, covered).to_numpy()
+        emerging = emerging_hotspots(
+            em_inc,
+            grid,
+            min_months=cfg.emerging_min_months,
+            alpha=cfg.alpha,
+            value=cast(Any, cfg.emerging_value),
+            time_window=cfg.emerging_time_window,
+            distance=cfg.neighbour_distance,
+            fdr=cfg.fdr,
+            area=coverage,
+            exposure=residents,
+            dispersion=cfg.dispersion,
+        )
+    except InputError as exc:
+        warnings.warn(f"emerging hot spots not analysed: {exc}", HotspotsWarning, stacklevel=3)
+        grid[EMERGING_CLASS] = NOT_ANALYSED
+        summary["emerging"] = f"not analysed: {exc}"
+        return None
+    emerging.attrs["source"] = src
+    grid[EMERGING_CLASS] = emerging[EMERGING_CLASS].to_numpy()
+    auto.record(emerging={"source_districts": districts, **emerging.attrs.get("auto", {})})
+    summary["emerging"] = emerging.attrs.get("class_counts", {})
+    return emerging
+
+
+def _clusters_and_zones(
+    study: Study, incidents: gpd.GeoDataFrame, cfg: DetectConfig, auto: AutoChoices
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Density clusters and NTE zones (an empty layer, with a warning, without venues)."""
+    harm_w = None if cfg.weights == "count" else C.HARM
+    clusters = density_clusters(
+        incidents,
+        method=cast(Any, cfg.cluster_method),
+        min_cluster_size=cfg.cluster_min_cluster_size,
+        min_samples=cfg.cluster_min_samples,
+        eps=cfg.cluster_eps,
+        weights=harm_w,
+        buffer=cfg.cluster_buffer,
+    )
+    auto.record(clusters=clusters.attrs.get("auto", {}))
+    if study.venues is not None and len(study.venues):
+        zones = nte_zones(
+            study.venues,
+            incidents,
+            distance=cfg.nte_distance,
+            eps=cfg.nte_eps,
+            min_venues=cfg.nte_min_venues,
+            weights=harm_w,
+        )
+    else:
+        warnings.warn("no venues configured: the nte_zones layer is empty.", HotspotsWarning, stacklevel=3)
+        zones = empty_zones()
+    return clusters, zones
+
+
 def _class_counts(s: pd.Series) -> dict[str, int]:
     vc = s.value_counts()
-    return {c: int(vc.get(c, 0)) for c in HOTSPOT_CLASSES}
+    return {c: int(vc.get(c, 0)) for c in CLASSES}
 
 
 __all__ = [
@@ -344,4 +433,5 @@ __all__ = [
     "DetectResult",
     "detect",
     "detect_grid",
+    "detect_lsoa",
 ]

@@ -73,6 +73,10 @@ class EvaluateConfig:
     composite_weights
         Weights of ``counts``, ``kde`` and ``gistar`` in the composite (non-negative,
         not all zero).
+    rank_draws
+        Simulated next periods of the harm-rank interval backtest (``rank_interval_coverage``
+        and the median interval width per horizon, over the evaluation area's LSOAs);
+        default 1,000; 0 skips it.
     forecast_methods
         Forecasting methods backtested beside ``methods`` (:data:`FORECAST_METHODS`; default
         ``ensemble`` and ``poisson``; ``hgb`` is opt-in, about 20 times slower; ``[]`` = none).
@@ -95,6 +99,7 @@ class EvaluateConfig:
     kde_bandwidth: float | None = None
     kde_kernel: str = "quartic"
     composite_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_COMPOSITE_WEIGHTS))
+    rank_draws: int = 1000
     forecast_methods: list[str] = field(default_factory=lambda: ["ensemble", "poisson"])
     kit_methods: list[str] = field(default_factory=lambda: list(KIT_METHODS))
 
@@ -121,6 +126,8 @@ class EvaluateConfig:
             raise ConfigError(
                 f"[evaluate] key 'cell_size' must be a positive number of metres, got {self.cell_size!r}."
             )
+        if self.rank_draws < 0:
+            raise ConfigError(f"[evaluate] key 'rank_draws' must be >= 0 (0 = skip), got {self.rank_draws!r}.")
         if self.area not in ("source_districts", "study"):
             raise ConfigError(f"[evaluate] key 'area' must be 'source_districts' or 'study', got {self.area!r}.")
         if not 0 <= self.min_district_share < 1:

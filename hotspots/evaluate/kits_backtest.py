@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.evaluate.config import KIT_METHODS
-from hotspots.evaluate.rolling import FOLD, FOLDS, HORIZON, METHOD, TEST_END, TEST_START, TRAIN_END, TRAIN_START
+from hotspots.evaluate.summary import FOLD, FOLDS, HORIZON, METHOD, TEST_END, TEST_START, TRAIN_END, TRAIN_START
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ def kits_backtest(
         Unknown method, bad ``p``/``radius``, missing columns, too few months, or
         ``busiest_venues`` without venues.
     """
-    from hotspots.evaluate.rolling import _folds, _month_range
+    from hotspots.evaluate.folds import calendar
     from hotspots.sites import mclp as _mclp
     from hotspots.sites.candidates import DEFAULT_EXCLUDE_LOCATIONS, demand_points, kit_candidates
 
@@ -336,7 +336,7 @@ def kits_backtest(
         present = sorted(incidents[C.MONTH].dropna().astype(str).unique())
         if not present:
             raise InputError("incidents have no months; the kit backtest needs monthly data.")
-        months = _month_range(present[0], present[-1])
+        months = calendar(present)
     months = list(months)
     need = min_train_months + min(horizons)
     if len(months) < need:
@@ -348,7 +348,7 @@ def kits_backtest(
     month_pos = pd.Index(months).get_indexer(incidents[C.MONTH].astype(str))
     rows = []
     for h in horizons:
-        for fold, k in enumerate(_folds(len(months), h, min_train_months), start=1):
+        for fold, k in enumerate(range(min_train_months, len(months) - h + 1), start=1):
             train = incidents[(month_pos >= 0) & (month_pos < k)]
             test = incidents[(month_pos >= k) & (month_pos < k + h)]
             where = {

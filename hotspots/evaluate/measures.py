@@ -1,4 +1,4 @@
-"""Hit-rate metrics of a hotspot prediction: hit rate, PAI, PEI* and RRI at a share of the area.
+"""Hit-rate metrics of a hotspot prediction: hit rate, PAI, PEI and RRI at a share of the area.
 
 Pure functions on one score per cell and the counts that followed.
 """
@@ -21,7 +21,7 @@ HITS = "hits"  # test incidents in the selected cells
 MAX_HITS = "max_hits"  # most test incidents any selection of the same size could hold
 HIT_RATE = "hit_rate"  # hits / test_total (0-1)
 PAI = "pai"  # hit_rate / coverage
-PEI_STAR = "pei_star"  # hits / max_hits (0-1)
+PEI = "pei"  # Hunt's (2016) PEI: hits / max_hits (0-1)
 RRI = "rri"  # (test share in selection) / (train share in selection)
 
 
@@ -138,7 +138,7 @@ def _coverage_metrics(
                 MAX_HITS: max_hits,
                 HIT_RATE: hr,
                 PAI: hr / cov,
-                PEI_STAR: hits / max_hits if max_hits > 0 else float("nan"),
+                PEI: hits / max_hits if max_hits > 0 else float("nan"),
                 RRI: rri_v,
             }
         )
@@ -207,32 +207,29 @@ def pai(scores: Any, test: Any, *, coverage: float) -> float:
     return _one(scores, test, None, coverage)[PAI]
 
 
-def pei_star(scores: Any, test: Any, *, coverage: float) -> float:
-    """PEI*: test incidents caught / the most any selection of the same size could catch.
+def pei(scores: Any, test: Any, *, coverage: float) -> float:
+    """PEI (Predictive Efficiency Index): test incidents caught / the most any selection of the same size could catch.
 
     The denominator is the sum of the test counts of the ``coverage * n`` cells with the
-    most test incidents (a perfect forecast), so PEI* is 1 for a perfect prediction and
-    compares methods independently of how concentrated the test period happens to be.
+    most test incidents (a perfect forecast of the same area), so PEI is 1 for a perfect
+    prediction and compares methods independently of how concentrated the test period is.
 
     Notes
     -----
     Hunt, J. (2016) Do crime hot spots move? Exploring the effects of the modifiable
     areal unit problem and modifiable temporal unit problem on crime hot spot stability.
-    PhD thesis, American University (PEI = PAI / maximum PAI at the same area, which is
-    this ratio). White, Hunt & Green (2023, *Security Journal*) and Joshi et al. (2021,
-    *ISPRS IJGI* 10, 597) discuss the variant PEI*; here PEI* is, as defined for this
-    project, the hit rate relative to the maximum possible with the same number of cells.
+    PhD thesis, American University. Hunt defines PEI = PAI / PAI*, with PAI* the PAI of
+    the perfect selection of the same area; the areas cancel, leaving this ratio of hits.
+    Earlier versions of hotspots called it "PEI*", which is a different index: White, Hunt
+    & Green (2023, *Security Journal*) propose PEI* as a modification of PEI, and it is not
+    computed here.
 
     Examples
     --------
-    >>> pei_star([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
+    >>> pei([3, 2, 1, 0], [4, 0, 0, 1], coverage=0.25)
     1.0
     """
-    return _one(scores, test, None, coverage)[PEI_STAR]
-
-
-pei = pei_star
-"""Alias of :func:`pei_star` (Hunt's PEI at a fixed number of cells is the same ratio)."""
+    return _one(scores, test, None, coverage)[PEI]
 
 
 def rri(scores: Any, test: Any, train: Any, *, coverage: float) -> float:

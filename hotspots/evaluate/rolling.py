@@ -7,7 +7,7 @@ Two families of measures:
   outnumber crimes), :func:`lorenz` (curve data) and :func:`share_holding` (the smallest
   share of places holding half of the violence).
 * **Hit-rate metrics** of a prediction (a score per cell) against what happened next:
-  :func:`hit_rate`, :func:`pai`, :func:`pei_star`, :func:`rri`, at a given share of the
+  :func:`hit_rate`, :func:`pai`, :func:`pei`, :func:`rri`, at a given share of the
   area, and :func:`backtest`, a rolling-origin backtest of several methods on monthly
   data (train on months up to *k*, test on the next month or quarter).
 
@@ -26,7 +26,7 @@ weight x and scores exactly the uniform-random expectation: hit rate = x, PAI = 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -37,13 +37,11 @@ import shapely
 from hotspots import columns as C
 from hotspots.errors import InputError
 from hotspots.evaluate.config import COVERAGES, DEFAULT_COMPOSITE_WEIGHTS, METHODS, EvaluateConfig, _check_options
+from hotspots.evaluate.folds import Fold, SkippedFold, calendar, explicit_fold, rolling_folds, warn_skipped
 from hotspots.evaluate.measures import (
-    CELLS,
     HIT_RATE,
-    HITS,
-    MAX_HITS,
     PAI,
-    PEI_STAR,
+    PEI,
     RRI,
     TEST_TOTAL,
     TRAIN_TOTAL,
@@ -51,47 +49,32 @@ from hotspots.evaluate.measures import (
     _ranked,
     _scores_array,
 )
+from hotspots.evaluate.scores import FoldScorer, PlaceScorer, rank_config_or_default
+from hotspots.evaluate.summary import (
+    BACKTEST_COLUMNS,
+    COVERAGE,
+    FOLD,
+    FOLDS,
+    HORIZON,
+    METHOD,
+    SUMMARY_COLUMNS,
+    TEST_END,
+    TEST_MONTHS,
+    TEST_START,
+    TRAIN_END,
+    TRAIN_MONTHS,
+    TRAIN_START,
+    format_table,
+    format_verdict,
+    summarise_backtest,
+    versus_baseline,
+)
 from hotspots.io.write import jsonable
+from hotspots.months import format_months, longest_run, missing_months
+from hotspots.prepare.coverage import source_area
 from hotspots.rank.concentration import concentration
 
 log = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------------------
-# output columns
-# --------------------------------------------------------------------------------------
-
-HORIZON = "horizon"  # test window length in months (1 = next month, 3 = next quarter)
-FOLD = "fold"  # 1-based fold number within the horizon
-TRAIN_START = "train_start"  # first training month, YYYY-MM
-TRAIN_END = "train_end"  # last training month, YYYY-MM
-TEST_START = "test_start"  # first test month, YYYY-MM
-TEST_END = "test_end"  # last test month, YYYY-MM
-METHOD = "method"  # prediction method (see METHODS)
-COVERAGE = "coverage"  # share of the grid's cells selected as hotspots (0-1)
-BACKTEST_COLUMNS = [
-    HORIZON,
-    FOLD,
-    TRAIN_START,
-    TRAIN_END,
-    TEST_START,
-    TEST_END,
-    METHOD,
-    COVERAGE,
-    CELLS,
-    TRAIN_TOTAL,
-    TEST_TOTAL,
-    HITS,
-    MAX_HITS,
-    HIT_RATE,
-    PAI,
-    PEI_STAR,
-    RRI,
-]
-"""Columns of :func:`backtest`: one row per horizon x fold x method x coverage."""
-
-FOLDS = "folds"  # number of folds averaged
-SUMMARY_COLUMNS = [HORIZON, METHOD, COVERAGE, FOLDS, HIT_RATE, PAI, PEI_STAR, RRI]
-"""Columns of :func:`summarise_backtest`: fold means per horizon x method x coverage."""
 
 GRID_METHODS = tuple(m for m in METHODS if m != "place_score")
 """The methods that need nothing but incidents and a grid (the default of :func:`backtest`)."""
@@ -103,15 +86,19 @@ DEFINITIONS: dict[str, str] = {
     "hit_rate": "test incidents in the selected cells / all test incidents in the area",
     "pai": "Predictive Accuracy Index (Chainey, Tompson & Uhlig 2008): hit rate / area share, "
     "with area share = selected cells / all cells (= coverage); 1 = no better than random",
-    "pei_star": "PEI* (predictive efficiency): hits / the most test incidents any selection of the "
+    "pei": "PEI (Predictive Efficiency Index, Hunt 2016): hits / the most test incidents any selection of the "
     "same number of cells could have held (the top cells of the test period itself); 1 = perfect "
-    "(Hunt 2016 PEI; cf. White, Hunt & Green 2023 and Joshi et al. 2021)",
+    "(PAI / the PAI of the perfect selection of the same area; called PEI* in earlier versions, but PEI* "
+    "(White, Hunt & Green 2023) is a different index, not computed here)",
     "rri": "Recapture Rate Index (Levine 2008): (test incidents in selection / test total) / "
     "(training incidents in selection / training total); about 1 = the selected cells keep "
     "their share of violence, < 1 = their share falls in the test period, NaN when the "
     "selection held no training incidents",
-    "folds": "rolling origin: train on every month up to k (expanding window), test on the next "
-    "`horizon` months; k runs from min_train_months to the last month that leaves a full test window",
+    "folds": "rolling origin: train on every month with data before calendar month k (expanding window), test on "
+    "the `horizon` months from k; k runs from min_train_months to the last month that leaves a full test window. "
+    "A fold is skipped (and named) when a month of its test window, or the month just before it, has no data: a "
+    "missing month is never counted as zero (last_period counts the last `horizon` training months with data). "
+    "With --train/--test: one fold of the months given",
 }
 """Plain-language definitions printed by ``hotspots evaluate`` and written to evaluation.json."""
 
@@ -144,10 +131,6 @@ METHOD_DEFINITIONS: dict[str, str] = {
 # --------------------------------------------------------------------------------------
 
 
-def _month_range(first: str, last: str) -> list[str]:
-    return [str(p) for p in pd.period_range(first, last, freq="M")]
-
-
 def month_matrix(
     incidents: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, *, months: Sequence[str], weights: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -172,94 +155,6 @@ def month_matrix(
     return m, pos
 
 
-def _pct_rank(x: np.ndarray) -> np.ndarray:
-    """Percentile rank in (0, 1], ties share their average rank (the place ranking's scaling)."""
-    from hotspots.rank.scale import scale
-
-    return scale(np.nan_to_num(np.asarray(x, dtype=float), nan=-np.inf), "percentile")
-
-
-def _folds(n_months: int, horizon: int, min_train: int) -> list[int]:
-    """Training lengths k of the rolling-origin folds (train months[:k], test months[k:k+h])."""
-    return list(range(min_train, n_months - horizon + 1))
-
-
-def cells_to_units(grid: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
-    """Row position in ``units`` of the polygon holding each cell's representative point.
-
-    Cells whose point falls in no polygon (generalised boundaries) take the nearest one;
-    the result is ``-1`` only when ``units`` is empty.
-    """
-    pts = gpd.GeoSeries(grid.geometry.representative_point().values, crs=grid.crs)
-    poly = gpd.GeoSeries(units.geometry.values, crs=units.crs)
-    out = np.full(len(grid), -1, dtype=np.int64)
-    if len(poly) == 0:
-        return out
-    cell_i, unit_i = poly.sindex.query(pts.values, predicate="within")
-    first = pd.Series(unit_i).groupby(cell_i).first()
-    out[first.index.to_numpy()] = first.to_numpy()
-    miss = np.flatnonzero(out < 0)
-    if len(miss):
-        near_i, unit_j = poly.sindex.nearest(pts.values[miss], return_all=False)
-        out[miss[near_i]] = unit_j
-    return out
-
-
-def _rank_config(rank_config: Any) -> Any:
-    from hotspots.rank.stage import RankConfig
-
-    return rank_config if rank_config is not None else RankConfig()
-
-
-class _PlaceScorer:
-    """The ``place_score`` method: the rank stage's LSOA composite of one fold, on cells."""
-
-    def __init__(self, lsoa: gpd.GeoDataFrame, venues: Any, deprivation: Any, rank_config: Any, grid: Any) -> None:
-        from hotspots.rank.stage import check_weights
-
-        self.cfg = _rank_config(rank_config)
-        self.lsoa, self.venues, self.deprivation, self.grid = lsoa, venues, deprivation, grid
-        w = check_weights(dict(self.cfg.weights), where="[rank] weights", error=InputError)
-        self.weights = {k: v for k, v in w.items() if v > 0}
-        self.needs_kde = "kde" in self.weights
-        self.cell_unit = cells_to_units(grid, lsoa)
-
-    def scores(self, train: gpd.GeoDataFrame, *, kde: np.ndarray | None) -> np.ndarray:
-        import warnings
-
-        from hotspots.detect.gistar import hotspot_gistar
-        from hotspots.errors import HotspotsWarning
-        from hotspots.rank.stage import COMPONENTS, composite_score, place_components
-        from hotspots.units import lsoa_units
-
-        cfg = self.cfg
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", HotspotsWarning)
-            det = None
-            if "gi_z" in self.weights and len(train):
-                det = hotspot_gistar(lsoa_units(train, self.lsoa), value=C.HARM)
-            comps = place_components(
-                self.lsoa,
-                train,
-                venues=self.venues,
-                deprivation=self.deprivation,
-                detect_lsoa=det,
-                grid=self.grid.assign(kde=kde) if kde is not None else None,
-                venue_radius=cfg.venue_radius,
-                deprivation_measure=cfg.deprivation,
-                kde_aggregate=cfg.kde_aggregate,
-            )
-        w = {k: v for k, v in self.weights.items() if comps[COMPONENTS[k]].notna().any()}
-        if not w:
-            raise InputError("place_score: none of the [rank] weighted components has data; check [rank] weights.")
-        score = composite_score(comps, weights=w, scaling=cfg.scaling, combine=cfg.combine).to_numpy(dtype=float)
-        score = np.where(np.isnan(score), -np.inf, score)  # missing data ranks last here, never first
-        out = np.full(len(self.grid), -np.inf)
-        ok = self.cell_unit >= 0
-        out[ok] = score[self.cell_unit[ok]]
-        return out
-
-
 def backtest(
     incidents: gpd.GeoDataFrame,
     grid: gpd.GeoDataFrame,
@@ -277,12 +172,17 @@ def backtest(
     venues: gpd.GeoDataFrame | None = None,
     deprivation: pd.DataFrame | None = None,
     rank_config: Any = None,
+    train: str | Sequence[str] | None = None,
+    test: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Rolling-origin backtest of hotspot prediction methods on monthly data.
+    """Rolling-origin backtest of hotspot prediction methods on monthly data (or one explicit fold).
 
-    For each horizon h and each k from ``min_train_months`` to ``len(months) - h``, every
-    method scores the grid's cells from the incidents of months[:k] (expanding window)
-    and is judged on the incidents of months[k:k+h] at each coverage.
+    For each horizon h and each calendar month k from ``min_train_months`` on, every method
+    scores the grid's cells from the incidents of the months before k (expanding window)
+    and is judged on the incidents of the h months from k at each coverage. Only months
+    **with data** (at least one incident) are used: a fold whose test window, or the month
+    just before it, has no data is skipped with a warning
+    (:func:`hotspots.evaluate.folds.rolling_folds`); a missing month is never counted as zero.
 
     Parameters
     ----------
@@ -291,8 +191,9 @@ def backtest(
     grid
         Grid from :func:`hotspots.units.make_grid` (the evaluation area).
     months
-        The months, in order (default every month from the first to the last incident,
-        months without incidents included). Incidents in other months are ignored.
+        The calendar months of the backtest, in order (default every month from the first to
+        the last incident). Incidents in other months are ignored; months without incidents
+        have no data.
     methods
         Methods to compare (see :data:`METHODS`).
     coverages
@@ -300,7 +201,7 @@ def backtest(
     horizons
         Test window lengths in months.
     min_train_months
-        Months in the first training window.
+        Fewest training months with data in a fold.
     weights
         ``"count"`` or ``"harm"`` (harm-weighted counts for training, testing and KDE).
     bandwidth, kernel
@@ -313,20 +214,133 @@ def backtest(
         ``place_score`` method (only ``lsoa`` is required for it).
     rank_config
         A :class:`hotspots.rank.stage.RankConfig` for ``place_score`` (default ``[rank]`` defaults).
+    train, test
+        Explicit month lists (``"2016-07,2017-07"``, ranges ``A..B``; both or neither): one
+        fold instead of the rolling ones (``horizons`` and ``months`` are then not used).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`BACKTEST_COLUMNS`, one row per horizon x fold x method x coverage;
-        ``attrs["bandwidths"]`` lists the KDE bandwidth of each fold when reported.
+        :data:`BACKTEST_COLUMNS`, one row per fold x method x coverage; ``attrs["bandwidths"]``
+        lists the KDE bandwidth of each fold when reported; ``attrs["skipped"]`` the folds
+        left out for want of data.
 
     Raises
     ------
     InputError
         Unknown method, bad coverage/horizon, incidents without a ``month`` column,
-        ``place_score`` without ``lsoa``, or too few months for a single fold.
+        ``place_score`` without ``lsoa``, bad month lists, or no usable fold.
     """
     composite_weights = dict(DEFAULT_COMPOSITE_WEIGHTS if composite_weights is None else composite_weights)
+    _check_backtest(
+        incidents,
+        methods=methods,
+        coverages=coverages,
+        horizons=horizons,
+        min_train_months=min_train_months,
+        weights=weights,
+        composite_weights=composite_weights,
+        lsoa=lsoa,
+        train=train,
+        test=test,
+    )
+    with_data = sorted(set(incidents[C.MONTH].dropna().astype(str)))
+    folds, skipped, months = _plan(with_data, months, train, test, horizons=horizons, min_train=min_train_months)
+    mat, pos = month_matrix(incidents, grid, months=months, weights=weights)
+    scorer = FoldScorer(
+        incidents.iloc[np.flatnonzero(pos >= 0)],
+        grid,
+        months,
+        mat,
+        methods=methods,
+        kde_weights="count" if weights in (None, "count") else C.HARM,
+        bandwidth=bandwidth,
+        kernel=kernel,
+        composite_weights=composite_weights,
+        place=PlaceScorer(lsoa, venues, deprivation, rank_config, grid) if "place_score" in methods else None,
+    )
+    rows: list[dict[str, Any]] = []
+    number: dict[int, int] = {}
+    covs = [float(c) for c in coverages]
+    for fold in folds:
+        number[fold.horizon] = number.get(fold.horizon, 0) + 1
+        train_total, test_total = scorer.total(fold.train), scorer.total(fold.test)
+        scores = scorer.scores(fold)
+        ranked = _ranked(test_total)
+        for method in methods:
+            s = _scores_array(scores[method])
+            metrics = _coverage_metrics(s, test_total, train_total, covs, ranked=ranked)
+            for cov, m in zip(covs, metrics, strict=False):
+                rows.append({**_fold_cells(fold, number[fold.horizon]), METHOD: method, COVERAGE: cov, **m})
+    out = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
+    out.attrs["bandwidths"] = dict(scorer.bandwidths)
+    out.attrs["skipped"] = [{HORIZON: s.horizon, "test": format_months(s.test), "reason": s.reason} for s in skipped]
+    return out
+
+
+def _fold_cells(fold: Fold, number: int) -> dict[str, Any]:
+    return {
+        HORIZON: fold.horizon,
+        FOLD: number,
+        TRAIN_START: fold.train[0],
+        TRAIN_END: fold.train[-1],
+        TEST_START: fold.test[0],
+        TEST_END: fold.test[-1],
+        TRAIN_MONTHS: format_months(fold.train),
+        TEST_MONTHS: format_months(fold.test),
+    }
+
+
+def _plan(
+    with_data: list[str],
+    months: Sequence[str] | None,
+    train: str | Sequence[str] | None,
+    test: str | Sequence[str] | None,
+    *,
+    horizons: Sequence[int],
+    min_train: int,
+) -> tuple[list[Fold], list[SkippedFold], list[str]]:
+    """The folds (explicit or rolling), the skipped ones, and the months of the month matrix."""
+    if not with_data:
+        raise InputError("incidents have no months; the backtest needs monthly data.")
+    if train is not None and test is not None:
+        fold = explicit_fold(train, test, with_data=with_data)
+        return [fold], [], sorted({*fold.train, *fold.test})
+    cal = calendar(with_data) if months is None else list(months)
+    need = min_train + min(horizons)
+    if len(cal) < need:
+        raise InputError(
+            f"too few months for a backtest: {len(cal)} month(s) ({cal[0] if cal else '-'} to "
+            f"{cal[-1] if cal else '-'}), but min_train_months={min_train} plus a test window of "
+            f"{min(horizons)} needs at least {need}. Use a source with more months or lower min_train_months."
+        )
+    folds, skipped = rolling_folds(cal, with_data, horizons=horizons, min_train=min_train)
+    if not folds:
+        gaps = missing_months(with_data)
+        raise InputError(
+            f"no fold of the backtest has data in every month it needs: the source has data for "
+            f"{format_months(with_data)}"
+            + (f" and none for {format_months(gaps)}" if gaps else "")
+            + ". Missing months are never counted as zero; give the months to compare with --train and --test "
+            "(e.g. --train 2016-07,2017-07 --test 2018-07), or use a source with a complete monthly series."
+        )
+    warn_skipped(skipped, used=len(folds))
+    return folds, skipped, cal
+
+
+def _check_backtest(
+    incidents: Any,
+    *,
+    methods: Sequence[str],
+    coverages: Sequence[float],
+    horizons: Sequence[int],
+    min_train_months: int,
+    weights: str | None,
+    composite_weights: dict[str, float],
+    lsoa: Any,
+    train: Any,
+    test: Any,
+) -> None:
     _check_options(
         methods=methods,
         coverages=coverages,
@@ -346,175 +360,8 @@ def backtest(
         )
     if weights == "harm" and C.HARM not in incidents.columns:
         raise InputError("weights='harm' but incidents have no 'harm' column; use weights='count'.")
-    if months is None:
-        present = sorted(incidents[C.MONTH].dropna().astype(str).unique())
-        if not present:
-            raise InputError("incidents have no months; the backtest needs monthly data.")
-        months = _month_range(present[0], present[-1])
-    months = list(months)
-    need = min_train_months + min(horizons)
-    if len(months) < need:
-        raise InputError(
-            f"too few months for a backtest: {len(months)} month(s) ({months[0] if months else '-'} to "
-            f"{months[-1] if months else '-'}), but min_train_months={min_train_months} plus a test window of "
-            f"{min(horizons)} needs at least {need}. Use a source with more months or lower min_train_months."
-        )
-
-    mat, pos = month_matrix(incidents, grid, months=months, weights=weights)
-    cum = np.cumsum(mat, axis=1)  # cum[:, k-1] = counts over months[:k]
-    ok = pos >= 0
-    inc_in = incidents.iloc[np.flatnonzero(ok)]
-    inc_month = pd.Index(months).get_indexer(inc_in[C.MONTH].astype(object))
-
-    need_gi = any(m in ("gistar", "composite") for m in methods)
-    need_kde = any(m in ("kde", "composite") for m in methods)
-    place = _PlaceScorer(lsoa, venues, deprivation, rank_config, grid) if "place_score" in methods else None
-    W = None
-    if need_gi:
-        from hotspots.detect.gistar import grid_weights
-
-        W = grid_weights(grid)
-
-    rows: list[dict[str, Any]] = []
-    bandwidths: dict[int, Any] = {}
-    cache: dict[int, dict[str, np.ndarray]] = {}
-
-    kde_w = "count" if weights in (None, "count") else C.HARM
-    monthly_kde: np.ndarray | None = None
-
-    def kde_of(k: int) -> np.ndarray:
-        """KDE of months[:k].
-
-        With a fixed bandwidth the KDE is linear in the points, so it is the sum of one
-        surface per month (each month estimated once); with an automatic bandwidth each
-        fold chooses its own from its training incidents.
-        """
-        nonlocal monthly_kde
-        from hotspots.detect.kde import hotspot_kde
-
-        if bandwidth is not None:
-            if monthly_kde is None:
-                surf = np.zeros((len(grid), len(months)))
-                for j in range(len(months)):
-                    sel = np.flatnonzero(inc_month == j)
-                    if len(sel):
-                        surf[:, j] = hotspot_kde(
-                            inc_in.iloc[sel], grid, bandwidth=bandwidth, kernel=kernel, weights=kde_w
-                        ).to_numpy()
-                monthly_kde = np.cumsum(surf, axis=1)
-            bandwidths[k] = float(bandwidth)
-            return monthly_kde[:, k - 1]
-        sel = np.flatnonzero(inc_month < k)
-        if len(sel) == 0:
-            return np.zeros(len(grid))
-        dens = hotspot_kde(inc_in.iloc[sel], grid, bandwidth=None, kernel=kernel, weights=kde_w)
-        bandwidths[k] = dens.attrs.get("bandwidth")
-        return dens.to_numpy(dtype=float)
-
-    def fold_scores(k: int, h: int) -> dict[str, np.ndarray]:
-        base = cache.get(k)
-        if base is None:
-            base = {"counts": cum[:, k - 1]}
-            if need_kde:
-                base["kde"] = kde_of(k)
-            if need_gi:
-                from hotspots.detect.gistar import gistar
-
-                z, _ = gistar(base["counts"], W)
-                base["gistar"] = np.asarray(z, dtype=float)
-            if place is not None:
-                train_inc = incidents[pd.Index(months[:k]).get_indexer(incidents[C.MONTH].astype(object)) >= 0]
-                base["place_score"] = place.scores(train_inc, kde=kde_of(k) if place.needs_kde else None)
-            if "composite" in methods:
-                tot = sum(composite_weights.values())
-                comp = np.zeros(len(grid))
-                for comp_name, wt in composite_weights.items():
-                    if wt > 0:
-                        comp += wt / tot * _pct_rank(base[comp_name])
-                base["composite"] = comp
-            cache[k] = base
-        out = dict(base)
-        out["last_period"] = cum[:, k - 1] - (cum[:, k - 1 - h] if k - h >= 1 else 0.0)
-        out["random"] = np.zeros(len(grid))
-        return out
-
-    for h in horizons:
-        ks = _folds(len(months), h, min_train_months)
-        for fold, k in enumerate(ks, start=1):
-            train = cum[:, k - 1]
-            test = cum[:, k + h - 1] - cum[:, k - 1]
-            scores = fold_scores(k, h)
-            ranked = _ranked(test)
-            covs = [float(c) for c in coverages]
-            for method in methods:
-                s = _scores_array(scores[method])
-                for cov, metrics in zip(covs, _coverage_metrics(s, test, train, covs, ranked=ranked), strict=False):
-                    rows.append(
-                        {
-                            HORIZON: h,
-                            FOLD: fold,
-                            TRAIN_START: months[0],
-                            TRAIN_END: months[k - 1],
-                            TEST_START: months[k],
-                            TEST_END: months[k + h - 1],
-                            METHOD: method,
-                            COVERAGE: cov,
-                            **metrics,
-                        }
-                    )
-    out = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
-    out.attrs["bandwidths"] = {months[k - 1]: v for k, v in bandwidths.items()}
-    return out
-
-
-def summarise_backtest(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean of each metric over the folds, per horizon x method x coverage.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`SUMMARY_COLUMNS`, methods in the order they were run.
-    """
-    missing = [c for c in BACKTEST_COLUMNS if c not in results.columns]
-    if missing:
-        raise InputError(f"results lack columns {missing}; pass the frame returned by backtest().")
-    order = {m: i for i, m in enumerate(dict.fromkeys(results[METHOD]))}
-    g = results.groupby([HORIZON, METHOD, COVERAGE], sort=False)
-    s = g[[HIT_RATE, PAI, PEI_STAR, RRI]].mean()
-    s[FOLDS] = g[FOLD].nunique()
-    s = s.reset_index()
-    s["_o"] = s[METHOD].map(order)
-    s = s.sort_values([HORIZON, "_o", COVERAGE], kind="stable").drop(columns="_o").reset_index(drop=True)
-    return s[SUMMARY_COLUMNS]
-
-
-def format_table(summary: pd.DataFrame) -> str:
-    """The summary as a text table: one block per horizon, methods x coverages."""
-    lines = []
-    covs = sorted(summary[COVERAGE].unique())
-    for h, block in summary.groupby(HORIZON, sort=True):
-        folds = int(block[FOLDS].max())
-        label = "next month" if h == 1 else ("next quarter" if h == 3 else f"next {h} months")
-        lines.append(f"test window: {label} (horizon {h}), mean over {folds} folds")
-        head = f"{'method':<12}" + "".join(f" | {f'{c:.0%} of area':^31}" for c in covs)
-        sub = f"{'':<12}" + "".join(f" | {'hit%':>6} {'PAI':>6} {'PEI*':>6} {'RRI':>6}" + " " * 3 for _ in covs)
-        lines += [head, sub, "-" * len(sub)]
-        for method, mb in block.groupby(METHOD, sort=False):
-            cells = []
-            for c in covs:
-                r = mb[mb[COVERAGE] == c]
-                if len(r) == 0:
-                    cells.append(" " * 31)
-                    continue
-                r = r.iloc[0]
-                cells.append(f" | {r[HIT_RATE] * 100:6.1f} {r[PAI]:6.2f} {r[PEI_STAR]:6.3f} {_fmt(r[RRI]):>6}   ")
-            lines.append(f"{method:<12}" + "".join(cells))
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _fmt(v: float) -> str:
-    return "n/a" if not np.isfinite(v) else f"{v:.2f}"
+    if (train is None) != (test is None):
+        raise InputError("give both --train and --test (month lists such as 2016-07,2017-07 and 2018-07), or neither.")
 
 
 # --------------------------------------------------------------------------------------
@@ -561,16 +408,7 @@ def evaluation_area(
         return shapely.union_all(lsoa.geometry.values), sorted(
             lsoa.get(C.DISTRICT, pd.Series(dtype=str)).dropna().unique()
         )
-    district = incidents[C.LSOA_CODE].map(lsoa.set_index(C.LSOA_CODE)[C.DISTRICT])
-    share = district.value_counts(normalize=True)
-    keep = sorted(share[share >= min_district_share].index.astype(str))
-    if not keep:
-        raise InputError(
-            f"no district holds {min_district_share:.0%} of the incidents; lower [evaluate] min_district_share "
-            f"or set area = 'study'."
-        )
-    geom = shapely.union_all(lsoa.geometry[lsoa[C.DISTRICT].isin(keep)].values)
-    return geom, keep
+    return source_area(incidents, lsoa, min_district_share=min_district_share)
 
 
 def evaluate_study(
@@ -580,6 +418,8 @@ def evaluate_study(
     source: str | None = None,
     cell_size: float | None = None,
     rank_config: Any = None,
+    train: str | Sequence[str] | None = None,
+    test: str | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Backtest the hotspot methods on one source of a loaded study.
 
@@ -595,12 +435,15 @@ def evaluate_study(
         Grid cell size in metres when ``cfg.cell_size`` is not set (default 100).
     rank_config
         The ``[rank]`` settings used by the ``place_score`` method (defaults when None).
+    train, test
+        Explicit month lists for one fold (``hotspots evaluate --train ... --test ...``).
 
     Returns
     -------
     dict
         ``summary`` and ``results`` (DataFrames) and ``report``, a JSON-ready dict with
-        the source, area, grid, folds, per-fold and mean metrics and the definitions.
+        the source, area, grid, months (with data, and the gaps), folds (used and skipped),
+        per-fold and mean metrics and the definitions.
     """
     from hotspots.units import make_grid
 
@@ -610,12 +453,9 @@ def evaluate_study(
     geom, districts = evaluation_area(inc, study.lsoa, area=cfg.area, min_district_share=cfg.min_district_share)
     size = float(cfg.cell_size or cell_size or 100.0)
     grid = make_grid(geom, cell_size=size, shape="square")
-    present = sorted(inc[C.MONTH].dropna().astype(str).unique())
-    months = _month_range(present[0], present[-1])
     results = backtest(
         inc,
         grid,
-        months=months,
         methods=cfg.methods,
         coverages=cfg.coverages,
         horizons=cfg.horizons,
@@ -628,11 +468,43 @@ def evaluate_study(
         venues=study.venues,
         deprivation=study.deprivation,
         rank_config=rank_config,
+        train=train,
+        test=test,
     )
     summary = summarise_backtest(results)
-    mat, pos = month_matrix(inc, grid, months=months, weights="count")
-    outside = int((pos < 0).sum())
-    cell_counts = mat.sum(axis=1)
+    report = {
+        "source": src,
+        "area": {"rule": cfg.area, "districts": districts, "area_km2": round(geom.area / 1e6, 2)},
+        "grid": {"shape": "square", "cell_size_m": size, "cells": len(grid)},
+        **_data_report(study, inc, grid, districts),
+        "weights": cfg.weights,
+        "kde_bandwidth_m": results.attrs.get("bandwidths") or cfg.kde_bandwidth,
+        "config": jsonable(cfg),
+        "rank_config": jsonable(rank_config_or_default(rank_config)) if "place_score" in cfg.methods else None,
+        "definitions": DEFINITIONS,
+        "methods": {m: METHOD_DEFINITIONS[m] for m in cfg.methods},
+        "folds": jsonable(results[FOLD_COLUMNS].drop_duplicates([HORIZON, FOLD]).reset_index(drop=True)),
+        "folds_explicit": train is not None,
+        "folds_skipped": results.attrs.get("skipped", []),
+        "metrics": jsonable(results),
+        "mean": jsonable(summary),
+        "versus_baseline": versus_baseline(summary),
+    }
+    out = {"summary": summary, "results": results, "report": report, "grid": grid}
+    months = longest_run(inc[C.MONTH].dropna().astype(str).unique())  # rank intervals need consecutive months
+    out.update(_rank_intervals(study, inc, districts, months, cfg, report))
+    return out
+
+
+FOLD_COLUMNS = [HORIZON, FOLD, TRAIN_START, TRAIN_END, TEST_START, TEST_END, TRAIN_MONTHS, TEST_MONTHS]
+FOLD_COLUMNS += [TRAIN_TOTAL, TEST_TOTAL]
+"""Columns of ``evaluation.json`` ``folds``: one row per fold used."""
+
+
+def _data_report(study: Any, inc: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, districts: list[str]) -> dict[str, Any]:
+    """The source's months (with data, gaps), incidents used and its concentration, for evaluation.json."""
+    with_data = sorted(set(inc[C.MONTH].dropna().astype(str)))
+    mat, pos = month_matrix(inc, grid, months=with_data, weights="count")
     lsoa_counts = (
         inc[C.LSOA_CODE]
         .value_counts()
@@ -640,77 +512,76 @@ def evaluate_study(
         if C.DISTRICT in study.lsoa.columns
         else inc[C.LSOA_CODE].value_counts()
     )
-
-    folds = (
-        results[[HORIZON, FOLD, TRAIN_START, TRAIN_END, TEST_START, TEST_END, TRAIN_TOTAL, TEST_TOTAL]]
-        .drop_duplicates([HORIZON, FOLD])
-        .reset_index(drop=True)
-    )
-    report = {
-        "source": src,
-        "area": {"rule": cfg.area, "districts": districts, "area_km2": round(geom.area / 1e6, 2)},
-        "grid": {"shape": "square", "cell_size_m": size, "cells": len(grid)},
-        "incidents": {"used": int((pos >= 0).sum()), "outside_area": outside, "months": months},
-        "weights": cfg.weights,
-        "kde_bandwidth_m": results.attrs.get("bandwidths") or cfg.kde_bandwidth,
-        "config": jsonable(cfg),
-        "rank_config": jsonable(_rank_config(rank_config)) if "place_score" in cfg.methods else None,
-        "definitions": DEFINITIONS,
-        "methods": {m: METHOD_DEFINITIONS[m] for m in cfg.methods},
+    gaps = missing_months(with_data)
+    return {
+        "incidents": {
+            "used": int((pos >= 0).sum()),
+            "outside_area": int((pos < 0).sum()),
+            "months": with_data,
+            "month_gaps": format_months(gaps) if gaps else "none",
+        },
         "concentration": {
-            "grid_cells": concentration(cell_counts),
+            "grid_cells": concentration(mat.sum(axis=1)),
             "lsoas": concentration(lsoa_counts.to_numpy()),
         },
-        "folds": jsonable(folds),
-        "metrics": jsonable(results),
-        "mean": jsonable(summary),
-        "versus_baseline": versus_baseline(summary),
     }
-    return {"summary": summary, "results": results, "report": report, "grid": grid}
 
 
-def versus_baseline(summary: pd.DataFrame, baselines: Iterable[str] = ("random", "counts")) -> list[dict[str, Any]]:
-    """Does any method beat each baseline? Per horizon x coverage, compared on mean PEI*.
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "COVERAGE",
+    "DEFINITIONS",
+    "FOLD",
+    "FOLDS",
+    "FOLD_COLUMNS",
+    "GRID_METHODS",
+    "HIT_RATE",
+    "HORIZON",
+    "METHOD",
+    "METHODS",
+    "METHOD_DEFINITIONS",
+    "PAI",
+    "PEI",
+    "RRI",
+    "SUMMARY_COLUMNS",
+    "TEST_END",
+    "TEST_MONTHS",
+    "TEST_START",
+    "TRAIN_END",
+    "TRAIN_MONTHS",
+    "TRAIN_START",
+    "backtest",
+    "choose_source",
+    "evaluate_study",
+    "evaluation_area",
+    "format_table",
+    "format_verdict",
+    "month_matrix",
+    "summarise_backtest",
+    "versus_baseline",
+]
 
-    Returns
-    -------
-    list of dict
-        ``horizon, coverage, baseline, baseline_pei_star, best_method`` (best of the other
-        methods), ``best_pei_star, beats_baseline``.
-    """
-    out = []
-    for (h, cov), block in summary.groupby([HORIZON, COVERAGE], sort=True):
-        for b in baselines:
-            base = block[block[METHOD] == b]
-            others = block[block[METHOD] != b]
-            if len(base) == 0 or len(others) == 0:
-                continue
-            bv = float(base[PEI_STAR].iloc[0])
-            top = others.sort_values(PEI_STAR, ascending=False, kind="stable").iloc[0]
-            out.append(
-                {
-                    HORIZON: int(h),
-                    COVERAGE: float(cov),
-                    "baseline": b,
-                    "baseline_pei_star": bv,
-                    "best_method": str(top[METHOD]),
-                    "best_pei_star": float(top[PEI_STAR]),
-                    "beats_baseline": bool(top[PEI_STAR] > bv + 1e-9),
-                }
-            )
-    return out
 
+def _rank_intervals(
+    study: Any, inc: pd.DataFrame, districts: list[str], months: list[str], cfg: EvaluateConfig, report: dict[str, Any]
+) -> dict[str, Any]:
+    """The harm-rank interval backtest over the evaluation area's LSOAs (:mod:`hotspots.evaluate.rank_backtest`)."""
+    if cfg.rank_draws <= 0:
+        return {}
+    from hotspots.evaluate.rank_backtest import rank_interval_evaluation
 
-def format_verdict(rows: list[dict[str, Any]]) -> str:
-    """One line per horizon x coverage x baseline: the best other method and whether it wins."""
-    lines = ["versus the baselines (mean PEI*):"]
-    for r in rows:
-        label = (
-            "next month" if r[HORIZON] == 1 else ("next quarter" if r[HORIZON] == 3 else f"next {r[HORIZON]} months")
-        )
-        verdict = "beats" if r["beats_baseline"] else "does NOT beat"
-        lines.append(
-            f"  {label}, {r[COVERAGE]:.0%} of area: best other method {r['best_method']} "
-            f"({r['best_pei_star']:.3f}) {verdict} {r['baseline']} ({r['baseline_pei_star']:.3f})"
-        )
-    return "\n".join(lines) + "\n"
+    lsoa = study.lsoa
+    institutions = getattr(getattr(study, "config", None), "institutions", None)
+    if institutions is not None and "rank" in institutions.exclude_from and C.INSTITUTION in inc.columns:
+        inc = inc[inc[C.INSTITUTION].astype(str) == ""]  # as the rank stage: institutional snap points left out
+    in_area = lsoa[C.DISTRICT].isin(districts) if C.DISTRICT in lsoa.columns else np.ones(len(lsoa), dtype=bool)
+    ev = rank_interval_evaluation(
+        inc,
+        lsoa.loc[in_area, C.LSOA_CODE].astype(str).tolist(),
+        months,
+        horizons=cfg.horizons,
+        min_train_months=max(cfg.min_train_months, 2),
+        draws=cfg.rank_draws,
+    )
+    report.update(ev["report"])
+    return {"rank_intervals": ev}

@@ -18,8 +18,26 @@ from hotspots.validate import require_file
 class BoundariesConfig:
     """``[boundaries]``: LSOA polygons (the study area), districts and wards.
 
-    Any format GDAL reads. ``nearest_tolerance_m`` is how far (metres) a point outside
-    every generalised LSOA polygon may be from the nearest one and still be assigned to it.
+    Any format GDAL reads (GeoPackage, GeoJSON, Shapefile, ...), in any CRS: everything is
+    reprojected to British National Grid (EPSG:27700) on loading.
+
+    Attributes
+    ----------
+    lsoa
+        LSOA 2011 polygons: they define the study area.
+    lsoa_code_column, lsoa_name_column
+        Columns of ``lsoa`` holding the LSOA 2011 code and name.
+    districts
+        District (local authority) polygons, for maps and district profiles.
+    district_code_column, district_name_column
+        Columns of ``districts`` holding the code and name.
+    wards
+        Ward polygons, for maps.
+    ward_code_column, ward_name_column
+        Columns of ``wards`` holding the code and name.
+    nearest_tolerance_m
+        Metres a point outside every (generalised) LSOA polygon may be from the nearest one
+        and still be assigned to it; 0 turns nearest assignment off.
     """
 
     lsoa: Path
@@ -45,9 +63,21 @@ class BoundariesConfig:
 class DeprivationConfig:
     """``[deprivation]``: English Indices of Deprivation 2019 files.
 
-    ``domains`` is IoD2019 File 2 (ranks and deciles), ``population`` File 6
-    (denominators); ``subdomains`` and ``indicators`` are optional extras (the
-    Children and Young People sub-domain; the IDACI numerator).
+    Files as published: column headers are matched by their leading words, so the official
+    long headers work unchanged.
+
+    Attributes
+    ----------
+    domains
+        IoD2019 File 2: IMD and domain ranks and deciles. Give the all-England file:
+        national ranks need every LSOA.
+    population
+        IoD2019 File 6: population denominators (mid-2015).
+    subdomains
+        Sub-domain ranks and deciles (the Children and Young People sub-domain is used).
+    indicators
+        Underlying indicators (the IDACI numerator; an empty value is suppressed, kept
+        missing, never zero).
     """
 
     domains: Path
@@ -67,6 +97,30 @@ class ColumnMap:
     ``x``/``y`` are longitude/latitude when ``crs`` is geographic, easting/northing
     when it is projected. Leave a key out when the file has no such column. For a
     GeoPackage/GeoJSON the geometry is used and ``x``/``y`` are ignored.
+
+    Attributes
+    ----------
+    id
+        Unique reference (repeats are dropped as ``duplicate_crime_id``); without it the
+        id is ``<source>:<file>:<row>``.
+    month
+        Month, ``YYYY-MM`` (or any date starting ``YYYY-MM``).
+    date
+        Date, ``YYYY-MM-DD`` or ``DD/MM/YYYY``; gives the month when ``month`` is not mapped.
+    time
+        Time of day, appended to ``date``.
+    x, y
+        Longitude/latitude, or easting/northing with a projected ``crs`` (CSV only).
+    crime_type
+        The category column (else give ``crime_type`` for the whole file).
+    offence_code
+        Home Office offence code (e.g. ``5D``, ``34B``).
+    lsoa_code
+        The row's LSOA code, if the file has one.
+    location
+        Street-level location text.
+    name, address, postcode
+        Venue name, address and postcode (venue files).
     """
 
     id: str | None = None
@@ -110,6 +164,8 @@ class CrimeSource:
     encoding
         Text encoding; by default UTF-8 (with or without BOM), falling back to
         Windows-1252 with a warning.
+    columns
+        For ``format = "points"``: which column of the file holds what.
     """
 
     name: str
@@ -139,7 +195,24 @@ VENUE_FORMATS = ("open_pubs", "points")
 
 @dataclass(frozen=True)
 class VenuesConfig:
-    """``[venues]``: night-time-economy venues (Open Pubs format or a generic point file)."""
+    """``[venues]``: night-time-economy venues (Open Pubs format or a generic point file).
+
+    Attributes
+    ----------
+    path
+        The venue file, relative to the config file.
+    format
+        ``"open_pubs"`` (the GetTheData Open Pubs CSV) or ``"points"`` (any
+        CSV/GeoPackage/GeoJSON, with ``columns``).
+    crs
+        CRS of ``x``/``y`` in a ``points`` CSV.
+    encoding
+        Text encoding of a CSV (default UTF-8, falling back to Windows-1252 with a warning).
+    columns
+        For ``format = "points"``: ``id``, ``name``, ``address``, ``postcode``, ``x``, ``y``.
+    snapshot
+        Date the venue list describes (shown in caveats), e.g. ``"2017-08"``.
+    """
 
     path: Path
     format: str = "open_pubs"
@@ -147,7 +220,6 @@ class VenuesConfig:
     encoding: str | None = None
     columns: ColumnMap = field(default_factory=ColumnMap)
     snapshot: str | None = None
-    """Date the venue list describes (shown in caveats), e.g. ``"2017-08"``."""
 
     def __post_init__(self) -> None:
         require_file(self.path, "[venues] key 'path'")

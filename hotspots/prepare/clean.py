@@ -323,6 +323,7 @@ def clean_incidents(
                 C.LSOA_CODE: lsoa_code.to_numpy(dtype=object)[keep],
                 C.LSOA_ASSIGNED: assigned.to_numpy(dtype=object)[keep],
                 C.LOCATION: df["location"].iloc[used_idx].to_numpy(dtype=object),
+                C.INSTITUTION: "",  # flagged after cleaning (hotspots.prepare.institutions)
             },
             geometry=pts.values[keep],
             crs=C.CRS,

@@ -13,6 +13,7 @@ from pathlib import Path
 from hotspots.errors import ConfigError
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
 from hotspots.prepare import scope
+from hotspots.prepare.institutions import InstitutionsConfig
 from hotspots.validate import check_month, suggest
 
 
@@ -31,7 +32,6 @@ class StudyConfig:
         outreach); empty (default) = every source. Use it to compare places like with like
         when some sources cover only part of the area or period: every source is still
         loaded, accounted for, and available to emerging hot spots and ``evaluate``.
-        A stage's own ``sources`` key, where it has one, overrides this.
     """
 
     name: str = "Study area"
@@ -50,9 +50,18 @@ class StudyConfig:
 class ScopeConfig:
     """``[scope]``: overrides of the VRU scope mapping and harm weights.
 
-    ``crime_types`` and ``offence_codes`` map a source category (or Home Office
-    offence code) to a scope category, or to ``"out"`` to exclude it; they are merged
-    over the defaults in :mod:`hotspots.prepare.scope`. ``harm`` overrides a category's weight.
+    The tables are merged over the defaults in :mod:`hotspots.prepare.scope`.
+
+    Attributes
+    ----------
+    crime_types
+        Source category -> scope category, or ``"out"`` to exclude it, e.g.
+        ``{ "Drugs" = "drugs_supply_proxy" }``.
+    offence_codes
+        Home Office offence code -> scope category or ``"out"``, e.g. ``{ "8L" = "abh" }``
+        (codes are matched ignoring case and spaces). A known code wins over the crime type.
+    harm
+        Scope category -> harm weight (>= 0), e.g. ``{ robbery = 6.0 }``.
     """
 
     crime_types: dict[str, str] = field(default_factory=dict)
@@ -84,11 +93,14 @@ class StudyInputs:
 
     Attributes
     ----------
-    study, boundaries, crime, deprivation, venues, scope
+    study, boundaries, crime, deprivation, venues, scope, institutions
         The sections of the same names.
     site_files
         The ``[sites]`` point files by role (``"existing_kits"``, ``"defibrillators"``,
         ``"candidate_sites"``), read and checked at load like every other input.
+    area_files
+        Polygon files of the intervention register by key (``"<name>:treated"``,
+        ``"<name>:control"``), read at load into :attr:`hotspots.prepare.study.Study.areas`.
     base
         The folder relative paths were resolved against (the config file's).
     """
@@ -99,5 +111,7 @@ class StudyInputs:
     deprivation: DeprivationConfig | None = None
     venues: VenuesConfig | None = None
     scope: ScopeConfig = field(default_factory=ScopeConfig)
+    institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
     site_files: dict[str, PointFile] = field(default_factory=dict)
+    area_files: dict[str, Path] = field(default_factory=dict)
     base: Path = field(default_factory=Path.cwd)

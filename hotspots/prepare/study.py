@@ -20,9 +20,13 @@ import shapely
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning
 from hotspots.io import load
+from hotspots.io.areas import read_area_file
 from hotspots.io.sites import SOURCE_CANDIDATE, SOURCE_DEFIB, SOURCE_KIT, fixed_sites, read_site_file
+from hotspots.months import missing_months
 from hotspots.prepare.clean import Accounting, clean_incidents, clean_venues
 from hotspots.prepare.config import StudyInputs
+from hotspots.prepare.coverage import month_gap_caveats, warn_month_gaps
+from hotspots.prepare.institutions import INSTITUTION_TABLE_COLUMNS, flag_institutions
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,14 @@ class Study:
         ``defibrillators``; :data:`hotspots.io.sites.SITE_COLUMNS`), or None.
     candidate_sites
         The user's candidate kit sites (``[sites] candidate_sites``), or None.
+    institutions
+        Incidents at institutional snap points (prisons, hospitals, police stations, courts,
+        custody suites), one row per point and way of matching
+        (:data:`hotspots.prepare.institutions.INSTITUTION_TABLE_COLUMNS`); the incidents
+        themselves carry ``institution`` (:mod:`hotspots.prepare.institutions`).
+    areas
+        The intervention register's polygon files by key (``"<name>:treated"``, ...), in
+        EPSG:27700 (:func:`hotspots.io.areas.read_area_file`).
     """
 
     config: StudyInputs
@@ -84,6 +96,8 @@ class Study:
     timings: dict[str, float] = field(default_factory=dict)
     fixed_sites: gpd.GeoDataFrame | None = None
     candidate_sites: gpd.GeoDataFrame | None = None
+    institutions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INSTITUTION_TABLE_COLUMNS))
+    areas: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -101,6 +115,34 @@ class Study:
         if not sources:
             return self.incidents
         return self.incidents[self.incidents[C.SOURCE].isin(sources)]
+
+    def place_incidents(self, use: str) -> gpd.GeoDataFrame:
+        """The place-analysis incidents a stage uses: institutional ones left out where configured.
+
+        Parameters
+        ----------
+        use
+            ``"rank"``, ``"kits"`` or ``"outreach"``: when it is in ``[institutions]
+            exclude_from``, incidents flagged as institutional are left out.
+        """
+        inc = self.analysis_incidents
+        if use in self.config.institutions.exclude_from and C.INSTITUTION in inc.columns:
+            return inc[inc[C.INSTITUTION].astype(str) == ""]
+        return inc
+
+    def institutions_summary(self) -> dict[str, Any]:
+        """Institutional incidents for the manifest: counts, where they are left out, and the list."""
+        inc = self.analysis_incidents
+        flagged = inc[inc[C.INSTITUTION].astype(str) != ""] if C.INSTITUTION in inc.columns else inc.iloc[:0]
+        all_flagged = int((self.incidents[C.INSTITUTION].astype(str) != "").sum()) if len(self.incidents) else 0
+        return {
+            "incidents": all_flagged,
+            "place_analysis_incidents": len(flagged),
+            "place_analysis_harm": float(flagged[C.HARM].sum()),
+            "by_institution": {str(k): int(v) for k, v in flagged[C.INSTITUTION].value_counts().items()},
+            "excluded_from": list(self.config.institutions.exclude_from),
+            "locations": self.institutions.to_dict(orient="records"),
+        }
 
     @property
     def analysis_period(self) -> str:
@@ -208,6 +250,7 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         tolerance=b.nearest_tolerance_m,
         base=config.base,
     )
+    incidents, institutions = flag_institutions(incidents, config.institutions)
     timings["clean_crime"] = time.perf_counter() - t
     for rf in raw_files:
         inputs.append(
@@ -239,6 +282,11 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         )
     if sites:
         timings["site_files"] = time.perf_counter() - t
+    areas = {key: read_area_file(path, what=f"[[intervention]] {key}") for key, path in config.area_files.items()}
+    inputs.extend(
+        {"role": f"area:{key}", "file": str(path), "sha256": load.sha256(path), "rows": len(areas[key])}
+        for key, path in config.area_files.items()
+    )
 
     area = shapely.union_all(lsoa.geometry.values)
     study = Study(
@@ -256,9 +304,12 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         timings=timings,
         fixed_sites=fixed_sites(sites.get("existing_kits"), sites.get("defibrillators")),
         candidate_sites=sites.get("candidate_sites"),
+        institutions=institutions,
+        areas=areas,
     )
     study.coverage = coverage_table(incidents)
     study.caveats.extend(data_caveats(study))
+    warn_month_gaps(incidents)
     if len(incidents) == 0:
         warnings.warn(
             "no incident is in scope, dated inside the window and inside the study area; "
@@ -295,9 +346,10 @@ def _join_deprivation(lsoa: gpd.GeoDataFrame, dep: pd.DataFrame, caveats: list[s
 
 
 def coverage_table(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per source: rows used, first and last month, months covered, scope categories, districts' LSOAs."""
+    """Per source: rows used, first and last month, months with data and missing between them, scope, LSOAs."""
+    cols = ["source", "incidents", "first_month", "last_month", "months", "missing_months", "scope", "lsoas"]
     if len(incidents) == 0:
-        return pd.DataFrame(columns=["source", "incidents", "first_month", "last_month", "months", "scope", "lsoas"])
+        return pd.DataFrame(columns=cols)
     g = incidents.groupby(C.SOURCE, sort=False)
     return pd.DataFrame(
         {
@@ -305,10 +357,11 @@ def coverage_table(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
             "first_month": g[C.MONTH].min(),
             "last_month": g[C.MONTH].max(),
             "months": g[C.MONTH].nunique(),
+            "missing_months": g[C.MONTH].agg(lambda s: len(missing_months(s.dropna().astype(str)))),
             "scope": g[C.SCOPE].agg(lambda s: ", ".join(sorted(s.unique()))),
             "lsoas": g[C.LSOA_CODE].nunique(),
         }
-    ).reset_index()
+    ).reset_index()[cols]
 
 
 def data_caveats(study: Study) -> list[str]:
@@ -350,6 +403,9 @@ def data_caveats(study: Study) -> list[str]:
                 else "they are pooled for the place analyses"
             )
             out.append(f"Sources differ in period, offence and area coverage, and {how}: {spans}.")
+        out.extend(month_gap_caveats(inc))
+    if len(inc) and C.INSTITUTION in inc.columns:
+        out.extend(_institution_caveat(study))
     if study.venues is not None:
         snap = study.config.venues.snapshot if study.config.venues else None
         out.append(
@@ -360,3 +416,25 @@ def data_caveats(study: Study) -> list[str]:
     if study.deprivation is not None:
         out.append("Deprivation is IoD2019 on 2011 LSOAs; population denominators are mid-2015 (excluding prisoners).")
     return out
+
+
+def _institution_caveat(study: Study) -> list[str]:
+    """How many incidents sit at institutional snap points and where they are left out."""
+    inc = study.analysis_incidents
+    flagged = inc[inc[C.INSTITUTION].astype(str) != ""]
+    if not len(flagged):
+        return []
+    kinds = flagged[C.INSTITUTION].value_counts()
+    listed = ", ".join(f"{k} {v:,}" for k, v in kinds.items())
+    left_out = study.config.institutions.exclude_from
+    where = (
+        "they are left out of "
+        + " and ".join({"rank": "place ranking", "kits": "kit siting", "outreach": "outreach"}[s] for s in left_out)
+        if left_out
+        else "they are kept in every analysis"
+    )
+    return [
+        f"{len(flagged):,} of the {len(inc):,} place-analysis incidents are recorded at institutional snap points "
+        f"({listed}): crimes in custody, at A&E or at a police front desk say little about the street around them; "
+        f"{where} ([institutions] exclude_from), and the run lists them (institutions.csv)."
+    ]

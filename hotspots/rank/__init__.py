@@ -1,14 +1,19 @@
 """Stage ``rank``: rank places (LSOAs) for the Board, with uncertainty, reasons and tiers.
 
-Components (:mod:`~hotspots.rank.components`), scaling and combination
-(:mod:`~hotspots.rank.scale`), reasons (:mod:`~hotspots.rank.reasons`) and the ranking
-itself with its Monte Carlo intervals (:mod:`~hotspots.rank.stage`); :func:`rank` runs
-them on a study and the detect stage's result.
+Two methods (``[rank] method``): the **axes** (default; :mod:`~hotspots.rank.axes`,
+:mod:`~hotspots.rank.tiers`, :mod:`~hotspots.rank.intervals`, :mod:`~hotspots.rank.places`):
+a harm axis and a need axis, Board tiers on both and predictive rank intervals; the
+**composite** score (:mod:`~hotspots.rank.composite`) of the registered components
+(:mod:`~hotspots.rank.components`). :func:`rank` runs either on a study and the detect
+stage's result; docs/rank.md explains both.
 """
 
 from hotspots.rank.components import place_components
+from hotspots.rank.composite import composite_score, rank_places
 from hotspots.rank.config import RankConfig
-from hotspots.rank.stage import RankResult, composite_score, district_profiles, rank, rank_places
+from hotspots.rank.districts import district_profiles
+from hotspots.rank.places import rank_axes
+from hotspots.rank.stage import RankResult, rank
 
 __all__ = [
     "RankConfig",
@@ -17,5 +22,6 @@ __all__ = [
     "district_profiles",
     "place_components",
     "rank",
+    "rank_axes",
     "rank_places",
 ]

@@ -1,28 +1,26 @@
-"""The one-line plain-language reason of every ranked place (the ``reason`` column)."""
+"""The one-line plain-language reason of every place ranked by the composite score (the ``reason`` column).
+
+Each component phrases its own value (:attr:`hotspots.rank.components.base.Component.phrase`);
+this module picks the three that weigh most for the place.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from hotspots.rank.config import (
-    COMPONENT_COLUMNS,
-    COMPONENTS,
-    CYP_DECILE,
-    GI_Z,
-    HARM_RATE,
-    HOTSPOT_CLASS,
-    IDACI_RATE_COL,
-    IMD_DECILE,
-    IMD_NC_DECILE_COL,
-    KDE,
-    N_INCIDENTS,
-    NEAR_VENUE_SHARE,
-    VENUES_NEAR,
-)
+from hotspots.rank.columns import COMPONENT_COLUMNS
+from hotspots.rank.components.base import ReasonContext
+from hotspots.rank.components.registry import COMPONENTS, REGISTRY
+
+TOP_HALF = 50
+"""A component is quoted only where the place is in the top half of places on it ("top 50 %" or better)."""
+
+QUOTED = 3
+"""Components quoted per reason (the largest weighted contributions)."""
 
 
-def _top_pct(values: np.ndarray) -> np.ndarray:
+def top_pct(values: np.ndarray) -> np.ndarray:
     """'Top x %' of each value among the non-missing: ceil(100 x (values >= it) / m), at least 1."""
     ok = ~np.isnan(values)
     m = max(int(ok.sum()), 1)
@@ -37,54 +35,38 @@ def place_reasons(
     w: np.ndarray,
     scaled: np.ndarray,
     available: np.ndarray,
-    combine: str,
     radius: float,
     dep_label: str,
 ) -> list[str]:
-    """One plain-language line per place from its three largest weighted components."""
+    """One plain-language line per place from its :data:`QUOTED` largest weighted components.
+
+    Parameters
+    ----------
+    out
+        The places frame (component and context columns).
+    names, w
+        The weighted components and their weights.
+    scaled, available
+        ``(k, places)`` scaled values and where they are not missing.
+    radius, dep_label
+        The venue radius (metres) and the deprivation measure's label, quoted in the phrases.
+    """
     strength = np.where(available, (w / w.sum())[:, None] * np.nan_to_num(scaled, nan=0.0), -np.inf)
-    pct = {nm: _top_pct(pd.to_numeric(out[COMPONENTS[nm]], errors="coerce").to_numpy(dtype=float)) for nm in names}
-    r0 = f"{radius:.0f} m"
-    cols = {c: out[c].to_numpy() for c in COMPONENT_COLUMNS if c in out.columns}
-
-    def phrase(nm: str, i: int) -> str:
-        if nm == "harm_rate":
-            return f"Top {pct[nm][i]}% harm-weighted violence per 1,000 residents ({cols[HARM_RATE][i]:.0f})"
-        if nm == "harm_count":
-            return f"Top {pct[nm][i]}% harm-weighted violence ({int(cols[N_INCIDENTS][i]):,} incidents)"
-        if nm == "gi_z":
-            cls = cols[HOTSPOT_CLASS][i]
-            label = f"Gi* {cls}" if isinstance(cls, str) and cls.startswith("hot") else "Gi*"
-            return f"Top {pct[nm][i]}% hot-spot strength ({label}, z = {cols[GI_Z][i]:.1f})"
-        if nm == "kde":
-            return f"Top {pct[nm][i]}% violence density (KDE {cols[KDE][i]:,.0f} per km²)"
-        if nm == "venue_density":
-            k = int(cols[VENUES_NEAR][i])
-            return f"{k} NTE venue{'s' if k != 1 else ''} within {r0}"
-        if nm == "near_venue_share":
-            return f"{cols[NEAR_VENUE_SHARE][i]:.0%} of violence within {r0} of an NTE venue"
-        if nm == "deprivation":
-            dec = cols[IMD_NC_DECILE_COL][i] if "excluding" in dep_label else cols[IMD_DECILE][i]
-            if pd.isna(dec):
-                return f"Top {pct[nm][i]}% {dep_label} deprivation"
-            return f"{dep_label} decile {int(dec)}"
-        if nm == "idaci":
-            return f"{cols[IDACI_RATE_COL][i]:.0%} of children in income-deprived families (derived IDACI)"
-        return (
-            f"Young people's education deprivation decile {int(cols[CYP_DECILE][i])}"
-            if pd.notna(cols[CYP_DECILE][i])
-            else f"Top {pct[nm][i]}% young people's education deprivation"
-        )
-
-    # the three largest weighted contributions among components where the place is in the top half
-    top_half = np.vstack([pct[nm] <= 50 for nm in names])
+    pct = {nm: top_pct(pd.to_numeric(out[COMPONENTS[nm]], errors="coerce").to_numpy(dtype=float)) for nm in names}
+    ctx = ReasonContext(
+        cols={c: out[c].to_numpy() for c in COMPONENT_COLUMNS + list(COMPONENTS.values()) if c in out.columns},
+        pct=pct,
+        radius=f"{radius:.0f} m",
+        deprivation_label=dep_label,
+    )
+    top_half = np.vstack([pct[nm] <= TOP_HALF for nm in names])
     strength = np.where(top_half & (strength > 0), strength, -np.inf)
-    ranked = np.argsort(-strength, axis=0, kind="stable")[:3].T
+    ranked = np.argsort(-strength, axis=0, kind="stable")[:QUOTED].T
     lacking: np.ndarray = np.asarray(~available.all(axis=0))
     reasons = []
     for i in range(len(out)):
         order = [j for j in ranked[i] if np.isfinite(strength[j, i])]
-        parts = [phrase(names[j], i) for j in order]
+        parts = [REGISTRY[names[j]].phrase(ctx, i) for j in order]
         miss = [names[j] for j in np.flatnonzero(~available[:, i])] if lacking[i] else []
         if miss:
             parts.append(f"no data for {', '.join(miss)} (scored on the rest)")

@@ -1,7 +1,7 @@
 """Scaling and combination of rank components, vectorised over Monte Carlo draws (last axis = places).
 
 :func:`scale` is importable as :func:`hotspots.rank.scale`; the others serve
-:func:`hotspots.rank.stage.composite_score` and :func:`hotspots.rank.stage.rank_places`.
+:func:`hotspots.rank.composite.composite_score` and :func:`hotspots.rank.composite.rank_places`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import InputError
-from hotspots.rank.config import COMPONENTS, GEOMETRIC_FLOOR, SCALINGS, choice
+from hotspots.rank.components.registry import COMPONENTS
+from hotspots.rank.options import GEOMETRIC_FLOOR, SCALINGS, choice
 
 
 def scale(values: np.ndarray, method: str = "percentile") -> np.ndarray:
@@ -108,6 +109,7 @@ def combine_scaled(
 
 
 def raw_matrix(components: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The raw values of components ``names`` as a ``(k, places)`` float matrix (NaN = missing)."""
     missing = [COMPONENTS[k] for k in names if COMPONENTS[k] not in components.columns]
     if missing:
         raise InputError(

@@ -57,6 +57,9 @@ class SitesConfig:
     time_limit_s
         Seconds allowed to each exact solve (default 120); a solve that hits it reports
         its gap in the manifest.
+    alternative_share
+        A candidate is a near-optimal alternative to a kit when swapping it in keeps at least
+        this share of the optimal coverage (default 0.99: within 1 %).
     """
 
     p: int = 10
@@ -69,6 +72,7 @@ class SitesConfig:
     defibrillators: PointFile | Path | None = None
     exclude_locations: tuple[str, ...] = DEFAULT_EXCLUDE_LOCATIONS
     time_limit_s: float = 120.0
+    alternative_share: float = 0.99
 
     def __post_init__(self) -> None:
         if self.p < 1:
@@ -79,6 +83,11 @@ class SitesConfig:
         for r in self.sensitivity_radii_m:
             if not r > 0:
                 raise ConfigError(f"[sites] key 'sensitivity_radii_m' values must be > 0 metres, got {r!r}.")
+        if not 0 < self.alternative_share <= 1:
+            raise ConfigError(
+                "[sites] key 'alternative_share' must be in (0, 1] (0.99 = within 1 %), "
+                f"got {self.alternative_share!r}."
+            )
         if not 0 < self.target_pct <= 100:
             raise ConfigError(f"[sites] key 'target_pct' must be in (0, 100], got {self.target_pct!r}.")
         for c in self.candidates:

@@ -83,8 +83,26 @@ SENSITIVITY_COLUMNS = ["radius_m", "kits", "existing_covered_harm", COVERED_HARM
 
 
 @dataclass
-class _Model:
-    """Demand, candidates and their coverage at one radius."""
+class Model:
+    """Demand, candidates and their coverage at one radius (what every kit verb solves on).
+
+    Attributes
+    ----------
+    demand
+        Demand points (:func:`demand_points`).
+    candidates
+        Candidate sites, EPSG:27700.
+    radius
+        Walking radius, metres.
+    cover
+        Demand x candidate 0/1 sparse matrix (within ``radius``).
+    weights
+        Harm of every demand point.
+    fixed
+        Demand already covered by existing kits and defibrillators.
+    total
+        All harm.
+    """
 
     demand: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
@@ -96,17 +114,19 @@ class _Model:
 
     @property
     def fixed_harm(self) -> float:
+        """Harm already covered by the fixed sites."""
         return float(self.weights[self.fixed].sum())
 
 
-def _model(
+def build_model(
     incidents: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
     *,
     radius: float,
     fixed: gpd.GeoDataFrame | None,
     p: int | None = None,
-) -> _Model:
+) -> Model:
+    """The covering model of ``incidents`` and ``candidates`` at ``radius`` (checks every input)."""
     if not isinstance(radius, (int, float)) or not radius > 0:
         raise InputError(f"radius must be > 0 metres, got {radius!r}. A 90-second fetch is 60-115 m; use 100.")
     cand = _to_bng(candidates, "candidates")
@@ -131,7 +151,11 @@ def _model(
         if SITE_ID in f.columns:
             _check_unique(f, "existing kits and defibrillators")
         fixed_mask = _mclp.covered_mask(_mclp.coverage_matrix(dxy, _xy(f), radius), np.arange(len(f)))
-    return _Model(demand, cand, float(radius), cover, w, fixed_mask, float(w.sum()))
+    return Model(demand, cand, float(radius), cover, w, fixed_mask, float(w.sum()))
+
+
+PERCENT = 100.0
+"""Coverage targets are per cent of all harm, at most this."""
 
 
 def _pct(value: float, total: float) -> float:
@@ -206,7 +230,7 @@ def select_sites(
     >>> select_sites(inc, cand, p=1, radius=100)[["site_id", "marginal_harm"]].values.tolist()
     [['b', 5.0]]
     """
-    m = _model(incidents, candidates, radius=radius, fixed=fixed, p=p)
+    m = build_model(incidents, candidates, radius=radius, fixed=fixed, p=p)
     sol = _mclp.solve_mclp(m.cover, m.weights, p, fixed=m.fixed, time_limit=time_limit)
     if len(sol.sites) < p:
         warnings.warn(
@@ -237,7 +261,7 @@ def select_sites(
     return kits
 
 
-def _kit_rows(m: _Model, order: np.ndarray, marginal: np.ndarray) -> gpd.GeoDataFrame:
+def _kit_rows(m: Model, order: np.ndarray, marginal: np.ndarray) -> gpd.GeoDataFrame:
     cand = m.candidates.iloc[order]
     csc = m.cover.tocsc()
     covered = np.array([m.weights[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]].sum() for j in order], dtype=float)
@@ -282,7 +306,7 @@ def coverage_curve(
         (% of all harm). Optimal for every ``k`` (not the nested greedy order), so it never
         falls as kits are added; the optimal sets for different ``k`` need not be nested.
     """
-    m = _model(incidents, candidates, radius=radius, fixed=fixed, p=p)
+    m = build_model(incidents, candidates, radius=radius, fixed=fixed, p=p)
     red = _mclp.reduce_model(m.cover, m.weights, m.fixed)
     rows = [(0, m.fixed_harm)]
     for k in range(1, p + 1):
@@ -314,7 +338,7 @@ def radius_sensitivity(
     """
     rows = []
     for r in radii:
-        m = _model(incidents, candidates, radius=r, fixed=fixed, p=p)
+        m = build_model(incidents, candidates, radius=r, fixed=fixed, p=p)
         sol = _mclp.solve_mclp(m.cover, m.weights, p, fixed=m.fixed, time_limit=time_limit)
         cov = m.fixed_harm + sol.objective
         rows.append((float(r), len(sol.sites), m.fixed_harm, cov, _pct(cov, m.total), bool(sol.optimal)))
@@ -349,9 +373,9 @@ def kits_for_target(
         The target is outside (0, 100], or unreachable with every candidate (the message
         gives the most reachable %).
     """
-    if not isinstance(target_pct, (int, float)) or not 0 < target_pct <= 100:
+    if not isinstance(target_pct, (int, float)) or not 0 < target_pct <= PERCENT:
         raise InputError(f"target_pct must be a percentage in (0, 100], got {target_pct!r}.")
-    m = _model(incidents, candidates, radius=radius, fixed=fixed)
+    m = build_model(incidents, candidates, radius=radius, fixed=fixed)
     need = target_pct / 100.0 * m.total - m.fixed_harm
     red = _mclp.reduce_model(m.cover, m.weights, m.fixed)
     if red.coverable + m.fixed_harm < target_pct / 100.0 * m.total * (1 - 1e-12):

@@ -2,7 +2,7 @@
 
 Every forecast is in incidents (or harm) expected in each cell over the test window, so it is
 checked for calibration (:func:`~hotspots.evaluate.forecast.calibration.calibration_table`) as well
-as ranked (PEI*, PAI, hit rate and RRI through :mod:`hotspots.evaluate.measures`).
+as ranked (PEI, PAI, hit rate and RRI through :mod:`hotspots.evaluate.measures`).
 """
 
 from __future__ import annotations
@@ -20,26 +20,28 @@ import pandas as pd
 from hotspots import columns as C
 from hotspots.errors import InputError
 from hotspots.evaluate.config import _check_options
+from hotspots.evaluate.folds import calendar
 from hotspots.evaluate.forecast.calibration import CALIBRATION_COLUMNS, calibration_table, pool_calibration
 from hotspots.evaluate.forecast.config import FORECAST_METHODS, ForecastConfig
 from hotspots.evaluate.forecast.ensemble import EnsembleSearch
 from hotspots.evaluate.forecast.features import History, Lattice, static_features
 from hotspots.evaluate.forecast.models import forecast_cells
 from hotspots.evaluate.measures import _coverage_metrics, _ranked
-from hotspots.evaluate.rolling import (
+from hotspots.evaluate.rolling import month_matrix
+from hotspots.evaluate.summary import (
     BACKTEST_COLUMNS,
     COVERAGE,
     FOLD,
     HORIZON,
     METHOD,
     TEST_END,
+    TEST_MONTHS,
     TEST_START,
     TRAIN_END,
+    TRAIN_MONTHS,
     TRAIN_START,
-    _folds,
-    _month_range,
-    month_matrix,
 )
+from hotspots.months import format_months, parse_months
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,8 @@ FIT_COLUMNS = [HORIZON, FOLD, TRAIN_END, METHOD, SECONDS, DETAIL]
 
 
 @dataclass(frozen=True)
-class Fold:
-    """One rolling-origin fold: train on months ``1..k``, test on months ``k+1..k+horizon``.
+class ForecastFold:
+    """One rolling-origin fold on consecutive months: train on months ``1..k``, test on ``k+1..k+horizon``.
 
     Attributes
     ----------
@@ -68,45 +70,53 @@ class Fold:
     k: int
 
 
-def rolling_folds(n_months: int, horizons: Sequence[int], min_train_months: int) -> list[Fold]:
-    """The folds of :func:`hotspots.evaluate.rolling.backtest`: k from ``min_train_months`` to ``n - h``."""
+def forecast_folds(n_months: int, horizons: Sequence[int], min_train_months: int) -> list[ForecastFold]:
+    """The rolling folds of ``n_months`` consecutive months: k from ``min_train_months`` to ``n_months - h``.
+
+    They are the folds :func:`hotspots.evaluate.rolling.backtest` runs when every month has data.
+    """
     return [
-        Fold(int(h), i, k) for h in horizons for i, k in enumerate(_folds(n_months, int(h), min_train_months), start=1)
+        ForecastFold(int(h), i, k)
+        for h in horizons
+        for i, k in enumerate(range(min_train_months, n_months - int(h) + 1), start=1)
     ]
 
 
-def folds_from_results(results: pd.DataFrame, months: Sequence[str]) -> tuple[list[Fold], list[str]]:
+def folds_from_results(results: pd.DataFrame, months: Sequence[str]) -> tuple[list[ForecastFold], list[str]]:
     """The folds a backtest of ``hotspots evaluate`` ran, for the forecasts to run the same ones.
 
     Parameters
     ----------
     results
-        Rows of :func:`hotspots.evaluate.rolling.backtest` (``horizon, fold, train_start,
-        train_end, test_start, test_end``).
+        Rows of :func:`hotspots.evaluate.rolling.backtest` (``horizon, fold, train_months,
+        test_months``).
     months
-        The months of the evaluated series, in order.
+        The calendar months of the evaluated series, consecutive and in order.
 
     Returns
     -------
     (folds, skipped)
-        The folds that train on every month from the first up to ``train_end`` and test on the
-        months right after it, and a note for each fold that does not (the forecasts learn from
-        a consecutive series, so such folds are left out and said so).
+        The folds that train on every month from the first up to the last training month and
+        test on the months right after it, and a note for each fold that does not (a fold whose
+        training months have a gap, or an explicit ``--train``/``--test`` fold that is not such a
+        window): the forecasts learn from a consecutive series, so such folds are left out and
+        said so.
     """
-    pos = {m: i for i, m in enumerate(months)}
-    out: list[Fold] = []
+    cal = list(months)
+    out: list[ForecastFold] = []
     skipped: list[str] = []
-    cols = [HORIZON, FOLD, TRAIN_START, TRAIN_END, TEST_START, TEST_END]
-    for r in results[cols].drop_duplicates([HORIZON, FOLD]).itertuples(index=False):
-        h, fold, ts, te, ss, se = (int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]))
-        k = pos.get(te, -2) + 1
-        ok = pos.get(ts) == 0 and k >= 1 and pos.get(ss) == k and pos.get(se) == k + h - 1
-        if ok:
-            out.append(Fold(h, fold, k))
+    for r in (
+        results[[HORIZON, FOLD, TRAIN_MONTHS, TEST_MONTHS]].drop_duplicates([HORIZON, FOLD]).itertuples(index=False)
+    ):
+        h, fold = int(r[0]), int(r[1])
+        train, test = parse_months(str(r[2])), parse_months(str(r[3]))
+        k = len(train)
+        if train == cal[:k] and test == cal[k : k + h] and len(test) == h:
+            out.append(ForecastFold(h, fold, k))
         else:
             skipped.append(
-                f"horizon {h} fold {fold} (train {ts}..{te}, test {ss}..{se}) is not an expanding window over "
-                "consecutive months: the forecasts are not run on it"
+                f"horizon {h} fold {fold} (train {r[2]}, test {r[3]}) is not an expanding window over consecutive "
+                "months from the first: the forecasts are not run on it"
             )
     return out, skipped
 
@@ -127,7 +137,7 @@ class ForecastBacktest:
         fold and pooled over the folds.
     fits
         :data:`FIT_COLUMNS`: what each fold chose or fitted (the ensemble setting and its
-        inner-fold PEI*, the model's training rows) and the seconds it took.
+        inner-fold PEI, the model's training rows) and the seconds it took.
     """
 
     results: pd.DataFrame
@@ -157,7 +167,7 @@ def backtest_matrix(
     coverages: Sequence[float] = (0.01, 0.05, 0.10),
     horizons: Sequence[int] = (1, 3),
     min_train_months: int = 3,
-    folds: Sequence[Fold] | None = None,
+    folds: Sequence[ForecastFold] | None = None,
     cfg: ForecastConfig | None = None,
     bins: int = 10,
     calibrate: bool = True,
@@ -226,7 +236,7 @@ def backtest_matrix(
                 f"window of {min(horizons)} needs at least {need}. Use a source with more months or lower "
                 "min_train_months."
             )
-        folds = rolling_folds(len(months), horizons, min_train_months)
+        folds = forecast_folds(len(months), horizons, min_train_months)
     start_month = int(pd.Period(months[0], freq="M").month)
     history = history if history is not None else History(m, lattice)
     if search is None and "ensemble" in methods:
@@ -247,6 +257,8 @@ def backtest_matrix(
             TRAIN_END: months[k - 1],
             TEST_START: months[k],
             TEST_END: months[k + h - 1],
+            TRAIN_MONTHS: format_months(months[:k]),
+            TEST_MONTHS: format_months(months[k : k + h]),
         }
         for mth in methods:
             t0 = time.perf_counter()
@@ -296,7 +308,7 @@ def forecast_backtest(
     coverages: Sequence[float] = (0.01, 0.05, 0.10),
     horizons: Sequence[int] = (1, 3),
     min_train_months: int = 3,
-    folds: Sequence[Fold] | None = None,
+    folds: Sequence[ForecastFold] | None = None,
     weights: str | None = "count",
     venues: gpd.GeoDataFrame | None = None,
     lsoa: gpd.GeoDataFrame | None = None,
@@ -346,7 +358,7 @@ def forecast_backtest(
         present = sorted(incidents[C.MONTH].dropna().astype(str).unique())
         if not present:
             raise InputError("incidents have no months; the backtest needs monthly data.")
-        months = _month_range(present[0], present[-1])
+        months = calendar(present)
     cfg = cfg or ForecastConfig()
     lattice = Lattice.from_grid(grid)
     mat, _ = month_matrix(incidents, grid, months=list(months), weights=weights)

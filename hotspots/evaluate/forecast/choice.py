@@ -19,8 +19,8 @@ from scipy import stats
 
 from hotspots.errors import InputError
 from hotspots.evaluate.forecast.config import FORECAST_METHODS
-from hotspots.evaluate.measures import PEI_STAR
-from hotspots.evaluate.rolling import COVERAGE, FOLD, HORIZON, METHOD, TEST_END, TEST_START, TRAIN_END
+from hotspots.evaluate.measures import PEI
+from hotspots.evaluate.summary import COVERAGE, FOLD, HORIZON, METHOD, TEST_END, TEST_START, TRAIN_END
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ NESTED_COLUMNS = [
 ]
 """Columns of :func:`nested_choice`."""
 
-METRIC = "metric"  # the metric compared (pei_star)
+METRIC = "metric"  # the metric compared (pei)
 NESTED_SUMMARY_COLUMNS = [HORIZON, COVERAGE, METRIC, FOLDS, CHOSEN, MEAN, BASELINE, BASELINE_MEAN, DIFFERENCE, SE]
 """Columns of :func:`nested_summary`."""
 
@@ -103,7 +103,7 @@ def _check_results(results: pd.DataFrame, need: Sequence[str]) -> None:
 
 
 def paired_differences(
-    results: pd.DataFrame, *, baseline: str = "counts", metric: str = PEI_STAR, methods: Sequence[str] | None = None
+    results: pd.DataFrame, *, baseline: str = "counts", metric: str = PEI, methods: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Each method minus ``baseline``, fold by fold: mean difference and its fold standard error.
 
@@ -114,7 +114,7 @@ def paired_differences(
     baseline
         The method subtracted (default long-run ``counts``).
     metric
-        Column compared (default ``pei_star``).
+        Column compared (default ``pei``).
     methods
         Methods to compare (default every method but the baseline, in order of appearance).
 
@@ -178,7 +178,7 @@ def nested_choice(
     results: pd.DataFrame,
     *,
     coverage: float = 0.05,
-    metric: str = PEI_STAR,
+    metric: str = PEI,
     candidates: Sequence[str] | None = None,
     default: str = "counts",
     baseline: str = "counts",
@@ -197,7 +197,7 @@ def nested_choice(
     coverage
         Share of the area at which methods are compared (default 5 %).
     metric
-        Column compared (default ``pei_star``).
+        Column compared (default ``pei``).
     candidates
         Methods that may be chosen (default every method but ``random``).
     default
@@ -257,7 +257,7 @@ def nested_choice(
     return pd.DataFrame(rows, columns=NESTED_COLUMNS)
 
 
-def nested_summary(nested: pd.DataFrame, *, coverage: float = 0.05, metric: str = PEI_STAR) -> pd.DataFrame:
+def nested_summary(nested: pd.DataFrame, *, coverage: float = 0.05, metric: str = PEI) -> pd.DataFrame:
     """Fold means of :func:`nested_choice` over its scored folds, per horizon.
 
     Returns
@@ -300,7 +300,7 @@ def recommend_method(
     *,
     horizon: int = 3,
     coverage: float = 0.05,
-    metric: str = PEI_STAR,
+    metric: str = PEI,
     candidates: Sequence[str] = FORECAST_METHODS,
 ) -> dict[str, Any]:
     """The method to use from now on: the best mean ``metric`` over every completed fold.
@@ -443,7 +443,7 @@ def verdict_text(v: dict[str, Any], *, label: str | None = None) -> str:
         return f"{when}: {v[METHOD]} and {v[BASELINE]} were not run on the same folds"
     else:
         text = (
-            f"{when}: {v[METHOD]} {v['claim']} {v[BASELINE]}: PEI* at {cov} of the area {v[MEAN]:.3f} against "
+            f"{when}: {v[METHOD]} {v['claim']} {v[BASELINE]}: PEI at {cov} of the area {v[MEAN]:.3f} against "
             f"{v[BASELINE_MEAN]:.3f}, difference {_pm(v[DIFFERENCE], v[SE])} (fold SE) over {v[FOLDS]} folds, "
             f"95 % interval {v[CI_LOW]:+.3f} to {v[CI_HIGH]:+.3f}, ahead in {v[FOLDS_WON]} of {v[FOLDS]}"
         )

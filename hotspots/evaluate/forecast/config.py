@@ -86,7 +86,7 @@ class ForecastConfig:
         Most cells of the automatic grid (default 60,000: about 1.3 s of CPU for the stage on the bundled
         force-wide data, 54,896 cells of 200 m; 100 m cells would take about three times as long).
     select_coverage
-        Share of the area at which methods are compared and chosen by PEI* (default 0.05).
+        Share of the area at which methods are compared and chosen by PEI (default 0.05).
     layer_share
         Share of the area's cells written to the ``where_next`` layer: the cells with the highest
         forecast (default 0.05, the selection whose accuracy is reported).

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from hotspots.evaluate.forecast.config import TRANSFORMS, ForecastConfig
-from hotspots.evaluate.forecast.features import History, most_hits, pei_star_fast
+from hotspots.evaluate.forecast.features import History, most_hits, pei_fast
 
 # --------------------------------------------------------------------------------------
 # the ensemble: long-run + recent counts with empirical-Bayes shrinkage to the neighbourhood
@@ -92,9 +92,9 @@ class EnsembleSearch:
 
     For an outer fold trained on months ``1..k`` with test window ``h``, the inner folds train
     on ``1..j`` and test on ``j+1..j+h'`` with ``h' = min(h, k - 1)`` and ``j = 1..k - h'``: all
-    inside the training months. Each inner fold's PEI* (at ``cfg.select_coverage``) of every
+    inside the training months. Each inner fold's PEI (at ``cfg.select_coverage``) of every
     setting is computed once and reused by every outer fold containing it. The setting with the
-    best mean PEI* wins; ties go to the simplest (the grid order of :func:`ensemble_grid`, plain
+    best mean PEI wins; ties go to the simplest (the grid order of :func:`ensemble_grid`, plain
     counts first).
 
     Parameters
@@ -112,7 +112,7 @@ class EnsembleSearch:
         self._inner: dict[tuple[int, int], np.ndarray] = {}
 
     def inner_pei(self, j: int, h: int) -> np.ndarray:
-        """PEI* of every setting on the inner fold trained on ``1..j``, tested on ``j+1..j+h``."""
+        """PEI of every setting on the inner fold trained on ``1..j``, tested on ``j+1..j+h``."""
         key = (j, h)
         if key not in self._inner:
             test = h * self.history.window(j + h, h)
@@ -122,7 +122,7 @@ class EnsembleSearch:
             else:
                 self._inner[key] = np.array(
                     [
-                        pei_star_fast(s, test, self.cfg.select_coverage, mh)
+                        pei_fast(s, test, self.cfg.select_coverage, mh)
                         for s in _ensemble_scores(self.history, j, self.grid, self.cfg.recent_months)
                     ]
                 )
@@ -132,18 +132,18 @@ class EnsembleSearch:
         """The setting for the outer fold trained on ``1..k`` for a ``h``-month window, and why."""
         hin = min(h, k - 1)
         if hin < 1:
-            return self.grid[0], {"inner_folds": 0, "inner_pei_star": None}
+            return self.grid[0], {"inner_folds": 0, "inner_pei": None}
         table = np.vstack([self.inner_pei(j, hin) for j in range(1, k - hin + 1)])
         ok = ~np.isnan(table).all(axis=1)
         if not ok.any():
-            return self.grid[0], {"inner_folds": 0, "inner_pei_star": None}
+            return self.grid[0], {"inner_folds": 0, "inner_pei": None}
         mean = np.nanmean(table[ok], axis=0)
         best = int(np.argmax(mean))  # first maximum: the simplest setting wins ties
         return self.grid[best], {
             "inner_folds": int(ok.sum()),
             "inner_horizon": hin,
-            "inner_pei_star": float(mean[best]),
-            "inner_pei_star_counts": float(mean[0]),
+            "inner_pei": float(mean[best]),
+            "inner_pei_counts": float(mean[0]),
         }
 
     def calibration(self, params: EnsembleParams, k: int, hin: int, folds: int = 3) -> ScoreCalibration | None:

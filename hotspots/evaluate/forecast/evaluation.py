@@ -22,6 +22,7 @@ import pandas as pd
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning
 from hotspots.evaluate.config import EvaluateConfig
+from hotspots.evaluate.folds import calendar
 from hotspots.evaluate.forecast.backtest import DETAIL, ForecastBacktest, backtest_matrix, folds_from_results
 from hotspots.evaluate.forecast.calibration import calibration_figure, figure_png
 from hotspots.evaluate.forecast.choice import (
@@ -36,8 +37,9 @@ from hotspots.evaluate.forecast.choice import (
 )
 from hotspots.evaluate.forecast.config import FORECAST_METHODS, METHOD_DEFINITIONS, ForecastConfig
 from hotspots.evaluate.forecast.features import Lattice, static_features
-from hotspots.evaluate.measures import PEI_STAR
-from hotspots.evaluate.rolling import COVERAGE, HORIZON, METHOD, month_matrix, summarise_backtest
+from hotspots.evaluate.measures import PEI
+from hotspots.evaluate.rolling import month_matrix
+from hotspots.evaluate.summary import COVERAGE, HORIZON, METHOD, summarise_backtest
 from hotspots.io.write import jsonable
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,7 @@ class ForecastEvaluation:
     recommended
         Horizon -> :func:`~hotspots.evaluate.forecast.choice.recommend_method`.
     best_existing
-        Horizon -> the best existing method (not a new forecast, not random) by mean PEI*.
+        Horizon -> the best existing method (not a new forecast, not random) by mean PEI.
     verdicts
         :func:`~hotspots.evaluate.forecast.choice.verdict` of the recommended method against counts and
         against the best existing method, per horizon.
@@ -102,7 +104,7 @@ def _best_existing(results: pd.DataFrame, horizon: int, coverage: float) -> str 
     r = r[~r[METHOD].isin(NOT_EXISTING)]
     if r.empty:
         return None
-    return str(r.groupby(METHOD, sort=False)[PEI_STAR].mean().idxmax())
+    return str(r.groupby(METHOD, sort=False)[PEI].mean().idxmax())
 
 
 def _compare(
@@ -173,7 +175,7 @@ def evaluate_forecasts(
         return None
     rep = evaluated["report"]
     src = rep["source"]
-    months = list(rep["incidents"]["months"])
+    months = calendar(rep["incidents"]["months"])  # the months with data, as a consecutive calendar
     grid = evaluated["grid"]
     old = evaluated["results"]
     inc = study.incidents[study.incidents[C.SOURCE] == src]
@@ -286,7 +288,7 @@ def _report(
         "paired_differences": jsonable(fe.paired),
         "nested_choice": {
             "rule": f"each fold uses the forecast method ({', '.join(m for m in FORECAST_METHODS)}) with the best "
-            f"mean PEI* at {coverage:.0%} of the area over the earlier folds whose test window ended by its last "
+            f"mean PEI at {coverage:.0%} of the area over the earlier folds whose test window ended by its last "
             "training month, and is scored on its own test window; folds with no such earlier fold use counts and "
             "are not scored",
             "per_fold": jsonable(fe.nested),
@@ -295,7 +297,7 @@ def _report(
         "recommended": {
             str(h): {
                 **r,
-                "why": f"best mean PEI* at {coverage:.0%} of the area over every completed fold among the forecast "
+                "why": f"best mean PEI at {coverage:.0%} of the area over every completed fold among the forecast "
                 "methods: what the nested rule picks for the next period; its honest accuracy is the nested "
                 "estimate",
             }
@@ -347,7 +349,7 @@ def format_forecasts(fe: ForecastEvaluation) -> str:
     for h, r in fe.recommended.items():
         label = window_label(h)
         lines.append(
-            f"  recommended for the {label}: {r['method']} (best mean PEI* at {r['coverage']:.0%} over the completed "
+            f"  recommended for the {label}: {r['method']} (best mean PEI at {r['coverage']:.0%} over the completed "
             f"folds among the forecast methods; best of all methods: {r['best_overall']})"
         )
     lines += [f"  {v['text']}" for v in fe.verdicts]

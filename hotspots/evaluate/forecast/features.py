@@ -3,7 +3,7 @@
 The square :class:`Lattice` (neighbour sums and Gaussian smoothing by array filters), the
 per-cell features of place (:func:`static_features`: NTE venues, deprivation) and of history
 (:func:`cell_features`: counts over several windows, neighbours, smoothed counts), and an O(n)
-PEI* (:func:`pei_star_fast`) for the many comparisons of the ensemble's inner folds.
+PEI (:func:`pei_fast`) for the many comparisons of the ensemble's inner folds.
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ def static_features(
         the LSOA holding the cell's representative point, nearest LSOA when none; 1 = most
         deprived; NaN when unknown).
     """
-    from hotspots.evaluate.rolling import cells_to_units
+    from hotspots.evaluate.scores import cells_to_units
     from hotspots.units import cell_centres, point_xy
 
     n = len(grid)
@@ -429,12 +429,12 @@ def cell_features(
 
 
 # --------------------------------------------------------------------------------------
-# PEI* at one coverage, O(n) (the inner folds compare many settings)
+# PEI at one coverage, O(n) (the inner folds compare many settings)
 # --------------------------------------------------------------------------------------
 
 
 def most_hits(test: np.ndarray, coverage: float) -> float:
-    """The most test incidents any selection of ``coverage * n`` cells holds (PEI*'s denominator)."""
+    """The most test incidents any selection of ``coverage * n`` cells holds (PEI's denominator)."""
     n = len(test)
     k = coverage * n
     whole = min(math.floor(k + EPS), n)
@@ -443,8 +443,8 @@ def most_hits(test: np.ndarray, coverage: float) -> float:
     return float(desc[:whole].sum() + (frac * desc[whole] if frac > EPS and whole < n else 0.0))
 
 
-def pei_star_fast(scores: np.ndarray, test: np.ndarray, coverage: float, max_hits: float | None = None) -> float:
-    """PEI* of ``scores`` at one ``coverage``, identical to :func:`hotspots.evaluate.measures.pei_star`.
+def pei_fast(scores: np.ndarray, test: np.ndarray, coverage: float, max_hits: float | None = None) -> float:
+    """PEI of ``scores`` at one ``coverage``, identical to :func:`hotspots.evaluate.measures.pei`.
 
     Uses a partial sort (``numpy.partition``) instead of a full one; cells tied at the cut-off
     share the remaining selection equally, as in :func:`hotspots.evaluate.measures.selection`.

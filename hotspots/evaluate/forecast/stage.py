@@ -2,7 +2,7 @@
 
 For each place-analysis source (``[study] sources``) with a monthly series long enough,
 :func:`forecast` backtests the ``[forecast] methods`` on rolling folds of the source's own months,
-recommends the method with the best PEI* at ``select_coverage`` of the area (the method the
+recommends the method with the best PEI at ``select_coverage`` of the area (the method the
 nested rule would pick next), reports its nested accuracy (each fold's method chosen on earlier
 folds only), and forecasts the ``horizon`` months after the data for every grid cell; the top
 cells are named after the nearest police.uk location of any source. A source with too few
@@ -55,6 +55,7 @@ from hotspots.evaluate.forecast.where_next import (
     top_cells,
     where_next_matrix,
 )
+from hotspots.months import month_runs
 from hotspots.results import AutoChoices
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,8 @@ log = logging.getLogger(__name__)
 FORECAST_MONTHS = "forecast_months"  # the months forecast, "YYYY-MM..YYYY-MM"
 METHOD = "method"  # the recommended method the forecast comes from
 CELL_SIZE_M = "cell_size_m"  # side of the source's grid cells, metres
-BACKTEST_PEI_STAR = "backtest_pei_star"  # nested PEI* at select_coverage: chosen on earlier folds, scored on later
-BACKTEST_COUNTS_PEI_STAR = "backtest_counts_pei_star"  # long-run counts on the same folds
+BACKTEST_PEI = "backtest_pei"  # nested PEI at select_coverage: chosen on earlier folds, scored on later
+BACKTEST_COUNTS_PEI = "backtest_counts_pei"  # long-run counts on the same folds
 BACKTEST_FOLDS = "backtest_folds"  # folds the nested accuracy is the mean of
 WHERE_NEXT_COLUMNS = [
     C.SOURCE,
@@ -82,8 +83,8 @@ WHERE_NEXT_COLUMNS = [
     LAT,
     METHOD,
     CELL_SIZE_M,
-    BACKTEST_PEI_STAR,
-    BACKTEST_COUNTS_PEI_STAR,
+    BACKTEST_PEI,
+    BACKTEST_COUNTS_PEI,
     BACKTEST_FOLDS,
 ]
 """Columns of ``where_next.csv`` (:attr:`ForecastResult.table`): the ranked top cells of every forecast source."""
@@ -121,15 +122,8 @@ def consecutive_months(months: list[str]) -> list[str]:
     >>> consecutive_months(["2019-07", "2020-07", "2020-08", "2020-09"])
     ['2020-07', '2020-08', '2020-09']
     """
-    if not months:
-        return []
-    ps = sorted({pd.Period(m, freq="M") for m in months})
-    run = [ps[-1]]
-    for p in reversed(ps[:-1]):
-        if (run[-1] - p).n != 1:
-            break
-        run.append(p)
-    return [str(p) for p in reversed(run)]
+    runs = month_runs(months)
+    return runs[-1] if runs else []
 
 
 @dataclass(frozen=True)
@@ -149,12 +143,12 @@ class SourceForecast:
     cells
         Cells of the source's grid (its districts).
     method
-        The recommended method (best mean PEI* at ``select_coverage`` over the completed folds).
+        The recommended method (best mean PEI at ``select_coverage`` over the completed folds).
     ranking
-        Candidate -> its mean PEI* over every fold.
+        Candidate -> its mean PEI over every fold.
     accuracy
-        The nested accuracy: ``pei_star`` (chosen on earlier folds, scored on later ones),
-        ``counts_pei_star`` (long-run counts on the same folds), ``difference``, ``se``, ``folds``,
+        The nested accuracy: ``pei`` (chosen on earlier folds, scored on later ones),
+        ``counts_pei`` (long-run counts on the same folds), ``difference``, ``se``, ``folds``,
         ``chosen`` (the methods chosen, in fold order), ``coverage``; None values when no fold
         could be scored.
     layer
@@ -181,12 +175,12 @@ class SourceForecast:
         """The backtest accuracy in one plain sentence."""
         a = self.accuracy
         cov = f"{a['coverage']:.0%}"
-        if a.get("pei_star") is None:
+        if a.get("pei") is None:
             return f"no backtest fold could be scored yet ({len(self.months)} months): its accuracy is unknown"
         return (
             f"backtest (method chosen on earlier months, scored on the months after, {a['folds']} folds): the "
-            f"forecast's top {cov} of cells held {a['pei_star']:.0%} of the incidents the best {cov} held "
-            f"(PEI* {a['pei_star']:.3f}; long-run counts {a['counts_pei_star']:.3f}, difference "
+            f"forecast's top {cov} of cells held {a['pei']:.0%} of the incidents the best {cov} held "
+            f"(PEI {a['pei']:.3f}; long-run counts {a['counts_pei']:.3f}, difference "
             f"{a['difference']:+.3f}" + (f" ± {a['se']:.3f}" if a.get("se") is not None else "") + ")"
         )
 
@@ -225,8 +219,8 @@ class ForecastResult:
             t[FORECAST_MONTHS] = f"{s.forecast_months[0]}..{s.forecast_months[-1]}"
             t[METHOD] = s.method
             t[CELL_SIZE_M] = s.cell_size
-            t[BACKTEST_PEI_STAR] = s.accuracy.get("pei_star")
-            t[BACKTEST_COUNTS_PEI_STAR] = s.accuracy.get("counts_pei_star")
+            t[BACKTEST_PEI] = s.accuracy.get("pei")
+            t[BACKTEST_COUNTS_PEI] = s.accuracy.get("counts_pei")
             t[BACKTEST_FOLDS] = s.accuracy.get("folds")
             parts.append(t)
         if not parts:
@@ -255,8 +249,8 @@ class ForecastResult:
                     "forecast_months": f"{s.forecast_months[0]} to {s.forecast_months[-1]}",
                     "cell_size_m": s.cell_size,
                     "accuracy": s.accuracy_text(),
-                    "pei_star": s.accuracy.get("pei_star"),
-                    "counts_pei_star": s.accuracy.get("counts_pei_star"),
+                    "pei": s.accuracy.get("pei"),
+                    "counts_pei": s.accuracy.get("counts_pei"),
                     "rows": [
                         {
                             "rank": int(r[C.RANK]),
@@ -280,14 +274,14 @@ class ForecastResult:
 
 
 def _pei_row(nsum: pd.DataFrame, coverage: float) -> dict[str, Any]:
-    out: dict[str, Any] = dict.fromkeys(["pei_star", "counts_pei_star", "difference", "se", "folds", "chosen"])
+    out: dict[str, Any] = dict.fromkeys(["pei", "counts_pei", "difference", "se", "folds", "chosen"])
     out["coverage"] = coverage
     if len(nsum):
         r = nsum.iloc[0]
         se = float(r[SE])
         out.update(
-            pei_star=float(r[MEAN]),
-            counts_pei_star=float(r[BASELINE_MEAN]),
+            pei=float(r[MEAN]),
+            counts_pei=float(r[BASELINE_MEAN]),
             difference=float(r[DIFFERENCE]),
             se=se if math.isfinite(se) else None,
             folds=int(r[FOLDS]),
@@ -392,8 +386,8 @@ def forecast(study: Any, cfg: ForecastConfig) -> ForecastResult:
 
     Notes
     -----
-    The accuracy beside each forecast is the nested PEI* at ``select_coverage``: on rolling folds of
-    the source's months, each fold uses the method with the best mean PEI* over the earlier folds
+    The accuracy beside each forecast is the nested PEI at ``select_coverage``: on rolling folds of
+    the source's months, each fold uses the method with the best mean PEI over the earlier folds
     whose test window had ended, so the choice does not flatter the method chosen.
     """
     t0 = time.perf_counter()

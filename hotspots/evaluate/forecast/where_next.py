@@ -20,11 +20,12 @@ from scipy.spatial import cKDTree
 
 from hotspots import columns as C
 from hotspots.errors import InputError
+from hotspots.evaluate.folds import calendar
 from hotspots.evaluate.forecast.config import FORECAST_METHODS, ForecastConfig
 from hotspots.evaluate.forecast.ensemble import EnsembleSearch
 from hotspots.evaluate.forecast.features import History, Lattice, static_features
 from hotspots.evaluate.forecast.models import forecast_cells
-from hotspots.evaluate.rolling import _month_range, month_matrix
+from hotspots.evaluate.rolling import month_matrix
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ def where_next(
         present = sorted(incidents[C.MONTH].dropna().astype(str).unique()) if C.MONTH in incidents else []
         if not present:
             raise InputError("incidents have no months; the forecast needs monthly data.")
-        months = _month_range(present[0], present[-1])
+        months = calendar(present)
     months = list(months)
     mat, _ = month_matrix(incidents, grid, months=months, weights=weights)
     static = static_features(grid, venues=venues, lsoa=lsoa, venue_radius_m=cfg.venue_radius_m)

@@ -63,7 +63,7 @@ def where_next_layer(
         (EPSG:27700).
     top
         ``where_next.csv`` rows (``source, rank, forecast, forecast_months, long_run, recent,
-        location, street, lon, lat, method, backtest_pei_star, backtest_counts_pei_star,
+        location, street, lon, lat, method, backtest_pei, backtest_counts_pei,
         backtest_folds``), or None.
     tolerance, precision, max_cells
         As the other layers (``[maps]``): with more cells than ``max_cells`` each band is drawn as
@@ -114,8 +114,8 @@ def where_next_layer(
         for src, t in top.groupby(C.SOURCE, sort=False):
             r0 = t.iloc[0]
             acc = (
-                f"backtest PEI* {fmt(r0['backtest_pei_star'])} (long-run counts {fmt(r0['backtest_counts_pei_star'])})"
-                if pd.notna(r0["backtest_pei_star"])
+                f"backtest PEI {fmt(r0['backtest_pei'])} (long-run counts {fmt(r0['backtest_counts_pei'])})"
+                if pd.notna(r0["backtest_pei"])
                 else "backtest accuracy unknown"
             )
             notes.append(f"{esc(src)}: {esc(r0['method'])}, {esc(_months(top, str(src)))}; {acc}")
@@ -145,12 +145,11 @@ def _marker(r: Any, group: folium.FeatureGroup) -> None:
         ("Nearest police.uk location", esc(r.location)),
         ("Forecast by", esc(r.method)),
     ]
-    if pd.notna(r.backtest_pei_star):
+    if pd.notna(r.backtest_pei):
         rows.append(
             (
-                "Backtest PEI*",
-                f"{fmt(r.backtest_pei_star)} (long-run counts {fmt(r.backtest_counts_pei_star)}, "
-                f"{fmt(r.backtest_folds)} folds)",
+                "Backtest PEI",
+                f"{fmt(r.backtest_pei)} (long-run counts {fmt(r.backtest_counts_pei)}, {fmt(r.backtest_folds)} folds)",
             )
         )
     icon = folium.DivIcon(

@@ -46,10 +46,12 @@ from hotspots import __version__
 from hotspots import columns as C
 from hotspots.detect.emerging import EMERGING_CLASS, EMERGING_CLASSES
 from hotspots.detect.emerging import NOT_ANALYSED as EMERGING_NOT_ANALYSED
-from hotspots.detect.gistar import HOTSPOT_CLASS, HOTSPOT_CLASSES
+from hotspots.detect.gistar import CLASSES, HOTSPOT_CLASS, HOTSPOT_CLASSES, NOT_ANALYSED
 from hotspots.detect.stage import DetectResult
+from hotspots.evaluate.change_stage import ChangeResult
 from hotspots.prepare.scope import SCOPE_CATEGORIES
 from hotspots.prepare.study import Study
+from hotspots.present.change_page import change_context
 from hotspots.present.report.config import ReportConfig
 from hotspots.present.report.figures import (
     concentration_figure,
@@ -191,9 +193,9 @@ def _pivot_hotspots(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return {"units": [], "rows": []}
     totals = {r["unit"]: r["of"] for r in rows}
     body = []
-    for cls in HOTSPOT_CLASSES:
+    for cls in CLASSES:
         cells = {r["unit"]: r["count"] for r in rows if r["cls"] == cls}
-        if all(c == "0" for c in cells.values()) and cls.startswith("cold"):
+        if all(c == "0" for c in cells.values()) and (cls.startswith("cold") or cls == NOT_ANALYSED):
             continue
         body.append({"cls": cls, "counts": [cells.get(u, "") for u in units]})
     return {"units": [f"{u} (of {totals[u]:,})" for u in units], "rows": body}
@@ -259,6 +261,7 @@ def build_report(
     radius: float | None = None,
     extra: dict[str, Any] | None = None,
     created: str | None = None,
+    change: dict[str, Any] | None = None,
     where_next: dict[str, Any] | None = None,
 ) -> Report:
     """Build the Board report from a study and the stages' results, without writing anything.
@@ -289,6 +292,9 @@ def build_report(
         spots were not analysed.
     created
         Date stamp shown on the page (default today, UTC).
+    change
+        The "What changed" section (:func:`hotspots.present.change_page.change_context`); None
+        (no ``[change]`` section) leaves it out.
     where_next
         The forecast stage's report block (:mod:`hotspots.present.report.where_next`), or None.
 
@@ -348,6 +354,7 @@ def build_report(
         caveats=_caveats(study),
         attribution=ATTRIBUTION,
         figures=_Figs(fig_ctx),
+        change=change,
         where_next_html=where_next_section(where_next, small_count=small_count),
         **variables,
     )
@@ -534,9 +541,9 @@ class _Builder:
             frame = self.results.get(key)
             if frame is not None and len(frame) and HOTSPOT_CLASS in frame.columns:
                 vc = frame[HOTSPOT_CLASS].astype(str).value_counts()
-                for cls in HOTSPOT_CLASSES:
+                for cls in CLASSES:
                     rows.append({"unit": unit, "cls": cls, "count": f"{int(vc.get(cls, 0)):,}", "of": len(frame)})
-                self.summary[f"gistar_{key}"] = {cls: int(vc.get(cls, 0)) for cls in HOTSPOT_CLASSES}
+                self.summary[f"gistar_{key}"] = {cls: int(vc.get(cls, 0)) for cls in CLASSES}
         return {"hotspot_table": _pivot_hotspots(rows)}
 
     def trend(self) -> dict[str, Any]:
@@ -791,6 +798,7 @@ def report(
     *,
     auto: dict[str, dict[str, Any]] | None = None,
     created: str | None = None,
+    changed: ChangeResult | None = None,
     forecast: Any = None,
 ) -> Report:
     """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
@@ -808,6 +816,8 @@ def report(
         Every stage's automatic choices, listed under Methods.
     created
         Date stamp shown on the page (default today, UTC).
+    changed
+        The change stage's result (``[change]`` configured): adds the "What changed" section.
     forecast
         The forecast stage's result (:class:`hotspots.evaluate.forecast.stage.ForecastResult`): its
         "where next" block; None leaves it out.
@@ -835,5 +845,6 @@ def report(
         radius=sited.radius_m if sited is not None else None,
         extra=extra,
         created=created,
+        change=None if changed is None else change_context(changed, small_count=cfg.small_count),
         where_next=forecast.report_block() if forecast is not None else None,
     )
