@@ -95,3 +95,30 @@ def test_evaluate_forecast_keys_are_checked():
         EvaluateConfig(forecast_methods=["kde"])
     with pytest.raises(ConfigError, match=r"\[evaluate\] key 'kit_methods' has unknown method 'random'"):
         EvaluateConfig(kit_methods=["random"])
+
+
+def test_explicit_folds_are_followed_and_gaps_are_said(study):
+    """With --train/--test the forecasts and kits run that one fold; a fold with a gap in training is skipped."""
+    from hotspots.evaluate.config import EvaluateConfig
+    from hotspots.evaluate.forecast.config import FAST_CONFIG
+    from hotspots.evaluate.forecast.evaluation import evaluate_forecasts
+    from hotspots.evaluate.rolling import evaluate_study
+
+    ecfg = EvaluateConfig(
+        source="city_violence_2020",
+        methods=["counts"],
+        coverages=[0.05],
+        forecast_methods=["poisson"],
+        kit_methods=["greedy"],
+        rank_draws=0,
+    )
+    ev = evaluate_study(study, ecfg, train="2020-01..2020-09", test="2020-10..2020-12")
+    fe = evaluate_forecasts(study, ev, ecfg=ecfg, fcfg=FAST_CONFIG)
+    assert fe is not None and fe.notes == []
+    assert len(fe.backtest.results) == 1 and fe.backtest.results["train_end"].iloc[0] == "2020-09"
+    assert fe.kits is not None and len(fe.kits) == 1 and fe.kits["test_end"].iloc[0] == "2020-12"
+    ev = evaluate_study(study, ecfg, train="2020-01..2020-05,2020-07..2020-09", test="2020-10..2020-12")
+    fe = evaluate_forecasts(study, ev, ecfg=ecfg, fcfg=FAST_CONFIG)
+    assert fe is not None and len(fe.backtest.results) == 0
+    assert "is not an expanding window over consecutive months" in fe.notes[0]
+    assert "kits were not tested on the future" in fe.notes[1]

@@ -287,6 +287,7 @@ def kits_backtest(
     methods: Sequence[str] = KIT_METHODS,
     exclude_locations: Sequence[str] | None = None,
     time_limit: float | None = 60.0,
+    folds: Sequence[tuple[int, int, int]] | None = None,
 ) -> pd.DataFrame:
     """Choose kits on months 1..k and score the harm they cover in months k+1..k+h (rolling origin).
 
@@ -309,6 +310,10 @@ def kits_backtest(
         prison, police station).
     time_limit
         Seconds allowed to each exact solve.
+    folds
+        ``(horizon, fold, k)`` of the folds to run instead of the rolling ones (the folds the
+        forecasts of ``hotspots evaluate`` ran); ``horizons`` and ``min_train_months`` are then
+        not used.
 
     Returns
     -------
@@ -346,48 +351,49 @@ def kits_backtest(
         )
     excl = tuple(DEFAULT_EXCLUDE_LOCATIONS if exclude_locations is None else exclude_locations)
     month_pos = pd.Index(months).get_indexer(incidents[C.MONTH].astype(str))
-    rows = []
-    for h in horizons:
-        for fold, k in enumerate(range(min_train_months, len(months) - h + 1), start=1):
-            train = incidents[(month_pos >= 0) & (month_pos < k)]
-            test = incidents[(month_pos >= k) & (month_pos < k + h)]
-            where = {
-                HORIZON: h,
-                FOLD: fold,
-                TRAIN_START: months[0],
-                TRAIN_END: months[k - 1],
-                TEST_START: months[k],
-                TEST_END: months[k + h - 1],
-            }
-            cand = kit_candidates(
-                train, venues=venues, sources=("venues", "incident_locations"), exclude_locations=excl
+    if folds is None:
+        folds = [
+            (h, i, k) for h in horizons for i, k in enumerate(range(min_train_months, len(months) - h + 1), start=1)
+        ]
+    rows: list[dict[str, Any]] = []
+    for h, fold, k in folds:
+        where = {
+            HORIZON: h,
+            FOLD: fold,
+            TRAIN_START: months[0],
+            TRAIN_END: months[k - 1],
+            TEST_START: months[k],
+            TEST_END: months[k + h - 1],
+        }
+        train = incidents[(month_pos >= 0) & (month_pos < k)]
+        test = incidents[(month_pos >= k) & (month_pos < k + h)]
+        cand = kit_candidates(train, venues=venues, sources=("venues", "incident_locations"), exclude_locations=excl)
+        best = _best_possible(test, cand, p, radius, time_limit)
+        greedy = None
+        if "greedy" in methods and len(train):
+            dem = demand_points(train)
+            greedy = (_mclp.coverage_matrix(_xy(dem), _xy(cand), radius), dem[C.HARM].to_numpy(dtype=float))
+        for m in methods:
+            xy = _choose(m, train, cand, venues, greedy, p=p, radius=radius, limit=time_limit)
+            ins, ttot = covered_harm(train, xy, radius=radius)
+            outs, stot = covered_harm(test, xy, radius=radius)
+            out_pct = _pct(outs, stot)
+            rows.append(
+                {
+                    **where,
+                    METHOD: m,
+                    KITS: len(xy),
+                    CANDIDATES: len(cand),
+                    TRAIN_HARM: ttot,
+                    TEST_HARM: stot,
+                    IN_SAMPLE_HARM: ins,
+                    IN_SAMPLE_PCT: _pct(ins, ttot),
+                    OUT_OF_SAMPLE_HARM: outs,
+                    OUT_OF_SAMPLE_PCT: out_pct,
+                    BEST_POSSIBLE_PCT: best,
+                    SHARE_OF_BEST: out_pct / best if best > 0 else float("nan"),
+                }
             )
-            best = _best_possible(test, cand, p, radius, time_limit)
-            greedy = None
-            if "greedy" in methods and len(train):
-                dem = demand_points(train)
-                greedy = (_mclp.coverage_matrix(_xy(dem), _xy(cand), radius), dem[C.HARM].to_numpy(dtype=float))
-            for m in methods:
-                xy = _choose(m, train, cand, venues, greedy, p=p, radius=radius, limit=time_limit)
-                ins, ttot = covered_harm(train, xy, radius=radius)
-                outs, stot = covered_harm(test, xy, radius=radius)
-                out_pct = _pct(outs, stot)
-                rows.append(
-                    {
-                        **where,
-                        METHOD: m,
-                        KITS: len(xy),
-                        CANDIDATES: len(cand),
-                        TRAIN_HARM: ttot,
-                        TEST_HARM: stot,
-                        IN_SAMPLE_HARM: ins,
-                        IN_SAMPLE_PCT: _pct(ins, ttot),
-                        OUT_OF_SAMPLE_HARM: outs,
-                        OUT_OF_SAMPLE_PCT: out_pct,
-                        BEST_POSSIBLE_PCT: best,
-                        SHARE_OF_BEST: out_pct / best if best > 0 else float("nan"),
-                    }
-                )
     return pd.DataFrame(rows, columns=KITS_COLUMNS)
 
 

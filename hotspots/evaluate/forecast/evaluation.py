@@ -212,7 +212,7 @@ def evaluate_forecasts(
 
     kits = kits_summary = None
     if ecfg.kit_methods:
-        kits, kits_summary, note = _kits(study, inc, months, horizons, ecfg, sites)
+        kits, kits_summary, note = _kits(study, inc, months, [(f.horizon, f.fold, f.k) for f in folds], ecfg, sites)
         seconds["kits"] = round(time.perf_counter() - t0 - seconds["forecasts"], 2)
         if note:
             notes.append(note)
@@ -243,12 +243,14 @@ def evaluate_forecasts(
 
 
 def _kits(
-    study: Any, inc: Any, months: list[str], horizons: list[int], ecfg: EvaluateConfig, sites: Any
+    study: Any, inc: Any, months: list[str], folds: list[tuple[int, int, int]], ecfg: EvaluateConfig, sites: Any
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]:
     from hotspots.errors import InputError
     from hotspots.evaluate.kits_backtest import kits_backtest, summarise_kits
 
     methods = list(ecfg.kit_methods)
+    if not folds:
+        return None, None, "kits were not tested on the future: no fold is an expanding window over consecutive months"
     if "busiest_venues" in methods and (study.venues is None or not len(study.venues)):
         methods.remove("busiest_venues")
         if not methods:
@@ -262,11 +264,12 @@ def _kits(
                 months=months,
                 p=sites.p,
                 radius=sites.radius_m,
-                horizons=horizons,
-                min_train_months=ecfg.min_train_months,
+                horizons=sorted({f[0] for f in folds}),
+                min_train_months=min(f[2] for f in folds),
                 methods=methods,
                 exclude_locations=sites.exclude_locations,
                 time_limit=sites.time_limit_s,
+                folds=folds,
             )
     except InputError as exc:
         return None, None, f"kits were not tested on the future: {exc}"
