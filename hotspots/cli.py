@@ -1,8 +1,9 @@
 """The ``hotspots`` command line.
 
-Every command reads the config (``--config``, default the bundled Nottinghamshire
-one), and turns any :class:`~hotspots.HotspotsError` into one clear message on stderr
-and exit code 2: bad input never gives a traceback.
+Every command reads the config (``--config``, default the bundled example,
+``data/nottinghamshire.toml``), and turns any :class:`~hotspots.HotspotsError` into one clear
+message on stderr and exit code 2: bad input never gives a traceback. ``init`` writes a
+config for any force of England and Wales and ``fetch`` downloads its police.uk data.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ config_option = click.option(
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="TOML config file (default: the bundled Nottinghamshire config, data/nottinghamshire.toml).",
+    help="TOML config file (default: the bundled example config, data/nottinghamshire.toml).",
 )
 
 
@@ -86,11 +87,18 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     outreach, and writes interactive offline maps and a Board report.
 
     \b
+    A new force in three commands:
+      hotspots init --force west-yorkshire --out wy/wy.toml
+      hotspots fetch --config wy/wy.toml --from 2024-01 --to 2024-12
+      hotspots run --config wy/wy.toml --out wy/run
+
+    \b
     Typical use:
       hotspots check                 # validate the inputs, show row accounting
       hotspots run --out outputs/x   # run everything, write the run folder
       hotspots evaluate              # backtest the hotspot methods
       hotspots change --before 2020-01..2020-06 --after 2020-07..2020-12 --out outputs/c
+      hotspots serve outputs/x       # open the run's maps in the browser
     """  # noqa: D301 - "\b" (backspace) is click's mark for a paragraph it must not re-wrap
     _setup_logging(verbose, quiet)
     ctx.obj = {"quiet": quiet, "verbose": verbose}
@@ -106,17 +114,20 @@ def _load_config(path: Path | None) -> Config:
 @config_option
 @handle_errors
 def check(config_path: Path | None) -> None:
-    """Validate every input and print the row accounting and data caveats.
+    """Validate everything `run` will need, and print the row accounting and data caveats.
 
-    Reads the config and every file it names, cleans the crime and venue rows, and
-    prints, per file, rows read, used and dropped with the reason. Exit 0 when the
-    inputs are usable, 2 when not (with a message saying what to fix).
+    Reads the config and every file it names, cleans the crime and venue rows, checks that
+    every weighted ranking and outreach component has its input, and prints, per file, rows
+    read, used and dropped with the reason (with totals for crime and for venues). Exit 0
+    when the inputs are usable, 2 when not (one line saying what to fix).
     """
+    from hotspots.preflight import check_needs
     from hotspots.prepare.study import load_study
 
     cfg = _load_config(config_path)
     t = time.perf_counter()
     study = load_study(cfg)
+    check_needs(cfg, study)
     click.echo(f"config: {cfg.path}")
     click.echo(f"study: {cfg.study.name}; period {study.period}; {len(study.lsoa)} LSOAs")
     click.echo("")
@@ -126,6 +137,12 @@ def check(config_path: Path | None) -> None:
         click.echo("incidents used per source:")
         click.echo(study.coverage.to_string(index=False))
         click.echo("")
+    if study.police_uk_codes is not None:
+        from hotspots.prepare.forces import compare_with_police_uk
+
+        click.echo("area check (the LSOA codes of the police.uk rows):")
+        click.echo("  " + compare_with_police_uk(study.lsoa["lsoa_code"], study.police_uk_codes).summary())
+        click.echo("")
     click.echo("caveats:")
     for c in study.caveats:
         click.echo(f"  - {c}")
@@ -134,17 +151,144 @@ def check(config_path: Path | None) -> None:
 
 
 def format_accounting(table: Any) -> str:
-    """Row accounting table as text (read = used + dropped, per file)."""
+    """Row accounting table as text (read = used + dropped, per file), with a TOTAL row per kind of input.
+
+    Crime files and the venue file are different things: their rows are totalled separately
+    (``TOTAL crime``, ``TOTAL venues``), never added together.
+    """
+    import pandas as pd
+
     if len(table) == 0:
         return "no files read"
     t = table.copy()
-    for col in t.columns:
-        if col not in ("file", "source"):
-            t[col] = t[col].astype(int)
-    total = {c: (t[c].sum() if c not in ("file", "source") else "") for c in t.columns}
-    total["file"] = "TOTAL"
-    t.loc[len(t)] = total
-    return "row accounting (read = used + dropped):\n" + t.to_string(index=False)
+    numeric = [c for c in t.columns if c not in ("file", "source")]
+    for col in numeric:
+        t[col] = t[col].astype(int)
+    kind = t["source"].map(lambda s: "venues" if s == "venues" else "crime")
+    parts = []
+    for name in ("crime", "venues"):
+        rows = t[kind == name]
+        if len(rows):
+            total = {c: int(rows[c].sum()) for c in numeric}
+            parts.append(rows)
+            parts.append(pd.DataFrame([{"file": f"TOTAL {name}", "source": "", **total}]))
+    out = pd.concat(parts, ignore_index=True)[list(t.columns)]
+    return "row accounting (read = used + dropped):\n" + out.to_string(index=False)
+
+
+@main.command("init")
+@click.option("--force", "force", metavar="NAME", help="Police force: police.uk id (e.g. west-yorkshire) or name.")
+@click.option("--out", "out", type=click.Path(path_type=Path), metavar="FILE.toml", help="Config file to write.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@click.option("--list", "list_forces", is_flag=True, help="List the 43 forces of England and Wales and exit.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the bundled data (default: the data/ folder of this installation).",
+)
+@handle_errors
+def init(*, force: str | None, out: Path | None, overwrite: bool, list_forces: bool, data_dir: Path | None) -> None:
+    """Write a complete, commented config for a police force of England or Wales.
+
+    Then fetch its police.uk data and run: the three commands for a new force are
+    init, fetch and run (the config's header shows them).
+    """
+    from hotspots.newforce import DATA_DIR, BundledData, ForceArea, format_force_list, write_config
+
+    if list_forces:
+        click.echo(format_force_list())
+        return
+    if not force or out is None:
+        raise click.UsageError("give --force NAME and --out FILE.toml (or --list).")
+    area = ForceArea.of(force)
+    path = write_config(area, out, data=BundledData.in_folder(data_dir or DATA_DIR), overwrite=overwrite)
+    f = area.force
+    click.echo(f"wrote {path} for {f.force_name} ({f.force}).")
+    if not f.english:
+        click.echo("note: a Welsh force: no English deprivation in this config (see its header).")
+    click.echo(f"next: hotspots fetch --config {path} --from YYYY-MM --to YYYY-MM")
+    click.echo(f"then: hotspots run --config {path}")
+
+
+def _fetch_target(config_path: Path | None, force: str | None, out: Path | None) -> tuple[str, Path]:
+    """The force and output folder of ``hotspots fetch``: as given, or from the config's force and police.uk source."""
+    if config_path is None:
+        if not force:
+            raise click.UsageError("give --config FILE.toml (written by `hotspots init`) or --force NAME.")
+        return force, out or Path("police_uk")
+    cfg = _load_config(config_path)
+    name = force or cfg.study.force
+    if not name:
+        raise click.UsageError(f"{config_path} has no [study] force; add force = \"<police.uk id>\" or pass --force.")
+    if out is None:
+        src = next((c for c in cfg.crime if c.format == "police_uk"), None)
+        if src is None:
+            raise click.UsageError(f"{config_path} has no police_uk [[crime]] source; pass --out FOLDER.")
+        plain = []  # the folders before the first glob pattern: police_uk/*/*-x-street.csv* -> police_uk
+        for part in Path(src.path).parts:
+            if any(c in part for c in "*?["):
+                break
+            plain.append(part)
+        out = cfg.base.joinpath(*plain)
+    return name, out
+
+
+@main.command("fetch")
+@config_option
+@click.option("--force", "force", metavar="NAME", help="Police force (police.uk id or name); default [study] force.")
+@click.option("--from", "start", required=True, metavar="YYYY-MM", help="First month.")
+@click.option("--to", "end", required=True, metavar="YYYY-MM", help="Last month.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for YYYY-MM/YYYY-MM-<force>-street.csv (default: the config's police.uk folder, else police_uk).",
+)
+@click.option("--archive", default=None, metavar="YYYY-MM", help="Read only this archive (skip the index page).")
+@click.option(
+    "--archive-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read a downloaded YYYY-MM.zip instead of the web.",
+)
+@click.option("--allow-missing", is_flag=True, help="Fetch the months that exist when some are in no archive.")
+@click.option("--index-url", default=None, help="The archive index page (default: data.police.uk's).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.pass_context
+@handle_errors
+def fetch(ctx: click.Context, config_path: Path | None, **o: Any) -> None:
+    """Download police.uk street-level crime for a force and a month range.
+
+    Reads only the force's files from the data.police.uk archive zips (HTTP Range
+    requests, one a second), resumes interrupted downloads, checks each file's checksum
+    and rows, and writes the archive layout that [[crime]] format = "police_uk" reads.
+    """
+    from hotspots.io import fetch as fetching
+
+    force, out = _fetch_target(config_path, o["force"], o["out"])
+    res = fetching.fetch_police_uk(
+        force,
+        o["start"],
+        o["end"],
+        out,
+        index_url=o["index_url"] or fetching.ARCHIVE_INDEX_URL,
+        archive=o["archive"],
+        archive_file=o["archive_file"],
+        allow_missing=o["allow_missing"],
+        progress=not o["no_progress"] and not ctx.obj.get("quiet", False),
+    )
+    done = {s: sum(1 for f in res.files if f["status"] == s) for s in ("downloaded", "replaced", "unchanged")}
+    rows = sum(f["rows"] for f in res.files)
+    click.echo(
+        f"{res.force}: {len(res.files)} month file(s) in {res.out} ({done['downloaded']} downloaded, "
+        f"{done['replaced']} replaced, {done['unchanged']} already there), {rows:,} rows; "
+        f"{res.requests} request(s), {res.bytes_received / 1e6:.1f} MB."
+    )
+    if res.missing:
+        click.echo(f"warning: no file for {len(res.missing)} month(s): {', '.join(res.missing)}.", err=True)
 
 
 @main.command()
@@ -401,6 +545,29 @@ def change(
         for rel, desc in res.outputs.items():
             click.echo(f"  {rel}: {desc}")
         click.echo(f"done in {res.timings['total']:.1f} s")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open the browser; just print the address.")
+@click.option(
+    "--map",
+    "audience",
+    type=click.Choice(["board", "outreach", "analyst"]),
+    default=None,
+    help="Open this map instead of the run's index page.",
+)
+@handle_errors
+def serve(run_dir: Path, port: int, no_browser: bool, audience: str | None) -> None:
+    """Show a run's maps in the browser over http://localhost (needed for online base maps).
+
+    Starts a small local web server (this computer only) on RUN_DIR, the folder
+    `hotspots run` wrote, and opens its index page. The maps work offline when opened as
+    files; tile servers such as OpenStreetMap's refuse requests from pages opened as files,
+    so with [maps] basemap set, open the maps this way. Stop with Ctrl+C.
+    """
+    from hotspots.present.maps.serve import serve as run_server
+
+    page = f"maps/{audience}.html" if audience else ""
+    run_server(run_dir, port=port, open_browser=not no_browser, page=page, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ everywhere; stages receive their own section.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -39,7 +40,7 @@ from hotspots.validate import suggest
 T = TypeVar("T")
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "nottinghamshire.toml"
-"""The bundled Nottinghamshire configuration used when ``--config`` is not given."""
+"""The bundled example configuration (one real force) used when ``--config`` is not given."""
 
 REQUIRED_SECTIONS = ("boundaries", "crime")
 
@@ -58,50 +59,89 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _path(value: Any, where: str, base: Path | None) -> Path:
+ZERO_ALLOWED: dict[tuple[str, str], str] = {
+    ("boundaries", "nearest_tolerance_m"): "0 assigns points by point in polygon only",
+    ("study", "max_outside_share"): "0 lets no row lie outside the area",
+    ("detect", "cluster_buffer"): "0 draws cluster footprints without a buffer",
+    ("detect", "emerging_time_window"): "0 compares each month with itself only",
+    ("evaluate", "min_district_share"): "0 keeps every district",
+    ("rank", "draws"): "0 runs no Monte Carlo (intervals equal the rank)",
+    ("rank", "lognormal_sigma"): "0 adds no noise to the weights",
+    ("rank", "tier2_share"): "0 puts every place after Tier 1 in Tier 3",
+    ("maps", "simplify_m"): "0 keeps boundaries unsimplified",
+    ("maps", "suppress_below"): "0 shows every count",
+    ("report", "small_count"): "0 shows every count",
+}
+"""Numeric keys that are sizes, distances or counts but where 0 has a meaning (off, none, every).
+
+Every other numeric key must be finite and > 0, except weights (values of a table such as
+``[rank] weights``) and seeds, which must be finite and >= 0 (see :func:`check_number`)."""
+
+
+def _zero_allowed(where: str) -> bool:
+    """True when the key at ``where`` (``"[detect] key 'seed'"``) may be 0."""
+    section = where.split("]", maxsplit=1)[0].lstrip("[")
+    key = where.rsplit("key ", maxsplit=1)[-1].strip("'").split("'")[0] if " key " in where else ""
+    return key == "seed" or (section, key) in ZERO_ALLOWED
+
+
+def check_number(value: float, where: str, *, weight: bool = False) -> float:
+    """``value`` when it is finite and in range for the key at ``where``; :class:`ConfigError` otherwise.
+
+    Weights (``weight``), seeds and the keys of :data:`ZERO_ALLOWED` must be >= 0; every other
+    number (sizes, distances, counts, shares) > 0. ``nan`` and ``inf`` are never accepted.
+    """
+    if not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number, got {value!r}. Give a plain number (not nan or inf).")
+    if weight or _zero_allowed(where):
+        if value < 0:
+            raise ConfigError(f"{where} must be >= 0, got {value!r}.")
+    elif value <= 0:
+        raise ConfigError(f"{where} must be > 0, got {value!r}.")
+    return value
+
+
+def _as_path(value: Any, where: str, base: Path | None) -> Path:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where} must be a file path (a string), got {value!r}.")
     path = Path(value).expanduser()
     return base / path if base is not None and not path.is_absolute() else path
 
 
-def _bool(value: Any, where: str, base: Path | None) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false, got {value!r}.")
-    return value
+def _check_numbers(value: Any, where: str, *, weight: bool = False) -> None:
+    """Apply :func:`check_number` to every number in a coerced value (lists element-wise, tables as weights)."""
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, (int, float)):
+        check_number(value, where, weight=weight)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_numbers(v, f"{where}[{i}]", weight=weight)
+    elif isinstance(value, dict):
+        # the values of a table of numbers are weights (>= 0): [rank] weights, [scope] harm, ...
+        for k, v in value.items():
+            _check_numbers(v, f"{where}.{k}", weight=True)
 
 
-def _int(value: Any, where: str, base: Path | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} must be a whole number, got {value!r}.")
-    return value
-
-
-def _float(value: Any, where: str, base: Path | None) -> float:
+def _as_scalar(value: Any, tp: Any, where: str) -> Any:
+    """Check a bool, int, float or str value against its annotation."""
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}.")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}.")
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where} must be a number, got {value!r}.")
-    return float(value)
+        kind = "a whole number" if tp is int else "a number"
+        raise ConfigError(f"{where} must be {kind}, got {value!r}.")
+    if tp is int and not isinstance(value, int):
+        raise ConfigError(f"{where} must be a whole number, got {value!r}.")
+    return value if tp is int else float(value)
 
 
-def _str(value: Any, where: str, base: Path | None) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, got {value!r}.")
-    return value
-
-
-_SCALARS: dict[Any, typing.Callable[[Any, str, Path | None], Any]] = {
-    Any: lambda value, where, base: value,
-    Path: _path,
-    bool: _bool,
-    int: _int,
-    float: _float,
-    str: _str,
-}
-"""The check (and conversion) of a TOML value for each scalar annotation of a config field."""
-
-
-def _union(value: Any, tp: Any, where: str, base: Path | None) -> Any:
-    """The value checked against the first member of ``X | Y | None`` it fits."""
+def _as_union(value: Any, tp: Any, where: str, base: Path | None) -> Any:
     args = typing.get_args(tp)
     if value is None and type(None) in args:
         return None
@@ -116,8 +156,7 @@ def _union(value: Any, tp: Any, where: str, base: Path | None) -> Any:
     raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
 
 
-def _container(value: Any, tp: Any, where: str, base: Path | None) -> Any:
-    """A TOML array (``list``/``tuple``) or table (``dict``, a nested dataclass)."""
+def _as_container(value: Any, tp: Any, where: str, base: Path | None) -> Any:
     origin = typing.get_origin(tp)
     if origin in (list, tuple):
         if not isinstance(value, list):
@@ -127,21 +166,27 @@ def _container(value: Any, tp: Any, where: str, base: Path | None) -> Any:
         return tuple(items) if origin is tuple else items
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table, got {value!r}.")
-    if origin is dict:
-        _, vtype = typing.get_args(tp) or (str, Any)
-        return {str(k): _coerce(v, vtype, f"{where}.{k}", base) for k, v in value.items()}
-    return build_section(tp, value, where=where, base=base)
+    _, vtype = typing.get_args(tp) or (str, Any)
+    return {str(k): _coerce(v, vtype, f"{where}.{k}", base) for k, v in value.items()}
 
 
 def _coerce(value: Any, tp: Any, where: str, base: Path | None) -> Any:
     """Check ``value`` against the annotation ``tp``; resolve paths against ``base``."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return _union(value, tp, where, base)
-    if tp in _SCALARS:
-        return _SCALARS[tp](value, where, base)
-    if origin in (list, tuple, dict) or (isinstance(tp, type) and dataclasses.is_dataclass(tp)):
-        return _container(value, tp, where, base)
+        return _as_union(value, tp, where, base)
+    if tp is Any:
+        return value
+    if tp is Path:
+        return _as_path(value, where, base)
+    if tp in (bool, int, float, str):
+        return _as_scalar(value, tp, where)
+    if origin in (list, tuple, dict):
+        return _as_container(value, tp, where, base)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table, got {value!r}.")
+        return build_section(tp, value, where=where, base=base)
     raise ConfigError(f"{where}: cannot check a value of type {_type_name(tp)}")  # pragma: no cover
 
 
@@ -151,7 +196,9 @@ def build_section(cls: type[T], table: dict[str, Any], *, where: str, base: Path
     Unknown keys, wrong types and missing required keys raise :class:`ConfigError`
     naming ``where`` (e.g. ``"[detect]"``). Fields annotated ``Path`` are resolved
     relative to ``base`` (the config file's folder). The dataclass's own
-    ``__post_init__`` may raise :class:`ConfigError` for value checks.
+    ``__post_init__`` may raise :class:`ConfigError` for value checks; then every number
+    given is checked with :func:`check_number` (finite; > 0, or >= 0 for weights, seeds
+    and the keys of :data:`ZERO_ALLOWED`).
     """
     hints = typing.get_type_hints(cls)
     fields = {
@@ -167,9 +214,14 @@ def build_section(cls: type[T], table: dict[str, Any], *, where: str, base: Path
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where} is missing the required key {name!r}.")
     try:
-        return cls(**kwargs)
+        built = cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+    # after the section's own checks (which word their messages for their keys): no nan or
+    # inf anywhere, sizes/distances/counts > 0, weights and seeds >= 0
+    for name, value in kwargs.items():
+        _check_numbers(value, f"{where} key {name!r}")
+    return built
 
 
 SECTIONS: dict[str, type] = {
@@ -297,7 +349,7 @@ class Config:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate a config file (the bundled Nottinghamshire one by default).
+    """Read and validate a config file (the bundled example by default).
 
     Parameters
     ----------
@@ -331,8 +383,8 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"config {path}: {msg}") from exc.__cause__
 
 
-def _crime_sources(tables: Any, *, where: str, base: Path) -> list[CrimeSource]:
-    """The ``[[crime]]`` entries (one table or a list of them), each checked, names unique."""
+def _crime_sources(raw: dict[str, Any], where: str, base: Path) -> tuple[CrimeSource, ...]:
+    tables = raw["crime"]
     if isinstance(tables, dict):
         tables = [tables]
     if not tables:
@@ -348,37 +400,10 @@ def _crime_sources(tables: Any, *, where: str, base: Path) -> list[CrimeSource]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"[[crime]] names must be unique; repeated: {', '.join(dupes)}.")
-    return sources
+    return tuple(sources)
 
 
-def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config:
-    """Validate a config already parsed into a dict (see :func:`load_config`)."""
-    base = path.parent if path else Path.cwd()
-    where = str(path) if path else "config"
-    check_keys(raw, SECTIONS, f"{where} (top-level section)")
-    for name in REQUIRED_SECTIONS:
-        if name not in raw:
-            raise ConfigError(f"{where} has no [{name}] section; it is required.")
-
-    study = build_section(StudyConfig, raw.get("study", {}), where="[study]", base=base)
-    boundaries = build_section(BoundariesConfig, raw["boundaries"], where="[boundaries]", base=base)
-    sources = _crime_sources(raw["crime"], where=where, base=base)
-    names = [s.name for s in sources]
-    unknown = [n for n in study.sources if n not in names]
-    if unknown:
-        raise ConfigError(
-            f"[study] key 'sources' names unknown source(s) {', '.join(map(repr, unknown))}."
-            f"{suggest(unknown[0], names)} Valid [[crime]] names: {', '.join(names)}."
-        )
-    deprivation = (
-        build_section(DeprivationConfig, raw["deprivation"], where="[deprivation]", base=base)
-        if "deprivation" in raw
-        else None
-    )
-    venues = build_section(VenuesConfig, raw["venues"], where="[venues]", base=base) if "venues" in raw else None
-    scope = build_section(ScopeConfig, raw.get("scope", {}), where="[scope]", base=base)
-    institutions = build_section(InstitutionsConfig, raw.get("institutions", {}), where="[institutions]", base=base)
-
+def _stage_sections(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     stages: dict[str, Any] = {}
     for name in STAGE_SECTIONS:
         table = raw.get(name, {})
@@ -391,22 +416,76 @@ def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config
                     f"chosen with {MOVED_KEYS[name, key]}. Move the list there and delete this key."
                 )
         stages[name] = build_section(SECTIONS[name], table, where=f"[{name}]", base=base)
+    return stages
 
-    change, interventions = _change_sections(raw, names, base)
-    return Config(
+
+def _check_source_names(cfg: Config) -> None:
+    """Every key that names a ``[[crime]]`` source names one that exists."""
+    names = [s.name for s in cfg.crime]
+    named: list[tuple[str, list[str]]] = [("[study] key 'sources'", list(cfg.study.sources))]
+    if cfg.detect.emerging_source not in (None, "all"):
+        named.append(("[detect] key 'emerging_source'", [str(cfg.detect.emerging_source)]))
+    if cfg.evaluate.source is not None:
+        named.append(("[evaluate] key 'source'", [cfg.evaluate.source]))
+    for where, given in named:
+        unknown = [n for n in given if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"{where} names unknown source(s) {', '.join(map(repr, unknown))}.{suggest(unknown[0], names)} "
+                f"Valid [[crime]] names: {', '.join(names)}."
+            )
+
+
+def _check_candidates(cfg: Config) -> None:
+    """Candidate sources listed explicitly in ``[sites] candidates`` must have their input configured."""
+    listed = cfg.raw.get("sites", {}).get("candidates")
+    if listed is None:
+        return
+    if "candidate_sites" in listed and cfg.sites.candidate_sites is None:
+        raise ConfigError(
+            "[sites] key 'candidates' lists 'candidate_sites', but no candidate file is configured: add "
+            'candidate_sites = "your_sites.csv" to [sites], or remove "candidate_sites" from candidates.'
+        )
+    if "venues" in listed and cfg.venues is None:
+        raise ConfigError(
+            "[sites] key 'candidates' lists 'venues', but there is no [venues] section: add one (e.g. the bundled "
+            'Open Pubs list) or remove "venues" from candidates.'
+        )
+
+
+def config_from_dict(raw: dict[str, Any], *, path: Path | None = None) -> Config:
+    """Validate a config already parsed into a dict (see :func:`load_config`)."""
+    base = path.parent if path else Path.cwd()
+    where = str(path) if path else "config"
+    check_keys(raw, SECTIONS, f"{where} (top-level section)")
+    for name in REQUIRED_SECTIONS:
+        if name not in raw:
+            raise ConfigError(f"{where} has no [{name}] section; it is required.")
+
+    def optional(name: str, cls: type[T]) -> T | None:
+        return build_section(cls, raw[name], where=f"[{name}]", base=base) if name in raw else None
+
+    study = build_section(StudyConfig, raw.get("study", {}), where="[study]", base=base)
+    boundaries = build_section(BoundariesConfig, raw["boundaries"], where="[boundaries]", base=base)
+    sources = _crime_sources(raw, where, base)
+    change, interventions = _change_sections(raw, [src.name for src in sources], base)
+    cfg = Config(
         path=path,
         study=study,
         boundaries=boundaries,
-        crime=tuple(sources),
-        deprivation=deprivation,
-        venues=venues,
-        scope=scope,
-        institutions=institutions,
+        crime=sources,
+        deprivation=optional("deprivation", DeprivationConfig),
+        venues=optional("venues", VenuesConfig),
+        scope=build_section(ScopeConfig, raw.get("scope", {}), where="[scope]", base=base),
+        institutions=build_section(InstitutionsConfig, raw.get("institutions", {}), where="[institutions]", base=base),
         change=change,
         intervention=interventions,
         raw=raw,
-        **stages,
+        **_stage_sections(raw, base),
     )
+    _check_source_names(cfg)
+    _check_candidates(cfg)
+    return cfg
 
 
 def _change_sections(

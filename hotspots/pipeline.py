@@ -6,7 +6,9 @@ a frozen result (:func:`hotspots.detect.stage.detect`, :func:`hotspots.rank.stag
 :func:`hotspots.sites.stage.site`, :func:`hotspots.present.maps.build.build_maps`,
 :func:`hotspots.present.report.build.report`). No stage reads or writes a file: this
 module writes every output (:func:`write_outputs`) and ``manifest.json``, which is written
-last, and also when a stage fails, so a failed run still says what it did.
+last, and also when a stage fails, so a failed run still says what it did. The run folder is
+written atomically (:mod:`hotspots.io.rundir`): outputs go to a temporary folder that replaces
+the target only when the run succeeds.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from hotspots.config import Config
 from hotspots.detect.stage import DetectResult, detect
 from hotspots.evaluate.change_stage import ChangeResult, change
 from hotspots.evaluate.forecast.stage import ForecastResult, forecast
+from hotspots.io import rundir
 from hotspots.io.write import write_csv, write_json, write_layer
+from hotspots.preflight import check_needs
 from hotspots.prepare.study import Study, load_study
 from hotspots.present.maps.build import MapsResult, build_maps
 from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE, Report, report
@@ -203,14 +207,17 @@ def run(
     stages: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunOutput:
-    """Run the pipeline on ``config`` and write the run folder ``out``.
+    """Run the pipeline on ``config`` and write the run folder ``out``, atomically.
 
     Parameters
     ----------
     config
         The resolved configuration.
     out
-        Run folder (created).
+        Run folder. The run is written into a temporary folder beside it and moved to
+        ``out`` only when every stage has succeeded, replacing an earlier run there (see
+        :mod:`hotspots.io.rundir`): ``out`` never mixes two runs, and a failed or
+        interrupted run never destroys the previous complete one.
     stages
         Names of stages to run (default all of :data:`STAGES`); the stages they need run
         too (``rank`` and ``sites`` need ``detect``), and their files are written.
@@ -222,37 +229,60 @@ def run(
     RunOutput
         The run (every stage's result), the files written and the timings;
         ``out/manifest.json`` has been written.
+
+    Raises
+    ------
+    InputError, ConfigError
+        ``out`` cannot be written, an input is unusable, or a configured component lacks its
+        input (:func:`hotspots.preflight.check_needs`): nothing is written and ``out`` is
+        untouched. A stage that fails leaves its partial run, with a manifest saying
+        ``"failed"``, in ``<out>.failed``.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    tmp = rundir.start(out)
     t0 = time.perf_counter()
-    if progress:
-        progress("load")
-    study = load_study(config)
+    stages = with_needs(stages)
+    try:
+        if progress:
+            progress("load")
+        study = load_study(config)
+        check_needs(config, study, stages=[s.name for s in STAGES if stages is None or s.name in stages])
+    except BaseException:
+        rundir.discard(tmp)  # a failure at load leaves nothing behind
+        raise
     state = Run(config=config, study=study)
     state.timings["load"] = time.perf_counter() - t0
-    written = Written(out)
-    written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
-    written.csv(study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)")
-    stages = with_needs(stages)
+    written = Written(tmp)
     status = "ok"
     try:
-        for stage in STAGES:
-            if stages is not None and stage.name not in stages:
-                continue
-            if progress:
-                progress(stage.name)
-            t = time.perf_counter()
-            stage.run(state)
-            state.timings[stage.name] = time.perf_counter() - t
-            write_outputs(state, stage.name, written)
+        written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
+        written.csv(
+            study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)"
+        )
+        _run_stages(state, stages, written, progress)
     except BaseException:
         status = "failed"
         raise
     finally:
         state.timings["total"] = time.perf_counter() - t0
         written.outputs.setdefault(MANIFEST, "this file")
-        write_json(manifest(state, written.outputs, status=status), out / MANIFEST)
+        write_json(manifest(state, written.outputs, status=status), tmp / MANIFEST)
+        if status == "failed":
+            failed = rundir.keep_failed(tmp, out)
+            log.warning("the run failed: its partial outputs are in %s; %s is untouched", failed, out)
+    rundir.publish(tmp, out)
     return RunOutput(run=state, out=out, outputs=written.outputs, timings=state.timings)
+
+
+def _run_stages(state: Run, stages: list[str] | None, written: Written, progress: Callable[[str], None] | None) -> None:
+    for stage in STAGES:
+        if stages is not None and stage.name not in stages:
+            continue
+        if progress:
+            progress(stage.name)
+        t = time.perf_counter()
+        stage.run(state)
+        state.timings[stage.name] = time.perf_counter() - t
+        write_outputs(state, stage.name, written)
 
 
 @dataclass(frozen=True)

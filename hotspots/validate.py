@@ -39,9 +39,20 @@ def check_month(value: str | None, where: str) -> str | None:
     return value
 
 
+def folder_message(path: Path, what: str = "file") -> str:
+    """The message for a folder given where a file is expected, naming the files inside it."""
+    inside = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))[:5]
+    hint = f" It holds {', '.join(map(repr, inside))}: give one of them." if inside else " It holds no files."
+    return f"{what} {os.path.normpath(path)} is a folder, not a file; give the file itself.{hint}"
+
+
 def require_file(path: Path | None, where: str) -> None:
-    """Raise :class:`ConfigError` when ``path`` is given and does not exist."""
-    if path is not None and not path.exists():
+    """Raise :class:`ConfigError` when ``path`` is given and is not an existing file (missing, or a folder)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ConfigError(f"{where}: {folder_message(path, 'the path')}")
+    if not path.exists():
         shown = os.path.normpath(path)
         raise ConfigError(f"{where}: file not found: {shown}. Paths are relative to the config file.")
 

@@ -233,7 +233,7 @@ ERRORS = [
         _unknown_key,
         ConfigError,
         r"c\.toml: unknown key 'nearest_tolerance' in \[boundaries\]\. Did you mean 'nearest_tolerance_m'\? Valid "
-        r"keys: district_code_column, district_name_column, districts, lsoa, lsoa_code_column, ",
+        r"keys: district_code_column, district_name_column, districts, filter_column, filter_values, lsoa, ",
     ),
     (
         "config pointing at a missing boundary file",
@@ -387,15 +387,23 @@ def test_missing_config_exits_2(tmp_path):
 def test_check_bundled_data():
     r = invoke("check")
     assert r.exit_code == 0, r.output
-    assert r.stderr == ""  # no stray warnings (the pandas fillna warning is fixed)
+    # no stray warnings: only the 12 repeated Crime IDs of the real police.uk month, counted
+    assert r.stderr.splitlines() == [
+        "warning: " + str(REAL) + ": 12 row(s) repeat an ID already seen (first: row 701 (line 702), Crime ID = "
+        "'44e4d885e74772950856d6e5307adb2b21dbded61790c4d969176853e0112fe2'); only the first was kept; the others "
+        "are dropped as duplicate_crime_id."
+    ]
     out = r.stdout
     assert "config: " + str((DATA / "nottinghamshire.toml").resolve()) in out
     assert "study: Nottingham City and Nottinghamshire; period 2019-09 to 2022-12; 679 LSOAs" in out
     assert "row accounting (read = used + dropped):" in out
     police = next(line for line in out.splitlines() if "2019-09-nottinghamshire-street" in line).split()
     assert police[1:5] == ["police_uk", "11472", "3163", "8309"]
-    total = next(line for line in out.splitlines() if line.strip().startswith("TOTAL")).split()
-    assert total[1:4] == ["27777", "19465", "8312"]
+    # totals per kind of input: crime rows and venue rows are never added together
+    totals = [line.split() for line in out.splitlines() if line.strip().startswith("TOTAL")]
+    assert [t[:5] for t in totals] == [["TOTAL", "crime", "26892", "18581", "8311"], ["TOTAL", "venues", "885", "884", "1"]]
+    assert "area check (the LSOA codes of the police.uk rows):" in out
+    assert "673 of 679 area LSOAs have police.uk rows; 60 rows (0.5%) carry 54 LSOA codes outside the area (at most 3 rows each)" in out
     for caveat in (
         "Dates are month only",
         "snaps each crime",
@@ -410,7 +418,7 @@ def test_check_bundled_data():
 def test_verbose_logs_each_step():
     r = invoke("-v", "check")
     assert r.exit_code == 0
-    assert "INFO hotspots.io.load: read 2019-09-nottinghamshire-street.csv.gz: 11472 rows (police_uk)" in r.stderr
+    assert "INFO hotspots.io.crime: read 2019-09-nottinghamshire-street.csv.gz: 11472 rows (police_uk)" in r.stderr
     assert "DEBUG" not in r.stderr
 
 
@@ -459,7 +467,10 @@ def test_run_stage_error_exits_2_and_manifest_says_failed(tmp_path, monkeypatch)
     small.write_text(f'[boundaries]\nlsoa = "{LSOA}"\n[[crime]]\nname = "p"\npath = "{REAL}"\n')
     r = invoke("run", "--config", str(small), "--out", str(tmp_path / "f"))
     assert r.exit_code == 2 and r.stderr.strip().splitlines()[-1] == "error: stage could not use its input: fix it"
-    assert json.loads((tmp_path / "f" / "manifest.json").read_text())["status"] == "failed"
+    # the failed run is kept beside the target, never in it
+    assert not (tmp_path / "f").exists()
+    assert json.loads((tmp_path / "f.failed" / "manifest.json").read_text())["status"] == "failed"
+    assert "the run failed: its partial outputs are in" in r.stderr
 
 
 def test_run_unknown_stage_is_a_usage_error(tmp_path):
@@ -476,7 +487,7 @@ def test_bad_config_through_run(tmp_path):
     assert r.exit_code == 2
     assert re.fullmatch(
         r"error: config .*c\.toml: unknown key 'strat' in \[study\]\. Did you mean 'start'\? "
-        r"Valid keys: end, name, sources, start\.",
+        r"Valid keys: city_districts, end, force, max_outside_share, name, sources, start\.",
         r.stderr.strip(),
     )
 

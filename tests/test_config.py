@@ -118,7 +118,8 @@ def test_relative_config_path_argument(tmp_path, monkeypatch):
     [
         (
             '[study]\nnmae = "x"\n',
-            r"unknown key 'nmae' in \[study\]\. Did you mean 'name'\? Valid keys: end, name, sources, start\.",
+            r"unknown key 'nmae' in \[study\]\. Did you mean 'name'\? Valid keys: city_districts, end, force, "
+            r"max_outside_share, name, sources, start\.",
         ),
         (
             "[boundary]\n",
@@ -127,8 +128,8 @@ def test_relative_config_path_argument(tmp_path, monkeypatch):
         ),
         (
             '[venues]\npath = "nope.csv"\nsnapshots = "2017"\n',
-            r"unknown key 'snapshots' in \[venues\]\. Did you mean 'snapshot'\? Valid keys: columns, crs, "
-            r"encoding, format, path, snapshot\.",
+            r"unknown key 'snapshots' in \[venues\]\. Did you mean 'snapshot'\? Valid keys: clip_to_area, columns, "
+            r"crs, encoding, format, path, snapshot\.",
         ),
         (
             "[scope]\ncrime_type = {}\n",

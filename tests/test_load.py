@@ -320,10 +320,12 @@ def test_boundary_errors(tmp_path):
     g.rename(columns={"LSOA11CD": "lsoa11cd"}).to_file(renamed)
     with pytest.raises(
         InputError,
-        match=r"column 'LSOA11CD' is missing\. Found 'lsoa11cd': rename that header to "
-        r"'LSOA11CD'\..*Fix the column names in \[boundaries\]\.",
+        match=r"column 'LSOA11CD' is missing; column 'lsoa11cd' holds LSOA codes: "
+        r'set lsoa_code_column = "lsoa11cd" in \[boundaries\]\.',
     ):
         load.read_lsoa_boundaries(BoundariesConfig(lsoa=renamed))
+    # following the advice works
+    assert len(load.read_lsoa_boundaries(BoundariesConfig(lsoa=renamed, lsoa_code_column="lsoa11cd"))) == 3
     dup = tmp_path / "dup.gpkg"
     pd.concat([g, g.head(1)]).to_file(dup)
     with pytest.raises(InputError, match=r"code 'E0\d+' appears more than once \(column 'LSOA11CD'\)"):
@@ -336,14 +338,34 @@ def test_boundary_errors(tmp_path):
         load.read_lsoa_boundaries(BoundariesConfig(lsoa=empty_geom))
 
 
+def test_boundary_file_without_the_code_column_never_advises_renaming_another_code(tmp_path):
+    """The district code column (LAD19CD) is not a misspelt LSOA code column: the advice names what is there."""
+    g = pyogrio.read_dataframe(LSOA).head(3).drop(columns=["LSOA11CD"])
+    nocode = tmp_path / "nocode.gpkg"
+    g.to_file(nocode)
+    with pytest.raises(InputError) as err:
+        load.read_lsoa_boundaries(BoundariesConfig(lsoa=nocode))
+    msg = str(err.value)
+    assert "LAD19CD" not in msg.split("Columns found", maxsplit=1)[0] and "rename" not in msg
+    assert "no column holds LSOA codes (E01/W01 codes); set lsoa_code_column in [boundaries]" in msg
+    # a file whose code column has another name: the advice names it, and following it works
+    other = tmp_path / "other.gpkg"
+    pyogrio.read_dataframe(LSOA).head(3).rename(columns={"LSOA11CD": "code"}).to_file(other)
+    with pytest.raises(InputError, match=r'column \'code\' holds LSOA codes: set lsoa_code_column = "code"'):
+        load.read_lsoa_boundaries(BoundariesConfig(lsoa=other))
+    assert len(load.read_lsoa_boundaries(BoundariesConfig(lsoa=other, lsoa_code_column="code"))) == 3
+
+
 # --- IoD2019 ----------------------------------------------------------------------------
 
 
 def test_deprivation_real_files_bom_and_thousands(config):
     d = config.deprivation
-    raw_head = gzip.open(d.domains, "rb").read(3)
+    with gzip.open(d.domains, "rb") as fh:
+        raw_head = fh.read(3)
     assert raw_head == b"\xef\xbb\xbf"  # File 2 starts with a byte-order mark
-    raw6 = gzip.open(d.population, "rt", encoding="utf-8-sig").read(20_000)
+    with gzip.open(d.population, "rt", encoding="utf-8-sig") as fh:
+        raw6 = fh.read(20_000)
     assert '"1,' in raw6  # File 6 numbers carry thousands separators
     dep = load.read_deprivation(d)
     assert len(dep) == 32_844 and dep["lsoa_code"].is_unique
@@ -353,11 +375,11 @@ def test_deprivation_real_files_bom_and_thousands(config):
     assert dep["population"].dtype.kind in "if" and dep["children_0_15"].notna().all()
     for dom in ("income", "employment", "education", "health", "crime", "barriers", "living_env"):
         assert dep[f"{dom}_rank"].between(1, 32_844).all()
-    # Nottinghamshire-only extras: 679 rows filled, the rest NaN; IDACI numerator NaN where suppressed
-    assert int(dep["cyp_rank"].notna().sum()) == 679
-    notts = dep[dep["cyp_rank"].notna()]
-    assert int(notts["population"].sum()) == 1_122_210
-    assert 0 < int(notts["idaci_numerator"].isna().sum()) < 679
+    # England-wide extras: every row filled; IDACI numerator NaN where suppressed (4,553 LSOAs)
+    assert int(dep["cyp_rank"].notna().sum()) == 32_844
+    assert int(dep["idaci_numerator"].isna().sum()) == 4_553
+    assert dep.attrs["absent"] == {"subdomains": set(), "indicators": set()}
+    assert (dep["iod_vintage"] == 2019).all()
 
 
 def test_deprivation_errors(tmp_path, config):
@@ -372,8 +394,8 @@ def test_deprivation_errors(tmp_path, config):
     wrong.write_text("lsoa,score\nE01000001,3\n")
     with pytest.raises(
         InputError,
-        match=r"wrong\.csv: column 'LSOA code \(2011\)' is missing\..* Is this the right "
-        r"IoD2019 file\?",
+        match=r"wrong\.csv: column 'LSOA code \(2011\)' is missing\..* Is this the right file\? "
+        r"\[deprivation\] domains takes IoD2019 File 2 \(column 'LSOA code \(2011\)'\) or IoD2025 File 7",
     ):
         load.read_deprivation(DeprivationConfig(domains=wrong, population=d.population))
 

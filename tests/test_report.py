@@ -171,9 +171,9 @@ def test_lsoa_counts_and_district_summary(study, results):
     assert list(counts.columns) == R.LSOA_COUNT_COLUMNS
     assert len(counts) == len(study.lsoa) == 679
     assert counts["n"].sum() == study.incidents[C.LSOA_CODE].isin(study.lsoa[C.LSOA_CODE]).sum()
-    d = R.district_summary(counts, places=results["places"], top_n=20)
+    d = R.district_summary(counts, places=results["places"], top_n=20, first=study.city_districts)
     assert list(d.columns) == R.DISTRICT_COLUMNS
-    assert d[C.DISTRICT].iloc[0] == "Nottingham"
+    assert d[C.DISTRICT].iloc[0] == "Nottingham"  # [study] city_districts first, then alphabetical
     assert d[C.DISTRICT].iloc[1:].tolist() == sorted(d[C.DISTRICT].iloc[1:])
     assert len(d) == 8 and d["lsoas"].sum() == 679
     assert d["n"].sum() == counts["n"].sum()
@@ -306,7 +306,7 @@ def test_district_table_matches_summary(study, results, full):
     rows = table_rows(full.html, "districts-table")
     inc = study.incidents
     fw = inc[inc[C.SOURCE].isin(["police_uk", "county_weapons_2020"])]
-    d = R.district_summary(R.lsoa_counts(fw, study.lsoa), places=results["places"], top_n=20)
+    d = R.district_summary(R.lsoa_counts(fw, study.lsoa), places=results["places"], top_n=20, first=["Nottingham"])
     assert [r[0] for r in rows] == ["Nottingham (City)", *d[C.DISTRICT].iloc[1:].tolist()]
     for row, rec in zip(rows, d.to_dict("records"), strict=False):
         assert row[3] == f"{rec['n']:,}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import warnings
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from hotspots.errors import InputError
 from hotspots.evaluate.forecast import config as FC
 from hotspots.evaluate.forecast import stage as ST
 from hotspots.evaluate.forecast import where_next as WN
-from hotspots.present.maps.where_next import NAME, where_next_layer
+from hotspots.present.maps.layers import where_next as MN
 from hotspots.present.report.where_next import where_next_section
 from hotspots.units import cell_centres, make_grid
 
@@ -144,8 +143,8 @@ def test_stage_outputs_csv_layer_manifest_map_and_report(bundled_run):
     assert m["auto"]["forecast"]["county_weapons_2020"]["cell_size_m"] == 200.0
     assert "where_next.csv" in m["outputs"] and "forecast" in m["timings_s"]
     analyst = (out / "maps" / "analyst.html").read_text(encoding="utf-8")
-    assert NAME in analyst and "Where next 1: " in analyst
-    assert NAME not in (out / "maps" / "board.html").read_text(encoding="utf-8")
+    assert MN.NAME in analyst and "Where next 1: " in analyst
+    assert MN.NAME not in (out / "maps" / "board.html").read_text(encoding="utf-8")
     report = (out / "report.html").read_text(encoding="utf-8")
     assert '<section id="where-next">' in report and "Where next: the next quarter" in report
     assert str(csv[WN.STREET].iloc[0]) in report
@@ -176,7 +175,8 @@ def test_stage_on_a_source_with_a_gap_uses_the_latest_run(study):
 
 
 def _toy_result_frames():
-    grid = make_grid(shapely.box(400_000, 300_000, 401_000, 301_000), cell_size=100)
+    """A forecast layer of 100 cells in the City centre and a two-row ranked list (synthetic)."""
+    grid = make_grid(shapely.box(456_500, 339_500, 457_500, 340_500), cell_size=100)
     layer = grid.assign(
         **{
             C.SOURCE: "s",
@@ -191,36 +191,59 @@ def _toy_result_frames():
         {
             C.SOURCE: ["s", "s"],
             C.RANK: [1, 2],
+            C.CELL_ID: [1, 2],
             WN.FORECAST: [2.0, 1.9],
             ST.FORECAST_MONTHS: "2021-01..2021-03",
             WN.LONG_RUN: [3.0, 2.0],
             WN.RECENT: [1.0, 0.0],
             WN.LOCATION: [XSS, ""],
             WN.STREET: ["Goose Gate", ""],
+            WN.NAME_DISTANCE_M: [1.0, np.nan],
+            WN.X: [457_050.0, 456_950.0],
+            WN.Y: [339_950.0, 340_050.0],
             WN.LON: [-1.15, -1.149],
             WN.LAT: [52.95, 52.951],
             ST.METHOD: "poisson",
-            ST.BACKTEST_PEI: 0.7,
-            ST.BACKTEST_COUNTS_PEI: 0.4,
-            ST.BACKTEST_FOLDS: 4,
+            ST.CELL_SIZE_M: 100.0,
+            ST.BACKTEST_PEI: [0.7, 0.7],
+            ST.BACKTEST_COUNTS_PEI: [0.4, 0.4],
+            ST.BACKTEST_FOLDS: [4, 4],
         }
     )
     return layer, top
 
 
-def test_map_layer_bands_markers_and_escaping():
+def test_map_layer_bands_ranked_dots_and_escaping(study):
+    from hotspots.present.maps.context import MapContext, MapOptions, make_gazetteer
+    from hotspots.present.maps.layers import AUDIENCE_LAYERS, REGISTRY
+
+    assert ("where_next", False) in AUDIENCE_LAYERS["analyst"] and "where_next" in REGISTRY
+    assert all(k != "where_next" for k, _ in AUDIENCE_LAYERS["board"] + AUDIENCE_LAYERS["outreach"])
     layer, top = _toy_result_frames()
-    m = folium.Map(tiles=None)
-    g = where_next_layer(m, layer, top, tolerance=0.0, precision=5, max_cells=5000, show=True)
-    html = m.get_root().render()
-    assert g is not None and NAME in html
-    assert "Where next 1: Goose Gate" in html and "Where next 2: unnamed cell" in html
-    assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "top 1 % of the area" in html and "backtest PEI 0.7" in html
-    dense = folium.Map(tiles=None)
-    where_next_layer(dense, layer, None, tolerance=0.0, precision=5, max_cells=10)  # drawn as one shape per band
-    assert "Cells" in dense.get_root().render()
-    assert where_next_layer(folium.Map(tiles=None), layer.iloc[:0], top, tolerance=0, precision=5, max_cells=9) is None
+    gaz = make_gazetteer(study)
+    ctx = MapContext("analyst", study, {"where_next": layer, "where_next_top": top}, MapOptions(), gaz)
+    lay = REGISTRY["where_next"].build(ctx, False)
+    assert lay is not None and lay.name == MN.NAME and not lay.show
+    assert len(lay.features) == 100 and [p["i"] for p in lay.points] == ["next:s:1", "next:s:2"]
+    bands = [f["properties"]["c"] for f in lay.features]
+    assert bands[:20] == [0] * 20 and bands[20:40] == [1] * 20 and set(bands[40:]) == {2}  # 1 %, 2 %, 5 % of 2,000
+    first = lay.popup("next:s:1")
+    assert first["title"] == "Where next 1: Goose Gate" and first["Expected incidents"] == "2 (2021-01..2021-03)"
+    assert first["Nearest police.uk location"] == "&lt;img src=x onerror=alert(1)&gt;"
+    assert first["Backtest PEI at 5 %"].startswith("0.7 (long-run counts 0.4, 4 folds)")
+    assert lay.popup("next:s:2")["title"] == "Where next 2: unnamed cell"
+    assert lay.panel == {
+        "title": "Where next (2)",
+        "items": [["Where next 1: Goose Gate", "next:s:1"], ["Where next 2: unnamed cell", "next:s:2"]],
+    }
+    assert "top 1 % of the area" in lay.legend.items[0][1] and "backtest PEI" in lay.legend.note
+    merged = REGISTRY["where_next"].build(
+        MapContext("analyst", study, {"where_next": layer, "where_next_top": top}, MapOptions(max_cells=10), gaz),
+        True,
+    )
+    assert merged is not None and [f["properties"]["i"] for f in merged.features] == ["band:0", "band:1", "band:2"]
+    empty = MapContext("analyst", study, {"where_next": layer.iloc[:0], "where_next_top": top}, MapOptions(), gaz)
+    assert REGISTRY["where_next"].build(empty, False) is None
 
 
 def test_report_block_escapes_and_suppresses_small_counts():

@@ -168,13 +168,24 @@ def detect_grid(
     return out
 
 
+MIN_LISA_UNITS = 3
+"""Fewest LSOAs with a rate for local Moran's I; fewer (no population in the data) leaves LISA not analysed."""
+
+
 def detect_lsoa(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, cfg: DetectConfig) -> gpd.GeoDataFrame:
-    """LSOAs with counts, harm, rate, the hot spot test (exposure: residents) and the local Moran class."""
+    """LSOAs with counts, harm, rate, the hot spot test and the local Moran class.
+
+    The hot spot test's exposure is the residents; where the data have no population at all
+    (no ``[deprivation]``, as for a Welsh force) it is the LSOA's area, said in
+    ``attrs["inference"]``, and local Moran's I of rates per resident is not analysed.
+    """
     units = lsoa_units(incidents, lsoa)
+    has_population = bool(pd.to_numeric(units[C.POPULATION], errors="coerce").gt(0).any())
     units = hotspot_gistar(
         units,
         value=N if cfg.weights == "count" else HARM_SUM,
         marks=None if cfg.weights == "count" else incidents[C.HARM].to_numpy(dtype=float),
+        exposure=None if has_population else "area",
         inference=cfg.inference,
         dispersion=cfg.method_dispersion,
         fdr=cfg.fdr,
@@ -182,16 +193,19 @@ def detect_lsoa(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, cfg: Detect
         seed=cfg.seed,
     )
     ok_rate = units[RATE_PER_1000].notna().to_numpy()
-    lisa = hotspot_lisa(
-        units[ok_rate],
-        value=RATE_PER_1000,
-        permutations=cfg.permutations,
-        alpha=cfg.alpha,
-        fdr=cfg.lisa_fdr,
-        seed=cfg.seed,
-    )
-    units[LISA_CLASS] = "not significant"
-    units.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
+    if ok_rate.sum() >= MIN_LISA_UNITS:
+        lisa = hotspot_lisa(
+            units[ok_rate],
+            value=RATE_PER_1000,
+            permutations=cfg.permutations,
+            alpha=cfg.alpha,
+            fdr=cfg.lisa_fdr,
+            seed=cfg.seed,
+        )
+        units[LISA_CLASS] = "not significant"
+        units.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
+    else:  # no population (e.g. no [deprivation], as for a Welsh force): no rates to test
+        units[LISA_CLASS] = NOT_ANALYSED
     return units
 
 
@@ -284,6 +298,8 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     )
     emerging = _emerging(study, incidents, grid, cfg, auto, summary)
     lsoa = detect_lsoa(incidents, study.lsoa, cfg)
+    if len(lsoa) and (lsoa[LISA_CLASS] == NOT_ANALYSED).all():
+        summary["lisa"] = "not analysed: the LSOAs have no population, so there are no rates per resident"
     auto.record(
         lsoa_neighbourhood="queen contiguity + self",
         lsoa_inference=lsoa.attrs.get("inference", {}),

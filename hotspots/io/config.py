@@ -11,38 +11,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotspots.errors import ConfigError
-from hotspots.validate import require_file
+from hotspots.validate import folder_message, require_file
 
 
 @dataclass(frozen=True)
 class BoundariesConfig:
     """``[boundaries]``: LSOA polygons (the study area), districts and wards.
 
-    Any format GDAL reads (GeoPackage, GeoJSON, Shapefile, ...), in any CRS: everything is
-    reprojected to British National Grid (EPSG:27700) on loading.
-
     Attributes
     ----------
     lsoa
-        LSOA 2011 polygons: they define the study area.
+        LSOA polygons, any format GDAL reads (zipped files are read in place). 2011 or
+        2021 LSOAs: the deprivation file must be of the same vintage.
     lsoa_code_column, lsoa_name_column
-        Columns of ``lsoa`` holding the LSOA 2011 code and name.
-    districts
-        District (local authority) polygons, for maps and district profiles.
-    district_code_column, district_name_column
-        Columns of ``districts`` holding the code and name.
-    wards
-        Ward polygons, for maps.
-    ward_code_column, ward_name_column
-        Columns of ``wards`` holding the code and name.
+        Columns holding the LSOA code and name (``LSOA11CD``/``LSOA11NM``; ``LSOA21CD``/
+        ``LSOA21NM`` for 2021 boundaries).
+    filter_column, filter_values
+        Keep only the features whose ``filter_column`` is one of ``filter_values`` (e.g.
+        ``"LAD19CD"`` and a force's district codes, as ``hotspots init`` writes). Give both
+        or neither; every value must match a feature.
+    districts, district_code_column, district_name_column
+        District polygons (optional; without them districts come from the LSOA file's
+        ``LAD19CD``/``LAD19NM`` or the deprivation file).
+    wards, ward_code_column, ward_name_column
+        Ward polygons (optional), used to name the wards of top places.
     nearest_tolerance_m
-        Metres a point outside every (generalised) LSOA polygon may be from the nearest one
-        and still be assigned to it; 0 turns nearest assignment off.
+        How far (metres) a point outside every generalised LSOA polygon may be from the
+        nearest one and still be assigned to it; 0 assigns by point in polygon only.
     """
 
     lsoa: Path
     lsoa_code_column: str = "LSOA11CD"
     lsoa_name_column: str = "LSOA11NM"
+    filter_column: str | None = None
+    filter_values: list[str] | None = None
     districts: Path | None = None
     district_code_column: str = "district_code"
     district_name_column: str = "district_name"
@@ -57,31 +59,38 @@ class BoundariesConfig:
         require_file(self.wards, "[boundaries] key 'wards'")
         if self.nearest_tolerance_m < 0:
             raise ConfigError("[boundaries] key 'nearest_tolerance_m' must be >= 0 metres.")
+        if (self.filter_column is None) != (self.filter_values is None):
+            raise ConfigError(
+                "[boundaries] keys 'filter_column' and 'filter_values' go together: give both (e.g. "
+                'filter_column = "LAD19CD" and filter_values = ["E06000018"]) or neither.'
+            )
+        if self.filter_values is not None and not self.filter_values:
+            raise ConfigError(
+                "[boundaries] key 'filter_values' is empty; list at least one value, or remove both keys."
+            )
 
 
 @dataclass(frozen=True)
 class DeprivationConfig:
-    """``[deprivation]``: English Indices of Deprivation 2019 files.
-
-    Files as published: column headers are matched by their leading words, so the official
-    long headers work unchanged.
+    """``[deprivation]``: English Indices of Deprivation, IoD2019 or IoD2025 (told from the file).
 
     Attributes
     ----------
     domains
-        IoD2019 File 2: IMD and domain ranks and deciles. Give the all-England file:
-        national ranks need every LSOA.
+        IoD2019 File 2 (ranks and deciles, 2011 LSOAs) or IoD2025 File 7 (all ranks,
+        scores, deciles and mid-2022 denominators, 2021 LSOAs), England-wide.
     population
-        IoD2019 File 6: population denominators (mid-2015).
+        IoD2019 File 6 (mid-2015 denominators); required with File 2, not given with File 7.
     subdomains
-        Sub-domain ranks and deciles (the Children and Young People sub-domain is used).
+        IoD2019 sub-domain ranks (the Children and Young People sub-domain), England-wide
+        (``data/iod2019/humaniverse_imd2019_england_lsoa11_subdomains.csv.gz``); IoD2019 only.
     indicators
-        Underlying indicators (the IDACI numerator; an empty value is suppressed, kept
-        missing, never zero).
+        IoD2019 indicators (the IDACI numerator), England-wide
+        (``data/iod2019/humaniverse_imd2019_england_lsoa11_indicators.csv.gz``); IoD2019 only.
     """
 
     domains: Path
-    population: Path
+    population: Path | None = None
     subdomains: Path | None = None
     indicators: Path | None = None
 
@@ -160,7 +169,9 @@ class CrimeSource:
         Category for every row when the file has no crime-type column (e.g. a file of
         robberies only).
     crs
-        CRS of ``x``/``y`` in a generic CSV (default lon/lat, EPSG:4326).
+        CRS of the coordinates: ``x``/``y`` of a generic CSV, or ``Longitude``/``Latitude``
+        of a police.uk-layout file (default lon/lat, EPSG:4326; ``"EPSG:27700"`` when they
+        hold British National Grid metres).
     encoding
         Text encoding; by default UTF-8 (with or without BOM), falling back to
         Windows-1252 with a warning.
@@ -200,18 +211,22 @@ class VenuesConfig:
     Attributes
     ----------
     path
-        The venue file, relative to the config file.
+        The venue file.
     format
-        ``"open_pubs"`` (the GetTheData Open Pubs CSV) or ``"points"`` (any
-        CSV/GeoPackage/GeoJSON, with ``columns``).
+        ``"open_pubs"`` (the Open Pubs CSV) or ``"points"`` (CSV/GeoPackage/GeoJSON with ``columns``).
     crs
-        CRS of ``x``/``y`` in a ``points`` CSV.
+        CRS of ``x``/``y`` in a generic CSV (default EPSG:4326).
     encoding
-        Text encoding of a CSV (default UTF-8, falling back to Windows-1252 with a warning).
+        Text encoding (default UTF-8, falling back to Windows-1252 with a warning).
     columns
-        For ``format = "points"``: ``id``, ``name``, ``address``, ``postcode``, ``x``, ``y``.
+        Column mapping of a generic file (``id``, ``name``, ``address``, ``postcode``, ``x``, ``y``).
     snapshot
         Date the venue list describes (shown in caveats), e.g. ``"2017-08"``.
+    clip_to_area
+        The list covers a larger area (e.g. the whole UK): venues outside the study area
+        are expected, counted as ``outside_study_area`` and not an error. Without it, a
+        venue file with more than ``[study] max_outside_share`` of its venues outside the
+        area is an error (the wrong area's file).
     """
 
     path: Path
@@ -220,6 +235,7 @@ class VenuesConfig:
     encoding: str | None = None
     columns: ColumnMap = field(default_factory=ColumnMap)
     snapshot: str | None = None
+    clip_to_area: bool = False
 
     def __post_init__(self) -> None:
         require_file(self.path, "[venues] key 'path'")
@@ -256,6 +272,8 @@ class PointFile:
     encoding: str | None = None
 
     def __post_init__(self) -> None:
+        if Path(self.path).is_dir():
+            raise ConfigError(f"site file: {folder_message(Path(self.path), 'the path')}")
         if not Path(self.path).exists():
             raise ConfigError(f"site file not found: {self.path}. Paths are relative to the config file.")
         if (self.x is None) != (self.y is None):

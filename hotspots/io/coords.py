@@ -20,23 +20,32 @@ _GB_LON = (-9.0, 2.5)
 _GB_LAT = (49.0, 61.5)
 
 
-def check_coordinate_ranges(x: np.ndarray, y: np.ndarray, crs: str, where: str, xcol: str, ycol: str) -> None:
+_MAX_LON = 180.0
+_MAX_LAT = 90.0
+
+
+def check_coordinate_ranges(
+    x: np.ndarray, y: np.ndarray, crs: str, where: str, xcol: str, ycol: str, *, fix: str = ""
+) -> None:
     """Catch whole-file coordinate mistakes before any row is used.
 
     Raises :class:`InputError` when lon/lat columns hold British National Grid metres,
     when longitude and latitude look swapped, or when projected columns hold degrees.
+    ``fix`` says where the file's CRS is set in the config (e.g. ``"set crs in [venues]"``);
+    without it the advice names the file's own config table.
     """
     ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
     if not ok.any():
         return
     mx, my = float(np.median(x[ok])), float(np.median(y[ok]))
     geographic = pyproj.CRS.from_user_input(crs).is_geographic
+    how = f" ({fix})" if fix else " (in its table of the config)"
     if geographic:
-        if abs(mx) > 180 or abs(my) > 90:
+        if abs(mx) > _MAX_LON or abs(my) > _MAX_LAT:
             raise InputError(
                 f"{where}: columns {xcol!r}/{ycol!r} hold values like {mx:.0f}, {my:.0f}, which are not "
                 "longitude/latitude degrees; they look like British National Grid eastings/northings (metres). "
-                'Set crs = "EPSG:27700" for this file (and map x/y to the easting/northing columns).'
+                f'Set crs = "EPSG:27700" for this file{how}.'
             )
         if _GB_LAT[0] <= mx <= _GB_LAT[1] and _GB_LON[0] <= my <= _GB_LON[1]:
             raise InputError(
@@ -45,10 +54,10 @@ def check_coordinate_ranges(x: np.ndarray, y: np.ndarray, crs: str, where: str, 
                 f"{my:.3f}. "
                 "Swap the two columns (or the x/y mapping in the config)."
             )
-    elif abs(mx) <= 180 and abs(my) <= 90:
+    elif abs(mx) <= _MAX_LON and abs(my) <= _MAX_LAT:
         raise InputError(
             f"{where}: columns {xcol!r}/{ycol!r} hold values like {mx:.4f}, {my:.4f}, which look like "
-            f'longitude/latitude degrees, but the CRS is {crs}. Set crs = "EPSG:4326" for this file.'
+            f'longitude/latitude degrees, but the CRS is {crs}. Set crs = "EPSG:4326" for this file{how}.'
         )
 
 

@@ -19,7 +19,8 @@ from hotspots import columns as C
 from hotspots.errors import InputError
 from hotspots.io.config import PointFile
 from hotspots.io.coords import check_coordinate_ranges, to_bng
-from hotspots.io.load import TABLE_SUFFIXES, VECTOR_SUFFIXES, _suffix, read_header, read_table, read_vector_file
+from hotspots.io.tables import TABLE_SUFFIXES, VECTOR_SUFFIXES, read_header, read_table, suffix
+from hotspots.io.vector import read_vector_file
 
 SITE_ID = "site_id"  # "venue:<venue_id>", "location:E<easting>N<northing>", "candidate:<id>", "kit:<id>", ...
 
@@ -100,6 +101,82 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     return next((low[n] for n in names if n in low), None)
 
 
+def _vector_sites(path: Path, spec: PointFile, source: str, where: str) -> tuple[pd.DataFrame, list[str], Any, Any]:
+    """(attribute table, columns, eastings, northings) of a vector site file."""
+    gdf = read_vector_file(
+        path,
+        what=source,
+        empty_hint=" Add sites, or remove the key from [sites].",
+        crs=spec.crs,
+        crs_hint=", or set crs in the [sites] table for this file",
+    )
+    cols = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        raise InputError(f"{where}: feature {i + 1} has no geometry. Remove it or fix its location.")
+    geom = gdf.geometry.to_crs(C.CRS)
+    if not (geom.geom_type == "Point").all():
+        geom = geom.representative_point()
+    return (
+        pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
+        cols,
+        shapely.get_x(geom.values),
+        shapely.get_y(geom.values),
+    )
+
+
+def _coordinate_columns(cols: list[str], spec: PointFile, where: str) -> tuple[str, str, str]:
+    """(x column, y column, CRS) of a CSV site file."""
+    lon, lat, east, north = _find(cols, _LON), _find(cols, _LAT), _find(cols, _EAST), _find(cols, _NORTH)
+    if spec.x is not None and spec.y is not None:
+        if spec.crs is None:
+            raise InputError(
+                f"{where}: set crs for the columns {spec.x!r}/{spec.y!r} in the [sites] table for this file "
+                '(e.g. crs = "EPSG:4326" for lon/lat, "EPSG:27700" for easting/northing).'
+            )
+        xcol, ycol, crs = spec.x, spec.y, spec.crs
+    elif lon and lat:
+        xcol, ycol, crs = lon, lat, spec.crs or "EPSG:4326"
+    elif east and north:
+        xcol, ycol, crs = east, north, spec.crs or C.CRS
+    else:
+        raise InputError(
+            f"{where}: no coordinate columns. Found {cols}; name them lon/lat or easting/northing, "
+            "or set x, y and crs in the [sites] table for this file."
+        )
+    for col in (xcol, ycol):
+        if col not in cols:
+            raise InputError(f"{where}: no column {col!r}. Found {cols}.")
+    return xcol, ycol, crs
+
+
+def _table_sites(path: Path, spec: PointFile, where: str) -> tuple[pd.DataFrame, list[str], Any, Any]:
+    """(table, columns, eastings, northings) of a CSV site file, every coordinate checked."""
+    cols = read_header(path, encoding=spec.encoding)
+    xcol, ycol, crs = _coordinate_columns(cols, spec, where)
+    table, _ = read_table(path, encoding=spec.encoding, what=where)
+    vals = {}
+    for col in (xcol, ycol):
+        num = pd.to_numeric(table[col], errors="coerce")
+        bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"{where}: row {i + 1}, column {col!r}: {table[col].iloc[i]!r} is not a coordinate. "
+                "Fix or remove the row."
+            )
+        vals[col] = num.to_numpy(dtype=float)
+    x, y = vals[xcol], vals[ycol]
+    origin = (x == 0) & (y == 0)
+    if origin.any():
+        i = int(np.flatnonzero(origin)[0])
+        raise InputError(f"{where}: row {i + 1} is at (0, 0), a missing location. Fix or remove the row.")
+    check_coordinate_ranges(x, y, crs, where, xcol, ycol, fix="set crs in the [sites] table for this file")
+    bx, by = to_bng(x, y, crs)
+    return table, cols, bx, by
+
+
 def read_site_file(spec: PointFile | str | Path, *, source: str = SOURCE_CANDIDATE) -> gpd.GeoDataFrame:
     """Read a point file of sites (existing kits, defibrillators or candidate sites).
 
@@ -130,75 +207,15 @@ def read_site_file(spec: PointFile | str | Path, *, source: str = SOURCE_CANDIDA
     if not isinstance(spec, PointFile):
         spec = PointFile(path=Path(spec))
     path = Path(spec.path)
-    suffix = _suffix(path)
+    kind = suffix(path)
     where = f"{source} file {path}"
-    if suffix in VECTOR_SUFFIXES:
-        gdf = read_vector_file(
-            path,
-            what=source,
-            empty_hint=" Add sites, or remove the key from [sites].",
-            crs=spec.crs,
-            crs_hint=", or set crs in the [sites] table for this file",
-        )
-        cols = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-        empty = gdf.geometry.isna() | gdf.geometry.is_empty
-        if empty.any():
-            i = int(np.flatnonzero(empty.to_numpy())[0])
-            raise InputError(f"{where}: feature {i + 1} has no geometry. Remove it or fix its location.")
-        geom = gdf.geometry.to_crs(C.CRS)
-        if not (geom.geom_type == "Point").all():
-            geom = geom.representative_point()
-        bx, by = shapely.get_x(geom.values), shapely.get_y(geom.values)
-        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    elif suffix in TABLE_SUFFIXES:
-        cols = read_header(path, encoding=spec.encoding)
-        lon, lat, east, north = _find(cols, _LON), _find(cols, _LAT), _find(cols, _EAST), _find(cols, _NORTH)
-        xcol: str
-        ycol: str
-        crs: str
-        if spec.x is not None and spec.y is not None:
-            xcol, ycol = spec.x, spec.y
-            if spec.crs is None:
-                raise InputError(
-                    f"{where}: set crs for the columns {xcol!r}/{ycol!r} in the [sites] table for this file "
-                    '(e.g. crs = "EPSG:4326" for lon/lat, "EPSG:27700" for easting/northing).'
-                )
-            crs = spec.crs
-        elif lon and lat:
-            xcol, ycol, crs = lon, lat, spec.crs or "EPSG:4326"
-        elif east and north:
-            xcol, ycol, crs = east, north, spec.crs or C.CRS
-        else:
-            raise InputError(
-                f"{where}: no coordinate columns. Found {cols}; name them lon/lat or easting/northing, "
-                "or set x, y and crs in the [sites] table for this file."
-            )
-        for col in (xcol, ycol):
-            if col not in cols:
-                raise InputError(f"{where}: no column {col!r}. Found {cols}.")
-        table, _ = read_table(path, encoding=spec.encoding, what=where)
-        vals = {}
-        for col in (xcol, ycol):
-            num = pd.to_numeric(table[col], errors="coerce")
-            bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(
-                    f"{where}: row {i + 1}, column {col!r}: {table[col].iloc[i]!r} is not a coordinate. "
-                    "Fix or remove the row."
-                )
-            vals[col] = num.to_numpy(dtype=float)
-        x, y = vals[xcol], vals[ycol]
-        origin = (x == 0) & (y == 0)
-        if origin.any():
-            i = int(np.flatnonzero(origin)[0])
-            raise InputError(f"{where}: row {i + 1} is at (0, 0), a missing location. Fix or remove the row.")
-        check_coordinate_ranges(x, y, crs, where, xcol, ycol)
-        bx, by = to_bng(x, y, crs)
-        geom = gpd.GeoSeries(gpd.points_from_xy(bx, by), crs=C.CRS)
+    if kind in VECTOR_SUFFIXES:
+        table, cols, bx, by = _vector_sites(path, spec, source, where)
+    elif kind in TABLE_SUFFIXES:
+        table, cols, bx, by = _table_sites(path, spec, where)
     else:
         raise InputError(
-            f"{where}: unknown file type {suffix!r}. Use CSV (lon/lat or easting/northing), GeoPackage or GeoJSON."
+            f"{where}: unknown file type {kind!r}. Use CSV (lon/lat or easting/northing), GeoPackage or GeoJSON."
         )
     idcol = spec.id or _find(cols, ("id", "site_id"))
     namecol = spec.name or _find(cols, ("name", "site_name"))

@@ -1,4 +1,9 @@
-"""Writers: the only code that writes the run folder (besides the maps/report writers)."""
+"""Writers: the only code that writes the run folder (besides the maps/report writers).
+
+Every CSV is written spreadsheet-safe (:func:`spreadsheet_safe`): a text cell that a
+spreadsheet would run as a formula is neutralised, following OWASP's advice on CSV
+injection, so that a venue named ``=HYPERLINK(...)`` opens in Excel as text.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 
-def jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:  # noqa: PLR0911 (one return per kind of value)
     """``v`` with numpy, pandas, path and dataclass values made plain JSON types (NaN and inf become None)."""
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
         return {f.name: jsonable(getattr(v, f.name)) for f in dataclasses.fields(v)}
@@ -46,12 +51,50 @@ def write_json(data: Any, path: Path) -> Path:
     return path
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a cell as a formula (OWASP, CSV injection)."""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell made safe for spreadsheets: prefixed with ``'`` when it starts like a formula.
+
+    Numbers, and text that is a plain number (``"-0.5"``), are left as they are; so is
+    everything that is not text.
+
+    Examples
+    --------
+    >>> neutralise("=1+2"), neutralise("@SUM(A1)"), neutralise("-0.5"), neutralise("The Crown"), neutralise(-3)
+    ("'=1+2", "'@SUM(A1)", '-0.5', 'The Crown', -3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell neutralised (:func:`neutralise`); number columns untouched."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[col] = s.map(neutralise, na_action="ignore")
+    return out
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """Write a CSV (UTF-8, no index); a GeoDataFrame loses its geometry column."""
+    """Write a spreadsheet-safe CSV (UTF-8, no index); a GeoDataFrame loses its geometry column."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(df, gpd.GeoDataFrame):
         df = pd.DataFrame(df.drop(columns=df.geometry.name))
-    df.to_csv(path, index=False, encoding="utf-8")
+    spreadsheet_safe(df).to_csv(path, index=False, encoding="utf-8")
     return path
 
 

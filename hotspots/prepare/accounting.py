@@ -30,7 +30,7 @@ class FileAccount:
         return self.rows_read == self.rows_used + self.rows_dropped
 
     def to_dict(self) -> dict[str, Any]:
-        """This file's accounting as plain JSON-serialisable data (for the manifest)."""
+        """The file's accounting as plain JSON-serialisable data (for the manifest)."""
         return {
             "file": self.file,
             "source": self.source,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -10,6 +11,10 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
+from hotspots.errors import InputError
+from hotspots.io.raw import RawFile
+from hotspots.prepare.config import DEFAULT_MAX_OUTSIDE_SHARE
+from hotspots.prepare.rows import colname, shown
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +112,60 @@ def code_disagrees(
         geoms = polys.reindex(codes.to_numpy(dtype=object)[idx]).to_numpy()
         out[idx] = ~shapely.dwithin(np.asarray(points.values)[idx], geoms, distance)
     return out
+
+
+@dataclass(frozen=True)
+class AreaRules:
+    """How rows are placed in the study area, and how many may fall outside it.
+
+    Attributes
+    ----------
+    lsoa
+        Study-area LSOAs (``lsoa_code``, geometry) in EPSG:27700.
+    known_codes
+        Every LSOA code known beyond the study area (England from the deprivation file,
+        England and Wales from a national boundary file), or None; see :func:`assign_areas`.
+    tolerance
+        Metres for nearest-polygon assignment.
+    max_outside_share
+        Largest share (0-1) of a file's located in-scope rows that may lie outside the
+        area; more is an :class:`InputError` (another area's file). None: no limit.
+    area
+        How the area is named in messages, e.g. ``"the study area (Camden, 133 LSOAs)"``.
+    """
+
+    lsoa: gpd.GeoDataFrame
+    known_codes: set[str] | None = None
+    tolerance: float = 250.0
+    max_outside_share: float | None = DEFAULT_MAX_OUTSIDE_SHARE
+    area: str = "the study area"
+
+
+def check_outside(rf: RawFile, idx: np.ndarray, outside: np.ndarray, rules: AreaRules, *, what: str) -> None:
+    """Raise :class:`InputError` when too many of a file's located rows lie outside the study area.
+
+    ``what`` names the rows (``"located in-scope rows"``, ``"located venues"``).
+    """
+    located, n_out = len(idx), int(outside.sum())
+    if not located or not n_out:
+        return
+    df = rf.frame
+    xcol, ycol = colname(rf, "x"), colname(rf, "y")
+    i = int(idx[np.flatnonzero(outside)[0]])
+    first = f"{rf.row_label(i)}, {xcol} = {shown(df['x'].iloc[i])}, {ycol} = {shown(df['y'].iloc[i])}"
+    if n_out == located:
+        b = rules.lsoa.to_crs("EPSG:4326").total_bounds
+        raise InputError(
+            f"{rf.path}: none of the {located} {what} falls inside the study area "
+            f"(the LSOA boundaries cover longitude {b[0]:.3f}..{b[2]:.3f}, latitude {b[1]:.3f}..{b[3]:.3f}; "
+            f"first: {first}). Check the coordinate columns and crs, or the [boundaries] file."
+        )
+    share = n_out / located
+    limit = rules.max_outside_share
+    if limit is not None and share > limit:
+        raise InputError(
+            f"{rf.path}: {n_out:,} of the {located:,} {what} ({share:.1%}) lie outside {rules.area}, more than "
+            f"[study] max_outside_share ({limit:.0%}) (first: {first}). Is the file for another area? Use the file "
+            "for this area; if it deliberately covers a larger area, set [study] max_outside_share higher"
+            + (" (or clip_to_area = true in [venues])." if rf.source == "venues" else ".")
+        )

@@ -16,15 +16,25 @@ from hotspots.prepare import scope
 from hotspots.prepare.institutions import InstitutionsConfig
 from hotspots.validate import check_month, suggest
 
+DEFAULT_MAX_OUTSIDE_SHARE = 0.5
+"""Default ``[study] max_outside_share``: more than half a file's rows outside the area means another area's file."""
+
 
 @dataclass(frozen=True)
 class StudyConfig:
-    """``[study]``: name and optional date window of the analysis.
+    """``[study]``: name, area wording and optional date window of the analysis.
 
     Attributes
     ----------
     name
         Shown in map titles and the report.
+    force
+        The data.police.uk force id (e.g. ``"west-yorkshire"``), written by ``hotspots init``;
+        optional, shown in the report.
+    city_districts
+        Names of districts to call cities in the report (e.g. a unitary city council among
+        county districts); they are listed first in the district comparison. Default none:
+        districts are named as the data names them.
     start, end
         Inclusive months ``YYYY-MM``; rows outside are dropped as ``outside_date_window``.
     sources
@@ -32,18 +42,30 @@ class StudyConfig:
         outreach); empty (default) = every source. Use it to compare places like with like
         when some sources cover only part of the area or period: every source is still
         loaded, accounted for, and available to emerging hot spots and ``evaluate``.
+    max_outside_share
+        Largest share (0-1) of an input file's located rows that may lie outside the study
+        area (default 0.5). More is an error naming the file: it is probably another area's
+        file. Raise it for force-wide files used on part of the force; a national venue
+        list is better marked ``[venues] clip_to_area = true``.
     """
 
     name: str = "Study area"
+    force: str | None = None
+    city_districts: list[str] = field(default_factory=list)
     start: str | None = None
     end: str | None = None
     sources: list[str] = field(default_factory=list)
+    max_outside_share: float = DEFAULT_MAX_OUTSIDE_SHARE
 
     def __post_init__(self) -> None:
         check_month(self.start, "[study] key 'start'")
         check_month(self.end, "[study] key 'end'")
         if self.start and self.end and self.start > self.end:
             raise ConfigError(f"[study] start {self.start!r} is after end {self.end!r}.")
+        if not 0 <= self.max_outside_share <= 1:
+            raise ConfigError(
+                f"[study] key 'max_outside_share' must be a share between 0 and 1, got {self.max_outside_share!r}."
+            )
 
 
 @dataclass(frozen=True)

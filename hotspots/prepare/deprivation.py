@@ -1,14 +1,16 @@
-"""Deprivation measures derived from the English Indices of Deprivation 2019 (IoD2019).
+"""Deprivation measures derived from the English Indices of Deprivation (IoD2019 or IoD2025).
 
 Two derived measures the ranking stage needs and the published files do not hold:
 
 * :func:`imd_without_crime`: the Index of Multiple Deprivation recomputed from the six
-  non-crime domain ranks with the official IoD method. Using the published IMD beside
-  recorded violence double-counts, because the IMD's Crime domain is built from the same
-  recorded crime.
-* :func:`idaci_rate`: an Income Deprivation Affecting Children rate derived from the IDACI
-  numerator over the children aged 0-15 of File 6. It is labelled *derived*: the official
-  IDACI score (File 3 / File 5) uses a slightly different denominator and is not bundled.
+  non-crime domain ranks with the official IoD method, ranked nationally (N = 32,844 LSOAs
+  for IoD2019, 33,755 for IoD2025, from the frame's vintage). Using the published IMD
+  beside recorded violence double-counts, because the IMD's Crime domain is built from the
+  same recorded crime.
+* :func:`idaci_rate`: the share of children 0-15 in income-deprived families. IoD2025
+  publishes it (File 7's IDACI score); for IoD2019 it is *derived* from the IDACI
+  numerator over the children aged 0-15 of File 6 (the official IDACI score, File 3 / 5,
+  uses a slightly different denominator and is not bundled).
 
 :func:`combine_domains` is the general method both the oracle test (all seven domains
 reproduce the official IMD rank) and :func:`imd_without_crime` use.
@@ -26,11 +28,13 @@ import pandas as pd
 
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
+from hotspots.io.iod import national_n
+from hotspots.io.iod2025 import IDACI_OFFICIAL
 
 log = logging.getLogger(__name__)
 
 N_ENGLAND = 32_844
-"""Number of LSOAs (2011) in England ranked by IoD2019."""
+"""Number of LSOAs (2011) in England ranked by IoD2019 (IoD2025: 33,755; see :func:`hotspots.io.iod.national_n`)."""
 
 IMD_WEIGHTS: dict[str, float] = {
     "income": 22.5,
@@ -41,12 +45,14 @@ IMD_WEIGHTS: dict[str, float] = {
     "barriers": 9.3,
     "living_env": 9.3,
 }
-"""Published IoD2019 domain weights (per cent) of the IMD (MHCLG 2019, Technical Report, ch. 3)."""
+"""Published domain weights (per cent) of the IMD, the same in IoD2019 and IoD2025 (MHCLG 2019,
+Technical Report, ch. 3). As published they sum to 99.9 %: the score is their weighted sum as
+they stand (dividing by 99.9 would scale every score by 1/0.999)."""
 
-IMD_NC_WEIGHTS: dict[str, float] = {k: v for k, v in IMD_WEIGHTS.items() if k != "crime"}
-"""The six non-crime domain weights; :func:`combine_domains` re-normalises them to sum to 1
-(Income and Employment 22.5 / 90.7 = 24.8 % each, Education and Health 14.9 %, Barriers and
-Living Environment 10.3 %)."""
+_NC_TOTAL = sum(v for k, v in IMD_WEIGHTS.items() if k != "crime")
+IMD_NC_WEIGHTS: dict[str, float] = {k: 100.0 * v / _NC_TOTAL for k, v in IMD_WEIGHTS.items() if k != "crime"}
+"""The six non-crime domain weights re-normalised to sum to 100 % (Income and Employment
+22.5 / 90.7 = 24.8 % each, Education and Health 14.9 %, Barriers and Living Environment 10.3 %)."""
 
 # output columns ---------------------------------------------------------------------
 IMD_NC_SCORE = (
@@ -102,7 +108,7 @@ def _check_ranks(deprivation: pd.DataFrame, domains: list[str], n: int, where: s
     if missing:
         raise InputError(
             f"{where}: the deprivation frame has no column(s) {', '.join(map(repr, missing))}. "
-            "Pass IoD2019 File 2 read with hotspots.io.load.read_deprivation (study.deprivation)."
+            "Pass the deprivation frame read with hotspots.io.load.read_deprivation (study.deprivation)."
         )
     dup = deprivation[C.LSOA_CODE].duplicated()
     if dup.any():
@@ -118,7 +124,7 @@ def _check_ranks(deprivation: pd.DataFrame, domains: list[str], n: int, where: s
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
                 f"{where}: row {i + 1} (LSOA {deprivation[C.LSOA_CODE].iloc[i]!r}), column {col!r}: rank "
-                f"{vals.iloc[i].item()!r} is outside 1..{n}. Ranks must be national IoD2019 ranks "
+                f"{vals.iloc[i].item()!r} is outside 1..{n}. Ranks must be national ranks "
                 f"(1 = most deprived of {n})."
             )
 
@@ -127,7 +133,7 @@ def combine_domains(
     deprivation: pd.DataFrame,
     *,
     weights: Mapping[str, float] = IMD_WEIGHTS,
-    n: int = N_ENGLAND,
+    n: int | None = None,
 ) -> pd.DataFrame:
     """Combine IoD domain ranks into one index with the official IoD method.
 
@@ -135,20 +141,23 @@ def combine_domains(
     ----------
     deprivation
         One row per LSOA with ``lsoa_code`` and ``<domain>_rank`` (1 = most deprived) for every
-        domain in ``weights`` (IoD2019 File 2 as read by :func:`hotspots.io.load.read_deprivation`).
+        domain in ``weights`` (as read by :func:`hotspots.io.load.read_deprivation`).
     weights
-        Domain name to weight; re-normalised to sum to 1. Default the published IMD weights.
+        Domain name to weight, in per cent of the score, used as given (they need not sum
+        to 100: the published IMD weights sum to 99.9). Default the published IMD weights.
     n
-        Number of areas the domain ranks are ranked among (32,844 for IoD2019 LSOAs).
+        Number of areas the domain ranks are ranked among; default from the frame's vintage
+        (32,844 for IoD2019, 33,755 for IoD2025).
 
     Returns
     -------
     pandas.DataFrame
-        Aligned to ``deprivation``'s index: ``score`` (weighted sum of the exponentially
-        transformed domain ranks, 0-100, higher = more deprived), ``rank`` (1 = highest score
-        among the rows given with complete ranks; ties broken by row order) and ``decile``
-        (``ceil(rank * 10 / m)``, m = rows ranked; 1 = most deprived 10 %, the IoD2019 rule).
-        Rows with any missing domain rank get NaN (score) and ``<NA>`` (rank, decile).
+        Aligned to ``deprivation``'s index: ``score`` (``sum(weight / 100 * X)`` of the
+        exponentially transformed domain ranks X, 0-100 when the weights sum to 100, higher
+        = more deprived), ``rank`` (1 = highest score among the rows given with complete
+        ranks; ties broken by row order) and ``decile`` (``ceil(rank * 10 / m)``, m = rows
+        ranked; 1 = most deprived 10 %, the IoD rule). Rows with any missing domain rank get
+        NaN (score) and ``<NA>`` (rank, decile).
 
     Raises
     ------
@@ -162,7 +171,8 @@ def combine_domains(
     (:func:`exponential_transform`), then the transformed values are combined with the domain
     weights (MHCLG 2019, *Technical Report*, sections 3.8-3.9). With all seven domains and the
     published weights this reproduces the official IMD rank exactly for 99.67 % of LSOAs and
-    never more than 2 ranks away (the published domain ranks round the underlying scores).
+    never more than 2 ranks away (the published domain ranks round the underlying scores), and
+    the published IoD2025 IMD scores to the third decimal.
     """
     where = "combine_domains"
     unknown = [k for k in weights if k not in C.DOMAINS]
@@ -174,14 +184,14 @@ def combine_domains(
     w = {k: float(v) for k, v in weights.items()}
     if any(v < 0 or not math.isfinite(v) for v in w.values()):
         raise InputError(f"{where}: domain weights must be finite and >= 0, got {w!r}.")
-    total = sum(w.values())
-    if total <= 0:
+    if sum(w.values()) <= 0:
         raise InputError(f"{where}: domain weights are all zero; give at least one a positive weight.")
+    n = national_n(deprivation) if n is None and isinstance(deprivation, pd.DataFrame) else n or N_ENGLAND
     domains = [k for k in w if w[k] > 0]
     _check_ranks(deprivation, domains, n, where)
     score = np.zeros(len(deprivation))
     for d in domains:
-        score += (w[d] / total) * exponential_transform(deprivation[f"{d}_rank"].to_numpy(dtype=float), n)
+        score += (w[d] / 100.0) * exponential_transform(deprivation[f"{d}_rank"].to_numpy(dtype=float), n)
     score_s = pd.Series(score, index=deprivation.index)
     ok = score_s.notna()
     m = int(ok.sum())
@@ -197,18 +207,20 @@ def combine_domains(
     return pd.DataFrame({"score": score_s, "rank": rank, "decile": decile}, index=deprivation.index)
 
 
-def imd_without_crime(deprivation: pd.DataFrame, *, n: int = N_ENGLAND) -> pd.DataFrame:
+def imd_without_crime(deprivation: pd.DataFrame, *, n: int | None = None) -> pd.DataFrame:
     """The IMD recomputed without its Crime domain, ranked nationally.
 
     Parameters
     ----------
     deprivation
-        IoD2019 File 2 for **every** LSOA in England (``study.deprivation``): ``lsoa_code`` and
-        the six non-crime ``<domain>_rank`` columns. With fewer rows the ranks and deciles are
-        relative to the rows given (a :class:`HotspotsWarning` says so); the scores are not
-        affected, because the domain ranks themselves are national.
+        The domain ranks of **every** LSOA in England (``study.deprivation``, IoD2019 File 2 or
+        IoD2025 File 7): ``lsoa_code`` and the six non-crime ``<domain>_rank`` columns. With
+        fewer rows the ranks and deciles are relative to the rows given (a
+        :class:`HotspotsWarning` says so); the scores are not affected, because the domain
+        ranks themselves are national.
     n
-        Number of LSOAs the domain ranks are ranked among (32,844).
+        Number of LSOAs the domain ranks are ranked among; default from the frame's vintage
+        (32,844 for IoD2019, 33,755 for IoD2025).
 
     Returns
     -------
@@ -226,8 +238,8 @@ def imd_without_crime(deprivation: pd.DataFrame, *, n: int = N_ENGLAND) -> pd.Da
     -----
     The IMD's Crime domain (weight 9.3 %) is built from recorded violence, burglary, theft and
     criminal damage, so ranking places on recorded violence *and* the IMD counts crime twice.
-    This index drops the Crime domain and re-normalises the other six published weights
-    (22.5, 22.5, 13.5, 13.5, 9.3, 9.3 over 90.7) before combining the exponentially transformed
+    This index drops the Crime domain and re-normalises the other six published weights to
+    100 % (22.5, 22.5, 13.5, 13.5, 9.3, 9.3 over 90.7) before combining the exponentially transformed
     domain ranks exactly as the official IMD does (MHCLG 2019, *Technical Report*, ch. 3). The
     same code with all seven domains reproduces the official IMD rank (see the tests).
 
@@ -240,6 +252,9 @@ def imd_without_crime(deprivation: pd.DataFrame, *, n: int = N_ENGLAND) -> pd.Da
     >>> int(nc[IMD_NC_RANK].min()), int(nc[IMD_NC_RANK].max())
     (1, 32844)
     """
+    if n is None and isinstance(deprivation, pd.DataFrame):
+        n = national_n(deprivation)
+    n = n or N_ENGLAND
     if isinstance(deprivation, pd.DataFrame) and len(deprivation) < n:
         warnings.warn(
             f"imd_without_crime: {len(deprivation):,} LSOAs given, not all {n:,} in England; "
@@ -264,14 +279,23 @@ def imd_without_crime(deprivation: pd.DataFrame, *, n: int = N_ENGLAND) -> pd.Da
     return out
 
 
-def idaci_rate(lsoa: pd.DataFrame) -> pd.Series:
-    """Derived IDACI rate: children 0-15 in income-deprived families over children 0-15.
+def has_idaci(frame: pd.DataFrame) -> bool:
+    """True when ``frame`` can give a youth income deprivation rate (official, or numerator and children)."""
+    return IDACI_OFFICIAL in frame.columns or (C.IDACI_NUMERATOR in frame.columns and C.CHILDREN_0_15 in frame.columns)
+
+
+def idaci_rate(lsoa: pd.DataFrame, *, required: bool = True) -> pd.Series:
+    """Share of children 0-15 in income-deprived families: the official IoD2025 rate, or derived for IoD2019.
 
     Parameters
     ----------
     lsoa
-        Frame with ``idaci_numerator`` (IoD2019 indicators file; NaN where suppressed) and
-        ``children_0_15`` (IoD2019 File 6, mid-2015), e.g. ``study.lsoa``.
+        Frame with ``idaci_rate`` (IoD2025 File 7, the published IDACI score), or with
+        ``idaci_numerator`` (IoD2019 indicators; NaN where suppressed) and ``children_0_15``
+        (IoD2019 File 6, mid-2015), e.g. ``study.lsoa``.
+    required
+        Raise when the frame has neither (default); with False, return all NaN instead
+        (for components whose weight is zero).
 
     Returns
     -------
@@ -283,13 +307,13 @@ def idaci_rate(lsoa: pd.DataFrame) -> pd.Series:
     Raises
     ------
     InputError
-        A column is missing, or a value is negative.
+        The columns are missing (and ``required``), or a value is negative.
 
     Notes
     -----
-    DERIVED, not the official IDACI score: the official score (IoD2019 File 3) divides by
-    the children aged 0-15 of the same benefit-data snapshot; File 6 holds mid-2015
-    population estimates. Use it to compare LSOAs, not to quote an official IDACI figure.
+    The IoD2019 rate is DERIVED, not the official IDACI score: the official score (IoD2019
+    File 3) divides by the children aged 0-15 of the same benefit-data snapshot; File 6 holds
+    mid-2015 population estimates. Use it to compare LSOAs, not to quote an official figure.
 
     Examples
     --------
@@ -300,11 +324,17 @@ def idaci_rate(lsoa: pd.DataFrame) -> pd.Series:
     where = "idaci_rate"
     if not isinstance(lsoa, pd.DataFrame):
         raise InputError(f"{where}: `lsoa` must be a DataFrame, got {type(lsoa).__name__}.")
+    if IDACI_OFFICIAL in lsoa.columns:
+        return pd.to_numeric(lsoa[IDACI_OFFICIAL], errors="coerce").astype(float).rename(IDACI_RATE)
     missing = [c for c in (C.IDACI_NUMERATOR, C.CHILDREN_0_15) if c not in lsoa.columns]
     if missing:
+        if not required:
+            return pd.Series(np.nan, index=lsoa.index, name=IDACI_RATE)
         raise InputError(
             f"{where}: the frame has no column(s) {', '.join(map(repr, missing))}. Configure "
-            "[deprivation] indicators (IDACI numerator) and population (IoD2019 File 6)."
+            "[deprivation] indicators (the IDACI numerator; bundled England-wide: "
+            "data/iod2019/humaniverse_imd2019_england_lsoa11_indicators.csv.gz) and population (IoD2019 File 6), "
+            "or use IoD2025 File 7, which publishes the rate."
         )
     num = pd.to_numeric(lsoa[C.IDACI_NUMERATOR], errors="coerce").astype(float)
     den = pd.to_numeric(lsoa[C.CHILDREN_0_15], errors="coerce").astype(float)

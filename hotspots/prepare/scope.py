@@ -1,7 +1,8 @@
 """The VRU's scope: which recorded crimes count as serious violence, and how much harm each carries.
 
-The Nottingham City and Nottinghamshire VRU (Policy Committee report, November 2020,
-para. 9) focuses on:
+The default scope follows a VRU's published definition of serious violence (that of the VRU
+of the bundled example area: Nottingham City and Nottinghamshire VRU, Policy Committee report,
+November 2020, para. 9); ``[scope]`` overrides it for another VRU. It focuses on:
 
 1. weapon-enabled violent offences in public spaces and domestic addresses;
 2. assaults, from actual bodily harm (ABH) up to homicide;

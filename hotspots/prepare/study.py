@@ -18,14 +18,18 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
-from hotspots.errors import HotspotsWarning
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.io import load
 from hotspots.io.areas import read_area_file
+from hotspots.io.config import DeprivationConfig
+from hotspots.io.iod import IodVintage, vintage_of
 from hotspots.io.sites import SOURCE_CANDIDATE, SOURCE_DEFIB, SOURCE_KIT, fixed_sites, read_site_file
-from hotspots.months import missing_months
-from hotspots.prepare.clean import Accounting, clean_incidents, clean_venues
+from hotspots.prepare import caveats as caveats_mod
+from hotspots.prepare.accounting import Accounting
+from hotspots.prepare.caveats import coverage_table, data_caveats, describe_area
+from hotspots.prepare.clean import clean_incidents, clean_venues
 from hotspots.prepare.config import StudyInputs
-from hotspots.prepare.coverage import month_gap_caveats, warn_month_gaps
+from hotspots.prepare.coverage import warn_month_gaps
 from hotspots.prepare.institutions import INSTITUTION_TABLE_COLUMNS, flag_institutions
 
 log = logging.getLogger(__name__)
@@ -43,12 +47,14 @@ class Study:
         The canonical incident frame (:data:`hotspots.columns.INCIDENT_COLUMNS`).
     lsoa
         Study-area LSOAs: ``lsoa_code, lsoa_name, district_code, district`` plus every
-        IoD2019 column (NaN where IoD2019 has no row), geometry.
+        deprivation column (NaN where the deprivation file has no row), geometry.
     deprivation
-        IoD2019 for every LSOA in the files (England-wide with the bundled files), for
-        national re-ranking.
+        The Indices of Deprivation for every LSOA in the files (England-wide with the
+        bundled files), for national re-ranking; None without ``[deprivation]``.
     districts, wards
-        Boundaries for maps and profiles (None when not configured).
+        Boundaries for maps and profiles: ``[boundaries] districts``, else the LSOAs dissolved
+        by their district when the LSOA or deprivation file names it; ``wards`` only when
+        configured (None otherwise).
     venues
         NTE venues (``venue_id, name, address, postcode, lsoa_code``), or None.
     area
@@ -70,6 +76,12 @@ class Study:
         ``defibrillators``; :data:`hotspots.io.sites.SITE_COLUMNS`), or None.
     candidate_sites
         The user's candidate kit sites (``[sites] candidate_sites``), or None.
+    vintage
+        The deprivation vintage (IoD2019 or IoD2025), or None without ``[deprivation]``.
+    police_uk_codes
+        The ``LSOA code`` of every row of the police.uk-format files (categorical; NaN where
+        empty), to compare the area with the force's own data
+        (:func:`hotspots.prepare.forces.compare_with_police_uk`); None without such files.
     institutions
         Incidents at institutional snap points (prisons, hospitals, police stations, courts,
         custody suites), one row per point and way of matching
@@ -96,8 +108,25 @@ class Study:
     timings: dict[str, float] = field(default_factory=dict)
     fixed_sites: gpd.GeoDataFrame | None = None
     candidate_sites: gpd.GeoDataFrame | None = None
+    vintage: IodVintage | None = None
+    police_uk_codes: pd.Series | None = None
     institutions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INSTITUTION_TABLE_COLUMNS))
     areas: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+    @property
+    def attribution(self) -> list[str]:
+        """Attribution lines of the data this study used (see :func:`hotspots.prepare.caveats.attribution`)."""
+        return caveats_mod.attribution(self)
+
+    @property
+    def source_line(self) -> str:
+        """The attribution on one line, for figure source lines and maps."""
+        return caveats_mod.source_line(self)
+
+    @property
+    def city_districts(self) -> list[str]:
+        """Districts named as cities in the report (``[study] city_districts``; empty by default)."""
+        return list(self.config.study.city_districts)
 
     @property
     def name(self) -> str:
@@ -190,105 +219,23 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
     Raises
     ------
     InputError
-        Any input file is unusable (see :mod:`hotspots.io.load` and :mod:`hotspots.prepare.clean`).
+        Any input file is unusable (see :mod:`hotspots.io.load` and :mod:`hotspots.prepare.clean`),
+        including a crime or venue file with more than ``[study] max_outside_share`` of its rows
+        outside the area, and an optional deprivation file with no row for some study LSOAs.
     """
     config = config if isinstance(config, StudyInputs) else config.inputs
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    inputs: list[dict[str, Any]] = []
-    b = config.boundaries
-    lsoa = load.read_lsoa_boundaries(b)
-    inputs.append({"role": "lsoa_boundaries", "file": str(b.lsoa), "sha256": load.sha256(b.lsoa), "rows": len(lsoa)})
-    districts = load.read_districts(b)
-    if districts is not None and b.districts is not None:
-        inputs.append(
-            {"role": "districts", "file": str(b.districts), "sha256": load.sha256(b.districts), "rows": len(districts)}
-        )
-    wards = load.read_wards(b)
-    if wards is not None and b.wards is not None:
-        inputs.append({"role": "wards", "file": str(b.wards), "sha256": load.sha256(b.wards), "rows": len(wards)})
-    timings["boundaries"] = time.perf_counter() - t0
-
-    deprivation = None
-    caveats: list[str] = []
-    if config.deprivation is not None:
-        t = time.perf_counter()
-        d = config.deprivation
-        deprivation = load.read_deprivation(d)
-        for role in ("domains", "population", "subdomains", "indicators"):
-            p = getattr(d, role)
-            if p is not None:
-                inputs.append(
-                    {"role": f"iod2019_{role}", "file": str(p), "sha256": load.sha256(p), "rows": len(deprivation)}
-                )
-        lsoa = _join_deprivation(lsoa, deprivation, caveats)
-        timings["deprivation"] = time.perf_counter() - t
-    if C.DISTRICT not in lsoa.columns and districts is not None:
-        cent = gpd.GeoDataFrame(geometry=lsoa.representative_point(), crs=C.CRS)
-        j = gpd.sjoin(cent, districts, how="left", predicate="within")
-        j = j[~j.index.duplicated()]
-        lsoa[C.DISTRICT_CODE] = j[C.DISTRICT_CODE].to_numpy()
-        lsoa[C.DISTRICT] = j[C.DISTRICT].to_numpy()
-
-    known = set(deprivation[C.LSOA_CODE]) if deprivation is not None else None
-    t = time.perf_counter()
-    raw_files = []
-    for src in config.crime:
-        raw_files.extend(load.read_crime_source(src))
-    timings["read_crime"] = time.perf_counter() - t
-    t = time.perf_counter()
-    sc = config.scope
-    incidents, acc = clean_incidents(
-        raw_files,
-        lsoa,
-        known_codes=known,
-        start=config.study.start,
-        end=config.study.end,
-        crime_types=sc.crime_types,
-        offence_codes=sc.offence_codes,
-        harm=sc.harm,
-        tolerance=b.nearest_tolerance_m,
-        base=config.base,
-    )
+    loader = _Loader(config)
+    lsoa, districts, wards = loader.boundaries()
+    deprivation, lsoa = loader.deprivation(lsoa, districts)
+    if districts is None:
+        districts = loader.district_outlines(lsoa)
+    area = describe_area(config.study.name, len(lsoa))
+    incidents, acc = loader.crime(lsoa, area)
     incidents, institutions = flag_institutions(incidents, config.institutions)
-    timings["clean_crime"] = time.perf_counter() - t
-    for rf in raw_files:
-        inputs.append(
-            {
-                "role": f"crime:{rf.source}",
-                "file": str(rf.path),
-                "sha256": rf.sha256,
-                "rows": len(rf.frame),
-                "encoding": rf.encoding,
-            }
-        )
-
-    venues = None
-    if config.venues is not None:
-        t = time.perf_counter()
-        rv = load.read_venues(config.venues)
-        venues, vacc = clean_venues(rv, lsoa, tolerance=b.nearest_tolerance_m, base=config.base)
-        acc.extend(vacc)
-        inputs.append({"role": "venues", "file": str(rv.path), "sha256": rv.sha256, "rows": len(rv.frame)})
-        timings["venues"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    sites: dict[str, gpd.GeoDataFrame] = {}
-    roles = {"existing_kits": SOURCE_KIT, "defibrillators": SOURCE_DEFIB, "candidate_sites": SOURCE_CANDIDATE}
-    for role, spec in config.site_files.items():
-        sites[role] = read_site_file(spec, source=roles[role])
-        inputs.append(
-            {"role": role, "file": str(spec.path), "sha256": load.sha256(spec.path), "rows": len(sites[role])}
-        )
-    if sites:
-        timings["site_files"] = time.perf_counter() - t
-    areas = {key: read_area_file(path, what=f"[[intervention]] {key}") for key, path in config.area_files.items()}
-    inputs.extend(
-        {"role": f"area:{key}", "file": str(path), "sha256": load.sha256(path), "rows": len(areas[key])}
-        for key, path in config.area_files.items()
-    )
-
-    area = shapely.union_all(lsoa.geometry.values)
+    venues = loader.venues(lsoa, acc, area)
+    sites = loader.site_files()
+    areas = loader.area_files()
     study = Study(
         config=config,
         incidents=incidents,
@@ -297,13 +244,15 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         districts=districts,
         wards=wards,
         venues=venues,
-        area=area,
+        area=shapely.union_all(lsoa.geometry.values),
         accounting=acc,
-        inputs=inputs,
-        caveats=caveats,
-        timings=timings,
+        inputs=loader.inputs,
+        caveats=loader.caveats,
+        timings=loader.timings,
         fixed_sites=fixed_sites(sites.get("existing_kits"), sites.get("defibrillators")),
         candidate_sites=sites.get("candidate_sites"),
+        vintage=vintage_of(deprivation) if deprivation is not None else None,
+        police_uk_codes=loader.police_uk_codes,
         institutions=institutions,
         areas=areas,
     )
@@ -317,21 +266,186 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
             HotspotsWarning,
             stacklevel=2,
         )
-    timings["total_load"] = time.perf_counter() - t0
+    loader.timings["total_load"] = time.perf_counter() - t0
     return study
 
 
-def _join_deprivation(lsoa: gpd.GeoDataFrame, dep: pd.DataFrame, caveats: list[str]) -> gpd.GeoDataFrame:
+class _Loader:
+    """The steps of :func:`load_study`, each recording its inputs (sha256, rows) and time."""
+
+    def __init__(self, config: StudyInputs) -> None:
+        self.config = config
+        self.inputs: list[dict[str, Any]] = []
+        self.caveats: list[str] = []
+        self.timings: dict[str, float] = {}
+        self.known: set[str] | None = None
+        self.police_uk_codes: pd.Series | None = None
+
+    def _input(self, role: str, path: Any, rows: int, sha: str | None = None, **extra: Any) -> None:
+        self.inputs.append({"role": role, "file": str(path), "sha256": sha or load.sha256(path), "rows": rows, **extra})
+
+    def boundaries(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+        t = time.perf_counter()
+        b = self.config.boundaries
+        lsoa = load.read_lsoa_boundaries(b)
+        self._input("lsoa_boundaries", b.lsoa, len(lsoa))
+        if b.filter_column:
+            self.known = load.read_lsoa_codes(b)
+        districts = load.read_districts(b)
+        if districts is not None:
+            self._input("districts", b.districts, len(districts))
+        wards = load.read_wards(b)
+        if wards is not None:
+            self._input("wards", b.wards, len(wards))
+        self.timings["boundaries"] = time.perf_counter() - t
+        return lsoa, districts, wards
+
+    def deprivation(
+        self, lsoa: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None
+    ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame]:
+        d = self.config.deprivation
+        deprivation = None
+        if d is not None:
+            t = time.perf_counter()
+            deprivation = load.read_deprivation(d)
+            vintage = vintage_of(deprivation)
+            for role in ("domains", "population", "subdomains", "indicators"):
+                p = getattr(d, role)
+                if p is not None:
+                    self._input(f"iod{vintage.year}_{role}", p, len(deprivation))
+            lsoa = join_deprivation(lsoa, deprivation, self.caveats, config=d)
+            self.known = (self.known or set()) | set(deprivation[C.LSOA_CODE])
+            self.timings["deprivation"] = time.perf_counter() - t
+        if C.POPULATION not in lsoa.columns:
+            lsoa[C.POPULATION] = np.nan  # no population source (e.g. no [deprivation]): rates are missing, not zero
+        if C.DISTRICT not in lsoa.columns and districts is not None:
+            cent = gpd.GeoDataFrame(geometry=lsoa.representative_point(), crs=C.CRS)
+            j = gpd.sjoin(cent, districts, how="left", predicate="within")
+            j = j[~j.index.duplicated()]
+            lsoa[C.DISTRICT_CODE] = j[C.DISTRICT_CODE].to_numpy()
+            lsoa[C.DISTRICT] = j[C.DISTRICT].to_numpy()
+        return deprivation, lsoa
+
+    @staticmethod
+    def district_outlines(lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+        """District polygons dissolved from the LSOAs (when no districts file is configured but LSOAs know theirs)."""
+        if C.DISTRICT_CODE not in lsoa.columns or C.DISTRICT not in lsoa.columns or lsoa[C.DISTRICT].isna().all():
+            return None
+        parts = lsoa[[C.DISTRICT_CODE, C.DISTRICT, "geometry"]].dropna(subset=[C.DISTRICT])
+        out = parts.dissolve(by=[C.DISTRICT_CODE, C.DISTRICT], as_index=False)
+        return gpd.GeoDataFrame(out[[C.DISTRICT_CODE, C.DISTRICT, "geometry"]], geometry="geometry", crs=C.CRS)
+
+    def crime(self, lsoa: gpd.GeoDataFrame, area: str) -> tuple[gpd.GeoDataFrame, Accounting]:
+        cfg = self.config
+        t = time.perf_counter()
+        raw_files = [rf for src in cfg.crime for rf in load.read_crime_source(src)]
+        self.timings["read_crime"] = time.perf_counter() - t
+        t = time.perf_counter()
+        sc = cfg.scope
+        incidents, acc = clean_incidents(
+            raw_files,
+            lsoa,
+            known_codes=self.known,
+            start=cfg.study.start,
+            end=cfg.study.end,
+            crime_types=sc.crime_types,
+            offence_codes=sc.offence_codes,
+            harm=sc.harm,
+            tolerance=cfg.boundaries.nearest_tolerance_m,
+            base=cfg.base,
+            max_outside_share=cfg.study.max_outside_share,
+            area=area,
+        )
+        self.timings["clean_crime"] = time.perf_counter() - t
+        police_uk = {src.name for src in cfg.crime if src.format == "police_uk"}
+        codes = [rf.frame["lsoa_code"] for rf in raw_files if rf.source in police_uk]
+        if codes:
+            self.police_uk_codes = pd.concat(codes, ignore_index=True).astype("category")
+        for rf in raw_files:
+            self._input(f"crime:{rf.source}", rf.path, len(rf.frame), rf.sha256, encoding=rf.encoding)
+        return incidents, acc
+
+    def venues(self, lsoa: gpd.GeoDataFrame, acc: Accounting, area: str) -> gpd.GeoDataFrame | None:
+        v = self.config.venues
+        if v is None:
+            return None
+        t = time.perf_counter()
+        rv = load.read_venues(v)
+        venues, vacc = clean_venues(
+            rv,
+            lsoa,
+            tolerance=self.config.boundaries.nearest_tolerance_m,
+            base=self.config.base,
+            clip_to_area=v.clip_to_area,
+            max_outside_share=self.config.study.max_outside_share,
+            area=area,
+        )
+        acc.extend(vacc)
+        self._input("venues", rv.path, len(rv.frame), rv.sha256)
+        self.timings["venues"] = time.perf_counter() - t
+        return venues
+
+    def site_files(self) -> dict[str, gpd.GeoDataFrame]:
+        t = time.perf_counter()
+        sites: dict[str, gpd.GeoDataFrame] = {}
+        roles = {"existing_kits": SOURCE_KIT, "defibrillators": SOURCE_DEFIB, "candidate_sites": SOURCE_CANDIDATE}
+        for role, spec in self.config.site_files.items():
+            sites[role] = read_site_file(spec, source=roles[role])
+            self._input(role, spec.path, len(sites[role]))
+        if sites:
+            self.timings["site_files"] = time.perf_counter() - t
+        return sites
+
+    def area_files(self) -> dict[str, gpd.GeoDataFrame]:
+        """The intervention register's polygon files, read and hashed like every other input."""
+        areas: dict[str, gpd.GeoDataFrame] = {}
+        for key, path in self.config.area_files.items():
+            areas[key] = read_area_file(path, what=f"[[intervention]] {key}")
+            self._input(f"area:{key}", path, len(areas[key]))
+        return areas
+
+
+def _absent_error(d: DeprivationConfig, role: str, missing: list[str], of: int) -> InputError:
+    bundled = {
+        "subdomains": "data/iod2019/humaniverse_imd2019_england_lsoa11_subdomains.csv.gz",
+        "indicators": "data/iod2019/humaniverse_imd2019_england_lsoa11_indicators.csv.gz",
+    }[role]
+    return InputError(
+        f"[deprivation] {role} file {getattr(d, role)} has no row for {len(missing):,} of the {of:,} study LSOAs "
+        f"that the domains file ranks (e.g. {', '.join(missing[:3])}): it covers another area. Use the "
+        f"England-wide file (bundled: {bundled}), or remove the {role} key."
+    )
+
+
+def join_deprivation(
+    lsoa: gpd.GeoDataFrame, dep: pd.DataFrame, caveats: list[str], *, config: DeprivationConfig | None = None
+) -> gpd.GeoDataFrame:
+    """The study LSOAs with their deprivation columns (NaN where the file has no row, with a warning).
+
+    Raises
+    ------
+    InputError
+        An optional IoD2019 file (sub-domains, indicators) has no row for a study LSOA that
+        the domains file ranks: it is another area's extract, and its measure would be
+        missing for those LSOAs without a word.
+    """
+    vintage = vintage_of(dep)
     out = lsoa.merge(dep, on=C.LSOA_CODE, how="left", validate="1:1")
     if C.DISTRICT not in out.columns:
-        out[C.DISTRICT_CODE] = out["lad19_code"]
-        out[C.DISTRICT] = out["lad19_name"]
-    missing = out["imd_rank"].isna()
-    if missing.any():
-        codes = out.loc[missing, C.LSOA_CODE].tolist()
+        code, name = ("lad19_code", "lad19_name") if "lad19_code" in out.columns else ("lad_code", "lad_name")
+        out[C.DISTRICT_CODE] = out[code]
+        out[C.DISTRICT] = out[name]
+    ranked = out.loc[out["imd_rank"].notna(), C.LSOA_CODE].tolist()
+    if config is not None:
+        for role, missing in load.absent_from(dep, ranked).items():
+            raise _absent_error(config, role, missing, len(ranked))
+    missing_rows = out["imd_rank"].isna()
+    if missing_rows.any():
+        codes = out.loc[missing_rows, C.LSOA_CODE].tolist()
         msg = (
-            f"{len(codes)} of {len(out)} LSOAs have no IoD2019 row (e.g. {', '.join(codes[:5])}); "
-            "their deprivation is missing (NaN), not zero. IoD2019 uses 2011 LSOA codes."
+            f"{len(codes)} of {len(out)} LSOAs have no {vintage.name} row (e.g. {', '.join(codes[:5])}); "
+            f"their deprivation is missing (NaN), not zero. {vintage.name} uses {vintage.lsoa_year} LSOA codes: "
+            "use boundaries of the same vintage."
         )
         warnings.warn(msg, HotspotsWarning, stacklevel=3)
         caveats.append(msg)
@@ -339,102 +453,7 @@ def _join_deprivation(lsoa: gpd.GeoDataFrame, dep: pd.DataFrame, caveats: list[s
         sup = out[C.IDACI_NUMERATOR].isna() & out["imd_rank"].notna()
         if sup.any():
             caveats.append(
-                f"The IDACI numerator is suppressed for {int(sup.sum())} LSOA(s) "
+                f"The IDACI numerator is suppressed (published empty) for {int(sup.sum())} LSOA(s) "
                 f"(e.g. {', '.join(out.loc[sup, C.LSOA_CODE].head(3))}); their youth deprivation rate is missing."
             )
     return gpd.GeoDataFrame(out, geometry="geometry", crs=C.CRS)
-
-
-def coverage_table(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per source: rows used, first and last month, months with data and missing between them, scope, LSOAs."""
-    cols = ["source", "incidents", "first_month", "last_month", "months", "missing_months", "scope", "lsoas"]
-    if len(incidents) == 0:
-        return pd.DataFrame(columns=cols)
-    g = incidents.groupby(C.SOURCE, sort=False)
-    return pd.DataFrame(
-        {
-            "incidents": g.size(),
-            "first_month": g[C.MONTH].min(),
-            "last_month": g[C.MONTH].max(),
-            "months": g[C.MONTH].nunique(),
-            "missing_months": g[C.MONTH].agg(lambda s: len(missing_months(s.dropna().astype(str)))),
-            "scope": g[C.SCOPE].agg(lambda s: ", ".join(sorted(s.unique()))),
-            "lsoas": g[C.LSOA_CODE].nunique(),
-        }
-    ).reset_index()[cols]
-
-
-def data_caveats(study: Study) -> list[str]:
-    """Plain-language caveats about the data, computed from what was loaded."""
-    out = []
-    inc = study.incidents
-    if len(inc):
-        if inc[C.DATE].isna().all():
-            out.append(
-                "Dates are month only (police.uk publishes no day or time): night-time-economy violence cannot be "
-                "picked out by hour; it is approximated by proximity to venues."
-            )
-        xy = np.column_stack([inc.geometry.x.round(0), inc.geometry.y.round(0)])
-        distinct = len(np.unique(xy, axis=0))
-        out.append(
-            f"Locations are anonymised: police.uk snaps each crime to one of a fixed set of map points, so "
-            f"{len(inc):,} incidents sit at {distinct:,} distinct locations. Treat patterns finer than about "
-            "100 m with care."
-        )
-        acc = study.accounting
-        near = sum(f.assigned.get(C.ASSIGNED_NEAREST, 0) for f in acc.files if f.source != "venues")
-        pip = sum(f.assigned.get(C.ASSIGNED_POINT_IN_POLYGON, 0) for f in acc.files if f.source != "venues")
-        code = sum(f.assigned.get(C.ASSIGNED_BY_CODE, 0) for f in acc.files if f.source != "venues")
-        out.append(
-            f"LSOA assignment: {code:,} incidents by their own LSOA 2011 code, {pip:,} by point in polygon and "
-            f"{near:,} to the nearest polygon within {study.config.boundaries.nearest_tolerance_m:.0f} m (the "
-            "boundaries are generalised, so points near edges can fall just outside)."
-        )
-        cov = study.coverage
-        if cov is not None and len(cov) > 1:
-            spans = "; ".join(
-                f"{r.source}: {r.incidents:,} ({r.first_month} to {r.last_month}, {r.scope}, {r.lsoas} LSOAs)"
-                for r in cov.itertuples()
-            )
-            used = list(study.config.study.sources)
-            how = (
-                f"the place analyses use only {', '.join(used)} ([study] sources)"
-                if used
-                else "they are pooled for the place analyses"
-            )
-            out.append(f"Sources differ in period, offence and area coverage, and {how}: {spans}.")
-        out.extend(month_gap_caveats(inc))
-    if len(inc) and C.INSTITUTION in inc.columns:
-        out.extend(_institution_caveat(study))
-    if study.venues is not None:
-        snap = study.config.venues.snapshot if study.config.venues else None
-        out.append(
-            f"Venues: {len(study.venues):,} NTE venues"
-            + (f" from a {snap} snapshot" if snap else "")
-            + " (Open Pubs: FSA-registered drinking venues at postcode centroids; no nightclub flag)."
-        )
-    if study.deprivation is not None:
-        out.append("Deprivation is IoD2019 on 2011 LSOAs; population denominators are mid-2015 (excluding prisoners).")
-    return out
-
-
-def _institution_caveat(study: Study) -> list[str]:
-    """How many incidents sit at institutional snap points and where they are left out."""
-    inc = study.analysis_incidents
-    flagged = inc[inc[C.INSTITUTION].astype(str) != ""]
-    if not len(flagged):
-        return []
-    kinds = flagged[C.INSTITUTION].value_counts()
-    listed = ", ".join(f"{k} {v:,}" for k, v in kinds.items())
-    left_out = study.config.institutions.exclude_from
-    where = (
-        "they are left out of "
-        + " and ".join({"rank": "place ranking", "kits": "kit siting", "outreach": "outreach"}[s] for s in left_out)
-        if left_out
-        else "they are kept in every analysis"
-    )
-    return [
-        f"{len(flagged):,} of the {len(inc):,} place-analysis incidents are recorded at institutional snap points "
-        f"({listed}): crimes in custody, at A&E or at a police front desk say little about the street around them; "
-        f"{where} ([institutions] exclude_from), and the run lists them (institutions.csv)."
-    ]

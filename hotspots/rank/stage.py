@@ -22,7 +22,8 @@ import pandas as pd
 from hotspots import columns as C
 from hotspots.detect.stage import DetectResult
 from hotspots.errors import ConfigError, HotspotsWarning
-from hotspots.prepare.deprivation import N_ENGLAND, idaci_rate
+from hotspots.io.iod import national_n
+from hotspots.prepare.deprivation import idaci_rate
 from hotspots.prepare.study import Study
 from hotspots.rank.axes import national_percentile
 from hotspots.rank.columns import (
@@ -315,7 +316,8 @@ def _axes(study: Study, incidents: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, cf
     annual = annualise(incidents, codes)
     imd_pct = None
     if cfg.deprivation == "imd" and C.IMD_RANK in study.lsoa.columns:
-        imd_pct = national_percentile(pd.to_numeric(study.lsoa[C.IMD_RANK], errors="coerce").to_numpy(dtype=float))
+        n = national_n(study.deprivation if study.deprivation is not None else study.lsoa)
+        imd_pct = national_percentile(pd.to_numeric(study.lsoa[C.IMD_RANK], errors="coerce").to_numpy(dtype=float), n)
     return rank_axes(
         comps,
         months=max(len(months), 1),
@@ -341,7 +343,7 @@ def _idaci_reference(deprivation: pd.DataFrame | None) -> np.ndarray | None:
     """Derived IDACI rates of all England when the deprivation data hold them (else None)."""
     if deprivation is None or C.IDACI_NUMERATOR not in deprivation or C.CHILDREN_0_15 not in deprivation:
         return None
-    if deprivation[C.IDACI_NUMERATOR].notna().sum() < NATIONAL_SHARE * N_ENGLAND:
+    if deprivation[C.IDACI_NUMERATOR].notna().sum() < NATIONAL_SHARE * national_n(deprivation):
         return None
     return idaci_rate(deprivation).to_numpy(dtype=float)
 

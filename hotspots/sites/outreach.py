@@ -132,7 +132,7 @@ def outreach_places(
     g = youth.groupby(youth[C.LSOA_CODE].astype(str))[C.HARM]
     n = g.size().reindex(codes).fillna(0).astype(np.int64).to_numpy()
     harm = g.sum().reindex(codes).fillna(0.0).to_numpy(dtype=float)
-    idaci = idaci_rate(areas).to_numpy(dtype=float)
+    idaci = idaci_rate(areas, required=False).to_numpy(dtype=float)
     cyp = (
         pd.to_numeric(areas[C.CYP_RANK], errors="coerce").to_numpy(dtype=float)
         if C.CYP_RANK in areas.columns
@@ -279,9 +279,12 @@ def outreach_zones(
     total_youth = float(youth[C.HARM].sum())
     months = youth[C.MONTH].dropna().astype(str) if C.MONTH in youth.columns else pd.Series(dtype=str)
     period = f"{months.min()} to {months.max()}" if len(months) else "the study period"
-    from hotspots.prepare.deprivation import idaci_rate
+    from hotspots.io.iod import national_n
+    from hotspots.prepare.deprivation import has_idaci, idaci_rate
 
-    all_rates = idaci_rate(lsoa).to_numpy(dtype=float)
+    all_rates = idaci_rate(lsoa, required=False).to_numpy(dtype=float)
+    idaci_source = "official" if "idaci_rate" in lsoa.columns else "derived" if has_idaci(lsoa) else ""
+    n_england = national_n(lsoa)
     median_rate = float(np.nanmedian(all_rates)) if np.isfinite(all_rates).any() else np.nan
     rows = []
     for k in range(ncomp):
@@ -291,11 +294,7 @@ def outreach_zones(
         per_cell = zc.groupby(["cx", "cy"]).agg(h=(C.HARM, "sum"), tie=("tie", "max")).reset_index()
         best = per_cell.sort_values(["h", "tie", "cx", "cy"], ascending=[False, False, True, True]).iloc[0]
         sub = areas.loc[codes]
-        num = pd.to_numeric(sub[C.IDACI_NUMERATOR], errors="coerce") if C.IDACI_NUMERATOR in sub else None
-        rate = np.nan
-        if num is not None and num.notna().any():
-            kids = pd.to_numeric(sub[C.CHILDREN_0_15], errors="coerce")[num.notna()].sum()
-            rate = float(num.sum() / kids) if kids > 0 else np.nan
+        rate = _zone_idaci(sub)
         rows.append(
             {
                 "codes": codes,
@@ -313,6 +312,8 @@ def outreach_zones(
                 else np.nan,
                 "by_scope": zc.groupby(C.SCOPE).size().to_dict(),
                 "district": sorted(sub[C.DISTRICT].dropna().astype(str).unique()) if C.DISTRICT in sub else [],
+                "idaci_source": idaci_source,
+                "n_england": n_england,
                 "geometry": shapely.union_all(member.geometry.values),
             }
         )
@@ -337,6 +338,22 @@ def outreach_zones(
     return gpd.GeoDataFrame(out, geometry="geometry", crs=C.CRS)[[*OUTREACH_COLUMNS, "geometry"]]
 
 
+def _zone_idaci(sub: pd.DataFrame) -> float:
+    """Children-weighted IDACI rate of a zone's LSOAs: from the numerators (IoD2019) or the official rates (IoD2025)."""
+    kids = pd.to_numeric(sub[C.CHILDREN_0_15], errors="coerce") if C.CHILDREN_0_15 in sub else None
+    if C.IDACI_NUMERATOR in sub and kids is not None:
+        num = pd.to_numeric(sub[C.IDACI_NUMERATOR], errors="coerce")
+        if num.notna().any():
+            den = kids[num.notna()].sum()
+            return float(num.sum() / den) if den > 0 else np.nan
+    elif "idaci_rate" in sub and kids is not None:
+        rate = pd.to_numeric(sub["idaci_rate"], errors="coerce")
+        ok = rate.notna() & kids.notna()
+        den = kids[ok].sum()
+        return float((rate[ok] * kids[ok]).sum() / den) if den > 0 else np.nan
+    return np.nan
+
+
 def _reason(r: dict[str, Any], total: float, period: str, median_rate: float, lattice: float | None) -> str:
     n = len(r["codes"])
     where = f"{n} adjacent LSOAs" if n > 1 else "1 LSOA"
@@ -350,11 +367,16 @@ def _reason(r: dict[str, Any], total: float, period: str, median_rate: float, la
     ]
     if np.isfinite(r[IDACI]):
         rel = f" (study median {100 * median_rate:.0f} %)" if np.isfinite(median_rate) else ""
-        parts.append(f"{100 * r[IDACI]:.0f} % of children live in income-deprived families (derived IDACI){rel}.")
-    else:
+        label = "IDACI" if r["idaci_source"] == "official" else "derived IDACI"
+        parts.append(f"{100 * r[IDACI]:.0f} % of children live in income-deprived families ({label}){rel}.")
+    elif r["idaci_source"] == "derived":
         parts.append("IDACI numerator suppressed for these LSOAs.")
+    elif r["idaci_source"]:
+        parts.append("IDACI suppressed for these LSOAs.")
     if np.isfinite(r["cyp"]):
-        parts.append(f"Children and Young People sub-domain rank {r['cyp']:,.0f} of 32,844 (1 = most deprived).")
+        parts.append(
+            f"Children and Young People sub-domain rank {r['cyp']:,.0f} of {r['n_england']:,} (1 = most deprived)."
+        )
     if np.isfinite(r["gi_z"]):
         parts.append(f"Hotspot strength Gi* z up to {r['gi_z']:.1f}.")
     cell = f"{lattice:g} m lattice cell" if lattice else "grid cell"

@@ -5,23 +5,80 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hotspots.errors import ConfigError
-from hotspots.present.maps.style import KDE_COLOURS
+from hotspots.present.maps.palette import KDE_COLOURS
 
 AUDIENCES = ("board", "outreach", "analyst")
 """The three maps, in the order they are written."""
 
+TITLES = {
+    "board": "Violence priority places and bleed-kit sites",
+    "outreach": "Youth outreach zones, kit sites and venues",
+    "analyst": "Serious violence hot spots: analyst view",
+}
+"""Each map's title."""
 
-TILE_PROVIDERS = {
-    "OpenStreetMap": (
+
+@dataclass(frozen=True)
+class Basemap:
+    """An online tile style the maps may draw beneath their layers.
+
+    Attributes
+    ----------
+    name
+        Shown in the layer control.
+    url
+        Leaflet tile URL template (``{s}`` subdomain, ``{z}/{x}/{y}`` tile, ``{r}`` retina suffix).
+    attribution
+        Credit shown on the map (HTML, no links).
+    subdomains
+        Letters substituted for ``{s}``.
+    max_zoom
+        Deepest zoom the server provides.
+    """
+
+    name: str
+    url: str
+    attribution: str
+    subdomains: str = ""
+    max_zoom: int = 19
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The host names the page fetches tiles from."""
+        host = self.url.split("//", 1)[1].split("/", 1)[0]
+        if "{s}" in host:
+            return tuple(host.replace("{s}", s) for s in self.subdomains)
+        return (host,)
+
+    @property
+    def prefix(self) -> str:
+        """The URL up to its first placeholder (the only external reference allowed in the page)."""
+        return self.url.split("{", 1)[0]
+
+
+BASEMAPS: dict[str, Basemap | None] = {
+    "none": None,
+    "openstreetmap": Basemap(
+        "OpenStreetMap",
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "&copy; OpenStreetMap contributors",
     ),
-    "CartoDB positron": (
+    "carto-light": Basemap(
+        "CARTO light",
         "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
         "&copy; OpenStreetMap contributors &copy; CARTO",
+        subdomains="abcd",
+        max_zoom=20,
+    ),
+    "carto-voyager": Basemap(
+        "CARTO Voyager",
+        "https://{s}.basemaps.cartocdn.com/rastertiles/voyager/{z}/{x}/{y}{r}.png",
+        "&copy; OpenStreetMap contributors &copy; CARTO",
+        subdomains="abcd",
+        max_zoom=20,
     ),
 }
-"""Online base tiles that may be switched on with ``[maps] tiles`` (off by default: offline)."""
+"""Base maps for ``[maps] basemap``: ``"none"`` (offline, the default) or an open tile style."""
 
 
 KDE_SCHEMES = {
@@ -33,6 +90,10 @@ KDE_SCHEMES = {
 }
 """mapclassify schemes for the KDE surface (Fisher-Jenks is left out: quadratic without numba)."""
 
+_PRECISION = (3, 8)
+_KDE_MIN_CLASSES = 2
+_ZOOM = (10, 19)
+
 
 @dataclass(frozen=True)
 class MapsConfig:
@@ -42,10 +103,12 @@ class MapsConfig:
     ----------
     audiences
         Which maps to write (default all of ``board``, ``outreach``, ``analyst``).
-    tiles
-        Online base tiles, one of :data:`TILE_PROVIDERS`; default none (a plain
-        background, fully offline). With tiles the page fetches map images from the
-        tile server when opened, so it is no longer offline.
+    basemap
+        Base map drawn beneath the layers: ``"none"`` (default: a plain background; the page
+        makes no network request at all) or an open tile style, one of ``"openstreetmap"``,
+        ``"carto-light"``, ``"carto-voyager"``. A page with tiles fetches them from that
+        server only. OpenStreetMap refuses tile requests without a Referer, which a page opened
+        from a file does not send: open the maps with ``hotspots serve RUN_DIR``.
     simplify_m
         Tolerance (metres) for simplifying polygons before drawing (default 15).
     precision
@@ -61,10 +124,15 @@ class MapsConfig:
         On the Board map, incident counts from 1 to this minus one are shown as "<N" (default 5).
     kit_radius_m
         Radius (metres) of the kit coverage circles; default the ``[sites]`` radius, else 100.
+    street_zoom
+        Street names (from police.uk location names) appear from this zoom level (default 15,
+        about 1.5 km across a laptop screen).
+    top
+        How many places, zones and kits the panel lists and the map labels (default 10).
     """
 
     audiences: list[str] = ("board", "outreach", "analyst")  # type: ignore[assignment]
-    tiles: str | None = None
+    basemap: str = "none"
     simplify_m: float = 15.0
     precision: int = 5
     max_cells: int = 5_000
@@ -72,6 +140,8 @@ class MapsConfig:
     kde_classes: int = 5
     suppress_below: int = 5
     kit_radius_m: float | None = None
+    street_zoom: int = 15
+    top: int = 10
 
     def __post_init__(self) -> None:
         aud = list(self.audiences)
@@ -79,21 +149,33 @@ class MapsConfig:
         if bad or not aud:
             raise ConfigError(f"[maps] key 'audiences' must list some of {list(AUDIENCES)}, got {aud!r}.")
         object.__setattr__(self, "audiences", tuple(aud))
-        if self.tiles is not None and self.tiles not in TILE_PROVIDERS:
+        if self.basemap not in BASEMAPS:
             raise ConfigError(
-                f"[maps] key 'tiles' must be one of {list(TILE_PROVIDERS)} (or left out for offline), got {self.tiles!r}."
+                f"[maps] key 'basemap' must be one of {list(BASEMAPS)} ('none' = offline), got {self.basemap!r}."
             )
         if self.kde_scheme not in KDE_SCHEMES:
             raise ConfigError(f"[maps] key 'kde_scheme' must be one of {list(KDE_SCHEMES)}, got {self.kde_scheme!r}.")
-        if not 2 <= self.kde_classes <= len(KDE_COLOURS):
-            raise ConfigError(f"[maps] key 'kde_classes' must be 2 to {len(KDE_COLOURS)}, got {self.kde_classes!r}.")
+        if not _KDE_MIN_CLASSES <= self.kde_classes <= len(KDE_COLOURS):
+            raise ConfigError(
+                f"[maps] key 'kde_classes' must be {_KDE_MIN_CLASSES} to {len(KDE_COLOURS)}, got {self.kde_classes!r}."
+            )
         if self.simplify_m < 0:
             raise ConfigError(f"[maps] key 'simplify_m' must be >= 0 metres, got {self.simplify_m!r}.")
-        if not 3 <= self.precision <= 8:
-            raise ConfigError(f"[maps] key 'precision' must be 3 to 8 decimal places, got {self.precision!r}.")
+        if not _PRECISION[0] <= self.precision <= _PRECISION[1]:
+            raise ConfigError(
+                f"[maps] key 'precision' must be {_PRECISION[0]} to {_PRECISION[1]} decimal places, "
+                f"got {self.precision!r}."
+            )
         if self.max_cells < 1:
             raise ConfigError(f"[maps] key 'max_cells' must be >= 1, got {self.max_cells!r}.")
         if self.suppress_below < 0:
             raise ConfigError(f"[maps] key 'suppress_below' must be >= 0, got {self.suppress_below!r}.")
         if self.kit_radius_m is not None and not self.kit_radius_m > 0:
             raise ConfigError(f"[maps] key 'kit_radius_m' must be > 0 metres, got {self.kit_radius_m!r}.")
+        if not _ZOOM[0] <= self.street_zoom <= _ZOOM[1]:
+            raise ConfigError(
+                f"[maps] key 'street_zoom' must be a zoom level from {_ZOOM[0]} to {_ZOOM[1]}, "
+                f"got {self.street_zoom!r}."
+            )
+        if self.top < 1:
+            raise ConfigError(f"[maps] key 'top' must be >= 1, got {self.top!r}.")

@@ -54,6 +54,9 @@ from hotspots.prepare.study import Study
 from hotspots.present.change_page import change_context
 from hotspots.present.report.config import ReportConfig
 from hotspots.present.report.figures import (
+    SOURCE_LINE,
+    city_label,
+    city_name,
     concentration_figure,
     coverage_figure,
     districts_figure,
@@ -62,7 +65,6 @@ from hotspots.present.report.figures import (
     top_places_figure,
 )
 from hotspots.present.report.tables import (
-    CITY_DISTRICT,
     DISTRICT_COLUMNS,
     KIT_CUMULATIVE,
     KIT_MARGINAL,
@@ -99,7 +101,6 @@ from hotspots.sites.stage import SitesResult
 
 __all__ = [
     "ATTRIBUTION",
-    "CITY_DISTRICT",
     "DISTRICT_COLUMNS",
     "FIGURES_DIR",
     "FIGURE_FILES",
@@ -154,7 +155,7 @@ FIGURE_TITLES: dict[str, str] = {
     "coverage_curve": "bleed-kit coverage curve",
 }
 
-ATTRIBUTION = [
+ATTRIBUTION = [  # the default; a loaded study gives its own (study.attribution: only the data it used)
     "Crime: Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).",
     "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0. Contains OS data © Crown "
     "copyright and database right 2011/2022.",
@@ -335,7 +336,7 @@ def build_report(
             "uri": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
             "width": round(w * 96 / dpi),
             "height": round(h * 96 / dpi),
-            "caption": _CAPTIONS[key],
+            "caption": b.captions.get(key, _CAPTIONS[key]),
         }
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
@@ -352,7 +353,7 @@ def build_report(
         methods=_methods(results),
         auto_rows=_auto_rows(auto or {}),
         caveats=_caveats(study),
-        attribution=ATTRIBUTION,
+        attribution=getattr(study, "attribution", ATTRIBUTION),
         figures=_Figs(fig_ctx),
         change=change,
         where_next_html=where_next_section(where_next, small_count=small_count),
@@ -374,12 +375,20 @@ class _Builder:
     extra: dict[str, Any]
     figures: dict[str, bytes] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.cities = list(getattr(self.study, "city_districts", []))
+        self.source = str(getattr(self.study, "source_line", SOURCE_LINE))
         self.inc = self.study.incidents
         self.counts = lsoa_counts(self.inc, self.study.lsoa)
         self.counts_cmp = self.counts
         self.summary.update({"incidents": len(self.inc), "period": self.study.period})
+
+    @property
+    def several_sources(self) -> bool:
+        """True when the incidents come from more than one source."""
+        return len(self.inc) > 0 and self.inc[C.SOURCE].nunique() > 1
 
     def count(self, n: Any) -> str:
         return fmt_count(n, small=self.small)
@@ -465,7 +474,7 @@ class _Builder:
                         "reason": mask_small_counts(str(r[PLACE_REASON]), small=self.small),
                     }
                 )
-            self.add_figure("top_places", top_places_figure(p, top=self.top))
+            self.add_figure("top_places", top_places_figure(p, top=self.top, source=self.source))
             self.summary["tier1_places"] = int(p[PLACE_TIER].map(is_tier1).sum())
             self.summary["top_places"] = p.head(self.top)[C.LSOA_CODE].astype(str).tolist()
         return {"places_rows": rows, "p_top_label": p_top_label}
@@ -498,11 +507,11 @@ class _Builder:
         rows = []
         cnt = self.counts_cmp
         if cnt[C.DISTRICT].notna().any():
-            dist = district_summary(cnt, places=self.results.get("places"), top_n=self.top)
+            dist = district_summary(cnt, places=self.results.get("places"), top_n=self.top, first=self.cities)
             for r in dist.to_dict("records"):
                 rows.append(
                     {
-                        "district": f"{r[C.DISTRICT]} (City)" if r[C.DISTRICT] == CITY_DISTRICT else r[C.DISTRICT],
+                        "district": city_label(r[C.DISTRICT], self.cities),
                         "lsoas": f"{r['lsoas']:,}",
                         "population": fmt_num(r[C.POPULATION], 0),
                         "n": self.count(r["n"]),
@@ -515,9 +524,24 @@ class _Builder:
                     }
                 )
             if len(dist):
-                self.add_figure("districts", districts_figure(dist, small=self.small))
+                fig = districts_figure(dist, small=self.small, cities=self.cities, source=self.source)
+                self.add_figure("districts", fig)
                 self.summary["districts"] = dist.to_dict("records")
-        return {"district_rows": rows}
+                self.captions["districts"] = _districts_caption(self.cities)
+        return {"district_rows": rows, "districts_intro": self.districts_intro(len(rows))}
+
+    def districts_intro(self, n: int) -> str:
+        """The district section's first sentence, from the data and ``[study] city_districts``."""
+        v = getattr(self.study, "vintage", None)
+        cities = [c for c in self.cities if c in set(self.counts_cmp[C.DISTRICT].dropna())]
+        if cities:
+            named = ", ".join(city_name(c, self.cities) for c in cities)
+            area = f"{named} and the {n - len(cities)} other district{'s' if n - len(cities) != 1 else ''}."
+        else:
+            area = f"The {n} district{'s' if n != 1 else ''} of the study area."
+        if v is None:
+            return f"{area} No population is configured (no deprivation data), so there are no rates per resident."
+        return f"{area} Rates are incidents per 1,000 residents ({v.name} mid-{v.population_year} population)."
 
     def concentration(self) -> dict[str, Any]:
         c = self.counts_cmp["n"].to_numpy(dtype=float)
@@ -531,7 +555,10 @@ class _Builder:
             f"over LSOAs is {evaluate.gini(c):.2f} (generalised Gini for sparse counts, Bernasco & Steenbeek 2017: "
             f"{evaluate.generalised_gini(c):.2f})."
         )
-        self.add_figure("concentration", concentration_figure(evaluate.lorenz(c), share=TOP_SHARE, unit="LSOAs"))
+        self.add_figure(
+            "concentration",
+            concentration_figure(evaluate.lorenz(c), share=TOP_SHARE, unit="LSOAs", source=self.source),
+        )
         self.summary.update({"top5_share": sh, "top5_places": k, "share_lsoas_50": half})
         return {"concentration": {"sentence": sentence}}
 
@@ -550,7 +577,7 @@ class _Builder:
         monthly = monthly_counts(self.inc)
         if not len(monthly) or not (monthly.groupby(C.SOURCE)[C.MONTH].nunique() > 1).any():
             return {"trend_sentence": ""}
-        self.add_figure("monthly_trend", monthly_trend_figure(monthly))
+        self.add_figure("monthly_trend", monthly_trend_figure(monthly, source=self.source))
         cov = self.study.coverage
         spans = (
             [f"{r.source} {r.first_month} to {r.last_month}" for r in cov.itertuples(index=False)]
@@ -645,7 +672,7 @@ class _Builder:
             )
             self.summary["kits_for_target"] = {"target_pct": target["target_pct"], "kits": int(target["kits"])}
         if curve is not None and len(curve):
-            self.add_figure("coverage_curve", coverage_figure(curve, radius=self.radius))
+            self.add_figure("coverage_curve", coverage_figure(curve, radius=self.radius, source=self.source))
         self.summary.update({"kits": len(ks), "kits_coverage_pct": final_pct})
         return {"kit_rows": rows, "kits_sentence": sentence}
 
@@ -673,7 +700,7 @@ class _Builder:
         places = self.results.get("places")
         if places is not None and len(places) and C.DISTRICT in places.columns:
             top = places.sort_values(PLACE_RANK).head(self.top)
-            by = top[C.DISTRICT].astype(str).map(_district_name).value_counts()
+            by = top[C.DISTRICT].astype(str).map(lambda d: city_name(d, self.cities)).value_counts()
             if len(by) == 1:
                 text = f"All {len(top)} top-ranked places are in {by.index[0]}."
             else:
@@ -703,9 +730,9 @@ class _Builder:
             if len(d) > 1:
                 hi, lo = d.loc[d["rate_per_1000"].idxmax()], d.loc[d["rate_per_1000"].idxmin()]
                 out.append(
-                    f"The highest rate is in {_district_name(hi[C.DISTRICT])} ({hi['rate_per_1000']:.1f} per 1,000 "
-                    f"residents), the lowest in {_district_name(lo[C.DISTRICT])} ({lo['rate_per_1000']:.1f})"
-                    + (", like for like." if self.like_for_like else ".")
+                    f"The highest rate is in {city_name(hi[C.DISTRICT], self.cities)} ({hi['rate_per_1000']:.1f} "
+                    f"per 1,000 residents), the lowest in {city_name(lo[C.DISTRICT], self.cities)} "
+                    f"({lo['rate_per_1000']:.1f})" + (", like for like." if self.like_for_like else ".")
                 )
         if "kits" in s:
             out.append(
@@ -719,7 +746,10 @@ class _Builder:
         s = self.summary
         out = [
             {"value": self.count(len(self.inc)), "label": "incidents in scope"},
-            {"value": self.study.period, "label": "data period (sources differ, see below)"},
+            {
+                "value": self.study.period,
+                "label": "data period (sources differ, see below)" if self.several_sources else "data period",
+            },
         ]
         if "tier1_places" in s:
             out.append({"value": f"{s['tier1_places']:,}", "label": "places (LSOAs) in Tier 1"})
@@ -746,22 +776,33 @@ class _Builder:
         return out
 
 
-def _district_name(name: str) -> str:
-    return f"{name} City" if name == CITY_DISTRICT else str(name)
+def _districts_caption(cities: list[str]) -> str:
+    text = "Incidents in scope per 1,000 residents; the figure in brackets is the count."
+    if cities:
+        text += f" Darker bars: {', '.join(cities)} ([study] city_districts)."
+    return text
 
 
 def _caveats(study: Any) -> list[str]:
     """The study's caveats plus those about boundaries, deprivation and venues it does not already state."""
     out = list(study.caveats)
     said = " ".join(out).lower()
+    code_column = str(getattr(study.config.boundaries, "lsoa_code_column", ""))
+    year = {"LSOA11CD": "2011 ", "LSOA21CD": "2021 "}.get(code_column.upper(), "")
     out.append(
-        "Places are 2011 Lower Layer Super Output Areas on ONS generalised (BSC) boundaries; newer police.uk files "
-        "use 2021 LSOA codes, which are assigned to 2011 areas by location."
+        f"Places are {year}Lower Layer Super Output Areas on the configured boundaries; rows whose LSOA code is of "
+        "another vintage (newer police.uk files use 2021 codes) are assigned to these areas by location."
     )
-    if study.deprivation is not None:
+    v = getattr(study, "vintage", None)
+    if v is not None and v.name == "IoD2019":
         out.append(
             "The English Indices of Deprivation 2019 (IoD2019) mostly describe 2015/16; deprivation may have "
             "changed since."
+        )
+    elif v is not None:
+        out.append(
+            f"The {v.title} ({v.name}) describe the years before its publication (population mid-{v.population_year}); "
+            "deprivation may have changed since."
         )
     snap = study.config.venues.snapshot if study.config.venues is not None else None
     if study.venues is not None and snap and "snapshot" not in said:
@@ -779,8 +820,7 @@ class _Figs(dict):
 _CAPTIONS = {
     "top_places": "Each dot is a place's rank; the line spans the 5th to 95th percentile of its rank over the "
     "Monte Carlo draws. Colour = tier.",
-    "districts": "Incidents in scope per 1,000 residents; the figure in brackets is the count. Nottingham City is "
-    "the unitary authority; the others are county districts.",
+    "districts": "Incidents in scope per 1,000 residents; the figure in brackets is the count.",
     "concentration": "Concentration curve over LSOAs: for the busiest x % of places, the share of incidents they "
     "hold. The dashed line is an even spread.",
     "monthly_trend": "Incidents per month for each source and scope category. Sources cover different periods.",

@@ -8,6 +8,8 @@ which inlines them in the page and writes them to ``OUT/figures/``.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,6 @@ from hotspots import __version__
 from hotspots import columns as C
 from hotspots.errors import InputError
 from hotspots.present.report.tables import (
-    CITY_DISTRICT,
     CURVE_KITS,
     CURVE_PCT,
     PLACE_RANK,
@@ -36,11 +37,23 @@ SOURCE_LINE = (
     "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); "
     "IoD2019 (MHCLG, OGL v3)"
 )
-"""The attribution (:data:`hotspots.present.report.build.ATTRIBUTION`, shortened) on every figure's source line."""
+"""The default source line of a figure; the report passes the study's own (``study.source_line``: the data used)."""
 
 _ACCENT = "#8c1c13"
 _GREY = "#7a7a7a"
 _TIER_COLOURS = {"tier 1": "#8c1c13", "tier 2": "#d9822b", "tier 3": "#7a7a7a"}
+
+
+def city_label(name: Any, cities: Sequence[str]) -> str:
+    """A district as labelled in tables and figures: ``"X (City)"`` for a city district without "city" in its name."""
+    name = str(name)
+    return f"{name} (City)" if name in cities and "city" not in name.lower() else name
+
+
+def city_name(name: Any, cities: Sequence[str]) -> str:
+    """A district as named in sentences: ``"X City"`` for a city district without "city" in its name."""
+    name = str(name)
+    return f"{name} City" if name in cities and "city" not in name.lower() else name
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -49,16 +62,16 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _source_line(fig: Figure, extra: str = "") -> None:
+def _source_line(fig: Figure, extra: str = "", source: str = SOURCE_LINE) -> None:
     """The source line under a figure, wrapped to the figure's width."""
     import textwrap
 
-    text = SOURCE_LINE + (f". {extra}" if extra else "") + f". hotspots {__version__}."
+    text = source + (f". {extra}" if extra else "") + f". hotspots {__version__}."
     width = int(fig.get_figwidth() * 17)
     fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=_GREY, x=0.01, ha="left", parse_math=False)
 
 
-def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
+def top_places_figure(places: pd.DataFrame, *, top: int = 20, source: str = SOURCE_LINE) -> Figure:
     """Dot-and-interval chart of the top places' ranks (rank_low to rank_high).
 
     Parameters
@@ -96,11 +109,13 @@ def top_places_figure(places: pd.DataFrame, *, top: int = 20) -> Figure:
         handles = [Line2D([], [], marker="o", ls="-", color=c, label=lab) for lab, c in seen.items()]
         ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
     ax.set_title(f"Top {k} places: priority rank and its uncertainty", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Places are 2011 LSOAs")
+    _source_line(fig, "Places are LSOAs", source)
     return fig
 
 
-def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
+def districts_figure(
+    districts: pd.DataFrame, *, small: int = 5, cities: Sequence[str] = (), source: str = SOURCE_LINE
+) -> Figure:
     """Bars of incidents per 1,000 residents by district, with the incident count.
 
     Parameters
@@ -109,16 +124,20 @@ def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
         :func:`district_summary` output (``district``, ``rate_per_1000``, ``n``).
     small
         Counts below it are labelled ``"<small"``.
+    cities
+        Districts drawn darker and labelled "(City)" (``[study] city_districts``).
+    source
+        The source line under the figure.
     """
     require_columns(districts, [C.DISTRICT, "rate_per_1000", "n"], "the district table")
     d = districts.iloc[::-1]
     fig = _figure(8.5, max(3.0, 0.42 * len(d) + 1.6))
     ax = fig.add_subplot()
-    colours = [_ACCENT if name == CITY_DISTRICT else "#c98a7e" for name in d[C.DISTRICT]]
+    colours = [_ACCENT if name in cities else "#c98a7e" for name in d[C.DISTRICT]]
     y = np.arange(len(d))
     rate = d["rate_per_1000"].to_numpy(dtype=float)
     ax.barh(y, np.nan_to_num(rate), color=colours)
-    ax.set_yticks(y, [f"{n} (City)" if n == CITY_DISTRICT else str(n) for n in d[C.DISTRICT]], fontsize=9)
+    ax.set_yticks(y, [city_label(n, cities) for n in d[C.DISTRICT]], fontsize=9)
     xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
     for yi, r, n in zip(y, rate, d["n"], strict=False):
         if np.isfinite(r):
@@ -134,11 +153,13 @@ def districts_figure(districts: pd.DataFrame, *, small: int = 5) -> Figure:
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     ax.set_title("Violence in scope by district", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Sources pooled over their periods")
+    _source_line(fig, "Sources pooled over their periods", source)
     return fig
 
 
-def concentration_figure(curve: pd.DataFrame, *, share: float = TOP_SHARE, unit: str = "LSOAs") -> Figure:
+def concentration_figure(
+    curve: pd.DataFrame, *, share: float = TOP_SHARE, unit: str = "LSOAs", source: str = SOURCE_LINE
+) -> Figure:
     """The concentration curve: share of incidents held by the busiest share of places.
 
     Parameters
@@ -175,11 +196,11 @@ def concentration_figure(curve: pd.DataFrame, *, share: float = TOP_SHARE, unit:
     ax.grid(color="#eeeeee", lw=0.6)
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.set_title("How concentrated is violence?", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig)
+    _source_line(fig, source=source)
     return fig
 
 
-def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
+def monthly_trend_figure(monthly: pd.DataFrame, *, source: str = SOURCE_LINE) -> Figure:
     """Incidents per month, one small panel per source (sources cover different periods).
 
     Parameters
@@ -209,11 +230,11 @@ def monthly_trend_figure(monthly: pd.DataFrame) -> Figure:
         ax.grid(color="#eeeeee", lw=0.6)
         ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=3)
     fig.suptitle("Incidents in scope per month, by source", x=0.01, ha="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Sources cover different periods; y-axes differ")
+    _source_line(fig, "Sources cover different periods; y-axes differ", source)
     return fig
 
 
-def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None) -> Figure:
+def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None, source: str = SOURCE_LINE) -> Figure:
     """Share of harm within reach of a bleed-control kit as kits are added.
 
     Parameters
@@ -249,7 +270,7 @@ def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None) -> Figu
     if radius:
         title += f" ({radius:.0f} m walk)"
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig)
+    _source_line(fig, source=source)
     return fig
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -25,9 +26,6 @@ from hotspots.rank import stage as rank
 
 TOP_SHARE = 0.05
 """The headline concentration figure: share of incidents in the top 5 % of places."""
-
-CITY_DISTRICT = "Nottingham"
-"""The unitary (City) district, listed first in the district comparison when present."""
 
 # Columns read from other stages' frames (documented in their modules).
 PLACE_RANK = rank.RANK
@@ -219,7 +217,7 @@ def lsoa_wards(lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> pd.Ser
     -------
     Series
         Ward name indexed by ``lsoa_code``; LSOAs in no ward (the bundled wards cover
-        Nottingham City only), or with no wards configured, are left out.
+        part of the area only), or with no wards configured, are left out.
     """
     if wards is None or len(wards) == 0 or C.WARD_NAME not in wards.columns or "geometry" not in lsoa.columns:
         return pd.Series(dtype=object)
@@ -268,6 +266,7 @@ def district_summary(
     *,
     places: pd.DataFrame | None = None,
     top_n: int = 20,
+    first: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Compare the districts: counts, rates, top places and concentration.
 
@@ -280,12 +279,15 @@ def district_summary(
         district's LSOAs ranked ``<= top_n``.
     top_n
         The top-N cut for ``top_n_places``.
+    first
+        Districts listed first, in this order (``[study] city_districts``); the others follow
+        alphabetically.
 
     Returns
     -------
     DataFrame
-        :data:`DISTRICT_COLUMNS`, one row per district, the City (:data:`CITY_DISTRICT`)
-        first then the others alphabetically: ``lsoas``, ``population`` (IoD2019
+        :data:`DISTRICT_COLUMNS`, one row per district, those in ``first`` first, then the
+        others alphabetically: ``lsoas``, ``population`` (IoD2019
         mid-2015), ``n`` incidents, ``harm``, ``rate_per_1000`` and ``harm_per_1000``
         (per 1,000 residents), ``top_n_places`` and ``tier1_places`` (the district's LSOAs
         ranked ``<= top_n`` and in Tier 1; NaN without ``places``),
@@ -324,5 +326,6 @@ def district_summary(
             }
         )
     out = pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
-    key = out[C.DISTRICT].map(lambda s: (s != CITY_DISTRICT, s))
+    order = {name: i for i, name in enumerate(first)}
+    key = out[C.DISTRICT].map(lambda s: (order.get(s, len(order)), s))
     return out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)

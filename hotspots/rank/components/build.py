@@ -160,7 +160,6 @@ def component_context(
     gi_z, gi_class = _detect_columns(detect_lsoa, codes)
     nc_score, nc_decile, nc_rank, ranked = _imd_without_crime(lsoa, deprivation, codes)
     nan = np.full(len(lsoa), np.nan)
-    has_idaci = C.IDACI_NUMERATOR in lsoa.columns and C.CHILDREN_0_15 in lsoa.columns
     return ComponentContext(
         lsoa=lsoa,
         incidents=incidents,
@@ -185,7 +184,7 @@ def component_context(
         imd_nc_decile=nc_decile,
         imd_nc_rank=nc_rank,
         ranked=ranked,
-        idaci=idaci_rate(lsoa).to_numpy(dtype=float) if has_idaci else nan.copy(),
+        idaci=idaci_rate(lsoa, required=False).to_numpy(dtype=float),  # derived (IoD2019) or official (IoD2025)
         cyp_rank=pd.to_numeric(lsoa[C.CYP_RANK], errors="coerce").to_numpy(dtype=float) if C.CYP_RANK in lsoa else nan,
     )
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from hotspots import columns as C
-from hotspots.prepare.deprivation import N_ENGLAND, exponential_transform
+from hotspots.io.iod import national_n
+from hotspots.prepare.deprivation import exponential_transform
 from hotspots.rank.columns import (
     CYP_DECILE,
     CYP_NEED,
@@ -22,13 +23,17 @@ def _deprivation(ctx: ComponentContext) -> np.ndarray:
     if ctx.deprivation_measure == "imd":
         if C.IMD_RANK not in ctx.lsoa.columns:
             return np.full(len(ctx.lsoa), np.nan)
-        return exponential_transform(pd.to_numeric(ctx.lsoa[C.IMD_RANK], errors="coerce"), N_ENGLAND)
+        n = national_n(ctx.deprivation if ctx.deprivation is not None else ctx.lsoa)  # 32,844 or 33,755
+        return exponential_transform(pd.to_numeric(ctx.lsoa[C.IMD_RANK], errors="coerce"), n)
     return ctx.imd_nc_score
 
 
-def cyp_need(cyp_rank: np.ndarray) -> np.ndarray:
-    """0-100: ``100 (32,844 - cyp_rank + 1) / 32,844`` (100 = most deprived in England)."""
-    return 100.0 * (N_ENGLAND - cyp_rank + 1.0) / N_ENGLAND
+def cyp_need(cyp_rank: np.ndarray, n: int = 32_844) -> np.ndarray:
+    """0-100: ``100 (n - cyp_rank + 1) / n`` (100 = most deprived in England).
+
+    ``n`` is the number of LSOAs the ranks are out of: 32,844 (IoD2019) or 33,755 (IoD2025).
+    """
+    return 100.0 * (n - cyp_rank + 1.0) / n
 
 
 def _deprivation_phrase(r: ReasonContext, i: int) -> str:
@@ -73,6 +78,8 @@ CYP_COMPONENT = Component(
     column=CYP_NEED,
     description="Children and Young People education sub-domain, as a national percentile",
     default_weight=0.05,
-    compute=lambda ctx: cyp_need(ctx.cyp_rank),
+    compute=lambda ctx: cyp_need(
+        ctx.cyp_rank, national_n(ctx.deprivation if ctx.deprivation is not None else ctx.lsoa)
+    ),
     phrase=_cyp_phrase,
 )
