@@ -545,6 +545,9 @@ def change(
         for rel, desc in res.outputs.items():
             click.echo(f"  {rel}: {desc}")
         click.echo(f"done in {res.timings['total']:.1f} s")
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: a free one).")
 @click.option("--no-browser", is_flag=True, help="Do not open the browser; just print the address.")

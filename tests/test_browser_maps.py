@@ -182,7 +182,7 @@ def test_click_the_rank_1_place_the_zone_and_a_hot_cell(chromium, bundled_run, v
     cell = r.detect.grid.sort_values(C.GI_Z, ascending=False).iloc[0]
     assert cell[C.HOTSPOT_CLASS].startswith("hot")
     cases = [
-        ("board", "places", str(top[C.LSOA_CODE]), [str(top[C.LSOA_NAME]), "Rank", "Why"]),
+        ("board", "places", str(top[C.LSOA_CODE]), [str(top[C.LSOA_NAME]), "rank", "Why"]),
         ("outreach", "outreach", "Z01", ["Zone Z01", "Start", "On or near"]),
         ("analyst", "gi_grid", str(cell[C.CELL_ID]), [f"Grid cell {cell[C.CELL_ID]}", "Hot spot, 99 % confidence"]),
     ]

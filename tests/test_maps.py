@@ -51,7 +51,7 @@ requires_assets = pytest.mark.skipif(
 def make_results(study, *, cell_size: float = 1000.0) -> dict:
     """Results as the detect/rank/sites stages document them (values derived from real counts)."""
     from hotspots import units as U
-    from hotspots.detect import gistar as G
+    from hotspots.detect.inference import hotspot_gistar
 
     inc = study.incidents
     grid = U.make_grid(study.area, cell_size=cell_size)
@@ -59,8 +59,9 @@ def make_results(study, *, cell_size: float = 1000.0) -> dict:
     grid = grid.assign(n=cnt["n"].to_numpy(), harm=cnt["harm"].to_numpy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        grid = G.hotspot_gistar(grid, value="harm")
-        lsoa = G.hotspot_gistar(U.lsoa_units(inc, study.lsoa), value="harm")
+        marks = inc[C.HARM].to_numpy(dtype=float)
+        grid = hotspot_gistar(grid, value="harm", marks=marks)
+        lsoa = hotspot_gistar(U.lsoa_units(inc, study.lsoa), value="harm", marks=marks)
     grid.insert(3, "kde", grid["harm"].to_numpy() / (cell_size / 1000) ** 2)
     order = lsoa["harm"].rank(ascending=False, method="first").astype(int).to_numpy()
     places = study.lsoa[[C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, "geometry"]].merge(
