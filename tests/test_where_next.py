@@ -91,15 +91,13 @@ def test_street_pattern():
     assert not WN.STREET_PATTERN.search("Parking Area") and not WN.STREET_PATTERN.search("Nightclub")
 
 
-def test_consecutive_months_and_spreadsheet_safety():
+def test_consecutive_months_and_an_empty_table():
     assert ST.consecutive_months(["2020-03", "2020-01", "2020-02"]) == ["2020-01", "2020-02", "2020-03"]
     assert ST.consecutive_months(["2016-07", "2017-07", "2018-07"]) == ["2018-07"]
     assert ST.consecutive_months(["2019-12", "2020-01", "2020-05", "2020-06"]) == ["2020-05", "2020-06"]
     assert ST.consecutive_months([]) == []
-    df = pd.DataFrame({"a": ["=HYPERLINK(1)", "+1", "-2", "@x", "ok", None], "b": [1.0, -1.0, 0, 1, 2, 3]})
-    out = ST.spreadsheet_safe(df)
-    assert out["a"].iloc[:5].tolist() == ["'=HYPERLINK(1)", "'+1", "'-2", "'@x", "ok"] and pd.isna(out["a"].iloc[5])
-    assert out["b"].tolist() == df["b"].tolist()  # numbers are left alone
+    risky = ST.ForecastResult(sources=(), skipped=(), horizon=3).table
+    assert list(risky.columns) == ST.WHERE_NEXT_COLUMNS and risky.empty
 
 
 # --------------------------------------------------------------------------------------

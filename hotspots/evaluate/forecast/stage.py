@@ -93,26 +93,6 @@ AREA_SHARE = "area_share"  # share of the source's cells with a forecast at leas
 LAYER_COLUMNS = [C.SOURCE, C.CELL_ID, FORECAST, FORECAST_RANK, AREA_SHARE, LONG_RUN, RECENT]
 """Columns of the ``where_next`` layer (:attr:`ForecastResult.layer`, plus geometry)."""
 
-SPREADSHEET_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""Text starting with one of these is read as a formula by spreadsheets: such cells get a leading apostrophe."""
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
-
-    Examples
-    --------
-    >>> spreadsheet_safe(pd.DataFrame({"a": ["=1+1", "Goose Gate"], "b": [1, 2]}))["a"].tolist()
-    ["'=1+1", 'Goose Gate']
-    """
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            s = out[col]
-            bad = s.map(lambda v: isinstance(v, str) and v.startswith(SPREADSHEET_PREFIXES))
-            out[col] = s.where(~bad, "'" + s.astype(str))
-    return out
-
 
 def consecutive_months(months: list[str]) -> list[str]:
     """The latest run of consecutive months among ``months`` (YYYY-MM, any order).
@@ -211,7 +191,11 @@ class ForecastResult:
 
     @property
     def table(self) -> pd.DataFrame:
-        """``where_next.csv``: :data:`WHERE_NEXT_COLUMNS`, every source's top cells (spreadsheet-safe text)."""
+        """``where_next.csv``: :data:`WHERE_NEXT_COLUMNS`, every source's top cells.
+
+        The pipeline writes it with :func:`hotspots.io.write.write_csv`, which makes every text cell
+        spreadsheet-safe.
+        """
         parts = []
         for s in self.sources:
             t = s.top.copy()
@@ -225,7 +209,7 @@ class ForecastResult:
             parts.append(t)
         if not parts:
             return pd.DataFrame(columns=WHERE_NEXT_COLUMNS)
-        return spreadsheet_safe(pd.concat(parts, ignore_index=True)[WHERE_NEXT_COLUMNS])
+        return pd.concat(parts, ignore_index=True)[WHERE_NEXT_COLUMNS]
 
     @property
     def layer(self) -> gpd.GeoDataFrame:
