@@ -94,6 +94,7 @@ from hotspots.present.report.tables import (
     tier_label,
     top_share,
 )
+from hotspots.present.report.where_next import where_next_section
 from hotspots.rank import concentration as evaluate
 from hotspots.rank.stage import RankResult
 from hotspots.sites.stage import SitesResult
@@ -262,6 +263,7 @@ def build_report(
     extra: dict[str, Any] | None = None,
     created: str | None = None,
     change: dict[str, Any] | None = None,
+    where_next: dict[str, Any] | None = None,
 ) -> Report:
     """Build the Board report from a study and the stages' results, without writing anything.
 
@@ -294,6 +296,8 @@ def build_report(
     change
         The "What changed" section (:func:`hotspots.present.change_page.change_context`); None
         (no ``[change]`` section) leaves it out.
+    where_next
+        The forecast stage's report block (:mod:`hotspots.present.report.where_next`), or None.
 
     Returns
     -------
@@ -352,6 +356,7 @@ def build_report(
         attribution=getattr(study, "attribution", ATTRIBUTION),
         figures=_Figs(fig_ctx),
         change=change,
+        where_next_html=where_next_section(where_next, small_count=small_count),
         **variables,
     )
     return Report(html=html, figures=b.figures, summary=b.summary)
@@ -834,6 +839,7 @@ def report(
     auto: dict[str, dict[str, Any]] | None = None,
     created: str | None = None,
     changed: ChangeResult | None = None,
+    forecast: Any = None,
 ) -> Report:
     """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
 
@@ -852,6 +858,9 @@ def report(
         Date stamp shown on the page (default today, UTC).
     changed
         The change stage's result (``[change]`` configured): adds the "What changed" section.
+    forecast
+        The forecast stage's result (:class:`hotspots.evaluate.forecast.stage.ForecastResult`): its
+        "where next" block; None leaves it out.
 
     Returns
     -------
@@ -877,4 +886,5 @@ def report(
         extra=extra,
         created=created,
         change=None if changed is None else change_context(changed, small_count=cfg.small_count),
+        where_next=forecast.report_block() if forecast is not None else None,
     )
