@@ -305,7 +305,7 @@ def fetch(ctx: click.Context, config_path: Path | None, **o: Any) -> None:
     "--stage",
     "stages",
     multiple=True,
-    help="Run only these stages after loading (repeatable): detect, rank, sites, maps, report.",
+    help="Run only these stages after loading (repeatable): detect, rank, sites, forecast, maps, report.",
 )
 @click.pass_context
 @handle_errors
@@ -389,6 +389,7 @@ def evaluate(
     """
     import hotspots.evaluate.rolling as ev
     from hotspots import pipeline
+    from hotspots.evaluate.forecast.evaluation import evaluate_forecasts, format_forecasts, merge_evaluation
     from hotspots.io.write import write_json
     from hotspots.prepare.study import load_study
 
@@ -403,9 +404,13 @@ def evaluate(
     res = ev.evaluate_study(
         study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg, train=train, test=test
     )
+    fe = evaluate_forecasts(study, res, ecfg=ecfg, fcfg=cfg.forecast, sites=cfg.sites)  # issue 14: forecasts, kits
+    res = merge_evaluation(res, fe)
     rep = res["report"]
     out = out or pipeline.default_out_dir()
     path = write_json({"tool": "hotspots", "version": __version__, **rep}, out / "evaluation.json")
+    for name, png in (fe.figures if fe else {}).items():
+        (out / name).write_bytes(png)
     quiet = ctx.obj.get("quiet", False)
     if not quiet:
         inc = rep["incidents"]
@@ -435,6 +440,8 @@ def evaluate(
         click.echo(ev.format_verdict(rep["versus_baseline"]))
         if "rank_intervals" in res:
             click.echo(res["rank_intervals"]["text"])
+        if fe is not None:
+            click.echo(format_forecasts(fe))
         click.echo(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
 
 

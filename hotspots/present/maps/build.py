@@ -230,10 +230,16 @@ class MapsResult:
 
 
 def stage_results(
-    detected: DetectResult | None, ranked: RankResult | None, sited: SitesResult | None
+    detected: DetectResult | None,
+    ranked: RankResult | None,
+    sited: SitesResult | None,
+    forecast: Any = None,
 ) -> dict[str, Any]:
     """The stage results the map layers draw, by name (absent stages are left out)."""
     results: dict[str, Any] = {}
+    if forecast is not None:  # the forecast stage (issue 14): layer hotspots.present.maps.layers.where_next
+        results["where_next"] = forecast.layer
+        results["where_next_top"] = forecast.table
     if detected is not None:
         results.update(detected.layers())
         results["emerging"] = detected.emerging
@@ -267,6 +273,8 @@ def build_maps(
     ranked: RankResult | None,
     sited: SitesResult | None,
     cfg: MapsConfig,
+    *,
+    forecast: Any = None,
 ) -> MapsResult:
     """Pipeline stage ``maps``: one self-contained page per configured audience.
 
@@ -279,13 +287,16 @@ def build_maps(
         its layers are left out, with a warning, unless an audience cannot do without it).
     cfg
         The ``[maps]`` section.
+    forecast
+        The forecast stage's result (:class:`hotspots.evaluate.forecast.stage.ForecastResult`):
+        the analyst map's "where next" layer; None leaves it out.
 
     Returns
     -------
     MapsResult
         The pages, the kit radius drawn and each page's size and build time.
     """
-    results = stage_results(detected, ranked, sited)
+    results = stage_results(detected, ranked, sited, forecast)
     radius = cfg.kit_radius_m or (sited.radius_m if sited is not None else DEFAULT_KIT_RADIUS_M)
     opts = options_from(cfg, kit_radius_m=radius)
     gaz = make_gazetteer(study)

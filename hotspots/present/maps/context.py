@@ -23,6 +23,8 @@ PRODUCER = {
     "nte_zones": "detect",
     "bleed_kits": "sites",
     "outreach": "sites",
+    "where_next": "forecast",
+    "where_next_top": "forecast",
 }
 """The stage that makes each result (named in error messages)."""
 

@@ -44,6 +44,7 @@ from hotspots.present.report.sections.districts import districts_section
 from hotspots.present.report.sections.kits import kits_section
 from hotspots.present.report.sections.places import places_section, tiers
 from hotspots.present.report.text import glossary
+from hotspots.present.report.where_next import where_next_section
 from hotspots.rank.stage import RankResult
 from hotspots.sites.stage import SitesResult
 
@@ -124,7 +125,7 @@ def build_report(
     extra: dict[str, Any] | None = None,
     created: str | None = None,
     change: dict[str, Any] | None = None,
-    where_next_html: str = "",
+    where_next: dict[str, Any] | None = None,
 ) -> Report:
     """Build the Board report from a study and the stages' results, without writing anything.
 
@@ -158,8 +159,9 @@ def build_report(
         The "What changed" block (``[change]`` configured;
         :func:`hotspots.present.change_page.change_context`): its ``headline`` sentences on page 1
         and its section (``change_section.html.j2``); None leaves both out.
-    where_next_html
-        The forecast's "Where next" block (escaped HTML), placed after the kits; empty for none.
+    where_next
+        The forecast stage's report block (:mod:`hotspots.present.report.where_next`), placed
+        after the kits, or None.
 
     Returns
     -------
@@ -207,7 +209,7 @@ def build_report(
         glossary=glossary(study),
         figures=_figure_context(parts, dpi),
         change=change,
-        where_next_html=where_next_html,
+        where_next_html=where_next_section(where_next, small_count=small_count),
         **variables,
     )
     return Report(html=html, figures=dict(parts.figures), summary=parts.summary)
@@ -242,6 +244,7 @@ def report(
     auto: dict[str, dict[str, Any]] | None = None,
     created: str | None = None,
     changed: ChangeResult | None = None,
+    forecast: Any = None,
 ) -> Report:
     """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
 
@@ -261,6 +264,9 @@ def report(
     changed
         The change stage's result (``[change]`` configured): "What changed" on page 1 and its
         section (:func:`hotspots.present.change_page.change_context`).
+    forecast
+        The forecast stage's result (:class:`hotspots.evaluate.forecast.stage.ForecastResult`): its
+        "where next" block after the kits; None leaves it out.
 
     Returns
     -------
@@ -280,4 +286,5 @@ def report(
         extra=extra,
         created=created,
         change=None if changed is None else change_context(changed, small_count=cfg.small_count),
+        where_next=forecast.report_block() if forecast is not None else None,
     )

@@ -23,6 +23,7 @@ from hotspots.present.maps.layers import (
     places,
     streets,
     venues,
+    where_next,
 )
 from hotspots.present.maps.layers.base import Layer, LayerSpec, Legend
 
@@ -44,6 +45,7 @@ REGISTRY: dict[str, LayerSpec] = {
         venues.SPEC,
         kits.SPEC,
         streets.SPEC,
+        where_next.SPEC,
     )
 }
 """Every map layer by key."""
@@ -77,6 +79,7 @@ AUDIENCE_LAYERS: dict[str, list[tuple[str, bool]]] = {
         ("clusters", False),
         ("nte_zones", False),
         ("outreach", False),
+        ("where_next", False),
         ("monthly", False),
         ("venues", False),
         ("kits", False),
