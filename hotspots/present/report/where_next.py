@@ -51,17 +51,19 @@ def where_next_section(block: dict[str, Any] | None, *, small_count: int = 5) ->
             f"{e(s['accuracy'][0].upper() + s['accuracy'][1:])}.</p>"
         )
         rows = "".join(
-            f'<tr><td class="num">{r["rank"]}</td><td>{e(r["street"] or r["location"] or "unnamed cell")}</td>'
-            f'<td>{e(r["location"])}</td><td class="num">{r["forecast"]:.1f}</td>'
-            f'<td class="num">{_count(r["long_run"], small_count)}</td>'
-            f'<td class="num">{_count(r["recent"], small_count)}</td></tr>'
+            f'<tr><td class="num" data-label="Rank">{r["rank"]}</td>'
+            f'<td class="full" data-label="Street">{e(r["street"] or r["location"] or "unnamed cell")}</td>'
+            f'<td class="full" data-label="Nearest police.uk location">{e(r["location"])}</td>'
+            f'<td class="num" data-label="Expected incidents">{r["forecast"]:.1f}</td>'
+            f'<td class="num" data-label="Incidents, all months">{_count(r["long_run"], small_count)}</td>'
+            f'<td class="num" data-label="Incidents, last months">{_count(r["recent"], small_count)}</td></tr>'
             for r in s["rows"]
         )
-        parts.append(
-            '  <table class="where-next-table">\n    <thead><tr><th class="num">Rank</th><th>Street</th>'
-            '<th>Nearest police.uk location</th><th class="num">Expected incidents</th>'
+        parts.append(  # stacked into labelled rows on a phone, like the report's other tables
+            '  <div class="scroll"><table class="where-next-table stack">\n    <thead><tr><th class="num">Rank</th>'
+            '<th>Street</th><th>Nearest police.uk location</th><th class="num">Expected incidents</th>'
             '<th class="num">Incidents, all months</th><th class="num">Incidents, last months</th></tr></thead>\n'
-            f"    <tbody>{rows}</tbody>\n  </table>"
+            f"    <tbody>{rows}</tbody>\n  </table></div>"
         )
     for note in block.get("skipped", []):
         parts.append(f'  <p class="note">{e(str(note))}.</p>')
