@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from hotspots.present.maps.layers import (
     boundaries,
+    change,
     clusters,
     emerging,
     gistar,
+    interventions,
     kde,
     kits,
     monthly,
@@ -44,6 +46,9 @@ REGISTRY: dict[str, LayerSpec] = {
         venues.SPEC,
         kits.SPEC,
         streets.SPEC,
+        change.SPEC,
+        change.SIZE,
+        interventions.SPEC,
     )
 }
 """Every map layer by key."""
@@ -82,7 +87,16 @@ AUDIENCE_LAYERS: dict[str, list[tuple[str, bool]]] = {
         ("kits", False),
         ("streets", True),
     ],
+    "change": [
+        ("wards", True),
+        ("districts", True),
+        ("change_size", False),
+        ("change", True),
+        ("interventions", True),
+        ("streets", True),
+    ],
 }
-"""Per audience: ``(layer key, on when the page opens)``, drawn in this order (later on top)."""
+"""Per map: ``(layer key, on when the page opens)``, drawn in this order (later on top). The three
+``[maps] audiences`` of ``hotspots run``, and ``change``, the map of ``hotspots change``."""
 
 __all__ = ["AUDIENCE_LAYERS", "REGISTRY", "Layer", "LayerSpec", "Legend"]
