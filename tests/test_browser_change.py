@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 from browser import PageLog, assert_clean, assert_not_blank, open_offline, requires_chromium
-from test_browser_maps import DESKTOP, PHONE, VIEWPORTS, click_feature, close_popup, popup_text, search_and_pick
+from test_browser_maps import (
+    DESKTOP,
+    PHONE,
+    VIEWPORTS,
+    click_feature,
+    close_popup,
+    popup_text,
+    search_and_pick,
+    visible_controls_share,
+)
 
 from hotspots.errors import HotspotsWarning
 from hotspots.evaluate.change import FALL, NO_DATA, RISE
@@ -125,6 +134,8 @@ def test_change_map_offline_a_click_opens_a_unit_and_nothing_scrolls_sideways(ch
         assert page.locator(".hs-title h1").inner_text() == "What changed"
         assert page.evaluate("document.documentElement.scrollWidth") <= vp["width"]
         assert page.evaluate("document.querySelectorAll('path.leaflet-interactive').length") >= 150
+        share = visible_controls_share(page)
+        assert share < (0.35 if viewport == "phone" else 0.4)
         if viewport == "desktop":
             control = page.inner_text(".leaflet-control-layers")
             assert "Change between the periods" in control and "Size of change (significant or not)" in control
