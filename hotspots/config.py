@@ -29,6 +29,7 @@ from hotspots.evaluate.change_config import ChangeConfig, InterventionConfig
 from hotspots.evaluate.config import EvaluateConfig
 from hotspots.evaluate.forecast.config import ForecastConfig
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
+from hotspots.months import format_months, overlap, parse_months
 from hotspots.prepare.config import ScopeConfig, StudyConfig, StudyInputs
 from hotspots.prepare.institutions import InstitutionsConfig
 from hotspots.present.maps.config import MapsConfig
@@ -508,6 +509,12 @@ def _change_sections(
         change = build_section(ChangeConfig, raw["change"], where="[change]", base=base)
         if change.before is None or change.after is None:
             raise ConfigError("[change] needs both 'before' and 'after' (month lists such as '2020-01..2020-06').")
+        both = overlap(parse_months(change.before), parse_months(change.after))
+        if both:
+            raise ConfigError(
+                f"[change] keys 'before' and 'after' overlap in {len(both)} month(s) ({format_months(both)}); "
+                f"a month can only be in one period: remove it from one of them."
+            )
         known(change.sources, "[change]")
     tables = raw.get("intervention", [])
     if isinstance(tables, dict):

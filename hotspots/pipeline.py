@@ -29,7 +29,7 @@ from hotspots.evaluate.change_stage import ChangeResult, change
 from hotspots.evaluate.forecast.stage import ForecastResult, forecast
 from hotspots.io import rundir
 from hotspots.io.write import write_csv, write_json, write_layer
-from hotspots.preflight import check_needs
+from hotspots.preflight import check_change_section, check_needs
 from hotspots.prepare.study import Study, load_study
 from hotspots.present.maps.build import MapsResult, build_maps
 from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE, Report, report
@@ -234,7 +234,8 @@ def run(
     ------
     InputError, ConfigError
         ``out`` cannot be written, an input is unusable, or a configured component lacks its
-        input (:func:`hotspots.preflight.check_needs`): nothing is written and ``out`` is
+        input (:func:`hotspots.preflight.check_needs`), or ``[change]`` does not fit the data
+        (:func:`hotspots.preflight.check_change_section`): nothing is written and ``out`` is
         untouched. A stage that fails leaves its partial run, with a manifest saying
         ``"failed"``, in ``<out>.failed``.
     """
@@ -245,7 +246,9 @@ def run(
         if progress:
             progress("load")
         study = load_study(config)
-        check_needs(config, study, stages=[s.name for s in STAGES if stages is None or s.name in stages])
+        will_run = [s.name for s in STAGES if stages is None or s.name in stages]
+        check_needs(config, study, stages=will_run)
+        check_change_section(config, study, stages=will_run)
     except BaseException:
         rundir.discard(tmp)  # a failure at load leaves nothing behind
         raise

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from hotspots.present.maps.layers import (
     boundaries,
+    change,
     clusters,
     emerging,
     gistar,
+    interventions,
     kde,
     kits,
     monthly,
@@ -46,6 +48,9 @@ REGISTRY: dict[str, LayerSpec] = {
         kits.SPEC,
         streets.SPEC,
         where_next.SPEC,
+        change.SPEC,
+        change.SIZE,
+        interventions.SPEC,
     )
 }
 """Every map layer by key."""
@@ -85,7 +90,16 @@ AUDIENCE_LAYERS: dict[str, list[tuple[str, bool]]] = {
         ("kits", False),
         ("streets", True),
     ],
+    "change": [
+        ("wards", True),
+        ("districts", True),
+        ("change_size", False),
+        ("change", True),
+        ("interventions", True),
+        ("streets", True),
+    ],
 }
-"""Per audience: ``(layer key, on when the page opens)``, drawn in this order (later on top)."""
+"""Per map: ``(layer key, on when the page opens)``, drawn in this order (later on top). The three
+``[maps] audiences`` of ``hotspots run``, and ``change``, the map of ``hotspots change``."""
 
 __all__ = ["AUDIENCE_LAYERS", "REGISTRY", "Layer", "LayerSpec", "Legend"]
