@@ -461,3 +461,25 @@ def _summary(
         else {"units": classes.units, "agreement": classes.agreement, "kappa": classes.kappa},
         "interventions": 0 if impact is None else int(impact["intervention"].nunique()),
     }
+
+
+def format_change_check(checked: ChangeCheck) -> str:
+    """What ``run`` will compare in "What changed" (a :class:`ChangeCheck`), as text, for ``hotspots check``."""
+    from hotspots.months import format_months
+
+    p = checked.periods
+    lines = [
+        "what changed ([change]):",
+        f"  before {format_months(p.before)} ({p.before_months} months with data), "
+        f"after {format_months(p.after)} ({p.after_months} months with data)",
+        f"  sources {', '.join(checked.sources)}; area {', '.join(checked.districts) or 'the study area'}",
+    ]
+    for note in checked.notes:
+        lines.append(f"  note: {note}")
+    for iv in checked.interventions:
+        q = iv.periods
+        lines.append(
+            f"  intervention {iv.entry.name!r}: before {format_months(q.before)}, after {format_months(q.after)} "
+            f"({q.after_months} months each with data); areas {', '.join(iv.areas)}; sources {', '.join(iv.sources)}"
+        )
+    return "\n".join(lines)

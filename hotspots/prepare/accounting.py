@@ -85,3 +85,27 @@ class Accounting:
     def to_dict(self) -> list[dict[str, Any]]:
         """Every file's accounting as plain JSON-serialisable data (for the manifest)."""
         return [f.to_dict() for f in self.files]
+
+
+def format_accounting(table: Any) -> str:
+    """Row accounting table as text (read = used + dropped, per file), with a TOTAL row per kind of input.
+
+    Crime files and the venue file are different things: their rows are totalled separately
+    (``TOTAL crime``, ``TOTAL venues``), never added together.
+    """
+    if len(table) == 0:
+        return "no files read"
+    t = table.copy()
+    numeric = [c for c in t.columns if c not in ("file", "source")]
+    for col in numeric:
+        t[col] = t[col].astype(int)
+    kind = t["source"].map(lambda s: "venues" if s == "venues" else "crime")
+    parts = []
+    for name in ("crime", "venues"):
+        rows = t[kind == name]
+        if len(rows):
+            total = {c: int(rows[c].sum()) for c in numeric}
+            parts.append(rows)
+            parts.append(pd.DataFrame([{"file": f"TOTAL {name}", "source": "", **total}]))
+    out = pd.concat(parts, ignore_index=True)[list(t.columns)]
+    return "row accounting (read = used + dropped):\n" + out.to_string(index=False)
