@@ -177,13 +177,18 @@ def _check_options(
     if weights not in (None, "count", "harm"):
         raise InputError(f"{where}'weights' must be 'count' or 'harm', got {weights!r}.")
     if composite_weights is not None:
-        for k, v in composite_weights.items():
-            if k not in DEFAULT_COMPOSITE_WEIGHTS:
-                raise InputError(
-                    f"{where}'composite_weights' has unknown component {k!r}; "
-                    f"choose from {', '.join(DEFAULT_COMPOSITE_WEIGHTS)}."
-                )
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise InputError(f"{where}'composite_weights' weight of {k!r} must be a number >= 0, got {v!r}.")
-        if not any(v > 0 for v in composite_weights.values()):
-            raise InputError(f"{where}'composite_weights' are all zero; give at least one component a positive weight.")
+        _check_composite_weights(composite_weights, where)
+
+
+def _check_composite_weights(composite_weights: dict[str, float], where: str) -> None:
+    """The composite's weights: known components, finite numbers >= 0, not all zero."""
+    for k, v in composite_weights.items():
+        if k not in DEFAULT_COMPOSITE_WEIGHTS:
+            raise InputError(
+                f"{where}'composite_weights' has unknown component {k!r}; "
+                f"choose from {', '.join(DEFAULT_COMPOSITE_WEIGHTS)}."
+            )
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise InputError(f"{where}'composite_weights' weight of {k!r} must be a number >= 0, got {v!r}.")
+    if not any(v > 0 for v in composite_weights.values()):
+        raise InputError(f"{where}'composite_weights' are all zero; give at least one component a positive weight.")

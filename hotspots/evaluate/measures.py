@@ -14,6 +14,9 @@ import numpy as np
 from hotspots.errors import InputError
 from hotspots.validate import counts_array
 
+_ROUNDING = 1e-9
+"""Tolerance for the share of cells a coverage selects (0.05 x 100 cells is 5 cells, not 4.999...)."""
+
 CELLS = "cells"  # number of cells that share amounts to (may be fractional)
 TRAIN_TOTAL = "train_total"  # incidents (or harm) in the training months
 TEST_TOTAL = "test_total"  # incidents (or harm) in the test months
@@ -121,9 +124,9 @@ def _coverage_metrics(
     out = []
     for cov, sums in zip(coverages, _selected_sums(s, coverages, arrays), strict=False):
         k = cov * n
-        whole = min(math.floor(k + 1e-9), n)
+        whole = min(math.floor(k + _ROUNDING), n)
         frac = k - whole
-        max_hits = float(cum[whole]) + (frac * float(desc[whole]) if frac > 1e-9 and whole < n else 0.0)
+        max_hits = float(cum[whole]) + (frac * float(desc[whole]) if frac > _ROUNDING and whole < n else 0.0)
         hits = sums[0]
         hr = hits / test_total if test_total > 0 else float("nan")
         rri_v = float("nan")
