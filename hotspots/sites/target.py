@@ -209,7 +209,7 @@ def greedy_target(red: Reduced, target: float) -> np.ndarray:
         return float(red.col_weights[j] + red.weights[rows][count[rows] == 1].sum())
 
     chosen = np.flatnonzero(sel)
-    for j in chosen[np.argsort([exclusive(j) for j in chosen], kind="stable")]:
+    for j in chosen[np.argsort([exclusive(int(j)) for j in chosen], kind="stable")]:
         loss = exclusive(int(j))
         if got - loss >= target:
             sel[j] = False
