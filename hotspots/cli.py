@@ -31,8 +31,8 @@ EXIT_INPUT = 2
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = (
-        logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    level = (  # -q: only errors (and no progress bars: hotspots.steps.progress_enabled)
+        logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

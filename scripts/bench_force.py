@@ -99,7 +99,7 @@ def child(config: str, out: str, report: str) -> None:
 
 def _rss_kb(pid: int) -> int:
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with Path(f"/proc/{pid}/status").open() as fh:
             return next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
     except (FileNotFoundError, ProcessLookupError):
         return 0
@@ -185,7 +185,7 @@ def bench(name: str, *, code: str | None, label: str, limit_gb: float, timeout: 
 
 def _children(pid: int) -> list[str]:
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        with Path(f"/proc/{pid}/task/{pid}/children").open() as fh:
             kids = fh.read().split()
     except (FileNotFoundError, ProcessLookupError):
         return []

@@ -125,7 +125,7 @@ def make_force(out: Path, *, lads: list[str], months: list[str], inscope: int, n
     start = np.concatenate([[0], np.cumsum(n_snap)[:-1]])
     r = 1 - lsoa["imd_rank"].to_numpy() / 32844
     lam = lsoa["population"].to_numpy(float) * np.exp(2.5 * r) * rng.gamma(1.0, 1.0, len(lsoa))
-    total = int(round(inscope / frac_in))
+    total = round(inscope / frac_in)
     per = rng.multinomial(total, lam / lam.sum())
     owner = np.repeat(np.arange(len(lsoa)), per)
     pick = np.empty(total, dtype=np.int64)
@@ -225,8 +225,13 @@ def make_jittered(out: Path, *, copies: int, files: bool, sigma: float, seed: in
         toml,
         flags=re.MULTILINE,
     )
-    toml = re.sub(r'^name = "([^"]+)"', f'name = "Nottinghamshire x{copies} jittered copies (SYNTHETIC)"', toml, count=1,
-                  flags=re.MULTILINE)
+    toml = re.sub(
+        r'^name = "([^"]+)"',
+        f'name = "Nottinghamshire x{copies} jittered copies (SYNTHETIC)"',
+        toml,
+        count=1,
+        flags=re.MULTILINE,
+    )
     (out / "force.toml").write_text(
         f"# SYNTHETIC: {copies} jittered copies (sigma {sigma:g} m), scripts/make_synthetic_force.py\n" + toml
     )

@@ -123,8 +123,6 @@ def _heuristic_gap(info: dict) -> float | None:
     return float((info["lp_bound"] - info["heuristic"]) / max(abs(info["lp_bound"]), 1e-12))
 
 
-
-
 def solve_mclp(
     cover: sp.csr_matrix,
     weights: np.ndarray,

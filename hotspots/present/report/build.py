@@ -97,6 +97,7 @@ from hotspots.present.report.tables import (
 from hotspots.rank import concentration as evaluate
 from hotspots.rank.stage import RankResult
 from hotspots.sites.stage import SitesResult
+from hotspots.steps import step
 
 __all__ = [
     "ATTRIBUTION",
@@ -322,7 +323,8 @@ def build_report(
         b.emerging,
         b.kits,
     ):
-        variables.update(section())
+        with step(section.__name__):
+            variables.update(section())
     variables["headline"] = b.headline()
     variables["key_points"] = b.key_points()
     fig_ctx: dict[str, Any] = {}
