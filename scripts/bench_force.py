@@ -23,7 +23,8 @@ and ``--table`` prints the latest run of every force and label side by side with
 
 Usage::
 
-    python scripts/bench_force.py --force county --force gm100k --label after
+    python scripts/bench_force.py --force county --force gm100k --force met --label after
+    python scripts/bench_force.py --force j100 --label after   # opt-in (about 4 minutes, 2.5 GB): only when named
     python scripts/bench_force.py --force county --code /tmp/before --label before
     python scripts/bench_force.py --table
 """
@@ -42,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "outputs" / "bench"
 RESULTS = BENCH / "bench_force.jsonl"
-STAGES = ("load", "detect", "rank", "sites", "change", "maps", "report")
+STAGES = ("load", "detect", "rank", "sites", "forecast", "change", "maps", "report")
 
 FORCES = {
     "county": {"config": ROOT / "data" / "nottinghamshire.toml", "make": None, "target_s": 5.0, "cold_s": 8.0},

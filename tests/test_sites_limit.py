@@ -131,3 +131,13 @@ def test_the_default_budget_proves_every_answer(study, config, detected):
     assert limit["reached"] is False and limit["not_proven_optimal"] == []
     assert res.summary["bleed_kits"]["optimal"] and res.target["optimal"]
     assert res.summary["kit_alternatives"]["most_different_set"]["optimal"]
+
+
+def test_the_report_says_which_answers_the_time_limit_left_unproven():
+    from hotspots.present.report.sections.kits import time_limit_words
+
+    info = {"time_limit": {"seconds": 120.0, "reached": True, "not_proven_optimal": ["kits_for_target"]}}
+    (sentence,) = time_limit_words(info)
+    assert "(120 s) ran out" in sentence and "the number of kits for the target is the best found" in sentence
+    assert time_limit_words({"time_limit": {"seconds": 120.0, "reached": False, "not_proven_optimal": []}}) == []
+    assert time_limit_words({}) == []
