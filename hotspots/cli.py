@@ -12,7 +12,6 @@ import functools
 import logging
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import click
 
 from hotspots import __version__
 from hotspots.errors import HotspotsError
+from hotspots.logs import setup_logging
 
 if TYPE_CHECKING:  # pragma: no cover
     from hotspots.config import Config
@@ -28,26 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("hotspots")
 
 EXIT_INPUT = 2
-
-
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = (
-        logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("hotspots")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-        click.echo(f"warning: {message}", err=True)
-
-    warnings.showwarning = show  # type: ignore[assignment]
-    warnings.simplefilter("default")
-    if quiet:
-        warnings.simplefilter("ignore")
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,7 +80,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
       hotspots change --before 2020-01..2020-06 --after 2020-07..2020-12 --out outputs/c
       hotspots serve outputs/x       # open the run's maps in the browser
     """  # noqa: D301 - "\b" (backspace) is click's mark for a paragraph it must not re-wrap
-    _setup_logging(verbose, quiet)
+    setup_logging(verbose, quiet)
     ctx.obj = {"quiet": quiet, "verbose": verbose}
 
 

@@ -142,7 +142,7 @@ def missing_months(months: Iterable[str]) -> list[str]:
     >>> format_months(missing_months(["2016-07", "2017-07", "2018-07"]))
     '2016-08..2017-06,2017-08..2018-06'
     """
-    present = {pd.Period(m, freq="M") for m in months}
+    present = {pd.Period(m, freq="M") for m in set(months)}  # one Period per distinct month
     if not present:
         return []
     span = pd.period_range(min(present), max(present), freq="M")

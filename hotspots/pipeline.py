@@ -13,32 +13,35 @@ the target only when the run succeeds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hotspots import __version__
 from hotspots.config import Config
-from hotspots.detect.stage import DetectResult, detect
-from hotspots.evaluate.change_stage import ChangeResult, change
-from hotspots.evaluate.forecast.stage import ForecastResult, forecast
 from hotspots.io import rundir
 from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.preflight import check_change_section, check_needs
 from hotspots.prepare.study import Study, load_study
-from hotspots.present.maps.build import MapsResult, build_maps
-from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE, Report, report
-from hotspots.rank.stage import RankResult, rank
-from hotspots.sites.stage import SitesResult, site
+from hotspots.steps import StepTime, Timer
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     import pandas as pd
+
+    from hotspots.detect.stage import DetectResult
+    from hotspots.evaluate.change_stage import ChangeResult
+    from hotspots.evaluate.forecast.stage import ForecastResult
+    from hotspots.present.maps.build import MapsResult
+    from hotspots.present.report.build import Report
+    from hotspots.rank.stage import RankResult
+    from hotspots.sites.stage import SitesResult
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,10 @@ class Run:
         Each stage's frozen result (None until the stage has run, or when it was not asked for;
         ``change`` also when the config has no ``[change]`` section).
     timings
-        Seconds per stage.
+        Wall seconds per stage, and per step of a stage as ``"<stage>.<step>"``
+        (:meth:`step`, :func:`hotspots.steps.step`).
+    cpu
+        CPU seconds (user + system, all threads of the process) by the same keys.
     """
 
     config: Config
@@ -86,6 +92,18 @@ class Run:
     maps: MapsResult | None = None
     report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[StepTime]:
+        """Time stage (or step) ``name`` into :attr:`timings` and :attr:`cpu`, logged at INFO.
+
+        Every :func:`hotspots.steps.step` inside the block is recorded as ``"<name>.<step>"``,
+        so ``hotspots -v run`` prints each step as it ends and the manifest lists them.
+        """
+        timer = Timer(wall=self.timings, cpu=self.cpu)
+        with timer.stage(name) as t:
+            yield t
 
     @property
     def auto(self) -> dict[str, dict[str, Any]]:
@@ -107,6 +125,8 @@ class Run:
 
 
 def _detect(run: Run) -> None:
+    from hotspots.detect.stage import detect  # each stage's modules load when it runs
+
     run.detect = detect(run.study, run.config.detect)
 
 
@@ -117,20 +137,28 @@ def _detected(run: Run) -> DetectResult:
 
 
 def _rank(run: Run) -> None:
+    from hotspots.rank.stage import rank
+
     run.rank = rank(run.study, _detected(run), run.config.rank)
 
 
 def _sites(run: Run) -> None:
+    from hotspots.sites.stage import site
+
     run.sites = site(run.study, _detected(run), run.config.sites, run.config.outreach)
 
 
 def _forecast(run: Run) -> None:
+    from hotspots.evaluate.forecast.stage import forecast
+
     run.forecast = forecast(run.study, run.config.forecast)
 
 
 def _change(run: Run) -> None:
     cfg = run.config
     if cfg.change is not None:  # "What changed" only when [change] is configured
+        from hotspots.evaluate.change_stage import change
+
         run.change = change(
             run.study,
             cfg.change,
@@ -141,10 +169,14 @@ def _change(run: Run) -> None:
 
 
 def _maps(run: Run) -> None:
+    from hotspots.present.maps.build import build_maps
+
     run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps, forecast=run.forecast)
 
 
 def _report(run: Run) -> None:
+    from hotspots.present.report.build import report
+
     run.report = report(
         run.study,
         run.detect,
@@ -240,20 +272,21 @@ def run(
         ``"failed"``, in ``<out>.failed``.
     """
     tmp = rundir.start(out)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     stages = with_needs(stages)
+    timer = Timer()
     try:
         if progress:
             progress("load")
-        study = load_study(config)
-        will_run = [s.name for s in STAGES if stages is None or s.name in stages]
-        check_needs(config, study, stages=will_run)
-        check_change_section(config, study, stages=will_run)
+        with timer.stage("load"):
+            study = load_study(config)
+            will_run = [s.name for s in STAGES if stages is None or s.name in stages]
+            check_needs(config, study, stages=will_run)
+            check_change_section(config, study, stages=will_run)
     except BaseException:
         rundir.discard(tmp)  # a failure at load leaves nothing behind
         raise
-    state = Run(config=config, study=study)
-    state.timings["load"] = time.perf_counter() - t0
+    state = Run(config=config, study=study, timings=timer.wall, cpu=timer.cpu)
     written = Written(tmp)
     status = "ok"
     try:
@@ -267,6 +300,8 @@ def run(
         raise
     finally:
         state.timings["total"] = time.perf_counter() - t0
+        state.cpu["total"] = time.process_time() - c0
+        log.info("run: %.2f s (CPU %.2f s)", state.timings["total"], state.cpu["total"])
         written.outputs.setdefault(MANIFEST, "this file")
         write_json(manifest(state, written.outputs, status=status), tmp / MANIFEST)
         if status == "failed":
@@ -282,10 +317,10 @@ def _run_stages(state: Run, stages: list[str] | None, written: Written, progress
             continue
         if progress:
             progress(stage.name)
-        t = time.perf_counter()
-        stage.run(state)
-        state.timings[stage.name] = time.perf_counter() - t
-        write_outputs(state, stage.name, written)
+        with state.step(stage.name):
+            stage.run(state)
+        with state.step(f"write.{stage.name}"):
+            write_outputs(state, stage.name, written)
 
 
 @dataclass(frozen=True)
@@ -381,6 +416,8 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
                 f"interactive map for {FOR_WHOM[audience]} (self-contained, offline)",
             )
     elif stage == "report" and state.report is not None:
+        from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE
+
         dpi = state.config.report.dpi
         for key, png in state.report.figures.items():
             w.binary(png, f"{FIGURES_DIR}/{FIGURE_FILES[key]}", f"Board figure: {FIGURE_TITLES[key]} (PNG, {dpi} dpi)")
@@ -404,6 +441,8 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
     if state.maps is not None:
         extra["maps"] = state.maps.summary
     if state.report is not None:
+        from hotspots.present.report.build import FIGURE_FILES
+
         extra["report"] = {
             "figures": sorted(FIGURE_FILES[k] for k in state.report.figures),
             "summary": {k: v for k, v in state.report.summary.items() if k != "districts"},
@@ -430,5 +469,6 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
             **{f"load.{k}": round(v, 3) for k, v in s.timings.items()},
             **{k: round(v, 3) for k, v in state.timings.items()},
         },
+        "cpu_s": {k: round(v, 3) for k, v in state.cpu.items()},
         **extra,
     }

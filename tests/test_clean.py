@@ -193,6 +193,18 @@ def test_duplicates_across_files_and_after_unusable_rows(tmp_path, good, study, 
     assert inc[C.SOURCE_ROW].tolist() == [2, 3, 4]
 
 
+def test_duplicate_ids_across_many_files(tmp_path, good, study, known):
+    """IDs seen on a usable row of any earlier file are duplicates; an unusable earlier copy does not count."""
+    a, b, c = good.iloc[0:4].copy(), good.iloc[2:8].copy(), good.iloc[[0, 3, 7, 8]].copy()
+    a.loc[3, ["Longitude", "Latitude"]] = np.nan  # row 4 of file 0 is unusable: its ID is not "seen"
+    c.loc[c.index[0], "Crime ID"] = np.nan  # no ID: never a duplicate
+    inc, acc = run_clean(tmp_path, [a, b, c], study, known)
+    dup = acc.dropped_rows[acc.dropped_rows["reason"] == C.DROP_DUPLICATE_ID]
+    assert sorted(zip(dup["file"], dup["row"], strict=True)) == [("f1.csv", 1), ("f2.csv", 2), ("f2.csv", 3)]
+    assert [f.rows_used for f in acc.files] == [3, 5, 2] and all(f.balanced() for f in acc.files)
+    assert inc[C.INCIDENT_ID].is_unique
+
+
 # --- area assignment --------------------------------------------------------------------
 
 

@@ -243,3 +243,39 @@ def test_ranking_components_use_the_2025_n_and_the_official_idaci(tmp_path, f7):
         comp = place_components(lsoa, empty_incidents(), deprivation=f7)
     np.testing.assert_allclose(comp[CYP_NEED], 100 * (33_755 - f7["cyp_rank"] + 1) / 33_755)
     assert comp[IDACI_RATE_COL].tolist() == f7["idaci_rate"].tolist()
+
+
+# --- numbers parsed by the CSV reader (issue 15: 0.8 s -> 0.3 s for the England-wide files) --------
+
+FILE2_HEAD = "LSOA code (2011),Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+
+
+def test_iod_numbers_from_the_reader_equal_the_text_path(tmp_path):
+    p = tmp_path / "iod.csv"
+    p.write_text(f'{FILE2_HEAD},Total population: mid 2015\nE1,12,"1,296"\nE2,7,800\nE3,3," 2,001 "\n')
+    wanted = {
+        "LSOA code (2011)": C.LSOA_CODE,
+        "Index of Multiple Deprivation (IMD) Rank": "imd_rank",
+        "Total population: mid 2015": C.POPULATION,
+    }
+    df = iod.read_iod_table(p, wanted, [], what="domains")
+    assert df["imd_rank"].tolist() == [12, 7, 3] and df["imd_rank"].dtype == np.int64
+    assert df[C.POPULATION].tolist() == [1296, 800, 2001]  # thousands separators and spaces, as before
+    assert df[C.LSOA_CODE].tolist() == ["E1", "E2", "E3"]
+
+
+def test_iod_bad_number_is_still_named(tmp_path):
+    p = tmp_path / "iod.csv"
+    p.write_text(f"{FILE2_HEAD}\nE1,12\nE2,seven\n")
+    wanted = {"LSOA code (2011)": C.LSOA_CODE, "Index of Multiple Deprivation (IMD) Rank": "imd_rank"}
+    with pytest.raises(InputError, match=r"row 2, column 'imd_rank': 'seven' is not a number"):
+        iod.read_iod_table(p, wanted, [], what="domains")
+
+
+def test_read_table_numbers_keeps_text_columns_text(tmp_path):
+    from hotspots.io.tables import read_table
+
+    p = tmp_path / "t.csv"
+    p.write_text("code,n\n007,1\n010,2\n")
+    df, _ = read_table(p, numbers=["n"])
+    assert df["code"].tolist() == ["007", "010"] and df["n"].tolist() == [1, 2]

@@ -15,9 +15,14 @@ reports each busy map point as its own "cluster"). Both methods therefore work o
 * HDBSCAN uses a weighted core distance: the distance from a location to the nearest
   neighbour at which the cumulative weight (itself first) reaches ``min_samples``. The
   minimum spanning tree of the weighted mutual-reachability distances
-  (:func:`mutual_reachability_mst`) is passed to scikit-learn's HDBSCAN as a sparse
-  precomputed graph (with ``min_samples=1``, so scikit-learn keeps the distances as given).
-  ``min_cluster_size`` counts distinct locations, so a cluster is a place, not one point.
+  (:func:`hotspots.detect.mst.mutual_reachability_mst`, Borůvka on a KD-tree) is passed to
+  scikit-learn's HDBSCAN as a sparse precomputed graph (with ``min_samples=1``, so
+  scikit-learn keeps the distances as given). ``min_cluster_size`` counts distinct
+  locations, so a cluster is a place, not one point.
+
+Unsnapped data (about one location per incident) is first merged onto the finest grid of
+1 to 100 m that leaves at most ``max_locations`` locations (:mod:`hotspots.locations`), so
+time and memory stay flat; snapped data below the cap is never merged.
 """
 
 from __future__ import annotations
@@ -30,15 +35,30 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
-from scipy.spatial.distance import cdist
-from sklearn.cluster import DBSCAN, HDBSCAN
-from sklearn.neighbors import KDTree
+from scipy.spatial import cKDTree
 
 from hotspots import columns as C
+from hotspots.detect.mst import TIE_BREAK, mutual_reachability, mutual_reachability_mst, prim_mst
 from hotspots.errors import HotspotsWarning, InputError
+from hotspots.locations import aggregate_locations, unique_xy
 from hotspots.validate import check_points
+
+__all__ = [
+    "CLUSTER_COLUMNS",
+    "MAX_HDBSCAN_LOCATIONS",
+    "MAX_LOCATIONS",
+    "TIE_BREAK",
+    "cluster_locations",
+    "density_clusters",
+    "distinct_locations",
+    "empty_clusters",
+    "footprints",
+    "mutual_reachability",
+    "mutual_reachability_mst",
+    "prim_mst",
+    "weighted_core_distance",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +90,19 @@ CORE_STRENGTH = 0.5
 """HDBSCAN members at least this strongly attached (``probabilities_``) form a cluster's
 core, from which its footprint is drawn."""
 
-TIE_BREAK = 1e-6
-"""Weighted core distances make many mutual-reachability distances equal, and HDBSCAN's
-tree then depends on the order of the locations. Adding ``TIE_BREAK`` x the distance (a
-micrometre per metre) breaks ties towards the nearer pair, so the result does not."""
+MAX_HDBSCAN_LOCATIONS = 100_000
+"""Above this many distinct locations (when they are not merged, ``max_locations=None``)
+:func:`density_clusters` warns and uses DBSCAN instead."""
 
-MAX_HDBSCAN_LOCATIONS = 50_000
-"""Above this many distinct locations the weighted HDBSCAN's O(m²) spanning tree takes
-minutes: :func:`density_clusters` warns and uses DBSCAN instead."""
+MAX_LOCATIONS = 100_000
+"""Default ``max_locations`` of :func:`density_clusters`: above it, distinct locations are
+merged onto the finest grid of 1 to 100 m that fits (:func:`hotspots.locations.aggregate_locations`).
+Snapped police.uk data stays below it (the county: 2,613 locations; a synthetic force of the
+Metropolitan Police's size, 300,000 incidents a year: 77,799); unsnapped data has about one
+location per incident."""
+
+QUERY_BLOCK = 4_000_000
+"""Most neighbour entries (locations x k) held at once by :func:`weighted_core_distance`."""
 
 EPS_RANGE_M = (25.0, 500.0)
 """The automatic DBSCAN ``eps`` is clamped to this range (metres)."""
@@ -107,9 +132,8 @@ def distinct_locations(
     count : (m,) points per location
     weight : (m,) summed weight per location
     """
-    xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
-    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    xy = np.column_stack([shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values)])
+    uniq, inverse = unique_xy(xy)
     count = np.bincount(inverse, minlength=len(uniq)).astype(float)
     weight = np.bincount(inverse, weights=w, minlength=len(uniq))
     return uniq, inverse, count, weight
@@ -145,21 +169,29 @@ def weighted_core_distance(xy: np.ndarray, weight: np.ndarray, min_samples: floa
     m = len(xy)
     if m == 0:
         return np.zeros(0)
-    tree = KDTree(xy)
+    tree = cKDTree(xy)
     out = np.full(m, np.nan)
     todo = np.arange(m)
     k = min(m, 32)
     while len(todo):
-        dist, idx = tree.query(xy[todo], k=k)
-        cum = np.cumsum(weight[idx], axis=1)
-        reached = cum >= min_samples - 1e-9
-        hit = reached.any(axis=1)
-        first = reached.argmax(axis=1)
-        out[todo[hit]] = dist[hit, first[hit]]
+        missed = []
+        step = max(1, QUERY_BLOCK // k)  # in blocks, so memory stays flat (k grows to 2,048 and more)
+        for s0 in range(0, len(todo), step):
+            part = todo[s0 : s0 + step]
+            dist, idx = tree.query(xy[part], k=k)
+            dist, idx = dist.reshape(len(part), k), idx.reshape(len(part), k)
+            cum = np.cumsum(weight[idx], axis=1)
+            reached = cum >= min_samples - 1e-9
+            hit = reached.any(axis=1)
+            first = reached.argmax(axis=1)
+            out[part[hit]] = dist[hit, first[hit]]
+            if k == m:
+                out[part[~hit]] = dist[~hit, -1] if m > 1 else np.inf
+            else:
+                missed.append(part[~hit])
         if k == m:
-            out[todo[~hit]] = dist[~hit, -1] if m > 1 else np.inf
             break
-        todo = todo[~hit]
+        todo = np.concatenate(missed) if missed else todo[:0]
         k = min(m, k * 4)
     return out
 
@@ -221,6 +253,8 @@ def cluster_locations(
         )
         method = "dbscan"
         auto["method"] = method
+    from sklearn.cluster import DBSCAN, HDBSCAN  # scikit-learn loads only when clusters are asked for
+
     if method == "dbscan":
         if eps is None:
             eps = knee_eps(weighted_core_distance(xy, weight, min_samples))
@@ -252,59 +286,6 @@ def cluster_locations(
     return labels, (labels >= 0) & (model.probabilities_ >= CORE_STRENGTH), auto
 
 
-def mutual_reachability(xy: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """Full matrix of mutual-reachability distances ``max(core_i, core_j, d_ij) + TIE_BREAK d_ij``.
-
-    Needs m² x 8 bytes; :func:`cluster_locations` uses :func:`mutual_reachability_mst`
-    instead, and the tests use this as its oracle.
-    """
-    dist = cdist(xy, xy)
-    mreach = np.maximum(dist, core[:, None])
-    np.maximum(mreach, core[None, :], out=mreach)
-    mreach += TIE_BREAK * dist
-    np.fill_diagonal(mreach, 0.0)
-    return mreach
-
-
-def mutual_reachability_mst(xy: np.ndarray, core: np.ndarray) -> sp.csr_array:
-    """Minimum spanning tree of the mutual-reachability distances, as a symmetric sparse graph.
-
-    Prim's algorithm on the implicit complete graph: O(m²) time in m vectorised steps and
-    O(m) memory (the full matrix would need m² x 8 bytes: 800 MB at 10,000 locations).
-    HDBSCAN* needs nothing but this tree (Campello et al. 2013), and scikit-learn's
-    HDBSCAN given it as a sparse precomputed graph reproduces the result from the full
-    matrix exactly (tested).
-    """
-    m = len(xy)
-    rows = np.empty(m - 1, dtype=np.intp)
-    cols = np.empty(m - 1, dtype=np.intp)
-    vals = np.empty(m - 1)
-    # arrays over the locations not yet in the tree; a joined location is swapped out
-    rem = np.arange(1, m)
-    x, y, c = xy[1:, 0].copy(), xy[1:, 1].copy(), core[1:].copy()
-    best = np.full(m - 1, np.inf)
-    parent = np.zeros(m - 1, dtype=np.intp)
-    v, vx, vy, vc = 0, xy[0, 0], xy[0, 1], core[0]
-    for step in range(m - 1):
-        k = m - 1 - step  # locations left
-        dist = np.hypot(x[:k] - vx, y[:k] - vy)
-        mr = np.maximum(dist, c[:k])
-        np.maximum(mr, vc, out=mr)
-        mr += TIE_BREAK * dist
-        better = mr < best[:k]
-        best[:k][better] = mr[better]
-        parent[:k][better] = v
-        j = int(np.argmin(best[:k]))
-        v = int(rem[j])
-        rows[step], cols[step], vals[step] = parent[j], v, best[j]
-        vx, vy, vc = x[j], y[j], c[j]
-        last = k - 1
-        for arr in (rem, x, y, c, best, parent):
-            arr[j] = arr[last]
-    g = sp.csr_array((vals, (rows, cols)), shape=(m, m))
-    return sp.csr_array(g + g.T)
-
-
 def empty_clusters() -> gpd.GeoDataFrame:
     """An empty :func:`density_clusters` result with the documented schema."""
     return gpd.GeoDataFrame(
@@ -323,12 +304,14 @@ def empty_clusters() -> gpd.GeoDataFrame:
 
 def footprints(xy: np.ndarray, labels: np.ndarray, *, buffer: float, ratio: float = HULL_RATIO) -> dict[int, Any]:
     """Polygon footprint per cluster label: concave hull of its locations, buffered."""
-    out: dict[int, Any] = {}
-    for lab in np.unique(labels[labels >= 0]):
-        pts = shapely.multipoints(xy[labels == lab])
-        hull = shapely.concave_hull(pts, ratio=ratio)
-        out[int(lab)] = shapely.buffer(hull, buffer, quad_segs=8)
-    return out
+    idx = np.flatnonzero(labels >= 0)
+    if len(idx) == 0:
+        return {}
+    idx = idx[np.argsort(labels[idx], kind="stable")]  # by label, each label's locations in input order
+    labs, group = np.unique(labels[idx], return_inverse=True)
+    pts = shapely.multipoints(xy[idx], indices=group.ravel())
+    polys = shapely.buffer(shapely.concave_hull(pts, ratio=ratio), buffer, quad_segs=8)
+    return {int(lab): poly for lab, poly in zip(labs, polys, strict=True)}
 
 
 def density_clusters(
@@ -341,6 +324,7 @@ def density_clusters(
     weights: str | None = "harm",
     buffer: float = FOOTPRINT_BUFFER_M,
     selection: Literal["leaf", "eom"] = "leaf",
+    max_locations: int | None = MAX_LOCATIONS,
 ) -> gpd.GeoDataFrame:
     """Find dense clusters of points and return their footprints ranked by harm per km².
 
@@ -371,6 +355,14 @@ def density_clusters(
         compact, even-density cores a patrol or an outreach team can cover; ``"eom"``
         (scikit-learn's default) prefers the most persistent clusters, which on the
         Nottingham data is one cluster covering most of the city.
+    max_locations
+        Most distinct locations clustered (default :data:`MAX_LOCATIONS`); above it they are
+        merged onto the finest grid (1 to 100 m) that brings them under it, each cell one
+        location at its heaviest member (``attrs["auto"]["aggregated_m"]`` gives the cell
+        size, ``aggregated_locations`` how many are left). Snapped police.uk data stays below
+        it; unsnapped data (about one location per incident) is merged, so time and memory
+        stay flat. None never merges (above :data:`MAX_HDBSCAN_LOCATIONS`, HDBSCAN then falls
+        back to DBSCAN).
 
     Returns
     -------
@@ -430,6 +422,8 @@ def density_clusters(
         selection=selection,
         buffer=buffer,
     )
+    if max_locations is not None and (isinstance(max_locations, bool) or not isinstance(max_locations, int)):
+        raise InputError(f"max_locations must be a whole number of locations or None, got {max_locations!r}.")
     out = empty_clusters()
     if points.crs is not None:
         out = out.set_crs(points.crs, allow_override=True)
@@ -444,7 +438,7 @@ def density_clusters(
         )
         return out
     w = point_weights(points, weights)
-    xy, _inverse, count, weight = distinct_locations(points, w)
+    xy, count, weight, merged = _locations(points, w, max_locations)
     labels, core, auto = cluster_locations(
         xy,
         weight,
@@ -454,10 +448,10 @@ def density_clusters(
         eps=eps,
         selection=selection,
     )
-    auto["distinct_locations"] = len(xy)
+    auto.update(merged)
     out.attrs["auto"] = auto
     for k, v in auto.items():
-        if k not in ("method", "distinct_locations"):
+        if k not in ("method", "distinct_locations", "aggregated_locations"):
             log.info("density clusters (%s): %s set to %s automatically", auto["method"], k, v)
     if not (labels >= 0).any():
         warnings.warn(
@@ -483,12 +477,34 @@ def density_clusters(
     return frame
 
 
+def _locations(
+    points: gpd.GeoDataFrame, w: np.ndarray, max_locations: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Distinct locations (merged onto a grid above ``max_locations``): xy, count, weight and what was done."""
+    xy, _inverse, count, weight = distinct_locations(points, w)
+    info: dict[str, Any] = {"distinct_locations": len(xy)}
+    if max_locations is None or len(xy) <= max_locations:
+        return xy, count, weight, info
+    rep, weight, cell, resolution = aggregate_locations(xy, weight, max_locations=max_locations)
+    order = np.argsort(rep, kind="stable")  # keep the distinct locations' (x, y) order
+    rank = np.empty(len(rep), dtype=np.intp)
+    rank[order] = np.arange(len(rep))
+    count = np.bincount(rank[cell], weights=count, minlength=len(rep))
+    info.update(aggregated_m=resolution, aggregated_locations=len(rep))
+    log.info(
+        "density clusters: %d distinct locations merged onto a %g m grid: %d locations", len(xy), resolution, len(rep)
+    )
+    return xy[rep[order]], count, weight[order], info
+
+
 def _cluster_frame(
     labs: np.ndarray, geom: gpd.GeoSeries, labels: np.ndarray, count: np.ndarray, weight: np.ndarray, *, crs: Any
 ) -> gpd.GeoDataFrame:
     """The clusters' rows (:data:`CLUSTER_COLUMNS`), ranked by harm per km²."""
-    n = np.array([count[labels == lab].sum() for lab in labs], dtype=np.int64)
-    harm = np.array([weight[labels == lab].sum() for lab in labs], dtype=float)
+    member = labels >= 0
+    size = int(labels.max()) + 1 if member.any() else 0
+    n = np.bincount(labels[member], weights=count[member], minlength=size)[labs].astype(np.int64)
+    harm = np.bincount(labels[member], weights=weight[member], minlength=size)[labs].astype(float)
     area = geom.area.to_numpy() / 1e6
     frame = gpd.GeoDataFrame({N: n, HARM: harm, AREA_KM2: area, HARM_PER_KM2: harm / area}, geometry=geom, crs=crs)
     frame = frame.sort_values([HARM_PER_KM2, HARM], ascending=False, kind="mergesort").reset_index(drop=True)
@@ -551,15 +567,20 @@ def _dense_footprints(
     polys = footprints(xy, np.where(core, labels, -1), buffer=buffer)
     labs = np.array(sorted(polys))
     geom = gpd.GeoSeries([polys[lab] for lab in labs], crs=crs)
+    if len(labs) == 0:
+        return labs, geom, np.full(len(xy), -1, dtype=labels.dtype)
     # members inside their cluster's footprint count; fringe members outside it do not
+    pos = np.full(int(labels.max()) + 1, -1, dtype=np.intp)
+    pos[labs] = np.arange(len(labs))
+    of = np.where(labels >= 0, pos[np.maximum(labels, 0)], -1)  # each location's footprint (-1: none)
+    has = np.flatnonzero(of >= 0)
     inside = np.zeros(len(xy), dtype=bool)
-    for lab, poly in zip(labs, geom.values, strict=False):
-        members = np.flatnonzero(labels == lab)
-        inside[members] = shapely.contains_xy(poly, xy[members, 0], xy[members, 1]) | core[members]
+    inside[has] = shapely.contains_xy(geom.values[of[has]], xy[has, 0], xy[has, 1]) | core[has]
     labels = np.where(inside, labels, -1)
     # a cluster lighter than min_samples is not dense (a DBSCAN core whose neighbours
     # were all claimed by other clusters, or an HDBSCAN cluster whose core is one point)
-    heavy = np.array([weight[labels == lab].sum() >= min_samples - 1e-9 for lab in labs], dtype=bool)
-    for lab in labs[~heavy]:
-        labels[labels == lab] = -1
+    member = labels >= 0
+    held = np.bincount(labels[member], weights=weight[member], minlength=len(pos))
+    heavy = held[labs] >= min_samples - 1e-9
+    labels = np.where(np.isin(labels, labs[~heavy]), -1, labels)
     return labs[heavy], geom[heavy].reset_index(drop=True), labels

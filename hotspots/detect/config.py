@@ -15,6 +15,8 @@ from hotspots.units import GRID_SHAPES
 
 WEIGHTS = ("harm", "count")
 CLUSTER_METHODS = ("hdbscan", "dbscan")
+MIN_CLUSTER_LOCATIONS = 100
+"""Smallest ``cluster_max_locations`` accepted."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,12 @@ class DetectConfig:
         FDR control for local Moran (default false, as GeoDa).
     cluster_method, cluster_min_cluster_size, cluster_min_samples, cluster_eps, cluster_buffer
         Options of :func:`hotspots.detect.clusters.density_clusters` (unset = automatic).
+    cluster_max_locations
+        Most distinct locations the density clusters work on (default 100,000). Snapped
+        police.uk data stays below it (a force of the Metropolitan Police's size: under
+        80,000); unsnapped data (about one location per incident) is merged onto the finest
+        grid of 1 to 100 m that fits, so time and memory stay flat, and the manifest gives the
+        cell size (``auto.detect.clusters.aggregated_m``). Unset: never merge.
     nte_distance, nte_eps, nte_min_venues
         Options of :func:`hotspots.detect.nte.nte_zones` (metres, metres, venues).
     emerging_source
@@ -94,6 +102,7 @@ class DetectConfig:
     cluster_min_samples: float | None = None
     cluster_eps: float | None = None
     cluster_buffer: float = 50.0
+    cluster_max_locations: int | None = 100_000
     nte_distance: float = 200.0
     nte_eps: float = 150.0
     nte_min_venues: int = 5
@@ -135,6 +144,11 @@ class DetectConfig:
             )
         if self.emerging_time_window < 0:
             raise ConfigError(f"[detect] key 'emerging_time_window' must be >= 0, got {self.emerging_time_window!r}.")
+        if self.cluster_max_locations is not None and self.cluster_max_locations < MIN_CLUSTER_LOCATIONS:
+            raise ConfigError(
+                f"[detect] key 'cluster_max_locations' must be at least {MIN_CLUSTER_LOCATIONS} locations, "
+                f"got {self.cluster_max_locations!r}; remove the key to never merge."
+            )
         if self.nte_min_venues < 1:
             raise ConfigError(f"[detect] key 'nte_min_venues' must be >= 1, got {self.nte_min_venues!r}.")
 

@@ -34,6 +34,7 @@ from hotspots.errors import ConfigError, HotspotsWarning, InputError
 from hotspots.prepare.coverage import source_area
 from hotspots.prepare.study import Study
 from hotspots.results import AutoChoices
+from hotspots.steps import step
 from hotspots.units import (
     CELL_ID,
     HARM_SUM,
@@ -141,29 +142,33 @@ def detect_grid(
         and geometry, with the lattice in ``attrs["grid"]``, the KDE bandwidth in
         ``attrs["kde"]`` and the test in ``attrs["inference"]``.
     """
-    grid = make_grid(area, cell_size=cell_size, shape=shape)
-    counts = count_in_units(incidents, grid, key=CELL_ID)
+    with step("grid"):
+        grid = make_grid(area, cell_size=cell_size, shape=shape)
+        counts = count_in_units(incidents, grid, key=CELL_ID)
     harm_w = None if weights == "count" else C.HARM
-    kde = hotspot_kde(incidents, grid, bandwidth=bandwidth, kernel=kernel, weights=harm_w)
+    with step("kde"):
+        kde = hotspot_kde(incidents, grid, bandwidth=bandwidth, kernel=kernel, weights=harm_w)
     attrs = dict(grid.attrs)
     grid = grid.assign(**{N: counts[N].to_numpy(), HARM_SUM: counts[HARM_SUM].to_numpy(), KDE: kde.to_numpy()})
     exposure = None
     if residents is not None:
-        grid[RESIDENTS] = areal_exposure(grid, residents).to_numpy()
+        with step("grid_exposure"):
+            grid[RESIDENTS] = areal_exposure(grid, residents).to_numpy()
         exposure = RESIDENTS
     grid.attrs = attrs
-    out = hotspot_gistar(
-        grid,
-        value=N if weights == "count" else HARM_SUM,
-        marks=None if weights == "count" else incidents[C.HARM].to_numpy(dtype=float),
-        exposure=exposure,
-        inference=inference,
-        dispersion=dispersion,
-        distance=distance,
-        fdr=fdr,
-        permutations=permutations,
-        seed=seed,
-    )
+    with step("grid_hotspots"):
+        out = hotspot_gistar(
+            grid,
+            value=N if weights == "count" else HARM_SUM,
+            marks=None if weights == "count" else incidents[C.HARM].to_numpy(dtype=float),
+            exposure=exposure,
+            inference=inference,
+            dispersion=dispersion,
+            distance=distance,
+            fdr=fdr,
+            permutations=permutations,
+            seed=seed,
+        )
     out.attrs["kde"] = dict(kde.attrs)
     return out
 
@@ -181,7 +186,31 @@ def detect_lsoa(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, cfg: Detect
     """
     units = lsoa_units(incidents, lsoa)
     has_population = bool(pd.to_numeric(units[C.POPULATION], errors="coerce").gt(0).any())
-    units = hotspot_gistar(
+    with step("lsoa_hotspots"):
+        units = _lsoa_gistar(units, incidents, cfg, has_population)
+    ok_rate = units[RATE_PER_1000].notna().to_numpy()
+    if ok_rate.sum() >= MIN_LISA_UNITS:
+        with step("lisa"):
+            lisa = hotspot_lisa(
+                units[ok_rate],
+                value=RATE_PER_1000,
+                permutations=cfg.permutations,
+                alpha=cfg.alpha,
+                fdr=cfg.lisa_fdr,
+                seed=cfg.seed,
+            )
+        units[LISA_CLASS] = "not significant"
+        units.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
+    else:  # no population (e.g. no [deprivation], as for a Welsh force): no rates to test
+        units[LISA_CLASS] = NOT_ANALYSED
+    return units
+
+
+def _lsoa_gistar(
+    units: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, cfg: DetectConfig, has_population: bool
+) -> gpd.GeoDataFrame:
+    """The hot spot test on LSOAs (exposure: residents, or the area when no LSOA has any)."""
+    return hotspot_gistar(
         units,
         value=N if cfg.weights == "count" else HARM_SUM,
         marks=None if cfg.weights == "count" else incidents[C.HARM].to_numpy(dtype=float),
@@ -192,21 +221,6 @@ def detect_lsoa(incidents: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, cfg: Detect
         permutations=cfg.permutations,
         seed=cfg.seed,
     )
-    ok_rate = units[RATE_PER_1000].notna().to_numpy()
-    if ok_rate.sum() >= MIN_LISA_UNITS:
-        lisa = hotspot_lisa(
-            units[ok_rate],
-            value=RATE_PER_1000,
-            permutations=cfg.permutations,
-            alpha=cfg.alpha,
-            fdr=cfg.lisa_fdr,
-            seed=cfg.seed,
-        )
-        units[LISA_CLASS] = "not significant"
-        units.loc[ok_rate, LISA_CLASS] = lisa[LISA_CLASS].to_numpy()
-    else:  # no population (e.g. no [deprivation], as for a Welsh force): no rates to test
-        units[LISA_CLASS] = NOT_ANALYSED
-    return units
 
 
 @dataclass(frozen=True)
@@ -296,7 +310,8 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
         else f"distance band {cfg.neighbour_distance:g} m + self",
         grid_inference=grid.attrs.get("inference", {}),
     )
-    emerging = _emerging(study, incidents, grid, cfg, auto, summary)
+    with step("emerging"):
+        emerging = _emerging(study, incidents, grid, cfg, auto, summary)
     lsoa = detect_lsoa(incidents, study.lsoa, cfg)
     if len(lsoa) and (lsoa[LISA_CLASS] == NOT_ANALYSED).all():
         summary["lisa"] = "not analysed: the LSOAs have no population, so there are no rates per resident"
@@ -409,25 +424,28 @@ def _clusters_and_zones(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Density clusters and NTE zones (an empty layer, with a warning, without venues)."""
     harm_w = None if cfg.weights == "count" else C.HARM
-    clusters = density_clusters(
-        incidents,
-        method=cast(Any, cfg.cluster_method),
-        min_cluster_size=cfg.cluster_min_cluster_size,
-        min_samples=cfg.cluster_min_samples,
-        eps=cfg.cluster_eps,
-        weights=harm_w,
-        buffer=cfg.cluster_buffer,
-    )
+    with step("clusters"):
+        clusters = density_clusters(
+            incidents,
+            method=cast(Any, cfg.cluster_method),
+            min_cluster_size=cfg.cluster_min_cluster_size,
+            min_samples=cfg.cluster_min_samples,
+            eps=cfg.cluster_eps,
+            weights=harm_w,
+            buffer=cfg.cluster_buffer,
+            max_locations=cfg.cluster_max_locations,
+        )
     auto.record(clusters=clusters.attrs.get("auto", {}))
     if study.venues is not None and len(study.venues):
-        zones = nte_zones(
-            study.venues,
-            incidents,
-            distance=cfg.nte_distance,
-            eps=cfg.nte_eps,
-            min_venues=cfg.nte_min_venues,
-            weights=harm_w,
-        )
+        with step("nte_zones"):
+            zones = nte_zones(
+                study.venues,
+                incidents,
+                distance=cfg.nte_distance,
+                eps=cfg.nte_eps,
+                min_venues=cfg.nte_min_venues,
+                weights=harm_w,
+            )
     else:
         warnings.warn("no venues configured: the nte_zones layer is empty.", HotspotsWarning, stacklevel=3)
         zones = empty_zones()

@@ -249,7 +249,10 @@ def to_numbers(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         if col in TEXT_COLUMNS:
             df[col] = df[col].str.strip()
             continue
-        vals = df[col].str.replace(",", "", regex=False).str.strip()
+        if df[col].dtype.kind in "iuf":  # the CSV reader parsed every value as a number
+            continue
+        text = df[col] if df[col].dtype.kind in "OTU" else df[col].astype("string")
+        vals = text.str.replace(",", "", regex=False).str.strip()
         num = pd.to_numeric(vals, errors="coerce")
         bad = num.isna() & vals.notna()
         if bad.any():
@@ -280,7 +283,8 @@ def read_iod_table(path: Path, wanted: dict[str, str], required: list[str], *, w
     for prefix in required:
         if wanted[prefix] not in got:
             require_columns(path, header, [prefix], hint=f" Is this the right IoD2019 file for [deprivation] {what}?")
-    df, _ = read_table(path, usecols=list(mapping), thousands=",")
+    numbers = [h for h, name in mapping.items() if name not in TEXT_COLUMNS]
+    df, _ = read_table(path, usecols=list(mapping), thousands=",", numbers=numbers)
     df = to_numbers(df.rename(columns=mapping), path)
     check_unique(df, path)
     return df

@@ -58,6 +58,7 @@ from hotspots.prepare.rows import (
     warn_rows,
 )
 from hotspots.prepare.venues import clean_venues
+from hotspots.steps import progress
 
 __all__ = ["AreaRules", "clean_incidents", "clean_venues", "empty_incidents", "parse_dates", "parse_months"]
 
@@ -120,13 +121,32 @@ def _months(rf: RawFile) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
     return month, date, month_bad, no_month
 
 
-def _duplicates(ids: pd.Series, eligible: np.ndarray, seen: set[str]) -> np.ndarray:
-    """Rows whose id repeats an earlier usable row of this file or an earlier file."""
+class SeenIds:
+    """Crime IDs of every file as integer codes, and which have been seen on a usable row so far.
+
+    Factorising every file's IDs once makes "seen in an earlier file" one array lookup per
+    row; a growing Python set passed to ``Series.isin`` was rebuilt into a hash table for
+    every file (51 s instead of 8 s for 1.15 M rows in 100 files).
+    """
+
+    def __init__(self, raw_files: list[RawFile]) -> None:
+        ids = [rf.frame["id"] for rf in raw_files]
+        self.codes, uniques = pd.factorize(pd.concat(ids, ignore_index=True)) if ids else (np.zeros(0, int), [])
+        self.seen = np.zeros(len(uniques), dtype=bool)
+        self.offsets = np.concatenate([[0], np.cumsum([len(i) for i in ids])]).astype(np.intp)
+
+    def of_file(self, k: int) -> np.ndarray:
+        """The codes of file ``k``'s rows (-1 where the ID is missing)."""
+        return self.codes[self.offsets[k] : self.offsets[k + 1]]
+
+
+def _duplicates(ids: pd.Series, codes: np.ndarray, eligible: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Rows whose id repeats an earlier usable row of this file or an earlier file (``seen`` by code)."""
     dup = np.zeros(len(ids), dtype=bool)
     if eligible.any():
         within = np.zeros(len(ids), dtype=bool)
         within[eligible] = ids[eligible].duplicated(keep="first").to_numpy()
-        before = eligible & ids.isin(seen).to_numpy() if seen else np.zeros(len(ids), bool)
+        before = eligible & seen[np.maximum(codes, 0)]
         dup = within | before
     return dup
 
@@ -218,9 +238,17 @@ def _incident_frame(rf: RawFile, fname: str, used: np.ndarray, parts: dict[str, 
 
 
 def _clean_file(
-    rf: RawFile, fname: str, rules: AreaRules, seen: set[str], window: tuple[str | None, str | None], scope: Any
+    rf: RawFile,
+    fname: str,
+    rules: AreaRules,
+    seen: tuple[np.ndarray, np.ndarray],
+    window: tuple[str | None, str | None],
+    scope: Any,
 ) -> tuple[gpd.GeoDataFrame, FileAccount, pd.DataFrame, np.ndarray]:
-    """Clean one crime file: (incidents, account, dropped rows, usable ids) with every row accounted for."""
+    """Clean one crime file: (incidents, account, dropped rows, codes of its usable ids) with every row accounted for.
+
+    ``seen`` is (this file's ID codes, the seen mask by code) from :class:`SeenIds`.
+    """
     df, n = rf.frame, len(rf.frame)
     x, y, xy_missing, xy_bad = _coordinates(rf)
     month, date, month_bad, no_month = _months(rf)
@@ -229,7 +257,8 @@ def _clean_file(
     # only rows that survive the earlier checks take part in de-duplication, so a good
     # row is never dropped as the duplicate of an unusable one
     eligible = ids.notna().to_numpy() & ~(month_bad | xy_bad | no_month | xy_missing | at_origin)
-    dup = _duplicates(ids, eligible, seen)
+    codes, seen_mask = seen
+    dup = _duplicates(ids, codes, eligible, seen_mask)
     warn_placeholders(rf, dup, at_origin)
     offence = df["offence_code"] if df["offence_code"].notna().any() else None
     sc, hw = scope_mod.assign_scope(df["crime_type"], offence, **scope)
@@ -263,7 +292,7 @@ def _clean_file(
     drop_idx = np.flatnonzero(reason != "")
     dropped = dropped_table(fname, rf.source, reason, _details(df, reason, drop_idx))
     log.info("%s: %d read, %d used, %d dropped %s", fname, n, fa.rows_used, fa.rows_dropped, fa.dropped)
-    return frame, fa, dropped, ids.to_numpy(dtype=object)[eligible & ~dup]
+    return frame, fa, dropped, codes[eligible & ~dup]
 
 
 def clean_incidents(
@@ -332,16 +361,16 @@ def clean_incidents(
     frames: list[gpd.GeoDataFrame] = []
     dropped_parts: list[pd.DataFrame] = []
     acc = Accounting()
-    seen: set[str] = set()
-    for k, rf in enumerate(raw_files):
-        frame, fa, dropped, usable = _clean_file(rf, rel(rf.path, base), rules, seen, (start, end), scope)
+    seen = SeenIds(raw_files)
+    for k, rf in enumerate(progress(raw_files, desc="clean", unit="file")):
+        codes = seen.of_file(k)
+        frame, fa, dropped, usable = _clean_file(rf, rel(rf.path, base), rules, (codes, seen.seen), (start, end), scope)
         frames.append(frame)
         acc.files.append(fa)
         if len(dropped):
             dropped_parts.append(dropped)
-        if k < len(raw_files) - 1:
-            # an ID counts as seen once a usable row carries it (later files' copies are duplicates)
-            seen.update(usable.tolist())
+        # an ID counts as seen once a usable row carries it (later files' copies are duplicates)
+        seen.seen[usable] = True
     if dropped_parts:
         acc.dropped_rows = pd.concat(dropped_parts, ignore_index=True)
     acc.check()

@@ -25,6 +25,7 @@ Matching (docs/rank.md, "Institutional locations"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -164,6 +165,7 @@ def edit_distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
+@functools.lru_cache(maxsize=65_536)
 def _word_match(word: str, want: str, fuzzy: bool) -> int:
     """0 = equal, 1 = within the allowed edits, -1 = no match."""
     if word == want:
@@ -184,9 +186,7 @@ def phrase_match(tokens: list[str], phrase: str, *, fuzzy: bool = True) -> str |
     >>> phrase_match(["gunthorpe", "court"], "Crown Court") is None
     True
     """
-    p = phrase.strip()
-    lead, trail = p.startswith("*"), p.endswith("*")
-    fixed = _tokens(p.strip("* "))
+    lead, trail, fixed = _phrase(phrase)
     k = len(fixed)
     if (lead or trail) and len(tokens) <= k:
         return None
@@ -197,6 +197,13 @@ def phrase_match(tokens: list[str], phrase: str, *, fuzzy: bool = True) -> str |
     if min(result) < 0:
         return None
     return MATCHED_FUZZY if max(result) > 0 else MATCHED_BY_NAME
+
+
+@functools.lru_cache(maxsize=1024)
+def _phrase(phrase: str) -> tuple[bool, bool, tuple[str, ...]]:
+    """A name phrase's leading and trailing ``*`` and its words (parsed once per phrase)."""
+    p = phrase.strip()
+    return p.startswith("*"), p.endswith("*"), tuple(_tokens(p.strip("* ")))
 
 
 def match_institution(location: object, names: dict[str, list[str]], *, fuzzy: bool = True) -> tuple[str, str]:
@@ -248,9 +255,12 @@ def flag_institutions(incidents: gpd.GeoDataFrame, cfg: InstitutionsConfig) -> t
     if n and cfg.names:
         uniq = pd.unique(loc.dropna().astype(str))
         lookup = {u: match_institution(u, cfg.names, fuzzy=cfg.fuzzy) for u in uniq}
-        named = loc.notna().to_numpy() & (loc.astype(str).str.strip() != "").to_numpy()
-        for i in np.flatnonzero(named):
-            kind[i], how[i] = lookup.get(str(loc.iloc[i]), ("", ""))
+        text = loc.astype(str)
+        named = loc.notna().to_numpy() & (text.str.strip() != "").to_numpy()
+        idx = np.flatnonzero(named)
+        names = pd.Series(text.to_numpy(dtype=object)[idx])
+        kind[idx] = names.map({u: v[0] for u, v in lookup.items()}).fillna("").to_numpy(dtype=object)
+        how[idx] = names.map({u: v[1] for u, v in lookup.items()}).fillna("").to_numpy(dtype=object)
         if cfg.snap_distance_m > 0 and named.any() and (~named).any():
             _by_coordinates(out, named, kind, how, shown, cfg.snap_distance_m)
     out[C.INSTITUTION] = kind

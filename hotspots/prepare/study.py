@@ -31,6 +31,7 @@ from hotspots.prepare.clean import clean_incidents, clean_venues
 from hotspots.prepare.config import StudyInputs
 from hotspots.prepare.coverage import warn_month_gaps
 from hotspots.prepare.institutions import INSTITUTION_TABLE_COLUMNS, flag_institutions
+from hotspots.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -232,10 +233,14 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         districts = loader.district_outlines(lsoa)
     area = describe_area(config.study.name, len(lsoa))
     incidents, acc = loader.crime(lsoa, area)
-    incidents, institutions = flag_institutions(incidents, config.institutions)
+    with step("institutions") as st:
+        incidents, institutions = flag_institutions(incidents, config.institutions)
+    loader.timings["institutions"] = st.wall_s
     venues = loader.venues(lsoa, acc, area)
     sites = loader.site_files()
     areas = loader.area_files()
+    with step("area"):
+        outline = shapely.union_all(lsoa.geometry.values)
     study = Study(
         config=config,
         incidents=incidents,
@@ -244,7 +249,7 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         districts=districts,
         wards=wards,
         venues=venues,
-        area=shapely.union_all(lsoa.geometry.values),
+        area=outline,
         accounting=acc,
         inputs=loader.inputs,
         caveats=loader.caveats,
@@ -256,9 +261,10 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
         institutions=institutions,
         areas=areas,
     )
-    study.coverage = coverage_table(incidents)
-    study.caveats.extend(data_caveats(study))
-    warn_month_gaps(incidents)
+    with step("caveats"):
+        study.coverage = coverage_table(incidents)
+        study.caveats.extend(data_caveats(study))
+        warn_month_gaps(incidents)
     if len(incidents) == 0:
         warnings.warn(
             "no incident is in scope, dated inside the window and inside the study area; "
@@ -285,19 +291,19 @@ class _Loader:
         self.inputs.append({"role": role, "file": str(path), "sha256": sha or load.sha256(path), "rows": rows, **extra})
 
     def boundaries(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
-        t = time.perf_counter()
-        b = self.config.boundaries
-        lsoa = load.read_lsoa_boundaries(b)
-        self._input("lsoa_boundaries", b.lsoa, len(lsoa))
-        if b.filter_column:
-            self.known = load.read_lsoa_codes(b)
-        districts = load.read_districts(b)
-        if districts is not None:
-            self._input("districts", b.districts, len(districts))
-        wards = load.read_wards(b)
-        if wards is not None:
-            self._input("wards", b.wards, len(wards))
-        self.timings["boundaries"] = time.perf_counter() - t
+        with step("boundaries") as st:
+            b = self.config.boundaries
+            lsoa = load.read_lsoa_boundaries(b)
+            self._input("lsoa_boundaries", b.lsoa, len(lsoa))
+            if b.filter_column:
+                self.known = load.read_lsoa_codes(b)
+            districts = load.read_districts(b)
+            if districts is not None:
+                self._input("districts", b.districts, len(districts))
+            wards = load.read_wards(b)
+            if wards is not None:
+                self._input("wards", b.wards, len(wards))
+        self.timings["boundaries"] = st.wall_s
         return lsoa, districts, wards
 
     def deprivation(
@@ -306,16 +312,16 @@ class _Loader:
         d = self.config.deprivation
         deprivation = None
         if d is not None:
-            t = time.perf_counter()
-            deprivation = load.read_deprivation(d)
-            vintage = vintage_of(deprivation)
-            for role in ("domains", "population", "subdomains", "indicators"):
-                p = getattr(d, role)
-                if p is not None:
-                    self._input(f"iod{vintage.year}_{role}", p, len(deprivation))
-            lsoa = join_deprivation(lsoa, deprivation, self.caveats, config=d)
-            self.known = (self.known or set()) | set(deprivation[C.LSOA_CODE])
-            self.timings["deprivation"] = time.perf_counter() - t
+            with step("deprivation") as st:
+                deprivation = load.read_deprivation(d)
+                vintage = vintage_of(deprivation)
+                for role in ("domains", "population", "subdomains", "indicators"):
+                    p = getattr(d, role)
+                    if p is not None:
+                        self._input(f"iod{vintage.year}_{role}", p, len(deprivation))
+                lsoa = join_deprivation(lsoa, deprivation, self.caveats, config=d)
+                self.known = (self.known or set()) | set(deprivation[C.LSOA_CODE])
+            self.timings["deprivation"] = st.wall_s
         if C.POPULATION not in lsoa.columns:
             lsoa[C.POPULATION] = np.nan  # no population source (e.g. no [deprivation]): rates are missing, not zero
         if C.DISTRICT not in lsoa.columns and districts is not None:
@@ -337,26 +343,26 @@ class _Loader:
 
     def crime(self, lsoa: gpd.GeoDataFrame, area: str) -> tuple[gpd.GeoDataFrame, Accounting]:
         cfg = self.config
-        t = time.perf_counter()
-        raw_files = [rf for src in cfg.crime for rf in load.read_crime_source(src)]
-        self.timings["read_crime"] = time.perf_counter() - t
-        t = time.perf_counter()
+        with step("read_crime") as st:
+            raw_files = [rf for src in cfg.crime for rf in load.read_crime_source(src)]
+        self.timings["read_crime"] = st.wall_s
         sc = cfg.scope
-        incidents, acc = clean_incidents(
-            raw_files,
-            lsoa,
-            known_codes=self.known,
-            start=cfg.study.start,
-            end=cfg.study.end,
-            crime_types=sc.crime_types,
-            offence_codes=sc.offence_codes,
-            harm=sc.harm,
-            tolerance=cfg.boundaries.nearest_tolerance_m,
-            base=cfg.base,
-            max_outside_share=cfg.study.max_outside_share,
-            area=area,
-        )
-        self.timings["clean_crime"] = time.perf_counter() - t
+        with step("clean_crime") as st:
+            incidents, acc = clean_incidents(
+                raw_files,
+                lsoa,
+                known_codes=self.known,
+                start=cfg.study.start,
+                end=cfg.study.end,
+                crime_types=sc.crime_types,
+                offence_codes=sc.offence_codes,
+                harm=sc.harm,
+                tolerance=cfg.boundaries.nearest_tolerance_m,
+                base=cfg.base,
+                max_outside_share=cfg.study.max_outside_share,
+                area=area,
+            )
+        self.timings["clean_crime"] = st.wall_s
         police_uk = {src.name for src in cfg.crime if src.format == "police_uk"}
         codes = [rf.frame["lsoa_code"] for rf in raw_files if rf.source in police_uk]
         if codes:
@@ -369,20 +375,20 @@ class _Loader:
         v = self.config.venues
         if v is None:
             return None
-        t = time.perf_counter()
-        rv = load.read_venues(v)
-        venues, vacc = clean_venues(
-            rv,
-            lsoa,
-            tolerance=self.config.boundaries.nearest_tolerance_m,
-            base=self.config.base,
-            clip_to_area=v.clip_to_area,
-            max_outside_share=self.config.study.max_outside_share,
-            area=area,
-        )
+        with step("venues") as st:
+            rv = load.read_venues(v)
+            venues, vacc = clean_venues(
+                rv,
+                lsoa,
+                tolerance=self.config.boundaries.nearest_tolerance_m,
+                base=self.config.base,
+                clip_to_area=v.clip_to_area,
+                max_outside_share=self.config.study.max_outside_share,
+                area=area,
+            )
         acc.extend(vacc)
         self._input("venues", rv.path, len(rv.frame), rv.sha256)
-        self.timings["venues"] = time.perf_counter() - t
+        self.timings["venues"] = st.wall_s
         return venues
 
     def site_files(self) -> dict[str, gpd.GeoDataFrame]:

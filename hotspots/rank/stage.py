@@ -77,6 +77,7 @@ from hotspots.rank.options import (
 )
 from hotspots.rank.places import rank_axes
 from hotspots.rank.scale import scale
+from hotspots.steps import step
 
 __all__ = [
     "COMBINES",
@@ -219,29 +220,33 @@ def rank(study: Study, detected: DetectResult, cfg: RankConfig) -> RankResult:
     if partial:
         notes["partial_coverage_sources"] = partial
         log.info("rank: sources covering only part of the area: %s", ", ".join(partial))
-    comps = place_components(
-        study.lsoa,
-        incidents,
-        venues=study.venues,
-        deprivation=study.deprivation,
-        detect_lsoa=detected.lsoa,
-        grid=detected.grid,
-        venue_radius=cfg.venue_radius,
-        deprivation_measure=cfg.deprivation,
-        kde_aggregate=cfg.kde_aggregate,
-    )
+    with step("components"):
+        comps = place_components(
+            study.lsoa,
+            incidents,
+            venues=study.venues,
+            deprivation=study.deprivation,
+            detect_lsoa=detected.lsoa,
+            grid=detected.grid,
+            venue_radius=cfg.venue_radius,
+            deprivation_measure=cfg.deprivation,
+            kde_aggregate=cfg.kde_aggregate,
+        )
     composite = cfg.method == "composite"
-    places = _composite(comps, cfg, notes) if composite else _axes(study, incidents, comps, cfg)
+    with step("places"):
+        places = _composite(comps, cfg, notes) if composite else _axes(study, incidents, comps, cfg)
     annual = annualise(incidents, study.lsoa[C.LSOA_CODE])
-    profiles = district_profiles(
-        places,
-        top_n=cfg.top_n,
-        annual=annual,
-        population_year=POPULATION_YEAR,
-        chance_draws=cfg.chance_draws,
-        seed=cfg.seed,
-    )
-    conc = _concentration(places, study.lsoa, cfg)
+    with step("districts"):
+        profiles = district_profiles(
+            places,
+            top_n=cfg.top_n,
+            annual=annual,
+            population_year=POPULATION_YEAR,
+            chance_draws=cfg.chance_draws,
+            seed=cfg.seed,
+        )
+    with step("concentration"):
+        conc = _concentration(places, study.lsoa, cfg)
     summary = {**dict(places.attrs.get("rank", {})), **notes}
     summary["concentration_lsoa"] = {k: v for k, v in conc.items() if k != "lorenz"}
     summary["rates"] = _rates_summary(annual, study.lsoa)

@@ -29,6 +29,7 @@ from hotspots.io.sites import (
     _sites_frame,
     empty_sites,
 )
+from hotspots.locations import aggregate_locations, most_frequent, unique_xy
 from hotspots.validate import check_points, check_projected
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ def _to_bng(gdf: gpd.GeoDataFrame, what: str, points: bool = True) -> gpd.GeoDat
     return gdf
 
 
-def demand_points(incidents: gpd.GeoDataFrame, *, weights: str = C.HARM) -> gpd.GeoDataFrame:
+def demand_points(
+    incidents: gpd.GeoDataFrame, *, weights: str = C.HARM, max_points: int | None = None
+) -> gpd.GeoDataFrame:
     """Aggregate incidents at the same (snapped) location into demand points.
 
     police.uk snaps every crime to one of a fixed set of anonymised public locations, so many
@@ -88,13 +91,21 @@ def demand_points(incidents: gpd.GeoDataFrame, *, weights: str = C.HARM) -> gpd.
         Canonical incident frame (any projected or geographic CRS; reprojected to EPSG:27700).
     weights
         Column summed into ``harm`` (default the harm weight).
+    max_points
+        Most demand points (None: no limit). Unsnapped data has about one distinct point per
+        incident; above ``max_points`` the points are merged onto the finest grid (1 to 100 m)
+        that brings them under it, each cell one demand point at its heaviest member
+        (:func:`hotspots.locations.aggregate_locations`). ``attrs["aggregated_m"]`` gives the
+        cell size (None when nothing was merged), ``attrs["distinct_locations"]`` the distinct
+        points before merging.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        :data:`DEMAND_COLUMNS`: ``location`` (most frequent location text at the point, ""
-        when none), ``n`` (incidents), ``harm`` (summed weight), EPSG:27700, ordered by
-        easting then northing.
+        :data:`DEMAND_COLUMNS`: ``location`` (most frequent location text at the point, or
+        in the cell, "" when none), ``n`` (incidents), ``harm`` (summed weight), EPSG:27700,
+        ordered by easting then northing (by the representative's easting then northing
+        when merged).
 
     Raises
     ------
@@ -114,18 +125,27 @@ def demand_points(incidents: gpd.GeoDataFrame, *, weights: str = C.HARM) -> gpd.
     ok = np.isfinite(xy).all(axis=1) & (w > 0)
     xy, w = xy[ok], w[ok]
     loc = inc[C.LOCATION].astype(object).to_numpy()[ok] if C.LOCATION in inc.columns else np.full(len(w), None)
-    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    uniq, inverse = unique_xy(xy)
+    distinct = len(uniq)
+    resolution = None
+    if max_points is not None and distinct > max_points:
+        rep, _, cell, resolution = aggregate_locations(
+            uniq, np.bincount(inverse, weights=w, minlength=distinct), max_locations=max_points
+        )
+        order = np.argsort(rep, kind="stable")  # cells in the representatives' (easting, northing) order
+        rank = np.empty(len(rep), dtype=np.intp)
+        rank[order] = np.arange(len(rep))
+        uniq, inverse = uniq[rep[order]], rank[cell[inverse]]
     harm = np.bincount(inverse, weights=w, minlength=len(uniq))
     n = np.bincount(inverse, minlength=len(uniq))
-    names = pd.DataFrame({"k": inverse, "loc": loc}).dropna()
-    top = names.groupby("k")["loc"].agg(lambda s: s.value_counts().index[0]) if len(names) else pd.Series(dtype=object)
-    location = pd.Series(top.reindex(range(len(uniq))).to_numpy(dtype=object)).fillna("").to_numpy(dtype=object)
-    return gpd.GeoDataFrame(
-        {C.LOCATION: location, "n": n.astype(np.int64), C.HARM: harm},
+    out = gpd.GeoDataFrame(
+        {C.LOCATION: most_frequent(inverse, loc, len(uniq)), "n": n.astype(np.int64), C.HARM: harm},
         geometry=gpd.points_from_xy(uniq[:, 0], uniq[:, 1]),
         crs=C.CRS,
     )
+    out.attrs["aggregated_m"] = resolution
+    out.attrs["distinct_locations"] = distinct
+    return out
 
 
 def _location_pattern(patterns: tuple[str, ...], exc: type[Exception], where: str) -> re.Pattern[str] | None:
@@ -155,6 +175,8 @@ def kit_candidates(
     extra: gpd.GeoDataFrame | None = None,
     sources: tuple[str, ...] = CANDIDATE_SOURCES,
     exclude_locations: tuple[str, ...] = DEFAULT_EXCLUDE_LOCATIONS,
+    demand: gpd.GeoDataFrame | None = None,
+    max_locations: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Candidate kit sites: NTE venues, incident locations and user sites.
 
@@ -175,12 +197,20 @@ def kit_candidates(
         locations (default :data:`DEFAULT_EXCLUDE_LOCATIONS`: hospital, prison, police
         station); a location matching any is dropped as a candidate. Venues and user sites
         are never dropped, and demand is not affected.
+    demand
+        ``demand_points(incidents)`` when the caller already has it (it is not recomputed).
+    max_locations
+        Most incident-location candidates (None: every distinct demand point). Above it the
+        demand points are thinned to one per grid cell (the finest of 1 to 100 m that brings
+        them under it), at the cell's heaviest point
+        (:func:`hotspots.locations.aggregate_locations`); venues and user sites are kept.
 
     Returns
     -------
     geopandas.GeoDataFrame
         :data:`SITE_COLUMNS` in EPSG:27700. ``attrs["excluded_locations"]`` is the number
-        of incident locations dropped by ``exclude_locations``.
+        of incident locations dropped by ``exclude_locations``; ``attrs["locations_thinned_m"]``
+        the cell size incident locations were thinned to (None when they were not).
 
     Raises
     ------
@@ -191,6 +221,7 @@ def kit_candidates(
     pats = (exclude_locations,) if isinstance(exclude_locations, str) else tuple(exclude_locations)
     exclude = _location_pattern(pats, InputError, "exclude_locations")
     excluded = 0
+    thinned: float | None = None
     parts = []
     if "venues" in sources and venues is not None and len(venues):
         v = _to_bng(venues, "venues")
@@ -198,12 +229,17 @@ def kit_candidates(
             _sites_frame(
                 "venue:" + v[C.VENUE_ID].astype(str),
                 SOURCE_VENUE,
-                v[C.VENUE_NAME] if C.VENUE_NAME in v else "",
+                v.get(C.VENUE_NAME, ""),
                 v.geometry.values,
             )
         )
     if "incident_locations" in sources and len(incidents):
-        d = demand_points(incidents)
+        d = demand_points(incidents) if demand is None else demand
+        if max_locations is not None and len(d) > max_locations:
+            rep, _, _, thinned = aggregate_locations(
+                _xy(d), d[C.HARM].to_numpy(dtype=float), max_locations=max_locations
+            )
+            d = d.iloc[np.sort(rep)]
         xy = _xy(d)
         ids = [f"location:E{x:.0f}N{y:.0f}" for x, y in xy]
         loc = _sites_frame(ids, SOURCE_LOCATION, d[C.LOCATION], d.geometry.values)
@@ -225,8 +261,8 @@ def kit_candidates(
         parts.append(
             _sites_frame(
                 e[SITE_ID],
-                e[SITE_SOURCE] if SITE_SOURCE in e else SOURCE_CANDIDATE,
-                e[SITE_NAME] if SITE_NAME in e else "",
+                e.get(SITE_SOURCE, SOURCE_CANDIDATE),
+                e.get(SITE_NAME, ""),
                 e.geometry.values,
             )
         )
@@ -236,6 +272,7 @@ def kit_candidates(
         out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=C.CRS)
         _check_unique(out, "candidate sites")
     out.attrs["excluded_locations"] = excluded
+    out.attrs["locations_thinned_m"] = thinned
     return out
 
 

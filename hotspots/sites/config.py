@@ -17,6 +17,12 @@ DEFAULT_KIT_RADIUS_M = 100.0
 DEFAULT_SENSITIVITY_RADII_M = (60.0, 100.0, 200.0)
 """Radii (metres) of the sensitivity run by default."""
 
+PERCENT = 100.0
+"""``target_pct`` is a percentage of all harm, at most this."""
+
+MIN_POINTS_CAP = 100
+"""Smallest ``max_demand_points`` / ``max_candidate_locations`` accepted."""
+
 DEFAULT_SCORE_WEIGHTS = {"youth_harm": 0.4, "hotspot": 0.3, "idaci": 0.15, "cyp": 0.15}
 """Weights of the outreach score's components (percentile ranks among the study's LSOAs)."""
 
@@ -55,8 +61,24 @@ class SitesConfig:
         (its incidents stay in the demand). Default :data:`DEFAULT_EXCLUDE_LOCATIONS`; ``[]``
         keeps every location.
     time_limit_s
-        Seconds allowed to each exact solve (default 120); a solve that hits it reports
-        its gap in the manifest.
+        Seconds allowed to the whole stage's solving (default 120): the kits, the coverage
+        curve, the radius sensitivity, the set-covering answer and the most different set share
+        one budget, in that order. When it is reached, every answer not yet proven optimal is
+        the best solution found so far (HiGHS's incumbent or the heuristic one), flagged
+        ``optimal: false`` with its gap where known in the manifest (``sites.time_limit``
+        lists them) and said in the report, and a warning says so. A reachable coverage target
+        is never reported unreachable because of it. Building the demand, the candidates and
+        the models, and the outreach zones, come on top (seconds).
+    max_demand_points
+        Most demand points (default 100,000). Snapped police.uk data stays far below it
+        (a force of 300,000 incidents a year: under 80,000 distinct points); unsnapped data,
+        about one point per incident, is merged onto the finest grid of 1 to 100 m that
+        brings it under (each cell one demand point at its heaviest location), so memory and
+        time stay flat; the cell size is recorded in the manifest. Unset: never merge.
+    max_candidate_locations
+        Most incident-location kit candidates (default 30,000); above it they are thinned to
+        the heaviest demand point per grid cell (the finest of 1 to 100 m that fits).
+        Venues and the user's candidate sites are always kept. Unset: never thin.
     alternative_share
         A candidate is a near-optimal alternative to a kit when swapping it in keeps at least
         this share of the optimal coverage (default 0.99: within 1 %).
@@ -73,6 +95,8 @@ class SitesConfig:
     exclude_locations: tuple[str, ...] = DEFAULT_EXCLUDE_LOCATIONS
     time_limit_s: float = 120.0
     alternative_share: float = 0.99
+    max_demand_points: int | None = 100_000
+    max_candidate_locations: int | None = 30_000
 
     def __post_init__(self) -> None:
         if self.p < 1:
@@ -80,6 +104,13 @@ class SitesConfig:
         for key in ("radius_m", "time_limit_s"):
             if not getattr(self, key) > 0:
                 raise ConfigError(f"[sites] key {key!r} must be > 0, got {getattr(self, key)!r}.")
+        for key in ("max_demand_points", "max_candidate_locations"):
+            v = getattr(self, key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < MIN_POINTS_CAP):
+                raise ConfigError(
+                    f"[sites] key {key!r} must be a whole number of at least {MIN_POINTS_CAP} points, got {v!r}; "
+                    "remove the key to never merge."
+                )
         for r in self.sensitivity_radii_m:
             if not r > 0:
                 raise ConfigError(f"[sites] key 'sensitivity_radii_m' values must be > 0 metres, got {r!r}.")
@@ -88,7 +119,7 @@ class SitesConfig:
                 "[sites] key 'alternative_share' must be in (0, 1] (0.99 = within 1 %), "
                 f"got {self.alternative_share!r}."
             )
-        if not 0 < self.target_pct <= 100:
+        if not 0 < self.target_pct <= PERCENT:
             raise ConfigError(f"[sites] key 'target_pct' must be in (0, 100], got {self.target_pct!r}.")
         for c in self.candidates:
             if c not in CANDIDATE_SOURCES:

@@ -8,10 +8,9 @@ fixed sites: what they already cover is not counted again. :func:`coverage_curve
 :func:`radius_sensitivity` and :func:`kits_for_target` give the order of value, the curve
 for 1..p kits, the answer at other radii and the fewest kits covering a target share of harm.
 
-Every verb is a pure function on GeoDataFrames in EPSG:27700; :func:`run_stage` is the
-pipeline adapter that reads the optional point files, sites the kits and the youth outreach
-zones (:mod:`hotspots.sites.outreach`), and writes ``bleed_kits.csv``, ``outreach.csv`` and
-``sites.gpkg``.
+Every verb is a pure function on GeoDataFrames in EPSG:27700, and has a twin on a model
+already built (:func:`build_model`; ``kits_of_model``, ``curve_of_model``, ``target_of_model``)
+so that one run builds each model once. The pipeline stage is :func:`hotspots.sites.stage.site`.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from hotspots.io.sites import SITE_ID, SITE_NAME, SITE_SOURCE, SOURCE_CANDIDATE,
 from hotspots.sites import mclp as _mclp
 from hotspots.sites.candidates import _to_bng, _xy, demand_points
 from hotspots.sites.config import DEFAULT_KIT_RADIUS_M, DEFAULT_SENSITIVITY_RADII_M
+from hotspots.steps import progress
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,12 @@ def build_model(
     radius: float,
     fixed: gpd.GeoDataFrame | None,
     p: int | None = None,
+    demand: gpd.GeoDataFrame | None = None,
 ) -> Model:
-    """The covering model of ``incidents`` and ``candidates`` at ``radius`` (checks every input)."""
+    """The covering model of ``incidents`` and ``candidates`` at ``radius`` (checks every input).
+
+    ``demand`` is ``demand_points(incidents)`` when the caller already has it (not recomputed).
+    """
     if not isinstance(radius, (int, float)) or not radius > 0:
         raise InputError(f"radius must be > 0 metres, got {radius!r}. A 90-second fetch is 60-115 m; use 100.")
     cand = _to_bng(candidates, "candidates")
@@ -141,7 +145,7 @@ def build_model(
             raise InputError(
                 f"p = {p} kits is more than the {len(cand)} candidate sites. Lower p or add candidate sites."
             )
-    demand = demand_points(incidents)
+    demand = demand_points(incidents) if demand is None else demand
     dxy = _xy(demand)
     cover = _mclp.coverage_matrix(dxy, _xy(cand), radius)
     w = demand[C.HARM].to_numpy(dtype=float)
@@ -170,6 +174,7 @@ def select_sites(
     radius: float = DEFAULT_KIT_RADIUS_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
+    demand: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Choose ``p`` bleed-control kit sites maximising the harm within walking reach (exact MCLP).
 
@@ -188,7 +193,11 @@ def select_sites(
         Existing kits and defibrillators: demand within ``radius`` of any is already covered
         and not counted again.
     time_limit
-        Seconds allowed to the solver (None: no limit).
+        Seconds allowed to the solver (None: no limit). When it is reached, the best
+        solution found is returned with ``attrs["mclp"]["optimal"]`` False and its gap.
+    demand
+        ``demand_points(incidents)`` when the caller already has it (not recomputed; pass the
+        same frame to every verb of one run).
 
     Returns
     -------
@@ -230,12 +239,17 @@ def select_sites(
     >>> select_sites(inc, cand, p=1, radius=100)[["site_id", "marginal_harm"]].values.tolist()
     [['b', 5.0]]
     """
-    m = build_model(incidents, candidates, radius=radius, fixed=fixed, p=p)
+    m = build_model(incidents, candidates, radius=radius, fixed=fixed, p=p, demand=demand)
+    return kits_of_model(m, p, time_limit=time_limit)
+
+
+def kits_of_model(m: Model, p: int, *, time_limit: float | None = None) -> gpd.GeoDataFrame:
+    """:func:`select_sites` on a model already built (:func:`build_model`)."""
     sol = _mclp.solve_mclp(m.cover, m.weights, p, fixed=m.fixed, time_limit=time_limit)
     if len(sol.sites) < p:
         warnings.warn(
             f"only {len(sol.sites)} of the {len(m.candidates)} candidates reach harm not already covered "
-            f"within {radius:g} m; {len(sol.sites)} kits are returned instead of p = {p}.",
+            f"within {m.radius:g} m; {len(sol.sites)} kits are returned instead of p = {p}.",
             HotspotsWarning,
             stacklevel=2,
         )
@@ -243,7 +257,7 @@ def select_sites(
     kits = _kit_rows(m, order, marginal)
     kits.attrs["mclp"] = {
         "p": int(p),
-        "radius_m": float(radius),
+        "radius_m": float(m.radius),
         "optimal": bool(sol.optimal),
         "gap": sol.gap,
         "status": sol.status,
@@ -295,8 +309,12 @@ def coverage_curve(
     radius: float = DEFAULT_KIT_RADIUS_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
+    demand: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Harm covered by the best ``k`` new kits, for ``k = 0..p``, each solved exactly.
+
+    ``time_limit`` is the seconds allowed to all ``p`` solves together: a solve started when
+    it is spent returns its heuristic solution, flagged. ``demand`` as in :func:`select_sites`.
 
     Returns
     -------
@@ -305,16 +323,26 @@ def coverage_curve(
         the radius of the fixed sites or the optimal ``kits`` new sites) and ``coverage_pct``
         (% of all harm). Optimal for every ``k`` (not the nested greedy order), so it never
         falls as kits are added; the optimal sets for different ``k`` need not be nested.
+        ``attrs["optimal"]`` is False when any solve stopped at the time limit.
     """
-    m = build_model(incidents, candidates, radius=radius, fixed=fixed, p=p)
+    m = build_model(incidents, candidates, radius=radius, fixed=fixed, p=p, demand=demand)
+    return curve_of_model(m, p, time_limit=time_limit)
+
+
+def curve_of_model(m: Model, p: int, *, time_limit: float | None = None) -> pd.DataFrame:
+    """:func:`coverage_curve` on a model already built (:func:`build_model`)."""
+    deadline = _mclp.Deadline.after(time_limit)
     red = _mclp.reduce_model(m.cover, m.weights, m.fixed)
     rows = [(0, m.fixed_harm)]
-    for k in range(1, p + 1):
-        sol = _mclp.solve_mclp(m.cover, m.weights, k, reduced=red, time_limit=time_limit)
+    optimal = True
+    for k in progress(range(1, p + 1), desc="coverage curve", total=p, unit="solve"):
+        sol = _mclp.solve_mclp(m.cover, m.weights, k, reduced=red, time_limit=deadline.left())
         rows.append((k, m.fixed_harm + sol.objective))
+        optimal &= bool(sol.optimal)
     df = pd.DataFrame(rows, columns=[KITS, COVERED_HARM])
     df[COVERED_HARM] = np.maximum.accumulate(df[COVERED_HARM].to_numpy())  # guards a time-limited solve
     df[COVERAGE_PCT] = [_pct(v, m.total) for v in df[COVERED_HARM]]
+    df.attrs["optimal"] = optimal
     return df
 
 
@@ -326,20 +354,28 @@ def radius_sensitivity(
     radii: tuple[float, ...] = DEFAULT_SENSITIVITY_RADII_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
+    demand: gpd.GeoDataFrame | None = None,
+    models: dict[float, Model] | None = None,
 ) -> pd.DataFrame:
     """The optimal ``p`` kits' coverage at each walking radius.
+
+    ``time_limit`` is the seconds allowed to all radii together; ``demand`` as in
+    :func:`select_sites`; ``models`` the models already built, by radius (reused).
 
     Returns
     -------
     pandas.DataFrame
         :data:`SENSITIVITY_COLUMNS`: ``radius_m``, ``kits`` chosen, ``existing_covered_harm``
         (by fixed sites at that radius), ``covered_harm`` and ``coverage_pct`` (fixed sites
-        plus the optimal kits), ``optimal`` (proven by the solver).
+        plus the optimal kits), ``optimal`` (proven by the solver; False for the best
+        solution found when the time limit was reached).
     """
+    deadline = _mclp.Deadline.after(time_limit)
+    models = models or {}
     rows = []
     for r in radii:
-        m = build_model(incidents, candidates, radius=r, fixed=fixed, p=p)
-        sol = _mclp.solve_mclp(m.cover, m.weights, p, fixed=m.fixed, time_limit=time_limit)
+        m = models.get(float(r)) or build_model(incidents, candidates, radius=r, fixed=fixed, p=p, demand=demand)
+        sol = _mclp.solve_mclp(m.cover, m.weights, p, fixed=m.fixed, time_limit=deadline.left())
         cov = m.fixed_harm + sol.objective
         rows.append((float(r), len(sol.sites), m.fixed_harm, cov, _pct(cov, m.total), bool(sol.optimal)))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
@@ -353,6 +389,7 @@ def kits_for_target(
     radius: float = DEFAULT_KIT_RADIUS_M,
     fixed: gpd.GeoDataFrame | None = None,
     time_limit: float | None = None,
+    demand: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """How many kits cover ``target_pct`` % of all harm? (exact set covering with a target).
 
@@ -360,12 +397,20 @@ def kits_for_target(
     ----------
     target_pct
         Share of all harm (fixed sites included) to reach, in per cent (0, 100].
+    time_limit
+        Seconds allowed to the solver. When it is reached before an answer is proven, the
+        better of HiGHS's best answer and the greedy one is returned with ``optimal`` False
+        (it may use more kits than the fewest): a reachable target is never reported
+        unreachable because of the time limit.
+    demand
+        As in :func:`select_sites`.
 
     Returns
     -------
     dict
         ``target_pct``, ``radius_m``, ``kits`` (fewest new kits), ``site_ids`` (one such set),
-        ``covered_harm`` and ``coverage_pct`` reached, ``existing_coverage_pct``, ``optimal``.
+        ``covered_harm`` and ``coverage_pct`` reached, ``existing_coverage_pct``, ``optimal``,
+        ``gap`` (None when unknown), ``solve_s``, ``status``.
 
     Raises
     ------
@@ -375,20 +420,27 @@ def kits_for_target(
     """
     if not isinstance(target_pct, (int, float)) or not 0 < target_pct <= PERCENT:
         raise InputError(f"target_pct must be a percentage in (0, 100], got {target_pct!r}.")
-    m = build_model(incidents, candidates, radius=radius, fixed=fixed)
+    m = build_model(incidents, candidates, radius=radius, fixed=fixed, demand=demand)
+    return target_of_model(m, target_pct, time_limit=time_limit)
+
+
+def target_of_model(m: Model, target_pct: float, *, time_limit: float | None = None) -> dict[str, Any]:
+    """:func:`kits_for_target` on a model already built (:func:`build_model`)."""
+    if not isinstance(target_pct, (int, float)) or not 0 < target_pct <= PERCENT:
+        raise InputError(f"target_pct must be a percentage in (0, 100], got {target_pct!r}.")
     need = target_pct / 100.0 * m.total - m.fixed_harm
     red = _mclp.reduce_model(m.cover, m.weights, m.fixed)
     if red.coverable + m.fixed_harm < target_pct / 100.0 * m.total * (1 - 1e-12):
         best = _pct(red.coverable + m.fixed_harm, m.total)
         raise InputError(
-            f"a {target_pct:g} % coverage target cannot be reached within {radius:g} m: every candidate "
+            f"a {target_pct:g} % coverage target cannot be reached within {m.radius:g} m: every candidate "
             f"together covers {best:.1f} % of harm. Lower target_pct, widen the radius or add candidate sites."
         )
     sol = _mclp.solve_target(m.cover, m.weights, need, reduced=red, time_limit=time_limit)
     cov = m.fixed_harm + sol.objective
     return {
         "target_pct": float(target_pct),
-        "radius_m": float(radius),
+        "radius_m": float(m.radius),
         "kits": len(sol.sites),
         "site_ids": m.candidates[SITE_ID].iloc[sol.sites].astype(str).tolist()
         if SITE_ID in m.candidates
@@ -399,9 +451,5 @@ def kits_for_target(
         "optimal": bool(sol.optimal),
         "gap": sol.gap,
         "solve_s": round(sol.seconds, 3),
+        "status": sol.status,
     }
-
-
-# --------------------------------------------------------------------------------------
-# Pipeline stage
-# --------------------------------------------------------------------------------------

@@ -1,158 +1,69 @@
-"""Exact covering-location solvers on a sparse coverage structure (private helpers of :mod:`hotspots.sites.kits`).
+"""The exact maximal covering location solver (private helpers of :mod:`hotspots.sites.kits`).
 
-The maximal covering location problem (MCLP; Church & ReVelle 1974) and the partial
-set-covering problem ("fewest sites covering a target share of demand") are written as
-mixed-integer programmes over *only the demand-site pairs within the radius*, found by a
-KD-tree radius query, and solved exactly with HiGHS (:func:`scipy.optimize.milp`).
-spopt's ``MCLP.from_cost_matrix`` builds a dense ``n_demand x n_sites`` model instead; the
-tests use it as the oracle for the optimal objective.
+The maximal covering location problem (MCLP; Church & ReVelle 1974) is written as a
+mixed-integer programme over *only the demand-site pairs within the radius* (the sparse
+structure of :mod:`hotspots.sites.cover`, reduced without changing its optimum) and solved
+exactly with HiGHS (:func:`scipy.optimize.milp`). spopt's ``MCLP.from_cost_matrix`` builds a
+dense ``n_demand x n_sites`` model instead; the tests use it as the oracle for the optimal
+objective. Candidates are first fixed out by LP reduced costs against a heuristic solution
+(:func:`lp_fix`), which keeps the optimum and shrinks the MILP HiGHS solves.
 
-Before solving, the model is reduced without changing its optimum:
-
-* demand with zero weight, demand already covered by fixed sites (existing kits,
-  defibrillators), and demand no candidate can reach are dropped (they cannot change which
-  candidates are best);
-* candidates that reach no remaining demand are dropped;
-* demand points reached by exactly the same set of candidates are merged (weights summed).
-
-For the MCLP, candidates are then fixed out by LP reduced costs against a heuristic
-solution (:func:`lp_fix`), which keeps the optimum and shrinks the MILP HiGHS solves.
+Every solve takes a time limit; when it is reached, the best solution found (HiGHS's
+incumbent, or the heuristic one) is returned with ``optimal=False``. The partial
+set-covering problem ("fewest sites covering a target share") is in
+:mod:`hotspots.sites.target`; both are importable from here.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.spatial import cKDTree
 
 from hotspots.errors import InputError
+from hotspots.sites.cover import (
+    MIN_SOLVE_S,
+    MIP_REL_GAP,
+    Deadline,
+    Reduced,
+    Solution,
+    coverage_matrix,
+    covered_mask,
+    covered_weight,
+    greedy_order,
+    reduce_model,
+)
+from hotspots.sites.target import solve_target
+
+__all__ = [
+    "MIN_SOLVE_S",
+    "MIP_REL_GAP",
+    "Deadline",
+    "Reduced",
+    "Solution",
+    "coverage_matrix",
+    "covered_mask",
+    "covered_weight",
+    "greedy_order",
+    "lp_fix",
+    "reduce_model",
+    "solve_mclp",
+    "solve_target",
+]
 
 log = logging.getLogger(__name__)
 
-MIP_REL_GAP = 1e-9
-"""Relative optimality gap asked of HiGHS: the solutions are optimal, not merely near-optimal."""
+HALF = 0.5
+"""A binary variable above this is 1."""
 
+LP_SUPPORT_EPS = 1e-6
+"""An LP value above this puts the candidate in the LP solution's support."""
 
-def coverage_matrix(demand_xy: np.ndarray, site_xy: np.ndarray, radius: float) -> sp.csr_matrix:
-    """Sparse 0/1 matrix ``A[i, j] = 1`` when site ``j`` is within ``radius`` metres of demand ``i``.
-
-    Built from a KD-tree radius query, so memory grows with the number of pairs within the
-    radius, not with ``n_demand x n_sites``. Distances equal to the radius count as covered
-    (as in spopt).
-    """
-    demand_xy = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
-    site_xy = np.asarray(site_xy, dtype=float).reshape(-1, 2)
-    shape = (len(demand_xy), len(site_xy))
-    if not radius > 0:
-        raise InputError(f"radius must be > 0 metres, got {radius!r}.")
-    if shape[0] == 0 or shape[1] == 0:
-        return sp.csr_matrix(shape, dtype=np.int8)
-    pairs = cKDTree(demand_xy).sparse_distance_matrix(cKDTree(site_xy), radius, output_type="ndarray")
-    data = np.ones(len(pairs), dtype=np.int8)
-    return sp.csr_matrix((data, (pairs["i"], pairs["j"])), shape=shape)
-
-
-@dataclass
-class Reduced:
-    """A covering model reduced to the demand and candidates that matter."""
-
-    cover: sp.csr_matrix  # merged demand (reached by 2+ kept candidates) x kept candidates
-    weights: np.ndarray  # merged demand weights
-    col_weights: np.ndarray  # weight of demand reached by one kept candidate only, folded into it
-    columns: np.ndarray  # index of each kept candidate in the original candidate list
-    coverable: float  # weight the candidates can reach (after fixed sites)
-
-
-def reduce_model(cover: sp.csr_matrix, weights: np.ndarray, fixed: np.ndarray | None) -> Reduced:
-    """Reduce a covering model without changing its optimal value.
-
-    1. Drop demand with zero weight, demand already covered by fixed sites and demand no
-       candidate reaches; drop candidates that reach none of what is left.
-    2. Drop dominated candidates: ``j`` whose reach is a subset of another candidate's
-       (for identical reaches the lowest index is kept). Any solution using ``j`` can swap
-       it for the dominating one without covering less.
-    3. Merge demand points reached by exactly the same candidates (weights summed).
-    4. Fold demand reached by a single candidate into that candidate's own objective
-       weight (``y_i = x_j`` at the optimum), removing its row.
-    """
-    cover = sp.csr_matrix(cover)
-    w = np.asarray(weights, dtype=float)
-    keep = (w > 0) & (np.diff(cover.indptr) > 0)
-    if fixed is not None:
-        keep &= ~np.asarray(fixed, dtype=bool)
-    rows = np.flatnonzero(keep)
-    sub = cover[rows].astype(np.int32)
-    wsub = w[rows]
-    cols = np.flatnonzero(np.diff(sub.tocsc().indptr) > 0)
-    sub = sub[:, cols].tocsr()
-    # 2. dominance: |N(j) & N(k)| == |N(j)| means N(j) is a subset of N(k)
-    size = np.diff(sub.tocsc().indptr)
-    both = (sub.T @ sub).tocoo()
-    j, k, shared = both.row, both.col, both.data
-    dom = (j != k) & (shared == size[j]) & ((size[k] > size[j]) | ((size[k] == size[j]) & (k < j)))
-    alive = np.ones(len(cols), dtype=bool)
-    alive[j[dom]] = False
-    cols = cols[alive]
-    sub = sub[:, np.flatnonzero(alive)].tocsr()
-    sub.sort_indices()
-    # 3. merge rows with identical candidate sets
-    keys = [sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
-    merged_w: np.ndarray
-    if keys:
-        _, first, inverse = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
-        merged_w = np.bincount(inverse.ravel(), weights=wsub, minlength=len(first))
-        sub = sub[first]
-    else:
-        merged_w = np.zeros(0)
-    # 4. fold single-candidate rows into the candidate's objective weight
-    deg = np.diff(sub.indptr)
-    single = deg == 1
-    col_w = np.bincount(sub.indices[sub.indptr[:-1][single]], weights=merged_w[single], minlength=len(cols))
-    sub = sub[~single].tocsr()
-    return Reduced(
-        cover=sub.astype(np.int8),
-        weights=merged_w[~single],
-        col_weights=col_w.astype(float),
-        columns=cols,
-        coverable=float(wsub.sum()),
-    )
-
-
-@dataclass
-class Solution:
-    """Result of one exact solve.
-
-    Attributes
-    ----------
-    sites
-        Chosen candidate indices (into the original candidate list), ascending.
-    objective
-        Demand weight newly covered by ``sites`` (excluding demand fixed sites already cover).
-    optimal
-        True when HiGHS proved optimality (or the instance was trivial).
-    gap
-        Relative MIP gap reported by HiGHS (0 when proven optimal).
-    n_pairs, n_rows, n_cols
-        Size of the reduced model (pairs within the radius, merged demand rows, useful candidates).
-    seconds
-        Wall-clock time of the solve (model build from the sparse structure included).
-    """
-
-    sites: np.ndarray
-    objective: float
-    optimal: bool = True
-    gap: float = 0.0
-    n_pairs: int = 0
-    n_rows: int = 0
-    n_cols: int = 0
-    seconds: float = 0.0
-    status: str = "optimal"
-    extra: dict = field(default_factory=dict)
+SUPPORT_SOLVE_S = 5.0
+"""Most seconds given to the exact solve over the LP support (only a heuristic)."""
 
 
 def _solve_reduced(
@@ -191,10 +102,10 @@ def _solve_reduced(
         raise InputError(
             f"the solver found no solution ({res.message}). Raise [sites] time_limit_s or use fewer candidates."
         )
-    chosen = np.sort(red.columns[res.x[:m] > 0.5])
+    chosen = np.sort(red.columns[res.x[:m] > HALF])
     return Solution(
         sites=chosen,
-        objective=_objective(cover, weights, fixed, chosen),
+        objective=covered_weight(cover, weights, fixed, chosen),
         optimal=res.status == 0,
         gap=float(getattr(res, "mip_gap", 0.0) or 0.0),
         seconds=time.perf_counter() - t0,
@@ -205,11 +116,11 @@ def _solve_reduced(
     )
 
 
-def _objective(cover: sp.csr_matrix, weights: np.ndarray, fixed: np.ndarray | None, sites: np.ndarray) -> float:
-    hit = covered_mask(cover, sites)
-    if fixed is not None:
-        hit &= ~np.asarray(fixed, dtype=bool)
-    return float(np.asarray(weights, dtype=float)[hit].sum())
+def _heuristic_gap(info: dict) -> float | None:
+    """Relative gap between the LP bound and the heuristic solution (None without an LP bound)."""
+    if "lp_bound" not in info:
+        return None
+    return float((info["lp_bound"] - info["heuristic"]) / max(abs(info["lp_bound"]), 1e-12))
 
 
 def solve_mclp(
@@ -253,8 +164,10 @@ def solve_mclp(
     fixed
         Boolean mask of demand already covered by fixed sites; excluded from the objective.
     time_limit
-        Seconds allowed to HiGHS; on hitting it the best solution found is returned with
-        ``optimal=False`` and its gap.
+        Seconds allowed to the whole solve (LP, heuristics and HiGHS; None: no limit). When
+        it is reached, the best solution found (HiGHS's incumbent or the heuristic solution,
+        whichever covers more) is returned with ``optimal=False`` and its gap; with no time
+        at all, the greedy solution.
     reduced
         The model already reduced by :func:`reduce_model` with the same ``fixed`` (to reuse
         across several ``p``).
@@ -269,7 +182,7 @@ def solve_mclp(
         chosen = np.sort(red.columns)
         return Solution(
             sites=chosen,
-            objective=_objective(cover, weights, fixed, chosen),
+            objective=covered_weight(cover, weights, fixed, chosen),
             seconds=time.perf_counter() - t0,
             status="all useful candidates chosen",
             **stats,
@@ -279,26 +192,36 @@ def solve_mclp(
         chosen = red.columns[[int(np.argmax(reach))]]
         return Solution(
             sites=chosen,
-            objective=_objective(cover, weights, fixed, chosen),
+            objective=covered_weight(cover, weights, fixed, chosen),
             seconds=time.perf_counter() - t0,
             status="optimal (enumeration)",
             **stats,
         )
-    work, info = lp_fix(red, p)
-    if time_limit is not None:
-        time_limit = max(time_limit - (time.perf_counter() - t0), 1.0)
+    deadline = Deadline(None if time_limit is None else t0 + max(float(time_limit), 0.0))
+    work, info = lp_fix(red, p, deadline=deadline)
     mw, nw = work.cover.shape[1], work.cover.shape[0]
     if mw <= p:  # every candidate left is optimal together; topped up to p from the heuristic solution
         picked = [int(j) for j in work.columns]
         picked += [int(j) for j in info["incumbent"] if j not in set(picked)][: p - len(picked)]
         chosen = np.sort(np.asarray(picked, dtype=int))
-        sol = Solution(sites=chosen, objective=_objective(cover, weights, fixed, chosen), status="optimal (LP fixing)")
+        sol = Solution(
+            sites=chosen, objective=covered_weight(cover, weights, fixed, chosen), status="optimal (LP fixing)"
+        )
     elif info.get("proven"):
         chosen = np.sort(info["incumbent"])
         sol = Solution(
             sites=chosen,
-            objective=_objective(cover, weights, fixed, chosen),
+            objective=covered_weight(cover, weights, fixed, chosen),
             status="optimal (heuristic solution meets the LP bound)",
+        )
+    elif deadline.spent():  # the time limit is reached: the best heuristic solution
+        chosen = np.sort(info["incumbent"])
+        sol = Solution(
+            sites=chosen,
+            objective=covered_weight(cover, weights, fixed, chosen),
+            optimal=False,
+            gap=_heuristic_gap(info),
+            status="time limit: heuristic solution returned",
         )
     else:
         cost = -np.concatenate([work.col_weights, work.weights])
@@ -312,7 +235,7 @@ def solve_mclp(
                 cover=cover,
                 weights=weights,
                 fixed=fixed,
-                time_limit=time_limit,
+                time_limit=deadline.left(),
                 t0=t0,
                 presolve=False,
             )
@@ -323,18 +246,24 @@ def solve_mclp(
                 sites=np.zeros(0, dtype=int),
                 objective=-np.inf,
                 optimal=False,
-                gap=(info["lp_bound"] - info["heuristic"]) / max(abs(info["lp_bound"]), 1e-12),
+                gap=_heuristic_gap(info),
                 status="time limit: heuristic solution returned",
             )
         if "incumbent" in info:  # never return worse than the heuristic solution (a time limit was hit)
             inc = np.sort(info["incumbent"])
-            inc_obj = _objective(cover, weights, fixed, inc)
+            inc_obj = covered_weight(cover, weights, fixed, inc)
             if inc_obj > sol.objective:
                 sol.sites, sol.objective = inc, inc_obj
     sol.seconds = time.perf_counter() - t0
     sol.n_pairs, sol.n_rows, sol.n_cols = stats["n_pairs"], stats["n_rows"], stats["n_cols"]
     sol.extra.update({k: v for k, v in info.items() if k != "incumbent"}, solved_rows=nw, solved_cols=mw)
     return sol
+
+
+def _support_seconds(deadline: Deadline) -> float:
+    """Seconds for the exact solve over the LP support: :data:`SUPPORT_SOLVE_S`, or less when the deadline is near."""
+    left = deadline.left()
+    return SUPPORT_SOLVE_S if left is None else min(SUPPORT_SOLVE_S, left)
 
 
 def _value(red: Reduced, sel: np.ndarray) -> float:
@@ -359,12 +288,17 @@ def _greedy(red: Reduced, p: int) -> np.ndarray:
     return sel
 
 
-def _swap(red: Reduced, sel: np.ndarray, max_rounds: int = 200) -> np.ndarray:
-    """Improve a solution by best-improvement single swaps (one chosen candidate out, one other in)."""
+def _swap(red: Reduced, sel: np.ndarray, max_rounds: int = 200, deadline: Deadline | None = None) -> np.ndarray:
+    """Improve a solution by best-improvement single swaps (one chosen candidate out, one other in).
+
+    Stops after ``max_rounds`` rounds, when no swap improves, or when ``deadline`` has passed.
+    """
     sel = sel.copy()
     cc = red.cover.tocsc()
     ct = cc.T.tocsr().astype(float)
     for _ in range(max_rounds):
+        if deadline is not None and deadline.left() == 0.0:
+            break
         cnt = red.cover @ sel.astype(np.int32)
         base = np.where(cnt == 0, red.weights, 0.0)
         best_gain, move = 1e-9 * max(1.0, float(red.weights.sum() + red.col_weights.sum())), None
@@ -385,7 +319,36 @@ def _swap(red: Reduced, sel: np.ndarray, max_rounds: int = 200) -> np.ndarray:
     return sel
 
 
-def lp_fix(red: Reduced, p: int) -> tuple[Reduced, dict]:
+def _support_optimum(red: Reduced, support: np.ndarray, p: int, best: np.ndarray, deadline: Deadline) -> np.ndarray:
+    """The better of ``best`` and the exact optimum over the LP solution's ``support`` (when it is small)."""
+    m = red.cover.shape[1]
+    best_v = _value(red, best)
+    sel = np.zeros(m, dtype=bool)
+    if len(support) == p:  # an integral LP optimum
+        sel[support] = True
+    elif p < len(support) <= 20 * p + 100 and not deadline.spent():
+        sub = red.cover[:, support].tocsr()
+        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+        sub, k, nr = sub[rows], len(support), len(rows)
+        card = np.concatenate([np.ones(k), np.zeros(nr)])
+        res = milp(
+            -np.concatenate([red.col_weights[support], red.weights[rows]]),
+            integrality=card,
+            bounds=Bounds(0, 1),
+            constraints=[
+                LinearConstraint(sp.hstack([-sub.astype(float), sp.identity(nr)], format="csr"), -np.inf, 0.0),
+                LinearConstraint(card[None, :], p, p),
+            ],
+            options={"mip_rel_gap": MIP_REL_GAP, "time_limit": _support_seconds(deadline)},
+        )
+        if res.x is not None:
+            sel[support[res.x[:k] > HALF]] = True
+    if sel.sum() == p and _value(red, sel) > best_v:
+        return sel
+    return best
+
+
+def lp_fix(red: Reduced, p: int, *, deadline: Deadline | None = None) -> tuple[Reduced, dict]:
     """Drop candidates that the LP relaxation proves cannot be in any optimal MCLP solution.
 
     Reduced-cost fixing: solve the LP relaxation of the MCLP (minimising ``c @ z`` with
@@ -399,53 +362,40 @@ def lp_fix(red: Reduced, p: int) -> tuple[Reduced, dict]:
     the same optimal value and keeps the heuristic solution; it is reduced again
     (:func:`reduce_model`) and solved exactly. When ``v`` meets the LP bound ``-D`` (within
     :data:`MIP_REL_GAP`), the heuristic solution is optimal and ``info["proven"]`` is set.
+
+    With a ``deadline``, the LP gets only the time left; when it cannot finish, ``info`` holds
+    the greedy solution improved by swaps as ``incumbent`` (without ``lp_bound``) and the model
+    is returned unreduced.
     """
     n, m = red.cover.shape
     info: dict = {}
     if n == 0 or m <= p:
         return red, info
+    deadline = deadline or Deadline()
     cost = -np.concatenate([red.col_weights, red.weights])
     a = sp.hstack([-red.cover.astype(float), sp.identity(n, format="csr")], format="csr")
     card = np.concatenate([np.ones(m), np.zeros(n)])
+    greedy = _greedy(red, p)
     t = time.perf_counter()
-    lp = linprog(cost, A_ub=a, b_ub=np.zeros(n), A_eq=card[None, :], b_eq=[p], bounds=(0, 1), method="highs")
+    lp = None
+    if not deadline.spent():
+        left = deadline.left()
+        options = {} if left is None else {"time_limit": left}
+        lp = linprog(
+            cost, A_ub=a, b_ub=np.zeros(n), A_eq=card[None, :], b_eq=[p], bounds=(0, 1), method="highs", options=options
+        )
     info["lp_s"] = time.perf_counter() - t
-    if lp.status != 0 or lp.x is None:
+    if lp is None or lp.status != 0 or lp.x is None:
+        best = _swap(red, greedy, deadline=deadline)
+        info.update(heuristic=_value(red, best), incumbent=red.columns[best])
         return red, info
     lam = np.minimum(np.asarray(lp.ineqlin.marginals, dtype=float), 0.0)
     mu = float(lp.eqlin.marginals[0])
     r = cost - a.T @ lam - mu * card
     bound = mu * p + float(np.minimum(r, 0.0).sum())
     # heuristic solutions: greedy, and the exact optimum over the LP solution's support
-    best = _greedy(red, p)
-    best_v = _value(red, best)
-    support = np.flatnonzero(lp.x[:m] > 1e-6)
-    if len(support) == p:  # an integral LP optimum
-        sel = np.zeros(m, dtype=bool)
-        sel[support] = True
-        if _value(red, sel) > best_v:
-            best, best_v = sel, _value(red, sel)
-    elif p < len(support) <= 20 * p + 100:
-        sub = red.cover[:, support].tocsr()
-        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
-        sub, k, nr = sub[rows], len(support), len(rows)
-        card = np.concatenate([np.ones(k), np.zeros(nr)])
-        res = milp(
-            -np.concatenate([red.col_weights[support], red.weights[rows]]),
-            integrality=card,
-            bounds=Bounds(0, 1),
-            constraints=[
-                LinearConstraint(sp.hstack([-sub.astype(float), sp.identity(nr)], format="csr"), -np.inf, 0.0),
-                LinearConstraint(card[None, :], p, p),
-            ],
-            options={"mip_rel_gap": MIP_REL_GAP, "time_limit": 5.0},  # only a heuristic here
-        )
-        if res.x is not None:
-            sel = np.zeros(m, dtype=bool)
-            sel[support[res.x[:k] > 0.5]] = True
-            if sel.sum() == p and _value(red, sel) > best_v:
-                best, best_v = sel, _value(red, sel)
-    best = _swap(red, best)
+    best = _support_optimum(red, np.flatnonzero(lp.x[:m] > LP_SUPPORT_EPS), p, greedy, deadline)
+    best = _swap(red, best, deadline=deadline)
     best_v = _value(red, best)
     tol = MIP_REL_GAP * max(1.0, abs(best_v))
     info.update(lp_bound=-bound, heuristic=best_v, incumbent=red.columns[best])
@@ -461,87 +411,3 @@ def lp_fix(red: Reduced, p: int) -> tuple[Reduced, dict]:
     work.columns = red.columns[cols[work.columns]]
     work.coverable = red.coverable
     return work, info
-
-
-def solve_target(
-    cover: sp.csr_matrix,
-    weights: np.ndarray,
-    target: float,
-    *,
-    fixed: np.ndarray | None = None,
-    time_limit: float | None = None,
-    reduced: Reduced | None = None,
-) -> Solution:
-    """Fewest candidates whose reach adds at least ``target`` demand weight (exact partial set covering).
-
-    Formulation (the LSCP of Toregas et al. 1971 with a coverage target instead of full
-    coverage), on the reduced model::
-
-        minimise   sum_j x_j
-        subject to y_i <= sum_{j in N_i} x_j   for every demand i reached by 2+ candidates
-                   sum_j v_j x_j + sum_i w_i y_i >= target
-                   x_j in {0, 1},  0 <= y_i <= 1
-
-    Raises
-    ------
-    InputError
-        When even every candidate together cannot reach ``target`` (the message gives the
-        most they can reach).
-    """
-    t0 = time.perf_counter()
-    red = reduced if reduced is not None else reduce_model(cover, weights, fixed)
-    n, m = red.cover.shape
-    stats = dict(n_pairs=int(red.cover.nnz), n_rows=n, n_cols=m)
-    if target <= 0:
-        return Solution(sites=np.zeros(0, dtype=int), objective=0.0, seconds=time.perf_counter() - t0, **stats)
-    tol = 1e-9 * max(1.0, float(red.coverable))
-    if red.coverable + tol < target:
-        raise InputError(
-            f"the coverage target cannot be reached: every candidate together adds {red.coverable:.6g} "
-            f"weight within the radius, below the target {target:.6g}. Lower the target, widen the radius, "
-            "or add candidate sites."
-        )
-    cost = np.concatenate([np.ones(m), np.zeros(n)])
-    reach = np.concatenate([red.col_weights, red.weights])
-    bounds = (target - tol, np.inf)
-    return _solve_reduced(
-        red, cost, reach, bounds, cover=cover, weights=weights, fixed=fixed, time_limit=time_limit, t0=t0
-    )
-
-
-def greedy_order(
-    cover: sp.csr_matrix, weights: np.ndarray, sites: np.ndarray, *, fixed: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Order ``sites`` by marginal weight: each next site adds the most not yet covered.
-
-    Returns
-    -------
-    order, marginal
-        The sites in order and the weight each adds (non-increasing; ties broken by the
-        lower candidate index, so the order is deterministic).
-    """
-    sites = np.asarray(sites, dtype=int)
-    w = np.asarray(weights, dtype=float)
-    covered = np.zeros(cover.shape[0], dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool).copy()
-    cols = sp.csc_matrix(cover)[:, sites]
-    remaining = list(range(len(sites)))
-    order, marginal = [], []
-    while remaining:
-        gains = []
-        for k in remaining:
-            rows = cols.indices[cols.indptr[k] : cols.indptr[k + 1]]
-            gains.append(float(w[rows][~covered[rows]].sum()))
-        best = int(np.argmax(gains))  # first maximum: remaining is in ascending site order
-        k = remaining.pop(best)
-        covered[cols.indices[cols.indptr[k] : cols.indptr[k + 1]]] = True
-        order.append(sites[k])
-        marginal.append(gains[best])
-    return np.array(order, dtype=int), np.array(marginal, dtype=float)
-
-
-def covered_mask(cover: sp.csr_matrix, sites: np.ndarray) -> np.ndarray:
-    """Boolean mask of demand reached by any of ``sites``."""
-    sites = np.asarray(sites, dtype=int)
-    if len(sites) == 0:
-        return np.zeros(cover.shape[0], dtype=bool)
-    return sp.csc_matrix(cover)[:, sites].sum(axis=1).A1 > 0

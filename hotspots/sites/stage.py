@@ -21,14 +21,23 @@ from hotspots.prepare.study import Study
 from hotspots.results import AutoChoices
 from hotspots.sites.alternatives import (
     ALTERNATIVE_COLUMNS,
+    alternatives_of_model,
     annotate_kits,
-    kit_alternatives,
-    most_different_set,
+    most_different_of_model,
 )
-from hotspots.sites.candidates import kit_candidates
+from hotspots.sites.candidates import demand_points, kit_candidates
 from hotspots.sites.config import OutreachConfig, SitesConfig
-from hotspots.sites.kits import coverage_curve, kits_for_target, radius_sensitivity, select_sites
+from hotspots.sites.cover import Deadline
+from hotspots.sites.kits import (
+    Model,
+    build_model,
+    curve_of_model,
+    kits_of_model,
+    radius_sensitivity,
+    target_of_model,
+)
 from hotspots.sites.outreach import outreach_zones
+from hotspots.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +86,11 @@ class SitesResult:
 
 
 def _alternatives(
-    inc: gpd.GeoDataFrame,
-    cand: gpd.GeoDataFrame,
-    kits: gpd.GeoDataFrame,
-    fixed: gpd.GeoDataFrame | None,
-    cfg: SitesConfig,
+    m: Model, kits: gpd.GeoDataFrame, cfg: SitesConfig, deadline: Deadline, *, existing: int
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Near-optimal alternatives of the kits: annotated kits, the alternatives frame, the manifest entry."""
-    alts = kit_alternatives(inc, cand, kits, radius=cfg.radius_m, fixed=fixed, share=cfg.alternative_share)
-    different = most_different_set(inc, cand, kits, radius=cfg.radius_m, fixed=fixed, time_limit=cfg.time_limit_s)
-    existing = 0 if fixed is None else len(fixed)
+    alts = alternatives_of_model(m, kits, share=cfg.alternative_share)
+    different = most_different_of_model(m, kits, time_limit=deadline.left())
     kits = annotate_kits(kits, alts, existing_sites=existing)
     summary = {
         "share_of_optimum": cfg.alternative_share,
@@ -99,6 +103,74 @@ def _alternatives(
         + ("" if existing else "; no existing kits or defibrillators were supplied, so none are counted"),
     }
     return kits, alts, summary
+
+
+TIME_LIMIT_NOTE = (
+    "one budget for every solve of the stage (kits, coverage curve, radius sensitivity, target, "
+    "most different set, in that order); an answer not proven optimal when it ran out is the best "
+    "solution found (HiGHS's incumbent or the heuristic one), with its gap where known"
+)
+
+
+def _time_limit(cfg: SitesConfig, answers: dict[str, bool], deadline: Deadline) -> dict[str, Any]:
+    """The manifest entry of ``[sites] time_limit_s``: whether it was reached and which answers are not proven."""
+    unproven = [name for name, ok in answers.items() if not ok]
+    reached = bool(unproven) or deadline.left() == 0.0
+    if unproven:
+        warnings.warn(
+            f"sites: the stage time limit ({cfg.time_limit_s:g} s, [sites] time_limit_s) was reached; "
+            f"{', '.join(unproven)}: the best solutions found, not proven optimal (gaps in the manifest). "
+            "Raise time_limit_s for proven answers.",
+            HotspotsWarning,
+            stacklevel=3,
+        )
+    return {"seconds": cfg.time_limit_s, "reached": reached, "not_proven_optimal": unproven, "note": TIME_LIMIT_NOTE}
+
+
+def _demand_and_candidates(
+    study: Study, inc: gpd.GeoDataFrame, cfg: SitesConfig, auto: AutoChoices
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Demand points (merged onto a grid above ``max_demand_points``) and the candidate sites."""
+    with step("demand"):
+        demand = demand_points(inc, max_points=cfg.max_demand_points)
+    with step("candidates"):
+        cand = kit_candidates(
+            inc,
+            venues=study.venues,
+            extra=study.candidate_sites,
+            sources=cfg.candidates,
+            exclude_locations=tuple(cfg.exclude_locations),
+            demand=demand,
+            max_locations=cfg.max_candidate_locations,
+        )
+    auto.record(
+        candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
+        excluded_locations=cand.attrs.get("excluded_locations", 0),
+    )
+    if demand.attrs.get("aggregated_m") is not None or cand.attrs.get("locations_thinned_m") is not None:
+        auto.record(
+            distinct_incident_locations=demand.attrs.get("distinct_locations"),
+            demand_aggregated_m=demand.attrs.get("aggregated_m"),
+            candidate_locations_thinned_m=cand.attrs.get("locations_thinned_m"),
+        )
+        log.info(
+            "sites: %d distinct incident locations; demand merged onto a %s m grid (%d points), "
+            "incident-location candidates thinned to a %s m grid",
+            demand.attrs.get("distinct_locations"),
+            demand.attrs.get("aggregated_m"),
+            len(demand),
+            cand.attrs.get("locations_thinned_m"),
+        )
+    return demand, cand
+
+
+def _target(m: Model, cfg: SitesConfig, deadline: Deadline) -> dict[str, Any]:
+    """The set-covering answer; an unreachable target is an answer (with a warning), not a failed run."""
+    try:
+        return target_of_model(m, cfg.target_pct, time_limit=deadline.left())
+    except InputError as exc:
+        warnings.warn(str(exc), HotspotsWarning, stacklevel=3)
+        return {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
 
 
 def _outreach(study: Study, detected: DetectResult, ocfg: OutreachConfig) -> gpd.GeoDataFrame:
@@ -137,38 +209,49 @@ def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachC
     auto = AutoChoices("sites")
     oauto = AutoChoices("outreach")
     inc = study.place_incidents("kits")  # institutional snap points left out by default ([institutions])
-    extra = study.candidate_sites
     fixed = study.fixed_sites
-    cand = kit_candidates(
-        inc, venues=study.venues, extra=extra, sources=cfg.candidates, exclude_locations=tuple(cfg.exclude_locations)
-    )
-    limit = cfg.time_limit_s
-    kits = select_sites(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
-    curve = coverage_curve(inc, cand, p=cfg.p, radius=cfg.radius_m, fixed=fixed, time_limit=limit)
-    sens = radius_sensitivity(inc, cand, p=cfg.p, radii=tuple(cfg.sensitivity_radii_m), fixed=fixed, time_limit=limit)
-    try:
-        target: dict[str, Any] = kits_for_target(
-            inc, cand, target_pct=cfg.target_pct, radius=cfg.radius_m, fixed=fixed, time_limit=limit
+    demand, cand = _demand_and_candidates(study, inc, cfg, auto)
+    with step("models"):
+        m = build_model(inc, cand, radius=cfg.radius_m, fixed=fixed, p=cfg.p, demand=demand)
+    deadline = Deadline.after(cfg.time_limit_s)  # one budget for every solve of the stage
+    with step("kits"):
+        kits = kits_of_model(m, cfg.p, time_limit=deadline.left())
+    with step("coverage_curve"):
+        curve = curve_of_model(m, cfg.p, time_limit=deadline.left())
+    with step("radius_sensitivity"):
+        sens = radius_sensitivity(
+            inc,
+            cand,
+            p=cfg.p,
+            radii=tuple(cfg.sensitivity_radii_m),
+            fixed=fixed,
+            time_limit=deadline.left(),
+            demand=demand,
+            models={float(cfg.radius_m): m},
         )
-    except InputError as exc:  # an unreachable target is an answer, not a failed run
-        warnings.warn(str(exc), HotspotsWarning, stacklevel=2)
-        target = {"target_pct": cfg.target_pct, "radius_m": cfg.radius_m, "reachable": False, "message": str(exc)}
+    with step("kits_for_target"):
+        target = _target(m, cfg, deadline)
     stats = kits.attrs.get("mclp", {})
-    kits, alts, alt_summary = _alternatives(inc, cand, kits, fixed, cfg)
-    auto.record(
-        candidates={k: int(v) for k, v in cand[SITE_SOURCE].value_counts().items()},
-        excluded_locations=cand.attrs.get("excluded_locations", 0),
-        demand_points=stats.get("demand_points"),
-        fixed_sites=0 if fixed is None else len(fixed),
-    )
+    with step("alternatives"):
+        kits, alts, alt_summary = _alternatives(m, kits, cfg, deadline, existing=0 if fixed is None else len(fixed))
+    proven = {
+        "bleed_kits": bool(stats.get("optimal", True)),
+        "coverage_curve": bool(curve.attrs.get("optimal", True)),
+        "radius_sensitivity": bool(sens["optimal"].all()) if len(sens) else True,
+        "kits_for_target": bool(target.get("optimal", True)),
+        "most_different_set": bool(alt_summary["most_different_set"].get("optimal", True)),
+    }
+    auto.record(demand_points=stats.get("demand_points"), fixed_sites=0 if fixed is None else len(fixed))
     summary = {
         "bleed_kits": stats,
         "coverage_curve": curve.to_dict(orient="records"),
         "radius_sensitivity": sens.to_dict(orient="records"),
         "kits_for_target": target,
         "kit_alternatives": alt_summary,
+        "time_limit": _time_limit(cfg, proven, deadline),
     }
-    zones = _outreach(study, detected, ocfg)
+    with step("outreach"):
+        zones = _outreach(study, detected, ocfg)
     oauto.record(hotspot_strength="detect stage LSOA gi_z", focal_cells="detect stage grid")
     log.info(
         "sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones",

@@ -50,6 +50,7 @@ from hotspots.present.maps.text import esc
 from hotspots.rank.stage import RankResult
 from hotspots.sites.config import DEFAULT_KIT_RADIUS_M
 from hotspots.sites.stage import SitesResult
+from hotspots.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -315,13 +316,15 @@ def build_maps(
     results = stage_results(detected, ranked, sited, forecast)
     radius = cfg.kit_radius_m or (sited.radius_m if sited is not None else DEFAULT_KIT_RADIUS_M)
     opts = options_from(cfg, kit_radius_m=radius)
-    gaz = make_gazetteer(study)
+    with step("gazetteer"):
+        gaz = make_gazetteer(study)
     pages: dict[str, str] = {}
     sizes: dict[str, Any] = {}
     for audience in cfg.audiences:
         t = time.perf_counter()
-        page = build_map(audience, results, study, basemap=cfg.basemap, options=opts, gazetteer=gaz)
-        pages[audience] = map_html(page)
+        with step(audience):
+            page = build_map(audience, results, study, basemap=cfg.basemap, options=opts, gazetteer=gaz)
+            pages[audience] = map_html(page)
         sizes[audience] = {"bytes": len(pages[audience].encode("utf-8")), "seconds": round(time.perf_counter() - t, 3)}
         log.info("maps: built the %s map (%.1f MB)", audience, sizes[audience]["bytes"] / 1e6)
     sizes["basemap"] = cfg.basemap

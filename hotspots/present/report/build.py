@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from hotspots.present.report.text import glossary
 from hotspots.present.report.where_next import where_next_section
 from hotspots.rank.stage import RankResult
 from hotspots.sites.stage import SitesResult
+from hotspots.steps import step
 
 __all__ = ["FIGURES_DIR", "FIGURE_FILES", "FIGURE_TITLES", "REPORT_FILE", "Report", "build_report", "report"]
 
@@ -187,14 +189,19 @@ def build_report(
     parts = Parts(dpi=dpi)
     all_tiers = tiers(inp)
     variables: dict[str, Any] = {}
-    variables.update(answer_section(inp, parts, all_tiers))
-    variables.update(places_section(inp, parts, all_tiers))
-    variables.update(kits_section(inp, parts))
-    variables.update(districts_section(inp, parts))
-    variables.update(hot_spots_section(inp, parts))
-    variables.update(emerging_section(inp, parts))
-    variables.update(trend_section(inp, parts))
-    variables.update(appendix_section(inp))
+    sections: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("answer", lambda: answer_section(inp, parts, all_tiers)),
+        ("places", lambda: places_section(inp, parts, all_tiers)),
+        ("kits", lambda: kits_section(inp, parts)),
+        ("districts", lambda: districts_section(inp, parts)),
+        ("hot_spots", lambda: hot_spots_section(inp, parts)),
+        ("emerging", lambda: emerging_section(inp, parts)),
+        ("trend", lambda: trend_section(inp, parts)),
+        ("appendix", lambda: appendix_section(inp)),
+    ]
+    for section, build in sections:  # each section is a step: `hotspots -v run` times it
+        with step(section):
+            variables.update(build())
     name = study.name or "Study area"
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),

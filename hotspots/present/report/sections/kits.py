@@ -151,6 +151,37 @@ def _alternatives_words(inp: Inputs, kits: pd.DataFrame) -> list[str]:
     return out
 
 
+UNPROVEN_WORDS = {
+    "kits": "the kit sites",
+    "coverage_curve": "the coverage curve",
+    "radius_sensitivity": "the comparison of radii",
+    "kits_for_target": "the number of kits for the target",
+    "most_different_set": "the most different set of sites",
+}
+"""How the report names each sites answer that ``[sites] time_limit_s`` left not proven optimal."""
+
+
+def time_limit_words(info: dict[str, Any]) -> list[str]:
+    """The sentence saying which answers are the best found, not proven optimal (none when all are proven).
+
+    Examples
+    --------
+    >>> time_limit_words({"time_limit": {"seconds": 60, "not_proven_optimal": ["kits_for_target"]}})
+    ['The time allowed for siting (60 s) ran out: the number of kits for the target is the best found, \
+not proven the best possible.']
+    """
+    limit = info.get("time_limit") or {}
+    unproven = [UNPROVEN_WORDS.get(a, a) for a in limit.get("not_proven_optimal") or []]
+    if not unproven:
+        return []
+    what = unproven[0] if len(unproven) == 1 else ", ".join(unproven[:-1]) + " and " + unproven[-1]
+    verb = "is" if len(unproven) == 1 else "are"
+    return [
+        f"The time allowed for siting ({float(limit.get('seconds', 0)):g} s) ran out: {what} {verb} the best found, "
+        "not proven the best possible."
+    ]
+
+
 def _sensitivity_words(inp: Inputs) -> list[str]:
     info = inp.summary("sites")
     out = []
@@ -168,7 +199,7 @@ def _sensitivity_words(inp: Inputs) -> list[str]:
             + (f" ({float(target['radius_m']):.0f} m)" if target.get("radius_m") else "")
             + f" would take {int(target['kits']):,} kits."
         )
-    return out
+    return out + time_limit_words(info)
 
 
 def _alt_cell(r: dict[str, Any]) -> str:
