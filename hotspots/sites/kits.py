@@ -8,10 +8,10 @@ fixed sites: what they already cover is not counted again. :func:`coverage_curve
 :func:`radius_sensitivity` and :func:`kits_for_target` give the order of value, the curve
 for 1..p kits, the answer at other radii and the fewest kits covering a target share of harm.
 
-Every verb is a pure function on GeoDataFrames in EPSG:27700; :func:`run_stage` is the
-pipeline adapter that reads the optional point files, sites the kits and the youth outreach
-zones (:mod:`hotspots.sites.outreach`), and writes ``bleed_kits.csv``, ``outreach.csv`` and
-``sites.gpkg``.
+Every verb is a pure function on GeoDataFrames in EPSG:27700; the pipeline stage
+:func:`hotspots.sites.stage.site` sites the kits and the youth outreach zones
+(:mod:`hotspots.sites.outreach`) from the loaded study (the optional point files are read at
+load), and the pipeline writes ``bleed_kits.csv``, ``outreach.csv`` and ``sites.gpkg``.
 """
 
 from __future__ import annotations
