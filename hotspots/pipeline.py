@@ -3,12 +3,13 @@
 :func:`load_study` reads and cleans the inputs; then each stage in :data:`STAGES` is a
 plain function from the study, the earlier stages' results and its own config section to
 a frozen result (:func:`hotspots.detect.stage.detect`, :func:`hotspots.rank.stage.rank`,
-:func:`hotspots.sites.stage.site`, :func:`hotspots.present.maps.build.build_maps`,
-:func:`hotspots.present.report.build.report`). No stage reads or writes a file: this
-module writes every output (:func:`write_outputs`) and ``manifest.json``, which is written
-last, and also when a stage fails, so a failed run still says what it did. The run folder is
-written atomically (:mod:`hotspots.io.rundir`): outputs go to a temporary folder that replaces
-the target only when the run succeeds.
+:func:`hotspots.sites.stage.site`, :func:`hotspots.evaluate.forecast.stage.forecast`,
+:func:`hotspots.evaluate.change_stage.change` (only with ``[change]``),
+:func:`hotspots.present.maps.build.build_maps`, :func:`hotspots.present.report.build.report`).
+No stage reads or writes a file: this module writes every output (:func:`write_outputs`) and
+``manifest.json``, which is written last, and also when a stage fails, so a failed run still
+says what it did. The run folder is written atomically (:mod:`hotspots.io.rundir`): outputs go
+to a temporary folder that replaces the target only when the run succeeds.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ METHODS = ("counts", "last_period", "kde", "gistar", "composite", "place_score",
 * ``last_period``: incidents per cell in the last training period as long as the test
   window (last month for a one-month horizon, last quarter for a quarter).
 * ``kde``: :func:`hotspots.detect.kde.hotspot_kde` of the training incidents.
-* ``gistar``: Gi* z-score (:func:`hotspots.gistar.gistar`) of training counts per cell,
+* ``gistar``: Gi* z-score (:func:`hotspots.detect.gistar.gistar`) of training counts per cell,
   queen neighbours plus the cell itself.
 * ``composite``: weighted mean of the percentile ranks of ``counts``, ``kde`` and
   ``gistar`` (weights ``composite_weights``), i.e. the composite-index recipe of the

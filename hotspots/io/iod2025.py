@@ -2,7 +2,7 @@
 
 :func:`read_iod2025_file7` reads File 7 of the English Indices of Deprivation 2025 (all
 ranks, scores, deciles and mid-2022 population denominators, 2021 LSOAs) into the frame
-:func:`hotspots.io.iod.read_deprivation` returns for IoD2019, with the same column names
+:func:`hotspots.io.load.read_deprivation` returns for IoD2019, with the same column names
 where the meaning is the same, plus the scores and the official IDACI rate.
 
 Only the format can be tested offline: the real header and first five rows of File 7 are

@@ -10,7 +10,8 @@ for 1..p kits, the answer at other radii and the fewest kits covering a target s
 
 Every verb is a pure function on GeoDataFrames in EPSG:27700, and has a twin on a model
 already built (:func:`build_model`; ``kits_of_model``, ``curve_of_model``, ``target_of_model``)
-so that one run builds each model once. The pipeline stage is :func:`hotspots.sites.stage.site`.
+so that one run builds each model once. The pipeline stage :func:`hotspots.sites.stage.site`
+sites the kits and the youth outreach zones from the loaded study; the pipeline writes the files.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@
 hotspot strength (:func:`outreach_places`), groups the top places into contiguous zones,
 and gives each a focal point (the densest grid cell's centre) and a plain-language reason.
 
-Every verb is a pure function on GeoDataFrames in EPSG:27700. The pipeline stage that
-writes ``outreach.csv`` and layer ``outreach`` of ``sites.gpkg`` is
-:func:`hotspots.sites.kits.run_stage`, which sites the bleed-control kits in the same run.
+Every verb is a pure function on GeoDataFrames in EPSG:27700. The pipeline stage
+:func:`hotspots.sites.stage.site` runs it beside the bleed-control kits; the pipeline writes
+``outreach.csv`` and layer ``outreach`` of ``sites.gpkg``.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def outreach_places(
     hot
         Hotspot strength per LSOA: a frame with ``lsoa_code`` and ``gi_z`` (the detect
         stage's LSOA layer). None: Gi* z of youth-relevant harm on queen contiguity
-        (:func:`hotspots.gistar.gistar`).
+        (:func:`hotspots.detect.gistar.gistar`).
     categories
         Scope categories counted as youth-relevant violence.
     weights
