@@ -25,6 +25,7 @@ units with the national null. p-values come back; the FDR correction runs once, 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ from hotspots.detect.exposure import RESIDENTS, areal_exposure, unit_exposure
 from hotspots.detect.gistar import contiguity_weights, grid_weights
 from hotspots.detect.kde import hotspot_kde
 from hotspots.detect.methods.exact import exact_test
-from hotspots.errors import InputError
+from hotspots.errors import HotspotsWarning, InputError
 from hotspots.rank.components.hotspot import kde_per_lsoa
 from hotspots.units import CELL_ID, cell_centres, count_in_units, make_grid
 
@@ -306,6 +307,15 @@ def prepare_partition(
     state, summary
         The state for :func:`infer_partition` and the owned units for the driver.
     """
+    with warnings.catch_warnings():
+        # expected here and reported once by the driver: LSOAs without residents (Wales), narrow bandwidths
+        warnings.simplefilter("ignore", HotspotsWarning)
+        return _prepare(spec, lsoa, incidents, settings, lattice)
+
+
+def _prepare(
+    spec: PartitionSpec, lsoa: gpd.GeoDataFrame, incidents: pd.DataFrame, settings: GridSettings, lattice: Lattice
+) -> tuple[PartitionState, PartitionSummary]:
     area = shapely.union_all(np.asarray(lsoa.geometry.values))
     grid = make_grid(area, cell_size=settings.cell_size, shape="square")
     owned = owned_cells(grid, lsoa, spec.core)
@@ -432,6 +442,8 @@ def _test(
     local = np.asarray(W @ values[analysed])
     lam = null.incidents * np.asarray(W @ exposure[analysed]) / null.exposure
     keep = mine[analysed]
+    if not keep.any():
+        return UnitTests(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
     z, p, _ = exact_test(local[keep], lam[keep], null.mix, dispersion=null.dispersion, max_steps=null.max_steps)
     # position of each tested unit among the partition's own units (owned cells / core LSOAs)
     own_rank = np.cumsum(mine) - 1
