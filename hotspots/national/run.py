@@ -278,7 +278,9 @@ def compute(cfg: NationalConfig, sections: Sections, *, progress: Callable[[str]
     with open_executor(cfg.scheduler, workers=cfg.workers, memory_limit=cfg.memory_limit) as ex:
         t = time.perf_counter()
         say(f"ingest ({len(members)} files, {ex.description})")
-        ref = ex.scatter(gpd.GeoDataFrame({C.LSOA_CODE: inputs.lsoa[C.LSOA_CODE].to_numpy()}, geometry=inputs.lsoa.geometry.values, crs=C.CRS))
+        # codes as Python objects: the cleaning makes a set of them per file (slow from pyarrow strings)
+        codes = pd.Series(inputs.lsoa[C.LSOA_CODE].astype(str).to_numpy(dtype=object), dtype=object)
+        ref = ex.scatter(gpd.GeoDataFrame({C.LSOA_CODE: codes}, geometry=inputs.lsoa.geometry.values, crs=C.CRS))
         known = frozenset(inputs.deprivation[C.LSOA_CODE])
         handles = [ex.submit(clean_group, cfg.archive, g, ref, known, opts) for g in group_members(members)]
         groups = ex.gather(handles)
