@@ -211,13 +211,13 @@ def main() -> None:
         info = build(archive, a.rows)
         print(f"built {info['rows']:,} rows, {info['bytes'] / 1e6:,.0f} MB, in {info['seconds']:.0f} s", flush=True)
     rows = []
-    for w in ([0] if a.scheduler else a.workers):
+    for w in [0] if a.scheduler else a.workers:
         print(f"timing {'the cluster' if a.scheduler else f'{w} local worker(s)'}...", flush=True)
         grid = ["--cell-size", a.cell_size, "--bandwidth", a.bandwidth]
         r = timed_run(archive, a.out, workers=w, scheduler=a.scheduler, grid=grid)
         print("  " + r["stdout"], flush=True)
         rows.append((a.scheduler or f"{w} local worker(s)", r))
-    print(f"\nSYNTHETIC national year: {archive.name} (see scripts/bench_national.py); machine: {psutil.cpu_count()} cores")
+    print(f"\nSYNTHETIC national year: {archive.name} (scripts/bench_national.py); machine: {psutil.cpu_count()} cores")
     print(f"{'run on':<22} {'wall s':>8} {'target s':>9} {'CPU s':>8} {'peak GB':>8} {'target GB':>10}")
     for name, r in rows:
         print(

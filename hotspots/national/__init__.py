@@ -1,4 +1,4 @@
-"""National runs over every LSOA of England and Wales: archive ingestion, per-force partitions on Dask, national outputs.
+"""National runs over every LSOA of England and Wales: archive, per-force partitions on Dask, national outputs.
 
 ``hotspots national --archive YYYY-MM.zip --out DIR`` runs :func:`national_run`; see docs/national.md.
 The public verbs are imported on first use, so that ``hotspots --help`` stays fast.
@@ -24,7 +24,20 @@ _WHERE = {
     "national_run": "run",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "GridSettings",
+    "Lattice",
+    "NationalConfig",
+    "NationalDetect",
+    "Sections",
+    "detect_national",
+    "national_run",
+    "open_executor",
+    "plan_partitions",
+    "read_member",
+    "select_members",
+    "street_members",
+]
 
 
 def __getattr__(name: str) -> Any:

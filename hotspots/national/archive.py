@@ -95,7 +95,7 @@ class ArchiveListing:
 
 
 def street_members(path: Path) -> ArchiveListing:
-    """List the street-level members of a police.uk archive zip (reads only its directory).
+    r"""List the street-level members of a police.uk archive zip (reads only its directory).
 
     Parameters
     ----------

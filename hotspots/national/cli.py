@@ -22,7 +22,9 @@ EXIT_INPUT = 2
     type=click.Path(dir_okay=False, path_type=Path),
     help="police.uk archive zip (data.police.uk/data/archive/YYYY-MM.zip): every force, many months.",
 )
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder to write.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder to write."
+)
 @click.option("--from", "start", default=None, metavar="YYYY-MM", help="First month (default: the archive's last 12).")
 @click.option("--to", "end", default=None, metavar="YYYY-MM", help="Last month (default: the archive's last).")
 @click.option(

@@ -8,7 +8,6 @@ are national. :func:`force_table` compares the 43 forces on the same incidents.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -208,10 +207,8 @@ def force_table(
     )
 
 
-def _floor_value(floor: Any) -> float:
-    if isinstance(floor, dict):
-        return float(floor.get("mean", floor.get("gini", float("nan"))))
-    return float(floor)
+def _floor_value(floor: dict[str, float]) -> float:
+    return float(floor["mean"])
 
 
 def _own(own: pd.DataFrame, col: str) -> int:

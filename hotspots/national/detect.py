@@ -31,6 +31,7 @@ from hotspots.detect.gistar import (
     HOTSPOT_CLASS,
     LOCAL_EXPECTED,
     LOCAL_SUM,
+    MIN_UNITS,
     NOT_ANALYSED,
     classify,
     fdr_bh,
@@ -98,14 +99,16 @@ def _null(
     ok = exposure > 0
     n_tot = float(counts[ok].sum())
     e_tot = float(exposure[ok].sum())
-    if ok.sum() < 2 or e_tot <= 0:
+    if ok.sum() < MIN_UNITS or e_tot <= 0:
         raise InputError("fewer than two units have exposure nationally: nothing to test for hot spots.")
     phi = resolve_dispersion(dispersion, counts[ok], n_tot * exposure[ok] / e_tot)
     mix = mark_mix([1.0]) if marks is None else mark_mix(marks)
     return NationalNull(incidents=n_tot, exposure=e_tot, dispersion=phi, mix=mix, max_steps=max_steps)
 
 
-def _assemble(tests: list[UnitTests], sizes: list[int], counts: np.ndarray, mix_mean: float, fdr: bool) -> dict[str, Any]:
+def _assemble(
+    tests: list[UnitTests], sizes: list[int], counts: np.ndarray, mix_mean: float, fdr: bool
+) -> dict[str, Any]:
     """National columns of the hot spot test from the partitions' results (BH once over all analysed units)."""
     total = int(sum(sizes))
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
@@ -211,17 +214,27 @@ def detect_national(
     marks = None if settings.weights == "count" else harm
     grid_null = _null(cell_n, cell_e, marks, dispersion, max_steps)
     lsoa_null = _null(n_l[lsoa_pos], lsoa_e, marks, dispersion, max_steps)
-    results = executor.gather([executor.submit(infer_partition, executor.pick(h, 0), grid_null, lsoa_null) for h in handles])
+    results = executor.gather(
+        [executor.submit(infer_partition, executor.pick(h, 0), grid_null, lsoa_null) for h in handles]
+    )
     timings["partitions_test"] = time.perf_counter() - t
     t = time.perf_counter()
-    grid_cols = _assemble([r[0] for r in results], [len(s.cell_ids) for s in summaries], cell_n, grid_null.mix.mean, fdr)
-    lsoa_cols = _assemble([r[1] for r in results], [len(s.lsoa_pos) for s in summaries], n_l[lsoa_pos], lsoa_null.mix.mean, fdr)
+    grid_cols = _assemble(
+        [r[0] for r in results], [len(s.cell_ids) for s in summaries], cell_n, grid_null.mix.mean, fdr
+    )
+    lsoa_cols = _assemble(
+        [r[1] for r in results], [len(s.lsoa_pos) for s in summaries], n_l[lsoa_pos], lsoa_null.mix.mean, fdr
+    )
     grid = _grid_table(summaries, grid_cols, lattice)
     layer = _lsoa_layer(frame, forces, summaries, lsoa_pos, lsoa_cols)
     timings["gather_fdr"] = time.perf_counter() - t
     summary = {
         "partitions": {
-            s.force: {"owned_cells": len(s.cell_ids), "window_cells": s.window_cells, "window_incidents": s.window_incidents}
+            s.force: {
+                "owned_cells": len(s.cell_ids),
+                "window_cells": s.window_cells,
+                "window_incidents": s.window_incidents,
+            }
             for s in summaries
         },
         "margin_m": round(settings.margin, 1),
@@ -285,7 +298,11 @@ def _lsoa_layer(
     kde[lsoa_pos] = np.concatenate([s.lsoa_kde for s in summaries])
     out[KDE] = kde
     for col, vals in cols.items():
-        full = np.full(len(frame), NOT_ANALYSED if col == HOTSPOT_CLASS else np.nan, dtype=object if col == HOTSPOT_CLASS else float)
+        full = np.full(
+            len(frame),
+            NOT_ANALYSED if col == HOTSPOT_CLASS else np.nan,
+            dtype=object if col == HOTSPOT_CLASS else float,
+        )
         full[lsoa_pos] = vals
         out[col] = full
     return gpd.GeoDataFrame(out[LSOA_COLUMNS], geometry=frame.geometry.values, crs=C.CRS)

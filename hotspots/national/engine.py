@@ -75,7 +75,7 @@ class InProcess:
         return handle[i]
 
     def worker_pids(self) -> list[int]:
-        """This process."""
+        """The process id of this process (it runs every task)."""
         return [os.getpid()]
 
 
@@ -124,7 +124,9 @@ def _distributed() -> Any:
 
 
 @contextmanager
-def open_executor(scheduler: str | None = None, *, workers: int = 2, memory_limit: str = "auto") -> Iterator[Executor]:
+def open_executor(
+    scheduler: str | None = None, *, workers: int = 2, memory_limit: str = "auto", timeout: float = 20.0
+) -> Iterator[Executor]:
     """An executor for the national run, closed (with its local cluster) on exit.
 
     Parameters
@@ -139,6 +141,8 @@ def open_executor(scheduler: str | None = None, *, workers: int = 2, memory_limi
     memory_limit
         Memory limit per local worker (Dask's ``memory_limit``: ``"auto"`` shares the machine's
         memory among the workers, or e.g. ``"8GB"``).
+    timeout
+        Seconds to wait for the scheduler at ``scheduler`` before giving up.
 
     Raises
     ------
@@ -167,7 +171,7 @@ def open_executor(scheduler: str | None = None, *, workers: int = 2, memory_limi
             cluster.close()
         return
     try:
-        client = distributed.Client(scheduler, timeout="20s")
+        client = distributed.Client(scheduler, timeout=f"{timeout}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(
             f"cannot reach the Dask scheduler at {scheduler!r} ({exc}). Start it with `dask scheduler` and its "

@@ -42,7 +42,7 @@ def _force_layer(outlines: gpd.GeoDataFrame, forces: pd.DataFrame) -> Layer:
     table = forces.set_index(FORCE)
     rate = table["harm_per_1000_yr"].reindex(outlines[FORCE]).to_numpy(dtype=float)
     ok = np.isfinite(rate)
-    colours = tier_colours(CLASSES + 1)[:CLASSES][::-1] + ["#bdbdbd"]
+    colours = [*tier_colours(CLASSES + 1)[:CLASSES][::-1], "#bdbdbd"]
     cls = np.full(len(outlines), CLASSES, dtype=int)
     if ok.any():
         edges = np.nanquantile(rate[ok], np.linspace(0, 1, CLASSES + 1))
@@ -53,7 +53,10 @@ def _force_layer(outlines: gpd.GeoDataFrame, forces: pd.DataFrame) -> Layer:
         ("Incidents a year per 1,000 residents", [fmt(v) for v in rows["incidents_per_1000_yr"]]),
         ("Harm a year per 1,000 residents", [fmt(v) for v in rows["harm_per_1000_yr"]]),
         ("Share of harm in its top 5 % of places", [pct(v) for v in rows["top5_harm_share"]]),
-        ("Gini (chance floor)", [f"{fmt(g)} ({fmt(f)})" for g, f in zip(rows["gini"], rows["gini_chance_floor"], strict=True)]),
+        (
+            "Gini (chance floor)",
+            [f"{fmt(g)} ({fmt(f)})" for g, f in zip(rows["gini"], rows["gini_chance_floor"], strict=True)],
+        ),
         ("Act-now places", [fmt(v) for v in rows["act_now_places"]]),
     ]
     names = [esc(n) for n in rows["force_name"].fillna(pd.Series(outlines[FORCE].to_numpy(), index=rows.index))]
@@ -77,7 +80,10 @@ def _force_layer(outlines: gpd.GeoDataFrame, forces: pd.DataFrame) -> Layer:
         for i, (fid, n) in enumerate(zip(outlines[FORCE].astype(str), names, strict=True))
         if fid in inner
     ]
-    items = [(colours[i], ("lowest" if i == 0 else "highest" if i == CLASSES - 1 else f"quintile {i + 1}"), "box") for i in range(CLASSES)]
+    items = [
+        (colours[i], ("lowest" if i == 0 else "highest" if i == CLASSES - 1 else f"quintile {i + 1}"), "box")
+        for i in range(CLASSES)
+    ]
     items.append((colours[CLASSES], "no residents bundled (Wales)", "box"))
     return Layer(
         key="forces",
@@ -102,7 +108,10 @@ def _places_layer(places: gpd.GeoDataFrame, top: int) -> Layer:
         ("District", [esc(v) for v in act[C.DISTRICT]]),
         (
             "National harm rank",
-            [f"{fmt(r)} of {n:,} (likely {fmt(lo)}\u2013{fmt(hi)})" for r, lo, hi in zip(act[C.RANK], act["rank_low"], act["rank_high"], strict=True)],
+            [
+                f"{fmt(r)} of {n:,} (likely {fmt(lo)}\u2013{fmt(hi)})"
+                for r, lo, hi in zip(act[C.RANK], act["rank_low"], act["rank_high"], strict=True)
+            ],
         ),
         ("Why", [esc(v) for v in act[C.REASON]]),
         ("LSOA code", [esc(v) for v in act[C.LSOA_CODE]]),
@@ -142,7 +151,13 @@ def _places_layer(places: gpd.GeoDataFrame, top: int) -> Layer:
 
 
 def national_map(
-    lsoa: gpd.GeoDataFrame, forces: np.ndarray, table: pd.DataFrame, places: gpd.GeoDataFrame, *, period: str, top: int = 20
+    lsoa: gpd.GeoDataFrame,
+    forces: np.ndarray,
+    table: pd.DataFrame,
+    places: gpd.GeoDataFrame,
+    *,
+    period: str,
+    top: int = 20,
 ) -> str:
     """The national page's HTML (self-contained).
 

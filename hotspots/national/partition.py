@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -188,9 +187,9 @@ def plan_partitions(lsoa: gpd.GeoDataFrame, forces: np.ndarray, *, margin: float
     for force in sorted(pd.unique(forces)):
         core = np.flatnonzero(forces == force)
         minx, miny, maxx, maxy = shapely.total_bounds(geoms[core])
-        window = (minx - margin, miny - margin, maxx + margin, maxy + margin)
+        window = (float(minx - margin), float(miny - margin), float(maxx + margin), float(maxy + margin))
         hit = np.unique(tree.query(shapely.box(*window), predicate="intersects"))
-        specs.append(PartitionSpec(str(force), tuple(map(float, window)), hit, forces[hit] == force))
+        specs.append(PartitionSpec(str(force), window, hit, forces[hit] == force))
     specs.sort(key=lambda s: -len(s.lsoa))
     return specs
 
@@ -215,14 +214,14 @@ class PartitionState:
     cell_values: np.ndarray
     cell_counts: np.ndarray
     cell_exposure: np.ndarray
-    cell_W: sp.csr_array
+    cell_w: sp.csr_array
     cell_analysed: np.ndarray
     lsoa_pos: np.ndarray
     core: np.ndarray
     lsoa_values: np.ndarray
     lsoa_counts: np.ndarray
     lsoa_exposure: np.ndarray
-    lsoa_W: sp.csr_array
+    lsoa_w: sp.csr_array
     lsoa_analysed: np.ndarray
 
 
@@ -339,7 +338,7 @@ def _prepare(
     n_cell = counts[C.N].to_numpy(dtype=float)
     v_cell = n_cell if settings.weights == "count" else counts[C.HARM_SUM].to_numpy(dtype=float)
     a_cell = np.flatnonzero(e_cell > 0)
-    W_cell = _restricted(grid_weights(grid, distance=settings.neighbour_distance), a_cell)
+    w_cell = _restricted(grid_weights(grid, distance=settings.neighbour_distance), a_cell)
 
     units = gpd.GeoDataFrame(
         {C.LSOA_CODE: lsoa[C.LSOA_CODE].to_numpy(), C.POPULATION: lsoa[C.POPULATION].to_numpy()},
@@ -350,7 +349,7 @@ def _prepare(
     n_lsoa = lsoa[C.N].to_numpy(dtype=float)
     v_lsoa = n_lsoa if settings.weights == "count" else lsoa[C.HARM_SUM].to_numpy(dtype=float)
     a_lsoa = np.flatnonzero(e_lsoa > 0)
-    W_lsoa = _restricted(contiguity_weights(units), a_lsoa)
+    w_lsoa = _restricted(contiguity_weights(units), a_lsoa)
     core_pos = np.flatnonzero(spec.core)
     with_kde = grid.assign(kde=kde)
     with_kde.attrs = dict(grid.attrs)
@@ -364,14 +363,14 @@ def _prepare(
         cell_values=v_cell,
         cell_counts=n_cell,
         cell_exposure=e_cell,
-        cell_W=W_cell,
+        cell_w=w_cell,
         cell_analysed=a_cell,
         lsoa_pos=spec.lsoa,
         core=np.asarray(spec.core, dtype=bool),
         lsoa_values=v_lsoa,
         lsoa_counts=n_lsoa,
         lsoa_exposure=e_lsoa,
-        lsoa_W=W_lsoa,
+        lsoa_w=w_lsoa,
         lsoa_analysed=a_lsoa,
     )
     summary = PartitionSummary(
@@ -450,10 +449,12 @@ def _test(
     return UnitTests(which=own_rank[analysed[keep]], local=local[keep], lam=lam[keep], z=z, p=p)
 
 
-def infer_partition(state: PartitionState, grid_null: NationalNull, lsoa_null: NationalNull) -> tuple[UnitTests, UnitTests]:
+def infer_partition(
+    state: PartitionState, grid_null: NationalNull, lsoa_null: NationalNull
+) -> tuple[UnitTests, UnitTests]:
     """Step two of a partition: the exact test of its owned cells and core LSOAs under the national nulls."""
-    cells = _test(state.cell_values, state.cell_exposure, state.cell_W, state.cell_analysed, state.owned, grid_null)
-    lsoas = _test(state.lsoa_values, state.lsoa_exposure, state.lsoa_W, state.lsoa_analysed, state.core, lsoa_null)
+    cells = _test(state.cell_values, state.cell_exposure, state.cell_w, state.cell_analysed, state.owned, grid_null)
+    lsoas = _test(state.lsoa_values, state.lsoa_exposure, state.lsoa_w, state.lsoa_analysed, state.core, lsoa_null)
     return cells, lsoas
 
 
@@ -485,9 +486,9 @@ __all__ = [
     "UnitTests",
     "check_cover",
     "in_window",
+    "infer_partition",
     "owned_cells",
     "partition_inputs",
     "plan_partitions",
     "prepare_partition",
-    "infer_partition",
 ]

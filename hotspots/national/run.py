@@ -152,7 +152,9 @@ def load_inputs(data: Path, *, venues: bool = True) -> NationalInputs:
     boundaries = BoundariesConfig(lsoa=b.lsoa_boundaries)
     lsoa = load.read_lsoa_boundaries(boundaries)
     dep = load.read_deprivation(
-        DeprivationConfig(domains=b.iod_domains, population=b.iod_population, subdomains=b.iod_subdomains, indicators=b.iod_indicators)
+        DeprivationConfig(
+            domains=b.iod_domains, population=b.iod_population, subdomains=b.iod_subdomains, indicators=b.iod_indicators
+        )
     )
     caveats: list[str] = []
     import warnings
@@ -160,17 +162,30 @@ def load_inputs(data: Path, *, venues: bool = True) -> NationalInputs:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lsoa = join_deprivation(lsoa, dep, caveats)
-    caveats += [
-        f"{int(lsoa['imd_rank'].isna().sum()):,} LSOAs (Wales) have no English deprivation or residents: their need "
-        "axis, rates and LSOA hot spot test are empty (not zero)."
-    ] if caught else []
+    caveats += (
+        [
+            f"{int(lsoa['imd_rank'].isna().sum()):,} LSOAs (Wales) have no English deprivation or residents: "
+            "their need axis, rates and LSOA hot spot test are empty (not zero)."
+        ]
+        if caught
+        else []
+    )
     table = pd.read_csv(DISTRICTS_TABLE, dtype=str, keep_default_na=False).set_index("lad19cd")["force"]
     forces = lsoa[C.DISTRICT_CODE].map(table).to_numpy(dtype=object)
     if pd.isna(forces).any():
         i = int(np.flatnonzero(pd.isna(forces))[0])
-        raise InputError(f"LSOA {lsoa[C.LSOA_CODE].iloc[i]} has district {lsoa[C.DISTRICT_CODE].iloc[i]!r}, which no force covers.")
+        raise InputError(
+            f"LSOA {lsoa[C.LSOA_CODE].iloc[i]} has district {lsoa[C.DISTRICT_CODE].iloc[i]!r}, which no force covers."
+        )
     v = None
-    files = [{"role": "lsoa_boundaries", "file": str(b.lsoa_boundaries), "sha256": load.sha256(b.lsoa_boundaries), "rows": len(lsoa)}]
+    files = [
+        {
+            "role": "lsoa_boundaries",
+            "file": str(b.lsoa_boundaries),
+            "sha256": load.sha256(b.lsoa_boundaries),
+            "rows": len(lsoa),
+        }
+    ]
     for role in ("iod_domains", "iod_population", "iod_subdomains", "iod_indicators"):
         p = getattr(b, role)
         files.append({"role": role, "file": str(p), "sha256": load.sha256(p), "rows": len(dep)})
@@ -213,7 +228,9 @@ def choose_grid(
         auto["cell_size_m"] = cell
         auto["cell_size_rule"] = "nice(quartic bandwidth / 2), the cap of the force rule"
     if detect.grid_shape != "square":
-        raise InputError("the national run uses square cells (one national lattice); set [detect] grid_shape = 'square'.")
+        raise InputError(
+            "the national run uses square cells (one national lattice); set [detect] grid_shape = 'square'."
+        )
     if detect.inference != "exact":
         raise InputError(
             f"the national run partitions the exact test only; [detect] inference is {detect.inference!r}. "
@@ -262,7 +279,9 @@ class NationalResult:
     executor: str
 
 
-def compute(cfg: NationalConfig, sections: Sections, *, progress: Callable[[str], None] | None = None) -> NationalResult:
+def compute(
+    cfg: NationalConfig, sections: Sections, *, progress: Callable[[str], None] | None = None
+) -> NationalResult:
     """Run the national analysis (nothing written): see the module notes for the steps."""
     say = progress or (lambda _s: None)
     timings: dict[str, float] = {}
@@ -288,13 +307,21 @@ def compute(cfg: NationalConfig, sections: Sections, *, progress: Callable[[str]
         messages = summarise_warnings(groups)
         timings["ingest"] = time.perf_counter() - t
         if len(frame) == 0:
-            raise InputError(f"no incident is in scope in {start}..{end} in {cfg.archive.name}; check the months and [scope].")
+            raise InputError(
+                f"no incident is in scope in {start}..{end} in {cfg.archive.name}; check the months and [scope]."
+            )
         t = time.perf_counter()
         say("detect")
         lsoa_force = pd.Series(inputs.forces, index=inputs.lsoa[C.LSOA_CODE].to_numpy())
         settings, auto = choose_grid(frame, lsoa_force, cfg, sections.detect)
         nat = detect_national(
-            frame, inputs.lsoa, inputs.forces, settings, ex, dispersion=sections.detect.method_dispersion, fdr=sections.detect.fdr
+            frame,
+            inputs.lsoa,
+            inputs.forces,
+            settings,
+            ex,
+            dispersion=sections.detect.method_dispersion,
+            fdr=sections.detect.fdr,
         )
         timings["detect"] = time.perf_counter() - t
         executor = ex.description
@@ -317,7 +344,9 @@ def compute(cfg: NationalConfig, sections: Sections, *, progress: Callable[[str]
     places = ranked.places.copy()
     places.insert(3, FORCE, lsoa_force.reindex(places[C.LSOA_CODE].astype(str)).to_numpy())
     rows_by_force = accounting_by_force(acc, members, cfg.archive)
-    table = force_table(nat, places, incidents, rows_by_force, chance_draws=sections.rank.chance_draws, seed=sections.rank.seed)
+    table = force_table(
+        nat, places, incidents, rows_by_force, chance_draws=sections.rank.chance_draws, seed=sections.rank.seed
+    )
     timings["rank"] = time.perf_counter() - t
     html = None
     if cfg.maps:
@@ -362,7 +391,9 @@ OUTPUTS = {
 """Files of a national run folder."""
 
 
-def _manifest(res: NationalResult, cfg: NationalConfig, sections: Sections, outputs: dict[str, str], status: str) -> dict[str, Any]:
+def _manifest(
+    res: NationalResult, cfg: NationalConfig, sections: Sections, outputs: dict[str, str], status: str
+) -> dict[str, Any]:
     acc = res.accounting
     return {
         "tool": "hotspots",
@@ -471,7 +502,9 @@ def national_run(
     finally:
         res.timings["total"] = time.perf_counter() - t0
         outputs.setdefault(rundir.MANIFEST, "this file")
-        text = json.dumps(_manifest(res, cfg, sections, outputs, status), indent=2, default=_json_default, allow_nan=True)
+        text = json.dumps(
+            _manifest(res, cfg, sections, outputs, status), indent=2, default=_json_default, allow_nan=True
+        )
         (tmp / rundir.MANIFEST).write_text(text + "\n", encoding="utf-8")
         if status == "failed":
             rundir.keep_failed(tmp, out)
