@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from hotspots import __version__
-from hotspots import columns as C
 from hotspots.config import Config
 from hotspots.errors import ConfigError, InputError
 from hotspots.evaluate.change_config import ChangeConfig
@@ -47,7 +46,7 @@ FILES = {
     "change_detail.csv": "per-unit design effect, SPPT shares and interval, Gi* class in each period",
     "impact.csv": "intervention impact: WDD, harm-weighted WDD, ratio against control, minimum detectable fall",
     "interventions.gpkg": "the intervention register's areas as geometry (treated, control, displacement rings)",
-    "maps/change.html": "map of the change classes (self-contained, offline)",
+    "maps/change.html": "map of the change classes (self-contained; offline unless [maps] basemap is set)",
     "change.html": "Board page: what changed, how sure, what could have been seen (self-contained, no script)",
     "manifest.json": "this file",
 }
@@ -184,11 +183,7 @@ def run_change(
     timings["change"] = time.perf_counter() - t
     step("pages")
     t = time.perf_counter()
-    outlines = {
-        "Ward boundaries": (study.wards, C.WARD_NAME),
-        "District boundaries": (study.districts, C.DISTRICT_NAME_COL),
-    }
-    map_page = change_map(result, study_name=study.name, cfg=config.maps, outlines=outlines)
+    map_page = change_map(result, study, cfg=config.maps)
     board = change_page(result, study_name=study.name, small_count=config.report.small_count)
     timings["pages"] = time.perf_counter() - t
     outputs: dict[str, str] = {}

@@ -118,17 +118,19 @@ def check(config_path: Path | None) -> None:
     """Validate everything `run` will need, and print the row accounting and data caveats.
 
     Reads the config and every file it names, cleans the crime and venue rows, checks that
-    every weighted ranking and outreach component has its input, and prints, per file, rows
-    read, used and dropped with the reason (with totals for crime and for venues). Exit 0
-    when the inputs are usable, 2 when not (one line saying what to fix).
+    every weighted ranking and outreach component has its input and that a [change] section's
+    periods and the [[intervention]] register fit the data, and prints, per file, rows read,
+    used and dropped with the reason (with totals for crime and for venues). Exit 0 when the
+    inputs are usable, 2 when not (one line saying what to fix).
     """
-    from hotspots.preflight import check_needs
+    from hotspots.preflight import check_change_section, check_needs
     from hotspots.prepare.study import load_study
 
     cfg = _load_config(config_path)
     t = time.perf_counter()
     study = load_study(cfg)
     check_needs(cfg, study)
+    changed = check_change_section(cfg, study)
     click.echo(f"config: {cfg.path}")
     click.echo(f"study: {cfg.study.name}; period {study.period}; {len(study.lsoa)} LSOAs")
     click.echo("")
@@ -144,11 +146,36 @@ def check(config_path: Path | None) -> None:
         click.echo("area check (the LSOA codes of the police.uk rows):")
         click.echo("  " + compare_with_police_uk(study.lsoa["lsoa_code"], study.police_uk_codes).summary())
         click.echo("")
+    if changed is not None:
+        click.echo(format_change_check(changed))
+        click.echo("")
     click.echo("caveats:")
     for c in study.caveats:
         click.echo(f"  - {c}")
     click.echo("")
     click.echo(f"inputs usable ({time.perf_counter() - t:.1f} s): {len(study.incidents):,} incidents in scope.")
+
+
+def format_change_check(checked: Any) -> str:
+    """What ``run`` will compare in "What changed" (a :class:`~hotspots.evaluate.change_stage.ChangeCheck`), as text."""
+    from hotspots.months import format_months
+
+    p = checked.periods
+    lines = [
+        "what changed ([change]):",
+        f"  before {format_months(p.before)} ({p.before_months} months with data), "
+        f"after {format_months(p.after)} ({p.after_months} months with data)",
+        f"  sources {', '.join(checked.sources)}; area {', '.join(checked.districts) or 'the study area'}",
+    ]
+    for note in checked.notes:
+        lines.append(f"  note: {note}")
+    for iv in checked.interventions:
+        q = iv.periods
+        lines.append(
+            f"  intervention {iv.entry.name!r}: before {format_months(q.before)}, after {format_months(q.after)} "
+            f"({q.after_months} months each with data); areas {', '.join(iv.areas)}; sources {', '.join(iv.sources)}"
+        )
+    return "\n".join(lines)
 
 
 def format_accounting(table: Any) -> str:
@@ -222,7 +249,7 @@ def _fetch_target(config_path: Path | None, force: str | None, out: Path | None)
     cfg = _load_config(config_path)
     name = force or cfg.study.force
     if not name:
-        raise click.UsageError(f"{config_path} has no [study] force; add force = \"<police.uk id>\" or pass --force.")
+        raise click.UsageError(f'{config_path} has no [study] force; add force = "<police.uk id>" or pass --force.')
     if out is None:
         src = next((c for c in cfg.crime if c.format == "police_uk"), None)
         if src is None:
@@ -306,7 +333,7 @@ def fetch(ctx: click.Context, config_path: Path | None, **o: Any) -> None:
     "--stage",
     "stages",
     multiple=True,
-    help="Run only these stages after loading (repeatable): detect, rank, sites, maps, report.",
+    help="Run only these stages after loading (repeatable): detect, rank, sites, forecast, change, maps, report.",
 )
 @click.pass_context
 @handle_errors
@@ -390,6 +417,7 @@ def evaluate(
     """
     import hotspots.evaluate.rolling as ev
     from hotspots import pipeline
+    from hotspots.evaluate.forecast.evaluation import evaluate_forecasts, format_forecasts, merge_evaluation
     from hotspots.io.write import write_json
     from hotspots.prepare.study import load_study
 
@@ -404,9 +432,13 @@ def evaluate(
     res = ev.evaluate_study(
         study, ecfg, source=source, cell_size=detect_cell, rank_config=rank_cfg, train=train, test=test
     )
+    fe = evaluate_forecasts(study, res, ecfg=ecfg, fcfg=cfg.forecast, sites=cfg.sites)  # issue 14: forecasts, kits
+    res = merge_evaluation(res, fe)
     rep = res["report"]
     out = out or pipeline.default_out_dir()
     path = write_json({"tool": "hotspots", "version": __version__, **rep}, out / "evaluation.json")
+    for name, png in (fe.figures if fe else {}).items():
+        (out / name).write_bytes(png)
     quiet = ctx.obj.get("quiet", False)
     if not quiet:
         inc = rep["incidents"]
@@ -436,6 +468,8 @@ def evaluate(
         click.echo(ev.format_verdict(rep["versus_baseline"]))
         if "rank_intervals" in res:
             click.echo(res["rank_intervals"]["text"])
+        if fe is not None:
+            click.echo(format_forecasts(fe))
         click.echo(f"wrote {path} ({time.perf_counter() - t:.1f} s)")
 
 
@@ -548,16 +582,16 @@ def change(
 @click.option(
     "--map",
     "audience",
-    type=click.Choice(["board", "outreach", "analyst"]),
+    type=click.Choice(["board", "outreach", "analyst", "change"]),
     default=None,
-    help="Open this map instead of the run's index page.",
+    help="Open this map instead of the folder's index page (change: the map of a `hotspots change` folder).",
 )
 @handle_errors
 def serve(run_dir: Path, port: int, no_browser: bool, audience: str | None) -> None:
     """Show a run's maps in the browser over http://localhost (needed for online base maps).
 
     Starts a small local web server (this computer only) on RUN_DIR, the folder
-    `hotspots run` wrote, and opens its index page. The maps work offline when opened as
+    `hotspots run` (or `hotspots change`) wrote, and opens its index page. The maps work offline when opened as
     files; tile servers such as OpenStreetMap's refuse requests from pages opened as files,
     so with [maps] basemap set, open the maps this way. Stop with Ctrl+C.
     """

@@ -27,7 +27,9 @@ from hotspots.detect.config import DetectConfig
 from hotspots.errors import ConfigError
 from hotspots.evaluate.change_config import ChangeConfig, InterventionConfig
 from hotspots.evaluate.config import EvaluateConfig
+from hotspots.evaluate.forecast.config import ForecastConfig
 from hotspots.io.config import BoundariesConfig, CrimeSource, DeprivationConfig, PointFile, VenuesConfig
+from hotspots.months import format_months, overlap, parse_months
 from hotspots.prepare.config import ScopeConfig, StudyConfig, StudyInputs
 from hotspots.prepare.institutions import InstitutionsConfig
 from hotspots.present.maps.config import MapsConfig
@@ -236,6 +238,7 @@ SECTIONS: dict[str, type] = {
     "evaluate": EvaluateConfig,
     "sites": SitesConfig,
     "outreach": OutreachConfig,
+    "forecast": ForecastConfig,
     "maps": MapsConfig,
     "report": ReportConfig,
     "change": ChangeConfig,
@@ -249,7 +252,7 @@ MOVED_KEYS: dict[tuple[str, str], str] = {
 }
 """Keys of earlier versions and where their setting lives now (a clear error, not 'unknown key')."""
 
-STAGE_SECTIONS = ("detect", "rank", "evaluate", "sites", "outreach", "maps", "report")
+STAGE_SECTIONS = ("detect", "rank", "evaluate", "sites", "outreach", "forecast", "maps", "report")
 """Sections with every key optional: absent from the file, they take their defaults."""
 
 
@@ -263,7 +266,7 @@ class Config:
         The config file (None for a config built from a dict).
     study, boundaries, crime, deprivation, venues, scope, institutions
         The study and its inputs (``deprivation`` and ``venues`` are optional).
-    detect, rank, evaluate, sites, outreach, maps, report
+    detect, rank, evaluate, sites, outreach, forecast, maps, report
         The stage sections (their defaults when absent from the file).
     change
         ``[change]`` (None when absent: ``hotspots run`` then shows no "What changed" section).
@@ -286,6 +289,7 @@ class Config:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     sites: SitesConfig = field(default_factory=SitesConfig)
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
     maps: MapsConfig = field(default_factory=MapsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     change: ChangeConfig | None = None
@@ -505,6 +509,12 @@ def _change_sections(
         change = build_section(ChangeConfig, raw["change"], where="[change]", base=base)
         if change.before is None or change.after is None:
             raise ConfigError("[change] needs both 'before' and 'after' (month lists such as '2020-01..2020-06').")
+        both = overlap(parse_months(change.before), parse_months(change.after))
+        if both:
+            raise ConfigError(
+                f"[change] keys 'before' and 'after' overlap in {len(both)} month(s) ({format_months(both)}); "
+                f"a month can only be in one period: remove it from one of them."
+            )
         known(change.sources, "[change]")
     tables = raw.get("intervention", [])
     if isinstance(tables, dict):

@@ -221,6 +221,7 @@ def check_periods(
     incident_months: Iterable[str],
     names: tuple[str, str] = ("--before", "--after"),
     equal_length: bool = False,
+    advice: str = "Choose months inside the data or other sources.",
 ) -> Periods:
     """Parse and check a before and an after period against the data.
 
@@ -235,6 +236,8 @@ def check_periods(
     equal_length
         Require the same exposure in both periods (interventions: Wheeler & Ratcliffe's WDD
         compares equal before and after periods).
+    advice
+        What to do when a period has no month with data, or (``equal_length``) the exposures differ.
 
     Returns
     -------
@@ -268,8 +271,7 @@ def check_periods(
         data = sorted(set(months) & present)
         if not data:
             raise InputError(
-                f"{name} ({format_months(months)}) has no month with data: the selected sources cover {span}. "
-                f"Choose months inside the data or other sources."
+                f"{name} ({format_months(months)}) has no month with data: the selected sources cover {span}. {advice}"
             )
         missing = sorted(set(months) - present)
         if missing:
@@ -284,7 +286,7 @@ def check_periods(
     if equal_length and len(bd) != len(ad):
         raise InputError(
             f"{names[0]} has {len(bd)} months with data and {names[1]} has {len(ad)}; the WDD test compares "
-            f"equal periods. Make both periods the same length."
+            f"equal periods. {advice}"
         )
     return Periods(before=b, after=a, before_data=bd, after_data=ad, before_missing=bm, after_missing=am)
 

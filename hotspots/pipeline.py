@@ -26,9 +26,10 @@ from hotspots import __version__
 from hotspots.config import Config
 from hotspots.detect.stage import DetectResult, detect
 from hotspots.evaluate.change_stage import ChangeResult, change
+from hotspots.evaluate.forecast.stage import ForecastResult, forecast
 from hotspots.io import rundir
 from hotspots.io.write import write_csv, write_json, write_layer
-from hotspots.preflight import check_needs
+from hotspots.preflight import check_change_section, check_needs
 from hotspots.prepare.study import Study, load_study
 from hotspots.present.maps.build import MapsResult, build_maps
 from hotspots.present.report.build import FIGURE_FILES, FIGURE_TITLES, FIGURES_DIR, REPORT_FILE, Report, report
@@ -49,6 +50,8 @@ KITS_CSV = "bleed_kits.csv"
 KIT_ALTERNATIVES_CSV = "kit_alternatives.csv"
 OUTREACH_CSV = "outreach.csv"
 SITES_GPKG = "sites.gpkg"
+WHERE_NEXT_CSV = "where_next.csv"
+WHERE_NEXT_GPKG = "where_next.gpkg"
 MAPS_DIR = "maps"
 DROPPED_CSV = "dropped_rows.csv"
 INSTITUTIONS_CSV = "institutions.csv"
@@ -66,7 +69,7 @@ class Run:
     ----------
     config, study
         The resolved configuration and the loaded study.
-    detect, rank, sites, change, maps, report
+    detect, rank, sites, forecast, change, maps, report
         Each stage's frozen result (None until the stage has run, or when it was not asked for;
         ``change`` also when the config has no ``[change]`` section).
     timings
@@ -78,6 +81,7 @@ class Run:
     detect: DetectResult | None = None
     rank: RankResult | None = None
     sites: SitesResult | None = None
+    forecast: ForecastResult | None = None
     change: ChangeResult | None = None
     maps: MapsResult | None = None
     report: Report | None = None
@@ -93,6 +97,8 @@ class Run:
             auto["rank"] = self.rank.auto
         if self.sites is not None:
             auto.update({k: v for k, v in self.sites.auto.items() if v})
+        if self.forecast is not None and self.forecast.auto:
+            auto["forecast"] = self.forecast.auto
         if self.change is not None and self.change.auto:
             auto["change"] = self.change.auto
         if self.maps is not None:
@@ -118,6 +124,10 @@ def _sites(run: Run) -> None:
     run.sites = site(run.study, _detected(run), run.config.sites, run.config.outreach)
 
 
+def _forecast(run: Run) -> None:
+    run.forecast = forecast(run.study, run.config.forecast)
+
+
 def _change(run: Run) -> None:
     cfg = run.config
     if cfg.change is not None:  # "What changed" only when [change] is configured
@@ -131,12 +141,19 @@ def _change(run: Run) -> None:
 
 
 def _maps(run: Run) -> None:
-    run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps)
+    run.maps = build_maps(run.study, run.detect, run.rank, run.sites, run.config.maps, forecast=run.forecast)
 
 
 def _report(run: Run) -> None:
     run.report = report(
-        run.study, run.detect, run.rank, run.sites, run.config.report, auto=run.auto, changed=run.change
+        run.study,
+        run.detect,
+        run.rank,
+        run.sites,
+        run.config.report,
+        auto=run.auto,
+        changed=run.change,
+        forecast=run.forecast,
     )
 
 
@@ -153,6 +170,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect),
     Stage("rank", _rank, needs=("detect",)),
     Stage("sites", _sites, needs=("detect",)),
+    Stage("forecast", _forecast),
     Stage("change", _change),
     Stage("maps", _maps),
     Stage("report", _report),
@@ -216,7 +234,8 @@ def run(
     ------
     InputError, ConfigError
         ``out`` cannot be written, an input is unusable, or a configured component lacks its
-        input (:func:`hotspots.preflight.check_needs`): nothing is written and ``out`` is
+        input (:func:`hotspots.preflight.check_needs`), or ``[change]`` does not fit the data
+        (:func:`hotspots.preflight.check_change_section`): nothing is written and ``out`` is
         untouched. A stage that fails leaves its partial run, with a manifest saying
         ``"failed"``, in ``<out>.failed``.
     """
@@ -227,7 +246,9 @@ def run(
         if progress:
             progress("load")
         study = load_study(config)
-        check_needs(config, study, stages=[s.name for s in STAGES if stages is None or s.name in stages])
+        will_run = [s.name for s in STAGES if stages is None or s.name in stages]
+        check_needs(config, study, stages=will_run)
+        check_change_section(config, study, stages=will_run)
     except BaseException:
         rundir.discard(tmp)  # a failure at load leaves nothing behind
         raise
@@ -341,6 +362,11 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         if s.fixed_sites is not None:
             layers["fixed_sites"] = s.fixed_sites
         w.layers(layers, SITES_GPKG, "layers " + ", ".join(layers))
+    elif stage == "forecast" and state.forecast is not None:
+        f = state.forecast
+        w.csv(f.table, WHERE_NEXT_CSV, f"where violence is likely next: the top cells of {len(f.sources)} source(s)")
+        if len(f.sources):
+            w.layers({"where_next": f.layer}, WHERE_NEXT_GPKG, "forecast layer where_next: the top cells (EPSG:27700)")
     elif stage == "change" and state.change is not None:
         ch = state.change
         w.csv(ch.table, CHANGE_CSV, "what changed between the [change] periods, per unit (see docs/change.md)")
@@ -371,6 +397,8 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
         extra["rank"] = state.rank.summary
     if state.sites is not None:
         extra["sites"] = state.sites.summary
+    if state.forecast is not None:
+        extra["forecast"] = state.forecast.summary
     if state.change is not None:
         extra["change"] = state.change.summary
     if state.maps is not None:

@@ -1,10 +1,16 @@
-"""Checks that need both the configuration and the loaded study: every weighted component has its input.
+"""Checks that need both the configuration and the loaded study.
 
-``hotspots check`` and ``hotspots run`` call :func:`check_needs` right after loading, so a
-configuration whose ranking or outreach weights use a measure the inputs cannot give (youth
-need without the IDACI numerator, per-resident rates without a population, venue exposure
-without venues) stops at once with one line saying what to add or which weight to set to 0,
-instead of failing in a later stage or silently dropping the measure.
+``hotspots check`` and ``hotspots run`` call them right after loading:
+
+- :func:`check_needs`: every weighted component has its input, so a configuration whose ranking
+  or outreach weights use a measure the inputs cannot give (youth need without the IDACI
+  numerator, per-resident rates without a population, venue exposure without venues) stops at
+  once with one line saying what to add or which weight to set to 0, instead of failing in a
+  later stage or silently dropping the measure;
+- :func:`check_change_section`: a configured ``[change]`` section's periods and the
+  ``[[intervention]]`` register fit the data (periods inside the data, sources with data in both
+  periods, known districts, intervention areas and periods), with the change stage's own checks,
+  so ``run`` does not stop in its change stage after the others have run.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import pandas as pd
 
 from hotspots import columns as C
 from hotspots.config import Config
-from hotspots.errors import ConfigError, HotspotsWarning
+from hotspots.errors import ConfigError, HotspotsWarning, InputError
+from hotspots.evaluate.change_extras import check_intervention
+from hotspots.evaluate.change_stage import ChangeCheck, check_change
 from hotspots.prepare.deprivation import idaci_rate
 from hotspots.prepare.study import Study
 
@@ -143,3 +151,51 @@ def check_needs(cfg: Config, study: Study, *, stages: list[str] | None = None) -
             HotspotsWarning,
             stacklevel=2,
         )
+
+
+def check_change_section(cfg: Config, study: Study, *, stages: list[str] | None = None) -> ChangeCheck | None:
+    """Check ``[change]`` and the intervention register against the data, as the change stage would.
+
+    Parameters
+    ----------
+    cfg
+        The configuration (``[change]``, ``[[intervention]]``).
+    study
+        The loaded study.
+    stages
+        The stages that will run (default all): checked when ``change`` runs.
+
+    Returns
+    -------
+    ChangeCheck or None
+        What the change stage will use (periods, sources, districts, interventions); None
+        without a ``[change]`` section (or when the change stage does not run).
+
+    Raises
+    ------
+    InputError
+        Whatever would stop the change stage: periods outside the data, no source with data in
+        both periods, unknown districts, intervention areas or periods that do not fit the data
+        (see :func:`hotspots.evaluate.change_stage.check_change`).
+
+    Warns
+    -----
+    HotspotsWarning
+        Without ``[change]``, an ``[[intervention]]`` entry that ``hotspots change`` could not use
+        (``run`` uses the register only with ``[change]``).
+    """
+    if stages is not None and "change" not in stages:
+        return None
+    if cfg.change is None:
+        for entry in cfg.intervention:
+            try:
+                check_intervention(study, entry)
+            except InputError as exc:
+                warnings.warn(
+                    f"{exc} (`hotspots run` uses the register only with a [change] section; `hotspots change` "
+                    f"would stop here.)",
+                    HotspotsWarning,
+                    stacklevel=2,
+                )
+        return None
+    return check_change(study, cfg.change, interventions=cfg.intervention)

@@ -27,6 +27,11 @@ from hotspots.validate import check_points, check_projected
 
 log = logging.getLogger(__name__)
 
+MIN_POINTS = 2
+"""Fewest distinct locations a bandwidth can be chosen from (a spread needs two)."""
+MAX_GRID_CELLS = 5_000_000
+"""Largest grid :func:`make_grid` builds (about 0.5 GB of polygons): a smaller cell over a larger area is an error."""
+
 CELL_ID = C.CELL_ID
 """Grid cell identifier: ``row * ncols + col`` of the lattice in ``grid.attrs["grid"]``."""
 N = C.N
@@ -172,7 +177,7 @@ def choose_bandwidth(incidents: gpd.GeoDataFrame, *, weights: str | None = "harm
     check_points(incidents, what="incidents")
     xy = point_xy(incidents)
     w = _weights_of(incidents, weights)
-    if len(xy) < 2 or len(np.unique(xy, axis=0)) < 2 or w.sum() <= 0:
+    if len(xy) < MIN_POINTS or len(np.unique(xy, axis=0)) < MIN_POINTS or w.sum() <= 0:
         raise InputError(
             f"cannot choose a bandwidth from {len(xy)} point(s) at {len(np.unique(xy, axis=0)) if len(xy) else 0} "
             f"distinct location(s): pass bandwidth= in metres."
@@ -311,7 +316,7 @@ def make_grid(area: Any, *, cell_size: float, shape: str = "square") -> gpd.GeoD
         y0 = math.floor((miny - r) / h) * h
         ncols = math.ceil((maxx + cell_size - x0) / cell_size) + 1
         nrows = math.ceil((maxy + r - y0) / h) + 1
-    if nrows * ncols > 5_000_000:
+    if nrows * ncols > MAX_GRID_CELLS:
         raise InputError(
             f"a {cell_size:g} m grid over this area would have {nrows * ncols:,} cells "
             f"(limit 5,000,000); choose a larger cell_size."

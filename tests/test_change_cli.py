@@ -62,6 +62,18 @@ def test_robbery_folder(robbery_out):
     assert not list(out.parent.glob(".robbery.*"))  # no temporary folder left beside it
 
 
+def test_the_folder_map_is_offline_and_served_with_its_pages(robbery_out):
+    from hotspots.present.maps.serve import check_run_dir, index_page
+
+    out, _ = robbery_out
+    page = (out / "maps" / "change.html").read_text(encoding="utf-8")
+    assert "<title>What changed</title>" in page and '"key":"change"' in page
+    assert '"basemap":null' in page  # [maps] basemap = "none": no tile layer, no request
+    assert check_run_dir(out) == out.resolve()
+    index = index_page(out)
+    assert 'href="maps/change.html"' in index and 'href="change.html"' in index
+
+
 def test_board_page_is_self_contained_and_says_what_it_must(robbery_out):
     out, _ = robbery_out
     page = (out / "change.html").read_text(encoding="utf-8")
@@ -112,12 +124,19 @@ def test_atomic_folder_leaves_nothing_on_failure(tmp_path):
         (["--before", "2020-13", "--after", "2020-07"], "error: --before: '2020-13' is not a month (YYYY-MM)"),
         (["--after", "2020-07"], "error: give --before (month lists such as 2020-01..2020-06)"),
         (
-            ["--before", "2018-01..2018-06", "--after", "2020-07..2020-12", "--source", "city_violence_2020"],
-            "error: --before (2018-01..2018-06) has no month with data: the selected sources cover 2020-01 to 2020-12.",
+            ["--before", "2019-09", "--after", "2020-07..2020-12", "--source", "city_violence_2020"],
+            "error: --before (2019-09) has no month with data: the selected sources cover 2020-01 to 2020-12. "
+            "Choose months inside the data or other sources.",
         ),
         (
             ["--before", "2021-01..2021-06", "--after", "2021-07..2021-12"],
-            "error: no source has data in both periods (--before/--after)",
+            "error: --before (2021-01..2021-06) has no month with data in any source; the months with data are "
+            "2019-09, 2020-01..2020-12, 2022-01..2022-12. Choose months inside the data.",
+        ),
+        (
+            ["--before", "2019-09", "--after", "2022-01"],
+            "error: no source has data in both periods (--before/--after); name the sources to pool with --source "
+            "(before: police_uk; after: city_robbery_2022).",
         ),
         (
             ["--before", "2020-01", "--after", "2020-02", "--cell-size", "100"],

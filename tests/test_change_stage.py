@@ -135,11 +135,19 @@ def test_comparison_ratio_sentence(study):
     [
         ({"before": "2020-01..2020-06", "after": "2020-05..2020-12"}, r"overlap in 2 month\(s\) \(2020-05..2020-06\)"),
         (
-            {"before": "2018-01..2018-06", "after": "2020-07..2020-12", "sources": ["city_violence_2020"]},
+            {"before": "2019-09", "after": "2020-07..2020-12", "sources": ["city_violence_2020"]},
             r"has no month with data: the selected sources cover 2020-01 to 2020-12",
         ),
-        ({"before": "2021-01", "after": "2021-02"}, r"no source has data in both periods"),
-        ({**HALVES, "districts": ["Notingham"]}, r"unknown district 'Notingham'\. Did you mean 'Nottingham'\?"),
+        ({"before": "2021-01", "after": "2021-02"}, r"--before \(2021-01\) has no month with data in any source"),
+        ({"before": "2019-09", "after": "2022-01"}, r"no source has data in both periods"),
+        (
+            {**HALVES, "districts": ["Notingham"]},
+            r"\[change\] key 'districts': unknown district 'Notingham'\. Did you mean 'Nottingham'\?",
+        ),
+        (
+            {**HALVES, "comparison_districts": ["Gedlin"]},
+            r"\[change\] key 'comparison_districts': unknown district 'Gedlin'\. Did you mean 'Gedling'\?",
+        ),
         ({**HALVES, "sources": ["violence"]}, r"unknown source 'violence'"),
     ],
 )

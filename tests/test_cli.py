@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import math
 import re
 import warnings
 from pathlib import Path
@@ -98,13 +99,16 @@ def _bng(r):
     e, n = pyproj.Transformer.from_crs(4326, 27700, always_xy=True).transform(
         r["Longitude"].astype(float).to_numpy(), r["Latitude"].astype(float).to_numpy()
     )
-    fmt = lambda v: "" if v != v else f"{v:.0f}"
+
+    def fmt(v: float) -> str:
+        return "" if math.isnan(v) else f"{v:.0f}"
+
     return csv(r.assign(Longitude=[fmt(v) for v in e], Latitude=[fmt(v) for v in n]))
 
 
 def _outside(r):
     lon = r["Longitude"].astype(float) - 2.0
-    return csv(r.assign(Longitude=lon.map(lambda v: "" if v != v else f"{v:.6f}"), **{"LSOA code": ""}))
+    return csv(r.assign(Longitude=lon.map(lambda v: "" if math.isnan(v) else f"{v:.6f}"), **{"LSOA code": ""}))
 
 
 def _cp1252(r):
@@ -401,9 +405,15 @@ def test_check_bundled_data():
     assert police[1:5] == ["police_uk", "11472", "3163", "8309"]
     # totals per kind of input: crime rows and venue rows are never added together
     totals = [line.split() for line in out.splitlines() if line.strip().startswith("TOTAL")]
-    assert [t[:5] for t in totals] == [["TOTAL", "crime", "26892", "18581", "8311"], ["TOTAL", "venues", "885", "884", "1"]]
+    assert [t[:5] for t in totals] == [
+        ["TOTAL", "crime", "26892", "18581", "8311"],
+        ["TOTAL", "venues", "885", "884", "1"],
+    ]
     assert "area check (the LSOA codes of the police.uk rows):" in out
-    assert "673 of 679 area LSOAs have police.uk rows; 60 rows (0.5%) carry 54 LSOA codes outside the area (at most 3 rows each)" in out
+    assert (
+        "673 of 679 area LSOAs have police.uk rows; 60 rows (0.5%) carry 54 LSOA codes outside the area (at most 3 rows each)"
+        in out
+    )
     for caveat in (
         "Dates are month only",
         "snaps each crime",
@@ -496,5 +506,6 @@ def test_police_file_gz_is_byte_identical_content():
     """The bundled 2019-09 file is the published CSV, gzipped (PROVENANCE: 2,546,522 bytes, sha256 39261ec8...)."""
     import hashlib
 
-    raw = gzip.open(REAL, "rb").read()
+    with gzip.open(REAL, "rb") as f:
+        raw = f.read()
     assert len(raw) == 2_546_522 and hashlib.sha256(raw).hexdigest().startswith("39261ec8f9c84c52")

@@ -308,7 +308,9 @@ def test_bad_options(kwargs, match):
 def test_bad_weight_value_names_row():
     pts = planted()
     pts.loc[7, "harm"] = -1.0
-    with pytest.raises(InputError, match="column 'harm' row 7 has the value -1.0; weights must be finite numbers >= 0"):
+    with pytest.raises(
+        InputError, match=r"column 'harm' row 7 has the value -1\.0; weights must be finite numbers >= 0"
+    ):
         K.density_clusters(pts)
 
 

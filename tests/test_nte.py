@@ -88,7 +88,7 @@ def test_bad_input():
     venues, inc = toy()
     with pytest.raises(InputError, match=r"venues is in a geographic CRS .*Use `.to_crs\('EPSG:27700'\)`"):
         Z.nte_zones(venues.to_crs("EPSG:4326"), inc)
-    with pytest.raises(InputError, match="venues .* and incidents .* differ in CRS"):
+    with pytest.raises(InputError, match=r"venues .* and incidents .* differ in CRS"):
         Z.nte_zones(venues, inc.to_crs("EPSG:3857"))
     with pytest.raises(InputError, match="distance must be a distance in metres >= 0, got -1"):
         Z.nte_zones(venues, inc, distance=-1)

@@ -9,9 +9,7 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "hotspots"
 MAX_MODULE_LINES = 600
-PENDING_SPLIT = {
-    "hotspots.present.report.build",
-}
+PENDING_SPLIT: set[str] = set()
 """Modules still to be split along their seams (restructure in progress): remove each when split."""
 
 

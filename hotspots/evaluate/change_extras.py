@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -20,7 +21,7 @@ from hotspots.evaluate.change_units import Units, choose_sources
 from hotspots.evaluate.impact import IMPACT_COLUMNS, impact_areas, intervention_impact
 from hotspots.evaluate.similarity import ClassComparison, SpptResult, compare_classes, sppt
 from hotspots.evaluate.tally import PeriodTally
-from hotspots.months import check_periods, format_months, intervention_periods
+from hotspots.months import Periods, check_periods, format_months, intervention_periods
 from hotspots.prepare.study import Study
 from hotspots.validate import suggest
 
@@ -148,31 +149,89 @@ def area_geometry(study: Study, entry: InterventionConfig, role: str) -> shapely
     return shapely.union_all(study.lsoa.geometry[known.get_indexer(codes)].values)
 
 
-def _entry_rows(
-    study: Study, entry: InterventionConfig, cfg: ChangeConfig, explicit_sources: Sequence[str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+INTERVENTION_ADVICE = "Move the entry's 'start' or shorten its 'months' so that both periods lie inside the data."
+"""What to do when an intervention's periods lie (partly) outside the data."""
+
+
+@dataclass(frozen=True)
+class InterventionInputs:
+    """An intervention register entry checked against the study: its areas, periods, sources and incidents."""
+
+    entry: InterventionConfig
+    areas: dict[str, shapely.Geometry]
+    periods: Periods
+    sources: list[str]
+    incidents: pd.DataFrame
+
+
+def check_intervention(
+    study: Study, entry: InterventionConfig, explicit_sources: Sequence[str] = ()
+) -> InterventionInputs:
+    """Check one ``[[intervention]]`` entry against the study, as the change stage needs it.
+
+    Parameters
+    ----------
+    study
+        The loaded study.
+    entry
+        The register entry.
+    explicit_sources
+        Sources named for the change (``--source`` / ``[change] sources``), used when the entry
+        names none.
+
+    Raises
+    ------
+    InputError
+        An LSOA that is not in the study area; a period with no data (in any source, or in the
+        pooled ones), periods with different numbers of months with data; no source with data in
+        both periods; empty or overlapping treated and control areas. Every message names the entry.
+    """
+    where = f"[[intervention]] {entry.name!r}"
     treated = area_geometry(study, entry, "treated")
     control = area_geometry(study, entry, "control")
-    before, after = intervention_periods(entry.start, months=entry.months, what=f"[[intervention]] {entry.name!r}")
+    before, after = intervention_periods(entry.start, months=entry.months, what=where)
+    names = (f"{where} before period", f"{where} after period")
     inc_all = study.incidents
     wanted = list(entry.sources) or list(explicit_sources)
-    chosen, _ = choose_sources(inc_all, wanted, before, after, what=f"[[intervention]] {entry.name!r} periods")
+    chosen, _ = choose_sources(
+        inc_all,
+        wanted,
+        before,
+        after,
+        what=f"{where} periods",
+        names=names,
+        how="the entry's 'sources' key",
+        advice=INTERVENTION_ADVICE,
+    )
     inc = inc_all[inc_all[C.SOURCE].isin(chosen)]
-    check_periods(
+    periods = check_periods(
         format_months(before),
         format_months(after),
         incident_months=inc[C.MONTH],
-        names=(f"[[intervention]] {entry.name!r} before period", f"[[intervention]] {entry.name!r} after period"),
+        names=names,
         equal_length=True,
+        advice=INTERVENTION_ADVICE,
     )
+    try:
+        geoms = impact_areas(treated, control, buffer_m=entry.buffer_m)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from exc
+    return InterventionInputs(entry=entry, areas=geoms, periods=periods, sources=chosen, incidents=inc)
+
+
+def _entry_rows(
+    study: Study, entry: InterventionConfig, cfg: ChangeConfig, explicit_sources: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    checked = check_intervention(study, entry, explicit_sources)
+    inc = checked.incidents
     xy = shapely.get_coordinates(inc.geometry.values)
     rows = [
         intervention_impact(
             entry.name,
             xy,
             inc[C.MONTH].to_numpy(),
-            treated=treated,
-            control=control,
+            treated=checked.areas["treated"],
+            control=checked.areas.get("control"),
             start=entry.start,
             months=entry.months,
             buffer_m=entry.buffer_m,
@@ -184,16 +243,15 @@ def _entry_rows(
         )
         for measure in ("count", "harm")
     ]
-    geoms = impact_areas(treated, control, buffer_m=entry.buffer_m)
     shapes = [
         {
             "intervention": entry.name,
             "role": role,
             "area_km2": shapely.area(g) / 1e6,
-            "sources": ", ".join(chosen),
+            "sources": ", ".join(checked.sources),
             "geometry": g,
         }
-        for role, g in geoms.items()
+        for role, g in checked.areas.items()
     ]
     return rows, shapes
 

@@ -29,7 +29,7 @@ from hotspots.errors import HotspotsWarning, InputError
 from hotspots.evaluate.area import AreaChange, AreaComparison, area_change, compare_areas
 from hotspots.evaluate.change import CHANGE_COLUMNS
 from hotspots.evaluate.change_config import ChangeConfig, InterventionConfig
-from hotspots.evaluate.change_extras import interventions_impact, similarity
+from hotspots.evaluate.change_extras import InterventionInputs, check_intervention, interventions_impact, similarity
 from hotspots.evaluate.change_table import unit_change
 from hotspots.evaluate.change_units import Units, area_districts, assign_lsoa, build_units, choose_sources
 from hotspots.evaluate.similarity import ClassComparison, SpptResult
@@ -143,7 +143,14 @@ def _whole_area(
     if not cfg.comparison_districts:
         return ac, None
     lsoa = study.lsoa
-    comp = area_districts(inc, lsoa, area="study", districts=cfg.comparison_districts, min_share=0.0)
+    comp = area_districts(
+        inc,
+        lsoa,
+        area="study",
+        districts=cfg.comparison_districts,
+        min_share=0.0,
+        key="[change] key 'comparison_districts'",
+    )
     codes = set(lsoa.loc[lsoa[C.DISTRICT].isin(comp), C.LSOA_CODE])
     there = inc[inc["_unit_lsoa"].isin(codes).to_numpy()]
     wt = there[C.HARM].to_numpy(dtype=float) if harm else None
@@ -211,12 +218,15 @@ def _select(
 ) -> tuple[list[str], list[str], gpd.GeoDataFrame, Periods]:
     """The sources, notes about them, their incidents (with their LSOA by location) and the checked periods."""
     inc_all = study.incidents
+    cli = any(n.startswith("--") for n in names)
     chosen, source_notes = choose_sources(
         inc_all,
         cfg.sources,
         _parse(cfg.before, names[0]),
         _parse(cfg.after, names[1]),
         what=f"{names[0]}/{names[1]}",
+        names=names,
+        how="--source" if cli else "[change] sources",
     )
     inc = inc_all[inc_all[C.SOURCE].isin(chosen)].copy()
     periods = _periods(inc, cfg, names)
@@ -316,6 +326,69 @@ def change(
         auto=auto,
         summary=summary,
     )
+
+
+@dataclass(frozen=True)
+class ChangeCheck:
+    """What :func:`check_change` found: the settings ``run`` (or ``hotspots change``) will use.
+
+    Attributes
+    ----------
+    periods
+        The checked periods (asked for, with data, missing).
+    sources
+        The pooled sources.
+    districts
+        The area's districts.
+    interventions
+        Each register entry checked: its areas, periods and sources.
+    notes
+        Caveats about the sources (one-sided files).
+    """
+
+    periods: Periods
+    sources: list[str]
+    districts: list[str]
+    interventions: list[InterventionInputs]
+    notes: list[str] = field(default_factory=list)
+
+
+def check_change(
+    study: Study,
+    cfg: ChangeConfig,
+    *,
+    interventions: tuple[InterventionConfig, ...] = (),
+    names: tuple[str, str] = ("[change] before", "[change] after"),
+) -> ChangeCheck:
+    """Check ``[change]`` and the intervention register against the data, as :func:`change` would, without testing.
+
+    The same steps as the stage up to the tests (sources, periods, the incidents' LSOAs, the
+    area's districts and the comparison districts, each intervention's areas, periods and
+    sources), so whatever would stop the stage stops here, with the same one-line message.
+    ``hotspots check`` and ``hotspots run`` (before any stage) call it.
+
+    Raises
+    ------
+    InputError
+        Periods outside the data (in any source or in the named ones); no source with data in
+        both periods; unknown districts; bad intervention areas or periods.
+    """
+    chosen, notes, inc, periods = _select(study, cfg, names)
+    in_periods = inc[C.MONTH].isin(periods.before_data + periods.after_data).to_numpy()
+    districts = area_districts(
+        inc[in_periods], study.lsoa, area=cfg.area, districts=cfg.districts, min_share=cfg.min_district_share
+    )
+    if cfg.comparison_districts:
+        area_districts(
+            inc,
+            study.lsoa,
+            area="study",
+            districts=cfg.comparison_districts,
+            min_share=0.0,
+            key="[change] key 'comparison_districts'",
+        )
+    checked = [check_intervention(study, entry, cfg.sources) for entry in interventions]
+    return ChangeCheck(periods=periods, sources=chosen, districts=districts, interventions=checked, notes=notes)
 
 
 def _parse(spec: str | None, what: str) -> list[str]:

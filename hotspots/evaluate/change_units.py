@@ -18,7 +18,7 @@ import shapely
 
 from hotspots import columns as C
 from hotspots.errors import InputError
-from hotspots.months import parse_months
+from hotspots.months import format_months, parse_months
 from hotspots.prepare.areas import assign_areas
 from hotspots.units import assign_cells, choose_cell_size, make_grid
 from hotspots.validate import suggest
@@ -32,8 +32,31 @@ def sources_in(incidents: pd.DataFrame, months: Sequence[str]) -> set[str]:
     return set(incidents.loc[sel, C.SOURCE].astype(str))
 
 
+MAX_RUNS = 6
+"""Months with data are listed run by run up to this many runs, else as first to last."""
+
+
+def months_with_data(incidents: pd.DataFrame) -> str:
+    """``"the months with data are 2019-09, 2020-01..2020-12"`` (first to last when scattered)."""
+    present = incidents[C.MONTH].dropna().astype(str).unique()
+    if len(present) == 0:
+        return "the data have no months at all"
+    runs = format_months(present).split(",")
+    if len(runs) > MAX_RUNS:
+        return f"the data run from {min(present)} to {max(present)} with gaps"
+    return f"the months with data are {', '.join(runs)}"
+
+
 def choose_sources(
-    incidents: pd.DataFrame, requested: Sequence[str], before: Sequence[str], after: Sequence[str], *, what: str
+    incidents: pd.DataFrame,
+    requested: Sequence[str],
+    before: Sequence[str],
+    after: Sequence[str],
+    *,
+    what: str,
+    names: tuple[str, str] = ("--before", "--after"),
+    how: str = "--source",
+    advice: str = "Choose months inside the data.",
 ) -> tuple[list[str], list[str]]:
     """The sources to pool, and notes about them.
 
@@ -47,22 +70,36 @@ def choose_sources(
     before, after
         The parsed periods.
     what
-        How the periods are named in messages (``"--before/--after"``).
+        How the two periods are named together in messages (``"--before/--after"``).
+    names
+        How each period is named in messages.
+    how
+        Where the user names sources (``"--source"``, ``"[change] sources"``), in the advice.
+    advice
+        What to do when a period has no data in any source.
 
     Raises
     ------
     InputError
-        A requested source is unknown, or no source has data in both periods.
+        A requested source is unknown, a period has no data in any source, or (sources not
+        named) no source has data in both periods.
     """
-    names = sorted(incidents[C.SOURCE].astype(str).unique())
+    source_names = sorted(incidents[C.SOURCE].astype(str).unique())
+    unknown = [s for s in requested if s not in source_names]
+    if unknown:
+        raise InputError(
+            f"unknown source {unknown[0]!r}.{suggest(unknown[0], source_names)} Sources of this study: "
+            f"{', '.join(source_names)}."
+        )
     in_b, in_a = sources_in(incidents, before), sources_in(incidents, after)
+    for name, months, found in ((names[0], before, in_b), (names[1], after, in_a)):
+        if not found:
+            raise InputError(
+                f"{name} ({format_months(list(months))}) has no month with data in any source; "
+                f"{months_with_data(incidents)}. {advice}"
+            )
     notes: list[str] = []
     if requested:
-        unknown = [s for s in requested if s not in names]
-        if unknown:
-            raise InputError(
-                f"unknown source {unknown[0]!r}.{suggest(unknown[0], names)} Sources of this study: {', '.join(names)}."
-            )
         chosen = list(dict.fromkeys(requested))
         one_sided = [s for s in chosen if (s in in_b) != (s in in_a)]
         if one_sided:
@@ -76,24 +113,31 @@ def choose_sources(
     chosen = sorted(in_b & in_a)
     if not chosen:
         raise InputError(
-            f"no source has data in both periods ({what}); name the sources to pool with --source "
-            f"(before: {', '.join(sorted(in_b)) or 'none'}; after: {', '.join(sorted(in_a)) or 'none'})."
+            f"no source has data in both periods ({what}); name the sources to pool with {how} "
+            f"(before: {', '.join(sorted(in_b))}; after: {', '.join(sorted(in_a))})."
         )
     return chosen, notes
 
 
 def area_districts(
-    incidents: pd.DataFrame, lsoa: gpd.GeoDataFrame, *, area: str, districts: Sequence[str], min_share: float
+    incidents: pd.DataFrame,
+    lsoa: gpd.GeoDataFrame,
+    *,
+    area: str,
+    districts: Sequence[str],
+    min_share: float,
+    key: str = "[change] key 'districts'",
 ) -> list[str]:
     """The districts of the area: named, all (``area="study"``), or those holding ``min_share`` of the incidents.
 
     Incidents' districts are those of their location-assigned LSOA (column ``_unit_lsoa``).
+    ``key`` names the setting that lists ``districts`` in messages.
     """
     known = sorted(lsoa[C.DISTRICT].dropna().astype(str).unique()) if C.DISTRICT in lsoa else []
     if districts:
         for d in districts:
             if d not in known:
-                raise InputError(f"unknown district {d!r}.{suggest(d, known)} Districts: {', '.join(known)}.")
+                raise InputError(f"{key}: unknown district {d!r}.{suggest(d, known)} Districts: {', '.join(known)}.")
         return list(districts)
     if area == "study" or not known:
         return known

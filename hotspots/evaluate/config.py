@@ -28,6 +28,12 @@ METHODS = ("counts", "last_period", "kde", "gistar", "composite", "place_score",
   selected with probability equal to the coverage).
 """
 
+FORECAST_METHODS = ("ensemble", "poisson", "hgb")
+"""Forecasting methods ``hotspots evaluate`` can add (:mod:`hotspots.evaluate.forecast`; ``hgb`` is slow: opt-in)."""
+
+KIT_METHODS = ("mclp", "greedy", "busiest_venues")
+"""Ways of choosing kits that ``hotspots evaluate`` tests on the future (:mod:`hotspots.evaluate.kits_backtest`)."""
+
 COVERAGES = (0.01, 0.05, 0.10)
 """Default shares of the area: 1 %, 5 % and 10 %."""
 
@@ -71,6 +77,14 @@ class EvaluateConfig:
         Simulated next periods of the harm-rank interval backtest (``rank_interval_coverage``
         and the median interval width per horizon, over the evaluation area's LSOAs);
         default 1,000; 0 skips it.
+    forecast_methods
+        Forecasting methods backtested beside ``methods`` (:data:`FORECAST_METHODS`; default
+        ``ensemble`` and ``poisson``; ``hgb`` is opt-in, about 20 times slower; ``[]`` = none).
+        Their settings are the ``[forecast]`` section's.
+    kit_methods
+        Ways of choosing bleed-control kits tested on the future: chosen on months 1..k, scored on
+        the next month or quarter (:data:`KIT_METHODS`; default all three; ``[]`` = none). The
+        number of kits, radius and excluded locations are ``[sites]``'s.
     """
 
     source: str | None = None
@@ -86,8 +100,16 @@ class EvaluateConfig:
     kde_kernel: str = "quartic"
     composite_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_COMPOSITE_WEIGHTS))
     rank_draws: int = 1000
+    forecast_methods: list[str] = field(default_factory=lambda: ["ensemble", "poisson"])
+    kit_methods: list[str] = field(default_factory=lambda: list(KIT_METHODS))
 
     def __post_init__(self) -> None:
+        for key, valid in (("forecast_methods", FORECAST_METHODS), ("kit_methods", KIT_METHODS)):
+            for m in getattr(self, key):
+                if m not in valid:
+                    raise ConfigError(
+                        f"[evaluate] key {key!r} has unknown method {m!r}; choose from {', '.join(valid)}."
+                    )
         try:
             _check_options(
                 methods=self.methods,

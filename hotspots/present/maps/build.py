@@ -43,7 +43,7 @@ from hotspots.present import assets
 from hotspots.present.maps.config import AUDIENCES, BASEMAPS, TITLES, MapsConfig
 from hotspots.present.maps.context import MapContext, MapOptions, check_result, make_gazetteer
 from hotspots.present.maps.geometry import WGS84
-from hotspots.present.maps.layers import AUDIENCE_LAYERS, REGISTRY
+from hotspots.present.maps.layers import AUDIENCE_LAYERS, REGISTRY, Layer
 from hotspots.present.maps.names import Gazetteer
 from hotspots.present.maps.page import MapPage, render_page
 from hotspots.present.maps.text import esc
@@ -90,7 +90,8 @@ PAD_M = 500.0
 """The outreach map opens on its zones and kits with this margin (metres)."""
 
 
-def _bounds(geoms: gpd.GeoSeries) -> list[list[float]]:
+def page_bounds(geoms: gpd.GeoSeries) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of ``geoms`` (any CRS), the view a page opens on."""
     minx, miny, maxx, maxy = geoms.to_crs(WGS84).total_bounds
     return [[round(float(miny), 5), round(float(minx), 5)], [round(float(maxy), 5), round(float(maxx), 5)]]
 
@@ -107,6 +108,12 @@ def _outreach_focus(frames: dict[str, pd.DataFrame]) -> gpd.GeoSeries | None:
         return None
     focus = gpd.GeoSeries(pd.concat(parts, ignore_index=True), crs=C.CRS).buffer(PAD_M)
     return focus if np.isfinite(focus.total_bounds).all() else None
+
+
+def study_attribution(study: Any) -> str:
+    """The credit for the data the study used (HTML), or the default :data:`ATTRIBUTION`."""
+    attribution = getattr(study, "attribution", None)
+    return esc(" ".join(attribution)) if attribution else ATTRIBUTION
 
 
 def build_map(
@@ -167,18 +174,10 @@ def build_map(
         opts=options or MapOptions(),
         gaz=gazetteer or make_gazetteer(study),
     )
-    layers = []
-    for key, show in wanted:
-        spec = REGISTRY[key]
-        if any(name not in frames for name in spec.needs):
-            continue
-        layer = spec.build(ctx, show)
-        if layer is not None:
-            layers.append(layer)
+    layers = build_layers(ctx, wanted)
     focus = _outreach_focus(frames) if audience == "outreach" else None
-    bounds = _bounds(focus if focus is not None else gpd.GeoSeries([study.area], crs=C.CRS))
-    attribution = esc(" ".join(study.attribution)) if study.attribution else ATTRIBUTION  # the data used
-    notes = f"<p>{METHODS[audience]}</p><p>{attribution}</p>"
+    bounds = page_bounds(focus if focus is not None else gpd.GeoSeries([study.area], crs=C.CRS))
+    notes = f"<p>{METHODS[audience]}</p><p>{study_attribution(study)}</p>"
     return MapPage(
         audience=audience,
         title=TITLES[audience],
@@ -188,6 +187,23 @@ def build_map(
         layers=layers,
         basemap=BASEMAPS[basemap],
     )
+
+
+def build_layers(ctx: MapContext, wanted: list[tuple[str, bool]]) -> list[Layer]:
+    """The registered layers ``wanted`` (``(key, on at opening)``, bottom to top) that have something to draw.
+
+    A layer whose results (``needs``) are not in ``ctx.frames`` is left out, as is one whose
+    builder returns None.
+    """
+    layers = []
+    for key, show in wanted:
+        spec = REGISTRY[key]
+        if any(name not in ctx.frames for name in spec.needs):
+            continue
+        layer = spec.build(ctx, show)
+        if layer is not None:
+            layers.append(layer)
+    return layers
 
 
 def map_html(page: MapPage) -> str:
@@ -230,10 +246,16 @@ class MapsResult:
 
 
 def stage_results(
-    detected: DetectResult | None, ranked: RankResult | None, sited: SitesResult | None
+    detected: DetectResult | None,
+    ranked: RankResult | None,
+    sited: SitesResult | None,
+    forecast: Any = None,
 ) -> dict[str, Any]:
     """The stage results the map layers draw, by name (absent stages are left out)."""
     results: dict[str, Any] = {}
+    if forecast is not None:  # the forecast stage (issue 14): layer hotspots.present.maps.layers.where_next
+        results["where_next"] = forecast.layer
+        results["where_next_top"] = forecast.table
     if detected is not None:
         results.update(detected.layers())
         results["emerging"] = detected.emerging
@@ -267,6 +289,8 @@ def build_maps(
     ranked: RankResult | None,
     sited: SitesResult | None,
     cfg: MapsConfig,
+    *,
+    forecast: Any = None,
 ) -> MapsResult:
     """Pipeline stage ``maps``: one self-contained page per configured audience.
 
@@ -279,13 +303,16 @@ def build_maps(
         its layers are left out, with a warning, unless an audience cannot do without it).
     cfg
         The ``[maps]`` section.
+    forecast
+        The forecast stage's result (:class:`hotspots.evaluate.forecast.stage.ForecastResult`):
+        the analyst map's "where next" layer; None leaves it out.
 
     Returns
     -------
     MapsResult
         The pages, the kit radius drawn and each page's size and build time.
     """
-    results = stage_results(detected, ranked, sited)
+    results = stage_results(detected, ranked, sited, forecast)
     radius = cfg.kit_radius_m or (sited.radius_m if sited is not None else DEFAULT_KIT_RADIUS_M)
     opts = options_from(cfg, kit_radius_m=radius)
     gaz = make_gazetteer(study)

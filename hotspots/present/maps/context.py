@@ -23,6 +23,8 @@ PRODUCER = {
     "nte_zones": "detect",
     "bleed_kits": "sites",
     "outreach": "sites",
+    "where_next": "forecast",
+    "where_next_top": "forecast",
 }
 """The stage that makes each result (named in error messages)."""
 
@@ -52,7 +54,7 @@ class MapContext:
     Attributes
     ----------
     audience
-        ``"board"``, ``"outreach"`` or ``"analyst"``.
+        ``"board"``, ``"outreach"``, ``"analyst"`` or ``"change"`` (the map of ``hotspots change``).
     study
         The loaded study (LSOAs, boundaries, venues, incidents, name, period).
     frames
@@ -61,6 +63,9 @@ class MapContext:
         Drawing options.
     gaz
         Street, ward and district names.
+    results
+        Stage results that are not frames, by name (the change map's
+        :class:`~hotspots.evaluate.change_stage.ChangeResult` under ``"change"``).
     """
 
     audience: str
@@ -69,6 +74,7 @@ class MapContext:
     opts: MapOptions
     gaz: Gazetteer
     warned: set[str] = field(default_factory=set)
+    results: dict[str, Any] = field(default_factory=dict)
 
     @property
     def suppress(self) -> int | None:

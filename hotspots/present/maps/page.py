@@ -23,6 +23,9 @@ LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 SEARCH_KINDS = ("place", "zone", "kit", "ward", "district", "street", "venue", "cluster", "NTE zone")
 """Search results are listed in this order of kind when equally good."""
 
+SEARCH_HINT = "Search places, wards, streets, kits, zones"
+"""The search box's placeholder on the run's maps."""
+
 
 def _ui(name: str) -> str:
     return resources.files("hotspots.present.maps").joinpath("ui", name).read_text(encoding="utf-8")
@@ -35,7 +38,7 @@ class MapPage:
     Attributes
     ----------
     audience
-        ``"board"``, ``"outreach"`` or ``"analyst"``.
+        ``"board"``, ``"outreach"``, ``"analyst"`` or ``"change"``.
     title, subtitle
         Plain text: the map's title, and the study name and data period.
     notes
@@ -46,6 +49,8 @@ class MapPage:
         The layers, bottom to top.
     basemap
         The online base map, or None.
+    search_hint
+        Placeholder of the search box (plain text): what the page's search finds.
     """
 
     audience: str
@@ -55,6 +60,7 @@ class MapPage:
     bounds: list[list[float]]
     layers: list[Layer] = field(default_factory=list)
     basemap: Basemap | None = None
+    search_hint: str = SEARCH_HINT
 
     def layer(self, key: str) -> Layer:
         """The layer with this key."""
@@ -88,6 +94,7 @@ class MapPage:
             "audience": self.audience,
             "title": esc(self.title),
             "subtitle": esc(self.subtitle),
+            "searchHint": esc(self.search_hint),
             "notes": self.notes,
             "bounds": self.bounds,
             "basemap": base,

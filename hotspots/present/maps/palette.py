@@ -67,6 +67,30 @@ MONTHLY = "#b2182b"
 OUTLINES = {"lsoa": "#9a9a9a", "ward": "#525252", "district": "#252525"}
 """Boundary lines, lightest for the smallest units."""
 
+CHANGE_COLOURS = {
+    "significant fall": "#0072b2",
+    "significant rise": "#d55e00",
+    "no clear change": NEUTRAL,
+    "no data": "#ffffff",
+}
+"""The change map's classes (``change.csv`` ``change_class``): a fall in Okabe-Ito blue, a rise in
+vermillion (the first two tier colours, apart under every colour-blindness simulated), no clear change
+the neutral grey, no data unfilled (white swatch)."""
+
+CHANGE_SIZE_COLOURS = ["#2166ac", "#67a9cf", "#f7f7f7", "#ef8a62", "#b2182b"]
+"""The size of every change, significant or not, from "fell by more than half" to "more than doubled"
+(ColorBrewer RdBu, 5 classes, blue for falls as on the class layer)."""
+
+INTERVENTION_LINES = {
+    "treated": ("#000000", ""),
+    "control": ("#000000", "7 5"),
+    "displacement": ("#6b6b6b", ""),
+    "displacement_control": ("#6b6b6b", "7 5"),
+}
+"""Outline colour and dash pattern of each intervention area (``interventions.gpkg`` ``role``):
+black for the treated and control areas, grey for the displacement rings around them, solid for the
+treated side and dashed for the control side; told apart by lightness and dash, not by hue."""
+
 MACHADO_2009 = {
     "protanopia": np.array(
         [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]

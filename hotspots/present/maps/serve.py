@@ -51,12 +51,16 @@ def check_run_dir(run_dir: Path) -> Path:
 
 
 def index_page(run_dir: Path) -> str:
-    """A small page linking the run's maps and report."""
+    """A small page linking the folder's maps and pages (a run's, or those of ``hotspots change``)."""
     links = []
     for audience in AUDIENCES:
         rel = f"{MAPS_DIR}/{audience}.html"
         if (run_dir / rel).is_file():
             links.append(f'<li><a href="{rel}">{html.escape(TITLES[audience])}</a> ({audience})</li>')
+    if (run_dir / MAPS_DIR / "change.html").is_file():  # a `hotspots change` folder
+        links.append(f'<li><a href="{MAPS_DIR}/change.html">What changed: map</a> (change)</li>')
+    if (run_dir / "change.html").is_file():
+        links.append('<li><a href="change.html">What changed: Board page</a></li>')
     if (run_dir / "report.html").is_file():
         links.append('<li><a href="report.html">Board report</a></li>')
     return (

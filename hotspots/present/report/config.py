@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from hotspots.errors import ConfigError
 
+MIN_DPI, MAX_DPI = 100, 600
+"""The range of ``[report] dpi``."""
+
 
 @dataclass(frozen=True)
 class ReportConfig:
@@ -16,7 +19,8 @@ class ReportConfig:
     title
         Page title; default ``"<study name>: serious violence hot spots"``.
     top
-        How many top places the report lists (default 20).
+        How many places of each priority tier the Board part lists (default 20); the appendix
+        lists every place of those tiers.
     small_count
         Place-level counts below this are shown as ``"<small_count"`` (default 5).
     dpi
@@ -33,5 +37,5 @@ class ReportConfig:
             raise ConfigError(f"[report] key 'top' must be at least 1, got {self.top!r}.")
         if self.small_count < 0:
             raise ConfigError(f"[report] key 'small_count' must be >= 0, got {self.small_count!r}.")
-        if not 100 <= self.dpi <= 600:
-            raise ConfigError(f"[report] key 'dpi' must be between 100 and 600, got {self.dpi!r}.")
+        if not MIN_DPI <= self.dpi <= MAX_DPI:
+            raise ConfigError(f"[report] key 'dpi' must be between {MIN_DPI} and {MAX_DPI}, got {self.dpi!r}.")

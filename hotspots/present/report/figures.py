@@ -1,13 +1,15 @@
-"""The Board report's figures (pure: frames in, a matplotlib Figure out).
+"""The report's charts (pure: frames in, a matplotlib Figure out).
 
 Drawn on the non-interactive Agg canvas (no pyplot, no global backend switch);
-:func:`figure_png` turns one into PNG bytes. Importable from :mod:`hotspots.present.report.build`,
-which inlines them in the page and writes them to ``OUT/figures/``.
+:func:`figure_png` turns one into PNG bytes. The report inlines them in the page and the
+pipeline writes them to ``OUT/figures/``. The map of priority places is in
+:mod:`hotspots.present.report.priority_map`.
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,10 +17,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from hotspots import __version__
 from hotspots import columns as C
 from hotspots.errors import InputError
+from hotspots.present.maps.palette import tier_colours
 from hotspots.present.report.tables import (
     CURVE_KITS,
     CURVE_PCT,
@@ -29,19 +33,23 @@ from hotspots.present.report.tables import (
     TOP_SHARE,
     fmt_count,
     require_columns,
-    tier_label,
 )
+from hotspots.present.report.text import scope_label
 from hotspots.rank import concentration as evaluate
 
 SOURCE_LINE = (
-    "Source: police.uk (OGL v3); ONS LSOA 2011 boundaries (OGL v3, contains OS data © Crown copyright); "
+    "Source: police.uk (OGL v3); ONS LSOA boundaries (OGL v3, contains OS data © Crown copyright); "
     "IoD2019 (MHCLG, OGL v3)"
 )
-"""The default source line of a figure; the report passes the study's own (``study.source_line``: the data used)."""
+"""The default source line of a figure; the report passes the study's own when it has one (``study.source_line``)."""
 
-_ACCENT = "#8c1c13"
-_GREY = "#7a7a7a"
-_TIER_COLOURS = {"tier 1": "#8c1c13", "tier 2": "#d9822b", "tier 3": "#7a7a7a"}
+ACCENT = "#8c1c13"
+GREY = "#7a7a7a"
+TIER_COLOURS = {**dict(enumerate(tier_colours(3)[:2], start=1)), 3: "#9a9a9a"}
+"""Tier colours of the charts: the maps' (:func:`hotspots.present.maps.palette.tier_colours`), with a darker
+grey than the maps' neutral fill for the last tier, so its dots show."""
+
+SOURCE_LINE_CHARS_PER_INCH = 17
 
 
 def city_label(name: Any, cities: Sequence[str]) -> str:
@@ -56,147 +64,181 @@ def city_name(name: Any, cities: Sequence[str]) -> str:
     return f"{name} City" if name in cities and "city" not in name.lower() else name
 
 
-def _figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
+    """A figure on the Agg canvas with constrained layout."""
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _source_line(fig: Figure, extra: str = "", source: str = SOURCE_LINE) -> None:
+def source_line(fig: Figure, extra: str = "", source: str = SOURCE_LINE) -> None:
     """The source line under a figure, wrapped to the figure's width."""
-    import textwrap
-
     text = source + (f". {extra}" if extra else "") + f". hotspots {__version__}."
-    width = int(fig.get_figwidth() * 17)
-    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=_GREY, x=0.01, ha="left", parse_math=False)
+    width = int(fig.get_figwidth() * SOURCE_LINE_CHARS_PER_INCH)
+    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=7, color=GREY, x=0.01, ha="left", parse_math=False)
 
 
-def top_places_figure(places: pd.DataFrame, *, top: int = 20, source: str = SOURCE_LINE) -> Figure:
-    """Dot-and-interval chart of the top places' ranks (rank_low to rank_high).
+def top_places_figure(
+    places: pd.DataFrame,
+    *,
+    top: int = 20,
+    tier_names: dict[int, str] | None = None,
+    interval: str = "line = 90 % predictive interval of next period's rank",
+    source: str = SOURCE_LINE,
+) -> Figure:
+    """Dot-and-interval chart of the top places' ranks (``rank_low`` to ``rank_high``).
 
     Parameters
     ----------
     places
         Ranked places: ``lsoa_name`` (or ``lsoa_code``), ``rank``, ``rank_low``,
-        ``rank_high``, optionally ``tier``.
+        ``rank_high``, optionally ``tier`` (1, 2, 3).
     top
-        How many places to draw.
+        How many places to draw (the first by ``rank``).
+    tier_names
+        Tier -> plain name, for the legend.
+    interval
+        What the line is, for the axis label.
+    source
+        The source line under the figure.
     """
     require_columns(places, [PLACE_RANK, PLACE_RANK_LOW, PLACE_RANK_HIGH], "the places frame")
-    p = places.sort_values(PLACE_RANK).head(top)
+    p = places.sort_values([PLACE_RANK, C.LSOA_CODE] if C.LSOA_CODE in places else PLACE_RANK).head(top)
     k = len(p)
-    fig = _figure(8.5, max(3.0, 0.32 * k + 1.6))
+    fig = new_figure(8.5, max(3.0, 0.3 * k + 1.6))
     ax = fig.add_subplot()
     name_col = C.LSOA_NAME if C.LSOA_NAME in p.columns else C.LSOA_CODE
-    labels = [f"{int(r)}. {n}" for r, n in zip(p[PLACE_RANK], p[name_col].astype(str), strict=False)]
+    labels = [f"{int(r)}. {n}" for r, n in zip(p[PLACE_RANK], p[name_col].astype(str), strict=True)]
     y = np.arange(k)
-    tiers = p[PLACE_TIER] if PLACE_TIER in p.columns else pd.Series([None] * k)
-    colours = [_TIER_COLOURS.get(tier_label(t).lower(), _ACCENT) for t in tiers]
-    ax.hlines(y, p[PLACE_RANK_LOW], p[PLACE_RANK_HIGH], color=colours, lw=2.2, alpha=0.55)
+    tiers = p[PLACE_TIER].to_numpy() if PLACE_TIER in p.columns else np.full(k, 0)
+    colours = [TIER_COLOURS.get(_int(t), ACCENT) for t in tiers]
+    ax.hlines(y, p[PLACE_RANK_LOW], p[PLACE_RANK_HIGH], color=colours, lw=2.2, alpha=0.6)
     ax.scatter(p[PLACE_RANK], y, color=colours, zorder=3, s=28)
     ax.set_yticks(y, labels, fontsize=8, parse_math=False)
     ax.invert_yaxis()
-    ax.set_xlabel("Rank (1 = highest priority); line = 5th-95th percentile over Monte Carlo draws")
+    ax.set_xlabel(f"Rank (1 = first); {interval}")
     ax.set_xlim(0.5, max(float(p[PLACE_RANK_HIGH].max()) if k else 1.0, float(top)) + 1)
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
-    seen: dict[str, str] = {}
-    for t, col in zip(tiers, colours, strict=False):
-        seen.setdefault(tier_label(t), col)
-    if any(lab != "n/a" for lab in seen):
-        from matplotlib.lines import Line2D
-
-        handles = [Line2D([], [], marker="o", ls="-", color=c, label=lab) for lab, c in seen.items()]
+    names = tier_names or {}
+    seen = [t for t in dict.fromkeys(_int(t) for t in tiers) if t in names]
+    if seen:
+        handles = [Line2D([], [], marker="o", ls="-", color=TIER_COLOURS.get(t, ACCENT), label=names[t]) for t in seen]
         ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
-    ax.set_title(f"Top {k} places: priority rank and its uncertainty", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Places are LSOAs", source)
+    ax.set_title(f"The first {k} places and how sure their rank is", loc="left", fontsize=11, fontweight="bold")
+    source_line(fig, "Places are LSOAs", source)
     return fig
 
 
+def _int(v: Any) -> int:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return 0
+
+
 def districts_figure(
-    districts: pd.DataFrame, *, small: int = 5, cities: Sequence[str] = (), source: str = SOURCE_LINE
+    districts: pd.DataFrame,
+    *,
+    rate: str = "incidents_per_1000_yr",
+    count: str = "incidents",
+    unit: str = "Incidents a year per 1,000 residents",
+    small: int = 5,
+    cities: Sequence[str] = (),
+    source: str = SOURCE_LINE,
 ) -> Figure:
-    """Bars of incidents per 1,000 residents by district, with the incident count.
+    """Bars of a rate by district, each labelled with the rate and the incident count.
 
     Parameters
     ----------
     districts
-        :func:`district_summary` output (``district``, ``rate_per_1000``, ``n``).
+        One row per district (``district``, ``rate``, ``count`` columns).
+    rate, count
+        The columns drawn and quoted.
+    unit
+        The axis label (say the time unit and the residents' year).
     small
         Counts below it are labelled ``"<small"``.
     cities
-        Districts drawn darker and labelled "(City)" (``[study] city_districts``).
+        Districts drawn darker and labelled "(City)".
     source
         The source line under the figure.
     """
-    require_columns(districts, [C.DISTRICT, "rate_per_1000", "n"], "the district table")
+    require_columns(districts, [C.DISTRICT, rate, count], "the district table")
     d = districts.iloc[::-1]
-    fig = _figure(8.5, max(3.0, 0.42 * len(d) + 1.6))
+    fig = new_figure(8.5, max(2.6, 0.36 * len(d) + 1.5))
     ax = fig.add_subplot()
-    colours = [_ACCENT if name in cities else "#c98a7e" for name in d[C.DISTRICT]]
+    colours = [ACCENT if name in cities else "#c98a7e" for name in d[C.DISTRICT]]
     y = np.arange(len(d))
-    rate = d["rate_per_1000"].to_numpy(dtype=float)
-    ax.barh(y, np.nan_to_num(rate), color=colours)
+    r = d[rate].to_numpy(dtype=float)
+    ax.barh(y, np.nan_to_num(r), color=colours)
     ax.set_yticks(y, [city_label(n, cities) for n in d[C.DISTRICT]], fontsize=9)
-    xmax = float(np.nanmax(rate)) if np.isfinite(rate).any() else 1.0
-    for yi, r, n in zip(y, rate, d["n"], strict=False):
-        if np.isfinite(r):
-            ax.text(
-                float(r + xmax * 0.01),
-                float(yi),
-                f"{r:.1f}  ({fmt_count(n, small=small)} incidents)",
-                va="center",
-                fontsize=8,
-            )
-    ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
-    ax.set_xlabel("Incidents in scope per 1,000 residents (IoD2019 mid-2015 population)")
+    xmax = float(np.nanmax(r)) if np.isfinite(r).any() else 1.0
+    for yi, ri, n in zip(y, r, d[count], strict=True):
+        if np.isfinite(ri):
+            text = f"{ri:.1f}  ({fmt_count(n, small=small)} incidents)"
+            ax.text(float(ri + xmax * 0.01), float(yi), text, va="center", fontsize=8)
+    ax.set_xlim(0, xmax * 1.4 if xmax > 0 else 1)
+    ax.set_xlabel(unit)
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
-    ax.set_title("Violence in scope by district", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Sources pooled over their periods", source)
+    ax.set_title("Violence by district, a year per 1,000 residents", loc="left", fontsize=11, fontweight="bold")
+    source_line(fig, "Each source annualised by its own months", source)
     return fig
 
 
 def concentration_figure(
-    curve: pd.DataFrame, *, share: float = TOP_SHARE, unit: str = "LSOAs", source: str = SOURCE_LINE
+    curve: pd.DataFrame,
+    *,
+    share: float = TOP_SHARE,
+    unit: str = "LSOAs",
+    gini: float | None = None,
+    floor: float | None = None,
+    source: str = SOURCE_LINE,
 ) -> Figure:
     """The concentration curve: share of incidents held by the busiest share of places.
 
     Parameters
     ----------
     curve
-        :func:`hotspots.evaluate.rolling.lorenz` output (``share_places``, ``share_crime``): the
-        share of incidents held by the busiest share of places.
+        :func:`hotspots.rank.concentration.lorenz` output (``share_places``, ``share_crime``).
     share
         The share of places marked on the curve (default 5 %).
     unit
         What a place is, for the axis label.
+    gini, floor
+        The Gini and its chance floor, written on the chart when given.
+    source
+        The source line under the figure.
     """
     require_columns(curve, [evaluate.SHARE_PLACES, evaluate.SHARE_CRIME], "the concentration curve")
-    fig = _figure(6.5, 4.6)
+    fig = new_figure(6.5, 4.4)
     ax = fig.add_subplot()
     x = 100 * curve[evaluate.SHARE_PLACES].to_numpy(dtype=float)
     y = 100 * curve[evaluate.SHARE_CRIME].to_numpy(dtype=float)
-    ax.plot([0, 100], [0, 100], color=_GREY, lw=1, ls="--", label="Even spread")
-    ax.plot(x, y, color=_ACCENT, lw=2, label="Observed")
+    ax.plot([0, 100], [0, 100], color=GREY, lw=1, ls="--", label="Even spread")
+    ax.plot(x, y, color=ACCENT, lw=2, label="Observed")
     if len(x):
         yv = float(np.interp(100 * share, x, y))
-        ax.plot([100 * share, 100 * share, 0], [0, yv, yv], color=_ACCENT, lw=0.8, ls=":")
+        ax.plot([100 * share, 100 * share, 0], [0, yv, yv], color=ACCENT, lw=0.8, ls=":")
         ax.annotate(
             f"top {100 * share:.0f} % of {unit}\nhold {yv:.0f} % of incidents",
             (100 * share, yv),
             xytext=(100 * share + 8, max(yv - 22, 5)),
             fontsize=8,
-            arrowprops={"arrowstyle": "-", "color": _GREY, "lw": 0.6},
+            arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.6},
         )
+    if gini is not None and np.isfinite(gini):
+        text = f"Gini {gini:.2f}" + (f"\nchance floor {floor:.2f}" if floor is not None and np.isfinite(floor) else "")
+        ax.text(60, 25, text, fontsize=9)
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.set_xlabel(f"Share of {unit}, busiest first (%)")
-    ax.set_ylabel("Share of incidents in scope (%)")
+    ax.set_ylabel("Share of incidents (%)")
     ax.grid(color="#eeeeee", lw=0.6)
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.set_title("How concentrated is violence?", loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, source=source)
+    source_line(fig, source=source)
     return fig
 
 
@@ -206,31 +248,34 @@ def monthly_trend_figure(monthly: pd.DataFrame, *, source: str = SOURCE_LINE) ->
     Parameters
     ----------
     monthly
-        :func:`monthly_counts` output. Sources with a single month are drawn as a point.
+        :func:`~hotspots.present.report.tables.monthly_counts` output. Sources with a single
+        month are drawn as a point.
+    source
+        The source line under the figure.
     """
     require_columns(monthly, [C.SOURCE, C.SCOPE, C.MONTH, "n"], "the monthly counts")
     first = monthly.groupby(C.SOURCE)[C.MONTH].min()
     sources = sorted(first.index, key=lambda src: (first[src], str(src)))
     if not sources:
         raise InputError("the monthly counts are empty: there is no monthly trend to draw.")
-    fig = _figure(8.5, 1.35 * len(sources) + 1.4)
+    fig = new_figure(8.5, 1.2 * len(sources) + 1.4)
     axes = fig.subplots(len(sources), 1, sharex=True, squeeze=False)[:, 0]
     allm = pd.to_datetime(monthly[C.MONTH] + "-01")
     lo, hi = allm.min() - pd.Timedelta(days=20), allm.max() + pd.Timedelta(days=20)
-    for ax, src in zip(axes, sources, strict=False):
+    for ax, src in zip(axes, sources, strict=True):
         m = monthly[monthly[C.SOURCE] == src]
         for scope_name, g in m.groupby(C.SCOPE, sort=True):
             t = pd.to_datetime(g[C.MONTH] + "-01")
-            ax.plot(t, g["n"], marker="o", ms=3, lw=1.6, label=str(scope_name))
+            ax.plot(t, g["n"], marker="o", ms=3, lw=1.6, label=scope_label(scope_name))
         ax.set_ylim(bottom=0, top=max(1.0, float(m.groupby(C.MONTH)["n"].max().max()) * 1.15))
         ax.set_xlim(lo, hi)
         ax.set_title(f"{src}", loc="left", fontsize=9)
-        ax.set_ylabel("incidents / month", fontsize=8)
+        ax.set_ylabel("a month", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(color="#eeeeee", lw=0.6)
         ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=3)
-    fig.suptitle("Incidents in scope per month, by source", x=0.01, ha="left", fontsize=11, fontweight="bold")
-    _source_line(fig, "Sources cover different periods; y-axes differ", source)
+    fig.suptitle("Incidents per month, by source", x=0.01, ha="left", fontsize=11, fontweight="bold")
+    source_line(fig, "Sources cover different periods; y-axes differ", source)
     return fig
 
 
@@ -243,14 +288,17 @@ def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None, source:
         ``kits``, ``coverage_pct`` (per cent of harm covered with that many kits).
     radius
         The walking radius in metres, for the title.
+    source
+        The source line under the figure.
     """
     require_columns(curve, [CURVE_KITS, CURVE_PCT], "the coverage curve")
     c = curve.sort_values(CURVE_KITS)
-    fig = _figure(6.5, 4.2)
+    c = c[c[CURVE_KITS] > 0]
+    fig = new_figure(6.5, 3.6)
     ax = fig.add_subplot()
     k = c[CURVE_KITS].to_numpy(dtype=float)
     pct = c[CURVE_PCT].to_numpy(dtype=float)
-    ax.plot(np.concatenate([[0], k]), np.concatenate([[0], pct]), color=_ACCENT, marker="o", ms=3.5, lw=2)
+    ax.plot(np.concatenate([[0], k]), np.concatenate([[0], pct]), color=ACCENT, marker="o", ms=3.5, lw=2)
     if len(k):
         ax.annotate(
             f"{int(k[-1])} kits: {pct[-1]:.1f} %",
@@ -262,15 +310,15 @@ def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None, source:
             fontsize=8,
         )
     ax.set_xlim(0, max(1.0, float(k.max()) if len(k) else 1.0) + 0.5)
-    ax.set_ylim(0, max(10.0, float(np.nanmax(pct)) * 1.25 if len(pct) else 10.0))
+    ax.set_ylim(0, max(1.0, float(np.nanmax(pct)) * 1.25 if len(pct) else 1.0))
     ax.set_xlabel("Number of kits (in order of value)")
-    ax.set_ylabel("Harm-weighted violence covered (%)")
+    ax.set_ylabel("Harm within reach (%)")
     ax.grid(color="#eeeeee", lw=0.6)
-    title = "Bleed-control kits: coverage as kits are added"
+    title = "Bleed-control kits: harm within reach as kits are added"
     if radius:
-        title += f" ({radius:.0f} m walk)"
+        title += f" ({radius:.0f} m)"
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    _source_line(fig, source=source)
+    source_line(fig, source=source)
     return fig
 
 

@@ -1,16 +1,16 @@
 """The Board report's tables and number formatting (pure: frames in, frames or text out).
 
-Counts per month and per LSOA, the district comparison, the headline concentration, the
-ward of each LSOA, the force-wide sources, and the Board's disclosure control
-(:func:`fmt_count`, :func:`mask_small_counts`). Used by :mod:`hotspots.present.report.figures` and
-:mod:`hotspots.present.report.build`; the public names are importable from :mod:`hotspots.present.report.build`.
+Counts per month and per LSOA, the share in the busiest places, the ward of each LSOA, and
+the Board's disclosure control (:func:`fmt_count`,
+:func:`mask_small_counts`). The district comparison and the concentration with its chance
+floor come from the rank stage (:mod:`hotspots.rank.districts`), which annualises each
+source by its own months.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -21,11 +21,13 @@ import shapely
 from hotspots import columns as C
 from hotspots.errors import InputError
 from hotspots.io.sites import SITE_NAME, SITE_SOURCE
-from hotspots.rank import concentration as evaluate
-from hotspots.rank import stage as rank
+from hotspots.rank import columns as rank
 
 TOP_SHARE = 0.05
 """The headline concentration figure: share of incidents in the top 5 % of places."""
+
+WARD_SHARE = 0.5
+"""An LSOA is said to be in the ward that covers at least this share of its area."""
 
 # Columns read from other stages' frames (documented in their modules).
 PLACE_RANK = rank.RANK
@@ -48,20 +50,6 @@ MONTHLY_COLUMNS = [C.SOURCE, C.SCOPE, C.MONTH, "n", C.HARM]
 """:func:`monthly_counts`: source, scope category, month ``YYYY-MM``, incidents, harm."""
 LSOA_COUNT_COLUMNS = [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, C.POPULATION, "n", C.HARM]
 """:func:`lsoa_counts`: every study LSOA with its incidents and harm (zero-filled)."""
-DISTRICT_COLUMNS = [
-    C.DISTRICT,
-    "lsoas",
-    C.POPULATION,
-    "n",
-    C.HARM,
-    "rate_per_1000",
-    "harm_per_1000",
-    "top_n_places",
-    "tier1_places",
-    "share_lsoas_50",
-    "gini",
-]
-""":func:`district_summary` columns (see its docstring)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -86,6 +74,13 @@ def fmt_count(n: Any, *, small: int = 5) -> str:
 
 
 def fmt_num(x: Any, digits: int = 1) -> str:
+    """A number with thousands separators and ``digits`` decimals; ``"n/a"`` when missing.
+
+    Examples
+    --------
+    >>> fmt_num(1234.56), fmt_num(None), fmt_num(0.5, 0)
+    ('1,234.6', 'n/a', '0')
+    """
     if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
         return "n/a"
     return f"{float(x):,.{digits}f}"
@@ -96,19 +91,6 @@ def fmt_pct(x: Any, digits: int = 1) -> str:
     if x is None or pd.isna(x):
         return "n/a"
     return f"{100 * float(x):.{digits}f} %"
-
-
-def tier_label(t: Any) -> str:
-    if t is None or (not isinstance(t, str) and pd.isna(t)):
-        return "n/a"
-    if isinstance(t, (int, np.integer)) or (isinstance(t, float) and float(t).is_integer()):
-        return f"Tier {int(t)}"
-    return str(t)
-
-
-def is_tier1(t: Any) -> bool:
-    """True for a tier value meaning Tier 1 (``1``, ``"1"``, ``"Tier 1"``, case-insensitive)."""
-    return tier_label(t).strip().lower() == "tier 1"
 
 
 _COUNT_IN_TEXT = re.compile(r"(?<![\d.,])(\d[\d,]*) (incidents?|crimes?)\b")
@@ -136,6 +118,7 @@ def mask_small_counts(text: str, *, small: int = 5) -> str:
 
 
 def require_columns(frame: pd.DataFrame, cols: list[str], what: str) -> None:
+    """Raise :class:`~hotspots.errors.InputError` naming the columns of ``cols`` that ``frame`` lacks."""
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise InputError(
@@ -217,7 +200,7 @@ def lsoa_wards(lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> pd.Ser
     -------
     Series
         Ward name indexed by ``lsoa_code``; LSOAs in no ward (the bundled wards cover
-        part of the area only), or with no wards configured, are left out.
+        Nottingham City only), or with no wards configured, are left out.
     """
     if wards is None or len(wards) == 0 or C.WARD_NAME not in wards.columns or "geometry" not in lsoa.columns:
         return pd.Series(dtype=object)
@@ -235,97 +218,5 @@ def lsoa_wards(lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> pd.Ser
         }
     )
     j = j.sort_values("share", ascending=False, kind="stable").drop_duplicates(C.LSOA_CODE)
-    j = j[j["share"] >= 0.5]
+    j = j[j["share"] >= WARD_SHARE]
     return pd.Series(j[C.WARD_NAME].to_numpy(), index=j[C.LSOA_CODE].to_numpy())
-
-
-def force_wide_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
-    """Sources with incidents in every district of the study area, in incident-frame order.
-
-    Sources that cover only part of the area (e.g. City-only extracts) would make the
-    districts they cover look worse; comparisons between districts and the headline
-    concentration use only the force-wide sources when there are any.
-
-    Returns
-    -------
-    list of str
-        Source names; empty when the LSOAs carry no district or no source covers them all.
-    """
-    require_columns(incidents, [C.SOURCE, C.LSOA_CODE], "the incident frame")
-    if C.DISTRICT not in lsoa.columns or lsoa[C.DISTRICT].isna().all() or len(incidents) == 0:
-        return []
-    district_of = pd.Series(lsoa[C.DISTRICT].to_numpy(), index=lsoa[C.LSOA_CODE].to_numpy())
-    want = set(district_of.dropna())
-    d = incidents[C.LSOA_CODE].map(district_of)
-    have = pd.DataFrame({"s": incidents[C.SOURCE].to_numpy(), "d": d.to_numpy()}).dropna().groupby("s", sort=False)["d"]
-    return [str(src) for src, ds in have if set(ds) >= want]
-
-
-def district_summary(
-    counts: pd.DataFrame,
-    *,
-    places: pd.DataFrame | None = None,
-    top_n: int = 20,
-    first: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Compare the districts: counts, rates, top places and concentration.
-
-    Parameters
-    ----------
-    counts
-        :func:`lsoa_counts` output.
-    places
-        Ranked places (``lsoa_code``, ``rank``); when given, ``top_n_places`` counts the
-        district's LSOAs ranked ``<= top_n``.
-    top_n
-        The top-N cut for ``top_n_places``.
-    first
-        Districts listed first, in this order (``[study] city_districts``); the others follow
-        alphabetically.
-
-    Returns
-    -------
-    DataFrame
-        :data:`DISTRICT_COLUMNS`, one row per district, those in ``first`` first, then the
-        others alphabetically: ``lsoas``, ``population`` (IoD2019
-        mid-2015), ``n`` incidents, ``harm``, ``rate_per_1000`` and ``harm_per_1000``
-        (per 1,000 residents), ``top_n_places`` and ``tier1_places`` (the district's LSOAs
-        ranked ``<= top_n`` and in Tier 1; NaN without ``places``),
-        ``share_lsoas_50`` (smallest share of the district's LSOAs holding half its
-        incidents) and ``gini`` (Gini coefficient of incidents over its LSOAs), both from
-        :mod:`hotspots.evaluate.rolling`.
-    """
-    require_columns(counts, LSOA_COUNT_COLUMNS, "the LSOA counts")
-    d = counts[counts[C.DISTRICT].notna()]
-    top_codes: set[str] | None = None
-    tier1_codes: set[str] | None = None
-    if places is not None and len(places):
-        require_columns(places, [C.LSOA_CODE, PLACE_RANK], "the places frame")
-        top_codes = set(places.loc[places[PLACE_RANK] <= top_n, C.LSOA_CODE])
-        if PLACE_TIER in places.columns:
-            tier1_codes = set(places.loc[places[PLACE_TIER].map(is_tier1), C.LSOA_CODE])
-    rows = []
-    for name, g in d.groupby(C.DISTRICT, sort=True):
-        pop = float(g[C.POPULATION].sum(min_count=1))
-        n = int(g["n"].sum())
-        harm = float(g[C.HARM].sum())
-        c = g["n"].to_numpy(dtype=float)
-        rows.append(
-            {
-                C.DISTRICT: str(name),
-                "lsoas": len(g),
-                C.POPULATION: pop,
-                "n": n,
-                C.HARM: harm,
-                "rate_per_1000": 1000 * n / pop if pop > 0 else np.nan,
-                "harm_per_1000": 1000 * harm / pop if pop > 0 else np.nan,
-                "top_n_places": (int(g[C.LSOA_CODE].isin(top_codes).sum()) if top_codes is not None else np.nan),
-                "tier1_places": (int(g[C.LSOA_CODE].isin(tier1_codes).sum()) if tier1_codes is not None else np.nan),
-                "share_lsoas_50": evaluate.share_holding(c, 0.5) if n > 0 else np.nan,
-                "gini": evaluate.gini(c) if n > 0 else np.nan,
-            }
-        )
-    out = pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
-    order = {name: i for i, name in enumerate(first)}
-    key = out[C.DISTRICT].map(lambda s: (order.get(s, len(order)), s))
-    return out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from hotspots.present.maps.layers import (
     boundaries,
+    change,
     clusters,
     emerging,
     gistar,
+    interventions,
     kde,
     kits,
     monthly,
@@ -23,6 +25,7 @@ from hotspots.present.maps.layers import (
     places,
     streets,
     venues,
+    where_next,
 )
 from hotspots.present.maps.layers.base import Layer, LayerSpec, Legend
 
@@ -44,6 +47,10 @@ REGISTRY: dict[str, LayerSpec] = {
         venues.SPEC,
         kits.SPEC,
         streets.SPEC,
+        where_next.SPEC,
+        change.SPEC,
+        change.SIZE,
+        interventions.SPEC,
     )
 }
 """Every map layer by key."""
@@ -77,12 +84,22 @@ AUDIENCE_LAYERS: dict[str, list[tuple[str, bool]]] = {
         ("clusters", False),
         ("nte_zones", False),
         ("outreach", False),
+        ("where_next", False),
         ("monthly", False),
         ("venues", False),
         ("kits", False),
         ("streets", True),
     ],
+    "change": [
+        ("wards", True),
+        ("districts", True),
+        ("change_size", False),
+        ("change", True),
+        ("interventions", True),
+        ("streets", True),
+    ],
 }
-"""Per audience: ``(layer key, on when the page opens)``, drawn in this order (later on top)."""
+"""Per map: ``(layer key, on when the page opens)``, drawn in this order (later on top). The three
+``[maps] audiences`` of ``hotspots run``, and ``change``, the map of ``hotspots change``."""
 
 __all__ = ["AUDIENCE_LAYERS", "REGISTRY", "Layer", "LayerSpec", "Legend"]

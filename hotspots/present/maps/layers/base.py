@@ -27,8 +27,9 @@ PANES = ("outlines", "features", "rings", "points", "markers")
 kit coverage rings (never clickable), dots (canvas), markers. Labels are drawn above the areas
 and never take a click."""
 
-SHAPES = ("box", "line", "ring", "dot", "kit", "start")
-"""Legend and marker shapes: filled box, line, dashed ring, dot, kit (square with a cross), start (triangle)."""
+SHAPES = ("box", "line", "dashed", "ring", "dot", "kit", "start")
+"""Legend and marker shapes: filled box, line, dashed line, dashed ring, dot, kit (square with a cross), start
+(triangle)."""
 
 
 @dataclass
@@ -78,7 +79,10 @@ class Layer:
     palette
         Colours indexed by a feature's ``c``.
     style
-        Drawing options for the page's script (``fill``, ``weight``, ``line``, ``dash``, ``radius``).
+        Drawing options for the page's script: ``fill`` (opacity, or one per class), ``weight``,
+        ``line`` (one colour for every outline; None: each feature's class colour), ``dash`` (an SVG
+        dash pattern such as ``"7 5"``, or one per class), ``outline`` (True: lines only, no fill, so
+        a click inside reaches the layers beneath), ``radius`` (dots).
     legend
         Its section of the legend, or None.
     labels

@@ -110,10 +110,12 @@
         pane: PANE[lay.pane] || 'overlayPane',
         interactive: lay.interactive,
         style: function (f) {
-          var c = f.properties.c, colour = lay.palette[c] || '#777777';
+          var c = f.properties.c, colour = lay.palette[c] || '#777777', dash = lay.style.dash;
           return {
             fillColor: colour, fillOpacity: fillOf(lay, c), color: lay.style.line || colour,
-            weight: lay.style.weight === undefined ? 1 : lay.style.weight, opacity: lay.style.weight === 0 ? 0 : 0.9
+            weight: lay.style.weight === undefined ? 1 : lay.style.weight, opacity: lay.style.weight === 0 ? 0 : 0.9,
+            /* outline: lines only (the area inside stays clickable for the layers beneath) */
+            fill: !lay.style.outline, dashArray: (Array.isArray(dash) ? dash[c] : dash) || null
           };
         },
         onEachFeature: function (f, layer) {
@@ -196,7 +198,7 @@
       }).join('') + '</div><ol class="hs-list"></ol></details>';
   }
   var find = control('topleft', 'hs-find',
-    '<input type="search" class="hs-q" placeholder="Search places, wards, streets, kits, zones" aria-label="Search the map" autocomplete="off">' +
+    '<input type="search" class="hs-q" placeholder="' + D.searchHint + '" aria-label="Search the map" autocomplete="off">' +
     '<ul class="hs-results" role="listbox" hidden></ul>' + panelHtml);
   var q = find.querySelector('.hs-q'), results = find.querySelector('.hs-results');
 
