@@ -186,7 +186,10 @@ def test_dask_local_cluster_equals_in_process(archive: Path, national_lsoa: gpd.
 
 
 def test_scheduler_unreachable() -> None:
-    with pytest.raises(InputError, match="cannot reach the Dask scheduler"), open_executor("tcp://127.0.0.1:1", timeout=1.0):
+    with (
+        pytest.raises(InputError, match="cannot reach the Dask scheduler"),
+        open_executor("tcp://127.0.0.1:1", timeout=1.0),
+    ):
         pass
 
 
