@@ -193,14 +193,42 @@ def test_scheduler_unreachable() -> None:
         pass
 
 
-def test_cli_end_to_end(archive: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def two_forces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder like the bundled one with the LSOAs of two forces only (the CLI test stays fast)."""
+    import pyogrio
+
+    from hotspots.newforce import DATA_DIR, DATA_FILES
+    from hotspots.prepare.forces import DISTRICTS_TABLE
+
+    dest = tmp_path_factory.mktemp("data")
+    table = pd.read_csv(DISTRICTS_TABLE, dtype=str)
+    lads = table.loc[table["force"].isin(["nottinghamshire", "leicestershire"]), "lad19cd"].tolist()
+    where = "LAD19CD IN (" + ",".join(f"'{c}'" for c in lads) + ")"
+    gdf = pyogrio.read_dataframe(DATA_DIR / DATA_FILES["lsoa_boundaries"], where=where)
+    target = dest / DATA_FILES["lsoa_boundaries"]
+    target.parent.mkdir(parents=True)
+    fgb = target.parent / "lsoa2011_bsc_ew.fgb"
+    pyogrio.write_dataframe(gdf, fgb, driver="FlatGeobuf", layer="lsoa2011_bsc_ew")
+    with zipfile.ZipFile(target, "w") as z:
+        z.write(fgb, fgb.name)
+    fgb.unlink()
+    for role, rel in DATA_FILES.items():
+        if role != "lsoa_boundaries":
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).symlink_to(DATA_DIR / rel)
+    return dest
+
+
+def test_cli_end_to_end(archive: Path, two_forces: Path, tmp_path: Path) -> None:
+    """The whole command on two forces' LSOAs (the same code runs all 43; see scripts/bench_national.py)."""
     from click.testing import CliRunner
 
     from hotspots.cli import main
 
     out = tmp_path / "ew"
-    args = ["national", "--archive", str(archive), "--out", str(out), "--scheduler", "none"]
-    args += ["--cell-size", "5000", "--bandwidth", "10000"]
+    args = ["national", "--archive", str(archive), "--out", str(out), "--scheduler", "none", "--data", str(two_forces)]
+    args += ["--cell-size", "1000", "--bandwidth", "1000"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = CliRunner().invoke(main, ["-q", *args])
@@ -209,13 +237,36 @@ def test_cli_end_to_end(archive: Path, tmp_path: Path) -> None:
     assert man["status"] == "ok" and man["kind"] == "national" and man["row_accounting"]["balanced"]
     assert man["row_accounting"]["rows_read"] == 11_472 + 3
     places = pd.read_csv(out / "places.csv")
-    assert len(places) == 34_753 and places["force"].nunique() == 43
+    assert places["force"].nunique() == 2 and places["lsoa_code"].is_unique
     forces = pd.read_csv(out / "forces.csv")
-    assert len(forces) == 43
+    assert sorted(forces["force"]) == ["leicestershire", "nottinghamshire"]
     notts = forces.set_index("force").loc["nottinghamshire"]
     assert notts["incidents"] > 3000 and notts["population_year"] == "mid-2015" and notts["rows_read"] == 11_472
-    assert (out / "maps" / "national.html").stat().st_size < 5_000_000
+    page = (out / "maps" / "national.html").read_text(encoding="utf-8")
+    assert "Leicestershire" in page and "http://" not in page.split("<body")[0].replace("http://www.w3.org", "")
     grid = pd.read_parquet(out / "grid.parquet")
     assert grid["cell_id"].is_unique and set(grid["force"]) <= set(forces["force"])
-    bad = CliRunner().invoke(main, ["national", "--archive", str(tmp_path / "no.zip"), "--out", str(tmp_path / "x")])
-    assert bad.exit_code == 2 and "not found" in bad.output
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hotspots.cli import main
+
+    bad = tmp_path / "bad.zip"
+    bad.write_text("not a zip")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[detect]\nweights = 'loudness'\n")
+    for argv, says in (
+        (["--archive", str(tmp_path / "no.zip")], "not found"),
+        (["--archive", str(bad)], "is not a zip archive"),
+        (["--archive", str(bad), "--config", str(cfg)], "weights"),
+        (["--archive", str(bad), "--workers", "0"], "at least 1"),
+    ):
+        res = CliRunner().invoke(main, ["national", *argv, "--out", str(tmp_path / "x")])
+        assert res.exit_code == 2, (argv, res.output)
+        assert says in res.output and len(res.output.strip().splitlines()) == 1, (argv, res.output)
+    assert not (tmp_path / "x").exists()
+    helptext = CliRunner().invoke(main, ["national", "--help"]).output
+    for option in ("--archive", "--scheduler", "--workers", "--force", "--config", "docs/national.md"):
+        assert option in helptext

@@ -70,16 +70,42 @@ def national(**o: Any) -> None:
         sys.exit(EXIT_INPUT)
 
 
+def read_sections(path: Path) -> Any:
+    """The ``[scope]``, ``[detect]``, ``[rank]`` and ``[institutions]`` of a TOML config (other sections ignored).
+
+    A county config works as it is (its data sections are not needed: the national run reads the
+    archive and the bundled national data), and so does a file holding only these sections.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not TOML, a section is unknown, or a key of the four is invalid.
+    """
+    import tomllib
+
+    from hotspots.config import SECTIONS, build_section, check_keys
+    from hotspots.errors import ConfigError
+    from hotspots.national.run import Sections
+
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}. Pass --config FILE with a TOML config.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid UTF-8 TOML: {exc}") from exc
+    check_keys(raw, SECTIONS, f"{path} (top-level section)")
+    base = path.resolve().parent
+    parts = {
+        name: build_section(type(getattr(Sections(), name)), raw.get(name, {}), where=f"{path} [{name}]", base=base)
+        for name in ("scope", "detect", "rank", "institutions")
+    }
+    return Sections(**parts)
+
+
 def _national(**o: Any) -> None:
     from hotspots.national.run import NationalConfig, Sections, national_run
     from hotspots.newforce import DATA_DIR
 
-    sections = Sections()
-    if o["config_path"] is not None:
-        from hotspots.config import load_config
-
-        c = load_config(o["config_path"])
-        sections = Sections(scope=c.scope, detect=c.detect, rank=c.rank, institutions=c.institutions)
     cfg = NationalConfig(
         archive=o["archive"],
         start=o["start"],
@@ -93,6 +119,7 @@ def _national(**o: Any) -> None:
         data=o["data_dir"] or DATA_DIR,
         maps=not o["no_maps"],
     )
+    sections = Sections() if o["config_path"] is None else read_sections(o["config_path"])
     t0 = time.perf_counter()
     quiet = bool((click.get_current_context().find_root().obj or {}).get("quiet"))
 
@@ -111,4 +138,4 @@ def _national(**o: Any) -> None:
     click.echo(f"written to {o['out']}")
 
 
-__all__ = ["national"]
+__all__ = ["national", "read_sections"]

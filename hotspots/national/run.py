@@ -286,10 +286,10 @@ def compute(
     say = progress or (lambda _s: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    say("inputs")
-    listing = street_members(cfg.archive)
+    listing = street_members(cfg.archive)  # first: a bad archive or window fails before anything is loaded
     start, end = default_window(listing, cfg)
     members = select_members(listing, start=start, end=end, forces=list(cfg.forces) or None)
+    say("inputs")
     inputs = load_inputs(cfg.data, venues=cfg.venues)
     timings["inputs"] = time.perf_counter() - t
     sc = sections.scope
