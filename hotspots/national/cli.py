@@ -62,7 +62,13 @@ def national(**o: Any) -> None:
     equal one national run; FDR once over the country), ranks the places nationally and
     compares the forces. Writes places.csv, forces.csv, lsoa.gpkg, grid.parquet, the
     national map and manifest.json, atomically. See docs/national.md.
-    """
+
+    \b
+    Examples:
+      hotspots national --archive 2024-12.zip --out outputs/ew --workers 2
+      hotspots national --archive /shared/2024-12.zip --out outputs/ew --scheduler tcp://10.0.0.5:8786
+    On a cluster every worker must import hotspots and read the archive at the same path.
+    """  # noqa: D301 - "\b" (backspace) is click's mark for a paragraph it must not re-wrap
     try:
         _national(**o)
     except HotspotsError as exc:
