@@ -79,6 +79,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
       hotspots evaluate              # backtest the hotspot methods
       hotspots change --before 2020-01..2020-06 --after 2020-07..2020-12 --out outputs/c
       hotspots serve outputs/x       # open the run's maps in the browser
+      hotspots national --archive 2024-12.zip --out outputs/ew   # all of England and Wales
     """  # noqa: D301 - "\b" (backspace) is click's mark for a paragraph it must not re-wrap
     setup_logging(verbose, quiet)
     ctx.obj = {"quiet": quiet, "verbose": verbose}
@@ -532,6 +533,11 @@ def serve(run_dir: Path, port: int, no_browser: bool, audience: str | None) -> N
 
     page = f"maps/{audience}.html" if audience else ""
     run_server(run_dir, port=port, open_browser=not no_browser, page=page, echo=click.echo)
+
+
+from hotspots.national.cli import national  # noqa: E402 - the command registers on the group above
+
+main.add_command(national)
 
 
 if __name__ == "__main__":  # pragma: no cover
