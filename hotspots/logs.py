@@ -42,7 +42,7 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     ) -> None:
         click.echo(f"warning: {message}", err=True)
 
-    warnings.showwarning = show  # type: ignore[assignment]
+    warnings.showwarning = show
     warnings.simplefilter("default")
     if quiet:
         warnings.simplefilter("ignore")
