@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -29,12 +29,15 @@ log = logging.getLogger("hotspots")
 
 EXIT_INPUT = 2
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn HotspotsError into a one-line message and exit code 2."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except HotspotsError as exc:

@@ -331,7 +331,7 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration as plain JSON-serialisable data (for the manifest)."""
 
-        def conv(v: Any) -> Any:
+        def conv(v: object) -> object:
             if dataclasses.is_dataclass(v) and not isinstance(v, type):
                 return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v) if f.name != "base"}
             if isinstance(v, Path):

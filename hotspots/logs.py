@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from typing import Any
+from typing import TextIO
 
 import click
 
@@ -32,10 +32,17 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     root.setLevel(level)
     root.propagate = False
 
-    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         click.echo(f"warning: {message}", err=True)
 
-    warnings.showwarning = show  # type: ignore[assignment]
+    warnings.showwarning = show
     warnings.simplefilter("default")
     if quiet:
         warnings.simplefilter("ignore")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +24,10 @@ import shapely
 from hotspots import columns as C
 from hotspots.errors import InputError
 from hotspots.validate import check_points, check_projected
+
+if TYPE_CHECKING:
+    #: a study area: polygons (a GeoDataFrame / GeoSeries in EPSG:27700) or one shapely geometry
+    AreaLike: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +78,7 @@ def _area_geometry(area: Any) -> tuple[shapely.Geometry, Any]:
     )
 
 
-def show(value: Any) -> str:
+def show(value: object) -> str:
     """``repr`` of a cell value for an error message (numpy scalars shown as plain Python)."""
     return repr(value.item() if isinstance(value, np.generic) else value)
 
@@ -206,7 +210,7 @@ def _nice(x: float) -> float:
     return float(min(cands, key=lambda c: abs(math.log(c / x))))
 
 
-def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
+def choose_cell_size(incidents: gpd.GeoDataFrame, area: AreaLike) -> float:
     """Cell size (metres): sfhotspot's rule, capped so the default KDE bandwidth spans two cells.
 
     ``nice(min(S / 50, h / 2))``: S is the shorter side of the bounding box of the study
@@ -261,7 +265,7 @@ def choose_cell_size(incidents: gpd.GeoDataFrame, area: Any) -> float:
     return size
 
 
-def make_grid(area: Any, *, cell_size: float, shape: str = "square") -> gpd.GeoDataFrame:
+def make_grid(area: AreaLike, *, cell_size: float, shape: str = "square") -> gpd.GeoDataFrame:
     """A grid of square or hexagonal cells covering the study area, clipped to it.
 
     Parameters

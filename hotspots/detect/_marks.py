@@ -9,11 +9,13 @@ recursion; :class:`MarkMix` records the lattice. Private to :mod:`hotspots.detec
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hotspots.errors import InputError
 
@@ -75,7 +77,7 @@ class MarkMix:
         }
 
 
-def mark_mix(marks: Any) -> MarkMix:
+def mark_mix(marks: Mapping[float, float] | npt.ArrayLike) -> MarkMix:
     """Build a :class:`MarkMix` from per-incident marks (array-like) or a ``{mark: count}`` mapping.
 
     Raises

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from hotspots.detect._marks import MarkMix
@@ -24,7 +24,7 @@ def _local_sums(W: sp.csr_array, values: np.ndarray) -> np.ndarray:
 
 
 def simulate_null(
-    prob: Any, mix: MarkMix, n_maps: int, *, seed: int | np.random.Generator = 0
+    prob: npt.ArrayLike, mix: MarkMix, n_maps: int, *, seed: int | np.random.Generator = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw maps of counts and harm sums under the exposure null (the marks fixed, locations random).
 

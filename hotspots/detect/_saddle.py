@@ -17,9 +17,9 @@ Approximations with Applications, CUP, section 1.2.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import special
 
 from hotspots.detect._family import Family, family
@@ -81,7 +81,7 @@ def saddle_tails(kx: np.ndarray, fam: Family, rows: np.ndarray, *, lattice: bool
 
 
 def saddlepoint_tails(
-    x: Any, lam: Any, mix: MarkMix, *, dispersion: float = 1.0, lattice: bool = True
+    x: npt.ArrayLike, lam: npt.ArrayLike, mix: MarkMix, *, dispersion: float = 1.0, lattice: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Saddlepoint log upper tail ``log P(H >= x)`` and log lower tail ``log P(H <= x)``.
 
@@ -100,7 +100,7 @@ def saddlepoint_tails(
     return up.reshape(x.shape), low.reshape(x.shape)
 
 
-def log_p_zero(lam: Any, mix: MarkMix, *, dispersion: float = 1.0) -> np.ndarray:
+def log_p_zero(lam: npt.ArrayLike, mix: MarkMix, *, dispersion: float = 1.0) -> np.ndarray:
     """Return log P(H = 0) per unit: an empty neighbourhood's one-sided p (the deepest attainable lower tail).
 
     Examples

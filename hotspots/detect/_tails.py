@@ -28,9 +28,9 @@ Bulletin 12(1).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import special
 
 from hotspots.detect._family import Family, family
@@ -137,8 +137,8 @@ def _panjer_tails(k: np.ndarray, fam: Family, rows: np.ndarray, s_need: np.ndarr
 
 
 def compound_poisson_tails(
-    x: Any,
-    lam: Any,
+    x: npt.ArrayLike,
+    lam: npt.ArrayLike,
     mix: MarkMix,
     *,
     dispersion: float = 1.0,

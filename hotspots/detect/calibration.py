@@ -12,7 +12,7 @@ the same checks on another force's units (:func:`study_layers`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +25,9 @@ from hotspots.detect.exposure import RESIDENTS, areal_exposure
 from hotspots.detect.gistar import contiguity_weights, fdr_bh, gistar, grid_weights
 from hotspots.detect.methods.exact import exact_test, pearson_dispersion
 from hotspots.units import CELL_ID, choose_cell_size, count_in_units, lsoa_units, make_grid
+
+if TYPE_CHECKING:
+    from hotspots.prepare.study import Study
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class StudyUnits:
     layers: dict[str, Layer]
 
 
-def study_units(study: Any, *, cell_size: float | None = None) -> StudyUnits:
+def study_units(study: Study, *, cell_size: float | None = None) -> StudyUnits:
     """The grid (``choose_cell_size`` unless given) and LSOAs as the detect stage builds them by default."""
     inc = study.analysis_incidents
     grid = make_grid(study.area, cell_size=cell_size or choose_cell_size(inc, study.area))

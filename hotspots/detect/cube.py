@@ -11,7 +11,7 @@ space-time Gi* (the ``inference="analytic"`` option).
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,6 +20,9 @@ from scipy import stats
 from hotspots.detect._marks import MarkMix
 from hotspots.detect.methods.exact import exact_test, resolve_dispersion
 from hotspots.errors import HotspotsWarning
+
+if TYPE_CHECKING:
+    from hotspots.detect.gistar import WeightsLike
 
 
 def window_sum(x: np.ndarray, time_window: int) -> np.ndarray:
@@ -41,7 +44,7 @@ def window_sum(x: np.ndarray, time_window: int) -> np.ndarray:
 def cube_exact(
     cube: np.ndarray,
     counts: np.ndarray,
-    W: Any,
+    W: WeightsLike,
     exposure: np.ndarray,
     mix: MarkMix,
     *,
@@ -91,7 +94,7 @@ def cube_exact(
     return z.reshape(cube.shape), p.reshape(cube.shape), info
 
 
-def space_time_weights(W: Any, n_times: int, *, time_window: int = 1) -> sp.csr_array:
+def space_time_weights(W: WeightsLike, n_times: int, *, time_window: int = 1) -> sp.csr_array:
     """Binary space-time weights: spatial neighbours now and in the ``time_window`` earlier steps.
 
     Bins are ordered time-major (bin ``t * n_cells + i``). Bin (i, t) neighbours bin
@@ -105,7 +108,7 @@ def space_time_weights(W: Any, n_times: int, *, time_window: int = 1) -> sp.csr_
     return sp.csr_array(sp.kron(sp.csr_array(L), W, format="csr"))
 
 
-def cube_gistar(cube: np.ndarray, W: Any, *, time_window: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def cube_gistar(cube: np.ndarray, W: WeightsLike, *, time_window: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Space-time Gi* of every bin of a ``(cells, months)`` cube without building the cube's weights.
 
     Gives the same z and p as ``gistar(cube.T.ravel(), space_time_weights(W, T,

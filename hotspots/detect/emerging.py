@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -60,6 +61,9 @@ from hotspots.errors import HotspotsWarning, InputError
 from hotspots.months import MONTH_PATTERN, format_months, longest_run, missing_months
 from hotspots.units import CELL_ID, assign_cells, grid_spec
 from hotspots.validate import check_points, check_projected
+
+if TYPE_CHECKING:
+    from hotspots.units import AreaLike
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +200,9 @@ def _check_length(plan: MonthPlan, min_months: int) -> None:
         )
 
 
-def cell_exposure(grid: gpd.GeoDataFrame, *, area: Any = None, exposure: Any = None) -> np.ndarray:
+def cell_exposure(
+    grid: gpd.GeoDataFrame, *, area: AreaLike | None = None, exposure: npt.ArrayLike | None = None
+) -> np.ndarray:
     """Exposure of each grid cell: ``exposure`` as given, else its area inside ``area`` (or its whole area).
 
     Cells that do not overlap ``area`` get 0 either way (they are outside the source's coverage).
@@ -228,8 +234,8 @@ def emerging_hotspots(
     time_window: int = 1,
     distance: float | None = None,
     fdr: bool = True,
-    area: Any = None,
-    exposure: Any = None,
+    area: AreaLike | None = None,
+    exposure: npt.ArrayLike | None = None,
     inference: str = "exact",
     dispersion: float | str | None = DEFAULT_DISPERSION,
 ) -> pd.DataFrame:

@@ -12,10 +12,11 @@ ArcGIS's Gi_Bin classes.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 import shapely
 from scipy import stats
@@ -24,6 +25,13 @@ from scipy.spatial import cKDTree
 from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import CELL_ID, cell_centres, grid_spec
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
+    from libpysal.weights import W as PysalW
+
+    #: spatial weights: a scipy sparse matrix, a dense (n, n) array, or a libpysal ``Graph`` / ``W``
+    WeightsLike: TypeAlias = sp.sparray | sp.spmatrix | npt.ArrayLike | Graph | PysalW
 
 GI_Z = C.GI_Z
 """Signed strength: the normal deviate with the same one-sided tail as the test (exact test), or Gi* z
@@ -172,7 +180,7 @@ def contiguity_weights(polygons: gpd.GeoDataFrame | gpd.GeoSeries) -> sp.csr_arr
 # --------------------------------------------------------------------------------------
 
 
-def as_csr(W: Any, n: int, *, what: str = "values") -> sp.csr_array:
+def as_csr(W: WeightsLike, n: int, *, what: str = "values") -> sp.csr_array:
     """Weights as a CSR array (libpysal ``W`` / ``Graph`` accepted), checked to be ``n x n``."""
     if hasattr(W, "sparse") and not sp.issparse(W):  # libpysal W / Graph
         W = W.sparse
@@ -184,7 +192,7 @@ def as_csr(W: Any, n: int, *, what: str = "values") -> sp.csr_array:
     return W
 
 
-def gistar(values: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
+def gistar(values: npt.ArrayLike, W: WeightsLike) -> tuple[np.ndarray, np.ndarray]:
     r"""Analytic Getis-Ord Gi* z-scores and two-sided normal p-values.
 
     Parameters
@@ -255,7 +263,7 @@ def gistar(values: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
     return z, p
 
 
-def fdr_bh(p: Any, *, axis: int = 0) -> np.ndarray:
+def fdr_bh(p: npt.ArrayLike, *, axis: int = 0) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values) along ``axis``, via ``scipy.stats.false_discovery_control``."""
     p = np.asarray(p, dtype=float)
     if p.size == 0:
@@ -263,7 +271,7 @@ def fdr_bh(p: Any, *, axis: int = 0) -> np.ndarray:
     return np.asarray(stats.false_discovery_control(np.clip(p, 0.0, 1.0), method="bh", axis=axis))
 
 
-def classify(z: Any, q: Any, own_count: Any = None) -> np.ndarray:
+def classify(z: npt.ArrayLike, q: npt.ArrayLike, own_count: npt.ArrayLike | None = None) -> np.ndarray:
     """Gi_Bin classes from the signed statistic and (adjusted) p: hot/cold at 99, 95, 90 % or not significant.
 
     Hot at 99 / 95 / 90 % where q <= 0.01 / 0.05 / 0.10 and z > 0, and, when ``own_count`` is

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from hotspots.detect._marks import MarkMix, mark_mix
@@ -50,6 +52,9 @@ from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import CELL_ID, unit_values
 from hotspots.validate import check_projected
 
+if TYPE_CHECKING:
+    from hotspots.detect.gistar import WeightsLike
+
 log = logging.getLogger(__name__)
 
 
@@ -58,11 +63,11 @@ def hotspot_gistar(
     *,
     value: str = "harm",
     count: str = "n",
-    marks: Any = None,
+    marks: Mapping[float, float] | npt.ArrayLike | None = None,
     exposure: str | None = None,
     inference: str = "exact",
     dispersion: float | str | None = None,
-    weights: Any = None,
+    weights: WeightsLike | None = None,
     distance: float | None = None,
     fdr: bool = True,
     permutations: int = 999,
@@ -251,9 +256,9 @@ def local_problem(
     *,
     value: str,
     count: str,
-    marks: Any,
+    marks: Mapping[float, float] | npt.ArrayLike | None,
     exposure: str | None,
-    weights: Any,
+    weights: WeightsLike | None,
     distance: float | None,
     method: InferenceMethod,
 ) -> tuple[LocalProblem, np.ndarray, str]:

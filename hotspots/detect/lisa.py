@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +23,10 @@ from hotspots.detect.gistar import fdr_bh
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.units import RATE_PER_1000, unit_values
 from hotspots.validate import check_projected
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
+    from libpysal.weights import W as PysalW
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,7 @@ def hotspot_lisa(
     units: gpd.GeoDataFrame,
     *,
     value: str = RATE_PER_1000,
-    weights: Any = None,
+    weights: Graph | PysalW | sp.sparray | sp.spmatrix | None = None,
     permutations: int = 999,
     alpha: float = 0.05,
     fdr: bool = False,

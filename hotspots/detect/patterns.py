@@ -9,9 +9,9 @@ or no pattern), as ArcGIS Pro's "How Emerging Hot Spot Analysis works".
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hotspots.detect.gistar import NOT_ANALYSED
 from hotspots.errors import InputError
@@ -113,7 +113,9 @@ def _patterns(
     ]
 
 
-def classify_emerging(hot: Any, cold: Any, gi_tau: Any, gi_p: Any, *, alpha: float = 0.05) -> np.ndarray:
+def classify_emerging(
+    hot: npt.ArrayLike, cold: npt.ArrayLike, gi_tau: npt.ArrayLike, gi_p: npt.ArrayLike, *, alpha: float = 0.05
+) -> np.ndarray:
     """ArcGIS Emerging Hot Spot patterns from per-month hot/cold flags and the Gi* trend.
 
     Parameters

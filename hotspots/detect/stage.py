@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -45,6 +45,9 @@ from hotspots.units import (
     lsoa_units,
     make_grid,
 )
+
+if TYPE_CHECKING:
+    from hotspots.units import AreaLike
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,7 @@ def choose_emerging_source(incidents: gpd.GeoDataFrame) -> str | None:
 
 def detect_grid(
     incidents: gpd.GeoDataFrame,
-    area: Any,
+    area: AreaLike,
     *,
     cell_size: float,
     shape: str = "square",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from hotspots.errors import InputError
@@ -15,7 +14,7 @@ SERIES_DIMS = 2
 """Values are (series, times) arrays."""
 
 
-def mann_kendall(values: Any) -> tuple[np.ndarray, np.ndarray]:
+def mann_kendall(values: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     r"""Mann-Kendall trend test of every row of ``values`` against time, vectorised.
 
     Parameters

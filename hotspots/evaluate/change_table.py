@@ -7,7 +7,7 @@ detectable fall of :mod:`.power`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ from hotspots.evaluate.power import mde_fall
 from hotspots.evaluate.tally import PeriodTally
 
 
-def check_dispersion(dispersion: Any, where: str = "dispersion") -> float | str:
+def check_dispersion(dispersion: object, where: str = "dispersion") -> float | str:
     """Check a ``dispersion`` setting: ``"auto"``, ``"none"`` or a number >= 1; return it (numbers as float)."""
     if isinstance(dispersion, str):
         if dispersion in DISPERSION_MODES:
@@ -108,8 +108,8 @@ def _check_levels(alpha: float, confidence: float, power: float, mde_alpha: floa
 def unit_change(
     tally: PeriodTally,
     *,
-    unit_id: Any,
-    unit_name: Any = None,
+    unit_id: Iterable[object],
+    unit_name: Iterable[object] | None = None,
     measure: str = "count",
     alpha: float = 0.05,
     confidence: float = 0.95,

@@ -23,6 +23,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
@@ -120,7 +121,7 @@ def covered_harm(incidents: gpd.GeoDataFrame, sites_xy: np.ndarray, *, radius: f
     return float(w[np.isfinite(d)].sum()), total
 
 
-def greedy_sites(cover: Any, weights: Any, p: int) -> np.ndarray:
+def greedy_sites(cover: sp.sparray | sp.spmatrix | npt.ArrayLike, weights: npt.ArrayLike, p: int) -> np.ndarray:
     """Greedy maximal covering: ``p`` times, the candidate adding the most uncovered weight.
 
     Parameters

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hotspots.errors import InputError
 from hotspots.validate import counts_array
@@ -54,7 +55,7 @@ def _check_coverage(coverage: float) -> float:
     return float(coverage)
 
 
-def selection(scores: Any, coverage: float) -> np.ndarray:
+def selection(scores: npt.ArrayLike, coverage: float) -> np.ndarray:
     """How much of each cell a top-``coverage`` selection takes (0-1 per cell).
 
     The ``coverage * n`` cells with the highest scores are selected; the cells tied at
@@ -165,7 +166,7 @@ def _test_array(test: Any, what: str = "test") -> np.ndarray:
     return counts_array(test, what)
 
 
-def hit_rate(scores: Any, test: Any, *, coverage: float) -> float:
+def hit_rate(scores: npt.ArrayLike, test: npt.ArrayLike, *, coverage: float) -> float:
     """Share of the test incidents that fall in the top ``coverage`` of cells by score.
 
     Parameters
@@ -190,7 +191,7 @@ def hit_rate(scores: Any, test: Any, *, coverage: float) -> float:
     return _one(scores, test, None, coverage)[HIT_RATE]
 
 
-def pai(scores: Any, test: Any, *, coverage: float) -> float:
+def pai(scores: npt.ArrayLike, test: npt.ArrayLike, *, coverage: float) -> float:
     """Predictive Accuracy Index: hit rate / share of the area selected.
 
     Area share is the share of cells (``coverage``), so a perfect prediction of a test
@@ -210,7 +211,7 @@ def pai(scores: Any, test: Any, *, coverage: float) -> float:
     return _one(scores, test, None, coverage)[PAI]
 
 
-def pei(scores: Any, test: Any, *, coverage: float) -> float:
+def pei(scores: npt.ArrayLike, test: npt.ArrayLike, *, coverage: float) -> float:
     """PEI (Predictive Efficiency Index): test incidents caught / the most any selection of the same size could catch.
 
     The denominator is the sum of the test counts of the ``coverage * n`` cells with the
@@ -235,7 +236,7 @@ def pei(scores: Any, test: Any, *, coverage: float) -> float:
     return _one(scores, test, None, coverage)[PEI]
 
 
-def rri(scores: Any, test: Any, train: Any, *, coverage: float) -> float:
+def rri(scores: npt.ArrayLike, test: npt.ArrayLike, train: npt.ArrayLike, *, coverage: float) -> float:
     """Recapture Rate Index: how well the selected cells keep their share of violence.
 
     RRI = (test incidents in selection / test total) / (training incidents in selection /

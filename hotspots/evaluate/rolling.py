@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -73,6 +73,10 @@ from hotspots.io.write import jsonable
 from hotspots.months import format_months, longest_run, missing_months
 from hotspots.prepare.coverage import source_area
 from hotspots.rank.concentration import concentration
+
+if TYPE_CHECKING:
+    from hotspots.prepare.study import Study
+    from hotspots.rank.config import RankConfig
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +175,7 @@ def backtest(
     lsoa: gpd.GeoDataFrame | None = None,
     venues: gpd.GeoDataFrame | None = None,
     deprivation: pd.DataFrame | None = None,
-    rank_config: Any = None,
+    rank_config: RankConfig | None = None,
     train: str | Sequence[str] | None = None,
     test: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -392,7 +396,7 @@ def choose_source(incidents: pd.DataFrame, source: str | None = None) -> str:
 
 def evaluation_area(
     incidents: pd.DataFrame, lsoa: gpd.GeoDataFrame, *, area: str = "source_districts", min_district_share: float = 0.01
-) -> tuple[Any, list[str]]:
+) -> tuple[shapely.Geometry, list[str]]:
     """The area a source is judged on: its districts (or the whole study area).
 
     With ``area="source_districts"`` the area is the union of the LSOAs of every district
@@ -412,12 +416,12 @@ def evaluation_area(
 
 
 def evaluate_study(
-    study: Any,
+    study: Study,
     cfg: EvaluateConfig | None = None,
     *,
     source: str | None = None,
     cell_size: float | None = None,
-    rank_config: Any = None,
+    rank_config: RankConfig | None = None,
     train: str | Sequence[str] | None = None,
     test: str | Sequence[str] | None = None,
 ) -> dict[str, Any]:

@@ -9,7 +9,7 @@ with a fixed bandwidth; each training set's scores). :class:`PlaceScorer` is the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +18,9 @@ import pandas as pd
 from hotspots import columns as C
 from hotspots.errors import InputError
 from hotspots.evaluate.folds import Fold
+
+if TYPE_CHECKING:
+    from hotspots.rank.config import RankConfig
 
 
 def _pct_rank(x: np.ndarray) -> np.ndarray:
@@ -48,7 +51,7 @@ def cells_to_units(grid: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarra
     return out
 
 
-def rank_config_or_default(rank_config: Any) -> Any:
+def rank_config_or_default(rank_config: RankConfig | None) -> RankConfig:
     """``rank_config``, or the ``[rank]`` defaults when None."""
     from hotspots.rank.stage import RankConfig
 

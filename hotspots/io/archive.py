@@ -107,7 +107,7 @@ class _RangeFile(io.RawIOBase):
                 return data[pos - start : pos + n]
         return None
 
-    def readinto(self, b: Any) -> int:
+    def readinto(self, b: Any) -> int:  # Any: typeshed's WriteableBuffer has no len() or slice assignment
         """Fill ``b`` from the current position (from the cache, else with one Range request)."""
         n = min(len(b), max(0, self.size - self._pos))
         if n == 0:

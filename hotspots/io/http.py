@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from hotspots.errors import InputError
 
@@ -111,7 +111,7 @@ class PoliteClient:
             return min(float(after.strip()), MAX_RETRY_AFTER_S)
         return min(self.backoff * (2**attempt), MAX_BACKOFF_S)
 
-    def open(self, url: str, *, headers: dict[str, str] | None = None) -> Any:
+    def open(self, url: str, *, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
         """Open ``url`` (GET) with retries; return the live response (caller reads and closes).
 
         Raises

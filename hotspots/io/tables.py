@@ -73,7 +73,7 @@ def check_file(path: Path, what: str = "file") -> None:
             )
 
 
-def clean_header(name: Any) -> str:
+def clean_header(name: object) -> str:
     """A header as matched everywhere: surrounding spaces and a stray byte-order mark removed."""
     return str(name).strip().lstrip("\ufeff").strip()
 
@@ -202,11 +202,11 @@ def read_table(
     check_file(path, what)
     encodings = [encoding] if encoding else _ENCODINGS
     dtypes: list[Any] = [str]
-    select: Callable[[Any], bool] | None = None
+    select: Callable[[object], bool] | None = None
     if usecols is not None:
         wanted = set(usecols)  # match headers as read_header reports them
 
-        def select(c: Any) -> bool:
+        def select(c: object) -> bool:
             return clean_header(c) in wanted
 
     if floats:

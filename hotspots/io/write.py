@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 
-def jsonable(v: Any) -> Any:  # noqa: PLR0911 (one return per kind of value)
+def jsonable(v: object) -> Any:  # noqa: PLR0911 (one return per kind of value); Any: a JSON value callers index
     """``v`` with numpy, pandas, path and dataclass values made plain JSON types (NaN and inf become None)."""
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
         return {f.name: jsonable(getattr(v, f.name)) for f in dataclasses.fields(v)}
@@ -44,7 +44,7 @@ def jsonable(v: Any) -> Any:  # noqa: PLR0911 (one return per kind of value)
     return v
 
 
-def write_json(data: Any, path: Path) -> Path:
+def write_json(data: object, path: Path) -> Path:
     """Write JSON (NaN becomes null; numpy types become plain numbers)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -63,7 +63,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def neutralise(value: Any) -> Any:
+def neutralise(value: object) -> object:
     """A text cell made safe for spreadsheets: prefixed with ``'`` when it starts like a formula.
 
     Numbers, and text that is a plain number (``"-0.5"``), are left as they are; so is

@@ -87,7 +87,7 @@ class Accounting:
         return [f.to_dict() for f in self.files]
 
 
-def format_accounting(table: Any) -> str:
+def format_accounting(table: pd.DataFrame) -> str:
     """Row accounting table as text (read = used + dropped, per file), with a TOTAL row per kind of input.
 
     Crime files and the venue file are different things: their rows are totalled separately

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -306,7 +307,7 @@ def clean_incidents(
     offence_codes: dict[str, str] | None = None,
     harm: dict[str, float] | None = None,
     tolerance: float = 250.0,
-    base: Any = None,
+    base: Path | None = None,
     max_outside_share: float | None = DEFAULT_MAX_OUTSIDE_SHARE,
     area: str = "the study area",
 ) -> tuple[gpd.GeoDataFrame, Accounting]:

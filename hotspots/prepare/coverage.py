@@ -10,7 +10,6 @@ evaluate`` use :func:`source_area` for the districts a source covers.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -64,7 +63,7 @@ def warn_month_gaps(incidents: pd.DataFrame) -> None:
 
 def source_area(
     incidents: pd.DataFrame, lsoa: gpd.GeoDataFrame, *, min_district_share: float = MIN_DISTRICT_SHARE
-) -> tuple[Any, list[str]]:
+) -> tuple[shapely.Geometry, list[str]]:
     """The area a source covers: the LSOAs of the districts holding at least ``min_district_share`` of it.
 
     A City-only source covers the City, not a county of empty cells. Without a ``district``

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -84,7 +85,7 @@ def first_reason(masks: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
     return reason
 
 
-def warn_rows(path: Any, count: int, what: str, first: str, then: str) -> None:
+def warn_rows(path: str | Path, count: int, what: str, first: str, then: str) -> None:
     """Warn that ``count`` rows of a file are ``what`` (first one described), and what was done."""
     if count:
         warnings.warn(f"{path}: {count:,} row(s) {what} (first: {first}); {then}.", HotspotsWarning, stacklevel=4)
@@ -135,7 +136,7 @@ def dropped_table(fname: str, source: str, reason: np.ndarray, detail: np.ndarra
     )
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """A value as it appears in messages: text quoted, numbers plain, missing as ``None``."""
     if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
         return "None"
@@ -161,7 +162,7 @@ def _coord_label(axis: str, crs: str) -> str:
     return "easting" if axis == "x" else "northing"
 
 
-def rel(path: Any, base: Any) -> str:
+def rel(path: Path, base: Path | None) -> str:
     """``path`` relative to ``base`` when it lies inside it (the ``source_file`` of a row), else as given."""
     try:
         return str(path.resolve().relative_to(base.resolve())) if base is not None else str(path)

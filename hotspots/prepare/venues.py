@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +22,7 @@ def clean_venues(
     lsoa: gpd.GeoDataFrame,
     *,
     tolerance: float = 250.0,
-    base: Any = None,
+    base: Path | None = None,
     clip_to_area: bool = False,
     max_outside_share: float | None = DEFAULT_MAX_OUTSIDE_SHARE,
     area: str = "the study area",

@@ -13,7 +13,7 @@ it makes no network request at all; with a base map it fetches tiles from that s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
@@ -28,6 +28,9 @@ from hotspots.present.maps.names import Gazetteer
 from hotspots.present.maps.page import MapPage
 from hotspots.present.maps.text import esc, fmt
 from hotspots.sites.config import DEFAULT_KIT_RADIUS_M
+
+if TYPE_CHECKING:
+    from hotspots.prepare.study import Study
 
 TITLE = "What changed"
 """The change map's title."""
@@ -54,7 +57,7 @@ def _method(result: ChangeResult) -> str:
 
 def change_map_page(
     result: ChangeResult,
-    study: Any,
+    study: Study,
     *,
     cfg: MapsConfig | None = None,
     gazetteer: Gazetteer | None = None,
@@ -108,7 +111,7 @@ def change_map_page(
 
 def change_map(
     result: ChangeResult,
-    study: Any,
+    study: Study,
     *,
     cfg: MapsConfig | None = None,
     gazetteer: Gazetteer | None = None,

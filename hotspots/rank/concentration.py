@@ -5,9 +5,8 @@ Pure functions on one count per place (Bernasco & Steenbeek 2017 for sparse coun
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from hotspots.errors import InputError
@@ -24,7 +23,7 @@ SHARE_CRIME = "share_crime"
 LORENZ_COLUMNS = [SHARE_PLACES, SHARE_CRIME]
 
 
-def gini(counts: Any, *, unbiased: bool = False) -> float:
+def gini(counts: npt.ArrayLike, *, unbiased: bool = False) -> float:
     """Gini coefficient of the counts per place.
 
     Parameters
@@ -63,7 +62,7 @@ def gini(counts: Any, *, unbiased: bool = False) -> float:
     return float(min(max(g, 0.0), 1.0))
 
 
-def generalised_gini(counts: Any) -> float:
+def generalised_gini(counts: npt.ArrayLike) -> float:
     """Generalised Gini for sparse crime counts (Bernasco & Steenbeek 2017).
 
     When crimes (N) are fewer than places (n), even the most even spread leaves n - N
@@ -115,7 +114,7 @@ def generalised_gini(counts: Any) -> float:
     return float(min(max(max(1.0, n / total) * (g - 1.0) + 1.0, 0.0), 1.0))
 
 
-def lorenz(counts: Any) -> pd.DataFrame:
+def lorenz(counts: npt.ArrayLike) -> pd.DataFrame:
     """Concentration (Lorenz) curve: share of violence held by the most violent places.
 
     Parameters
@@ -143,7 +142,7 @@ def lorenz(counts: Any) -> pd.DataFrame:
     return pd.DataFrame({SHARE_PLACES: np.arange(n + 1) / n, SHARE_CRIME: share_crime})
 
 
-def share_holding(counts: Any, share: float = 0.5) -> float:
+def share_holding(counts: npt.ArrayLike, share: float = 0.5) -> float:
     """The smallest share of places that together hold ``share`` of the violence.
 
     Parameters
@@ -175,7 +174,7 @@ def share_holding(counts: Any, share: float = 0.5) -> float:
     return min(k, len(x)) / len(x)
 
 
-def concentration(counts: Any) -> dict[str, float]:
+def concentration(counts: npt.ArrayLike) -> dict[str, float]:
     """Gini, generalised Gini (whole counts only) and the share of places holding 50 %.
 
     Returns
@@ -206,7 +205,7 @@ def _row_gini(x: np.ndarray) -> np.ndarray:
 
 
 def gini_chance_floor(
-    incidents: int, weights: Any, *, draws: int = 200, seed: int | np.random.SeedSequence = 0
+    incidents: int, weights: npt.ArrayLike, *, draws: int = 200, seed: int | np.random.SeedSequence = 0
 ) -> dict[str, float]:
     """The Gini expected by chance: ``incidents`` falling at random in proportion to ``weights``.
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
 
 import numpy as np
 
@@ -18,7 +17,7 @@ from hotspots.rank.options import METHODS, check_axes_options, check_options, ch
 
 
 def check_weights(
-    weights: Any, *, where: str = "[rank] weights", error: type[Exception] = ConfigError
+    weights: object, *, where: str = "[rank] weights", error: type[Exception] = ConfigError
 ) -> dict[str, float]:
     """Validate component weights against the registry; return ``{component: float}`` in registry order.
 

@@ -8,6 +8,7 @@ district's LSOAs is given beside its chance floor (:func:`~hotspots.rank.concent
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ ANNUAL_COLUMNS = [INCIDENTS_PER_YEAR, "harm_per_year", "months_by_source"]
 """Columns of :func:`annualise`, indexed by LSOA code."""
 
 
-def annualise(incidents: pd.DataFrame, codes: Any) -> pd.DataFrame:
+def annualise(incidents: pd.DataFrame, codes: Iterable[object]) -> pd.DataFrame:
     """Incidents and harm a year per LSOA, each source annualised by its own months.
 
     Parameters

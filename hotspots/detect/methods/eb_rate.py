@@ -8,16 +8,15 @@ on sparse grids (docs/detect.md).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+import numpy.typing as npt
 
 from hotspots.detect.gistar import gistar
 from hotspots.detect.problem import InferenceOptions, LocalProblem, MethodResult
 from hotspots.errors import InputError
 
 
-def eb_rates(values: Any, exposure: Any, *, kappa: float = 1.0) -> np.ndarray:
+def eb_rates(values: npt.ArrayLike, exposure: npt.ArrayLike, *, kappa: float = 1.0) -> np.ndarray:
     """Global empirical-Bayes smoothed rates (Marshall 1991, method of moments).
 
     ``r_i = x_i / e_i`` shrunk towards the overall rate ``b = sum x / sum e`` by

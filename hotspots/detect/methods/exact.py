@@ -19,6 +19,7 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import special
 
 from hotspots.detect._marks import MarkMix
@@ -33,8 +34,8 @@ DEFAULT_DISPERSION = "pearson"
 
 
 def exact_test(
-    local: Any,
-    lam: Any,
+    local: npt.ArrayLike,
+    lam: npt.ArrayLike,
     mix: MarkMix,
     *,
     dispersion: float = 1.0,
@@ -93,7 +94,7 @@ def z_and_p(log_up: np.ndarray, log_low: np.ndarray) -> tuple[np.ndarray, np.nda
     return z, p
 
 
-def pearson_dispersion(counts: Any, expected: Any) -> float:
+def pearson_dispersion(counts: npt.ArrayLike, expected: npt.ArrayLike) -> float:
     """Pearson dispersion of unit counts about their exposure expectations, at least 1.
 
     ``phi = sum (n_j - mu_j)² / mu_j / (n - 1)`` over units with ``mu_j > 0``: about 1 when
@@ -113,7 +114,7 @@ def pearson_dispersion(counts: Any, expected: Any) -> float:
     return max(1.0, float(((n[ok] - mu[ok]) ** 2 / mu[ok]).sum() / (ok.sum() - 1)))
 
 
-def resolve_dispersion(dispersion: float | str | None, counts: Any, expected: Any) -> float:
+def resolve_dispersion(dispersion: float | str | None, counts: npt.ArrayLike, expected: npt.ArrayLike) -> float:
     """The dispersion to use: a number >= 1 as given, or the Pearson estimate (``"pearson"`` or None).
 
     Raises
@@ -127,7 +128,7 @@ def resolve_dispersion(dispersion: float | str | None, counts: Any, expected: An
     return float(dispersion)
 
 
-def check_dispersion(dispersion: Any, *, where: str = "dispersion") -> None:
+def check_dispersion(dispersion: object, *, where: str = "dispersion") -> None:
     """Raise InputError unless ``dispersion`` is ``"pearson"``, None or a finite number >= 1."""
     if dispersion is None or dispersion == "pearson":
         return

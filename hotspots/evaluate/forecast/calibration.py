@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from hotspots.errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # --------------------------------------------------------------------------------------
 # calibration
@@ -38,7 +42,9 @@ CALIBRATION_COLUMNS = [
 """Columns of :func:`calibration_table`."""
 
 
-def calibration_table(predicted: Any, observed: Any, *, groups: Any = None, bins: int = 10) -> pd.DataFrame:
+def calibration_table(
+    predicted: npt.ArrayLike, observed: npt.ArrayLike, *, groups: npt.ArrayLike | None = None, bins: int = 10
+) -> pd.DataFrame:
     """Forecast against what happened, by decile of the forecast.
 
     Parameters
@@ -152,7 +158,7 @@ def calibration_figure(
     methods: Sequence[str] | None = None,
     horizons: Sequence[int] | None = None,
     title: str | None = None,
-) -> Any:
+) -> Figure:
     """Forecast against observed incidents per cell, by decile of the forecast (a matplotlib Figure).
 
     Parameters
@@ -223,7 +229,7 @@ def calibration_figure(
     return fig
 
 
-def figure_png(fig: Any, *, dpi: int = 120) -> bytes:
+def figure_png(fig: Figure, *, dpi: int = 120) -> bytes:
     """A matplotlib Figure as PNG bytes (the CLI writes them; no file is touched here)."""
     import io
 

@@ -14,7 +14,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,10 @@ from hotspots.evaluate.measures import PEI
 from hotspots.evaluate.rolling import month_matrix
 from hotspots.evaluate.summary import COVERAGE, HORIZON, METHOD, summarise_backtest
 from hotspots.io.write import jsonable
+
+if TYPE_CHECKING:
+    from hotspots.prepare.study import Study
+    from hotspots.sites.config import SitesConfig
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +140,12 @@ def _compare(
 
 
 def evaluate_forecasts(
-    study: Any,
+    study: Study,
     evaluated: dict[str, Any],
     *,
     ecfg: EvaluateConfig,
     fcfg: ForecastConfig | None = None,
-    sites: Any = None,
+    sites: SitesConfig | None = None,
 ) -> ForecastEvaluation | None:
     """Backtest the forecasting methods beside the existing ones, compare, choose and test kits on the future.
 

@@ -17,7 +17,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -57,6 +57,9 @@ from hotspots.evaluate.forecast.where_next import (
 )
 from hotspots.months import month_runs
 from hotspots.results import AutoChoices
+
+if TYPE_CHECKING:
+    from hotspots.prepare.study import Study
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +278,13 @@ def _pei_row(nsum: pd.DataFrame, coverage: float) -> dict[str, Any]:
 
 
 def forecast_source(
-    study: Any, source: str, incidents: gpd.GeoDataFrame, months: list[str], cfg: ForecastConfig, *, named: Any
+    study: Study,
+    source: str,
+    incidents: gpd.GeoDataFrame,
+    months: list[str],
+    cfg: ForecastConfig,
+    *,
+    named: gpd.GeoDataFrame | None,
 ) -> tuple[SourceForecast, dict[str, Any]]:
     """The "where next" forecast of one source on its latest consecutive ``months`` (see :func:`forecast`)."""
     from hotspots.evaluate.rolling import evaluation_area, month_matrix
@@ -350,7 +359,7 @@ def forecast_source(
     return sf, auto
 
 
-def forecast(study: Any, cfg: ForecastConfig) -> ForecastResult:
+def forecast(study: Study, cfg: ForecastConfig) -> ForecastResult:
     """Pipeline stage ``forecast``: the recommended forecast of the next ``horizon`` months per source.
 
     Parameters

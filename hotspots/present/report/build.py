@@ -27,7 +27,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -49,6 +49,9 @@ from hotspots.present.report.where_next import where_next_section
 from hotspots.rank.stage import RankResult
 from hotspots.sites.stage import SitesResult
 from hotspots.steps import step
+
+if TYPE_CHECKING:
+    from hotspots.evaluate.forecast.stage import ForecastResult
 
 __all__ = ["FIGURES_DIR", "FIGURE_FILES", "FIGURE_TITLES", "REPORT_FILE", "Report", "build_report", "report"]
 
@@ -115,7 +118,7 @@ def _figure_context(parts: Parts, dpi: int) -> _Figs:
 
 
 def build_report(
-    study: Any,
+    study: Study,
     results: dict[str, Any],
     *,
     auto: dict[str, dict[str, Any]] | None = None,
@@ -251,7 +254,7 @@ def report(
     auto: dict[str, dict[str, Any]] | None = None,
     created: str | None = None,
     changed: ChangeResult | None = None,
-    forecast: Any = None,
+    forecast: ForecastResult | None = None,
 ) -> Report:
     """Pipeline stage ``report``: the Board report from the stages' results (nothing is written).
 

@@ -66,7 +66,7 @@ class Inputs:
     dpi: int = 150
     radius: float | None = None
 
-    def frame(self, key: str) -> Any:
+    def frame(self, key: str) -> pd.DataFrame | None:
         """The result ``key`` when it is a non-empty frame, else None."""
         f = self.results.get(key)
         return f if isinstance(f, pd.DataFrame) and len(f) else None
@@ -75,7 +75,7 @@ class Inputs:
         """The stage's manifest summary (empty when the stage did not run)."""
         return dict(self.extra.get(stage) or {})
 
-    def count(self, n: Any) -> str:
+    def count(self, n: float | None) -> str:
         """A count of incidents for the Board (``"<5"`` below the threshold)."""
         return fmt_count(n, small=self.small)
 
@@ -90,7 +90,7 @@ class Inputs:
         p = self.frame("places")
         return p is not None and "tier_name" in p.columns
 
-    def tier_name(self, tier: Any) -> str:
+    def tier_name(self, tier: int | float | str) -> str:
         """A tier's plain name: the rank stage's (``"act now: high harm"``), else ``"Tier 1"``."""
         try:
             t = int(tier)

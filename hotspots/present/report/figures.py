@@ -52,13 +52,13 @@ grey than the maps' neutral fill for the last tier, so its dots show."""
 SOURCE_LINE_CHARS_PER_INCH = 17
 
 
-def city_label(name: Any, cities: Sequence[str]) -> str:
+def city_label(name: object, cities: Sequence[str]) -> str:
     """A district as labelled in tables and figures: ``"X (City)"`` for a city district without "city" in its name."""
     name = str(name)
     return f"{name} (City)" if name in cities and "city" not in name.lower() else name
 
 
-def city_name(name: Any, cities: Sequence[str]) -> str:
+def city_name(name: object, cities: Sequence[str]) -> str:
     """A district as named in sentences: ``"X City"`` for a city district without "city" in its name."""
     name = str(name)
     return f"{name} City" if name in cities and "city" not in name.lower() else name

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -57,7 +57,7 @@ LSOA_COUNT_COLUMNS = [C.LSOA_CODE, C.LSOA_NAME, C.DISTRICT, C.POPULATION, "n", C
 # --------------------------------------------------------------------------------------
 
 
-def fmt_count(n: Any, *, small: int = 5) -> str:
+def fmt_count(n: float | None, *, small: int = 5) -> str:
     """A count for the Board: thousands separators, and ``"<small"`` below ``small``.
 
     Examples
@@ -73,7 +73,7 @@ def fmt_count(n: Any, *, small: int = 5) -> str:
     return f"{v:,}"
 
 
-def fmt_num(x: Any, digits: int = 1) -> str:
+def fmt_num(x: float | None, digits: int = 1) -> str:
     """A number with thousands separators and ``digits`` decimals; ``"n/a"`` when missing.
 
     Examples
@@ -86,7 +86,7 @@ def fmt_num(x: Any, digits: int = 1) -> str:
     return f"{float(x):,.{digits}f}"
 
 
-def fmt_pct(x: Any, digits: int = 1) -> str:
+def fmt_pct(x: float | None, digits: int = 1) -> str:
     """A share in [0, 1] as a percentage."""
     if x is None or pd.isna(x):
         return "n/a"
@@ -172,7 +172,7 @@ def lsoa_counts(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> pd.DataFrame:
     return out[LSOA_COUNT_COLUMNS]
 
 
-def top_share(counts: Any, share: float = TOP_SHARE) -> tuple[float, int]:
+def top_share(counts: npt.ArrayLike, share: float = TOP_SHARE) -> tuple[float, int]:
     """Share of incidents in the busiest ``share`` of places, and how many places that is.
 
     The number of places is ``ceil(share * N)``, so at least one.

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotspots.io.sites import SOURCE_CANDIDATE, SOURCE_DEFIB, SOURCE_KIT, SOURCE_LOCATION, SOURCE_VENUE
 from hotspots.prepare.scope import SCOPE_CATEGORIES
+
+if TYPE_CHECKING:
+    from hotspots.prepare.study import Study
 
 # --------------------------------------------------------------------------------------
 # Plain labels for codes
 # --------------------------------------------------------------------------------------
 
 
-def scope_label(code: Any) -> str:
+def scope_label(code: object) -> str:
     """A VRU scope category in words (the category's description up to its first bracket or colon).
 
     Examples
@@ -53,7 +56,7 @@ def plain(text: str) -> str:
     return _SCOPE_CODE.sub(lambda m: scope_label(m.group(1)).lower(), str(text))
 
 
-def scopes_label(codes: Any) -> str:
+def scopes_label(codes: object) -> str:
     """A ``", "``-separated list of scope codes in words.
 
     Examples
@@ -75,12 +78,12 @@ KIT_SOURCE_LABELS = {
 """Where a kit site comes from, in words (``bleed_kits.csv`` ``source``)."""
 
 
-def kit_source_label(code: Any) -> str:
+def kit_source_label(code: object) -> str:
     """A kit site's source in words."""
     return KIT_SOURCE_LABELS.get(str(code), str(code).replace("_", " "))
 
 
-def tier_words(name: Any) -> str:
+def tier_words(name: object) -> str:
     """A tier name with a capital first letter (``"act now: high harm"`` -> ``"Act now: high harm"``)."""
     s = str(name).strip()
     return s[:1].upper() + s[1:]
@@ -285,7 +288,7 @@ NEEDS_DEPRIVATION = ("IMD", "IDACI")
 """Glossary terms shown only when the study has deprivation data."""
 
 
-def glossary(study: Any) -> list[tuple[str, str]]:
+def glossary(study: Study) -> list[tuple[str, str]]:
     """The glossary for this study: the deprivation terms only when it has deprivation data.
 
     The IMD entry names the deprivation release the study used (e.g. "English Indices of
@@ -337,7 +340,7 @@ LSOA_CODE_YEARS = {"LSOA11CD": "2011 ", "LSOA21CD": "2021 "}
 """The LSOA vintage named by the boundaries' code column."""
 
 
-def caveats(study: Any) -> list[str]:
+def caveats(study: Study) -> list[str]:
     """The study's caveats (scope codes in words) and those about boundaries, deprivation and venues.
 
     Parameters

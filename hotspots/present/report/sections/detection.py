@@ -7,7 +7,7 @@ confidence" or "unlikely to be chance" on the strength of the nominal level alon
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotspots import columns as C
 from hotspots.detect.emerging import EMERGING_CLASS, EMERGING_CLASSES
@@ -17,6 +17,9 @@ from hotspots.present.report.context import Inputs, Parts
 from hotspots.present.report.figures import monthly_trend_figure
 from hotspots.present.report.tables import monthly_counts
 from hotspots.present.report.text import CALIBRATION_SOURCE, HOT_SPOT_CALIBRATION, inference_method
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HOT_99 = HOTSPOT_CLASSES[0]
 METHOD_LABELS = {
@@ -28,7 +31,7 @@ METHOD_LABELS = {
 """The hot spot tests in words, by ``[detect] inference``."""
 
 
-def class_counts(frame: Any) -> dict[str, int]:
+def class_counts(frame: pd.DataFrame | None) -> dict[str, int]:
     """Units per hot spot class, in the order hot 99 % ... cold 99 %, then any other class (``not analysed``)."""
     if frame is None or HOTSPOT_CLASS not in getattr(frame, "columns", []) or not len(frame):
         return {}

@@ -12,6 +12,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from hotspots import columns as C
@@ -75,7 +76,7 @@ class CurveShape:
         )
 
 
-def curve_shape(pct: Any) -> CurveShape | None:
+def curve_shape(pct: npt.ArrayLike) -> CurveShape | None:
     """Describe a coverage curve (cumulative per cent covered after 1, 2, ... kits).
 
     Examples
