@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hotspots.errors import HotspotsError
+
+if TYPE_CHECKING:
+    from hotspots.national.run import Sections
 
 EXIT_INPUT = 2
 
@@ -76,7 +79,7 @@ def national(**o: Any) -> None:
         sys.exit(EXIT_INPUT)
 
 
-def read_sections(path: Path) -> Any:
+def read_sections(path: Path) -> Sections:
     """The ``[scope]``, ``[detect]``, ``[rank]`` and ``[institutions]`` of a TOML config (other sections ignored).
 
     A county config works as it is (its data sections are not needed: the national run reads the

@@ -145,7 +145,7 @@ def detect_national(
     settings: GridSettings,
     executor: Executor,
     *,
-    dispersion: Any = "pearson",
+    dispersion: float | str | None = "pearson",
     fdr: bool = True,
     max_steps: int = MAX_STEPS,
 ) -> NationalDetect:
@@ -164,7 +164,8 @@ def detect_national(
     executor
         Where the partitions run (:func:`hotspots.national.engine.open_executor`).
     dispersion
-        ``"pearson"`` (estimated nationally) or a number >= 1, as ``[detect] dispersion``.
+        ``"pearson"`` (estimated nationally), a number >= 1, or None (the method uses none), as
+        ``[detect] dispersion``.
     fdr
         Benjamini-Hochberg over all analysed units of the country (default) or raw p.
     max_steps
