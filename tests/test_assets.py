@@ -191,3 +191,26 @@ def test_python_m_assets_runs_the_command_line(tmp_path):
         check=False,
     )
     assert out.returncode == 1 and "leaflet: not installed" in out.stderr
+
+
+def test_external_urls_scans_only_where_a_url_can_start_and_finds_the_same():
+    """The prefiltered scan finds exactly what scanning every position with the pattern finds."""
+    import random
+
+    from hotspots.present.assets import inline
+
+    def every_position(html):
+        return [m.span() for m in inline._EXTERNAL_RE.finditer(html)]
+
+    def prefiltered(html):
+        return [m.span() for m in inline._external_matches(html)]
+
+    cases = ["///host.com", "a//b.c//d.e", "xhttp:", "ahttp://x.y", "HTTPS://A.B", "hTtPs:x", "http//a.b"]
+    cases += ["https:////a.b", "\u017f http:", "//a", "//a.", "////a.b.c", "http:http:", "Khttp://k.K", ""]
+    rng = random.Random(0)
+    cases += ["".join(rng.choice("/htpsHTPS:.ab-_ \"'x") for _ in range(rng.randint(0, 25))) for _ in range(5000)]
+    for html in cases:
+        assert prefiltered(html) == every_position(html), html
+    page = 'a <a href="https://tile.example/{z}"> b //cdn.x.org/y.js c HTTP: d'
+    assert assets.external_urls(page) == ["https://tile.example/{z}", "//cdn.x.org/y.js", "HTTP:"]
+    assert assets.external_urls(page, allow=("https://tile.example/",)) == ["//cdn.x.org/y.js", "HTTP:"]

@@ -13,6 +13,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from hotspots.errors import HotspotsWarning
 from hotspots.sites import mclp as _mclp
+from hotspots.sites import target as _target
 from hotspots.sites.cover import Deadline
 from hotspots.sites.stage import site
 from hotspots.sites.target import greedy_target
@@ -53,6 +54,38 @@ def test_target_with_candidate_classes_equals_the_plain_milp(seed):
         assert sol.optimal
         assert len(sol.sites) == _plain_target_milp(red, target - 1e-9 * max(1, red.coverable))
         assert sol.objective >= target - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_target_after_lp_bound_fixing_equals_the_plain_milp_with_fixed_sites(seed):
+    """The LP bound, the support answer and reduced-cost fixing never change the fewest kits."""
+    cover, w = _random_model(seed, n=800, m=260, r=80.0)
+    fixed = np.random.default_rng(seed).random(len(w)) < 0.1
+    red = _mclp.reduce_model(cover, w, fixed)
+    for share in (0.3, 0.6, 0.9):
+        target = share * red.coverable
+        sol = _mclp.solve_target(cover, w, target, fixed=fixed, reduced=red)
+        assert sol.optimal and sol.gap == 0.0
+        assert len(sol.sites) == _plain_target_milp(red, target - 1e-9 * max(1, red.coverable))
+        assert sol.objective >= target - 1e-6
+        assert sol.extra["lp_bound"] <= len(sol.sites) + 1e-6 and len(sol.sites) <= sol.extra["greedy"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reduced_cost_fixing_from_the_greedy_answer_keeps_the_optimum(seed, monkeypatch):
+    """With only the greedy answer as ``U`` (no support solve), the fixed model still finds the fewest kits."""
+    monkeypatch.setattr(_target, "_support", lambda model, x, deadline, best: best)
+    cover, w = _random_model(seed, n=600, m=200, r=80.0)
+    red = _mclp.reduce_model(cover, w, None)
+    fixing = 0
+    for share in (0.5, 0.8, 0.95):
+        target = share * red.coverable
+        sol = _mclp.solve_target(cover, w, target, reduced=red)
+        assert sol.optimal
+        assert len(sol.sites) == _plain_target_milp(red, target - 1e-9 * max(1, red.coverable))
+        assert sol.objective >= target - 1e-6
+        fixing += sol.status.startswith("optimal (LP-bound fixing")
+    assert fixing >= 1
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -153,6 +153,9 @@ class Solution:
     extra: dict = field(default_factory=dict)
 
 
+SUPPORT_SOLVE_S = 5.0
+"""Most seconds given to an exact solve over an LP solution's support (only a heuristic)."""
+
 MIN_SOLVE_S = 0.05
 """Below this many seconds left, no exact solve is started: the best heuristic solution is returned."""
 

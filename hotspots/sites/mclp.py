@@ -27,6 +27,7 @@ from hotspots.errors import InputError
 from hotspots.sites.cover import (
     MIN_SOLVE_S,
     MIP_REL_GAP,
+    SUPPORT_SOLVE_S,
     Deadline,
     Reduced,
     Solution,
@@ -61,9 +62,6 @@ HALF = 0.5
 
 LP_SUPPORT_EPS = 1e-6
 """An LP value above this puts the candidate in the LP solution's support."""
-
-SUPPORT_SOLVE_S = 5.0
-"""Most seconds given to the exact solve over the LP support (only a heuristic)."""
 
 
 def _solve_reduced(
