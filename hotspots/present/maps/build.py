@@ -29,7 +29,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -51,6 +51,9 @@ from hotspots.rank.stage import RankResult
 from hotspots.sites.config import DEFAULT_KIT_RADIUS_M
 from hotspots.sites.stage import SitesResult
 from hotspots.steps import step
+
+if TYPE_CHECKING:
+    from hotspots.evaluate.forecast.stage import ForecastResult
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,7 @@ def _outreach_focus(frames: dict[str, pd.DataFrame]) -> gpd.GeoSeries | None:
     return focus if np.isfinite(focus.total_bounds).all() else None
 
 
-def study_attribution(study: Any) -> str:
+def study_attribution(study: object) -> str:
     """The credit for the data the study used (HTML), or the default :data:`ATTRIBUTION`."""
     attribution = getattr(study, "attribution", None)
     return esc(" ".join(attribution)) if attribution else ATTRIBUTION
@@ -120,7 +123,7 @@ def study_attribution(study: Any) -> str:
 def build_map(
     audience: str,
     results: dict[str, Any],
-    study: Any,
+    study: Study,
     *,
     basemap: str = "none",
     options: MapOptions | None = None,
@@ -250,7 +253,7 @@ def stage_results(
     detected: DetectResult | None,
     ranked: RankResult | None,
     sited: SitesResult | None,
-    forecast: Any = None,
+    forecast: ForecastResult | None = None,
 ) -> dict[str, Any]:
     """The stage results the map layers draw, by name (absent stages are left out)."""
     results: dict[str, Any] = {}
@@ -291,7 +294,7 @@ def build_maps(
     sited: SitesResult | None,
     cfg: MapsConfig,
     *,
-    forecast: Any = None,
+    forecast: ForecastResult | None = None,
 ) -> MapsResult:
     """Pipeline stage ``maps``: one self-contained page per configured audience.
 

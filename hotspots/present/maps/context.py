@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -14,6 +14,9 @@ from hotspots import columns as C
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.present.maps.names import Gazetteer, area_text, build_gazetteer
 from hotspots.sites.config import DEFAULT_KIT_RADIUS_M
+
+if TYPE_CHECKING:
+    from hotspots.prepare.study import Study
 
 PRODUCER = {
     "places": "rank",
@@ -103,7 +106,7 @@ class MapContext:
             return None
         return lsoa.set_index(lsoa[C.LSOA_CODE].astype(str))[C.N]
 
-    def lsoa_area(self, code: str, district: Any = None) -> str:
+    def lsoa_area(self, code: str, district: object = None) -> str:
         """``"Castle ward, Nottingham"`` for an LSOA (its ward where wards are configured, and district)."""
         d = district if isinstance(district, str) else ""
         return area_text(self.gaz.lsoa_ward.get(str(code), ""), d)
@@ -160,6 +163,6 @@ def check_result(results: dict[str, Any], key: str, columns: tuple[str, ...], au
     return df
 
 
-def make_gazetteer(study: Any) -> Gazetteer:
+def make_gazetteer(study: Study) -> Gazetteer:
     """The study's :class:`~hotspots.present.maps.names.Gazetteer` (all incidents' location names, wards, districts)."""
     return build_gazetteer(study.incidents, study.lsoa, wards=study.wards, districts=study.districts)

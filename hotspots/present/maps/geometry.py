@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 import shapely
 
 from hotspots import columns as C
@@ -37,7 +40,7 @@ def web_geometry(gdf: gpd.GeoDataFrame, *, tolerance: float, precision: int, cov
     return gpd.GeoSeries(rounded, index=gdf.index, crs=WGS84)
 
 
-def geojson(geom: Any) -> dict[str, Any] | None:
+def geojson(geom: BaseGeometry | None) -> dict[str, Any] | None:
     """The GeoJSON geometry of a shapely geometry (None when empty)."""
     if geom is None or geom.is_empty:
         return None

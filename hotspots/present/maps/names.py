@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -149,7 +148,7 @@ _ON_OR_NEAR = re.compile(r"^\s*on\s+or\s+near\b\s*", re.I)
 _ROAD_NUMBER = re.compile(r"^[abm]\d+(\(m\))?$", re.I)
 
 
-def location_name(text: Any) -> str:
+def location_name(text: object) -> str:
     """The name in a police.uk location (``"On or near Market Street"`` -> ``"Market Street"``; missing -> "")."""
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import math
 import re
-from typing import Any
 
 import pandas as pd
 
@@ -29,7 +28,7 @@ _ONE_DECIMAL_BELOW = 10.0
 """Percentages closer than this to 0 or 100 would round to them: shown as ``<0.1 %`` / ``>99.9 %``."""
 
 
-def missing(value: Any) -> bool:
+def missing(value: object) -> bool:
     """True for None, NaN and ``pd.NA``."""
     if value is None or value is pd.NA:
         return True
@@ -39,7 +38,7 @@ def missing(value: Any) -> bool:
         return False
 
 
-def esc(value: Any) -> str:
+def esc(value: object) -> str:
     r"""Escape a data value for HTML inserted by script.
 
     ``html.escape`` plus the characters that matter inside script strings (`` ` ``,
@@ -55,18 +54,18 @@ def esc(value: Any) -> str:
     )
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     """``value`` as a finite float, or None (missing, infinite or not a number)."""
     if missing(value):
         return None
     try:
-        f = float(value)
+        f = float(value)  # type: ignore[arg-type]  # any value is tried: TypeError/ValueError mean "not a number"
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
 
 
-def fmt(value: Any) -> str:
+def fmt(value: object) -> str:
     """A number for people, never in exponent notation.
 
     Whole numbers and numbers of 100 or more get thousands separators and no decimals;
@@ -87,7 +86,7 @@ def fmt(value: Any) -> str:
     return text
 
 
-def pct(share: Any) -> str:
+def pct(share: object) -> str:
     """A share in [0, 1] as a percentage for people: ``"37 %"``, ``"4.5 %"``, ``">99.9 %"``.
 
     Whole per cents from 10 % to 99 %, one decimal outside that range; exactly 0 and 1 read
@@ -108,11 +107,12 @@ def pct(share: Any) -> str:
     return text
 
 
-def count_text(n: Any, *, suppress_below: int | None) -> str:
+def count_text(n: object, *, suppress_below: int | None) -> str:
     """An incident count, shown as ``"<5"`` (for ``suppress_below=5``) when small and positive."""
     if missing(n):
         return "n/a"
-    if suppress_below and 0 < float(n) < suppress_below:
+    f = _number(n)
+    if suppress_below and f is not None and 0 < f < suppress_below:
         return f"&lt;{suppress_below}"
     return fmt(n)
 
@@ -122,7 +122,7 @@ _COUNT_IN_TEXT = re.compile(
 )
 
 
-def suppress_counts_in_text(text: Any, *, below: int | None) -> Any:
+def suppress_counts_in_text(text: object, *, below: int | None) -> object:
     """Replace incident counts from 1 to ``below - 1`` written in free text (e.g. a reason) by ``"<below"``.
 
     ``"Top 49% harm-weighted violence (4 incidents)"`` becomes ``"... (<5 incidents)"``.

@@ -248,6 +248,8 @@ def search_entry(
     return entry
 
 
-def label(at: Sequence[float], text: str, *, min_zoom: int, max_zoom: int = 20, priority: int, css: str) -> list[Any]:
+def label(
+    at: Sequence[float], text: str, *, min_zoom: int, max_zoom: int = 20, priority: int, css: str
+) -> list[float | int | str]:
     """One label (``text`` escaped already; ``at`` latitude/longitude); lower ``priority`` is placed first."""
     return [float(at[0]), float(at[1]), text, int(min_zoom), int(max_zoom), int(priority), css]

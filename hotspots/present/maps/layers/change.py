@@ -79,7 +79,7 @@ def ratio_classes(rate_ratio: pd.Series) -> np.ndarray:
     return out
 
 
-def pct_change(rr: Any) -> str:
+def pct_change(rr: float) -> str:
     """A rate ratio as a change in per cent: ``"-35 %"``, ``"+120 %"``, ``"new (none before)"``."""
     r = float(rr)
     if np.isnan(r):

@@ -64,7 +64,9 @@ def kit_xy(kits: pd.DataFrame) -> np.ndarray:
     raise InputError("results['bleed_kits'] has no x/y, geometry or lon/lat to place the kits.")
 
 
-def site_name(row: Any, xy: np.ndarray, ctx: MapContext) -> str:
+def site_name(
+    row: Any, xy: np.ndarray, ctx: MapContext
+) -> str:  # Any: a DataFrame.itertuples row, a namedtuple class made at run time
     """The kit's site in words (not escaped): a venue's name, or a street / generic place near a street."""
     name = "" if row.name is None or (isinstance(row.name, float) and np.isnan(row.name)) else str(row.name)
     if row.source == SOURCE_LOCATION or name.lower().startswith("on or near"):

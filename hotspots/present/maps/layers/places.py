@@ -54,7 +54,7 @@ ANALYST_FIELDS: list[tuple[str, str, Callable[[Any], str]]] = [
 """Analyst popup rows: column, plain label, formatter (shown when the column is present)."""
 
 
-def tier_label(tier: Any, name: Any = None) -> str:
+def tier_label(tier: object, name: object = None) -> str:
     """The tier in words: ``tier_name`` with a capital first letter, else ``"Tier 2"`` (escaped)."""
     if isinstance(name, str) and name.strip():
         s = name.strip()
@@ -70,14 +70,14 @@ def tier_label(tier: Any, name: Any = None) -> str:
 
 
 def _tier_order(tiers: pd.Series) -> list[Any]:
-    def key(t: Any) -> tuple[float, str]:
+    def _key(t: Any) -> tuple[float, str]:  # Any: whatever the tier column holds (float() is tried)
         try:
             return (float(t), str(t))
         except (TypeError, ValueError):
             digits = "".join(ch for ch in str(t) if ch.isdigit())
             return (float(digits) if digits else float("inf"), str(t))
 
-    return sorted(tiers.dropna().unique().tolist(), key=key)
+    return sorted(tiers.dropna().unique().tolist(), key=_key)
 
 
 def _rank_text(r: Any, lo: Any, hi: Any, n: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from hotspots import columns as C
@@ -80,7 +81,7 @@ TOP_FIELDS = [
 """Popup rows of a ranked cell."""
 
 
-def band_of(share: Any) -> list[int]:
+def band_of(share: npt.ArrayLike) -> list[int]:
     """The band (index into :data:`BANDS`) of each area share."""
     out = []
     for s in np.asarray(share, dtype=float):
