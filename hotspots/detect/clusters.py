@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +43,9 @@ from hotspots.detect.mst import TIE_BREAK, mutual_reachability, mutual_reachabil
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.locations import aggregate_locations, unique_xy
 from hotspots.validate import check_points
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "CLUSTER_COLUMNS",
@@ -302,7 +305,9 @@ def empty_clusters() -> gpd.GeoDataFrame:
     )
 
 
-def footprints(xy: np.ndarray, labels: np.ndarray, *, buffer: float, ratio: float = HULL_RATIO) -> dict[int, Any]:
+def footprints(
+    xy: np.ndarray, labels: np.ndarray, *, buffer: float, ratio: float = HULL_RATIO
+) -> dict[int, BaseGeometry]:
     """Polygon footprint per cluster label: concave hull of its locations, buffered."""
     idx = np.flatnonzero(labels >= 0)
     if len(idx) == 0:

@@ -27,7 +27,11 @@ IN_PROCESS = "none"
 
 
 class Executor(Protocol):
-    """Runs tasks: in this process or on a Dask cluster."""
+    """Runs tasks: in this process or on a Dask cluster.
+
+    Handles are opaque (a result itself in process, a Dask ``Future`` on a cluster) and tasks take
+    and return any picklable value, so the signatures say ``Any``.
+    """
 
     description: str
 

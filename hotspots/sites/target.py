@@ -25,7 +25,7 @@ import heapq
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,6 +41,9 @@ from hotspots.sites.cover import (
     covered_weight,
     reduce_model,
 )
+
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
 
 HALF = 0.5
 """A binary variable above this is 1."""
@@ -209,7 +212,7 @@ class _Classes:
 
     def solve(
         self, lower: np.ndarray, upper: np.ndarray, time_limit: float | None, *, presolve: bool = True
-    ) -> tuple[np.ndarray | None, Any]:
+    ) -> tuple[np.ndarray | None, OptimizeResult]:
         """HiGHS on this model within the bounds: (the chosen mask or None, scipy's result)."""
         n_int, n = self.n_int, self.red.cover.shape[0]
         options: dict = {"mip_rel_gap": MIP_REL_GAP, "presolve": presolve}

@@ -148,7 +148,7 @@ class MapServer:
 
 
 def serve(
-    run_dir: Path, *, port: int = 0, open_browser: bool = True, page: str = "", echo: Callable[[str], Any] = log.info
+    run_dir: Path, *, port: int = 0, open_browser: bool = True, page: str = "", echo: Callable[[str], object] = log.info
 ) -> None:
     """Serve ``run_dir`` until interrupted (Ctrl+C), opening ``page`` (default the index) in the browser.
 
