@@ -421,3 +421,17 @@ def test_no_readable_month_is_a_whole_file_error(tmp_path, good, study, known):
     rf = load.read_points(p, columns=ColumnMap(x="e", y="n"), crs="EPSG:27700", crime_type="Robbery")
     with pytest.raises(InputError, match=r"no row has a readable month or date \(no month or date column is mapped\)"):
         clean.clean_incidents([rf], study.lsoa)
+
+
+def test_is_member_matches_isin() -> None:
+    """The set look-up gives what ``Series.isin`` gives on string codes, missing never a member."""
+    from hotspots.prepare.areas import is_member
+
+    rng = np.random.default_rng(0)
+    pool = np.array(["E01000001", "E01000002", " E01000003", "W01000004", "", "e01000001"], dtype=object)
+    raw = pd.Series(rng.choice(pool, 500), dtype=object)
+    raw[rng.random(500) < 0.2] = None
+    text = raw.astype("string").str.strip()
+    for values in ({"E01000001", "E01000003"}, set(), {"", "W01000004"}, ["E01000002"]):
+        expect = text.isin(values).fillna(False).to_numpy(dtype=bool)
+        assert np.array_equal(is_member(text, values), expect)

@@ -574,3 +574,25 @@ def test_missing_exposure_means_not_analysed_with_a_warning():
         out = hotspot_gistar(polys, value="n")
     assert out.loc[3, "hotspot_class"] == NOT_ANALYSED and np.isnan(out.loc[3, "gi_p"])
     assert out.attrs["inference"]["units_not_analysed"] == 1
+
+
+@pytest.mark.parametrize("dispersion", [1.0, 8.0])
+def test_panjer_batches_of_equal_truncation_give_the_same_bits(monkeypatch, dispersion):
+    """Running chunks with the same truncation point together changes no tail, not even in the last bit."""
+    from hotspots.detect import _tails
+
+    rng = np.random.default_rng(3)
+    lam = np.concatenate([np.full(300, 40.0), rng.uniform(0.5, 60.0, 200)])  # many units share the largest lam
+    x = np.column_stack([rng.integers(0, 200, len(lam)) * 0.5, rng.integers(0, 80, len(lam)) * 0.5])
+    mix = mark_mix(MIX)
+    monkeypatch.setattr(_tails, "_CHUNK_CELLS", 20_000)
+    monkeypatch.setattr(_tails, "_BATCH_CELLS", 20_000)  # every chunk alone
+    alone = compound_poisson_tails(x, lam, mix, dispersion=dispersion)
+    monkeypatch.setattr(_tails, "_BATCH_CELLS", 10**9)  # equal chunks together
+    together = compound_poisson_tails(x, lam, mix, dispersion=dispersion)
+    for a, b in zip(alone, together, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    s_need = np.repeat([30, 40], [1500, 500])
+    monkeypatch.setattr(_tails, "_CHUNK_CELLS", 500 * 41)
+    # chunks of at most 20,500 cells: 0-661 and 661-1322 (s_max 30), 1322-1822 and 1822-2000 (s_max 40)
+    assert _tails._chunks(s_need, np.arange(len(s_need))) == [(0, 1322, 30), (1322, 2000, 40)]

@@ -74,3 +74,20 @@ def test_hostile_venue_names_through_a_real_run(tmp_path):
             for cell in row:
                 if cell.startswith(FORMULA_STARTS):
                     float(cell)  # only numbers may start like a formula
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "string"])
+def test_spreadsheet_safe_matches_every_cell_neutralised(dtype) -> None:
+    """Only the cells that start like a formula are touched; the result is the cell-by-cell one."""
+    rng = np.random.default_rng(0)
+    pool = ["=1+2", "@SUM(A1)", "-0.5", "-x", "+", "\tt", "\rr", "ok", "", "The Crown", "'=a"]
+    col = pd.Series(list(rng.choice(pool, 300)), dtype=dtype)
+    col[::7] = None
+    mixed = pd.Series(([1, "=a", None, 2.5, "-3", "-b", float("nan")] * 43)[:300], dtype=object)
+    df = pd.DataFrame({"a": col, "n": np.arange(300.0), "m": mixed})
+    out = spreadsheet_safe(df)
+    for name in ("a", "m"):
+        expect = [v if v is None or (isinstance(v, float) and np.isnan(v)) else neutralise(v) for v in df[name]]
+        got = out[name].to_numpy(dtype=object)
+        assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in expect]
+    assert out["n"].equals(df["n"])

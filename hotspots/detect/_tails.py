@@ -45,7 +45,10 @@ LOG_EPS_REL = math.log(1e-10)
 MAX_STEPS = 20_000
 """Default largest number of lattice steps per unit for Panjer's recursion; beyond it, the saddlepoint."""
 _CHUNK_CELLS = 4_000_000
-"""Panjer table entries (units x steps) held at once."""
+"""Panjer table entries (units x steps) of one chunk: fixes which units share a truncation point."""
+_BATCH_CELLS = 16_000_000
+"""Panjer table entries held at once when chunks with the same truncation point run together
+(two tables of 128 MB at most)."""
 LATTICE_TOLERANCE = 1e-6
 """Largest distance (in lattice steps) of a local sum from the marks' lattice before it is an error."""
 MAX_LOG_ZERO = 650.0
@@ -103,16 +106,7 @@ def _panjer_tails(k: np.ndarray, fam: Family, rows: np.ndarray, s_need: np.ndarr
     log_up = np.empty((n, m))
     log_low = np.empty((n, m))
     order = np.argsort(s_need, kind="stable")
-    start = 0
-    while start < n:
-        s_max = int(s_need[order[start]])
-        stop = start + 1
-        while stop < n:  # grow the chunk while its table (units x steps) stays small
-            s_next = int(s_need[order[stop]])
-            if (stop - start + 1) * (s_next + 1) > _CHUNK_CELLS:
-                break
-            s_max = s_next
-            stop += 1
+    for start, stop, s_max in _chunks(s_need, order):
         idx = order[start:stop]
         # (steps, units): the running sums go row by row, several times faster than np.cumsum(axis=0)
         pmf = _panjer_pmf(fam, rows[idx], s_max)
@@ -127,8 +121,37 @@ def _panjer_tails(k: np.ndarray, fam: Family, rows: np.ndarray, s_need: np.ndarr
         with np.errstate(divide="ignore"):
             log_up[idx] = np.log(np.take_along_axis(sf, kk, axis=0)).T
             log_low[idx] = np.log(np.minimum(1.0, np.take_along_axis(cdf, kk, axis=0))).T
-        start = stop
     return log_up, log_low
+
+
+def _chunks(s_need: np.ndarray, order: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(start, stop, s_max)`` ranges of ``order`` whose pmf is computed together, up to ``s_max``.
+
+    Each chunk grows while its table (units x steps) stays under :data:`_CHUNK_CELLS`; a
+    unit's tails depend on the ``s_max`` its chunk is computed to (the truncated upper
+    tail), so this rule fixes every unit's ``s_max``. Consecutive chunks with the same
+    ``s_max`` are then run as one, up to :data:`_BATCH_CELLS`: each unit's numbers are the
+    same (every step is elementwise across units), and the recursion's per-step cost is
+    paid once for the batch (many units often share the largest ``s_max``).
+    """
+    n = len(order)
+    out: list[tuple[int, int, int]] = []
+    start = 0
+    while start < n:
+        s_max = int(s_need[order[start]])
+        stop = start + 1
+        while stop < n:  # grow the chunk while its table (units x steps) stays small
+            s_next = int(s_need[order[stop]])
+            if (stop - start + 1) * (s_next + 1) > _CHUNK_CELLS:
+                break
+            s_max = s_next
+            stop += 1
+        if out and out[-1][2] == s_max and (stop - out[-1][0]) * (s_max + 1) <= _BATCH_CELLS:
+            out[-1] = (out[-1][0], stop, s_max)
+        else:
+            out.append((start, stop, s_max))
+        start = stop
+    return out
 
 
 # --------------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def plan_months(month_col: pd.Series, months: list[str] | None, *, min_months: i
         No month with data; months not written YYYY-MM; fewer than ``min_months`` months, or
         fewer than ``min_months`` consecutive ones (the message names the gaps).
     """
-    present = set(month_col.dropna().astype(str))
+    present = set(month_col.dropna().astype(str).unique())
     if months is None:
         if not present:
             raise InputError("incidents have no months: emerging hot spots need monthly data.")

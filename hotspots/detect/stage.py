@@ -383,7 +383,7 @@ def _emerging(
     if src is None:
         src = choose_emerging_source(incidents)
         auto.record(emerging_source=src)
-    if src != "all" and src not in set(study.incidents[C.SOURCE]):
+    if src != "all" and src not in set(study.incidents[C.SOURCE].unique()):
         raise ConfigError(
             f"[detect] key 'emerging_source' is {src!r}, which is not a crime source of this study; "
             f"choose one of {sorted(study.incidents[C.SOURCE].unique().tolist())} or 'all'."

@@ -56,7 +56,7 @@ def coverage_table(incidents: pd.DataFrame) -> pd.DataFrame:
             "first_month": g[C.MONTH].min(),
             "last_month": g[C.MONTH].max(),
             "months": g[C.MONTH].nunique(),
-            "missing_months": g[C.MONTH].agg(lambda s: len(missing_months(s.dropna().astype(str)))),
+            "missing_months": g[C.MONTH].agg(lambda s: len(missing_months(s.dropna().astype(str).unique()))),
             "scope": g[C.SCOPE].agg(lambda s: ", ".join(sorted(s.unique()))),
             "lsoas": g[C.LSOA_CODE].nunique(),
         }

@@ -43,7 +43,14 @@ from hotspots.io.coords import check_coordinate_ranges, points, to_bng
 from hotspots.io.raw import RawFile
 from hotspots.prepare import scope as scope_mod
 from hotspots.prepare.accounting import Accounting, FileAccount
-from hotspots.prepare.areas import CODE_AGREEMENT_M, AreaRules, assign_areas, check_outside, code_disagrees
+from hotspots.prepare.areas import (
+    CODE_AGREEMENT_M,
+    AreaRules,
+    assign_areas,
+    check_outside,
+    code_disagrees,
+    is_member,
+)
 from hotspots.prepare.config import DEFAULT_MAX_OUTSIDE_SHARE
 from hotspots.prepare.rows import (
     account,
@@ -168,7 +175,7 @@ def _unknown_codes(rf: RawFile, idx: np.ndarray, codes: pd.Series, rules: AreaRu
         return
     text = codes.astype("string").str.strip()
     known = set(rules.lsoa[C.LSOA_CODE]) | rules.known_codes
-    unknown = (text.notna() & ~text.isin(known)).to_numpy(dtype=bool)
+    unknown = text.notna().to_numpy(dtype=bool) & ~is_member(text, known)
     if unknown.any():
         i = int(idx[np.flatnonzero(unknown)[0]])
         examples = ", ".join(map(repr, pd.unique(text[unknown])[:3]))

@@ -28,7 +28,7 @@ def source_months(incidents: pd.DataFrame) -> dict[str, list[str]]:
     if len(incidents) == 0:
         return {}
     g = incidents.dropna(subset=[C.MONTH]).groupby(C.SOURCE, sort=True)[C.MONTH]
-    return {str(src): sorted(set(m.astype(str))) for src, m in g}
+    return {str(src): sorted(set(m.astype(str).unique())) for src, m in g}
 
 
 def month_gap_caveats(incidents: pd.DataFrame) -> list[str]:

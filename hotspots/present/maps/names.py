@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -213,6 +214,10 @@ class Gazetteer:
         LSOA code -> name of the ward holding most of its area (wards configured only).
     rows
         Incident rows with a location name, and how many of them had a generic one.
+    cache
+        Values derived from the gazetteer alone, kept for the next map of the same run (the
+        street-name layer's labels, places and areas are computed once, not once per map);
+        filled by the layers that use them, never compared.
     """
 
     streets: gpd.GeoDataFrame
@@ -221,6 +226,7 @@ class Gazetteer:
     districts: gpd.GeoDataFrame | None
     lsoa_ward: dict[str, str] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def is_generic(self, name: str) -> bool:
         """True for an empty name or a generic location type."""

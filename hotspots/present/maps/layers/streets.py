@@ -7,22 +7,44 @@ Generic location types ("Supermarket", "Parking Area", ...; see
 
 from __future__ import annotations
 
+import numpy as np
+
 from hotspots.present.maps.context import MapContext
 from hotspots.present.maps.geometry import lat_lon
 from hotspots.present.maps.layers.base import Layer, LayerSpec, label, search_entry
-from hotspots.present.maps.names import street_labels
+from hotspots.present.maps.names import Gazetteer, street_labels
 from hotspots.present.maps.text import esc
+
+_CACHE_KEY = "streets_layer"
+"""Key of the street labels' places, names and areas in :attr:`Gazetteer.cache`."""
+
+
+def street_points(gaz: Gazetteer) -> tuple[np.ndarray, list[str], list[str]]:
+    """The street labels' (latitude/longitude, escaped name, escaped search text) for ``gaz``, once per gazetteer.
+
+    Every map of a run shares the gazetteer, so the three maps place, name and locate the
+    same labels once instead of three times.
+    """
+    hit = gaz.cache.get(_CACHE_KEY)
+    if hit is None:
+        lab = street_labels(gaz)
+        if len(lab) == 0:
+            hit = (np.zeros((0, 2)), [], [])
+        else:
+            xy = lab[["x", "y"]].to_numpy(dtype=float)
+            names = [esc(s) for s in lab["street"]]
+            areas = gaz.area_at(xy)
+            search = [f"{n}, {esc(a)}" if a else n for n, a in zip(names, areas, strict=True)]
+            hit = (lat_lon(xy), names, search)
+        gaz.cache[_CACHE_KEY] = hit
+    return hit
 
 
 def build(ctx: MapContext, show: bool) -> Layer | None:
     """Street-name labels and search entries (None when the data has no named map points)."""
-    lab = street_labels(ctx.gaz)
-    if len(lab) == 0:
+    at, names, search = street_points(ctx.gaz)
+    if len(at) == 0:
         return None
-    xy = lab[["x", "y"]].to_numpy(dtype=float)
-    at = lat_lon(xy)
-    areas = ctx.gaz.area_at(xy)
-    names = [esc(s) for s in lab["street"]]
     z = ctx.opts.street_zoom
     return Layer(
         key="streets",
@@ -32,8 +54,7 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         interactive=False,
         labels=[label(a, n, min_zoom=z, priority=1000, css="street") for a, n in zip(at, names, strict=True)],
         search=[
-            search_entry(f"{n}, {esc(a)}" if a else n, "street", key=None, fid=None, at=p, zoom=17)
-            for p, n, a in zip(at, names, areas, strict=True)
+            search_entry(text, "street", key=None, fid=None, at=p, zoom=17) for p, text in zip(at, search, strict=True)
         ],
     )
 
