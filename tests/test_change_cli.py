@@ -82,6 +82,8 @@ def test_board_page_is_self_contained_and_says_what_it_must(robbery_out):
     for heading in ("What changed", "How sure", "What could have been seen", "Is the pattern the same?"):
         assert f">{heading}<" in page
     assert "before the correction for looking at many" in page and "80 % power" in page
+    # a unit's interval is its own; the page says why one can leave out "no change" without a significant class
+    assert "fit each LSOA&#39;s own data (95 %), before that correction" in page
     assert "&lt;5" in page  # small counts suppressed
     assert "COVID-19 restrictions" in page
 

@@ -223,12 +223,15 @@ def _sure(r: ChangeResult) -> str:
     article = UNIT_TITLES[r.units][1]
     many = UNIT_WORDS[r.units][1]
     lead = article[0].upper() + article[1:]
+    one = UNIT_WORDS[r.units][0]
     return (
         f"{lead} is called a significant fall or rise only when its change is unlikely to be "
         f"chance: an exact test for each {UNIT_WORDS[r.units][0]}, allowing for how much its counts vary from month to "
         f"month, with the Benjamini-Hochberg correction so that at most about {100 * r.config.alpha:g} % of the "
         f"{many} called significant are expected to be false alarms. The interval is the range of changes per "
-        f"month that fit the data ({100 * r.config.confidence:.0f} %)."
+        f"month that fit each {one}'s own data ({100 * r.config.confidence:.0f} %), before that correction: "
+        f"it can leave out 'no change' for {article} that is not significant once all the {many} tested are "
+        "taken into account."
     )
 
 
