@@ -596,3 +596,21 @@ def test_map_tier_colours_are_the_interactive_maps_colours():
     palette = pytest.importorskip("hotspots.present.maps.palette", reason="the maps' palette module is not here")
     assert [TIER_COLOURS[t] for t in (1, 2, 3)] == palette.tier_colours(3)
     assert KIT_COLOUR == palette.KIT
+
+
+def test_page_one_says_how_many_act_now_places_are_sure_of_their_tier(bundled_run):
+    places = pd.read_csv(bundled_run.out / "places.csv")
+    act = places[places["tier"] == 1]
+    n, stay = len(act), int((act["harm_rank_high"] <= len(act)).sum())
+    assert 0 < stay < n  # the bundled data: a few are sure, most are not
+    answer = visible(element(stage_report(bundled_run).html, "section", "answer"))
+    assert f"{stay} of the {n} are likely to stay in this tier" in answer
+
+
+def test_page_one_says_when_no_act_now_place_is_sure_of_its_tier(bundled_run):
+    r = bundled_run.run
+    res = R.stage_results(r.detect, r.rank, r.sites)
+    res["places"] = res["places"].assign(harm_rank_high=len(res["places"]))  # every range reaches the last place
+    html = stage_report(bundled_run, results=res).html
+    text = visible(element(html, "section", "answer"))
+    assert "so on these data the order among places could be chance" in text

@@ -104,6 +104,22 @@ def _names(tier: Tier, k: int, *, likely: bool) -> str:
     return ", ".join(out)
 
 
+def _stay_words(tier: Tier) -> str:
+    """How many of the tier's places are likely to stay in it: their likely rank stays within it."""
+    n, k = tier.count, tier.stay or 0
+    if k == n:
+        return f"All {n:,} are likely to stay in this tier: their likely ranks stay within the first {n:,}."
+    if k == 0:
+        return (
+            f"None of the {n:,} is sure of its place: every likely rank reaches beyond the first {n:,}, so on "
+            "these data the order among places could be chance."
+        )
+    return (
+        f"{k:,} of the {n:,} are likely to stay in this tier (their likely ranks stay within the first {n:,}); "
+        "the others' likely ranks reach beyond it, so they could fall out of it in a period as long again."
+    )
+
+
 def _districts(tier: Tier) -> str:
     return ", ".join(f"{n} in {d}" for d, n in tier.districts)
 
@@ -124,6 +140,8 @@ def where_to_act(inp: Inputs, tiers: list[Tier]) -> list[dict[str, str]]:
                 text += f" {_districts(t)}."
             if t.rows:
                 text += f" Most harm: {_names(t, NAMED, likely=True)}."
+            if t.stay is not None:
+                text += f" {_stay_words(t)}"
         else:
             text += "."
             if t.districts:

@@ -66,6 +66,9 @@ class Tier:
         Every place of the tier (for the appendix).
     districts
         Places of the tier per district, most first.
+    stay
+        Places of the tier whose likely rank stays inside it (the upper end of the interval at most
+        ``count``); None without intervals.
     """
 
     tier: int
@@ -76,6 +79,7 @@ class Tier:
     rows: list[dict[str, str]] = field(default_factory=list)
     all_rows: list[dict[str, str]] = field(default_factory=list)
     districts: list[tuple[str, int]] = field(default_factory=list)
+    stay: int | None = None
 
     @property
     def key(self) -> str:
@@ -177,6 +181,9 @@ def tiers(inp: Inputs) -> list[Tier]:
         tier = Tier(tier=t, name=tier_words(inp.tier_name(t)), definition=full, short=short, count=len(g))
         if C.DISTRICT in g.columns:
             tier.districts = [(str(k), int(v)) for k, v in g[C.DISTRICT].astype(str).value_counts().items()]
+        high = pd.to_numeric(g[cols[2]], errors="coerce")
+        if high.notna().any():
+            tier.stay = int((high <= len(g)).sum())
         if t in PRIORITY_TIERS:
             tier.all_rows = [_row(inp, r, ward_of, cols) for r in g.to_dict("records")]
             tier.rows = tier.all_rows[: inp.top]
