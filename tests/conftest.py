@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -14,6 +17,33 @@ from hotspots import columns as C
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 CONFIG = DATA / "nottinghamshire.toml"
+
+
+@pytest.fixture
+def restore_cli_globals():
+    """Undo what the CLI sets up process-wide (its log handlers, level and ``warnings.showwarning``)."""
+    lg = logging.getLogger("hotspots")
+    saved = (lg.handlers[:], lg.level, lg.propagate, warnings.showwarning)
+    yield
+    lg.handlers[:], lg.level, lg.propagate = saved[0], saved[1], saved[2]
+    warnings.showwarning = saved[3]
+
+
+def toml_value(v: Any) -> str:
+    """A Python value as a TOML value (booleans, numbers including nan/inf, strings and paths, lists, tables)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and not math.isfinite(v):
+        return ("-" if v < 0 else "") + ("nan" if math.isnan(v) else "inf")
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (str, Path)):
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(v)
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,8 @@ gives and checks that `hotspots check` (or `run`) then succeeds.
 from __future__ import annotations
 
 import gzip
-import logging
 import math
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import pandas as pd
 import pyproj
 import pytest
 from click.testing import CliRunner
+from conftest import toml_value
 
 from hotspots import pipeline
 from hotspots.cli import main
@@ -33,29 +32,7 @@ FILE6 = DATA / "iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz"
 INDICATORS = DATA / "iod2019/humaniverse_imd2019_england_lsoa11_indicators.csv.gz"
 
 
-@pytest.fixture(autouse=True)
-def _restore_cli_globals():
-    lg = logging.getLogger("hotspots")
-    saved = (lg.handlers[:], lg.level, lg.propagate, warnings.showwarning)
-    yield
-    lg.handlers[:], lg.level, lg.propagate = saved[0], saved[1], saved[2]
-    warnings.showwarning = saved[3]
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and not math.isfinite(v):
-        return ("-" if v < 0 else "") + ("nan" if math.isnan(v) else "inf")
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, (str, Path)):
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(v)
+pytestmark = pytest.mark.usefixtures("restore_cli_globals")
 
 
 def write_config(folder: Path, sections: dict[str, Any], name: str = "c.toml") -> Path:
@@ -64,7 +41,7 @@ def write_config(folder: Path, sections: dict[str, Any], name: str = "c.toml") -
     for section, table in sections.items():
         for t in table if section == "crime" else [table]:
             lines.append("[[crime]]" if section == "crime" else f"[{section}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in t.items()]
+            lines += [f"{k} = {toml_value(v)}" for k, v in t.items()]
             lines.append("")
     path = folder / name
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -13,8 +13,6 @@ The study is small and real: the bundled LSOAs and districts and the City robber
 from __future__ import annotations
 
 import json
-import logging
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import toml_value
 
 from hotspots import columns as C
 from hotspots.cli import main
@@ -32,25 +31,7 @@ BOTH = ["city_robbery_2020", "city_robbery_2022"]
 TREATED, CONTROL = "E01033406", "E01013855"
 
 
-@pytest.fixture(autouse=True)
-def _restore_cli_globals():
-    lg = logging.getLogger("hotspots")
-    saved = (lg.handlers[:], lg.level, lg.propagate, warnings.showwarning)
-    yield
-    lg.handlers[:], lg.level, lg.propagate = saved[0], saved[1], saved[2]
-    warnings.showwarning = saved[3]
-
-
-def toml_value(v: Any) -> str:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return repr(v)
-    if isinstance(v, (str, Path)):
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(v)
+pytestmark = pytest.mark.usefixtures("restore_cli_globals")
 
 
 def config(tmp_path: Path, *, change: dict[str, Any] | None = None, interventions: list[dict[str, Any]] = ()) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import math
 import re
 import warnings
@@ -30,14 +29,7 @@ REAL = DATA / "crime" / "police_uk" / "2019-09" / "2019-09-nottinghamshire-stree
 LSOA = DATA / "boundaries" / "lsoa2011_bsc_nottinghamshire.gpkg"
 
 
-@pytest.fixture(autouse=True)
-def _restore_cli_globals():
-    """The CLI configures the 'hotspots' logger and warning display; undo that after each test."""
-    lg = logging.getLogger("hotspots")
-    saved = (lg.handlers[:], lg.level, lg.propagate, warnings.showwarning)
-    yield
-    lg.handlers[:], lg.level, lg.propagate = saved[0], saved[1], saved[2]
-    warnings.showwarning = saved[3]
+pytestmark = pytest.mark.usefixtures("restore_cli_globals")
 
 
 def invoke(*args: str):

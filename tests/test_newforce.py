@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tomllib
 import warnings
@@ -30,13 +29,7 @@ BUNDLED_CONFIG = ROOT / "data" / "nottinghamshire.toml"
 MONTH = ROOT / "data/crime/police_uk/2019-09/2019-09-nottinghamshire-street.csv.gz"
 
 
-@pytest.fixture(autouse=True)
-def _restore_cli_globals():
-    lg = logging.getLogger("hotspots")
-    saved = (lg.handlers[:], lg.level, lg.propagate, warnings.showwarning)
-    yield
-    lg.handlers[:], lg.level, lg.propagate = saved[0], saved[1], saved[2]
-    warnings.showwarning = saved[3]
+pytestmark = pytest.mark.usefixtures("restore_cli_globals")
 
 
 def invoke(*args: str):

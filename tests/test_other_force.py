@@ -10,9 +10,7 @@ about districts, cities and sources must come from the data and the config.
 from __future__ import annotations
 
 import gzip
-import logging
 import re
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -51,13 +49,7 @@ SYNTHETIC_DISTRICTS = ["Northmoor", "Eastvale", "Southfen", "Westholm", "Highden
 FORCE = Force("synthshire", "Synthshire Police (synthetic)", "E23999999", "Synthshire (synthetic)", "England")
 
 
-@pytest.fixture(autouse=True)
-def _restore_cli_globals():
-    lg = logging.getLogger("hotspots")
-    saved = (lg.handlers[:], lg.level, lg.propagate, warnings.showwarning)
-    yield
-    lg.handlers[:], lg.level, lg.propagate = saved[0], saved[1], saved[2]
-    warnings.showwarning = saved[3]
+pytestmark = pytest.mark.usefixtures("restore_cli_globals")
 
 
 def _maps(lads: list[str], lsoas: pd.DataFrame) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
