@@ -248,6 +248,16 @@ def search_entry(
     return entry
 
 
+def polygon_search(
+    features: list[dict[str, Any]], ids: Sequence[str], where: Sequence[str], kind: str, *, key: str, zoom: int = 15
+) -> list[dict[str, Any]]:
+    """One search entry per polygon feature: its title and where it is (``where`` not escaped yet)."""
+    return [
+        search_entry(f"{f['properties']['t']}, {esc(w)}", kind, key=key, fid=i, at=f["properties"]["p"], zoom=zoom)
+        for f, i, w in zip(features, ids, where, strict=False)
+    ]
+
+
 def label(
     at: Sequence[float], text: str, *, min_zoom: int, max_zoom: int = 20, priority: int, css: str
 ) -> list[float | int | str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hotspots import columns as C
 from hotspots.present.maps.context import MapContext
 from hotspots.present.maps.geometry import inner_points
-from hotspots.present.maps.layers.base import Layer, LayerSpec, Legend, polygon_features, search_entry
+from hotspots.present.maps.layers.base import Layer, LayerSpec, Legend, polygon_features, polygon_search
 from hotspots.present.maps.palette import CLUSTER
 from hotspots.present.maps.text import esc, fmt
 
@@ -36,12 +36,7 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         tolerance=ctx.opts.simplify_m,
         precision=ctx.opts.precision,
     )
-    search = [
-        search_entry(
-            f"{f['properties']['t']}, {esc(d)}", "cluster", key="clusters", fid=i, at=f["properties"]["p"], zoom=15
-        )
-        for f, i, d in zip(feats, ids, describe, strict=False)
-    ]
+    search = polygon_search(feats, ids, describe, "cluster", key="clusters")
     return Layer(
         key="clusters",
         name="Density clusters",

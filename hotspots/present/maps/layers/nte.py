@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hotspots.present.maps.context import MapContext
 from hotspots.present.maps.geometry import inner_points
-from hotspots.present.maps.layers.base import Layer, LayerSpec, Legend, polygon_features, search_entry
+from hotspots.present.maps.layers.base import Layer, LayerSpec, Legend, polygon_features, polygon_search
 from hotspots.present.maps.palette import NTE_ZONE
 from hotspots.present.maps.text import esc, fmt
 
@@ -32,12 +32,7 @@ def build(ctx: MapContext, show: bool) -> Layer | None:
         tolerance=ctx.opts.simplify_m,
         precision=ctx.opts.precision,
     )
-    search = [
-        search_entry(
-            f"{f['properties']['t']}, {esc(d)}", "NTE zone", key="nte_zones", fid=i, at=f["properties"]["p"], zoom=15
-        )
-        for f, i, d in zip(feats, ids, describe, strict=False)
-    ]
+    search = polygon_search(feats, ids, describe, "NTE zone", key="nte_zones")
     return Layer(
         key="nte_zones",
         name="Night-time economy zones",
