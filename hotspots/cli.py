@@ -272,9 +272,19 @@ def fetch(ctx: click.Context, config_path: Path | None, **o: Any) -> None:
     multiple=True,
     help="Run only these stages after loading (repeatable): detect, rank, sites, forecast, change, maps, report.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes working at once: stages that do not need each other run side by side "
+    "(default: the CPUs available, at most 2, on Linux; 1 elsewhere). The files are the same with any number.",
+)
 @click.pass_context
 @handle_errors
-def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: tuple[str, ...]) -> None:
+def run(
+    ctx: click.Context, config_path: Path | None, out: Path | None, stages: tuple[str, ...], jobs: int | None
+) -> None:
     """Run every stage and write the run folder.
 
     Writes OUT/manifest.json (version, resolved config, inputs with sha256 and row
@@ -295,7 +305,7 @@ def run(ctx: click.Context, config_path: Path | None, out: Path | None, stages: 
         if not quiet:
             click.echo(f"[{name}]", err=True)
 
-    rc = pipeline.run(cfg, out, stages=list(stages) or None, progress=progress)
+    rc = pipeline.run(cfg, out, stages=list(stages) or None, progress=progress, jobs=jobs)
     if not quiet:
         click.echo(f"run folder: {out}")
         for rel, desc in rc.outputs.items():

@@ -21,16 +21,17 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hotspots import __version__
+from hotspots import __version__, parallel
 from hotspots.config import Config
 from hotspots.io import rundir
 from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.preflight import check_change_section, check_needs
 from hotspots.prepare.study import Study, load_study
-from hotspots.steps import StepTime, Timer
+from hotspots.steps import StepTime, Timer, step
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -78,9 +79,15 @@ class Run:
         ``change`` also when the config has no ``[change]`` section).
     timings
         Wall seconds per stage, and per step of a stage as ``"<stage>.<step>"``
-        (:meth:`step`, :func:`hotspots.steps.step`).
+        (:meth:`step`, :func:`hotspots.steps.step`). Stages that ran side by side overlap,
+        so their seconds add up to more than ``"total"``.
     cpu
-        CPU seconds (user + system, all threads of the process) by the same keys.
+        CPU seconds (user + system, all threads of the process) by the same keys; a part run
+        in a worker process counts its own (``"total"`` includes the workers').
+    jobs
+        How many processes could work at once (:mod:`hotspots.parallel`).
+    planned
+        The stages this run runs, in order.
     """
 
     config: Config
@@ -94,6 +101,8 @@ class Run:
     report: Report | None = None
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    jobs: int = 1
+    planned: tuple[str, ...] = ()
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[StepTime]:
@@ -178,13 +187,18 @@ def _maps(run: Run) -> None:
 def _report(run: Run) -> None:
     from hotspots.present.report.build import report
 
+    auto = run.auto
+    if "maps" in run.planned and run.maps is None:  # the maps are being built beside the report
+        from hotspots.present.maps.build import maps_auto
+
+        auto["maps"] = maps_auto(run.study, run.sites, run.config.maps)
     run.report = report(
         run.study,
         run.detect,
         run.rank,
         run.sites,
         run.config.report,
-        auto=run.auto,
+        auto=auto,
         changed=run.change,
         forecast=run.forecast,
     )
@@ -192,21 +206,46 @@ def _report(run: Run) -> None:
 
 @dataclass(frozen=True)
 class Stage:
-    """A pipeline stage: its name, the function that runs it on a :class:`Run`, and the stages it needs."""
+    """A pipeline stage.
+
+    Attributes
+    ----------
+    name
+        The stage's name (``--stage``, the manifest's keys).
+    run
+        The function that runs it on a :class:`Run` (sets the run's attribute ``name``).
+    needs
+        Stages that must run for this one to run (``--stage rank`` runs detect too).
+    after
+        Stages whose results it reads when they run: it starts only once they have finished.
+    worker
+        Whether, with this config, the stage may run in a worker process beside the stage
+        running in this one (:mod:`hotspots.parallel`) once its ``after`` stages are done.
+        False for the stages that share out their own parts (detect, sites, maps) and for a
+        stage with nothing to do.
+    """
 
     name: str
     run: Callable[[Run], None]
     needs: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    worker: Callable[[Config], bool] = lambda config: True
+
+
+def _never(config: Config) -> bool:
+    return False
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("detect", _detect),
-    Stage("rank", _rank, needs=("detect",)),
-    Stage("sites", _sites, needs=("detect",)),
+    Stage("detect", _detect, worker=_never),
+    Stage("rank", _rank, needs=("detect",), after=("detect",)),
+    Stage("sites", _sites, needs=("detect",), after=("detect",), worker=_never),
     Stage("forecast", _forecast),
-    Stage("change", _change),
-    Stage("maps", _maps),
-    Stage("report", _report),
+    Stage("change", _change, worker=lambda config: config.change is not None),
+    Stage("maps", _maps, after=("detect", "rank", "sites", "forecast"), worker=_never),
+    # the report reads the maps' automatic choices only, which it can work out itself
+    # (hotspots.present.maps.build.maps_auto): it may be written while the maps are built
+    Stage("report", _report, after=("detect", "rank", "sites", "forecast", "change")),
 )
 """Pipeline stages after loading, in order."""
 
@@ -239,6 +278,7 @@ def run(
     *,
     stages: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
 ) -> RunOutput:
     """Run the pipeline on ``config`` and write the run folder ``out``, atomically.
 
@@ -256,6 +296,11 @@ def run(
         too (``rank`` and ``sites`` need ``detect``), and their files are written.
     progress
         Called with each stage's name as it starts (the CLI prints it).
+    jobs
+        How many processes may work at once (default :func:`hotspots.parallel.auto_jobs`: the
+        CPUs available, at most 2, on Linux; 1 elsewhere). Stages that do not need each other,
+        and the map pages, then run side by side in forked worker processes
+        (:mod:`hotspots.parallel`); the files written are the same with any number of jobs.
 
     Returns
     -------
@@ -273,7 +318,7 @@ def run(
         ``"failed"``, in ``<out>.failed``.
     """
     tmp = rundir.start(out)
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
     stages = with_needs(stages)
     timer = Timer()
     try:
@@ -295,13 +340,15 @@ def run(
         written.csv(
             study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)"
         )
-        _run_stages(state, stages, written, progress)
+        with parallel.using(jobs) as used:
+            state.jobs = used
+            _run_stages(state, stages, written, progress)
     except BaseException:
         status = "failed"
         raise
     finally:
         state.timings["total"] = time.perf_counter() - t0
-        state.cpu["total"] = time.process_time() - c0
+        state.cpu["total"] = time.process_time() - c0 + _children_cpu() - k0
         log.info("run: %.2f s (CPU %.2f s)", state.timings["total"], state.cpu["total"])
         written.outputs.setdefault(MANIFEST, "this file")
         write_json(manifest(state, written.outputs, status=status), tmp / MANIFEST)
@@ -312,16 +359,89 @@ def run(
     return RunOutput(run=state, out=out, outputs=written.outputs, timings=state.timings)
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's ended worker processes (0 where not known)."""
+    try:
+        import resource  # Unix only, as are the workers
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
 def _run_stages(state: Run, stages: list[str] | None, written: Written, progress: Callable[[str], None] | None) -> None:
-    for stage in STAGES:
-        if stages is not None and stage.name not in stages:
-            continue
-        if progress:
-            progress(stage.name)
-        with state.step(stage.name):
-            stage.run(state)
-        with state.step(f"write.{stage.name}"):
-            write_outputs(state, stage.name, written)
+    """Run the stages in pipeline order, each ready stage in a free worker process beside this one.
+
+    A stage is ready once every stage it reads (:attr:`Stage.after`) that is part of this run
+    has finished. Whenever a worker is free (:func:`hotspots.parallel.jobs`), the first ready
+    stage not yet started that may run in a worker (:attr:`Stage.worker`) starts there; this
+    process runs the others in order, collecting a worker's result (and writing its files) as
+    soon as it is seen to be done, when a later stage needs it, or at the end.
+    """
+    todo = [s for s in STAGES if stages is None or s.name in stages]
+    planned = {s.name for s in todo}
+    state.planned = tuple(s.name for s in todo)
+    timer = Timer(wall=state.timings, cpu=state.cpu)
+    tasks: dict[str, parallel.Task[Any]] = {}
+    done: set[str] = set()
+
+    def ready(stage: Stage) -> bool:
+        return all(d in done for d in stage.after if d in planned)
+
+    def waiting(stage: Stage) -> bool:
+        return stage.name not in tasks and stage.name not in done and ready(stage)
+
+    def launch(current: str) -> None:
+        for name in [n for n, t in tasks.items() if parallel.finished(t)]:
+            collect(name)
+        # the stage this process is about to run goes to a worker too when a stage that must
+        # run here (one sharing out its own parts) is also waiting: this process runs that one
+        here_next = any(waiting(s) and not s.worker(state.config) for s in todo if s.name != current)
+        for stage in todo:
+            if not waiting(stage) or not stage.worker(state.config) or (stage.name == current and not here_next):
+                continue
+            if parallel.jobs() - 1 <= parallel.running():
+                return
+            if progress:
+                progress(stage.name)
+            tasks[stage.name] = parallel.start(partial(_stage_value, state, stage), name=stage.name, timer=timer)
+            if not tasks[stage.name].forked:  # no worker was free after all: it ran here
+                collect(stage.name)
+
+    def collect(name: str) -> None:
+        setattr(state, name, tasks.pop(name).result())
+        with state.step(f"write.{name}"):
+            write_outputs(state, name, written)
+        done.add(name)
+
+    try:
+        for stage in todo:
+            if stage.name in done or stage.name in tasks:  # collected when a later stage needs it, or at the end
+                continue
+            for dep in stage.after:
+                if dep in tasks:
+                    collect(dep)
+            launch(current=stage.name)
+            if stage.name in tasks:
+                continue
+            if progress:
+                progress(stage.name)
+            with state.step(stage.name):
+                stage.run(state)
+            with state.step(f"write.{stage.name}"):
+                write_outputs(state, stage.name, written)
+            done.add(stage.name)
+        for name in list(tasks):
+            collect(name)
+    finally:
+        parallel.kill_children()
+
+
+def _stage_value(state: Run, stage: Stage) -> object:
+    """Run ``stage`` on ``state`` (timed as the stage) and return its result."""
+    with step(stage.name):
+        stage.run(state)
+    return getattr(state, stage.name)
 
 
 @dataclass(frozen=True)
@@ -471,5 +591,6 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
             **{k: round(v, 3) for k, v in state.timings.items()},
         },
         "cpu_s": {k: round(v, 3) for k, v in state.cpu.items()},
+        "jobs": state.jobs,
         **extra,
     }

@@ -71,12 +71,32 @@ class Timer:
             self._stack.pop()
             _ACTIVE.reset(token)
 
+    @contextlib.contextmanager
+    def nested(self, stack: list[str]) -> Iterator[None]:
+        """Record :func:`step` calls inside the block as if the stages and steps ``stack`` were open."""
+        token = _ACTIVE.set(self)
+        old, self._stack = self._stack, list(stack)
+        try:
+            yield
+        finally:
+            self._stack = old
+            _ACTIVE.reset(token)
+
+    def open_steps(self) -> list[str]:
+        """The stages and steps open now, outermost first."""
+        return list(self._stack)
+
     def key(self, name: str) -> str:
         """The key of step ``name`` inside the stages and steps now open."""
         return ".".join([*self._stack, name])
 
 
 _ACTIVE: ContextVar[Timer | None] = ContextVar("hotspots_steps_timer", default=None)
+
+
+def active_timer() -> Timer | None:
+    """The :class:`Timer` of the stage running now (None outside a pipeline run)."""
+    return _ACTIVE.get()
 
 
 @contextlib.contextmanager

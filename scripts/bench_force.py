@@ -11,11 +11,13 @@ Forces (the synthetic ones are built on first use by ``scripts/make_synthetic_fo
   ``j100f``: the same rows in 100 files.
 
 Each run is a fresh Python process (``python scripts/bench_force.py _child``) under ``/usr/bin/time``:
-wall and CPU (user + system) seconds and peak resident memory of the whole process, imports included
+wall and CPU (user + system) seconds and peak memory of the whole process, imports included
 ("cold"); inside it, each stage's wall and CPU seconds and the run's own ``total`` (the "warm" figure:
 the run without the Python imports). Per-step seconds come from the run's ``manifest.json``. The
 machine is shared: the 1-minute load average before and after each run is recorded beside it, and CPU
-seconds are the fairer comparison. A run past ``--limit-gb`` or ``--timeout`` is killed and recorded so.
+seconds are the fairer comparison. Peak memory is the larger of the process's peak resident set
+(``/usr/bin/time``) and the peak, polled every 0.2 s, of the summed proportional set size (PSS) of the
+process and its worker processes (:mod:`hotspots.parallel`), which share memory. A run past ``--limit-gb`` or ``--timeout`` is killed and recorded so.
 
 ``--code DIR`` runs another checkout of the package (e.g. ``git archive <commit> hotspots | tar -x -C DIR``),
 ``--label`` names it (``before``/``after``); results are appended to ``outputs/bench/bench_force.jsonl``
@@ -70,16 +72,6 @@ def child(config: str, out: str, report: str) -> None:
     from hotspots.config import load_config
 
     row: dict = {"import": [time.perf_counter() - t0, time.process_time() - c0], "hotspots": pipeline.__file__}
-    stages = []
-    for st in pipeline.STAGES:  # wrap every stage to time its CPU as well as its wall seconds
-
-        def timed(run, _f=st.run, _name=st.name):
-            t, c = time.perf_counter(), time.process_time()
-            _f(run)
-            row[_name] = [time.perf_counter() - t, time.process_time() - c]
-
-        stages.append(type(st)(st.name, timed, st.needs))
-    pipeline.STAGES = tuple(stages)
     real_load = pipeline.load_study
 
     def load(cfg):
@@ -93,16 +85,22 @@ def child(config: str, out: str, report: str) -> None:
     cfg = load_config(Path(config))
     t, c = time.perf_counter(), time.process_time()
     pipeline.run(cfg, Path(out))
+    # each stage's wall and CPU seconds from the manifest (a stage run in a worker process counts its own)
+    man = json.loads((Path(out) / "manifest.json").read_text())
+    for st in pipeline.STAGES:
+        if st.name in man["timings_s"]:
+            row[st.name] = [man["timings_s"][st.name], man["cpu_s"].get(st.name, 0.0)]
     row["run"] = [time.perf_counter() - t, time.process_time() - c]
     row["process"] = [time.perf_counter() - t0, time.process_time() - c0]
     Path(report).write_text(json.dumps(row))
 
 
-def _rss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: resident memory with pages shared between processes split between them."""
     try:
-        with Path(f"/proc/{pid}/status").open() as fh:
-            return next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
-    except (FileNotFoundError, ProcessLookupError):
+        with Path(f"/proc/{pid}/smaps_rollup").open() as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
         return 0
 
 
@@ -120,7 +118,7 @@ def ensure_force(name: str) -> Path:
     return cfg
 
 
-def bench(name: str, *, code: str | None, label: str, limit_gb: float, timeout: float) -> dict:
+def bench(name: str, *, code: str | None, label: str, limit_gb: float, timeout: float, jobs: int | None = None) -> dict:
     """One fresh-process run of force ``name``; returns (and appends to :data:`RESULTS`) its figures."""
     cfg = ensure_force(name)
     out = BENCH / "runs" / f"{name}-{label}"
@@ -133,6 +131,9 @@ def bench(name: str, *, code: str | None, label: str, limit_gb: float, timeout: 
     env.pop("PYTHONPATH", None)
     if code:
         env["PYTHONPATH"] = str(code)
+    env.pop("HOTSPOTS_JOBS", None)
+    if jobs is not None:
+        env["HOTSPOTS_JOBS"] = str(jobs)
     cmd = ["/usr/bin/time", "-o", str(timefile), "-f", "%e %U %S %M", sys.executable, __file__, "_child"]
     cmd += [str(cfg), str(out), str(report)]
     load0 = os.getloadavg()[0]
@@ -140,7 +141,8 @@ def bench(name: str, *, code: str | None, label: str, limit_gb: float, timeout: 
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak, why = 0, None
     while proc.poll() is None:
-        peak = max(peak, _rss_kb(proc.pid), *(_rss_kb(int(c)) for c in _children(proc.pid)))
+        # the whole process tree at once (the run's worker processes share memory with it: PSS counts it once)
+        peak = max(peak, _pss_kb(proc.pid) + sum(_pss_kb(int(c)) for c in _children(proc.pid)))
         if peak > limit_gb * 1024 * 1024:
             why = f"killed: memory > {limit_gb:g} GB"
         elif time.perf_counter() - t0 > timeout:
@@ -157,6 +159,7 @@ def bench(name: str, *, code: str | None, label: str, limit_gb: float, timeout: 
         "code": code or str(ROOT),
         "when": time.strftime("%Y-%m-%d %H:%M"),
         "status": why or ("ok" if proc.returncode == 0 else f"exit {proc.returncode}"),
+        "jobs": jobs,
         "load_before": round(load0, 2),
         "load_after": round(os.getloadavg()[0], 2),
         "wall_s": round(time.perf_counter() - t0, 2),
@@ -165,7 +168,9 @@ def bench(name: str, *, code: str | None, label: str, limit_gb: float, timeout: 
         parts = timefile.read_text().split()
         if len(parts) >= 4:
             e, u, s, m = parts[-4:]
-            row.update(wall_s=float(e), cpu_s=round(float(u) + float(s), 2), peak_gb=round(int(m) / 1024**2, 2))
+            row.update(wall_s=float(e), cpu_s=round(float(u) + float(s), 2))
+            # the larger of the largest single process (time's peak RSS) and the tree's summed PSS (polled)
+            row["peak_gb"] = round(max(int(m), peak) / 1024**2, 2)
     else:
         row["peak_gb"] = round(peak / 1024**2, 2)
     if report.exists():
@@ -246,12 +251,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--limit-gb", type=float, default=8.0)
     ap.add_argument("--timeout", type=float, default=900.0)
+    ap.add_argument("--jobs", type=int, default=None, help="processes at once (HOTSPOTS_JOBS; default the run's own)")
     ap.add_argument("--table", action="store_true", help="print the latest figures of every force and label")
     a = ap.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     for name in a.force:
         for _ in range(a.repeat):
-            r = bench(name, code=a.code, label=a.label, limit_gb=a.limit_gb, timeout=a.timeout)
+            r = bench(name, code=a.code, label=a.label, limit_gb=a.limit_gb, timeout=a.timeout, jobs=a.jobs)
             st = r.get("stages", {})
             print(
                 f"{name} [{a.label}] {r['status']}: process wall {r.get('wall_s')} s, CPU {r.get('cpu_s')} s, "

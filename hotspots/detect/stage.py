@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import pandas as pd
 
 from hotspots import columns as C
+from hotspots import parallel
 from hotspots.detect.clusters import density_clusters
 from hotspots.detect.config import DetectConfig
 from hotspots.detect.emerging import NOT_ANALYSED, emerging_hotspots
@@ -290,6 +292,9 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     auto.record(sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
     summary: dict[str, Any] = {}
     cell_size, bandwidth = _grid_choices(study, incidents, cfg, auto)
+    # the LSOA tests and the density clusters do not need the grid: a worker process computes
+    # them beside the grid's hot spots and emerging hot spots when one is free (hotspots.parallel)
+    part = parallel.start(partial(_lsoa_and_clusters, study, incidents, cfg), name="detect.lsoa_clusters")
     grid = detect_grid(
         incidents,
         study.area,
@@ -315,15 +320,9 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     )
     with step("emerging"):
         emerging = _emerging(study, incidents, grid, cfg, auto, summary)
-    lsoa = detect_lsoa(incidents, study.lsoa, cfg)
-    if len(lsoa) and (lsoa[LISA_CLASS] == NOT_ANALYSED).all():
-        summary["lisa"] = "not analysed: the LSOAs have no population, so there are no rates per resident"
-    auto.record(
-        lsoa_neighbourhood="queen contiguity + self",
-        lsoa_inference=lsoa.attrs.get("inference", {}),
-        lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
-    )
-    clusters, zones = _clusters_and_zones(study, incidents, cfg, auto)
+    lsoa, clusters, zones, more_auto, more_summary = part.result()
+    summary.update(more_summary)
+    auto.update(more_auto)
     layers = {
         "grid": _layer(grid, GRID_LAYER_COLUMNS),
         "lsoa": _layer(lsoa, LSOA_LAYER_COLUMNS),
@@ -345,6 +344,27 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
         auto=dict(auto),
         summary=summary,
     )
+
+
+def _lsoa_and_clusters(
+    study: Study, incidents: gpd.GeoDataFrame, cfg: DetectConfig
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any], dict[str, Any]]:
+    """The LSOA layer (hot spot test and local Moran), the density clusters and the NTE zones.
+
+    Returns the three layers, the automatic choices and the summary entries they add.
+    """
+    auto = AutoChoices("detect")
+    summary: dict[str, Any] = {}
+    lsoa = detect_lsoa(incidents, study.lsoa, cfg)
+    if len(lsoa) and (lsoa[LISA_CLASS] == NOT_ANALYSED).all():
+        summary["lisa"] = "not analysed: the LSOAs have no population, so there are no rates per resident"
+    auto.record(
+        lsoa_neighbourhood="queen contiguity + self",
+        lsoa_inference=lsoa.attrs.get("inference", {}),
+        lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
+    )
+    clusters, zones = _clusters_and_zones(study, incidents, cfg, auto)
+    return lsoa, clusters, zones, dict(auto), summary
 
 
 def _grid_choices(

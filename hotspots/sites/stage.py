@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from hotspots import columns as C
+from hotspots import parallel
 from hotspots.detect.stage import DetectResult
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.io.sites import SITE_SOURCE
@@ -187,6 +189,11 @@ def _outreach(study: Study, detected: DetectResult, ocfg: OutreachConfig) -> gpd
     )
 
 
+def _outreach_timed(study: Study, detected: DetectResult, ocfg: OutreachConfig) -> gpd.GeoDataFrame:
+    with step("outreach"):
+        return _outreach(study, detected, ocfg)
+
+
 def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachConfig) -> SitesResult:
     """Pipeline stage ``sites``: bleed-control kits and youth outreach zones.
 
@@ -216,24 +223,33 @@ def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachC
     deadline = Deadline.after(cfg.time_limit_s)  # one budget for every solve of the stage
     with step("kits"):
         kits = kits_of_model(m, cfg.p, time_limit=deadline.left())
-    with step("coverage_curve"):
-        curve = curve_of_model(m, cfg.p, time_limit=deadline.left())
-    with step("radius_sensitivity"):
-        sens = radius_sensitivity(
-            inc,
-            cand,
-            p=cfg.p,
-            radii=tuple(cfg.sensitivity_radii_m),
-            fixed=fixed,
-            time_limit=deadline.left(),
-            demand=demand,
-            models={float(cfg.radius_m): m},
-        )
+
+    def curve_and_sensitivity() -> tuple[pd.DataFrame, pd.DataFrame]:
+        with step("coverage_curve"):
+            curve = curve_of_model(m, cfg.p, time_limit=deadline.left())
+        with step("radius_sensitivity"):
+            sens = radius_sensitivity(
+                inc,
+                cand,
+                p=cfg.p,
+                radii=tuple(cfg.sensitivity_radii_m),
+                fixed=fixed,
+                time_limit=deadline.left(),
+                demand=demand,
+                models={float(cfg.radius_m): m},
+            )
+        return curve, sens
+
+    # the curve and the sensitivity are solved in a worker process, when one is free, beside
+    # the target and the alternatives (hotspots.parallel); all share the stage's wall-clock budget
+    part = parallel.start(curve_and_sensitivity, name="sites.curve_sensitivity")
+    outreach_part = parallel.start(partial(_outreach_timed, study, detected, ocfg), name="sites.outreach")
     with step("kits_for_target"):
         target = _target(m, cfg, deadline)
     stats = kits.attrs.get("mclp", {})
     with step("alternatives"):
         kits, alts, alt_summary = _alternatives(m, kits, cfg, deadline, existing=0 if fixed is None else len(fixed))
+    curve, sens = part.result()
     proven = {
         "bleed_kits": bool(stats.get("optimal", True)),
         "coverage_curve": bool(curve.attrs.get("optimal", True)),
@@ -250,8 +266,7 @@ def site(study: Study, detected: DetectResult, cfg: SitesConfig, ocfg: OutreachC
         "kit_alternatives": alt_summary,
         "time_limit": _time_limit(cfg, proven, deadline),
     }
-    with step("outreach"):
-        zones = _outreach(study, detected, ocfg)
+    zones = outreach_part.result()
     oauto.record(hotspot_strength="detect stage LSOA gi_z", focal_cells="detect stage grid")
     log.info(
         "sites: %d kits cover %.1f %% of harm within %g m; %d outreach zones",

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots import columns as C
+from hotspots import parallel
 from hotspots.detect.stage import DetectResult
 from hotspots.errors import InputError
 from hotspots.prepare.study import Study
@@ -317,19 +319,41 @@ def build_maps(
         The pages, the kit radius drawn and each page's size and build time.
     """
     results = stage_results(detected, ranked, sited, forecast)
-    radius = cfg.kit_radius_m or (sited.radius_m if sited is not None else DEFAULT_KIT_RADIUS_M)
+    radius = _kit_radius(cfg, sited)
     opts = options_from(cfg, kit_radius_m=radius)
     with step("gazetteer"):
         gaz = make_gazetteer(study)
+
+    def one(audience: str) -> tuple[str, float]:
+        t = time.perf_counter()
+        with step(audience):
+            page = map_html(build_map(audience, results, study, basemap=cfg.basemap, options=opts, gazetteer=gaz))
+        return page, time.perf_counter() - t
+
+    # the largest page first: it goes to a worker process when one is free (hotspots.parallel)
+    order = sorted(cfg.audiences, key=lambda a: a != "analyst")
+    tasks = {a: parallel.start(partial(one, a), name=f"maps.{a}") for a in order}
     pages: dict[str, str] = {}
     sizes: dict[str, Any] = {}
     for audience in cfg.audiences:
-        t = time.perf_counter()
-        with step(audience):
-            page = build_map(audience, results, study, basemap=cfg.basemap, options=opts, gazetteer=gaz)
-            pages[audience] = map_html(page)
-        sizes[audience] = {"bytes": len(pages[audience].encode("utf-8")), "seconds": round(time.perf_counter() - t, 3)}
+        pages[audience], seconds = tasks[audience].result()
+        sizes[audience] = {"bytes": len(pages[audience].encode("utf-8")), "seconds": round(seconds, 3)}
         log.info("maps: built the %s map (%.1f MB)", audience, sizes[audience]["bytes"] / 1e6)
     sizes["basemap"] = cfg.basemap
-    auto = {"kit_radius_m": radius, "street_names": {"map_points": len(gaz.streets), **gaz.rows}}
-    return MapsResult(pages=pages, auto=auto, summary=sizes)
+    return MapsResult(pages=pages, auto=_auto(radius, gaz), summary=sizes)
+
+
+def _kit_radius(cfg: MapsConfig, sited: SitesResult | None) -> float:
+    return cfg.kit_radius_m or (sited.radius_m if sited is not None else DEFAULT_KIT_RADIUS_M)
+
+
+def _auto(radius: float, gaz: Gazetteer) -> dict[str, Any]:
+    return {"kit_radius_m": radius, "street_names": {"map_points": len(gaz.streets), **gaz.rows}}
+
+
+def maps_auto(study: Study, sited: SitesResult | None, cfg: MapsConfig) -> dict[str, Any]:
+    """The automatic choices :func:`build_maps` records (:attr:`MapsResult.auto`), without building a page.
+
+    The report lists them; the pipeline uses this when the report is written beside the maps.
+    """
+    return _auto(_kit_radius(cfg, sited), make_gazetteer(study))

@@ -1,0 +1,336 @@
+"""Run independent parts of a run side by side, in forked worker processes.
+
+A run's stages are pure functions of the loaded study and earlier results, so parts that do
+not need each other (the forecast beside detection, the kit siting beside the ranking, one map
+page beside another) can run at the same time. :func:`start` runs a function in a child
+process forked from this one: the child sees the study and every earlier result as they are
+(the operating system shares the memory until it is written to), computes, and sends its
+result back pickled, with the seconds of its steps (:mod:`hotspots.steps`). The parent goes
+on with its own work and collects the result with :meth:`Task.result`.
+
+The number of processes working at once is the run's ``jobs`` (``hotspots run --jobs``;
+:func:`jobs`). With one job, or where ``fork`` is not available (Windows, and macOS, where
+forking a process that has loaded some system frameworks is unsafe), :func:`start` runs the
+function at once, in this process, and the results are the same: every stage is seeded and
+pure, so the order in which parts run does not change what they compute (the tests compare
+the files of a one-job and a two-job run byte for byte).
+
+A child never forks again, and a child that fails sends its exception back: :meth:`Task.result`
+raises it in the parent. The child's log messages and warnings are sent back too and issued in
+the parent when the result is collected (so ``-v`` shows a worker's step timings then, and the
+parent's warning filters apply). A child that dies (killed, out of memory) fails the run with a
+message saying so. When a result cannot be pickled the part is run again in the parent, with
+a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import pickle
+import signal
+import sys
+import tempfile
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from hotspots.steps import Timer, active_timer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_AUTO_JOBS = 2
+"""The most processes :func:`auto_jobs` chooses (more rarely help: the parts that can run side by side are few)."""
+
+_JOBS = 1
+_CHILDREN: dict[int, Path] = {}  # workers running, by process id: their result files
+_EXITED: dict[int, tuple[int, Path]] = {}  # workers ended but not yet collected: exit status, result file
+_IN_CHILD = False
+
+
+def fork_supported() -> bool:
+    """True where :func:`start` can fork a worker: Linux (``os.fork`` and a safe ``fork`` start)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+JOBS_ENV = "HOTSPOTS_JOBS"
+"""Environment variable setting the default number of jobs (a whole number, 1 or more)."""
+
+
+def auto_jobs() -> int:
+    """The number of jobs a run uses by default.
+
+    :data:`JOBS_ENV` when it is set; else the CPUs this process may use, at most
+    :data:`MAX_AUTO_JOBS`; one where forking is not supported (:func:`fork_supported`).
+
+    Raises
+    ------
+    ValueError
+        :data:`JOBS_ENV` is set but is not a whole number of 1 or more.
+    """
+    if not fork_supported():
+        return 1
+    env = os.environ.get(JOBS_ENV, "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError(f"the environment variable {JOBS_ENV} is {env!r}: set it to a whole number of 1 or more")
+        return int(env)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - Linux has sched_getaffinity
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_AUTO_JOBS, cpus))
+
+
+def jobs() -> int:
+    """How many processes may work at once now (1 in a worker: workers never fork)."""
+    return 1 if _IN_CHILD else _JOBS
+
+
+@contextlib.contextmanager
+def using(n: int | None) -> Iterator[int]:
+    """Let up to ``n`` processes work at once inside the block (None: :func:`auto_jobs`); yields the number used.
+
+    Raises
+    ------
+    ValueError
+        ``n`` is below 1.
+    """
+    global _JOBS  # noqa: PLW0603 - one setting per process, restored on exit
+    if n is not None and n < 1:
+        raise ValueError(f"jobs must be 1 or more, got {n}")
+    want = auto_jobs() if n is None else n
+    used = want if fork_supported() else 1
+    old, _JOBS = _JOBS, used
+    try:
+        yield used
+    finally:
+        _JOBS = old
+        kill_children()
+
+
+class Task(Generic[T]):
+    """A part of the run started by :func:`start`: in a worker process, or already done here."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        value: T | None = None,
+        pid: int | None = None,
+        path: Path | None = None,
+        fn: Callable[[], T] | None = None,
+        timer: Timer | None = None,
+        stack: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self._value = value
+        self._pid = pid
+        self._path = path
+        self._fn = fn
+        self._timer = timer
+        self._stack = list(stack or [])
+        self._done = pid is None
+
+    @property
+    def done(self) -> bool:
+        """True once the value has been collected (or was computed here)."""
+        return self._done
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (None when the part ran here)."""
+        return self._pid
+
+    @property
+    def forked(self) -> bool:
+        """True when the part runs (or ran) in a worker process."""
+        return self._path is not None
+
+    def result(self) -> T:
+        """The part's value, waiting for its worker; raises the worker's exception if it failed.
+
+        Raises
+        ------
+        RuntimeError
+            The worker process died without sending a result (killed, out of memory).
+        """
+        if not self._done:
+            self._collect()
+        return self._value  # type: ignore[return-value]
+
+    def _collect(self) -> None:
+        assert self._pid is not None and self._path is not None
+        if self._pid in _EXITED:
+            status = _EXITED.pop(self._pid)[0]
+        else:
+            try:
+                _, status = os.waitpid(self._pid, 0)
+            except ChildProcessError:  # pragma: no cover - reaped elsewhere
+                status = 0
+            _CHILDREN.pop(self._pid, None)
+        self._done = True
+        try:
+            data = self._path.read_bytes() if self._path.exists() else b""
+        finally:
+            self._path.unlink(missing_ok=True)
+        if not data:
+            code = os.waitstatus_to_exitcode(status) if status else 0
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            raise RuntimeError(
+                f"the worker process running {self.name!r} ended ({how}) without a result; "
+                "it may have run out of memory: run again with --jobs 1"
+            )
+        kind, payload, wall, cpu, records, said = pickle.loads(data)
+        for record in records:  # the worker's log messages and warnings, as if said here
+            logging.getLogger(record.name).handle(record)
+        for message, category, filename, lineno in said:
+            warnings.warn_explicit(message, category, filename, lineno)
+        if self._timer is not None:
+            for key, seconds in wall.items():
+                self._timer.add(key, seconds, cpu.get(key, 0.0))
+        if kind == "ok":
+            self._value = payload
+        elif kind == "unpicklable":
+            log.warning(
+                "%s: its result could not be sent back from the worker process (%s); computing it here",
+                self.name,
+                payload,
+            )
+            assert self._fn is not None
+            self._value = _run_here(self._fn, self._timer, self._stack)
+        else:
+            exc, text = payload
+            log.debug("%s failed in its worker process:\n%s", self.name, text)
+            raise exc
+
+
+def _run_here(fn: Callable[[], T], timer: Timer | None, stack: list[str]) -> T:
+    if timer is None:
+        return fn()
+    with timer.nested(stack):
+        return fn()
+
+
+def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None) -> Task[T]:
+    """Run ``fn()`` in a forked worker when a process is free (:func:`jobs`), else now, here.
+
+    Steps timed inside ``fn`` (:func:`hotspots.steps.step`) are recorded in the running
+    pipeline's timings under the stage or step open when :func:`start` was called, as if
+    ``fn`` had run there.
+
+    Parameters
+    ----------
+    fn
+        A function of no arguments; its value must pickle (it is sent back from the worker).
+    name
+        What the part is, for messages (``"forecast"``, ``"maps.analyst"``).
+    timer
+        Where the steps' seconds go (default the running stage's, :func:`hotspots.steps.active_timer`).
+
+    Returns
+    -------
+    Task
+        Call :meth:`Task.result` for the value.
+    """
+    timer = timer if timer is not None else active_timer()
+    stack = timer.open_steps() if timer is not None else []
+    if _IN_CHILD or running() + 1 >= _JOBS:
+        return Task(name, value=_run_here(fn, timer, stack))
+    fd, tmp = tempfile.mkstemp(prefix="hotspots-task-", suffix=".pickle")
+    os.close(fd)
+    path = Path(tmp)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the worker (its work is covered by the one-job runs)
+        _child(fn, path, stack)
+    _CHILDREN[pid] = path
+    log.debug("%s: started in worker process %d", name, pid)
+    return Task(name, pid=pid, path=path, fn=fn, timer=timer, stack=stack)
+
+
+def _child(fn: Callable[[], object], path: Path, stack: list[str]) -> None:  # pragma: no cover - runs in the worker
+    global _IN_CHILD  # noqa: PLW0603 - this process is a worker from here on
+    _IN_CHILD = True
+    _CHILDREN.clear()
+    _EXITED.clear()
+    code = 0
+    timer = Timer()
+    records: list[logging.LogRecord] = []
+
+    def keep(self: logging.Logger, record: logging.LogRecord) -> None:  # the parent handles them
+        if not self.disabled and self.filter(record):
+            records.append(_portable(record))
+
+    logging.Logger.handle = keep  # type: ignore[method-assign]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # the parent's filters decide, when they are re-issued there
+            try:
+                with timer.nested(stack):
+                    out: tuple[object, ...] = ("ok", fn())
+            except BaseException as exc:  # sent to the parent, which raises it
+                out = ("error", (exc, traceback.format_exc()))
+        said = [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+        try:
+            data = pickle.dumps((*out, timer.wall, timer.cpu, records, said), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            data = pickle.dumps(("unpicklable", f"{type(exc).__name__}: {exc}", {}, {}, records, said))
+        path.write_bytes(data)
+    except BaseException:
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _portable(record: logging.LogRecord) -> logging.LogRecord:
+    """``record`` with its message formatted and its traceback as text, so that it pickles."""
+    record = copy.copy(record)
+    record.msg, record.args = record.getMessage(), None
+    if record.exc_info:
+        record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    return record
+
+
+def kill_children() -> None:
+    """Stop every worker still running (a failed or interrupted run) and remove its files."""
+    for pid, path in list(_CHILDREN.items()):
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        _CHILDREN.pop(pid, None)
+        path.unlink(missing_ok=True)
+    for pid, (_, path) in list(_EXITED.items()):
+        _EXITED.pop(pid, None)
+        path.unlink(missing_ok=True)
+
+
+def running() -> int:
+    """How many worker processes this process has running now (ended ones are noted, not waited for)."""
+    for pid, path in list(_CHILDREN.items()):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # pragma: no cover - reaped elsewhere
+            done, status = pid, 0
+        if done:
+            _CHILDREN.pop(pid)
+            _EXITED[pid] = (status, path)
+    return len(_CHILDREN)
+
+
+def finished(task: Task[object]) -> bool:
+    """True when ``task`` has its value or its worker has ended (so :meth:`Task.result` will not wait)."""
+    running()
+    return task.done or task.pid in _EXITED
