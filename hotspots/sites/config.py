@@ -63,7 +63,8 @@ class SitesConfig:
     time_limit_s
         Seconds allowed to the whole stage's solving (default 120): the kits, the coverage
         curve, the radius sensitivity, the set-covering answer and the most different set share
-        one budget, in that order. When it is reached, every answer not yet proven optimal is
+        one budget, a moment on the clock (with more than one job the curve and the sensitivity
+        are solved in a worker process beside the others). When it is reached, every answer not yet proven optimal is
         the best solution found so far (HiGHS's incumbent or the heuristic one), flagged
         ``optimal: false`` with its gap where known in the manifest (``sites.time_limit``
         lists them) and said in the report, and a warning says so. A reachable coverage target

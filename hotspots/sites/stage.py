@@ -108,8 +108,9 @@ def _alternatives(
 
 
 TIME_LIMIT_NOTE = (
-    "one budget for every solve of the stage (kits, coverage curve, radius sensitivity, target, "
-    "most different set, in that order); an answer not proven optimal when it ran out is the best "
+    "one budget, a moment on the clock, for every solve of the stage (kits, coverage curve, radius "
+    "sensitivity, target, most different set; with more than one job the curve and the sensitivity "
+    "run in a worker process beside the others); an answer not proven optimal when it ran out is the best "
     "solution found (HiGHS's incumbent or the heuristic one), with its gap where known"
 )
 
