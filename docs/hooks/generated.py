@@ -39,7 +39,10 @@ def cli_help() -> str:
 
     from hotspots.cli import main
 
-    root = click.Context(main, info_name="hotspots", max_content_width=WIDTH, terminal_width=WIDTH)
+    # with the group's own settings (-h as well as --help), as the CLI makes its contexts: click
+    # keeps each command's help option from the first context it is asked with
+    settings = {**main.context_settings, "max_content_width": WIDTH, "terminal_width": WIDTH}
+    root = click.Context(main, info_name="hotspots", **settings)
     out = ["```text", main.get_help(root), "```", ""]
     for name in main.list_commands(root):
         command = main.get_command(root, name)

@@ -15,7 +15,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sklearn.cluster import DBSCAN
 
 from hotspots import columns as C
 from hotspots.detect.clusters import FOOTPRINT_BUFFER_M, distinct_locations, footprints, point_weights
@@ -147,6 +146,8 @@ def nte_zones(
         )
         return out
     xy, _inverse, count, _ = distinct_locations(venues, np.ones(len(venues)))
+    from sklearn.cluster import DBSCAN  # imported when used (scikit-learn takes about 0.5 s to import)
+
     labels = DBSCAN(eps=eps, min_samples=min_venues).fit(xy, sample_weight=count).labels_
     if not (labels >= 0).any():
         warnings.warn(

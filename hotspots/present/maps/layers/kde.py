@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -36,6 +35,8 @@ def classify_kde(values: pd.Series, *, scheme: str, k: int) -> tuple[np.ndarray,
     if scheme != "head_tail_breaks" and kwargs["k"] <= 1:
         cls[pos] = 0
         return cls, [float(v[pos].max())]
+    import mapclassify  # imported when used: it imports matplotlib (about 0.5 s)
+
     clf = getattr(mapclassify, KDE_SCHEMES[scheme])(v[pos], **kwargs)
     yb = np.asarray(clf.yb, dtype=int)
     bins = [float(b) for b in clf.bins]
