@@ -8,6 +8,7 @@ pipeline writes them to ``OUT/figures/``. The map of priority places is in
 
 from __future__ import annotations
 
+import contextlib
 import io
 import textwrap
 from collections.abc import Sequence
@@ -323,7 +324,23 @@ def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None, source:
 
 
 def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
-    """The figure as PNG bytes (white background)."""
+    """The figure as PNG bytes (white background).
+
+    A figure with a layout engine is laid out here, at ``dpi``, and saved without it:
+    ``savefig`` would otherwise draw it twice (once, without output, only to lay it out).
+    The layout and the pixels are the same; the figure's engine and dpi are restored.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": f"hotspots {__version__}"})
+    engine, original_dpi = fig.get_layout_engine(), fig.dpi
+    try:
+        if engine is not None and fig.axes:
+            fig.dpi = dpi
+            with contextlib.suppress(ValueError):  # as Figure.draw: a layout that cannot be made is skipped
+                engine.execute(fig)
+            fig.set_layout_engine(None)
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": f"hotspots {__version__}"})
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+        fig.dpi = original_dpi
     return buf.getvalue()
