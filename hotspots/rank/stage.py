@@ -159,6 +159,7 @@ def partial_sources(incidents: pd.DataFrame, lsoa: pd.DataFrame) -> list[str]:
     want = set(district_of.dropna())
     d = incidents[C.LSOA_CODE].astype(str).map(district_of)
     frame = pd.DataFrame({"s": incidents[C.SOURCE].astype(str).to_numpy(), "d": d.to_numpy()}).dropna()
+    frame = frame.drop_duplicates()  # each source's set of districts, from one row per source and district
     return [str(src) for src, ds in frame.groupby("s", sort=True)["d"] if not set(ds) >= want]
 
 

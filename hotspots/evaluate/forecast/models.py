@@ -12,10 +12,11 @@ the random subsample of rows (seeded by ``cfg.seed, k, h``) are the same whateve
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from hotspots.errors import HotspotsWarning, InputError
 from hotspots.evaluate.forecast.config import FORECAST_METHODS, ForecastConfig
 from hotspots.evaluate.forecast.ensemble import EnsembleSearch, ensemble_forecast
 from hotspots.evaluate.forecast.features import F_HISTORY, F_IMD, F_MONTH, History, feature_array, feature_names
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +124,19 @@ def _glm_design(x: np.ndarray, names: list[str], fill: np.ndarray | None = None)
     return d, fill
 
 
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    """The thread pools of the loaded libraries, found once (finding them reads every loaded library).
+
+    scikit-learn's model modules are imported first, so their OpenMP runtime is among them.
+    """
+    import sklearn.ensemble
+    import sklearn.linear_model  # noqa: F401 - loaded for their thread pools
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def model_forecast(
     method: str,
     history: History,
@@ -153,8 +170,6 @@ def model_forecast(
         With no training origin (``k = 1``) or no incident in any target, the long-run counts
         scaled to ``h`` months are returned and ``info["fallback"]`` says so.
     """
-    from threadpoolctl import threadpool_limits
-
     if method not in ("hgb", "poisson"):
         raise InputError(f"model method must be 'hgb' or 'poisson', got {method!r}.")
     cfg = cfg or ForecastConfig()
@@ -171,7 +186,7 @@ def model_forecast(
     names = [c for c, u in zip(names, use, strict=True) if u]
     xt = feature_array(history, k, static=static, start_month=start_month, seasonal=seasonal, cfg=cfg)
     xt = xt[:, use]
-    with threadpool_limits(limits=cfg.threads):
+    with _thread_pools().limit(limits=cfg.threads):
         if method == "hgb":
             rate, extra = _fit_hgb(x, y, w, xt, cfg)
         else:

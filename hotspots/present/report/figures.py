@@ -8,6 +8,7 @@ pipeline writes them to ``OUT/figures/``. The map of priority places is in
 
 from __future__ import annotations
 
+import contextlib
 import io
 import textwrap
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import Locator
 
 from hotspots import __version__
 from hotspots import columns as C
@@ -242,6 +244,55 @@ def concentration_figure(
     return fig
 
 
+class _TicksOncePerView(Locator):
+    """A locator giving ``inner``'s ticks, computed again only when the view interval changes.
+
+    The trend's panels share one x-axis: laying them out and drawing them asks for its date ticks
+    dozens of times, and matplotlib's ``AutoDateLocator`` builds a date rule each time. Its ticks
+    (and the unit its formatter reads back from it) depend on the view interval only, so the
+    ticks of the last interval are the ticks.
+    """
+
+    def __init__(self, inner: Locator) -> None:
+        self.inner = inner
+        self._view: tuple[float, float] | None = None
+        self._ticks: Any = None
+
+    def set_axis(self, axis: Any) -> None:
+        """Set the axis of this locator and of ``inner``."""
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def __call__(self) -> Any:
+        """The ticks of ``inner`` at the axis's view interval."""
+        axis = self.inner.axis
+        if axis is None:  # not on an axis yet: as inner (an error)
+            return self.inner()
+        lo, hi = axis.get_view_interval()
+        view = (float(lo), float(hi))
+        if view != self._view:
+            self._ticks, self._view = self.inner(), view
+        return np.array(self._ticks, copy=True)
+
+    def tick_values(self, vmin: float, vmax: float) -> Any:
+        """As ``inner``."""
+        return self.inner.tick_values(vmin, vmax)
+
+    def nonsingular(self, v0: float, v1: float) -> tuple[float, float]:
+        """As ``inner``."""
+        return self.inner.nonsingular(v0, v1)
+
+    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
+        """As ``inner``."""
+        return self.inner.view_limits(vmin, vmax)
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else (the date formatter reads the unit of the ticks, ``_get_unit``) from ``inner``."""
+        if name == "inner":  # not set yet (copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
 def monthly_trend_figure(monthly: pd.DataFrame, *, source: str = SOURCE_LINE) -> Figure:
     """Incidents per month, one small panel per source (sources cover different periods).
 
@@ -274,6 +325,8 @@ def monthly_trend_figure(monthly: pd.DataFrame, *, source: str = SOURCE_LINE) ->
         ax.tick_params(labelsize=8)
         ax.grid(color="#eeeeee", lw=0.6)
         ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=3)
+    date_axis = axes[0].xaxis
+    date_axis.set_major_locator(_TicksOncePerView(date_axis.get_major_locator()))  # the panels share it
     fig.suptitle("Incidents per month, by source", x=0.01, ha="left", fontsize=11, fontweight="bold")
     source_line(fig, "Sources cover different periods; y-axes differ", source)
     return fig
@@ -323,7 +376,23 @@ def coverage_figure(curve: pd.DataFrame, *, radius: float | None = None, source:
 
 
 def figure_png(fig: Figure, *, dpi: int = 150) -> bytes:
-    """The figure as PNG bytes (white background)."""
+    """The figure as PNG bytes (white background).
+
+    A figure with a layout engine is laid out here, at ``dpi``, and saved without it:
+    ``savefig`` would otherwise draw it twice (once, without output, only to lay it out).
+    The layout and the pixels are the same; the figure's engine and dpi are restored.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": f"hotspots {__version__}"})
+    engine, original_dpi = fig.get_layout_engine(), fig.dpi
+    try:
+        if engine is not None and fig.axes:
+            fig.dpi = dpi
+            with contextlib.suppress(ValueError):  # as Figure.draw: a layout that cannot be made is skipped
+                engine.execute(fig)
+            fig.set_layout_engine(None)
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": f"hotspots {__version__}"})
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+        fig.dpi = original_dpi
     return buf.getvalue()
