@@ -7,7 +7,6 @@ the page inserts popup and tooltip text as HTML, so a venue called
 
 from __future__ import annotations
 
-import html
 import math
 import re
 
@@ -38,6 +37,26 @@ def missing(value: object) -> bool:
         return False
 
 
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        "`": "&#96;",
+        "$": "&#36;",
+        "\\": "&#92;",
+        "/": "&#47;",
+        ":": "&#58;",
+    }
+)
+"""What :func:`esc` replaces: ``html.escape(s, quote=True)``'s five characters, then five more."""
+
+_TO_ESCAPE = re.compile(r"[&<>\"'`$\\/:]")
+"""Any character of :data:`_ESCAPES`."""
+
+
 def esc(value: object) -> str:
     r"""Escape a data value for HTML inserted by script.
 
@@ -46,12 +65,14 @@ def esc(value: object) -> str:
     and a name that mentions a web address never trips the external-URL check).
     Missing values become an empty string.
     """
-    if missing(value):
+    if type(value) is str:  # most values: skip the checks for missing values
+        s = value
+    elif missing(value):
         return ""
-    s = html.escape(str(value), quote=True)
-    return (
-        s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;").replace("/", "&#47;").replace(":", "&#58;")
-    )
+    else:
+        s = str(value)
+    # most texts have nothing to escape: one scan finds out, and one pass escapes the rest
+    return s.translate(_ESCAPES) if _TO_ESCAPE.search(s) else s
 
 
 def _number(value: object) -> float | None:

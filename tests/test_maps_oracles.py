@@ -1,0 +1,42 @@
+"""The maps' fast paths give what the library calls they replace give (those calls are the oracles)."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspots.present.maps.text import esc
+
+TEXTS = [
+    "Market Street, Castle ward, Nottingham",
+    "",
+    'St Mary\'s <b>Caf\u00e9</b> & "Bar"',
+    "`${alert(2)}`\\u0041</script>",
+    "see http://example.org:8080/a?b=c",
+    "\u2019\u00e9\u0130\U0001f600",
+    "E01000001",
+]
+
+
+def _esc_oracle(value: object) -> str:
+    """The escaping :func:`esc` has always done: ``html.escape`` then five more characters, one after another."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    s = html.escape(str(value), quote=True)
+    return (
+        s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;").replace("/", "&#47;").replace(":", "&#58;")
+    )
+
+
+@pytest.mark.parametrize("value", [*TEXTS, None, pd.NA, float("nan"), 3, 2.5, -0.0, np.int64(7), np.str_("a/b")])
+def test_esc_matches_html_escape_and_the_five_script_characters(value):
+    assert esc(value) == _esc_oracle(value)
+
+
+def test_esc_matches_its_oracle_on_every_ascii_character():
+    every = "".join(chr(i) for i in range(32, 127))
+    assert esc(every) == _esc_oracle(every)
+    assert all(esc(ch) == _esc_oracle(ch) for ch in every)
