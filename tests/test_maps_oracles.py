@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotspots.present.maps.names import location_name, location_names
 from hotspots.present.maps.text import esc
 
 TEXTS = [
@@ -40,3 +41,19 @@ def test_esc_matches_its_oracle_on_every_ascii_character():
     every = "".join(chr(i) for i in range(32, 127))
     assert esc(every) == _esc_oracle(every)
     assert all(esc(ch) == _esc_oracle(ch) for ch in every)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["On or near Market Street", None, "On or near  Supermarket ", "On or near Market Street", "x"]),
+        pd.Series(["On or near A Road", None, "B", np.nan, 3], dtype=object, index=[9, 7, 5, 3, 1]),
+        pd.Series(["on OR near Park/Open Space", pd.NA], dtype="string"),
+        pd.Series(["On or near A", "On or near A"], dtype="category"),
+        pd.Series([], dtype=object),
+        pd.Series([], dtype="str"),
+        pd.Series([None, None], dtype=object),
+    ],
+)
+def test_location_names_is_location_name_row_by_row(values):
+    pd.testing.assert_series_equal(location_names(values), values.map(location_name))
