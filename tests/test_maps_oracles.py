@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
+from hotspots.present.maps.geometry import geojson, geojson_all
 from hotspots.present.maps.names import location_name, location_names
 from hotspots.present.maps.text import esc
 
@@ -57,3 +60,40 @@ def test_esc_matches_its_oracle_on_every_ascii_character():
 )
 def test_location_names_is_location_name_row_by_row(values):
     pd.testing.assert_series_equal(location_names(values), values.map(location_name))
+
+
+def _geometries() -> list:
+    square = shapely.box(0, 0, 10, 10)
+    holed = shapely.Polygon(
+        [(0, 0), (10, 0), (10, 10), (0, 10)], holes=[[(1, 1), (2, 1), (2, 2)], [(5, 5), (6, 5), (6, 6)]]
+    )
+    return [
+        square,
+        holed,
+        shapely.MultiPolygon([square, shapely.box(20, 20, 21.5, 21.25)]),
+        shapely.MultiPolygon([holed, shapely.box(-3, -3, -1, -1)]),
+        None,
+        shapely.Polygon(),
+        shapely.MultiPolygon(),
+        shapely.Point(1, 2),
+        shapely.LineString([(0, 0), (1, 1)]),
+        shapely.Polygon([(0, 0, 1), (1, 0, 1), (1, 1, 1)]),
+        shapely.GeometryCollection([square, shapely.Point(3, 3)]),
+        shapely.box(0.1, 0.2, 0.30000000000000004, -1e-9),
+    ]
+
+
+def test_geojson_all_is_mapping_one_by_one():
+    geoms = np.array(_geometries(), dtype=object)
+    fast = geojson_all(geoms)
+    slow = [geojson(g) for g in geoms]
+    assert fast == slow
+    assert json.dumps(fast) == json.dumps(slow)
+    assert geojson_all(geoms[:0]) == []
+    assert geojson_all(geoms[[4, 5, 7]]) == [geojson(g) for g in geoms[[4, 5, 7]]]
+
+
+def test_geojson_all_keeps_mappings_tuples():
+    fast = geojson_all(np.array(_geometries()[:3], dtype=object))
+    assert [type(g["coordinates"]) for g in fast] == [tuple, tuple, list]
+    assert type(fast[1]["coordinates"][1]) is tuple and type(fast[1]["coordinates"][1][0]) is tuple

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
-from hotspots.present.maps.geometry import geojson, inner_points, lat_lon, web_geometry
+from hotspots.present.maps.geometry import geojson_all, inner_points, lat_lon, web_geometry
 from hotspots.present.maps.text import esc
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -186,8 +186,7 @@ def polygon_features(
     inner = lat_lon(inner_points(gdf), precision=precision)
     cls = [0] * len(gdf) if classes is None else [int(c) for c in classes]
     out = []
-    for i in range(len(gdf)):
-        g = geojson(geoms[i])
+    for i, g in enumerate(geojson_all(geoms)):
         if g is None:
             continue
         props = {
