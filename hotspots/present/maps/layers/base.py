@@ -214,16 +214,15 @@ def point_features(
 ) -> list[dict[str, Any]]:
     """Point features (see :class:`Layer`) at eastings/northings ``xy`` (n, 2); non-finite points are left out."""
     ll = lat_lon(xy)
+    places = ll.tolist()
     out = []
-    for i in range(len(ll)):
-        if not np.isfinite(ll[i]).all():
-            continue
+    for i in np.flatnonzero(np.isfinite(ll).all(axis=1)).tolist():
         f: dict[str, Any] = {
             "i": str(ids[i]),
             "t": titles[i],
             "v": [vals[i] for vals in values],
             "c": 0 if classes is None else int(classes[i]),
-            "ll": [float(ll[i, 0]), float(ll[i, 1])],
+            "ll": places[i],
             "s": shape,
         }
         if texts is not None:
