@@ -97,3 +97,17 @@ def test_geojson_all_keeps_mappings_tuples():
     fast = geojson_all(np.array(_geometries()[:3], dtype=object))
     assert [type(g["coordinates"]) for g in fast] == [tuple, tuple, list]
     assert type(fast[1]["coordinates"][1]) is tuple and type(fast[1]["coordinates"][1][0]) is tuple
+
+
+def test_external_url_starts_are_found_in_any_case_without_re_ignorecase():
+    """No character but h/H, t/T, p/P matches those letters ignoring case, so spelling the cases out finds the same."""
+    import re
+    import sys
+
+    from hotspots.present.assets import inline
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    for letter in "htp":
+        assert re.findall(letter, every, re.I) == [letter.upper(), letter]
+    page = "".join(chr(c) for c in range(0x2000)) + "\u212a//x.y \u0130http://a.b HtTp: //c.d"
+    assert [m.span() for m in inline._external_matches(page)] == [m.span() for m in inline._EXTERNAL_RE.finditer(page)]
