@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
-from hotspots.present.maps.geometry import geojson, geojson_all
+from hotspots import columns as C
+from hotspots.present.maps.geometry import geojson, geojson_all, lat_lon
 from hotspots.present.maps.names import location_name, location_names
 from hotspots.present.maps.text import esc
 
@@ -111,3 +113,14 @@ def test_external_url_starts_are_found_in_any_case_without_re_ignorecase():
         assert re.findall(letter, every, re.I) == [letter.upper(), letter]
     page = "".join(chr(c) for c in range(0x2000)) + "\u212a//x.y \u0130http://a.b HtTp: //c.d"
     assert [m.span() for m in inline._external_matches(page)] == [m.span() for m in inline._EXTERNAL_RE.finditer(page)]
+
+
+def test_lat_lon_is_geopandas_to_crs():
+    rng = np.random.default_rng(0)
+    xy = np.column_stack([rng.uniform(-1e5, 8e5, 20000), rng.uniform(-1e5, 1.3e6, 20000)])
+    xy[:5] = [[np.nan, 1.0], [np.nan, np.nan], [np.inf, 3.0], [1e12, 1e12], [-0.0, 0.0]]
+    pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=C.CRS).to_crs("EPSG:4326")
+    for precision in (5, 6):
+        slow = np.round(np.column_stack([pts.y.to_numpy(), pts.x.to_numpy()]), precision)
+        assert np.array_equal(lat_lon(xy, precision=precision), slow, equal_nan=True)
+    assert lat_lon(np.zeros((0, 2))).shape == (0, 2)

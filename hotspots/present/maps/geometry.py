@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -95,8 +97,15 @@ def lat_lon(xy: np.ndarray, *, precision: int = 6) -> np.ndarray:
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
         return np.zeros((0, 2))
-    pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=C.CRS).to_crs(WGS84)
-    return np.round(np.column_stack([pts.y.to_numpy(), pts.x.to_numpy()]), precision)
+    # the transformation GeoSeries.to_crs makes, on the coordinates without making points
+    lon, lat = _to_wgs84().transform(xy[:, 0], xy[:, 1])
+    return np.round(np.column_stack([lat, lon]), precision)
+
+
+@functools.cache
+def _to_wgs84() -> pyproj.Transformer:
+    """British National Grid to longitude/latitude, as ``geopandas`` transforms (``always_xy``)."""
+    return pyproj.Transformer.from_crs(C.CRS, WGS84, always_xy=True)
 
 
 def inner_points(gdf: gpd.GeoDataFrame) -> np.ndarray:
