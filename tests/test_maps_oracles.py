@@ -124,3 +124,20 @@ def test_lat_lon_is_geopandas_to_crs():
         slow = np.round(np.column_stack([pts.y.to_numpy(), pts.x.to_numpy()]), precision)
         assert np.array_equal(lat_lon(xy, precision=precision), slow, equal_nan=True)
     assert lat_lon(np.zeros((0, 2))).shape == (0, 2)
+
+
+def test_gc_paused_restores_the_collector_also_on_error():
+    import gc
+
+    from hotspots.present.maps.build import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError
+    assert gc.isenabled()
