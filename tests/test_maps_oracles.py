@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +15,7 @@ import shapely
 from hotspots import columns as C
 from hotspots.present.maps.geometry import geojson, geojson_all, lat_lon
 from hotspots.present.maps.names import location_name, location_names
-from hotspots.present.maps.text import esc
+from hotspots.present.maps.text import _number, esc, fmt, missing
 
 TEXTS = [
     "Market Street, Castle ward, Nottingham",
@@ -141,3 +142,26 @@ def test_gc_paused_restores_the_collector_also_on_error():
     with pytest.raises(ValueError), gc_paused():
         raise ValueError
     assert gc.isenabled()
+
+
+def _fmt_oracle(value: object) -> str:
+    """:func:`fmt` as it was, every value through the checks for missing values and text."""
+    f = _number(value)
+    if f is None:
+        return "n/a" if missing(value) or isinstance(value, (int, float)) else esc(value)
+    a = abs(f)
+    if (f.is_integer() and a < 1e15) or a >= 100:
+        return f"{f:,.0f}"
+    if a < 1e-3:
+        return "&lt;0.001" if f > 0 else "&gt;-0.001"
+    decimals = max(0, 2 - math.floor(math.log10(a)))
+    return f"{f:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def test_fmt_matches_its_oracle():
+    rng = np.random.default_rng(1)
+    values = [*(10.0 ** rng.uniform(-5, 17, 3000) * rng.choice([-1, 1], 3000)).tolist()]
+    values += [0.0, -0.0, 99.95, 999.7, 1e15, 1e15 - 1, 2**53 + 1, float("nan"), float("inf"), -float("inf")]
+    values += [0, 7, -12, 10**15, True, False, None, pd.NA, "12", "x<y", np.float64("nan"), np.float64(2.5)]
+    values += [np.int64(1234), np.int32(5), np.float32(0.1), np.inf]
+    assert [fmt(v) for v in values] == [_fmt_oracle(v) for v in values]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pandas as pd
 
 _EXPONENT_FREE_MIN = 1e-3
@@ -86,6 +87,10 @@ def _number(value: object) -> float | None:
     return f if math.isfinite(f) else None
 
 
+_PLAIN_NUMBERS = frozenset({float, int, np.float64, np.int64})
+"""Types :func:`fmt` converts with ``float()`` straight away (NaN and infinities read ``n/a``)."""
+
+
 def fmt(value: object) -> str:
     """A number for people, never in exponent notation.
 
@@ -93,9 +98,15 @@ def fmt(value: object) -> str:
     smaller ones keep about three significant figures (``12.3``, ``1.23``, ``0.123``);
     below 0.001 they read ``<0.001``. Missing values read ``n/a``; text is escaped.
     """
-    f = _number(value)
-    if f is None:
-        return "n/a" if missing(value) or isinstance(value, (int, float)) else esc(value)
+    if type(value) in _PLAIN_NUMBERS:  # most values: no checks for missing values or text needed
+        f = float(value)  # type: ignore[arg-type]  # one of _PLAIN_NUMBERS (mypy cannot narrow by type())
+        if not math.isfinite(f):
+            return "n/a"
+    else:
+        number = _number(value)
+        if number is None:
+            return "n/a" if missing(value) or isinstance(value, (int, float)) else esc(value)
+        f = number
     a = abs(f)
     if (f.is_integer() and a < _HUGE) or a >= _THOUSANDS:
         text = f"{f:,.0f}"
