@@ -165,3 +165,25 @@ def test_fmt_matches_its_oracle():
     values += [0, 7, -12, 10**15, True, False, None, pd.NA, "12", "x<y", np.float64("nan"), np.float64(2.5)]
     values += [np.int64(1234), np.int32(5), np.float32(0.1), np.inf]
     assert [fmt(v) for v in values] == [_fmt_oracle(v) for v in values]
+
+
+def _assemble_oracle(page: str, licences: str, chunks: dict[str, str]) -> str:
+    page = page.replace("</body>", licences + "\n</body>", 1) if "</body>" in page else page + licences
+    for key, content in chunks.items():
+        page = page.replace(key, content, 1)
+    return page
+
+
+def test_assemble_is_insert_then_replace_in_turn():
+    import random
+
+    from hotspots.present.assets.inline import _assemble
+
+    keys = [f"\x00HOTSPOTS_ASSET_{i}\x00" for i in range(3)]
+    rng = random.Random(2)
+    alphabet = ["a", "</body>", "<", "\x00", *keys, *keys]
+    for _ in range(3000):
+        page = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        chunks = {k: rng.choice(["<script>x</script>", "", "\x00", keys[0], "y"]) for k in keys[: rng.randint(0, 3)]}
+        licences = rng.choice(["<licences/>", "", "\x00L"])
+        assert _assemble(page, licences, chunks) == _assemble_oracle(page, licences, chunks), (page, chunks)

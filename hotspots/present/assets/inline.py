@@ -217,11 +217,32 @@ def inline_html(html: str, *, dest: Path | None = None, allow: tuple[str, ...] =
             "hotspots/present/assets/inline.py (URL_MAP) and hotspots/present/assets.lock.json, "
             "or remove it from the page."
         )
-    licences = _licence_block(dest, used)
-    if "</body>" in page:
-        page = page.replace("</body>", licences + "\n</body>", 1)
+    return _assemble(page, _licence_block(dest, used), chunks)
+
+
+def _assemble(page: str, licences: str, chunks: dict[str, str]) -> str:
+    """``page`` with ``licences`` before its first ``</body>`` (or at its end) and each placeholder replaced.
+
+    The same as inserting the licences and then replacing each placeholder's first occurrence
+    in turn, but copying the page (tens of megabytes with the map's data) once instead of once per
+    step; when an inserted text holds a NUL (so could hold a placeholder) it takes those steps.
+    """
+    body = page.find("</body>")
+    cuts = sorted((page.find(key), key) for key in chunks)
+    ends = [at + len(key) for at, key in cuts]
+    apart = all(end <= at for end, (at, _) in zip(ends, cuts[1:], strict=False))
+    inside = all(at >= 0 and (body < 0 or at < body) for at, _ in cuts)
+    if not (apart and inside) or "\x00" in licences + "".join(chunks.values()):
+        page = page.replace("</body>", licences + "\n</body>", 1) if body >= 0 else page + licences
+        for key, content in chunks.items():
+            page = page.replace(key, content, 1)
+        return page
+    parts, start = [], 0
+    for at, key in cuts:
+        parts += [page[start:at], chunks[key]]
+        start = at + len(key)
+    if body >= 0:
+        parts += [page[start:body], licences, "\n", page[body:]]
     else:
-        page += licences
-    for key, content in chunks.items():
-        page = page.replace(key, content, 1)
-    return page
+        parts += [page[start:], licences]
+    return "".join(parts)
