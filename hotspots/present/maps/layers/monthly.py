@@ -37,8 +37,10 @@ def monthly_counts(
             "loc": location_names(inc[C.LOCATION]).to_numpy() if C.LOCATION in inc.columns else "",
         }
     )
-    months = sorted(d["month"].unique().tolist())
-    d["m"] = d["month"].map({m: i for i, m in enumerate(months)})
+    codes, uniques = pd.factorize(d["month"])  # the months in order of appearance, then sorted
+    months = sorted(uniques.tolist())
+    order = {m: i for i, m in enumerate(months)}
+    d["m"] = np.array([order[m] for m in uniques.tolist()], dtype=np.int64)[codes]
     per = d.groupby(["x", "y", "m"]).size().rename("n").reset_index()  # sorted by point, then month
     xy_all = per[["x", "y"]].to_numpy(dtype=float)
     starts = np.flatnonzero(np.r_[True, (np.diff(xy_all, axis=0) != 0).any(axis=1)])
