@@ -156,6 +156,23 @@ def location_name(text: object) -> str:
     return _ON_OR_NEAR.sub("", str(text)).strip()
 
 
+def location_names(values: pd.Series) -> pd.Series:
+    """:func:`location_name` of each value, worked out once per distinct value.
+
+    The same Series (values, index and dtype) as ``values.map(location_name)``, which
+    calls the function once per row: a force's incidents repeat a few thousand names.
+    """
+    dtype = values.dtype
+    # object and "str" columns give the same dtype as map; other dtypes (nullable "string", categories) take map
+    nan_str = isinstance(dtype, pd.StringDtype) and not isinstance(dtype.na_value, type(pd.NA))
+    text = pd.api.types.is_object_dtype(dtype) or nan_str
+    if len(values) == 0 or not text:
+        return values.map(location_name)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = np.array([*(location_name(u) for u in uniques), ""], dtype=object)  # code -1 (missing): ""
+    return pd.Series(names[codes], index=values.index)
+
+
 def has_street_word(name: str) -> bool:
     """True when one of the last two words of ``name`` is a street word or a road number (A6008)."""
     words = name.lower().replace(",", " ").split()
@@ -324,7 +341,7 @@ def build_gazetteer(
     has = incidents[C.LOCATION].notna() if C.LOCATION in incidents.columns else pd.Series(False, index=incidents.index)
     rows = incidents[has.to_numpy()]
     rows = rows[~rows.geometry.is_empty & rows.geometry.notna()]
-    names = rows[C.LOCATION].map(location_name) if len(rows) else pd.Series([], dtype=object)
+    names = location_names(rows[C.LOCATION]) if len(rows) else pd.Series([], dtype=object)
     xy = _xy(rows) if len(rows) else np.zeros((0, 2))
     generic = generic_names(names, xy)
     is_generic = names.str.lower().isin(generic) | (names == "")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 
-from hotspots.present.maps.geometry import geojson, inner_points, lat_lon, web_geometry
+from hotspots.present.maps.geometry import geojson_all, inner_points, lat_lon, web_geometry
 from hotspots.present.maps.text import esc
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -186,8 +186,7 @@ def polygon_features(
     inner = lat_lon(inner_points(gdf), precision=precision)
     cls = [0] * len(gdf) if classes is None else [int(c) for c in classes]
     out = []
-    for i in range(len(gdf)):
-        g = geojson(geoms[i])
+    for i, g in enumerate(geojson_all(geoms)):
         if g is None:
             continue
         props = {
@@ -215,16 +214,15 @@ def point_features(
 ) -> list[dict[str, Any]]:
     """Point features (see :class:`Layer`) at eastings/northings ``xy`` (n, 2); non-finite points are left out."""
     ll = lat_lon(xy)
+    places = ll.tolist()
     out = []
-    for i in range(len(ll)):
-        if not np.isfinite(ll[i]).all():
-            continue
+    for i in np.flatnonzero(np.isfinite(ll).all(axis=1)).tolist():
         f: dict[str, Any] = {
             "i": str(ids[i]),
             "t": titles[i],
             "v": [vals[i] for vals in values],
             "c": 0 if classes is None else int(classes[i]),
-            "ll": [float(ll[i, 0]), float(ll[i, 1])],
+            "ll": places[i],
             "s": shape,
         }
         if texts is not None:

@@ -7,6 +7,8 @@ zoom 12 (only where a ward file is configured); both are searchable.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 
 from hotspots import columns as C
@@ -38,21 +40,56 @@ def _outline(
 ) -> Layer | None:
     if gdf is None or len(gdf) == 0:
         return None
-    gdf = gdf.reset_index(drop=True)
-    names = [esc(v) for v in gdf[name_col]] if name_col and name_col in gdf.columns else [""] * len(gdf)
+    feats, lab, search = _outline_parts(ctx, gdf, key=key, name_col=name_col, labels=labels, kind=kind)
+    return Layer(
+        key=key,
+        name=name,
+        show=show,
+        pane="outlines",
+        interactive=False,
+        features=list(feats),  # the entries are shared by the maps of a run, the lists are the layer's own
+        palette=[colour],
+        style={"fill": 0.0, "weight": weight, "line": colour},
+        legend=Legend(title=name, items=[(colour, name.lower(), "line")]) if key != "lsoa_outlines" else None,
+        labels=list(lab),
+        search=list(search),
+    )
+
+
+def _outline_parts(
+    ctx: MapContext,
+    gdf: gpd.GeoDataFrame,
+    *,
+    key: str,
+    name_col: str | None,
+    labels: tuple[int, int, int] | None,
+    kind: str,
+) -> tuple[list[dict[str, Any]], list[list[Any]], list[dict[str, Any]]]:
+    """The outlines' features, labels and search entries, made once per boundary frame and drawing options.
+
+    Every map of a run draws the same boundaries: they are kept in :attr:`Gazetteer.cache`
+    with the frame they were made from, and made again for another frame.
+    """
+    cache_key = f"outline.{key}.{ctx.opts.simplify_m}.{ctx.opts.precision}"
+    hit = ctx.gaz.cache.get(cache_key)
+    if hit is not None and hit[0] is gdf:
+        return hit[1]
+    frame = gdf.reset_index(drop=True)
+    names = [esc(v) for v in frame[name_col]] if name_col and name_col in frame.columns else [""] * len(frame)
     feats = polygon_features(
-        gdf,
-        ids=[f"{key}{i}" for i in range(len(gdf))],
+        frame,
+        ids=[f"{key}{i}" for i in range(len(frame))],
         titles=names,
         values=[],
         tolerance=ctx.opts.simplify_m,
         precision=ctx.opts.precision,
         coverage=True,
     )
-    lab, search = [], []
+    lab: list[list[Any]] = []
+    search: list[dict[str, Any]] = []
     if labels is not None and any(names):
         lo, hi, prio = labels
-        at = lat_lon(inner_points(gdf))
+        at = lat_lon(inner_points(frame))
         lab = [
             label(a, n, min_zoom=lo, max_zoom=hi, priority=prio, css=key) for a, n in zip(at, names, strict=True) if n
         ]
@@ -62,19 +99,8 @@ def _outline(
             for a, n in zip(at, names, strict=True)
             if n
         ]
-    return Layer(
-        key=key,
-        name=name,
-        show=show,
-        pane="outlines",
-        interactive=False,
-        features=feats,
-        palette=[colour],
-        style={"fill": 0.0, "weight": weight, "line": colour},
-        legend=Legend(title=name, items=[(colour, name.lower(), "line")]) if key != "lsoa_outlines" else None,
-        labels=lab,
-        search=search,
-    )
+    ctx.gaz.cache[cache_key] = (gdf, (feats, lab, search))
+    return feats, lab, search
 
 
 def build_lsoa(ctx: MapContext, show: bool) -> Layer | None:

@@ -15,7 +15,7 @@ import shapely
 from hotspots import columns as C
 from hotspots.present.maps.context import MapContext
 from hotspots.present.maps.layers.base import Layer, LayerSpec, Legend, point_features
-from hotspots.present.maps.names import location_name
+from hotspots.present.maps.names import location_names
 from hotspots.present.maps.palette import MONTHLY
 from hotspots.present.maps.text import esc, fmt
 
@@ -34,11 +34,13 @@ def monthly_counts(
             "x": np.round(shapely.get_x(geoms)),
             "y": np.round(shapely.get_y(geoms)),
             "month": inc[C.MONTH].astype(str).to_numpy(),
-            "loc": inc[C.LOCATION].map(location_name).to_numpy() if C.LOCATION in inc.columns else "",
+            "loc": location_names(inc[C.LOCATION]).to_numpy() if C.LOCATION in inc.columns else "",
         }
     )
-    months = sorted(d["month"].unique().tolist())
-    d["m"] = d["month"].map({m: i for i, m in enumerate(months)})
+    codes, uniques = pd.factorize(d["month"])  # the months in order of appearance, then sorted
+    months = sorted(uniques.tolist())
+    order = {m: i for i, m in enumerate(months)}
+    d["m"] = np.array([order[m] for m in uniques.tolist()], dtype=np.int64)[codes]
     per = d.groupby(["x", "y", "m"]).size().rename("n").reset_index()  # sorted by point, then month
     xy_all = per[["x", "y"]].to_numpy(dtype=float)
     starts = np.flatnonzero(np.r_[True, (np.diff(xy_all, axis=0) != 0).any(axis=1)])

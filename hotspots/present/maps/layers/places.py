@@ -137,8 +137,16 @@ def _finders(
     """Labels (the top places, then the rest of the first tier), search entries and the panel's top places."""
     inner = {f["properties"]["i"]: f["properties"]["p"] for f in feats}
     labels, search, panel = [], [], []
-    for i, r in enumerate(places.itertuples(index=False)):
-        code, title, rank = str(getattr(r, C.LSOA_CODE)), esc(getattr(r, C.LSOA_NAME)), fmt(getattr(r, C.RANK))
+    rows = zip(
+        places[C.LSOA_CODE].tolist(),
+        places[C.LSOA_NAME].tolist(),
+        places[C.RANK].tolist(),
+        places[C.DISTRICT].tolist(),
+        places["tier"].tolist(),
+        strict=True,
+    )
+    for i, (code_, name, rank_, district, tier) in enumerate(rows):
+        code, title, rank = str(code_), esc(name), fmt(rank_)
         at = inner.get(code)
         if at is None:
             continue
@@ -146,11 +154,11 @@ def _finders(
         search.append(search_entry(f"{title} ({esc(code)}){area}", "place", key="places", fid=code, at=at, zoom=15))
         if i < ctx.opts.top:
             labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=10, priority=i, css="place top"))
-            short = ctx.gaz.lsoa_ward.get(code) or getattr(r, C.DISTRICT)
+            short = ctx.gaz.lsoa_ward.get(code) or district
             panel.append(
                 [f"{rank}. {title}" + (f" \u00b7 {esc(short)}" if isinstance(short, str) and short else ""), code]
             )
-        elif first_tier is not None and r.tier == first_tier:
+        elif first_tier is not None and tier == first_tier:
             labels.append(label(at, f"{rank} \u00b7 {title}", min_zoom=13, priority=100 + i, css="place"))
     return labels, search, panel
 

@@ -7,6 +7,8 @@ Generic location types ("Supermarket", "Parking Area", ...; see
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from hotspots.present.maps.context import MapContext
@@ -40,22 +42,38 @@ def street_points(gaz: Gazetteer) -> tuple[np.ndarray, list[str], list[str]]:
     return hit
 
 
+def street_finders(gaz: Gazetteer, zoom: int) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """The street layer's labels (shown from ``zoom``) and search entries, made once per gazetteer and zoom."""
+    key = f"{_CACHE_KEY}.zoom{zoom}"
+    hit = gaz.cache.get(key)
+    if hit is None:
+        at, names, search = street_points(gaz)
+        places = at.tolist()
+        hit = (
+            [label(a, n, min_zoom=zoom, priority=1000, css="street") for a, n in zip(places, names, strict=True)],
+            [
+                search_entry(text, "street", key=None, fid=None, at=p, zoom=17)
+                for p, text in zip(places, search, strict=True)
+            ],
+        )
+        gaz.cache[key] = hit
+    return hit
+
+
 def build(ctx: MapContext, show: bool) -> Layer | None:
     """Street-name labels and search entries (None when the data has no named map points)."""
-    at, names, search = street_points(ctx.gaz)
-    if len(at) == 0:
-        return None
     z = ctx.opts.street_zoom
+    labels, search = street_finders(ctx.gaz, z)
+    if not labels:
+        return None
     return Layer(
         key="streets",
         name=f"Street names (from zoom {z})",
         show=show,
         pane="outlines",
         interactive=False,
-        labels=[label(a, n, min_zoom=z, priority=1000, css="street") for a, n in zip(at, names, strict=True)],
-        search=[
-            search_entry(text, "street", key=None, fid=None, at=p, zoom=17) for p, text in zip(at, search, strict=True)
-        ],
+        labels=list(labels),  # the entries are shared by the maps of a run, the lists are the layer's own
+        search=list(search),
     )
 
 
