@@ -46,10 +46,11 @@ from hotspots.prepare.accounting import Accounting, FileAccount
 from hotspots.prepare.areas import (
     CODE_AGREEMENT_M,
     AreaRules,
-    assign_areas,
+    assign_stripped,
     check_outside,
-    code_disagrees,
-    is_member,
+    stripped_codes,
+    stripped_disagree,
+    stripped_members,
 )
 from hotspots.prepare.config import DEFAULT_MAX_OUTSIDE_SHARE
 from hotspots.prepare.rows import (
@@ -169,16 +170,16 @@ def _outside_window(month: pd.Series, start: str | None, end: str | None) -> np.
     return out
 
 
-def _unknown_codes(rf: RawFile, idx: np.ndarray, codes: pd.Series, rules: AreaRules) -> None:
-    """Warn about rows whose LSOA code is in neither the study area nor the known codes (placed by location)."""
-    if rules.known_codes is None or not codes.notna().any():
-        return
-    text = codes.astype("string").str.strip()
-    known = set(rules.lsoa[C.LSOA_CODE]) | rules.known_codes
-    unknown = text.notna().to_numpy(dtype=bool) & ~is_member(text, known)
+def _unknown_codes(rf: RawFile, idx: np.ndarray, codes: np.ndarray, known: set[str]) -> None:
+    """Warn about rows whose LSOA code is in neither the study area nor the known codes (placed by location).
+
+    ``codes`` are the rows' :func:`~hotspots.prepare.areas.stripped_codes`; ``known`` the study
+    area's codes and the known ones.
+    """
+    unknown = np.fromiter((v is not None and v not in known for v in codes), dtype=bool, count=len(codes))
     if unknown.any():
         i = int(idx[np.flatnonzero(unknown)[0]])
-        examples = ", ".join(map(repr, pd.unique(text[unknown])[:3]))
+        examples = ", ".join(map(repr, pd.unique(codes[unknown])[:3]))
         warn_rows(
             rf.path,
             int(unknown.sum()),
@@ -190,12 +191,18 @@ def _unknown_codes(rf: RawFile, idx: np.ndarray, codes: pd.Series, rules: AreaRu
 
 
 def _assign(rf: RawFile, idx: np.ndarray, x: np.ndarray, y: np.ndarray, rules: AreaRules) -> tuple[Any, ...]:
-    """Points of rows ``idx`` in BNG and their LSOA: (points, lsoa_code, assigned, outside)."""
+    """Points of rows ``idx`` in BNG and their LSOA: (points, lsoa_code, assigned, outside).
+
+    The codes are stripped once and shared by the three checks (a code far from its point,
+    an unknown code, the assignment), as :func:`code_disagrees` and :func:`assign_areas` would.
+    """
     df = rf.frame
     bx, by = to_bng(x[idx], y[idx], rf.crs)
     pts = points(bx, by)
-    codes = df["lsoa_code"].iloc[idx].reset_index(drop=True)
-    disagree = code_disagrees(pts, codes, rules.lsoa) if codes.notna().any() else np.zeros(len(idx), bool)
+    codes = stripped_codes(df["lsoa_code"].iloc[idx])
+    study = set(rules.lsoa[C.LSOA_CODE])
+    in_study = stripped_members(codes, study)
+    disagree = stripped_disagree(np.asarray(pts.values), codes, in_study, rules.lsoa, CODE_AGREEMENT_M)
     if disagree.any():
         i = int(idx[np.flatnonzero(disagree)[0]])
         xcol, ycol = colname(rf, "x"), colname(rf, "y")
@@ -207,12 +214,13 @@ def _assign(rf: RawFile, idx: np.ndarray, x: np.ndarray, y: np.ndarray, rules: A
             HotspotsWarning,
             stacklevel=4,
         )
-        codes = codes.where(~disagree)
-    _unknown_codes(rf, idx, codes, rules)
-    lsoa_code, assigned = assign_areas(
-        pts, codes, rules.lsoa, known_codes=rules.known_codes, tolerance=rules.tolerance, code_agreement=np.inf
-    )
-    return pts, lsoa_code, assigned, (assigned == "").to_numpy()
+        codes = np.where(disagree, None, codes)
+        in_study &= ~disagree
+    known = study | (rules.known_codes or set())
+    if rules.known_codes is not None:
+        _unknown_codes(rf, idx, codes, known)
+    lsoa_code, assigned = assign_stripped(pts, codes, in_study, rules.lsoa, known=known, tolerance=rules.tolerance)
+    return pts, lsoa_code, assigned, assigned == ""
 
 
 def _incident_frame(rf: RawFile, fname: str, used: np.ndarray, parts: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -291,8 +299,8 @@ def _clean_file(
         "date": date,
         "scope": sc,
         "harm": hw,
-        "lsoa_code": lsoa_code.to_numpy(dtype=object)[keep],
-        "assigned": assigned.to_numpy(dtype=object)[keep],
+        "lsoa_code": lsoa_code[keep],
+        "assigned": assigned[keep],
         "points": pts.values[keep],
     }
     frame = _incident_frame(rf, fname, idx[keep], parts)
