@@ -227,13 +227,13 @@ def _incident_frame(rf: RawFile, fname: str, used: np.ndarray, parts: dict[str, 
     """The canonical incident rows of one file (``used`` = row positions kept)."""
     df = rf.frame
     ids_used = df["id"].iloc[used]
-    inc_id = ids_used.where(
-        ids_used.notna(),
-        rf.source + ":" + fname + ":" + (pd.Series(used + 1, index=ids_used.index).astype(str)),
-    )
+    inc_id = ids_used.to_numpy(dtype=object)
+    missing = ids_used.isna().to_numpy()
+    if missing.any():  # rows without an ID are named by where they are: source:file:row
+        inc_id[missing] = [f"{rf.source}:{fname}:{row}" for row in (used[missing] + 1).tolist()]
     return gpd.GeoDataFrame(
         {
-            C.INCIDENT_ID: inc_id.to_numpy(dtype=object),
+            C.INCIDENT_ID: inc_id,
             C.SOURCE: rf.source,
             C.SOURCE_FILE: fname,
             C.SOURCE_ROW: (used + 1).astype(np.int64),
@@ -398,26 +398,36 @@ def clean_incidents(
 
 
 def _details(df: pd.DataFrame, reason: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """A short human detail per dropped row (the bad value, the category, the month)."""
+    """A short human detail per dropped row (the bad value, the category, the month).
+
+    Each reason takes only its own rows of the one column it shows (not a copy of every
+    column of every dropped row).
+    """
     r = reason[idx]
     out = np.full(len(idx), "", dtype=object)
-    sub = df.iloc[idx]
-    m = r == C.DROP_OUT_OF_SCOPE
-    out[m] = sub["crime_type"].to_numpy(dtype=object)[m]
-    m = r == C.DROP_OUTSIDE_WINDOW
-    out[m] = sub["month"].to_numpy(dtype=object)[m]
+
+    def rows(column: str, m: np.ndarray) -> pd.Series:
+        return df[column].iloc[idx[m]]
+
+    for why, column in (
+        (C.DROP_OUT_OF_SCOPE, "crime_type"),
+        (C.DROP_OUTSIDE_WINDOW, "month"),
+        (C.DROP_DUPLICATE_ID, "id"),
+    ):
+        m = r == why
+        if m.any():
+            out[m] = rows(column, m).to_numpy(dtype=object)
     m = r == C.DROP_UNPARSEABLE
     if m.any():
         out[m] = [
             f"month={shown(mo)} x={shown(xx)} y={shown(yy)}"
             for mo, xx, yy in zip(
-                sub["month"].to_numpy()[m], sub["x"].to_numpy()[m], sub["y"].to_numpy()[m], strict=False
+                rows("month", m).to_numpy(), rows("x", m).to_numpy(), rows("y", m).to_numpy(), strict=False
             )
         ]
-    m = r == C.DROP_DUPLICATE_ID
-    out[m] = sub["id"].to_numpy(dtype=object)[m]
     m = r == C.DROP_OUTSIDE_AREA
-    out[m] = sub["lsoa_code"].fillna("").to_numpy(dtype=object)[m]
+    if m.any():
+        out[m] = rows("lsoa_code", m).fillna("").to_numpy(dtype=object)
     return out
 
 
