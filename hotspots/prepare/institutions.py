@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -173,7 +174,20 @@ def _word_match(word: str, want: str, fuzzy: bool) -> int:
     if not fuzzy or len(want) < FUZZY_MIN_LETTERS:
         return -1
     allowed = 2 if len(want) >= FUZZY_TWO_EDITS_LETTERS else 1
-    return 1 if abs(len(word) - len(want)) <= allowed and edit_distance(word, want) <= allowed else -1
+    if abs(len(word) - len(want)) > allowed or letters_apart(word, want) > allowed:
+        return -1
+    return 1 if edit_distance(word, want) <= allowed else -1
+
+
+def letters_apart(a: str, b: str) -> int:
+    """A lower bound of :func:`edit_distance`: letters of one word missing from the other, counted with repeats.
+
+    An insertion, deletion or substitution changes each count by at most one and a
+    transposition by none, so two words this many letters apart need at least this many
+    edits; most candidate words are ruled out by it before the distance is computed.
+    """
+    ca, cb = Counter(a), Counter(b)
+    return max((ca - cb).total(), (cb - ca).total())
 
 
 def phrase_match(tokens: list[str], phrase: str, *, fuzzy: bool = True) -> str | None:
@@ -193,10 +207,13 @@ def phrase_match(tokens: list[str], phrase: str, *, fuzzy: bool = True) -> str |
     if not (lead or trail) and len(tokens) != k:
         return None
     words = tokens[-k:] if lead else tokens[:k]
-    result = [_word_match(w, f, fuzzy) for w, f in zip(words, fixed, strict=True)]
-    if min(result) < 0:
-        return None
-    return MATCHED_FUZZY if max(result) > 0 else MATCHED_BY_NAME
+    edited = False
+    for w, f in zip(words, fixed, strict=True):
+        how = _word_match(w, f, fuzzy)
+        if how < 0:
+            return None
+        edited = edited or how > 0
+    return MATCHED_FUZZY if edited else MATCHED_BY_NAME
 
 
 @functools.lru_cache(maxsize=1024)
