@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 import geopandas as gpd
 import numpy as np
@@ -201,6 +202,8 @@ def test_letters_apart_never_exceeds_the_edit_distance() -> None:
             elif i + 1 < len(b):
                 b[i], b[i + 1] = b[i + 1], b[i]
         w = "".join(b)
+        ca, cb = Counter(w), Counter(a)
+        assert ins.letters_apart(w, a) == max((ca - cb).total(), (cb - ca).total())
         assert ins.letters_apart(w, a) <= ins.edit_distance(w, a)
         allowed = 2 if len(a) >= ins.FUZZY_TWO_EDITS_LETTERS else 1
         oracle = 0 if w == a else (1 if abs(len(w) - len(a)) <= allowed and ins.edit_distance(w, a) <= allowed else -1)
