@@ -149,12 +149,16 @@ class SeenIds:
         return self.codes[self.offsets[k] : self.offsets[k + 1]]
 
 
-def _duplicates(ids: pd.Series, codes: np.ndarray, eligible: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """Rows whose id repeats an earlier usable row of this file or an earlier file (``seen`` by code)."""
-    dup = np.zeros(len(ids), dtype=bool)
+def _duplicates(codes: np.ndarray, eligible: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Rows whose id repeats an earlier usable row of this file or an earlier file (``seen`` by code).
+
+    ``codes`` are the rows' ID codes from :class:`SeenIds` (equal IDs, equal codes), so
+    repeats within the file are found among integers rather than by hashing the strings again.
+    """
+    dup = np.zeros(len(codes), dtype=bool)
     if eligible.any():
-        within = np.zeros(len(ids), dtype=bool)
-        within[eligible] = ids[eligible].duplicated(keep="first").to_numpy()
+        within = np.zeros(len(codes), dtype=bool)
+        within[eligible] = pd.Series(codes[eligible]).duplicated(keep="first").to_numpy()
         before = eligible & seen[np.maximum(codes, 0)]
         dup = within | before
     return dup
@@ -274,7 +278,7 @@ def _clean_file(
     # row is never dropped as the duplicate of an unusable one
     eligible = ids.notna().to_numpy() & ~(month_bad | xy_bad | no_month | xy_missing | at_origin)
     codes, seen_mask = seen
-    dup = _duplicates(ids, codes, eligible, seen_mask)
+    dup = _duplicates(codes, eligible, seen_mask)
     warn_placeholders(rf, dup, at_origin)
     offence = df["offence_code"] if df["offence_code"].notna().any() else None
     sc, hw = scope_mod.assign_scope(df["crime_type"], offence, **scope)
