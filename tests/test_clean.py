@@ -435,3 +435,19 @@ def test_is_member_matches_isin() -> None:
     for values in ({"E01000001", "E01000003"}, set(), {"", "W01000004"}, ["E01000002"]):
         expect = text.isin(values).fillna(False).to_numpy(dtype=bool)
         assert np.array_equal(is_member(text, values), expect)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", None, "b"], dtype="str"),
+        pd.Series([None, None], dtype="str"),
+        pd.Series([], dtype="str"),
+        pd.Series(["a", None], dtype=object),
+        pd.Series([1.5, np.nan]),
+    ],
+)
+def test_as_text_types_a_column_as_its_objects_would(values: pd.Series) -> None:
+    """A frame column from as_text equals one from the values as Python objects, dtype included."""
+    expect = pd.DataFrame({"v": values.to_numpy(dtype=object)})
+    pd.testing.assert_frame_equal(pd.DataFrame({"v": clean.as_text(values)}), expect)

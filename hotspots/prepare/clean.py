@@ -227,13 +227,30 @@ def _assign(rf: RawFile, idx: np.ndarray, x: np.ndarray, y: np.ndarray, rules: A
     return pts, lsoa_code, assigned, assigned == ""
 
 
+_INFERRED_TEXT = pd.DataFrame({"t": np.array(["a", np.nan], dtype=object)})["t"].dtype
+"""The dtype a frame gives a column of Python strings and NaN."""
+
+
+def as_text(values: pd.Series) -> Any:
+    """Values for a frame column, typed as the frame would type their Python objects.
+
+    A text column that holds text is passed as its own string array (what the frame would
+    infer from its values anyway), saving a round trip through Python strings; anything
+    else is passed as objects for the frame to infer.
+    """
+    if values.dtype == _INFERRED_TEXT and values.notna().any():
+        return values.array
+    return values.to_numpy(dtype=object)
+
+
 def _incident_frame(rf: RawFile, fname: str, used: np.ndarray, parts: dict[str, Any]) -> gpd.GeoDataFrame:
     """The canonical incident rows of one file (``used`` = row positions kept)."""
     df = rf.frame
     ids_used = df["id"].iloc[used]
-    inc_id = ids_used.to_numpy(dtype=object)
     missing = ids_used.isna().to_numpy()
+    inc_id: Any = as_text(ids_used)
     if missing.any():  # rows without an ID are named by where they are: source:file:row
+        inc_id = ids_used.to_numpy(dtype=object)
         inc_id[missing] = [f"{rf.source}:{fname}:{row}" for row in (used[missing] + 1).tolist()]
     return gpd.GeoDataFrame(
         {
@@ -243,13 +260,13 @@ def _incident_frame(rf: RawFile, fname: str, used: np.ndarray, parts: dict[str, 
             C.SOURCE_ROW: (used + 1).astype(np.int64),
             C.MONTH: parts["month"][used],
             C.DATE: parts["date"].iloc[used].to_numpy(),
-            C.CRIME_TYPE: df["crime_type"].iloc[used].to_numpy(dtype=object),
-            C.OFFENCE_CODE: df["offence_code"].iloc[used].to_numpy(dtype=object),
+            C.CRIME_TYPE: as_text(df["crime_type"].iloc[used]),
+            C.OFFENCE_CODE: as_text(df["offence_code"].iloc[used]),
             C.SCOPE: parts["scope"].iloc[used].to_numpy(dtype=object),
             C.HARM: parts["harm"].iloc[used].to_numpy(dtype=float),
             C.LSOA_CODE: parts["lsoa_code"],
             C.LSOA_ASSIGNED: parts["assigned"],
-            C.LOCATION: df["location"].iloc[used].to_numpy(dtype=object),
+            C.LOCATION: as_text(df["location"].iloc[used]),
             C.INSTITUTION: "",  # flagged after cleaning (hotspots.prepare.institutions)
         },
         geometry=parts["points"],
