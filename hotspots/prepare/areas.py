@@ -91,7 +91,8 @@ def assign_areas(
     in_study = stripped_members(clean_codes, study)
     if in_study.any() and np.isfinite(code_agreement):
         bad = stripped_disagree(np.asarray(points.values), clean_codes, in_study, lsoa, code_agreement)
-        clean_codes = np.where(bad, None, clean_codes)
+        clean_codes = clean_codes.copy()
+        clean_codes[bad] = None
         in_study = in_study & ~bad
     out_code, assigned = assign_stripped(
         points, clean_codes, in_study, lsoa, known=study | (known_codes or set()), tolerance=tolerance
@@ -117,7 +118,8 @@ def assign_stripped(
     which of them are study-area codes, ``known`` every known code (study area included).
     """
     known_outside = stripped_members(codes, known) & ~in_study
-    out_code = np.asarray(np.where(in_study, codes, None), dtype=object)
+    out_code = np.full(len(codes), None, dtype=object)
+    out_code[in_study] = codes[in_study]
     assigned = np.asarray(np.where(in_study, C.ASSIGNED_BY_CODE, ""), dtype=object)
 
     todo = ~in_study & ~known_outside

@@ -218,7 +218,8 @@ def _assign(rf: RawFile, idx: np.ndarray, x: np.ndarray, y: np.ndarray, rules: A
             HotspotsWarning,
             stacklevel=4,
         )
-        codes = np.where(disagree, None, codes)
+        codes = codes.copy()
+        codes[disagree] = None
         in_study &= ~disagree
     known = study | (rules.known_codes or set())
     if rules.known_codes is not None:
