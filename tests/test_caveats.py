@@ -5,10 +5,11 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hotspots.config import config_from_dict
-from hotspots.prepare.caveats import boundary_years, lsoa_year
+from hotspots.prepare.caveats import boundary_years, distinct_points, lsoa_year
 from hotspots.prepare.study import load_study
 from hotspots.present.report import build as R
 
@@ -51,3 +52,14 @@ def test_several_sources_say_how_they_differ(study):
 def test_boundary_years_come_from_the_files(config):
     assert lsoa_year("LSOA11CD") == 2011 and lsoa_year("LSOA21CD") == 2021 and lsoa_year("code") is None
     assert boundary_years(config.boundaries) == [2011, 2022]  # LSOA11CD, ..._lad22_..., ..._2022_...
+
+
+def test_distinct_points_matches_numpy_unique() -> None:
+    """Counting distinct rounded points by hashing gives np.unique's count (repeats, -0.0 and 0.0 alike)."""
+    rng = np.random.default_rng(11)
+    x = np.round(rng.normal(0, 3, 5000), 0)
+    y = np.round(rng.normal(450000, 3, 5000), 0)
+    x[:50] = -0.0
+    expect = len(np.unique(np.column_stack([x, y]), axis=0))
+    assert distinct_points(x, y) == expect
+    assert distinct_points(x[:0], y[:0]) == 0

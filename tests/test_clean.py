@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -435,3 +436,54 @@ def test_is_member_matches_isin() -> None:
     for values in ({"E01000001", "E01000003"}, set(), {"", "W01000004"}, ["E01000002"]):
         expect = text.isin(values).fillna(False).to_numpy(dtype=bool)
         assert np.array_equal(is_member(text, values), expect)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", None, "b"], dtype="str"),
+        pd.Series([None, None], dtype="str"),
+        pd.Series([], dtype="str"),
+        pd.Series(["a", None], dtype=object),
+        pd.Series([1.5, np.nan]),
+    ],
+)
+def test_as_text_types_a_column_as_its_objects_would(values: pd.Series) -> None:
+    """A frame column from as_text equals one from the values as Python objects, dtype included."""
+    expect = pd.DataFrame({"v": values.to_numpy(dtype=object)})
+    pd.testing.assert_frame_equal(pd.DataFrame({"v": clean.as_text(values)}), expect)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["2019-01", "2019-13", None, "2019-1", "2019-01"], dtype="str", name="month", index=[5, 3, 9, 1, 0]),
+        pd.Series([None, None], dtype="str"),
+        pd.Series(["x", "y", "x"], dtype="str"),
+        pd.Series([], dtype="str"),
+        pd.Series(["2020-02", None, 7], dtype=object),
+    ],
+)
+def test_parse_months_equals_mapping_every_row(values: pd.Series) -> None:
+    """Months parsed once per distinct value are what mapping every row with the same lookup gives."""
+    from hotspots.prepare.rows import spread_map
+
+    lookup = {
+        "2019-01": "2019-01",
+        "2019-1": "2019-01",
+        "2019-13": None,
+        "x": None,
+        "y": None,
+        "2020-02": "2020-02",
+        7: None,
+    }
+    pd.testing.assert_series_equal(spread_map(values, lookup), values.map(lookup))
+    # the old parse_months, mapping every row, as the oracle
+    pattern = re.compile(r"^\s*(\d{4})-(\d{1,2})")
+    old = {}
+    for u in values.dropna().unique():
+        m = pattern.match(str(u))
+        old[u] = f"{m.group(1)}-{int(m.group(2)):02d}" if m and 1 <= int(m.group(2)) <= 12 else None
+    month, bad = clean.parse_months(values)
+    pd.testing.assert_series_equal(month, values.map(old))
+    pd.testing.assert_series_equal(bad, values.notna() & values.map(old).isna())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +16,7 @@ from shapely.geometry import Point
 from hotspots import columns as C
 from hotspots.config import config_from_dict
 from hotspots.errors import ConfigError
+from hotspots.prepare import institutions as ins
 from hotspots.prepare.institutions import (
     DEFAULT_INSTITUTIONS,
     INSTITUTION_TABLE_COLUMNS,
@@ -179,3 +181,30 @@ def test_flag_empty_frame():
     out, table = flag_institutions(_frame([]), InstitutionsConfig())
     assert len(out) == 0 and len(table) == 0
     assert isinstance(out, pd.DataFrame) and np.asarray(out[C.INSTITUTION]).size == 0
+
+
+def test_letters_apart_never_exceeds_the_edit_distance() -> None:
+    """The prefilter is a lower bound, so fuzzy word matches are those the edit distance alone gives."""
+    rng = np.random.default_rng(5)
+    words = ["hospital", "infirmary", "magistrates", "custody", "prison", "police", "station", "combined"]
+    pool = list("aeioustrnlhpd")
+    for _ in range(3000):
+        a = str(rng.choice(words))
+        b = list(a)
+        for _ in range(int(rng.integers(0, 4))):
+            op, i = int(rng.integers(0, 4)), int(rng.integers(0, len(b)))
+            if op == 0:
+                b[i] = str(rng.choice(pool))
+            elif op == 1:
+                b.insert(i, str(rng.choice(pool)))
+            elif op == 2 and len(b) > 1:
+                del b[i]
+            elif i + 1 < len(b):
+                b[i], b[i + 1] = b[i + 1], b[i]
+        w = "".join(b)
+        ca, cb = Counter(w), Counter(a)
+        assert ins.letters_apart(w, a) == max((ca - cb).total(), (cb - ca).total())
+        assert ins.letters_apart(w, a) <= ins.edit_distance(w, a)
+        allowed = 2 if len(a) >= ins.FUZZY_TWO_EDITS_LETTERS else 1
+        oracle = 0 if w == a else (1 if abs(len(w) - len(a)) <= allowed and ins.edit_distance(w, a) <= allowed else -1)
+        assert ins._word_match.__wrapped__(w, a, True) == oracle

@@ -6,6 +6,7 @@ import doctest
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -130,3 +131,18 @@ def test_config_overrides_end_to_end(tmp_path, study):
 @pytest.mark.parametrize("cat", sorted(scope.SCOPE_CATEGORIES))
 def test_every_category_has_a_description_and_weight(cat):
     assert scope.SCOPE_CATEGORIES[cat] and scope.HARM_WEIGHTS[cat] > 0
+
+
+def test_assign_scope_matches_mapping_every_row() -> None:
+    """Mapping the distinct categories gives what mapping every row did (NaN, unknown and overridden types)."""
+    rng = np.random.default_rng(3)
+    pool = np.array(["Robbery", "Shoplifting", "Violence and sexual offences", "Made up", None], dtype=object)
+    types = pd.Series(rng.choice(pool, 500), dtype="str", name="crime_type")
+    overrides = {"Shoplifting": "robbery"}
+    got, weight = scope.assign_scope(types, crime_types=overrides)
+    ct_map, _, weights = scope.resolve(overrides, None, None)
+    expect = types.map(ct_map).fillna(scope.OUT_OF_SCOPE).astype(object)
+    pd.testing.assert_series_equal(got, expect)
+    pd.testing.assert_series_equal(weight, expect.map(weights).fillna(0.0).astype(float))
+    empty, _ = scope.assign_scope(pd.Series([None, None], dtype="str"))
+    assert empty.tolist() == [scope.OUT_OF_SCOPE] * 2

@@ -39,6 +39,17 @@ def is_member(text: pd.Series, values: Collection[str]) -> np.ndarray:
     return np.fromiter((v is not None and v in known for v in arr), dtype=bool, count=len(arr))
 
 
+def stripped_codes(codes: pd.Series) -> np.ndarray:
+    """LSOA codes as an object array of stripped strings, None where missing (as the area checks compare them)."""
+    text = pd.Series(codes).astype("string").str.strip()
+    return text.to_numpy(dtype=object, na_value=None)
+
+
+def stripped_members(codes: np.ndarray, values: set[str] | frozenset[str]) -> np.ndarray:
+    """:func:`is_member` on a :func:`stripped_codes` array."""
+    return np.fromiter((v is not None and v in values for v in codes), dtype=bool, count=len(codes))
+
+
 def assign_areas(
     points: gpd.GeoSeries,
     codes: pd.Series,
@@ -75,17 +86,40 @@ def assign_areas(
         ``assigned`` is ``"code"``, ``"point_in_polygon"``, ``"nearest"``, or ``""``
         (outside the study area).
     """
-    study_codes = pd.Index(lsoa[C.LSOA_CODE])
-    codes = codes.astype(object).where(codes.notna(), None)
-    clean_codes = codes.astype("string").str.strip()
-    in_study = is_member(clean_codes, set(study_codes))
+    study = set(lsoa[C.LSOA_CODE])
+    clean_codes = stripped_codes(codes)
+    in_study = stripped_members(clean_codes, study)
     if in_study.any() and np.isfinite(code_agreement):
-        bad = code_disagrees(points, clean_codes, lsoa, distance=code_agreement)
-        clean_codes = clean_codes.where(~bad)
+        bad = stripped_disagree(np.asarray(points.values), clean_codes, in_study, lsoa, code_agreement)
+        clean_codes = clean_codes.copy()
+        clean_codes[bad] = None
         in_study = in_study & ~bad
-    known = set(study_codes) | (known_codes or set())
-    known_outside = is_member(clean_codes, known) & ~in_study
-    out_code = np.asarray(np.where(in_study, clean_codes.to_numpy(dtype=object), None), dtype=object)
+    out_code, assigned = assign_stripped(
+        points, clean_codes, in_study, lsoa, known=study | (known_codes or set()), tolerance=tolerance
+    )
+    return (
+        pd.Series(out_code, index=points.index, dtype=object),
+        pd.Series(assigned, index=points.index, dtype=object),
+    )
+
+
+def assign_stripped(
+    points: gpd.GeoSeries,
+    codes: np.ndarray,
+    in_study: np.ndarray,
+    lsoa: gpd.GeoDataFrame,
+    *,
+    known: set[str],
+    tolerance: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`assign_areas` on vetted codes: (lsoa_code, assigned) as object arrays.
+
+    ``codes`` are :func:`stripped_codes` already checked against their points, ``in_study``
+    which of them are study-area codes, ``known`` every known code (study area included).
+    """
+    known_outside = stripped_members(codes, known) & ~in_study
+    out_code = np.full(len(codes), None, dtype=object)
+    out_code[in_study] = codes[in_study]
     assigned = np.asarray(np.where(in_study, C.ASSIGNED_BY_CODE, ""), dtype=object)
 
     todo = ~in_study & ~known_outside
@@ -103,10 +137,7 @@ def assign_areas(
             near = near[~near["_i"].duplicated()]
             out_code[near["_i"].to_numpy()] = near[C.LSOA_CODE].to_numpy()
             assigned[near["_i"].to_numpy()] = C.ASSIGNED_NEAREST
-    return (
-        pd.Series(out_code, index=points.index, dtype=object),
-        pd.Series(assigned, index=points.index, dtype=object),
-    )
+    return out_code, assigned
 
 
 def code_disagrees(
@@ -116,14 +147,21 @@ def code_disagrees(
 
     Rows without a code, or with a code outside the study area, are never flagged.
     """
-    codes = pd.Series(codes).reset_index(drop=True).astype("string").str.strip()
-    polys = pd.Series(lsoa.geometry.values, index=pd.Index(lsoa[C.LSOA_CODE]))
-    has = is_member(codes, set(polys.index))
+    clean_codes = stripped_codes(pd.Series(codes).reset_index(drop=True))
+    has = stripped_members(clean_codes, set(lsoa[C.LSOA_CODE]))
+    return stripped_disagree(np.asarray(points.values), clean_codes, has, lsoa, distance)
+
+
+def stripped_disagree(
+    points: np.ndarray, codes: np.ndarray, has: np.ndarray, lsoa: gpd.GeoDataFrame, distance: float
+) -> np.ndarray:
+    """:func:`code_disagrees` on :func:`stripped_codes` (``has``: which are study-area codes)."""
     out = np.zeros(len(codes), dtype=bool)
     if has.any():
+        polys = pd.Series(lsoa.geometry.values, index=pd.Index(lsoa[C.LSOA_CODE]))
         idx = np.flatnonzero(has)
-        geoms = polys.reindex(codes.to_numpy(dtype=object)[idx]).to_numpy()
-        out[idx] = ~shapely.dwithin(np.asarray(points.values)[idx], geoms, distance)
+        geoms = polys.reindex(codes[idx]).to_numpy()
+        out[idx] = ~shapely.dwithin(points[idx], geoms, distance)
     return out
 
 

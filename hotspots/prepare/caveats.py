@@ -100,6 +100,15 @@ def _sources_caveat(study: Study) -> list[str]:
     return [f"Sources differ in period, offence and area coverage, and {how}: {spans}."]
 
 
+def distinct_points(x: np.ndarray, y: np.ndarray) -> int:
+    """How many distinct (x, y) pairs there are: ``len(np.unique(np.column_stack([x, y]), axis=0))`` by hashing.
+
+    np.unique sorts the pairs, which took most of the caveats' time for 300,000 incidents;
+    adding 0.0 makes -0.0 and 0.0 one value, as they are in the sort.
+    """
+    return len(pd.DataFrame({"x": x + 0.0, "y": y + 0.0}).drop_duplicates())
+
+
 def _incident_caveats(study: Study) -> list[str]:
     inc = study.incidents
     if not len(inc):
@@ -110,8 +119,7 @@ def _incident_caveats(study: Study) -> list[str]:
             "Dates are month only (police.uk publishes no day or time): night-time-economy violence cannot be "
             "picked out by hour; it is approximated by proximity to venues."
         )
-    xy = np.column_stack([inc.geometry.x.round(0), inc.geometry.y.round(0)])
-    distinct = len(np.unique(xy, axis=0))
+    distinct = distinct_points(inc.geometry.x.round(0).to_numpy(), inc.geometry.y.round(0).to_numpy())
     out.append(
         f"Locations are anonymised: police.uk snaps each crime to one of a fixed set of map points, so "
         f"{len(inc):,} incidents sit at {distinct:,} distinct locations. Treat patterns finer than about "

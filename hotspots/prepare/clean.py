@@ -46,10 +46,11 @@ from hotspots.prepare.accounting import Accounting, FileAccount
 from hotspots.prepare.areas import (
     CODE_AGREEMENT_M,
     AreaRules,
-    assign_areas,
+    assign_stripped,
     check_outside,
-    code_disagrees,
-    is_member,
+    stripped_codes,
+    stripped_disagree,
+    stripped_members,
 )
 from hotspots.prepare.config import DEFAULT_MAX_OUTSIDE_SHARE
 from hotspots.prepare.rows import (
@@ -148,12 +149,16 @@ class SeenIds:
         return self.codes[self.offsets[k] : self.offsets[k + 1]]
 
 
-def _duplicates(ids: pd.Series, codes: np.ndarray, eligible: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """Rows whose id repeats an earlier usable row of this file or an earlier file (``seen`` by code)."""
-    dup = np.zeros(len(ids), dtype=bool)
+def _duplicates(codes: np.ndarray, eligible: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Rows whose id repeats an earlier usable row of this file or an earlier file (``seen`` by code).
+
+    ``codes`` are the rows' ID codes from :class:`SeenIds` (equal IDs, equal codes), so
+    repeats within the file are found among integers rather than by hashing the strings again.
+    """
+    dup = np.zeros(len(codes), dtype=bool)
     if eligible.any():
-        within = np.zeros(len(ids), dtype=bool)
-        within[eligible] = ids[eligible].duplicated(keep="first").to_numpy()
+        within = np.zeros(len(codes), dtype=bool)
+        within[eligible] = pd.Series(codes[eligible]).duplicated(keep="first").to_numpy()
         before = eligible & seen[np.maximum(codes, 0)]
         dup = within | before
     return dup
@@ -169,16 +174,16 @@ def _outside_window(month: pd.Series, start: str | None, end: str | None) -> np.
     return out
 
 
-def _unknown_codes(rf: RawFile, idx: np.ndarray, codes: pd.Series, rules: AreaRules) -> None:
-    """Warn about rows whose LSOA code is in neither the study area nor the known codes (placed by location)."""
-    if rules.known_codes is None or not codes.notna().any():
-        return
-    text = codes.astype("string").str.strip()
-    known = set(rules.lsoa[C.LSOA_CODE]) | rules.known_codes
-    unknown = text.notna().to_numpy(dtype=bool) & ~is_member(text, known)
+def _unknown_codes(rf: RawFile, idx: np.ndarray, codes: np.ndarray, known: set[str]) -> None:
+    """Warn about rows whose LSOA code is in neither the study area nor the known codes (placed by location).
+
+    ``codes`` are the rows' :func:`~hotspots.prepare.areas.stripped_codes`; ``known`` the study
+    area's codes and the known ones.
+    """
+    unknown = np.fromiter((v is not None and v not in known for v in codes), dtype=bool, count=len(codes))
     if unknown.any():
         i = int(idx[np.flatnonzero(unknown)[0]])
-        examples = ", ".join(map(repr, pd.unique(text[unknown])[:3]))
+        examples = ", ".join(map(repr, pd.unique(codes[unknown])[:3]))
         warn_rows(
             rf.path,
             int(unknown.sum()),
@@ -190,12 +195,18 @@ def _unknown_codes(rf: RawFile, idx: np.ndarray, codes: pd.Series, rules: AreaRu
 
 
 def _assign(rf: RawFile, idx: np.ndarray, x: np.ndarray, y: np.ndarray, rules: AreaRules) -> tuple[Any, ...]:
-    """Points of rows ``idx`` in BNG and their LSOA: (points, lsoa_code, assigned, outside)."""
+    """Points of rows ``idx`` in BNG and their LSOA: (points, lsoa_code, assigned, outside).
+
+    The codes are stripped once and shared by the three checks (a code far from its point,
+    an unknown code, the assignment), as :func:`code_disagrees` and :func:`assign_areas` would.
+    """
     df = rf.frame
     bx, by = to_bng(x[idx], y[idx], rf.crs)
     pts = points(bx, by)
-    codes = df["lsoa_code"].iloc[idx].reset_index(drop=True)
-    disagree = code_disagrees(pts, codes, rules.lsoa) if codes.notna().any() else np.zeros(len(idx), bool)
+    codes = stripped_codes(df["lsoa_code"].iloc[idx])
+    study = set(rules.lsoa[C.LSOA_CODE])
+    in_study = stripped_members(codes, study)
+    disagree = stripped_disagree(np.asarray(pts.values), codes, in_study, rules.lsoa, CODE_AGREEMENT_M)
     if disagree.any():
         i = int(idx[np.flatnonzero(disagree)[0]])
         xcol, ycol = colname(rf, "x"), colname(rf, "y")
@@ -207,37 +218,56 @@ def _assign(rf: RawFile, idx: np.ndarray, x: np.ndarray, y: np.ndarray, rules: A
             HotspotsWarning,
             stacklevel=4,
         )
-        codes = codes.where(~disagree)
-    _unknown_codes(rf, idx, codes, rules)
-    lsoa_code, assigned = assign_areas(
-        pts, codes, rules.lsoa, known_codes=rules.known_codes, tolerance=rules.tolerance, code_agreement=np.inf
-    )
-    return pts, lsoa_code, assigned, (assigned == "").to_numpy()
+        codes = codes.copy()
+        codes[disagree] = None
+        in_study &= ~disagree
+    known = study | (rules.known_codes or set())
+    if rules.known_codes is not None:
+        _unknown_codes(rf, idx, codes, known)
+    lsoa_code, assigned = assign_stripped(pts, codes, in_study, rules.lsoa, known=known, tolerance=rules.tolerance)
+    return pts, lsoa_code, assigned, assigned == ""
+
+
+_INFERRED_TEXT = pd.DataFrame({"t": np.array(["a", np.nan], dtype=object)})["t"].dtype
+"""The dtype a frame gives a column of Python strings and NaN."""
+
+
+def as_text(values: pd.Series) -> Any:
+    """Values for a frame column, typed as the frame would type their Python objects.
+
+    A text column that holds text is passed as its own string array (what the frame would
+    infer from its values anyway), saving a round trip through Python strings; anything
+    else is passed as objects for the frame to infer.
+    """
+    if values.dtype == _INFERRED_TEXT and values.notna().any():
+        return values.array
+    return values.to_numpy(dtype=object)
 
 
 def _incident_frame(rf: RawFile, fname: str, used: np.ndarray, parts: dict[str, Any]) -> gpd.GeoDataFrame:
     """The canonical incident rows of one file (``used`` = row positions kept)."""
     df = rf.frame
     ids_used = df["id"].iloc[used]
-    inc_id = ids_used.where(
-        ids_used.notna(),
-        rf.source + ":" + fname + ":" + (pd.Series(used + 1, index=ids_used.index).astype(str)),
-    )
+    missing = ids_used.isna().to_numpy()
+    inc_id: Any = as_text(ids_used)
+    if missing.any():  # rows without an ID are named by where they are: source:file:row
+        inc_id = ids_used.to_numpy(dtype=object)
+        inc_id[missing] = [f"{rf.source}:{fname}:{row}" for row in (used[missing] + 1).tolist()]
     return gpd.GeoDataFrame(
         {
-            C.INCIDENT_ID: inc_id.to_numpy(dtype=object),
+            C.INCIDENT_ID: inc_id,
             C.SOURCE: rf.source,
             C.SOURCE_FILE: fname,
             C.SOURCE_ROW: (used + 1).astype(np.int64),
             C.MONTH: parts["month"][used],
             C.DATE: parts["date"].iloc[used].to_numpy(),
-            C.CRIME_TYPE: df["crime_type"].iloc[used].to_numpy(dtype=object),
-            C.OFFENCE_CODE: df["offence_code"].iloc[used].to_numpy(dtype=object),
+            C.CRIME_TYPE: as_text(df["crime_type"].iloc[used]),
+            C.OFFENCE_CODE: as_text(df["offence_code"].iloc[used]),
             C.SCOPE: parts["scope"].iloc[used].to_numpy(dtype=object),
             C.HARM: parts["harm"].iloc[used].to_numpy(dtype=float),
             C.LSOA_CODE: parts["lsoa_code"],
             C.LSOA_ASSIGNED: parts["assigned"],
-            C.LOCATION: df["location"].iloc[used].to_numpy(dtype=object),
+            C.LOCATION: as_text(df["location"].iloc[used]),
             C.INSTITUTION: "",  # flagged after cleaning (hotspots.prepare.institutions)
         },
         geometry=parts["points"],
@@ -266,7 +296,7 @@ def _clean_file(
     # row is never dropped as the duplicate of an unusable one
     eligible = ids.notna().to_numpy() & ~(month_bad | xy_bad | no_month | xy_missing | at_origin)
     codes, seen_mask = seen
-    dup = _duplicates(ids, codes, eligible, seen_mask)
+    dup = _duplicates(codes, eligible, seen_mask)
     warn_placeholders(rf, dup, at_origin)
     offence = df["offence_code"] if df["offence_code"].notna().any() else None
     sc, hw = scope_mod.assign_scope(df["crime_type"], offence, **scope)
@@ -291,8 +321,8 @@ def _clean_file(
         "date": date,
         "scope": sc,
         "harm": hw,
-        "lsoa_code": lsoa_code.to_numpy(dtype=object)[keep],
-        "assigned": assigned.to_numpy(dtype=object)[keep],
+        "lsoa_code": lsoa_code[keep],
+        "assigned": assigned[keep],
         "points": pts.values[keep],
     }
     frame = _incident_frame(rf, fname, idx[keep], parts)
@@ -390,26 +420,36 @@ def clean_incidents(
 
 
 def _details(df: pd.DataFrame, reason: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """A short human detail per dropped row (the bad value, the category, the month)."""
+    """A short human detail per dropped row (the bad value, the category, the month).
+
+    Each reason takes only its own rows of the one column it shows (not a copy of every
+    column of every dropped row).
+    """
     r = reason[idx]
     out = np.full(len(idx), "", dtype=object)
-    sub = df.iloc[idx]
-    m = r == C.DROP_OUT_OF_SCOPE
-    out[m] = sub["crime_type"].to_numpy(dtype=object)[m]
-    m = r == C.DROP_OUTSIDE_WINDOW
-    out[m] = sub["month"].to_numpy(dtype=object)[m]
+
+    def rows(column: str, m: np.ndarray) -> pd.Series:
+        return df[column].iloc[idx[m]]
+
+    for why, column in (
+        (C.DROP_OUT_OF_SCOPE, "crime_type"),
+        (C.DROP_OUTSIDE_WINDOW, "month"),
+        (C.DROP_DUPLICATE_ID, "id"),
+    ):
+        m = r == why
+        if m.any():
+            out[m] = rows(column, m).to_numpy(dtype=object)
     m = r == C.DROP_UNPARSEABLE
     if m.any():
         out[m] = [
             f"month={shown(mo)} x={shown(xx)} y={shown(yy)}"
             for mo, xx, yy in zip(
-                sub["month"].to_numpy()[m], sub["x"].to_numpy()[m], sub["y"].to_numpy()[m], strict=False
+                rows("month", m).to_numpy(), rows("x", m).to_numpy(), rows("y", m).to_numpy(), strict=False
             )
         ]
-    m = r == C.DROP_DUPLICATE_ID
-    out[m] = sub["id"].to_numpy(dtype=object)[m]
     m = r == C.DROP_OUTSIDE_AREA
-    out[m] = sub["lsoa_code"].fillna("").to_numpy(dtype=object)[m]
+    if m.any():
+        out[m] = rows("lsoa_code", m).fillna("").to_numpy(dtype=object)
     return out
 
 

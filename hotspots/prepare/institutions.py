@@ -173,7 +173,20 @@ def _word_match(word: str, want: str, fuzzy: bool) -> int:
     if not fuzzy or len(want) < FUZZY_MIN_LETTERS:
         return -1
     allowed = 2 if len(want) >= FUZZY_TWO_EDITS_LETTERS else 1
-    return 1 if abs(len(word) - len(want)) <= allowed and edit_distance(word, want) <= allowed else -1
+    if abs(len(word) - len(want)) > allowed or letters_apart(word, want) > allowed:
+        return -1
+    return 1 if edit_distance(word, want) <= allowed else -1
+
+
+def letters_apart(a: str, b: str) -> int:
+    """A lower bound of :func:`edit_distance`: letters of one word missing from the other, counted with repeats.
+
+    An insertion, deletion or substitution changes each count by at most one and a
+    transposition by none, so two words this many letters apart need at least this many
+    edits; most candidate words are ruled out by it before the distance is computed.
+    """
+    extra = sum(max(0, a.count(c) - b.count(c)) for c in set(a))  # letters of a missing from b
+    return max(extra, extra - len(a) + len(b))  # and of b missing from a: the counts differ by the lengths
 
 
 def phrase_match(tokens: list[str], phrase: str, *, fuzzy: bool = True) -> str | None:
@@ -193,10 +206,13 @@ def phrase_match(tokens: list[str], phrase: str, *, fuzzy: bool = True) -> str |
     if not (lead or trail) and len(tokens) != k:
         return None
     words = tokens[-k:] if lead else tokens[:k]
-    result = [_word_match(w, f, fuzzy) for w, f in zip(words, fixed, strict=True)]
-    if min(result) < 0:
-        return None
-    return MATCHED_FUZZY if max(result) > 0 else MATCHED_BY_NAME
+    edited = False
+    for w, f in zip(words, fixed, strict=True):
+        how = _word_match(w, f, fuzzy)
+        if how < 0:
+            return None
+        edited = edited or how > 0
+    return MATCHED_FUZZY if edited else MATCHED_BY_NAME
 
 
 @functools.lru_cache(maxsize=1024)
@@ -253,14 +269,17 @@ def flag_institutions(incidents: gpd.GeoDataFrame, cfg: InstitutionsConfig) -> t
     loc = out[C.LOCATION] if C.LOCATION in out.columns else pd.Series([None] * n, index=out.index)
     shown = loc.astype(object).where(loc.notna(), "").to_numpy(dtype=object).copy()
     if n and cfg.names:
-        uniq = pd.unique(loc.dropna().astype(str))
-        lookup = {u: match_institution(u, cfg.names, fuzzy=cfg.fuzzy) for u in uniq}
-        text = loc.astype(str)
-        named = loc.notna().to_numpy() & (text.str.strip() != "").to_numpy()
-        idx = np.flatnonzero(named)
-        names = pd.Series(text.to_numpy(dtype=object)[idx])
-        kind[idx] = names.map({u: v[0] for u, v in lookup.items()}).fillna("").to_numpy(dtype=object)
-        how[idx] = names.map({u: v[1] for u, v in lookup.items()}).fillna("").to_numpy(dtype=object)
+        # match each distinct name once, then spread the answers over the rows
+        rows, uniq = pd.factorize(loc)
+        texts = [str(u) for u in uniq]
+        found = [match_institution(u, cfg.names, fuzzy=cfg.fuzzy) for u in texts]
+        named_u = np.array([u.strip() != "" for u in texts] + [False], dtype=bool)
+        kind_u = np.array([f[0] for f in found] + [""], dtype=object)
+        how_u = np.array([f[1] for f in found] + [""], dtype=object)
+        rows = np.where(rows >= 0, rows, len(uniq))
+        named = named_u[rows]
+        kind[named] = kind_u[rows[named]]
+        how[named] = how_u[rows[named]]
         if cfg.snap_distance_m > 0 and named.any() and (~named).any():
             _by_coordinates(out, named, kind, how, shown, cfg.snap_distance_m)
     out[C.INSTITUTION] = kind

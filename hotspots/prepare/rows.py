@@ -34,9 +34,27 @@ def parse_months(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             lookup[u] = f"{m.group(1)}-{int(m.group(2)):02d}"
         else:
             lookup[u] = None
-    month = values.map(lookup)
+    month = spread_map(values, lookup)
     bad = values.notna() & month.isna()
     return month, bad
+
+
+def spread_map(values: pd.Series, lookup: dict[Any, Any]) -> pd.Series:
+    """``values.map(lookup)``, mapping one row of each distinct value and spreading the answers.
+
+    The result (values, dtype, index, name) is what mapping every row gives: the map's
+    dtype comes from ``lookup`` and from whether any row is missing or unmatched, and the
+    distinct rows are missing or unmatched exactly when some row is.
+    """
+    if len(values) == 0:
+        return values.map(lookup)
+    codes, _ = pd.factorize(values)
+    key = codes + 1  # 0 = missing
+    first = pd.Series(key).drop_duplicates()  # one row of each distinct value, by first appearance
+    where = np.empty(int(key.max()) + 1, dtype=np.intp)
+    where[first.to_numpy()] = np.arange(len(first))
+    mapped = values.iloc[first.index.to_numpy()].map(lookup)
+    return mapped.iloc[where[key]].set_axis(values.index)
 
 
 _ISO_DATE_RE = r"^\s*\d{4}-\d{1,2}-\d{1,2}"

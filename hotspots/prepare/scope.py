@@ -59,6 +59,7 @@ documented as such; override any of them in ``[scope.harm]``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 OUT_OF_SCOPE = "out"
@@ -202,10 +203,17 @@ def assign_scope(
     (['robbery', 'out'], [4.0, 0.0])
     """
     ct_map, oc_map, weights = resolve(crime_types, offence_codes, harm)
-    scope = crime_type.map(ct_map).fillna(OUT_OF_SCOPE).astype(object)
-    if offence_code is not None:
-        codes = offence_code.astype("string").str.strip().str.upper()
-        by_code = codes.map({k.upper(): v for k, v in oc_map.items()})
-        scope = by_code.where(by_code.notna(), scope).astype(object)
+    # map the few distinct categories (and a missing one), then spread them over the rows:
+    # the same answer as mapping every row, without hashing every row's string
+    rows, uniq = pd.factorize(crime_type)
+    rows = np.where(rows >= 0, rows, len(uniq))
+    types = pd.Series([*uniq, np.nan], dtype=object).map(ct_map).fillna(OUT_OF_SCOPE).astype(object)
+    scope = pd.Series(types.to_numpy()[rows], index=crime_type.index, dtype=object, name=crime_type.name)
+    if offence_code is None:
+        weight_of_type = types.map(weights).fillna(0.0).astype(float).to_numpy()
+        return scope, pd.Series(weight_of_type[rows], index=crime_type.index, name=crime_type.name)
+    codes = offence_code.astype("string").str.strip().str.upper()
+    by_code = codes.map({k.upper(): v for k, v in oc_map.items()})
+    scope = by_code.where(by_code.notna(), scope).astype(object)
     weight = scope.map(weights).fillna(0.0).astype(float)
     return scope, weight
