@@ -292,9 +292,12 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     auto.record(sources=sorted(incidents[C.SOURCE].unique().tolist()), incidents=len(incidents))
     summary: dict[str, Any] = {}
     cell_size, bandwidth = _grid_choices(study, incidents, cfg, auto)
-    # the LSOA tests and the density clusters do not need the grid: a worker process computes
-    # them beside the grid's hot spots and emerging hot spots when one is free (hotspots.parallel)
-    part = parallel.start(partial(_lsoa_and_clusters, study, incidents, cfg), name="detect.lsoa_clusters")
+    # the LSOA tests and the density clusters do not need the grid: worker processes compute
+    # them beside the grid's hot spots and emerging hot spots when they are free (hotspots.parallel)
+    # (the clusters first: the larger part on unsnapped or big data; the LSOA part runs here
+    # at once when no second worker is free)
+    clusters_part = parallel.start(partial(_clusters_part, study, incidents, cfg), name="detect.clusters")
+    lsoa_part = parallel.start(partial(_lsoa_part, study, incidents, cfg), name="detect.lsoa")
     grid = detect_grid(
         incidents,
         study.area,
@@ -320,9 +323,10 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     )
     with step("emerging"):
         emerging = _emerging(study, incidents, grid, cfg, auto, summary)
-    lsoa, clusters, zones, more_auto, more_summary = part.result()
-    summary.update(more_summary)
-    auto.update(more_auto)
+    lsoa, lsoa_auto, lsoa_summary = lsoa_part.result()
+    clusters, zones, clusters_auto = clusters_part.result()
+    summary.update(lsoa_summary)
+    auto.update({**lsoa_auto, **clusters_auto})
     layers = {
         "grid": _layer(grid, GRID_LAYER_COLUMNS),
         "lsoa": _layer(lsoa, LSOA_LAYER_COLUMNS),
@@ -346,13 +350,10 @@ def detect(study: Study, cfg: DetectConfig) -> DetectResult:
     )
 
 
-def _lsoa_and_clusters(
+def _lsoa_part(
     study: Study, incidents: gpd.GeoDataFrame, cfg: DetectConfig
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any], dict[str, Any]]:
-    """The LSOA layer (hot spot test and local Moran), the density clusters and the NTE zones.
-
-    Returns the three layers, the automatic choices and the summary entries they add.
-    """
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], dict[str, Any]]:
+    """The LSOA layer (hot spot test and local Moran), its automatic choices and summary entries."""
     auto = AutoChoices("detect")
     summary: dict[str, Any] = {}
     lsoa = detect_lsoa(incidents, study.lsoa, cfg)
@@ -363,8 +364,16 @@ def _lsoa_and_clusters(
         lsoa_inference=lsoa.attrs.get("inference", {}),
         lisa=f"esda Moran_Local on rate_per_1000, {cfg.permutations} permutations, seed {cfg.seed}",
     )
+    return lsoa, dict(auto), summary
+
+
+def _clusters_part(
+    study: Study, incidents: gpd.GeoDataFrame, cfg: DetectConfig
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]]:
+    """The density clusters and the NTE zones, and their automatic choices."""
+    auto = AutoChoices("detect")
     clusters, zones = _clusters_and_zones(study, incidents, cfg, auto)
-    return lsoa, clusters, zones, dict(auto), summary
+    return clusters, zones, dict(auto)
 
 
 def _grid_choices(
