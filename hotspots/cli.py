@@ -278,7 +278,8 @@ def fetch(ctx: click.Context, config_path: Path | None, **o: Any) -> None:
     type=click.IntRange(min=1),
     default=None,
     help="Processes working at once: stages that do not need each other run side by side "
-    "(default: the CPUs available, at most 2, on Linux; 1 elsewhere). The files are the same with any number.",
+    "(default: one more than the CPUs available, at most 3, on Linux; 1 on one CPU and elsewhere; "
+    "or the environment variable HOTSPOTS_JOBS). The files are the same with any number.",
 )
 @click.pass_context
 @handle_errors

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_AUTO_JOBS = 2
+MAX_AUTO_JOBS = 3
 """The most processes :func:`auto_jobs` chooses (more rarely help: the parts that can run side by side are few)."""
 
 GC_THRESHOLD = 50_000
@@ -54,9 +54,13 @@ GC_THRESHOLD = 50_000
 default): a run makes many short-lived objects that are not in reference cycles, and the
 collector's passes over them cost about 5 % of a run's CPU."""
 
+BACKGROUND_NICE = 10
+"""How much lower the CPU priority of a background part's worker is (``os.nice``)."""
+
 _JOBS = 1
 _CHILDREN: dict[int, Path] = {}  # workers running, by process id: their result files
 _EXITED: dict[int, tuple[int, Path]] = {}  # workers ended but not yet collected: exit status, result file
+_BACKGROUND: set[int] = set()  # workers started as background parts (not counted against jobs)
 _IN_CHILD = False
 
 
@@ -72,8 +76,9 @@ JOBS_ENV = "HOTSPOTS_JOBS"
 def auto_jobs() -> int:
     """The number of jobs a run uses by default.
 
-    :data:`JOBS_ENV` when it is set; else the CPUs this process may use, at most
-    :data:`MAX_AUTO_JOBS`; one where forking is not supported (:func:`fork_supported`).
+    :data:`JOBS_ENV` when it is set; else one more than the CPUs this process may use (this
+    process often waits for a worker's result), at most :data:`MAX_AUTO_JOBS`, and one with a
+    single CPU or where forking is not supported (:func:`fork_supported`).
 
     Raises
     ------
@@ -91,7 +96,7 @@ def auto_jobs() -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - Linux has sched_getaffinity
         cpus = os.cpu_count() or 1
-    return max(1, min(MAX_AUTO_JOBS, cpus))
+    return 1 if cpus == 1 else min(MAX_AUTO_JOBS, cpus + 1)
 
 
 def jobs() -> int:
@@ -188,6 +193,7 @@ class Task(Generic[T]):
             except ChildProcessError:  # pragma: no cover - reaped elsewhere
                 status = 0
             _CHILDREN.pop(self._pid, None)
+            _BACKGROUND.discard(self._pid)
         self._done = True
         try:
             data = self._path.read_bytes() if self._path.exists() else b""
@@ -231,7 +237,7 @@ def _run_here(fn: Callable[[], T], timer: Timer | None, stack: list[str]) -> T:
         return fn()
 
 
-def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None) -> Task[T]:
+def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None, background: bool = False) -> Task[T]:
     """Run ``fn()`` in a forked worker when a process is free (:func:`jobs`), else now, here.
 
     Steps timed inside ``fn`` (:func:`hotspots.steps.step`) are recorded in the running
@@ -246,6 +252,10 @@ def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None) -> Task
         What the part is, for messages (``"forecast"``, ``"maps.analyst"``).
     timer
         Where the steps' seconds go (default the running stage's, :func:`hotspots.steps.active_timer`).
+    background
+        The part's result is needed only later: its worker runs at a CPU priority lowered by
+        :data:`BACKGROUND_NICE` and does not count against :func:`jobs` (with more than one job),
+        so it takes the CPU time the parts the run is waiting for leave.
 
     Returns
     -------
@@ -254,7 +264,7 @@ def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None) -> Task
     """
     timer = timer if timer is not None else active_timer()
     stack = timer.open_steps() if timer is not None else []
-    if _IN_CHILD or running() + 1 >= _JOBS:
+    if _IN_CHILD or _JOBS <= 1 or (not background and running() + 1 >= _JOBS):
         return Task(name, value=_run_here(fn, timer, stack))
     fd, tmp = tempfile.mkstemp(prefix="hotspots-task-", suffix=".pickle")
     os.close(fd)
@@ -267,8 +277,13 @@ def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None) -> Task
     gc.freeze()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the worker (its work is covered by the one-job runs)
+        if background:
+            with contextlib.suppress(OSError):
+                os.nice(BACKGROUND_NICE)
         _child(fn, path, stack)
     _CHILDREN[pid] = path
+    if background:
+        _BACKGROUND.add(pid)
     log.debug("%s: started in worker process %d", name, pid)
     return Task(name, pid=pid, path=path, fn=fn, timer=timer, stack=stack)
 
@@ -278,6 +293,7 @@ def _child(fn: Callable[[], object], path: Path, stack: list[str]) -> None:  # p
     _IN_CHILD = True
     _CHILDREN.clear()
     _EXITED.clear()
+    _BACKGROUND.clear()
     code = 0
     timer = Timer()
     records: list[logging.LogRecord] = []
@@ -327,6 +343,7 @@ def kill_children() -> None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         _CHILDREN.pop(pid, None)
+        _BACKGROUND.discard(pid)
         path.unlink(missing_ok=True)
     for pid, (_, path) in list(_EXITED.items()):
         _EXITED.pop(pid, None)
@@ -334,7 +351,10 @@ def kill_children() -> None:
 
 
 def running() -> int:
-    """How many worker processes this process has running now (ended ones are noted, not waited for)."""
+    """How many worker processes this process has running now, background ones left out.
+
+    Ended workers are noted (their results are collected later), not waited for.
+    """
     for pid, path in list(_CHILDREN.items()):
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -342,8 +362,9 @@ def running() -> int:
             done, status = pid, 0
         if done:
             _CHILDREN.pop(pid)
+            _BACKGROUND.discard(pid)
             _EXITED[pid] = (status, path)
-    return len(_CHILDREN)
+    return sum(pid not in _BACKGROUND for pid in _CHILDREN)
 
 
 def finished(task: Task[object]) -> bool:

@@ -223,6 +223,11 @@ class Stage:
         running in this one (:mod:`hotspots.parallel`) once its ``after`` stages are done.
         False for the stages that share out their own parts (detect, sites, maps) and for a
         stage with nothing to do.
+    background
+        Its result is needed only some stages later (the forecast and the change by the maps,
+        the ranking beside the kit siting): with more than one job it runs in a worker at a
+        lower CPU priority, not counted against the jobs, so the parts the run is waiting for
+        come first when the CPUs are busy (:func:`hotspots.parallel.start`).
     """
 
     name: str
@@ -230,6 +235,7 @@ class Stage:
     needs: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     worker: Callable[[Config], bool] = lambda config: True
+    background: bool = False
 
 
 def _never(config: Config) -> bool:
@@ -238,10 +244,10 @@ def _never(config: Config) -> bool:
 
 STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect, worker=_never),
-    Stage("rank", _rank, needs=("detect",), after=("detect",)),
+    Stage("rank", _rank, needs=("detect",), after=("detect",), background=True),
     Stage("sites", _sites, needs=("detect",), after=("detect",), worker=_never),
-    Stage("forecast", _forecast),
-    Stage("change", _change, worker=lambda config: config.change is not None),
+    Stage("forecast", _forecast, background=True),
+    Stage("change", _change, worker=lambda config: config.change is not None, background=True),
     Stage("maps", _maps, after=("detect", "rank", "sites", "forecast"), worker=_never),
     # the report reads the maps' automatic choices only, which it can work out itself
     # (hotspots.present.maps.build.maps_auto): it may be written while the maps are built
@@ -297,9 +303,9 @@ def run(
     progress
         Called with each stage's name as it starts (the CLI prints it).
     jobs
-        How many processes may work at once (default :func:`hotspots.parallel.auto_jobs`: the
-        CPUs available, at most 2, on Linux; 1 elsewhere). Stages that do not need each other,
-        and the map pages, then run side by side in forked worker processes
+        How many processes may work at once (default :func:`hotspots.parallel.auto_jobs`: one
+        more than the CPUs available, at most 3, on Linux; 1 on one CPU and elsewhere). Stages
+        that do not need each other, and parts of stages, then run side by side in forked worker processes
         (:mod:`hotspots.parallel`); the files written are the same with any number of jobs.
 
     Returns
@@ -400,11 +406,13 @@ def _run_stages(state: Run, stages: list[str] | None, written: Written, progress
         for stage in todo:
             if not waiting(stage) or not stage.worker(state.config) or (stage.name == current and not here_next):
                 continue
-            if parallel.jobs() - 1 <= parallel.running():
-                return
+            if parallel.jobs() <= 1 or (not stage.background and parallel.jobs() - 1 <= parallel.running()):
+                continue
             if progress:
                 progress(stage.name)
-            tasks[stage.name] = parallel.start(partial(_stage_value, state, stage), name=stage.name, timer=timer)
+            tasks[stage.name] = parallel.start(
+                partial(_stage_value, state, stage), name=stage.name, timer=timer, background=stage.background
+            )
             if not tasks[stage.name].forked:  # no worker was free after all: it ran here
                 collect(stage.name)
 

@@ -177,3 +177,25 @@ def test_a_run_writes_the_same_files_with_one_job_and_with_three(tmp_path, confi
         assert key in man["timings_s"] and key in man["cpu_s"], key
     steps_cpu = sum(v for k, v in man["cpu_s"].items() if "." not in k and k != "total")
     assert man["cpu_s"]["total"] >= 0.9 * steps_cpu
+
+
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def test_a_background_part_runs_at_a_lower_priority_and_leaves_the_worker_free():
+    with parallel.using(2):
+        low = parallel.start(_niceness, name="forecast", background=True)
+        busy = parallel.start(_niceness, name="part")  # the one worker is still free
+        assert low.forked and busy.forked
+        assert low.result() == min(os.nice(0) + parallel.BACKGROUND_NICE, 19)
+        assert busy.result() == os.nice(0)
+    with parallel.using(1):
+        assert not parallel.start(_niceness, name="forecast", background=True).forked
+
+
+def test_auto_jobs_is_one_more_than_the_cpus_at_most_three(monkeypatch):
+    monkeypatch.delenv(parallel.JOBS_ENV, raising=False)
+    for cpus, want in ((1, 1), (2, 3), (8, 3)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)))
+        assert parallel.auto_jobs() == want
