@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import logging
-import platform
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,10 +24,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hotspots import __version__, parallel
+from hotspots import parallel
 from hotspots.config import Config
 from hotspots.io import rundir
 from hotspots.io.write import write_csv, write_json, write_layer
+from hotspots.manifest import manifest
 from hotspots.preflight import check_change_section, check_needs
 from hotspots.prepare.study import Study, load_study
 from hotspots.steps import StepTime, Timer, step
@@ -551,54 +551,3 @@ def write_outputs(state: Run, stage: str, w: Written) -> None:
         for key, png in state.report.figures.items():
             w.binary(png, f"{FIGURES_DIR}/{FIGURE_FILES[key]}", f"Board figure: {FIGURE_TITLES[key]} (PNG, {dpi} dpi)")
         w.text(state.report.html, REPORT_FILE, "Board report (self-contained HTML; opens offline, prints on A4)")
-
-
-def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict[str, Any]:
-    """The run manifest as a dict."""
-    s = state.study
-    extra: dict[str, Any] = {}
-    if state.detect is not None:
-        extra["detect"] = state.detect.summary
-    if state.rank is not None:
-        extra["rank"] = state.rank.summary
-    if state.sites is not None:
-        extra["sites"] = state.sites.summary
-    if state.forecast is not None:
-        extra["forecast"] = state.forecast.summary
-    if state.change is not None:
-        extra["change"] = state.change.summary
-    if state.maps is not None:
-        extra["maps"] = state.maps.summary
-    if state.report is not None:
-        from hotspots.present.report.build import FIGURE_FILES
-
-        extra["report"] = {
-            "figures": sorted(FIGURE_FILES[k] for k in state.report.figures),
-            "summary": {k: v for k, v in state.report.summary.items() if k != "districts"},
-        }
-    return {
-        "tool": "hotspots",
-        "version": __version__,
-        "status": status,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "config": state.config.to_dict(),
-        "inputs": s.inputs,
-        "row_accounting": s.accounting.to_dict(),
-        "incidents": {
-            "used": len(s.incidents),
-            "period": s.period,
-            "coverage": s.coverage,
-        },
-        "caveats": s.caveats,
-        "institutions": s.institutions_summary(),
-        "auto": state.auto,
-        "outputs": outputs,
-        "timings_s": {
-            **{f"load.{k}": round(v, 3) for k, v in s.timings.items()},
-            **{k: round(v, 3) for k, v in state.timings.items()},
-        },
-        "cpu_s": {k: round(v, 3) for k, v in state.cpu.items()},
-        "jobs": state.jobs,
-        **extra,
-    }
