@@ -428,6 +428,8 @@ def _run_stages(state: Run, stages: list[str] | None, written: Written, progress
                 continue
             for dep in stage.after:
                 if dep in tasks:
+                    if not parallel.finished(tasks[dep]):  # about to wait: load what later stages import
+                        _warm_up(todo, done)
                     collect(dep)
             launch(current=stage.name)
             if stage.name in tasks:
@@ -443,6 +445,25 @@ def _run_stages(state: Run, stages: list[str] | None, written: Written, progress
             collect(name)
     finally:
         parallel.kill_children()
+
+
+WARM_UP: dict[str, tuple[str, ...]] = {
+    "maps": ("hotspots.present.maps.build", "mapclassify"),
+    "report": ("hotspots.present.report.build",),
+}
+"""Modules a stage imports when it runs (mapclassify and the report's matplotlib take about 0.4 s
+each): this process imports them while it waits for a worker, so the workers it forks later
+start with them loaded."""
+
+
+def _warm_up(todo: list[Stage], done: set[str]) -> None:
+    """Import the modules of the stages still to run (:data:`WARM_UP`), once."""
+    import importlib
+
+    for stage in todo:
+        if stage.name not in done:
+            for module in WARM_UP.get(stage.name, ()):
+                importlib.import_module(module)
 
 
 def _stage_value(state: Run, stage: Stage) -> object:
