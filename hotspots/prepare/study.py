@@ -10,6 +10,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -18,11 +19,13 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
+from hotspots import parallel
 from hotspots.errors import HotspotsWarning, InputError
 from hotspots.io import load
 from hotspots.io.areas import read_area_file
 from hotspots.io.config import DeprivationConfig
 from hotspots.io.iod import IodVintage, vintage_of
+from hotspots.io.raw import RawFile
 from hotspots.io.sites import SOURCE_CANDIDATE, SOURCE_DEFIB, SOURCE_KIT, fixed_sites, read_site_file
 from hotspots.prepare import caveats as caveats_mod
 from hotspots.prepare.accounting import Accounting
@@ -227,12 +230,17 @@ def load_study(config: StudyInputs | HasInputs) -> Study:
     config = config if isinstance(config, StudyInputs) else config.inputs
     t0 = time.perf_counter()
     loader = _Loader(config)
+    # the deprivation files are read in a worker process, when one is free (hotspots.parallel),
+    # beside the boundaries and the crime files, which do not need them
+    dep = config.deprivation
+    reading = None if dep is None else parallel.start(partial(load.read_deprivation, dep), name="load.read_deprivation")
     lsoa, districts, wards = loader.boundaries()
-    deprivation, lsoa = loader.deprivation(lsoa, districts)
+    raw_files = loader.read_crime()
+    deprivation, lsoa = loader.deprivation(lsoa, districts, reading)
     if districts is None:
         districts = loader.district_outlines(lsoa)
     area = describe_area(config.study.name, len(lsoa))
-    incidents, acc = loader.crime(lsoa, area)
+    incidents, acc = loader.crime(raw_files, lsoa, area)
     with step("institutions") as st:
         incidents, institutions = flag_institutions(incidents, config.institutions)
     loader.timings["institutions"] = st.wall_s
@@ -307,13 +315,13 @@ class _Loader:
         return lsoa, districts, wards
 
     def deprivation(
-        self, lsoa: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None
+        self, lsoa: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, reading: parallel.Task[pd.DataFrame] | None
     ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame]:
         d = self.config.deprivation
         deprivation = None
-        if d is not None:
+        if d is not None and reading is not None:
             with step("deprivation") as st:
-                deprivation = load.read_deprivation(d)
+                deprivation = reading.result()
                 vintage = vintage_of(deprivation)
                 for role in ("domains", "population", "subdomains", "indicators"):
                     p = getattr(d, role)
@@ -341,11 +349,14 @@ class _Loader:
         out = parts.dissolve(by=[C.DISTRICT_CODE, C.DISTRICT], as_index=False)
         return gpd.GeoDataFrame(out[[C.DISTRICT_CODE, C.DISTRICT, "geometry"]], geometry="geometry", crs=C.CRS)
 
-    def crime(self, lsoa: gpd.GeoDataFrame, area: str) -> tuple[gpd.GeoDataFrame, Accounting]:
-        cfg = self.config
+    def read_crime(self) -> list[RawFile]:
         with step("read_crime") as st:
-            raw_files = [rf for src in cfg.crime for rf in load.read_crime_source(src)]
+            raw_files = [rf for src in self.config.crime for rf in load.read_crime_source(src)]
         self.timings["read_crime"] = st.wall_s
+        return raw_files
+
+    def crime(self, raw_files: list[RawFile], lsoa: gpd.GeoDataFrame, area: str) -> tuple[gpd.GeoDataFrame, Accounting]:
+        cfg = self.config
         sc = cfg.scope
         with step("clean_crime") as st:
             incidents, acc = clean_incidents(
