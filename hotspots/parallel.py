@@ -171,6 +171,21 @@ class Task(Generic[T]):
         """True when the part runs (or ran) in a worker process."""
         return self._path is not None
 
+    def stop(self) -> None:
+        """Kill the worker if it is still running, and forget its result (a failed run)."""
+        if self._done or self._pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(self._pid, signal.SIGKILL)
+            if self._pid not in _EXITED:
+                os.waitpid(self._pid, 0)
+        _CHILDREN.pop(self._pid, None)
+        _EXITED.pop(self._pid, None)
+        _BACKGROUND.discard(self._pid)
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
+        self._done = True
+
     def result(self) -> T:
         """The part's value, waiting for its worker; raises the worker's exception if it failed.
 

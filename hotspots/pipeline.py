@@ -362,15 +362,23 @@ def _run(
     state = Run(config=config, study=study, timings=timer.wall, cpu=timer.cpu)
     written = Written(tmp)
     status = "ok"
+    inputs_written: parallel.Task[None] | None = None
     try:
-        written.csv(study.accounting.dropped_rows, DROPPED_CSV, "every dropped input row with its reason")
-        written.csv(
-            study.institutions, INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)"
+        # the input tables are written by a background worker when there are several jobs
+        # (dropped_rows.csv can have hundreds of thousands of rows): the stages go on meanwhile
+        written.outputs[DROPPED_CSV] = "every dropped input row with its reason"
+        written.outputs[INSTITUTIONS_CSV] = "incidents at institutional snap points (prison, hospital, ...)"
+        inputs_written = parallel.start(
+            partial(_write_input_tables, study, written), name="write.inputs", background=True
         )
         state.jobs = jobs
         _run_stages(state, stages, written, progress)
+        inputs_written.result()
     except BaseException:
         status = "failed"
+        if inputs_written is not None:
+            with contextlib.suppress(Exception):  # a failed run keeps its dropped rows when they could be written
+                inputs_written.result()
         raise
     finally:
         state.timings["total"] = time.perf_counter() - t0
@@ -383,6 +391,12 @@ def _run(
             log.warning("the run failed: its partial outputs are in %s; %s is untouched", failed, out)
     rundir.publish(tmp, out)
     return RunOutput(run=state, out=out, outputs=written.outputs, timings=state.timings)
+
+
+def _write_input_tables(study: Study, written: Written) -> None:
+    """Write ``dropped_rows.csv`` and ``institutions.csv`` into the run folder (registered by :func:`_run`)."""
+    write_csv(study.accounting.dropped_rows, written.out / DROPPED_CSV)
+    write_csv(study.institutions, written.out / INSTITUTIONS_CSV)
 
 
 def _children_cpu() -> float:
@@ -464,8 +478,10 @@ def _run_stages(state: Run, stages: list[str] | None, written: Written, progress
             done.add(stage.name)
         for name in list(tasks):
             collect(name)
-    finally:
-        parallel.kill_children()
+    except BaseException:
+        for task in tasks.values():  # the run failed: its workers' results are not needed
+            task.stop()
+        raise
 
 
 WARM_UP: dict[str, tuple[str, ...]] = {

@@ -199,3 +199,20 @@ def test_auto_jobs_is_one_more_than_the_cpus_at_most_three(monkeypatch):
     for cpus, want in ((1, 1), (2, 3), (8, 3)):
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)))
         assert parallel.auto_jobs() == want
+
+
+def test_a_failed_run_with_workers_keeps_its_dropped_rows(tmp_path, config, monkeypatch):
+    from hotspots import pipeline
+
+    def failing(state):
+        raise InputError("the stage could not use its input")
+
+    monkeypatch.setattr(pipeline, "STAGES", (pipeline.Stage("failing", failing),))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(InputError, match="could not use its input"):
+            pipeline.run(config, tmp_path / "run", jobs=3)
+    failed = tmp_path / "run.failed"
+    assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
+    assert (failed / "dropped_rows.csv").stat().st_size > 0  # written by a background worker
+    assert parallel.running() == 0
