@@ -31,7 +31,8 @@ from hotspots.io.write import write_csv, write_json, write_layer
 from hotspots.manifest import manifest
 from hotspots.preflight import check_change_section, check_needs
 from hotspots.prepare.study import Study, load_study
-from hotspots.steps import StepTime, Timer, step
+from hotspots.schedule import run_stages
+from hotspots.steps import StepTime, Timer
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -372,7 +373,12 @@ def _run(
             partial(_write_input_tables, study, written), name="write.inputs", background=True
         )
         state.jobs = jobs
-        _run_stages(state, stages, written, progress)
+        run_stages(
+            state,
+            [s for s in STAGES if stages is None or s.name in stages],
+            write=partial(write_outputs, w=written),
+            progress=progress,
+        )
         inputs_written.result()
     except BaseException:
         status = "failed"
@@ -407,107 +413,6 @@ def _children_cpu() -> float:
         return 0.0
     use = resource.getrusage(resource.RUSAGE_CHILDREN)
     return use.ru_utime + use.ru_stime
-
-
-def _run_stages(state: Run, stages: list[str] | None, written: Written, progress: Callable[[str], None] | None) -> None:
-    """Run the stages in pipeline order, each ready stage in a free worker process beside this one.
-
-    A stage is ready once every stage it reads (:attr:`Stage.after`) that is part of this run
-    has finished. Whenever a worker is free (:func:`hotspots.parallel.jobs`), the first ready
-    stage not yet started that may run in a worker (:attr:`Stage.worker`) starts there; this
-    process runs the others in order, collecting a worker's result (and writing its files) as
-    soon as it is seen to be done, when a later stage needs it, or at the end.
-    """
-    todo = [s for s in STAGES if stages is None or s.name in stages]
-    planned = {s.name for s in todo}
-    state.planned = tuple(s.name for s in todo)
-    timer = Timer(wall=state.timings, cpu=state.cpu)
-    tasks: dict[str, parallel.Task[Any]] = {}
-    done: set[str] = set()
-
-    def ready(stage: Stage) -> bool:
-        return all(d in done for d in stage.after if d in planned)
-
-    def waiting(stage: Stage) -> bool:
-        return stage.name not in tasks and stage.name not in done and ready(stage)
-
-    def launch(current: str) -> None:
-        for name in [n for n, t in tasks.items() if parallel.finished(t)]:
-            collect(name)
-        # the stage this process is about to run goes to a worker too when a stage that must
-        # run here (one sharing out its own parts) is also waiting: this process runs that one
-        here_next = any(waiting(s) and not s.worker(state.config) for s in todo if s.name != current)
-        for stage in todo:
-            if not waiting(stage) or not stage.worker(state.config) or (stage.name == current and not here_next):
-                continue
-            background = stage.background(state)
-            if parallel.jobs() <= 1 or (not background and parallel.jobs() - 1 <= parallel.running()):
-                continue
-            if progress:
-                progress(stage.name)
-            tasks[stage.name] = parallel.start(
-                partial(_stage_value, state, stage), name=stage.name, timer=timer, background=background
-            )
-            if not tasks[stage.name].forked:  # no worker was free after all: it ran here
-                collect(stage.name)
-
-    def collect(name: str) -> None:
-        setattr(state, name, tasks.pop(name).result())
-        with state.step(f"write.{name}"):
-            write_outputs(state, name, written)
-        done.add(name)
-
-    try:
-        for stage in todo:
-            if stage.name in done or stage.name in tasks:  # collected when a later stage needs it, or at the end
-                continue
-            for dep in stage.after:
-                if dep in tasks:
-                    if not parallel.finished(tasks[dep]):  # about to wait: load what later stages import
-                        _warm_up(todo, done)
-                    collect(dep)
-            launch(current=stage.name)
-            if stage.name in tasks:
-                continue
-            if progress:
-                progress(stage.name)
-            with state.step(stage.name):
-                stage.run(state)
-            with state.step(f"write.{stage.name}"):
-                write_outputs(state, stage.name, written)
-            done.add(stage.name)
-        for name in list(tasks):
-            collect(name)
-    except BaseException:
-        for task in tasks.values():  # the run failed: its workers' results are not needed
-            task.stop()
-        raise
-
-
-WARM_UP: dict[str, tuple[str, ...]] = {
-    "maps": ("hotspots.present.maps.build", "mapclassify"),
-    "report": ("hotspots.present.report.build",),
-}
-"""Modules a stage imports when it runs (mapclassify and the report's matplotlib take about 0.4 s
-each): this process imports them while it waits for a worker, so the workers it forks later
-start with them loaded."""
-
-
-def _warm_up(todo: list[Stage], done: set[str]) -> None:
-    """Import the modules of the stages still to run (:data:`WARM_UP`), once."""
-    import importlib
-
-    for stage in todo:
-        if stage.name not in done:
-            for module in WARM_UP.get(stage.name, ()):
-                importlib.import_module(module)
-
-
-def _stage_value(state: Run, stage: Stage) -> object:
-    """Run ``stage`` on ``state`` (timed as the stage) and return its result."""
-    with step(stage.name):
-        stage.run(state)
-    return getattr(state, stage.name)
 
 
 @dataclass(frozen=True)
