@@ -596,3 +596,49 @@ def test_panjer_batches_of_equal_truncation_give_the_same_bits(monkeypatch, disp
     monkeypatch.setattr(_tails, "_CHUNK_CELLS", 500 * 41)
     # chunks of at most 20,500 cells: 0-661 and 661-1322 (s_max 30), 1322-1822 and 1822-2000 (s_max 40)
     assert _tails._chunks(s_need, np.arange(len(s_need))) == [(0, 1322, 30), (1322, 2000, 40)]
+
+
+def _panjer_one_row_at_a_time(fam, rows, s_max):
+    """Panjer's recursion one lattice step at a time (the reference for the blocked version)."""
+    n = len(rows)
+    out = np.zeros((s_max + 1, n))
+    out[0] = np.exp(fam.log_p0()[rows])
+    a, b = (0.0, fam.mu[rows]) if fam.phi == 1.0 else (fam.q, (fam.r[rows] - 1.0) * fam.q)
+    norm = 1.0 / (1.0 - a * fam.f0)
+    for s in range(1, s_max + 1):
+        g, acc = out[s], np.zeros(n)
+        for jt, ft in zip(fam.j.astype(np.int64), fam.f, strict=True):
+            if jt <= s:
+                prev = out[s - jt]
+                if a:
+                    acc += prev * ft
+                g += prev * (ft * jt)
+        g *= b
+        g /= s
+        if a:
+            acc *= a
+            g += acc
+        if norm != 1.0:
+            g *= norm
+    return out
+
+
+def test_blocked_panjer_recursion_is_bit_identical_to_one_step_at_a_time():
+    from hotspots.detect._family import Family
+    from hotspots.detect._tails import _panjer_pmf
+
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        k = int(rng.integers(1, 5))
+        j = np.sort(rng.choice(np.arange(1, 12), size=k, replace=False)).astype(float)
+        f0 = float(rng.choice([0.0, 0.1]))
+        fam = Family(
+            mu=rng.gamma(2, 5, (n := int(rng.integers(1, 30)))),
+            phi=float(rng.choice([1.0, 1.7, 4.0])),
+            j=j,
+            f=rng.dirichlet(np.ones(k)) * (1 - f0),
+            f0=f0,
+        )
+        s_max = int(rng.integers(0, 120))
+        rows = np.arange(n)
+        assert np.array_equal(_panjer_pmf(fam, rows, s_max), _panjer_one_row_at_a_time(fam, rows, s_max))

@@ -73,24 +73,35 @@ def _panjer_pmf(fam: Family, rows: np.ndarray, s_max: int) -> np.ndarray:
     else:
         a, b = fam.q, (fam.r[rows] - 1.0) * fam.q
     norm = 1.0 / (1.0 - a * fam.f0)
-    tmp = np.empty(n)
-    acc_a = np.empty(n)
-    for s in range(1, s_max + 1):
-        g = out[s]
-        acc_a[:] = 0.0
-        for jt, ft in zip(fam.j.astype(np.int64), fam.f, strict=True):
-            if jt <= s:
-                prev = out[s - jt]
-                if a:
-                    np.multiply(prev, ft, out=tmp)
-                    acc_a += tmp
-                np.multiply(prev, ft * jt, out=tmp)
-                g += tmp
+    jumps = [(int(jt), float(ft)) for jt, ft in zip(fam.j.astype(np.int64), fam.f, strict=True)]
+    # rows s .. s + step - 1 depend only on rows before s (every jump is at least `step` lattice
+    # steps), so they are computed together: the same operations on every value as one row at a
+    # time (bit for bit), with a fraction of numpy's per-call cost
+    step = max(1, min((jt for jt, _ in jumps), default=1))
+    tmp = np.empty((step, n))
+    acc_a = np.empty((step, n))
+    divisors = np.arange(s_max + step + 1, dtype=float)[:, None]
+    for s in range(1, s_max + 1, step):
+        e = min(s + step, s_max + 1)  # rows s .. e - 1
+        g = out[s:e]
+        acc = acc_a[: e - s]
+        acc[:] = 0.0
+        for jt, ft in jumps:
+            lo = max(s, jt)  # rows r >= jt have a term for this jump
+            if lo >= e:
+                continue
+            prev = out[lo - jt : e - jt]
+            t = tmp[: e - lo]
+            if a:
+                np.multiply(prev, ft, out=t)
+                acc[lo - s :] += t
+            np.multiply(prev, ft * jt, out=t)
+            g[lo - s :] += t
         g *= b
-        g /= s
+        g /= divisors[s:e]
         if a:
-            acc_a *= a
-            g += acc_a
+            acc *= a
+            g += acc
         if norm != 1.0:
             g *= norm
     return out
