@@ -13,14 +13,15 @@ The number of processes working at once is the run's ``jobs`` (``hotspots run --
 forking a process that has loaded some system frameworks is unsafe), :func:`start` runs the
 function at once, in this process, and the results are the same: every stage is seeded and
 pure, so the order in which parts run does not change what they compute (the tests compare
-the files of a one-job and a two-job run byte for byte).
+the files of a one-job and a three-job run byte for byte).
 
 A child never forks again, and a child that fails sends its exception back: :meth:`Task.result`
-raises it in the parent. The child's log messages and warnings are sent back too and issued in
-the parent when the result is collected (so ``-v`` shows a worker's step timings then, and the
-parent's warning filters apply). A child that dies (killed, out of memory) fails the run with a
-message saying so. When a result cannot be pickled the part is run again in the parent, with
-a warning.
+raises it in the parent. A worker that cannot be started (no temporary folder, no process or
+memory to spare) is run in the parent instead, with a warning. The child's log messages and
+warnings are sent back too and issued in the parent when the result is collected (so ``-v``
+shows a worker's step timings then, and the parent's warning filters apply). A child that dies
+(killed, out of memory) fails the run with a message saying so. When a result cannot be pickled
+the part is run again in the parent, with a warning.
 """
 
 from __future__ import annotations
@@ -281,8 +282,12 @@ def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None, backgro
     stack = timer.open_steps() if timer is not None else []
     if _IN_CHILD or _JOBS <= 1 or (not background and running() + 1 >= _JOBS):
         return Task(name, value=_run_here(fn, timer, stack))
-    fd, tmp = tempfile.mkstemp(prefix="hotspots-task-", suffix=".pickle")
-    os.close(fd)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="hotspots-task-", suffix=".pickle")
+        os.close(fd)
+    except OSError as exc:  # no temporary folder to write the result to: run it here (same result)
+        log.warning("%s: cannot start a worker process (%s); running it in this process", name, exc)
+        return Task(name, value=_run_here(fn, timer, stack))
     path = Path(tmp)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
@@ -290,7 +295,12 @@ def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None, backgro
     # objects alive now are left out of garbage collection until the run ends, so the worker's
     # collector does not write to (and so copy) the memory it shares with this process
     gc.freeze()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as exc:  # too many processes or no memory for one more: run it here (same result)
+        path.unlink(missing_ok=True)
+        log.warning("%s: cannot start a worker process (%s); running it in this process", name, exc)
+        return Task(name, value=_run_here(fn, timer, stack))
     if pid == 0:  # pragma: no cover - the worker (its work is covered by the one-job runs)
         if background:
             with contextlib.suppress(OSError):

@@ -216,3 +216,14 @@ def test_a_failed_run_with_workers_keeps_its_dropped_rows(tmp_path, config, monk
     assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
     assert (failed / "dropped_rows.csv").stat().st_size > 0  # written by a background worker
     assert parallel.running() == 0
+
+
+def test_a_worker_that_cannot_be_forked_runs_here_with_a_warning(monkeypatch, caplog):
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    with parallel.using(2), caplog.at_level(logging.WARNING, logger="hotspots"):
+        task = parallel.start(_pid, name="maps.analyst")
+        assert not task.forked and task.result() == os.getpid()
+    assert "maps.analyst: cannot start a worker process" in caplog.text
