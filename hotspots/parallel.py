@@ -176,15 +176,7 @@ class Task(Generic[T]):
         """Kill the worker if it is still running, and forget its result (a failed run)."""
         if self._done or self._pid is None:
             return
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(self._pid, signal.SIGKILL)
-            if self._pid not in _EXITED:
-                os.waitpid(self._pid, 0)
-        _CHILDREN.pop(self._pid, None)
-        _EXITED.pop(self._pid, None)
-        _BACKGROUND.discard(self._pid)
-        if self._path is not None:
-            self._path.unlink(missing_ok=True)
+        _kill(self._pid)
         self._done = True
 
     def result(self) -> T:
@@ -282,23 +274,21 @@ def start(fn: Callable[[], T], *, name: str, timer: Timer | None = None, backgro
     stack = timer.open_steps() if timer is not None else []
     if _IN_CHILD or _JOBS <= 1 or (not background and running() + 1 >= _JOBS):
         return Task(name, value=_run_here(fn, timer, stack))
+    path = None
     try:
         fd, tmp = tempfile.mkstemp(prefix="hotspots-task-", suffix=".pickle")
         os.close(fd)
-    except OSError as exc:  # no temporary folder to write the result to: run it here (same result)
-        log.warning("%s: cannot start a worker process (%s); running it in this process", name, exc)
-        return Task(name, value=_run_here(fn, timer, stack))
-    path = Path(tmp)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    # objects alive now are left out of garbage collection until the run ends, so the worker's
-    # collector does not write to (and so copy) the memory it shares with this process
-    gc.freeze()
-    try:
+        path = Path(tmp)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        # objects alive now are left out of garbage collection until the run ends, so the
+        # worker's collector does not write to (and so copy) the memory it shares with this process
+        gc.freeze()
         pid = os.fork()
-    except OSError as exc:  # too many processes or no memory for one more: run it here (same result)
-        path.unlink(missing_ok=True)
+    except OSError as exc:  # no temporary folder, too many processes, no memory: run it here (same result)
+        if path is not None:
+            path.unlink(missing_ok=True)
         log.warning("%s: cannot start a worker process (%s); running it in this process", name, exc)
         return Task(name, value=_run_here(fn, timer, stack))
     if pid == 0:  # pragma: no cover - the worker (its work is covered by the one-job runs)
@@ -363,15 +353,21 @@ def _portable(record: logging.LogRecord) -> logging.LogRecord:
 
 def kill_children() -> None:
     """Stop every worker still running (a failed or interrupted run) and remove its files."""
-    for pid, path in list(_CHILDREN.items()):
+    for pid in [*_CHILDREN, *_EXITED]:
+        _kill(pid)
+
+
+def _kill(pid: int) -> None:
+    """Kill worker ``pid`` if it is still running, reap it, and forget it and its result file."""
+    if pid in _CHILDREN:
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-        _CHILDREN.pop(pid, None)
-        _BACKGROUND.discard(pid)
-        path.unlink(missing_ok=True)
-    for pid, (_, path) in list(_EXITED.items()):
-        _EXITED.pop(pid, None)
+        path: Path | None = _CHILDREN.pop(pid)
+    else:
+        path = _EXITED.pop(pid, (0, None))[1]
+    _BACKGROUND.discard(pid)
+    if path is not None:
         path.unlink(missing_ok=True)
 
 
