@@ -20,18 +20,10 @@ def manifest(state: Run, outputs: dict[str, str], *, status: str = "ok") -> dict
     """The run manifest as a dict."""
     s = state.study
     extra: dict[str, Any] = {}
-    if state.detect is not None:
-        extra["detect"] = state.detect.summary
-    if state.rank is not None:
-        extra["rank"] = state.rank.summary
-    if state.sites is not None:
-        extra["sites"] = state.sites.summary
-    if state.forecast is not None:
-        extra["forecast"] = state.forecast.summary
-    if state.change is not None:
-        extra["change"] = state.change.summary
-    if state.maps is not None:
-        extra["maps"] = state.maps.summary
+    for name in ("detect", "rank", "sites", "forecast", "change", "maps"):  # each stage that ran: its summary
+        result = getattr(state, name)
+        if result is not None:
+            extra[name] = result.summary
     if state.report is not None:
         from hotspots.present.report.build import FIGURE_FILES
 

@@ -367,10 +367,12 @@ def _run(
     try:
         # the input tables are written by a background worker when there are several jobs
         # (dropped_rows.csv can have hundreds of thousands of rows): the stages go on meanwhile
-        written.outputs[DROPPED_CSV] = "every dropped input row with its reason"
-        written.outputs[INSTITUTIONS_CSV] = "incidents at institutional snap points (prison, hospital, ...)"
+        dropped = written.register(DROPPED_CSV, "every dropped input row with its reason")
+        institutions = written.register(
+            INSTITUTIONS_CSV, "incidents at institutional snap points (prison, hospital, ...)"
+        )
         inputs_written = parallel.start(
-            partial(_write_input_tables, study, written), name="write.inputs", background=True
+            partial(_write_input_tables, study, dropped, institutions), name="write.inputs", background=True
         )
         state.jobs = jobs
         run_stages(
@@ -399,10 +401,10 @@ def _run(
     return RunOutput(run=state, out=out, outputs=written.outputs, timings=state.timings)
 
 
-def _write_input_tables(study: Study, written: Written) -> None:
-    """Write ``dropped_rows.csv`` and ``institutions.csv`` into the run folder (registered by :func:`_run`)."""
-    write_csv(study.accounting.dropped_rows, written.out / DROPPED_CSV)
-    write_csv(study.institutions, written.out / INSTITUTIONS_CSV)
+def _write_input_tables(study: Study, dropped: Path, institutions: Path) -> None:
+    """Write the study's dropped rows and institutional-point incidents as CSV at these paths."""
+    write_csv(study.accounting.dropped_rows, dropped)
+    write_csv(study.institutions, institutions)
 
 
 def _children_cpu() -> float:
@@ -432,17 +434,18 @@ class Written:
         self.out = out
         self.outputs: dict[str, str] = {}
 
-    def _register(self, rel: str, description: str) -> Path:
+    def register(self, rel: str, description: str) -> Path:
+        """Record ``rel`` with its description for the manifest; returns its path (the caller writes it)."""
         self.outputs[rel] = description
         return self.out / rel
 
     def csv(self, frame: pd.DataFrame, rel: str, description: str) -> Path:
         """Write ``frame`` as CSV at ``rel``."""
-        return write_csv(frame, self._register(rel, description))
+        return write_csv(frame, self.register(rel, description))
 
     def layers(self, layers: dict[str, gpd.GeoDataFrame], rel: str, description: str) -> Path:
         """Write each ``{name: frame}`` as a layer of the GeoPackage ``rel`` (replacing the file)."""
-        path = self._register(rel, description)
+        path = self.register(rel, description)
         if path.exists():
             path.unlink()
         for name, layer in layers.items():
@@ -451,14 +454,14 @@ class Written:
 
     def text(self, text: str, rel: str, description: str) -> Path:
         """Write UTF-8 text at ``rel``."""
-        path = self._register(rel, description)
+        path = self.register(rel, description)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
 
     def binary(self, data: bytes, rel: str, description: str) -> Path:
         """Write bytes at ``rel``."""
-        path = self._register(rel, description)
+        path = self.register(rel, description)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return path

@@ -38,8 +38,8 @@ def run_stages(
     process runs the others in order, collecting a worker's result (and writing its files) as
     soon as it is seen to be done, when a later stage needs it, or at the end.
     """
-    planned = {s.name for s in todo}
     state.planned = tuple(s.name for s in todo)
+    planned = set(state.planned)
     timer = Timer(wall=state.timings, cpu=state.cpu)
     tasks: dict[str, parallel.Task[Any]] = {}
     done: set[str] = set()
@@ -70,11 +70,14 @@ def run_stages(
             if not tasks[stage.name].forked:  # no worker was free after all: it ran here
                 collect(stage.name)
 
-    def collect(name: str) -> None:
-        setattr(state, name, tasks.pop(name).result())
+    def finish(name: str) -> None:  # the stage's result is in state: write its files
         with state.step(f"write.{name}"):
             write(state, name)
         done.add(name)
+
+    def collect(name: str) -> None:
+        setattr(state, name, tasks.pop(name).result())
+        finish(name)
 
     try:
         for stage in todo:
@@ -92,9 +95,7 @@ def run_stages(
                 progress(stage.name)
             with state.step(stage.name):
                 stage.run(state)
-            with state.step(f"write.{stage.name}"):
-                write(state, stage.name)
-            done.add(stage.name)
+            finish(stage.name)
         for name in list(tasks):
             collect(name)
     except BaseException:
