@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,10 @@ def parse_months(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return month, bad
 
 
-def spread_map(values: pd.Series, lookup: dict[Any, Any]) -> pd.Series:
+def spread_map(values: pd.Series, lookup: Mapping[Any, Any] | Callable[[Any], Any]) -> pd.Series:
     """``values.map(lookup)``, mapping one row of each distinct value and spreading the answers.
+
+    ``lookup`` is a mapping or a function of one value (called once per distinct value).
 
     The result (values, dtype, index, name) is what mapping every row gives: the map's
     dtype comes from ``lookup`` and from whether any row is missing or unmatched, and the

@@ -26,6 +26,7 @@ from hotspots.evaluate.forecast.ensemble import EnsembleSearch
 from hotspots.evaluate.forecast.features import History, Lattice, static_features
 from hotspots.evaluate.forecast.models import forecast_cells
 from hotspots.evaluate.rolling import month_matrix
+from hotspots.prepare.rows import spread_map
 
 log = logging.getLogger(__name__)
 
@@ -203,13 +204,6 @@ def _label(text: Any) -> str:
     return re.sub(r"^on or near\s*", "", s, flags=re.IGNORECASE).strip()
 
 
-def _labels(location: pd.Series) -> pd.Series:
-    """:func:`_label` of every value, worked out once per distinct value (a few thousand in 100,000 rows)."""
-    codes, distinct = pd.factorize(location, use_na_sentinel=False)
-    labelled = pd.Series(distinct, dtype=object).map(_label).to_numpy(dtype=object)
-    return pd.Series(labelled[codes], index=location.index, dtype=object)
-
-
 def _anchors(cells: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame | None, grid: gpd.GeoDataFrame | None) -> np.ndarray:
     """Each cell's busiest incident point (a real snap point), else its centroid."""
     from hotspots.units import assign_cells, point_xy
@@ -281,7 +275,8 @@ def name_cells(
     if C.LOCATION not in named.columns:
         raise InputError(f"named points need a {C.LOCATION!r} column (police.uk 'On or near ...' text).")
     anchor = _anchors(cells, incidents, grid)
-    labels = _labels(named[C.LOCATION])
+    # each distinct location's label once (a few thousand in 100,000 rows)
+    labels = spread_map(named[C.LOCATION], _label)
     ok = (labels.str.len() > 0).to_numpy()
     pts = pd.DataFrame(point_xy(named[ok]), columns=[X, Y]).assign(label=labels[ok].to_numpy())
     pts = pts.drop_duplicates().reset_index(drop=True)

@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 
 from hotspots import columns as C
+from hotspots.prepare.rows import spread_map
 
 GENERIC_LOCATION_TYPES = frozenset(
     {
@@ -162,15 +163,7 @@ def location_names(values: pd.Series) -> pd.Series:
     The same Series (values, index and dtype) as ``values.map(location_name)``, which
     calls the function once per row: a force's incidents repeat a few thousand names.
     """
-    dtype = values.dtype
-    # object and "str" columns give the same dtype as map; other dtypes (nullable "string", categories) take map
-    nan_str = isinstance(dtype, pd.StringDtype) and not isinstance(dtype.na_value, type(pd.NA))
-    text = pd.api.types.is_object_dtype(dtype) or nan_str
-    if len(values) == 0 or not text:
-        return values.map(location_name)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    names = np.array([*(location_name(u) for u in uniques), ""], dtype=object)  # code -1 (missing): ""
-    return pd.Series(names[codes], index=values.index)
+    return spread_map(values, location_name)
 
 
 def has_street_word(name: str) -> bool:
